@@ -1,0 +1,111 @@
+/**
+ * What a hook can see and what it has changed. The uniter builds a `HookSnapshot` before a
+ * hook runs (a consistent view: reading twice gives the same answer unless this hook wrote
+ * it) and collects a `HookChanges` buffer that is committed to the controller only if the
+ * hook exits 0 (Juju's CommitHookChanges). Hook tools are pure functions over these two.
+ */
+
+export type ConfigValue = string | number | boolean;
+
+export interface RelationSnapshot {
+  id: number;
+  /** This unit's endpoint name, e.g. `db`. */
+  endpoint: string;
+  interface: string;
+  role: 'provider' | 'requirer' | 'peer';
+  /** The application on the other side (this unit's own application for a peer relation). */
+  remoteApp: string;
+  /** Remote units currently in scope (for peers: the other units of this application), sorted naturally. */
+  members: string[];
+  /** Unit bags this hook may read: this unit's own and every remote unit's, including departed ones. */
+  unitData: Record<string, Record<string, string>>;
+  /** Application bags by application name: this application's own and the remote application's. */
+  appData: Record<string, Record<string, string>>;
+}
+
+export interface PortRange {
+  from: number;
+  to: number;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  /** Endpoints the port is opened for; `['*']` means all. */
+  endpoints: string[];
+}
+
+export interface StatusValue {
+  status: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface HookSnapshot {
+  unit: string;
+  app: string;
+  leader: boolean;
+  modelName: string;
+  modelUuid: string;
+  machineId: string;
+  privateAddress: string;
+  publicAddress: string;
+  /** Every option declared in config.yaml: its value, its default, or null when unset. */
+  config: Record<string, ConfigValue | null>;
+  relations: Record<number, RelationSnapshot>;
+  leaderSettings: Record<string, string>;
+  unitState: Record<string, string>;
+  unitStatus: StatusValue;
+  /** Application status as set by the leader (status-get --application). */
+  appStatus: StatusValue;
+  /** Workload status of every unit of this application (status-get --application). */
+  appUnitStatuses: Record<string, StatusValue>;
+  openedPorts: PortRange[];
+  /** Set in relation hooks (JUJU_RELATION_ID); relation tools default to it. */
+  hookRelationId?: number;
+  remoteUnit?: string;
+  remoteApp?: string;
+  action?: { id: string; name: string; params: Record<string, unknown> };
+}
+
+export interface HookChanges {
+  /** Per relation id: keys written to this unit's bag; `null` deletes. */
+  relationUnit: Map<number, Record<string, string | null>>;
+  /** Per relation id: keys written to this application's bag (leader only); `null` deletes. */
+  relationApp: Map<number, Record<string, string | null>>;
+  unitStatus?: StatusValue;
+  appStatus?: StatusValue;
+  leaderSettings: Record<string, string | null>;
+  unitState: Record<string, string | null>;
+  openPorts: PortRange[];
+  closePorts: PortRange[];
+  applicationVersion?: string;
+  actionResults: Record<string, unknown>;
+  actionFailed?: string;
+}
+
+export function emptyChanges(): HookChanges {
+  return {
+    relationUnit: new Map(),
+    relationApp: new Map(),
+    leaderSettings: {},
+    unitState: {},
+    openPorts: [],
+    closePorts: [],
+    actionResults: {},
+  };
+}
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+
+/** What a running hook context offers its tools besides data: immediate side channels. */
+export interface HookToolEnv {
+  snapshot: HookSnapshot;
+  changes: HookChanges;
+  /** juju-log: written to the unit's log at once (not buffered with the hook's changes). */
+  log(level: LogLevel, message: string): void;
+  /** action-log: a progress message visible while the action runs. */
+  actionLog(message: string): void;
+}
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}

@@ -1,0 +1,120 @@
+/**
+ * The machine agent's side of the API. The agent pulls one `MachineView` whenever the
+ * change feed says something moved, and reports back through small, idempotent calls.
+ */
+
+export type ConfigScalar = string | number | boolean;
+
+export interface RelationView {
+  id: number;
+  life: string;
+  endpoint: string;
+  interface: string;
+  role: 'provider' | 'requirer' | 'peer';
+  scope: 'global' | 'container';
+  remoteApp: string;
+  /** Whether this unit is in the relation's scope on the controller. */
+  inScope: boolean;
+  /** Remote units in scope (only the same container for container scope), with their settings version. */
+  members: Record<string, number>;
+  /** Version of the remote application's bag (0 when never written). */
+  remoteAppVersion: number;
+  unitData: Record<string, Record<string, string>>;
+  appData: Record<string, Record<string, string>>;
+}
+
+export interface OperationView {
+  id: number;
+  kind: 'action' | 'exec';
+  name: string;
+  params: Record<string, unknown>;
+  status: string;
+}
+
+export interface UnitView {
+  name: string;
+  app: string;
+  life: string;
+  principal: string | null;
+  subordinates: string[];
+  charmUrl: string;
+  charmHash: string;
+  config: Record<string, ConfigScalar | null>;
+  leader: boolean;
+  leaderSettings: Record<string, string>;
+  leaderSettingsVersion: number;
+  resolved: '' | 'retry' | 'no-retry';
+  relations: RelationView[];
+  operations: OperationView[];
+  workload: { status: string; message: string; byCharm: boolean };
+  appStatus: { status: string; message: string };
+  appUnitStatuses: Record<string, { status: string; message: string }>;
+  agentStatus: string;
+  ports: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
+  state: Record<string, string>;
+}
+
+export interface MachineView {
+  revision: number;
+  model: { name: string; uuid: string; life: string; updateStatusInterval: string; retryHooks: boolean };
+  machine: { id: string; life: string; address: string; hostname: string };
+  units: UnitView[];
+}
+
+export interface HookCommit {
+  unit: string;
+  hook: string;
+  relationUnit: Record<string, Record<string, string | null>>;
+  relationApp: Record<string, Record<string, string | null>>;
+  unitStatus?: { status: string; message: string; data?: Record<string, unknown> };
+  appStatus?: { status: string; message: string };
+  leaderSettings: Record<string, string | null>;
+  unitState: Record<string, string | null>;
+  openPorts: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
+  closePorts: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
+  applicationVersion?: string;
+}
+
+export interface CommitResult {
+  /** New versions of application bags this commit wrote, by relation id (the writer never gets -changed for its own writes). */
+  appVersions: Record<string, number>;
+}
+
+export interface AgentStatusReport {
+  unit: string;
+  agent: 'idle' | 'executing' | 'error';
+  message: string;
+  data?: Record<string, unknown>;
+  /** A workload status Juju itself sets around hooks (installing, stopping, terminated, unknown after start). */
+  workload?: { status: string; message: string };
+}
+
+export interface LogLine {
+  entity: string;
+  level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  module: string;
+  message: string;
+  at: number;
+}
+
+export interface OperationResult {
+  id: number;
+  status: 'completed' | 'failed';
+  message: string;
+  results: Record<string, unknown>;
+}
+
+export interface OperationDoc {
+  id: number;
+  unit: string;
+  kind: 'action' | 'exec';
+  name: string;
+  params: Record<string, unknown>;
+  status: string;
+  message: string;
+  results: Record<string, unknown>;
+  log: { at: number; message: string }[];
+  enqueued: number;
+  started?: number;
+  completed?: number;
+}

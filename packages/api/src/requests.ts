@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Request bodies of the client API, as TypeBox schemas: the controller validates with
+ * them at the edge, the CLI (and later the GUI) builds requests typed by them.
+ */
+export const DeployRequest = Type.Object({
+  app: Type.String({ minLength: 1 }),
+  charmUrl: Type.String({ minLength: 1 }),
+  numUnits: Type.Integer({ minimum: 0 }),
+  config: Type.Record(Type.String(), Type.Unknown()),
+  constraints: Type.String(),
+  to: Type.Array(Type.String()),
+}, { additionalProperties: false });
+export type DeployRequest = Static<typeof DeployRequest>;
+
+export const ConfigRequest = Type.Object({
+  set: Type.Record(Type.String(), Type.Unknown()),
+  reset: Type.Array(Type.String()),
+}, { additionalProperties: false });
+export type ConfigRequest = Static<typeof ConfigRequest>;
+
+export const AddUnitsRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), to: Type.Array(Type.String()) }, { additionalProperties: false });
+export type AddUnitsRequest = Static<typeof AddUnitsRequest>;
+
+export const NamesRequest = Type.Object({ names: Type.Array(Type.String(), { minItems: 1 }), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export type NamesRequest = Static<typeof NamesRequest>;
+
+export const RelateRequest = Type.Object({ a: Type.String({ minLength: 1 }), b: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });
+export type RelateRequest = Static<typeof RelateRequest>;
+
+export const ExposeRequest = Type.Object({ exposed: Type.Boolean() }, { additionalProperties: false });
+export type ExposeRequest = Static<typeof ExposeRequest>;
+
+export const ResolveRequest = Type.Object({ unit: Type.String(), retry: Type.Boolean() }, { additionalProperties: false });
+export type ResolveRequest = Static<typeof ResolveRequest>;
+
+export const ActionRequest = Type.Object({ unit: Type.String(), name: Type.String(), params: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false });
+export type ActionRequest = Static<typeof ActionRequest>;
+
+export const ExecRequest = Type.Object({ units: Type.Array(Type.String(), { minItems: 1 }), command: Type.String({ minLength: 1 }), timeoutMs: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export type ExecRequest = Static<typeof ExecRequest>;
+
+export const ModelRequest = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+export type ModelRequest = Static<typeof ModelRequest>;
+
+export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String() }, { additionalProperties: false });
+export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
+
+export const CharmArchiveSchema = Type.Object({
+  files: Type.Array(Type.Object({ path: Type.String(), mode: Type.Integer(), data: Type.String() })),
+}, { additionalProperties: false });
+
+/** Messages on the watch WebSocket: the revision moved, with what changed; or resync. */
+export interface WatchMessage {
+  rev: number;
+  changes?: { rev: number; model: string; kind: string; key: string; op: string }[];
+  resync?: boolean;
+}

@@ -1,0 +1,96 @@
+/**
+ * The model status document, with Juju 3.x key names (cmd/juju/status/formatted.go), so
+ * scripts written against `juju status --format json` keep working. The controller builds
+ * it from one snapshot read; the CLI renders it as a table, YAML or JSON.
+ */
+
+export interface StatusInfoContents {
+  current: string;
+  message?: string;
+  since?: string;
+  version?: string;
+  life?: string;
+}
+
+export interface UnitStatusDoc {
+  'workload-status': StatusInfoContents;
+  'juju-status': StatusInfoContents;
+  leader?: boolean;
+  machine?: string;
+  'open-ports'?: string[];
+  'public-address'?: string;
+  subordinates?: Record<string, UnitStatusDoc>;
+}
+
+export interface RelationStatusEntry {
+  'related-application': string;
+  interface: string;
+  scope: 'global' | 'container';
+}
+
+export interface ApplicationStatusDoc {
+  charm: string;
+  base: { name: string; channel: string };
+  'charm-origin': string;
+  'charm-name': string;
+  'charm-rev': number;
+  'charm-version'?: string;
+  exposed: boolean;
+  life?: string;
+  'application-status': StatusInfoContents;
+  relations?: Record<string, RelationStatusEntry[]>;
+  'subordinate-to'?: string[];
+  units?: Record<string, UnitStatusDoc>;
+  version?: string;
+  'endpoint-bindings'?: Record<string, string>;
+  /** Sigil addition: desired unit count, for the Scale column. */
+  scale?: number;
+  constraints?: string;
+  /** Sigil addition: where exposed ports are published on the host. */
+  'exposed-endpoints'?: Record<string, unknown>;
+}
+
+export interface MachineStatusDoc {
+  'juju-status': StatusInfoContents;
+  hostname?: string;
+  'dns-name'?: string;
+  'ip-addresses'?: string[];
+  'instance-id': string;
+  'machine-status': StatusInfoContents;
+  base: { name: string; channel: string };
+  constraints?: string;
+  hardware?: string;
+}
+
+export interface RelationRow {
+  id: number;
+  /** `provider:ep` (or the single peer endpoint). */
+  provider: string;
+  requirer: string;
+  interface: string;
+  type: 'regular' | 'peer' | 'subordinate';
+  status: string;
+  message?: string;
+}
+
+export interface ModelStatusDoc {
+  model: {
+    name: string;
+    type: 'iaas';
+    controller: string;
+    cloud: string;
+    region?: string;
+    version: string;
+    'model-status': StatusInfoContents;
+    sla: string;
+  };
+  machines: Record<string, MachineStatusDoc>;
+  applications: Record<string, ApplicationStatusDoc>;
+  'application-endpoints': Record<string, never>;
+  offers: Record<string, never>;
+  /** Sigil addition kept under its own key: the relation table rows (Juju prints these with --relations). */
+  integrations?: RelationRow[];
+  controller: { timestamp: string };
+  /** Sigil addition: the change-log revision this snapshot reflects (status --watch resumes from it). */
+  revision?: number;
+}

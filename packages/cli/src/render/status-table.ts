@@ -1,0 +1,240 @@
+/**
+ * `sigil status` as Juju 3.x prints it (cmd/juju/status/output_tabular.go, reference
+ * §5.2): sections Model, App, Unit, Machine and, on request, Integration, separated by a
+ * blank line, empty sections left out, rows in natural order. It renders what the server
+ * put in the document and derives only presentation: Scale, the hook prefix on messages,
+ * Base and AZ.
+ */
+import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow, UnitStatusDoc } from '@sigil/api';
+import { naturalCompare, unitApp } from '@sigil/core';
+import { relationStatusColour, statusColour } from './colour.ts';
+import { type CellValue, cell, renderTable } from './table.ts';
+
+export interface StatusTableOptions {
+  color: boolean;
+  relations: boolean;
+  /** Clock for the Timestamp column when the document carries none. */
+  now?: Date;
+}
+
+const MAX_VERSION_WIDTH = 15;
+const MAX_MESSAGE_LENGTH = 120;
+const ELLIPSIS = '...';
+
+// The counts Juju treats as "up" for Scale (formatter.go applicationScale).
+const AVAILABLE_AGENT = new Set(['idle', 'executing', 'running']);
+
+export function renderStatusTable(doc: ModelStatusDoc, opts: StatusTableOptions): string {
+  const sections = [
+    modelSection(doc, opts),
+    appSection(doc, opts.color),
+    unitSection(doc, opts.color),
+    machineSection(doc, opts.color),
+    opts.relations ? integrationSection(doc.integrations ?? [], opts.color) : '',
+  ];
+  return sections.filter((s) => s !== '').join('\n');
+}
+
+function modelSection(doc: ModelStatusDoc, opts: StatusTableOptions): string {
+  const m = doc.model;
+  const headers = ['Model', 'Controller', 'Cloud/Region', 'Version'];
+  const row: string[] = [m.name, m.controller, m.region ? `${m.cloud}/${m.region}` : m.cloud, m.version];
+  if (m.sla !== '') {
+    headers.push('SLA');
+    row.push(m.sla);
+  }
+  const timestamp = doc.controller.timestamp || (opts.now ? clockTime(opts.now) : '');
+  if (timestamp !== '') {
+    headers.push('Timestamp');
+    row.push(timestamp);
+  }
+  const notes = m['model-status'].message ?? '';
+  if (notes !== '') {
+    headers.push('Notes');
+    row.push(truncate(notes, MAX_MESSAGE_LENGTH));
+  }
+  return renderTable(headers, [row]);
+}
+
+function appSection(doc: ModelStatusDoc, color: boolean): string {
+  const names = sortedKeys(doc.applications);
+  if (names.length === 0) return '';
+  const rows = names.map((name): CellValue[] => {
+    const app = doc.applications[name]!;
+    const status = app['application-status'];
+    const scale = applicationScale(doc, name, app);
+    return [
+      name,
+      truncate((app.version ?? '').split('\n')[0] ?? '', MAX_VERSION_WIDTH),
+      cell(status.current, statusColour(status.current)),
+      scale.warn ? cell(scale.text, 'yellow') : scale.text,
+      app['charm-name'],
+      charmChannel(app),
+      String(app['charm-rev']),
+      app.exposed ? cell('yes', 'green') : 'no',
+      truncate(status.message ?? '', MAX_MESSAGE_LENGTH),
+    ];
+  });
+  const headers = ['App', 'Version', 'Status', 'Scale', 'Charm', 'Channel', 'Rev', 'Exposed', 'Message'];
+  return renderTable(headers, rows, { color, alignRight: [3, 6] });
+}
+
+/**
+ * `n` when every unit is up, else `current/desired` (shown in yellow). A unit is up when
+ * its agent is idle, executing or running and its workload is not terminated. A
+ * subordinate's units are the ones hosted under its principals' units.
+ */
+function applicationScale(doc: ModelStatusDoc, name: string, app: ApplicationStatusDoc): { text: string; warn: boolean } {
+  const subordinate = (app['subordinate-to'] ?? []).length > 0;
+  const units = subordinate ? subordinateUnitsOf(doc, name) : Object.values(app.units ?? {});
+  const current = units.filter(
+    (u) => AVAILABLE_AGENT.has(u['juju-status'].current) && u['workload-status'].current !== 'terminated',
+  ).length;
+  const desired = !subordinate && app.scale !== undefined ? app.scale : units.length;
+  return current === desired ? { text: String(current), warn: false } : { text: `${current}/${desired}`, warn: true };
+}
+
+function subordinateUnitsOf(doc: ModelStatusDoc, appName: string): UnitStatusDoc[] {
+  const found: UnitStatusDoc[] = [];
+  const visit = (units: Record<string, UnitStatusDoc> | undefined): void => {
+    for (const [unitName, u] of Object.entries(units ?? {})) {
+      if (unitApp(unitName) === appName) found.push(u);
+      visit(u.subordinates);
+    }
+  };
+  for (const app of Object.values(doc.applications)) {
+    for (const u of Object.values(app.units ?? {})) visit(u.subordinates);
+  }
+  return found;
+}
+
+// The document has no `charm-channel` key yet; read it when a server provides it.
+function charmChannel(app: ApplicationStatusDoc): string {
+  if (app['charm-origin'] === 'local') return '';
+  const channel = (app as ApplicationStatusDoc & { 'charm-channel'?: unknown })['charm-channel'];
+  return typeof channel === 'string' ? channel : '';
+}
+
+function unitSection(doc: ModelStatusDoc, color: boolean): string {
+  // A subordinate unit is listed only under its principal; a copy a document also carries
+  // at the top level is skipped so the unit is not listed twice.
+  const nested = new Set<string>();
+  const collect = (units: Record<string, UnitStatusDoc> | undefined): void => {
+    for (const u of Object.values(units ?? {})) {
+      for (const sub of Object.keys(u.subordinates ?? {})) nested.add(sub);
+      collect(u.subordinates);
+    }
+  };
+  const top = new Map<string, UnitStatusDoc>();
+  for (const app of Object.values(doc.applications)) {
+    collect(app.units);
+    for (const [n, u] of Object.entries(app.units ?? {})) top.set(n, u);
+  }
+  const rows: CellValue[][] = [];
+  const add = (name: string, u: UnitStatusDoc, level: number): void => {
+    rows.push(unitRow(name, u, level));
+    for (const sub of sortedKeys(u.subordinates ?? {})) add(sub, u.subordinates![sub]!, level + 1);
+  };
+  for (const name of [...top.keys()].sort(naturalCompare)) {
+    if (!nested.has(name)) add(name, top.get(name)!, 0);
+  }
+  if (rows.length === 0) return '';
+  const headers = ['Unit', 'Workload', 'Agent', 'Machine', 'Public address', 'Ports', 'Message'];
+  return renderTable(headers, rows, { color });
+}
+
+function unitRow(name: string, u: UnitStatusDoc, level: number): CellValue[] {
+  const workload = u['workload-status'];
+  const agent = u['juju-status'];
+  let message = workload.message ?? '';
+  if (agent.current === 'allocating' && message === '') message = agent.message ?? '';
+  const doing = agentDoing(agent.current, agent.message ?? '');
+  if (doing !== undefined) message = `(${doing}) ${message}`;
+  return [
+    ' '.repeat(level * 2) + name + (u.leader === true ? '*' : ''),
+    cell(workload.current, statusColour(workload.current)),
+    cell(agent.current, statusColour(agent.current)),
+    u.machine ?? '',
+    cell(u['public-address'] ?? '', 'cyan'),
+    (u['open-ports'] ?? []).join(','),
+    truncate(message, MAX_MESSAGE_LENGTH),
+  ];
+}
+
+/** The hook or action an executing agent is running, from `running <hook> hook` / `running action <name>`. */
+export function agentDoing(agentStatus: string, agentMessage: string): string | undefined {
+  if (agentStatus !== 'executing') return undefined;
+  const hook = /running (\S+) hook/.exec(agentMessage);
+  if (hook) return hook[1];
+  const action = /running action (.+)/.exec(agentMessage);
+  return action ? action[1] : undefined;
+}
+
+function machineSection(doc: ModelStatusDoc, color: boolean): string {
+  const ids = sortedKeys(doc.machines);
+  if (ids.length === 0) return '';
+  const rows = ids.map((id) => machineRow(id, doc.machines[id]!));
+  const headers = ['Machine', 'State', 'Address', 'Inst id', 'Base', 'AZ', 'Message'];
+  return renderTable(headers, rows, { color });
+}
+
+function machineRow(id: string, m: MachineStatusDoc): CellValue[] {
+  const state = m['juju-status'].current;
+  return [
+    id,
+    cell(state, statusColour(state)),
+    cell(m['dns-name'] ?? m['ip-addresses']?.[0] ?? '', 'cyan'),
+    m['instance-id'],
+    m.base.name ? `${m.base.name}@${m.base.channel}` : '',
+    availabilityZone(m.hardware ?? ''),
+    truncate(m['machine-status'].message ?? '', MAX_MESSAGE_LENGTH),
+  ];
+}
+
+/** `availability-zone=…` from a hardware characteristics string such as `arch=amd64 cores=2`. */
+function availabilityZone(hardware: string): string {
+  for (const part of hardware.split(/\s+/)) {
+    if (part.startsWith('availability-zone=')) return part.slice('availability-zone='.length);
+  }
+  return '';
+}
+
+function integrationSection(integrations: readonly RelationRow[], color: boolean): string {
+  if (integrations.length === 0) return '';
+  const sorted = [...integrations].sort(
+    (a, b) => naturalCompare(a.provider, b.provider) || naturalCompare(a.requirer, b.requirer),
+  );
+  const withMessage = sorted.some((r) => r.status !== 'joined');
+  const headers = ['Integration provider', 'Requirer', 'Interface', 'Type'];
+  if (withMessage) headers.push('Message');
+  const rows = sorted.map((r): CellValue[] => {
+    const row: CellValue[] = [r.provider, r.requirer, r.interface, r.type];
+    // As in Juju, the status and its message are separate cells, so statuses line up.
+    if (r.status !== 'joined') {
+      row.push(cell(r.status, relationStatusColour(r.status)), truncate(r.message ?? '', MAX_MESSAGE_LENGTH));
+    } else if (withMessage) {
+      row.push('');
+    }
+    return row;
+  });
+  return renderTable(headers, rows, { color });
+}
+
+function sortedKeys(record: Record<string, unknown>): string[] {
+  return Object.keys(record).sort(naturalCompare);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - ELLIPSIS.length) + ELLIPSIS : text;
+}
+
+/** Juju's `15:04:05Z07:00` in the process's local zone. */
+function clockTime(d: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const offset = -d.getTimezoneOffset();
+  const zone =
+    offset === 0
+      ? 'Z'
+      : `${offset > 0 ? '+' : '-'}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}${zone}`;
+}

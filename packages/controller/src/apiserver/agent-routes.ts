@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AgentStatusReport, HookCommit, LogLine, OperationResult } from '@sigil/api';
+import { SigilError } from '@sigil/core';
+import type { Services } from '../services.ts';
+import { requireMachine } from './server.ts';
+
+/** Routes a machine agent calls; each checks that the unit named lives on the caller's machine. */
+export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
+  const ownUnit = (req: FastifyRequest, unit: string) => {
+    const { machine } = requireMachine(req);
+    const u = svc.reads.unit(machine.model, unit);
+    if (!u || u.machine !== machine.id) throw new SigilError('forbidden', `unit ${unit} is not on machine ${machine.id}`);
+    return machine.model;
+  };
+  const ownOperation = (req: FastifyRequest, id: number) => {
+    const { machine } = requireMachine(req);
+    const op = svc.operations.get(machine.model, id);
+    ownUnit(req, op.unit);
+    return machine.model;
+  };
+
+  app.get('/api/agent/view', async (req) => {
+    const { machine } = requireMachine(req);
+    return svc.agent.view(machine.model, machine.id);
+  });
+  app.get<{ Params: { hash: string } }>('/api/agent/charms/:hash', async (req, reply) => {
+    const { machine } = requireMachine(req);
+    if (!svc.reads.charms(machine.model).some((c) => c.hash === req.params.hash)) throw new SigilError('not-found', 'no such charm in this model');
+    return reply.type('application/json').send(svc.charms.blob(req.params.hash));
+  });
+  app.post<{ Body: AgentStatusReport }>('/api/agent/status', async (req) => {
+    svc.agent.reportStatus(ownUnit(req, req.body.unit), req.body);
+    return { ok: true };
+  });
+  app.post<{ Body: HookCommit }>('/api/agent/commit', async (req) => {
+    const r = svc.agent.commit(ownUnit(req, req.body.unit), req.body);
+    return r;
+  });
+  app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', async (req) => {
+    const model = ownUnit(req, req.body.unit);
+    const { machine } = requireMachine(req);
+    if (req.body.enter) svc.agent.enterScope(model, req.body.unit, req.body.relation, machine.address ?? '');
+    else svc.agent.leaveScope(model, req.body.unit, req.body.relation);
+    svc.wake();
+    return { ok: true };
+  });
+  app.post<{ Body: { unit: string } }>('/api/agent/dead', async (req) => {
+    svc.agent.setDead(ownUnit(req, req.body.unit), req.body.unit);
+    svc.wake();
+    return { ok: true };
+  });
+  app.post<{ Params: { id: string } }>('/api/agent/operations/:id/start', async (req) => {
+    svc.agent.startOperation(ownOperation(req, Number(req.params.id)), Number(req.params.id));
+    return { ok: true };
+  });
+  app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', async (req) => {
+    svc.agent.finishOperation(ownOperation(req, Number(req.params.id)), { ...req.body, id: Number(req.params.id) });
+    return { ok: true };
+  });
+  app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', async (req) => {
+    svc.operations.appendLog(ownOperation(req, Number(req.params.id)), Number(req.params.id), req.body.message);
+    return { ok: true };
+  });
+  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', async (req) => {
+    const { machine } = requireMachine(req);
+    svc.appendLogs(machine.model, req.body.lines);
+    return { ok: true };
+  });
+}

@@ -1,0 +1,105 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  ActionRequest, AddMachinesRequest, AddUnitsRequest, CharmArchiveSchema, ConfigRequest, DeployRequest, ExecRequest,
+  ExposeRequest, ModelRequest, NamesRequest, RelateRequest, ResolveRequest, type CharmArchive,
+} from '@sigil/api';
+import { SigilError } from '@sigil/core';
+import type { Services } from '../services.ts';
+import { buildStatus } from '../domain/status.ts';
+import { requireAdmin } from './server.ts';
+
+type M = { Params: { model: string } };
+
+/** Client operations: every handler is one domain call; validation happens in the schemas and the domain. */
+export function registerClientRoutes(app: FastifyInstance, svc: Services): void {
+  app.addHook('preHandler', async (req) => {
+    if (!req.url.startsWith('/api/agent/') && req.url !== '/api/health') requireAdmin(req);
+  });
+
+  const model = (name: string) => svc.models.mustGet(name).name;
+
+  app.get('/api/controller', async () => ({ name: svc.controllerName, revision: svc.store.revision(), models: svc.models.list().map((m) => m.name) }));
+  app.post('/api/controller/destroy', async () => {
+    for (const m of svc.models.list()) svc.models.destroy(m.name);
+    svc.wake();
+    return { ok: true };
+  });
+  app.get('/api/models', async () => svc.models.list());
+  app.post<{ Body: ModelRequest }>('/api/models', { schema: { body: ModelRequest } }, async (req) => svc.models.add(req.body.name));
+  app.delete<M>('/api/models/:model', async (req) => {
+    svc.models.destroy(model(req.params.model));
+    svc.wake();
+    return { ok: true };
+  });
+  app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, svc.presence));
+
+  app.post<M & { Body: CharmArchive }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {
+    const c = svc.charms.add(model(req.params.model), req.body);
+    return { url: c.url, name: c.name, revision: c.revision, charm: c.charm };
+  });
+  app.post<M & { Body: DeployRequest }>('/api/models/:model/applications', { schema: { body: DeployRequest } }, async (req) => {
+    const a = svc.applications.deploy({ model: model(req.params.model), ...req.body });
+    svc.wake();
+    return { name: a.name, units: svc.reads.units(a.model, a.name).map((u) => u.name) };
+  });
+  app.delete<M & { Params: { app: string } }>('/api/models/:model/applications/:app', async (req) => {
+    svc.applications.remove(model(req.params.model), req.params.app);
+    svc.wake();
+    return { ok: true };
+  });
+  app.get<{ Params: { model: string; app: string } }>('/api/models/:model/applications/:app/config', async (req) => svc.applications.getConfig(model(req.params.model), req.params.app));
+  app.post<{ Params: { model: string; app: string }; Body: ConfigRequest }>('/api/models/:model/applications/:app/config', { schema: { body: ConfigRequest } }, async (req) => {
+    const m = model(req.params.model);
+    svc.store.tx(() => {
+      if (Object.keys(req.body.set).length > 0) svc.applications.setConfig(m, req.params.app, req.body.set);
+      if (req.body.reset.length > 0) svc.applications.resetConfig(m, req.params.app, req.body.reset);
+    });
+    return svc.applications.getConfig(m, req.params.app);
+  });
+  app.post<{ Params: { model: string; app: string }; Body: ExposeRequest }>('/api/models/:model/applications/:app/expose', { schema: { body: ExposeRequest } }, async (req) => {
+    svc.applications.setExposed(model(req.params.model), req.params.app, req.body.exposed);
+    return { ok: true };
+  });
+  app.post<{ Params: { model: string; app: string }; Body: AddUnitsRequest }>('/api/models/:model/applications/:app/units', { schema: { body: AddUnitsRequest } }, async (req) => {
+    const units = svc.units.add(model(req.params.model), req.params.app, req.body.n, req.body.to);
+    svc.wake();
+    return { units };
+  });
+  app.post<M & { Body: NamesRequest }>('/api/models/:model/units/remove', { schema: { body: NamesRequest } }, async (req) => {
+    svc.units.remove(model(req.params.model), req.body.names);
+    svc.wake();
+    return { ok: true };
+  });
+  app.post<M & { Body: ResolveRequest }>('/api/models/:model/resolve', { schema: { body: ResolveRequest } }, async (req) => {
+    svc.units.resolve(model(req.params.model), req.body.unit, req.body.retry);
+    return { ok: true };
+  });
+  app.post<M & { Body: RelateRequest }>('/api/models/:model/relations', { schema: { body: RelateRequest } }, async (req) => {
+    if (req.body.b === undefined) throw new SigilError('bad-request', 'integrate needs two applications', 'e.g. `sigil integrate wordpress mysql`');
+    const r = svc.relations.integrate(model(req.params.model), req.body.a, req.body.b);
+    svc.wake();
+    return { id: r.id, key: r.key, endpoints: r.endpoints };
+  });
+  app.post<M & { Body: RelateRequest }>('/api/models/:model/relations/remove', { schema: { body: RelateRequest } }, async (req) => {
+    svc.relations.remove(model(req.params.model), req.body.a, req.body.b);
+    svc.wake();
+    return { ok: true };
+  });
+  app.post<M & { Body: ActionRequest }>('/api/models/:model/actions', { schema: { body: ActionRequest } }, async (req) =>
+    svc.operations.enqueueAction(model(req.params.model), req.body.unit, req.body.name, req.body.params));
+  app.post<M & { Body: ExecRequest }>('/api/models/:model/exec', { schema: { body: ExecRequest } }, async (req) =>
+    svc.operations.enqueueExec(model(req.params.model), req.body.units, req.body.command, req.body.timeoutMs));
+  app.get<{ Params: { model: string; id: string } }>('/api/models/:model/operations/:id', async (req) => svc.operations.get(model(req.params.model), Number(req.params.id)));
+  app.post<M & { Body: AddMachinesRequest }>('/api/models/:model/machines', { schema: { body: AddMachinesRequest } }, async (req) => {
+    const m = model(req.params.model);
+    const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false }).id));
+    svc.wake();
+    return { machines: ids };
+  });
+  app.post<M & { Body: NamesRequest }>('/api/models/:model/machines/remove', { schema: { body: NamesRequest } }, async (req) => {
+    const m = model(req.params.model);
+    svc.store.tx(() => { for (const id of req.body.names) svc.machines.remove(m, id, req.body.force === true); });
+    svc.wake();
+    return { ok: true };
+  });
+}

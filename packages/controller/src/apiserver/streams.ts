@@ -1,0 +1,75 @@
+import type { WebSocket } from 'ws';
+import type { WatchMessage } from '@sigil/api';
+import type { Services } from '../services.ts';
+import type { Principal } from './auth.ts';
+import type { LogRecord } from './loghub.ts';
+
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR'];
+
+/**
+ * The change feed: the watcher says where it is (`since`), gets what it missed, then live
+ * changes. A watcher behind the compacted log is told to resync from a snapshot.
+ * A machine agent's watch is also its presence: while it is open the machine is up.
+ */
+export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: Services): void {
+  const model = principal.kind === 'machine' ? principal.machine.model : url.searchParams.get('model') ?? undefined;
+  const send = (m: WatchMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+  const since = Number(url.searchParams.get('since') ?? '-1');
+  const leave = principal.kind === 'machine' ? svc.presence.add(principal.machine.model, principal.machine.id) : undefined;
+  if (leave) svc.wake();
+  if (since >= 0 && since < svc.store.oldestRevision() - 1) {
+    send({ rev: svc.store.revision(), resync: true });
+  } else if (since >= 0) {
+    const missed = svc.store.changesSince(since).filter((c) => model === undefined || c.model === model);
+    send({ rev: svc.store.revision(), changes: missed });
+  } else {
+    send({ rev: svc.store.revision() });
+  }
+  const unsubscribe = svc.store.subscribe((rev, changes) => {
+    const mine = changes.filter((c) => model === undefined || c.model === model);
+    if (mine.length > 0) send({ rev, changes: mine });
+  });
+  const ping = setInterval(() => ws.ping(), 5000);
+  ws.on('close', () => {
+    clearInterval(ping);
+    unsubscribe();
+    if (leave) {
+      leave();
+      svc.wake();
+    }
+  });
+  ws.on('error', () => ws.terminate());
+}
+
+/** `debug-log`: the last lines (or all with replay), then live lines, filtered as Juju's flags say. */
+export function handleLogStream(ws: WebSocket, url: URL, svc: Services): void {
+  const q = url.searchParams;
+  const model = q.get('model') ?? 'default';
+  const minLevel = Math.max(0, LEVELS.indexOf((q.get('level') ?? 'TRACE').toUpperCase()));
+  const include = (q.get('include') ?? '').split(',').filter(Boolean);
+  const exclude = (q.get('exclude') ?? '').split(',').filter(Boolean);
+  const matches = (entity: string, pattern: string) => {
+    const unit = entity.startsWith('unit-') ? entity : '';
+    const asUnit = pattern.includes('/') ? 'unit-' + pattern.replace('/', '-') : pattern;
+    return entity === asUnit || entity === pattern || (unit !== '' && !pattern.includes('/') && unit.replace(/^unit-/, '').replace(/-\d+$/, '') === pattern);
+  };
+  const wanted = (r: LogRecord) =>
+    r.model === model &&
+    LEVELS.indexOf(r.level) >= minLevel &&
+    (include.length === 0 || include.some((p) => matches(r.entity, p))) &&
+    !exclude.some((p) => matches(r.entity, p));
+  const send = (r: LogRecord) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(r));
+  const replay = q.get('replay') === 'true';
+  const lines = Number(q.get('lines') ?? '10');
+  const rows = (svc.store.db.prepare('SELECT id, model, entity, level, module, message, at FROM logs WHERE model = ? ORDER BY id').all(model) as LogRecord[]).filter(wanted);
+  for (const r of replay ? rows : rows.slice(-lines)) send(r);
+  if (q.get('tail') === 'false') {
+    ws.close(1000, 'done');
+    return;
+  }
+  const unsubscribe = svc.logs.subscribe((r) => {
+    if (wanted(r)) send(r);
+  });
+  ws.on('close', unsubscribe);
+  ws.on('error', () => ws.terminate());
+}

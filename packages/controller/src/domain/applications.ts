@@ -1,0 +1,183 @@
+import {
+  SigilError, checkApplicationName, coerceConfigValue, effectiveConfig, validateConfigValues,
+  type ConfigValue,
+} from '@sigil/core';
+import type { Store } from '../store/store.ts';
+import { Reads, type AppRow } from './rows.ts';
+import { Units } from './units.ts';
+import { Models } from './models.ts';
+
+export interface DeployArgs {
+  model: string;
+  app: string;
+  charmUrl: string;
+  numUnits: number;
+  /** Values as the user typed them (strings from the CLI) or typed values from a bundle. */
+  config: Record<string, unknown>;
+  constraints: string;
+  to: string[];
+}
+
+export interface ConfigSetting {
+  default?: ConfigValue;
+  description: string;
+  source: 'default' | 'user' | 'unset';
+  type: string;
+  value?: ConfigValue;
+}
+
+export class Applications {
+  private readonly reads: Reads;
+  private readonly units: Units;
+  private readonly models: Models;
+
+  constructor(private readonly s: Store) {
+    this.reads = new Reads(s);
+    this.units = new Units(s);
+    this.models = new Models(s);
+  }
+
+  deploy(a: DeployArgs): AppRow {
+    checkApplicationName(a.app);
+    return this.s.tx(() => {
+      this.models.mustBeAlive(a.model);
+      if (this.reads.app(a.model, a.app)) {
+        throw new SigilError('already-exists', `application "${a.app}" already exists`, `choose another name: \`sigil deploy <charm> ${a.app}-2\`, or scale it with \`sigil add-unit ${a.app}\``);
+      }
+      const { charm } = this.reads.charm(a.model, a.charmUrl);
+      if (charm.meta.subordinate && a.numUnits > 1) {
+        throw new SigilError('bad-request', `cannot use -n ${a.numUnits} with subordinate application "${a.app}"`, 'subordinate units are created when you relate it to a principal application');
+      }
+      const config = validateConfigValues(charm.meta.name, charm.config, typedConfig(charm.config, a.config));
+      this.s.db
+        .prepare('INSERT INTO applications (model, name, charm_url, config, constraints, life, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(a.model, a.app, a.charmUrl, JSON.stringify(config), a.constraints, 'alive', Date.now());
+      this.s.changed(a.model, 'application', a.app);
+      // Peer relations exist from the start, one per peers endpoint.
+      for (const [name, spec] of Object.entries(charm.meta.peers)) {
+        const id = nextRelationId(this.s, a.model);
+        this.s.db
+          .prepare('INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, ?, ?)')
+          .run(a.model, id, `${a.app}:${name}`, 'alive', JSON.stringify([{ app: a.app, name, role: 'peer', interface: spec.interface, scope: spec.scope }]));
+        this.s.changed(a.model, 'relation', String(id));
+      }
+      if (!charm.meta.subordinate) this.units.add(a.model, a.app, a.numUnits, a.to);
+      return this.reads.mustApp(a.model, a.app);
+    });
+  }
+
+  /** Sets options from CLI strings or typed values; a bad key or value changes nothing. */
+  setConfig(model: string, app: string, values: Record<string, unknown>): void {
+    this.s.tx(() => {
+      const row = this.alive(model, app);
+      const { charm } = this.reads.charm(model, row.charmUrl);
+      const typed = validateConfigValues(charm.meta.name, charm.config, typedConfig(charm.config, values));
+      const next = { ...row.config, ...typed };
+      // A value equal to the default counts as default (Juju's `source: default`).
+      for (const [k, v] of Object.entries(typed)) if (charm.config[k]?.default === v) delete next[k];
+      if (JSON.stringify(next) === JSON.stringify(row.config)) return;
+      this.s.db.prepare('UPDATE applications SET config = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
+  resetConfig(model: string, app: string, keys: string[]): void {
+    this.s.tx(() => {
+      const row = this.alive(model, app);
+      const { charm } = this.reads.charm(model, row.charmUrl);
+      const next = { ...row.config };
+      for (const k of keys) {
+        if (!(k in charm.config)) {
+          throw new SigilError('invalid-config', `unknown option "${k}" for application "${app}"`, `valid options: ${Object.keys(charm.config).sort().join(', ') || '(none)'}`);
+        }
+        delete next[k];
+      }
+      if (JSON.stringify(next) === JSON.stringify(row.config)) return;
+      this.s.db.prepare('UPDATE applications SET config = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
+  getConfig(model: string, app: string): { application: string; charm: string; settings: Record<string, ConfigSetting> } {
+    const row = this.reads.mustApp(model, app);
+    const { charm } = this.reads.charm(model, row.charmUrl);
+    const settings: Record<string, ConfigSetting> = {};
+    for (const [k, opt] of Object.entries(charm.config).sort(([a], [b]) => a.localeCompare(b))) {
+      const s: ConfigSetting = { description: opt.description, source: 'unset', type: opt.type };
+      if (opt.default !== undefined) {
+        s.default = opt.default;
+        s.value = opt.default;
+        s.source = 'default';
+      }
+      const v = row.config[k];
+      if (v !== undefined) {
+        s.value = v;
+        s.source = 'user';
+      }
+      settings[k] = s;
+    }
+    return { application: app, charm: charm.meta.name, settings };
+  }
+
+  effectiveConfig(model: string, app: string): Record<string, ConfigValue | null> {
+    const row = this.reads.mustApp(model, app);
+    return effectiveConfig(this.reads.charm(model, row.charmUrl).charm.config, row.config);
+  }
+
+  setExposed(model: string, app: string, exposed: boolean): void {
+    this.s.tx(() => {
+      const row = this.alive(model, app);
+      if (row.exposed === exposed) return;
+      this.s.db.prepare('UPDATE applications SET exposed = ? WHERE model = ? AND name = ?').run(exposed ? 1 : 0, model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
+  setAnnotations(model: string, app: string, values: Record<string, string>): void {
+    this.s.tx(() => {
+      const row = this.reads.mustApp(model, app);
+      const next = { ...row.annotations, ...values };
+      for (const [k, v] of Object.entries(values)) if (v === '') delete next[k];
+      this.s.db.prepare('UPDATE applications SET annotations = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
+  /** Marks the application, its units and relations dying; agents and the cleanup worker do the rest. */
+  remove(model: string, app: string): void {
+    this.s.tx(() => {
+      this.reads.mustApp(model, app);
+      this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ? AND name = ?").run(model, app);
+      this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND app = ? AND life = 'alive'").run(model, app);
+      for (const r of this.reads.relations(model)) {
+        if (r.life === 'alive' && r.endpoints.some((e) => e.app === app)) {
+          this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(model, r.id);
+          this.s.changed(model, 'relation', String(r.id));
+        }
+      }
+      this.s.changed(model, 'application', app);
+      for (const u of this.reads.units(model, app)) this.s.changed(model, 'unit', u.name);
+    });
+  }
+
+  private alive(model: string, app: string): AppRow {
+    const row = this.reads.mustApp(model, app);
+    if (row.life !== 'alive') throw new SigilError('conflict', `application "${app}" is being removed`);
+    return row;
+  }
+}
+
+/** CLI values arrive as strings and are parsed by the option's type; typed values pass through. */
+function typedConfig(options: Parameters<typeof coerceConfigValue>[1] extends infer O ? Record<string, O> : never, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) {
+    const opt = options[k];
+    out[k] = opt !== undefined && typeof v === 'string' ? coerceConfigValue(k, opt, v) : v;
+  }
+  return out;
+}
+
+export function nextRelationId(s: Store, model: string): number {
+  // Relation ids are never reused within a model, as in Juju.
+  return (s.db.prepare('UPDATE models SET next_relation = next_relation + 1 WHERE name = ? RETURNING next_relation - 1 AS id').get(model) as { id: number }).id;
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { SigilError, parseCharm, type Charm } from '@sigil/core';
+import type { CharmArchive } from '@sigil/api';
+import type { Store } from '../store/store.ts';
+import { Reads, type CharmRow } from './rows.ts';
+
+/**
+ * Local charms uploaded by the CLI. The archive is kept as a blob so agents fetch exactly
+ * what was deployed, whatever happens to the directory on the user's disk later.
+ * Re-uploading identical content reuses the revision; a change bumps it (`local:name-N`).
+ */
+export class Charms {
+  private readonly reads: Reads;
+  constructor(private readonly s: Store) {
+    this.reads = new Reads(s);
+  }
+
+  add(model: string, archive: CharmArchive): CharmRow {
+    const charm = parseArchive(archive);
+    const data = Buffer.from(JSON.stringify(archive));
+    const hash = createHash('sha256').update(data).digest('hex');
+    return this.s.tx(() => {
+      const same = this.s.db.prepare('SELECT url FROM charms WHERE model = ? AND name = ? AND hash = ?').get(model, charm.meta.name, hash) as { url: string } | undefined;
+      if (same) return this.reads.charm(model, same.url);
+      const rev = (this.s.db.prepare('SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM charms WHERE model = ? AND name = ?').get(model, charm.meta.name) as { r: number }).r;
+      const url = `local:${charm.meta.name}-${rev}`;
+      this.s.db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)').run(hash, data);
+      this.s.db.prepare('INSERT INTO charms (model, url, name, revision, hash, charm) VALUES (?, ?, ?, ?, ?, ?)').run(model, url, charm.meta.name, rev, hash, JSON.stringify(charm));
+      this.s.changed(model, 'charm', url);
+      return this.reads.charm(model, url);
+    });
+  }
+
+  blob(hash: string): Buffer {
+    const r = this.s.db.prepare('SELECT data FROM blobs WHERE hash = ?').get(hash) as { data: Buffer } | undefined;
+    if (!r) throw new SigilError('not-found', `charm archive ${hash} not found`);
+    return r.data;
+  }
+}
+
+export function parseArchive(archive: CharmArchive): Charm {
+  const text = (path: string): string | undefined => {
+    const f = archive.files.find((x) => x.path === path);
+    return f === undefined ? undefined : Buffer.from(f.data, 'base64').toString('utf8');
+  };
+  const metadata = text('metadata.yaml');
+  if (metadata === undefined) {
+    throw new SigilError('invalid-charm', 'charm has no metadata.yaml', 'a charm directory needs metadata.yaml with name, summary and description');
+  }
+  const files: Parameters<typeof parseCharm>[0] = { metadata };
+  const config = text('config.yaml');
+  const actions = text('actions.yaml');
+  const version = text('version');
+  if (config !== undefined) files.config = config;
+  if (actions !== undefined) files.actions = actions;
+  if (version !== undefined) files.version = version;
+  return parseCharm(files);
+}

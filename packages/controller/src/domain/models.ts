@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { SigilError, checkModelName } from '@sigil/core';
+import { json, type Store } from '../store/store.ts';
+
+export interface ModelInfo {
+  name: string;
+  uuid: string;
+  life: string;
+  config: ModelConfig;
+  machines: number;
+  applications: number;
+  units: number;
+}
+
+export interface ModelConfig {
+  'update-status-hook-interval': string;
+  'automatically-retry-hooks': boolean;
+}
+
+export const DEFAULT_MODEL_CONFIG: ModelConfig = {
+  'update-status-hook-interval': '5m',
+  'automatically-retry-hooks': true,
+};
+
+export class Models {
+  constructor(private readonly s: Store) {}
+
+  add(name: string): ModelInfo {
+    checkModelName(name);
+    return this.s.tx(() => {
+      const existing = this.s.db.prepare('SELECT life FROM models WHERE name = ?').get(name) as { life: string } | undefined;
+      if (existing) {
+        throw new SigilError(
+          'already-exists',
+          `model "${name}" already exists`,
+          existing.life === 'alive' ? `switch to it with \`sigil switch ${name}\`` : 'it is being destroyed; try again in a moment',
+        );
+      }
+      this.s.db
+        .prepare('INSERT INTO models (name, uuid, config, life, created) VALUES (?, ?, ?, ?, ?)')
+        .run(name, randomUUID(), JSON.stringify(DEFAULT_MODEL_CONFIG), 'alive', Date.now());
+      this.s.changed(name, 'model', name);
+      return this.mustGet(name);
+    });
+  }
+
+  get(name: string): ModelInfo | undefined {
+    const r = this.s.db.prepare('SELECT * FROM models WHERE name = ?').get(name) as Record<string, unknown> | undefined;
+    if (!r) return undefined;
+    const count = (table: string) =>
+      (this.s.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE model = ?`).get(name) as { n: number }).n;
+    return {
+      name,
+      uuid: r.uuid as string,
+      life: r.life as string,
+      config: { ...DEFAULT_MODEL_CONFIG, ...json<Partial<ModelConfig>>(r.config as string, {}) },
+      machines: count('machines'),
+      applications: count('applications'),
+      units: count('units'),
+    };
+  }
+
+  mustGet(name: string): ModelInfo {
+    const m = this.get(name);
+    if (!m) throw new SigilError('not-found', `model "${name}" not found`, 'list models with `sigil models`, or create one with `sigil add-model`');
+    return m;
+  }
+
+  /** Models that accept new work: dying models refuse deploys. */
+  mustBeAlive(name: string): ModelInfo {
+    const m = this.mustGet(name);
+    if (m.life !== 'alive') throw new SigilError('conflict', `model "${name}" is being destroyed`, 'create a new model with `sigil add-model`');
+    return m;
+  }
+
+  list(): ModelInfo[] {
+    const names = this.s.db.prepare('SELECT name FROM models ORDER BY name').all() as { name: string }[];
+    return names.map((n) => this.mustGet(n.name));
+  }
+
+  setConfig(name: string, values: Partial<ModelConfig>): void {
+    this.s.tx(() => {
+      const m = this.mustGet(name);
+      this.s.db.prepare('UPDATE models SET config = ? WHERE name = ?').run(JSON.stringify({ ...m.config, ...values }), name);
+      this.s.changed(name, 'model', name);
+    });
+  }
+
+  /**
+   * Marks the model dying with everything in it; the cleanup worker tears machines down
+   * and removes the model once it is empty.
+   */
+  destroy(name: string): void {
+    this.s.tx(() => {
+      this.mustGet(name);
+      this.s.db.prepare("UPDATE models SET life = 'dying' WHERE name = ?").run(name);
+      this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ?").run(name);
+      this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
+      this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
+      this.s.db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
+      this.s.changed(name, 'model', name);
+    });
+  }
+
+  remove(name: string): void {
+    this.s.tx(() => {
+      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'operations', 'logs']) {
+        this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(name);
+      }
+      this.s.db.prepare('DELETE FROM models WHERE name = ?').run(name);
+      this.s.changed(name, 'model', name, 'remove');
+    });
+  }
+
+  nextMachineId(name: string): string {
+    const r = this.s.db.prepare('UPDATE models SET next_machine = next_machine + 1 WHERE name = ? RETURNING next_machine - 1 AS id').get(name) as { id: number };
+    return String(r.id);
+  }
+}

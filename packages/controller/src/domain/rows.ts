@@ -1,0 +1,237 @@
+import type { Charm, ConfigValue } from '@sigil/core';
+import { SigilError } from '@sigil/core';
+import { json, type Store } from '../store/store.ts';
+
+/** Row shapes as the domain uses them (JSON columns parsed). */
+export interface StatusDoc {
+  current: string;
+  message: string;
+  since: number;
+  data?: Record<string, unknown>;
+  /** True once the charm itself called status-set (Juju shows `unknown` after start otherwise). */
+  byCharm?: boolean;
+}
+
+export interface AppRow {
+  model: string;
+  name: string;
+  charmUrl: string;
+  config: Record<string, ConfigValue>;
+  exposed: boolean;
+  constraints: string;
+  life: string;
+  annotations: Record<string, string>;
+  status: StatusDoc | null;
+  leader: string | null;
+  leaderSettings: Record<string, string>;
+  leaderSettingsVersion: number;
+  nextUnit: number;
+  scale: number;
+}
+
+export interface UnitRow {
+  model: string;
+  name: string;
+  app: string;
+  machine: string | null;
+  principal: string | null;
+  life: string;
+  workload: StatusDoc;
+  agent: StatusDoc;
+  ports: PortSpec[];
+  version: string;
+  state: Record<string, string>;
+  resolved: '' | 'retry' | 'no-retry';
+}
+
+export interface PortSpec {
+  from: number;
+  to: number;
+  protocol: 'tcp' | 'udp' | 'icmp';
+  endpoints: string[];
+}
+
+export interface MachineRow {
+  model: string;
+  id: string;
+  life: string;
+  address: string | null;
+  instanceId: string | null;
+  hostname: string | null;
+  status: StatusDoc;
+  constraints: string;
+  autoRemove: boolean;
+  tokenHash: string | null;
+}
+
+export interface RelationEndpoint {
+  app: string;
+  name: string;
+  role: 'provider' | 'requirer' | 'peer';
+  interface: string;
+  scope: 'global' | 'container';
+}
+
+export interface RelationRow {
+  model: string;
+  id: number;
+  key: string;
+  life: string;
+  endpoints: RelationEndpoint[];
+}
+
+export interface CharmRow {
+  url: string;
+  name: string;
+  revision: number;
+  hash: string;
+  charm: Charm;
+}
+
+type Raw = Record<string, unknown>;
+
+export function toApp(r: Raw): AppRow {
+  return {
+    model: r.model as string,
+    name: r.name as string,
+    charmUrl: r.charm_url as string,
+    config: json(r.config as string, {}),
+    exposed: r.exposed === 1,
+    constraints: r.constraints as string,
+    life: r.life as string,
+    annotations: json(r.annotations as string, {}),
+    status: json<StatusDoc | null>(r.status as string | null, null),
+    leader: (r.leader as string | null) ?? null,
+    leaderSettings: json(r.leader_settings as string, {}),
+    leaderSettingsVersion: r.leader_settings_version as number,
+    nextUnit: r.next_unit as number,
+    scale: r.scale as number,
+  };
+}
+
+export function toUnit(r: Raw): UnitRow {
+  return {
+    model: r.model as string,
+    name: r.name as string,
+    app: r.app as string,
+    machine: (r.machine as string | null) ?? null,
+    principal: (r.principal as string | null) ?? null,
+    life: r.life as string,
+    workload: json(r.workload as string, { current: 'waiting', message: '', since: 0 }),
+    agent: json(r.agent as string, { current: 'allocating', message: '', since: 0 }),
+    ports: json(r.ports as string, []),
+    version: r.version as string,
+    state: json(r.state as string, {}),
+    resolved: r.resolved as UnitRow['resolved'],
+  };
+}
+
+export function toMachine(r: Raw): MachineRow {
+  return {
+    model: r.model as string,
+    id: r.id as string,
+    life: r.life as string,
+    address: (r.address as string | null) ?? null,
+    instanceId: (r.instance_id as string | null) ?? null,
+    hostname: (r.hostname as string | null) ?? null,
+    status: json(r.status as string, { current: 'pending', message: '', since: 0 }),
+    constraints: r.constraints as string,
+    autoRemove: r.auto_remove === 1,
+    tokenHash: (r.token_hash as string | null) ?? null,
+  };
+}
+
+export function toRelation(r: Raw): RelationRow {
+  return {
+    model: r.model as string,
+    id: r.id as number,
+    key: r.key as string,
+    life: r.life as string,
+    endpoints: json(r.endpoints as string, []),
+  };
+}
+
+export function toCharm(r: Raw): CharmRow {
+  return {
+    url: r.url as string,
+    name: r.name as string,
+    revision: r.revision as number,
+    hash: r.hash as string,
+    charm: json(r.charm as string, {} as Charm),
+  };
+}
+
+export function status(current: string, message = '', extra: Partial<StatusDoc> = {}): StatusDoc {
+  return { current, message, since: Date.now(), ...extra };
+}
+
+/** Typed reads shared by the domain services. */
+export class Reads {
+  constructor(private readonly s: Store) {}
+
+  app(model: string, name: string): AppRow | undefined {
+    const r = this.s.db.prepare('SELECT * FROM applications WHERE model = ? AND name = ?').get(model, name) as Raw | undefined;
+    return r && toApp(r);
+  }
+
+  mustApp(model: string, name: string): AppRow {
+    const a = this.app(model, name);
+    if (!a) {
+      throw new SigilError('not-found', `application "${name}" not found in model "${model}"`, 'see `sigil status` for the applications in this model');
+    }
+    return a;
+  }
+
+  apps(model: string): AppRow[] {
+    return (this.s.db.prepare('SELECT * FROM applications WHERE model = ? ORDER BY name').all(model) as Raw[]).map(toApp);
+  }
+
+  unit(model: string, name: string): UnitRow | undefined {
+    const r = this.s.db.prepare('SELECT * FROM units WHERE model = ? AND name = ?').get(model, name) as Raw | undefined;
+    return r && toUnit(r);
+  }
+
+  mustUnit(model: string, name: string): UnitRow {
+    const u = this.unit(model, name);
+    if (!u) throw new SigilError('not-found', `unit "${name}" not found in model "${model}"`, 'see `sigil status` for the units in this model');
+    return u;
+  }
+
+  units(model: string, app?: string): UnitRow[] {
+    const rows = app === undefined
+      ? this.s.db.prepare('SELECT * FROM units WHERE model = ?').all(model)
+      : this.s.db.prepare('SELECT * FROM units WHERE model = ? AND app = ?').all(model, app);
+    return (rows as Raw[]).map(toUnit);
+  }
+
+  machine(model: string, id: string): MachineRow | undefined {
+    const r = this.s.db.prepare('SELECT * FROM machines WHERE model = ? AND id = ?').get(model, id) as Raw | undefined;
+    return r && toMachine(r);
+  }
+
+  machines(model?: string): MachineRow[] {
+    const rows = model === undefined
+      ? this.s.db.prepare('SELECT * FROM machines').all()
+      : this.s.db.prepare('SELECT * FROM machines WHERE model = ?').all(model);
+    return (rows as Raw[]).map(toMachine);
+  }
+
+  relations(model: string): RelationRow[] {
+    return (this.s.db.prepare('SELECT * FROM relations WHERE model = ? ORDER BY id').all(model) as Raw[]).map(toRelation);
+  }
+
+  relation(model: string, id: number): RelationRow | undefined {
+    const r = this.s.db.prepare('SELECT * FROM relations WHERE model = ? AND id = ?').get(model, id) as Raw | undefined;
+    return r && toRelation(r);
+  }
+
+  charm(model: string, url: string): CharmRow {
+    const r = this.s.db.prepare('SELECT * FROM charms WHERE model = ? AND url = ?').get(model, url) as Raw | undefined;
+    if (!r) throw new SigilError('not-found', `charm ${url} not found`);
+    return toCharm(r);
+  }
+
+  charms(model: string): CharmRow[] {
+    return (this.s.db.prepare('SELECT * FROM charms WHERE model = ?').all(model) as Raw[]).map(toCharm);
+  }
+}

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalProcessProvider } from '@sigil/providers';
+import { openDb } from './store/db.ts';
+import { Store } from './store/store.ts';
+import { createLogger } from './logger.ts';
+import { Services } from './services.ts';
+import { buildServer } from './apiserver/server.ts';
+import { Reconciler } from './workers/reconciler.ts';
+import { provision } from './workers/provisioner.ts';
+import { elect } from './workers/leadership.ts';
+import { ensureSubordinates } from './workers/subordinates.ts';
+import { cleanup } from './workers/cleanup.ts';
+import { Models } from './domain/models.ts';
+import type { WorkerContext } from './workers/context.ts';
+
+/** What `sigil bootstrap` writes into the controller's directory. */
+export interface ControllerConfig {
+  name: string;
+  provider: 'local-process';
+  host: string;
+  port: number;
+  adminTokenHash: string;
+  octet: number;
+}
+
+const args = process.argv.slice(2);
+const dir = args[args.indexOf('--dir') + 1];
+if (!dir || args.indexOf('--dir') < 0) {
+  process.stderr.write('usage: controller.mjs --dir <controller-dir> [--serve]\n');
+  process.exit(2);
+}
+
+if (args.includes('--serve')) await serve(dir);
+else supervise(dir);
+
+/**
+ * The supervisor restarts the controller whenever it dies (a crash, SIGKILL, OOM), as
+ * systemd's Restart=always would. It exits only when told to (SIGTERM), after the
+ * controller has stopped.
+ */
+function supervise(dir: string): void {
+  let child: ReturnType<typeof spawn> | undefined;
+  let stopping = false;
+  let delay = 200;
+  writeFileSync(join(dir, 'supervisor.pid'), String(process.pid));
+  const start = () => {
+    const started = Date.now();
+    child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--dir', dir, '--serve'], { stdio: 'inherit' });
+    child.on('exit', (code, sig) => {
+      if (stopping) process.exit(0);
+      if (code === 0 && sig === null) process.exit(0);
+      delay = Date.now() - started > 10_000 ? 200 : Math.min(delay * 2, 5000);
+      process.stderr.write(JSON.stringify({ level: 50, msg: 'controller exited; restarting', code, signal: sig, delayMs: delay }) + '\n');
+      setTimeout(start, delay);
+    });
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      stopping = true;
+      if (child && child.exitCode === null) child.kill('SIGTERM');
+      else process.exit(0);
+    });
+  }
+  start();
+}
+
+async function serve(dir: string): Promise<void> {
+  const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
+  const store = new Store(openDb(join(dir, 'state.db')));
+  if (!new Models(store).get('default') && new Models(store).list().length === 0) new Models(store).add('default');
+
+  const controllerUrl = `http://${config.host}:${config.port}`;
+  const machinesRoot = join(dir, 'machines');
+  mkdirSync(machinesRoot, { recursive: true });
+  const provider = new LocalProcessProvider({
+    root: machinesRoot,
+    agentEntry: join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs'),
+    octet: config.octet,
+    allocateIndex: () => {
+      const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value").get() as { value: string };
+      return Number(r.value);
+    },
+  });
+
+  let reconciler: Reconciler | undefined;
+  const wake = () => reconciler?.wake();
+  const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
+  const ctx: WorkerContext = { store, provider, controllerUrl, log, connected: (m, id) => svc.presence.connected(m, id) };
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision]]);
+
+  const app = buildServer(svc);
+  await app.listen({ host: config.host, port: config.port });
+  writeFileSync(join(dir, 'controller.pid'), String(process.pid));
+  log.info('controller listening', { url: controllerUrl, revision: store.revision() });
+
+  const abort = new AbortController();
+  store.subscribe(() => wake());
+  reconciler.start(abort.signal);
+  const compact = setInterval(() => store.compact(), 60_000);
+
+  const shutdown = async () => {
+    abort.abort();
+    clearInterval(compact);
+    await app.close();
+    store.db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+}

@@ -1,0 +1,58 @@
+/**
+ * The controller's SQLite schema. One database per controller; every row belongs to a
+ * model. JSON columns hold small documents that are always read and written whole.
+ * `change_log` is the spine of the design: every mutation appends to it in the same
+ * transaction, and watchers resume from a revision.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS change_log (
+  rev INTEGER PRIMARY KEY AUTOINCREMENT,
+  model TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS models (
+  name TEXT PRIMARY KEY, uuid TEXT NOT NULL, config TEXT NOT NULL, life TEXT NOT NULL,
+  next_machine INTEGER NOT NULL DEFAULT 0, next_relation INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS charms (
+  model TEXT NOT NULL, url TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL,
+  hash TEXT NOT NULL, charm TEXT NOT NULL, PRIMARY KEY (model, url));
+CREATE TABLE IF NOT EXISTS applications (
+  model TEXT NOT NULL, name TEXT NOT NULL, charm_url TEXT NOT NULL, config TEXT NOT NULL,
+  exposed INTEGER NOT NULL DEFAULT 0, constraints TEXT NOT NULL DEFAULT '', life TEXT NOT NULL,
+  annotations TEXT NOT NULL DEFAULT '{}', status TEXT, leader TEXT,
+  leader_settings TEXT NOT NULL DEFAULT '{}', leader_settings_version INTEGER NOT NULL DEFAULT 0,
+  next_unit INTEGER NOT NULL DEFAULT 0, scale INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,
+  PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS units (
+  model TEXT NOT NULL, name TEXT NOT NULL, app TEXT NOT NULL, machine TEXT, principal TEXT,
+  life TEXT NOT NULL, workload TEXT NOT NULL, agent TEXT NOT NULL, ports TEXT NOT NULL DEFAULT '[]',
+  version TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT '{}', resolved TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model, name));
+CREATE INDEX IF NOT EXISTS units_app ON units (model, app);
+CREATE TABLE IF NOT EXISTS machines (
+  model TEXT NOT NULL, id TEXT NOT NULL, life TEXT NOT NULL, address TEXT, instance_id TEXT,
+  hostname TEXT, status TEXT NOT NULL, constraints TEXT NOT NULL DEFAULT '',
+  auto_remove INTEGER NOT NULL DEFAULT 0, token_hash TEXT, created INTEGER NOT NULL,
+  PRIMARY KEY (model, id));
+CREATE TABLE IF NOT EXISTS relations (
+  model TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, life TEXT NOT NULL,
+  endpoints TEXT NOT NULL, PRIMARY KEY (model, id));
+CREATE TABLE IF NOT EXISTS relation_scopes (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, unit TEXT NOT NULL,
+  PRIMARY KEY (model, relation_id, unit));
+CREATE TABLE IF NOT EXISTS relation_settings (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, owner TEXT NOT NULL, is_app INTEGER NOT NULL,
+  data TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (model, relation_id, owner, is_app));
+CREATE TABLE IF NOT EXISTS operations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL,
+  name TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+  results TEXT NOT NULL DEFAULT '{}', log TEXT NOT NULL DEFAULT '[]',
+  enqueued INTEGER NOT NULL, started INTEGER, completed INTEGER);
+CREATE INDEX IF NOT EXISTS operations_unit ON operations (model, unit, status);
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, entity TEXT NOT NULL, level TEXT NOT NULL,
+  module TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS logs_model ON logs (model, id);
+`;

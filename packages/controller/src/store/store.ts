@@ -1,0 +1,85 @@
+import type { Db } from './db.ts';
+
+export interface Change {
+  rev: number;
+  model: string;
+  kind: string;
+  key: string;
+  op: 'change' | 'remove';
+}
+
+export type ChangeListener = (rev: number, changes: Change[]) => void;
+
+/**
+ * Every mutation goes through `tx`: one SQLite transaction that also appends what changed
+ * to `change_log`. Listeners hear about a change only after it is committed, so anything
+ * a watcher sees is durable.
+ */
+export class Store {
+  readonly db: Db;
+  private readonly listeners = new Set<ChangeListener>();
+  private pending: Omit<Change, 'rev'>[] = [];
+  private readonly insertChange;
+  private readonly lastRev;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.insertChange = db.prepare('INSERT INTO change_log (model, kind, key, op, at) VALUES (?, ?, ?, ?, ?)');
+    this.lastRev = db.prepare('SELECT COALESCE(MAX(rev), 0) AS rev FROM change_log');
+  }
+
+  /** Records that an entity changed; only valid inside `tx`. */
+  changed(model: string, kind: string, key: string, op: 'change' | 'remove' = 'change'): void {
+    this.pending.push({ model, kind, key, op });
+  }
+
+  tx<T>(fn: () => T): T {
+    // A nested call joins the outer transaction; its changes are announced with it.
+    if (this.db.inTransaction) return fn();
+    this.pending = [];
+    let committed: Change[] = [];
+    try {
+      const result = this.db.transaction(() => {
+        const r = fn();
+        const at = Date.now();
+        committed = this.pending.map((c) => ({ ...c, rev: Number(this.insertChange.run(c.model, c.kind, c.key, c.op, at).lastInsertRowid) }));
+        return r;
+      })();
+      const last = committed[committed.length - 1];
+      if (last !== undefined) for (const l of this.listeners) l(last.rev, committed);
+      return result;
+    } finally {
+      this.pending = [];
+    }
+  }
+
+  revision(): number {
+    return (this.lastRev.get() as { rev: number }).rev;
+  }
+
+  changesSince(rev: number, limit = 10_000): Change[] {
+    return this.db
+      .prepare('SELECT rev, model, kind, key, op FROM change_log WHERE rev > ? ORDER BY rev LIMIT ?')
+      .all(rev, limit) as Change[];
+  }
+
+  /** The oldest revision still in the log; a watcher behind it must resync from a snapshot. */
+  oldestRevision(): number {
+    return (this.db.prepare('SELECT COALESCE(MIN(rev), 0) AS rev FROM change_log').get() as { rev: number }).rev;
+  }
+
+  /** Drops change-log rows older than the newest `keep`, so the log stays bounded. */
+  compact(keep = 100_000): void {
+    this.db.prepare('DELETE FROM change_log WHERE rev <= ?').run(this.revision() - keep);
+  }
+
+  subscribe(l: ChangeListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+export function json<T>(s: string | null | undefined, fallback: T): T {
+  if (s === null || s === undefined || s === '') return fallback;
+  return JSON.parse(s) as T;
+}

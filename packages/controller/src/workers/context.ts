@@ -1,0 +1,15 @@
+import type { Provider } from '@sigil/providers';
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../logger.ts';
+
+export interface WorkerContext {
+  store: Store;
+  provider: Provider;
+  controllerUrl: string;
+  log: Logger;
+  /** Machines whose agents are connected now. */
+  connected(model: string, machine: string): boolean;
+}
+
+/** A level-based reconciler: reads desired and actual state and converges, whatever woke it. */
+export type Reconcile = (ctx: WorkerContext) => Promise<void> | void;

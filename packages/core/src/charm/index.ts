@@ -1,0 +1,6 @@
+export type { ActionSpec, Charm, CharmFiles, CharmMeta, ConfigOption, ConfigType, ConfigValue, EndpointSpec, Role } from './types.ts';
+export { parseCharm } from './charm.ts';
+export { isReservedName, parseMetadata } from './metadata.ts';
+export { coerceConfigValue, effectiveConfig, parseConfigYaml, validateConfigValues } from './config.ts';
+export { parseActionsYaml, validateActionParams } from './actions.ts';
+export { charmEndpoints, inferRelation, relationKey, type AppEndpoints, type EndpointRef } from './endpoints.ts';

@@ -1,0 +1,109 @@
+import { LineCounter, isScalar, parseDocument, visit, type Tags } from 'yaml';
+import { SigilError } from '../errors.ts';
+
+export type YamlPath = readonly (string | number)[];
+
+/**
+ * One parsed charm YAML file: its plain data, plus the means to point a user at the line
+ * and key where something is wrong. Validation works on `data`; errors use `fail`.
+ */
+export interface YamlFile {
+  readonly file: string;
+  readonly data: unknown;
+  /** 1-based line of the node at `path`, or of its nearest ancestor that exists. */
+  line(path: YamlPath): number | undefined;
+  /** The scalar at `path` as written in the file (`4.0`, `yes`), if it is a scalar. */
+  source(path: YamlPath): string | undefined;
+  /** Throws an 'invalid-charm' error located at `path`: `metadata.yaml:7: requires.db: …`. */
+  fail(path: YamlPath, message: string, hint: string): never;
+  /** Throws for a required `key` absent from the map at `parent`. */
+  missing(parent: YamlPath, key: string, hint: string): never;
+}
+
+/**
+ * Tags of the YAML 1.1 schema that Juju's YAML decoder (go-yaml v2) does not apply when
+ * decoding into plain maps: timestamps and base-60 numbers stay strings there.
+ */
+function goYamlTags(tags: Tags): Tags {
+  return tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME'));
+}
+
+/**
+ * Parses YAML the way Juju reads charm files: YAML 1.1 scalar values (`yes`/`no`/`on`/`off`
+ * are booleans, `010` is octal), map keys as written, duplicate keys rejected. Syntax errors become 'invalid-charm'
+ * errors naming the file, line and column.
+ */
+export function loadYaml(file: string, text: string): YamlFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.1',
+    customTags: goYamlTags,
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lines.linePos(first.pos[0]);
+    throw new SigilError(
+      'invalid-charm',
+      `${file}:${pos.line}: malformed YAML at line ${pos.line}, column ${pos.col}: ${first.message}`,
+      `fix the YAML syntax in ${file} near line ${pos.line}: check indentation, that every key is unique, and that quotes and brackets are closed`,
+    );
+  }
+  // Map keys are names (options, endpoints, parameters), never values: keep `n:` or `on:`
+  // as written instead of letting YAML 1.1 turn them into booleans.
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value !== 'string' && pair.key.source !== undefined) pair.key.value = pair.key.source;
+    },
+  });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new SigilError('invalid-charm', `${file}: cannot read YAML: ${(e as Error).message}`, `simplify ${file}: avoid deeply nested aliases`);
+  }
+  const nodeAt = (path: YamlPath): unknown => (path.length === 0 ? doc.contents : doc.getIn(path, true));
+  // The root is only a location for errors about the root itself: a key missing from the
+  // top level has no line worth pointing at.
+  const line = (path: YamlPath): number | undefined => {
+    for (let n = path.length; n >= Math.min(1, path.length); n--) {
+      const node = nodeAt(path.slice(0, n)) as { range?: [number, number, number] } | undefined;
+      if (node?.range) return lines.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return {
+    file,
+    data,
+    line,
+    source(path) {
+      const node = nodeAt(path);
+      return isScalar(node) ? node.source : undefined;
+    },
+    fail(path, message, hint) {
+      const at = line(path);
+      const where = at === undefined ? file : `${file}:${at}`;
+      const key = path.length === 0 ? '' : ` ${path.join('.')}:`;
+      throw new SigilError('invalid-charm', `${where}:${key} ${message}`, hint);
+    },
+    missing(parent, key, hint) {
+      if (parent.length === 0) throw new SigilError('invalid-charm', `${file}: missing required key "${key}"`, hint);
+      return this.fail(parent, `missing required key "${key}"`, hint);
+    },
+  };
+}
+
+export function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value as a user would recognise it in an error message. */
+export function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return 'a list';
+  return 'a map';
+}

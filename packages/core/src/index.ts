@@ -1,0 +1,5 @@
+export * from './errors.ts';
+export * from './names.ts';
+export * from './duration.ts';
+export * from './status.ts';
+export * from './charm/index.ts';

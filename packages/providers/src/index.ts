@@ -1,0 +1,2 @@
+export * from './provider.ts';
+export * from './local-process/local-process.ts';

@@ -1,0 +1,119 @@
+import { spawn, execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { Instance, MachineSpec, Provider } from '../provider.ts';
+
+export interface LocalProcessOptions {
+  /** Where machine directories live (inside the controller's data dir). */
+  root: string;
+  /** The agent bundle to run (dist/agent.mjs). */
+  agentEntry: string;
+  /** Second octet of this controller's 127.x addresses, so two controllers never share one. */
+  octet: number;
+  allocateIndex(model: string, id: string): number;
+}
+
+/**
+ * A machine is a directory and an agent process on this host, with its own 127.x address.
+ * No isolation: for fast tests and for simulating large models. Agents are detached so
+ * they outlive a controller restart, as machines do.
+ */
+export class LocalProcessProvider implements Provider {
+  readonly name = 'local-process';
+
+  constructor(private readonly o: LocalProcessOptions) {}
+
+  dir(model: string, id: string): string {
+    return join(this.o.root, model, id);
+  }
+
+  async create(spec: MachineSpec): Promise<Instance> {
+    const dir = this.dir(spec.model, spec.id);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const n = this.o.allocateIndex(spec.model, spec.id);
+    const address = `127.${this.o.octet}.${(n >> 8) & 255}.${(n & 255) || 1}`;
+    const instance: Instance = { instanceId: `local-${spec.model}-${spec.id}`, address, hostname: hostname() };
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir }, null, 2), { mode: 0o600 });
+    await this.start(dir);
+    return instance;
+  }
+
+  async ensureRunning(model: string, id: string): Promise<void> {
+    const dir = this.dir(model, id);
+    if (!(await this.alive(dir))) await this.start(dir);
+  }
+
+  async stop(model: string, id: string): Promise<void> {
+    const pid = await readPid(this.dir(model, id));
+    if (pid === undefined) return;
+    await killAndWait(pid);
+  }
+
+  async destroy(model: string, id: string): Promise<void> {
+    await this.stop(model, id);
+    await rm(this.dir(model, id), { recursive: true, force: true });
+  }
+
+  exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(argv[0]!, argv.slice(1), { cwd: this.dir(model, id) }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  private async start(dir: string): Promise<void> {
+    const log = await open(join(dir, 'agent.log'), 'a');
+    const child = spawn(process.execPath, [this.o.agentEntry, join(dir, 'agent.json')], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' },
+    });
+    child.unref();
+    await log.close();
+    await writeFile(join(dir, 'agent.pid'), String(child.pid));
+  }
+
+  private async alive(dir: string): Promise<boolean> {
+    const pid = await readPid(dir);
+    return pid !== undefined && isAlive(pid);
+  }
+}
+
+async function readPid(dir: string): Promise<number | undefined> {
+  try {
+    const n = Number((await readFile(join(dir, 'agent.pid'), 'utf8')).trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM the process group, then SIGKILL whatever is left after 3 s. */
+export async function killAndWait(pid: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  signal('SIGTERM');
+  for (let i = 0; i < 30 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) signal('SIGKILL');
+}

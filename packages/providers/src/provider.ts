@@ -1,0 +1,31 @@
+/**
+ * A provider creates, starts, stops and destroys machines and reports their addresses.
+ * The controller's provisioner is the only caller; it is level-based, so every method is
+ * idempotent: calling create for a machine that exists, or destroy for one that is gone,
+ * is not an error.
+ */
+export interface MachineSpec {
+  model: string;
+  id: string;
+  constraints: string;
+  /** Where the agent reaches the controller, and the credential issued for this machine only. */
+  controllerUrl: string;
+  token: string;
+}
+
+export interface Instance {
+  instanceId: string;
+  address: string;
+  hostname: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  create(spec: MachineSpec): Promise<Instance>;
+  /** Brings a machine's agent back if it died (a host reboot, a killed process). */
+  ensureRunning(model: string, id: string): Promise<void>;
+  stop(model: string, id: string): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Runs a command on the machine (outside any hook context). */
+  exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
