@@ -120,7 +120,9 @@ export class AgentFacade {
       // Retrying a resolved hook consumes the request.
       const resolved = r.agent === 'executing' ? '' : u.resolved;
       this.s.db.prepare('UPDATE units SET agent = ?, resolved = ? WHERE model = ? AND name = ?').run(JSON.stringify(agent), resolved, model, r.unit);
-      if (r.workload) {
+      // Juju's own statuses (installing, unknown after start) never hide one the charm set.
+      const ownStatus = r.workload && (r.workload.status === 'unknown' || r.workload.message === 'installing charm software');
+      if (r.workload && !(ownStatus && u.workload.byCharm === true)) {
         this.s.db.prepare('UPDATE units SET workload = ? WHERE model = ? AND name = ?')
           .run(JSON.stringify(status(r.workload.status, r.workload.message, { byCharm: u.workload.byCharm === true })), model, r.unit);
       }

@@ -8,25 +8,20 @@ const ACTION_NAME_RE = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const FORBIDDEN_KEYS = new Set(['$ref', '$schema']);
 
 /**
- * A validator for one action schema. Juju validates with gojsonschema (draft 4); Ajv's
+ * A JSON Schema validator for action parameters. Juju uses gojsonschema (draft 4); Ajv's
  * default draft agrees on everything charms use. Unknown keywords and formats are
  * tolerated rather than rejected, as gojsonschema tolerates them.
  */
-function newAjv(): Ajv {
-  return new Ajv({ useDefaults: true, allErrors: true, strict: false, validateFormats: false, logger: false });
-}
-
-function compileSchema(schema: Record<string, unknown>): ValidateFunction {
-  return newAjv().compile(schema);
+function newAjv(useDefaults = false): Ajv {
+  return new Ajv({ useDefaults, allErrors: true, strict: false, validateFormats: false, logger: false });
 }
 
 const pointerSegments = (pointer: string): string[] =>
   pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 /** Checks an action's schema against the JSON Schema meta-schema, pointing at the bad key. */
-function checkSchema(f: YamlFile, name: string, schema: Record<string, unknown>): void {
+function checkSchema(f: YamlFile, ajv: Ajv, name: string, schema: Record<string, unknown>): void {
   const hint = 'each parameter must be a valid JSON Schema, e.g. "filename: {type: string, default: backup.tgz}"; types are string, number, integer, boolean, object, array and null';
-  const ajv = newAjv();
   if (ajv.validateSchema(schema) !== true) {
     const e = ajv.errors?.[0];
     const at = pointerSegments(e?.instancePath ?? '');
@@ -53,14 +48,16 @@ export function parseActionsYaml(charmName: string, text: string): Record<string
   if (!isMap(f.data)) {
     f.fail([], `expected a map of action name to definition, got ${describe(f.data)}`, 'write each action as a key, e.g. "backup: {description: Take a backup}"');
   }
+  // One validator instance for the whole file: creating one costs about 10 ms.
+  const ajv = newAjv();
   const out: [string, ActionSpec][] = [];
   for (const [name, def] of Object.entries(f.data)) {
-    out.push([name, parseAction(f, charmName, name, def)]);
+    out.push([name, parseAction(f, ajv, charmName, name, def)]);
   }
   return Object.fromEntries(out);
 }
 
-function parseAction(f: YamlFile, charmName: string, name: string, def: unknown): ActionSpec {
+function parseAction(f: YamlFile, ajv: Ajv, charmName: string, name: string, def: unknown): ActionSpec {
   if (!ACTION_NAME_RE.test(name)) {
     f.fail([name], `bad action name ${JSON.stringify(name)}`, 'action names use lowercase letters, digits and hyphens, and start and end with a letter or digit (e.g. "create-backup")');
   }
@@ -104,7 +101,7 @@ function parseAction(f: YamlFile, charmName: string, name: string, def: unknown)
         schema[key] = value;
     }
   }
-  checkSchema(f, name, schema);
+  checkSchema(f, ajv, name, schema);
   return { name, description, schema, parallel, executionGroup };
 }
 
@@ -124,20 +121,25 @@ function rejectForbiddenKeys(f: YamlFile, path: YamlPath, v: unknown): void {
 
 /**
  * Validates parameters given to an action against its schema and returns a copy with
- * schema defaults filled in, as Juju does before the action runs. The input is not changed.
+ * schema defaults filled in. As in Juju (state/unit.go AddAction), the parameters are
+ * validated before defaults are inserted, so a required parameter must be given even if
+ * it has a default. The input is not changed.
  */
 export function validateActionParams(spec: ActionSpec, params: Record<string, unknown>): Record<string, unknown> {
   let validate: ValidateFunction;
+  let fillDefaults: ValidateFunction;
   try {
-    validate = compileSchema(spec.schema);
+    validate = newAjv().compile(spec.schema);
+    fillDefaults = newAjv(true).compile(spec.schema);
   } catch (e) {
-    throw new SigilError('invalid-charm', `invalid params schema for action "${spec.name}": ${(e as Error).message}`, 'fix the action definition in the charm\'s actions.yaml');
+    throw new SigilError('invalid-charm', `invalid params schema for action "${spec.name}": ${(e as Error).message}`, "fix the action's definition in the charm's actions.yaml");
   }
-  const data = structuredClone(params);
-  if (!validate(data)) {
+  if (!validate(params)) {
     const problems = (validate.errors ?? []).map(explain);
     throw new SigilError('invalid-params', `invalid parameters for action "${spec.name}": ${problems.join('; ')}`, paramsHint(spec));
   }
+  const data = structuredClone(params);
+  fillDefaults(data);
   return data;
 }
 

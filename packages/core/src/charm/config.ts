@@ -16,7 +16,7 @@ export function parseConfigYaml(text: string): Record<string, ConfigOption> {
   const emptyHint = 'put the options under a top-level "options:" key, e.g. "options: {title: {type: string, default: My Blog}}", or delete config.yaml if the charm has none';
   if (f.data === null || f.data === undefined) f.fail([], 'invalid config: empty configuration', emptyHint);
   if (!isMap(f.data)) f.fail([], `invalid config: expected a map with an "options" key, got ${describe(f.data)}`, emptyHint);
-  if (!('options' in f.data)) f.fail([], 'invalid config: empty configuration (no "options" key)', emptyHint);
+  if (!('options' in f.data)) throw new SigilError('invalid-charm', 'config.yaml: invalid config: empty configuration (no "options" key)', emptyHint);
   const options = f.data['options'];
   if (options === null || options === undefined) return {};
   if (!isMap(options)) f.fail(['options'], `expected a map of option name to definition, got ${describe(options)}`, emptyHint);

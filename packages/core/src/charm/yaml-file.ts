@@ -10,8 +10,6 @@ export type YamlPath = readonly (string | number)[];
 export interface YamlFile {
   readonly file: string;
   readonly data: unknown;
-  /** 1-based line of the node at `path`, or of its nearest ancestor that exists. */
-  line(path: YamlPath): number | undefined;
   /** The scalar at `path` as written in the file (`4.0`, `yes`), if it is a scalar. */
   source(path: YamlPath): string | undefined;
   /** Throws an 'invalid-charm' error located at `path`: `metadata.yaml:7: requires.db: …`. */
@@ -30,8 +28,8 @@ function goYamlTags(tags: Tags): Tags {
 
 /**
  * Parses YAML the way Juju reads charm files: YAML 1.1 scalar values (`yes`/`no`/`on`/`off`
- * are booleans, `010` is octal), map keys as written, duplicate keys rejected. Syntax errors become 'invalid-charm'
- * errors naming the file, line and column.
+ * are booleans, `010` is octal), map keys as written, duplicate keys rejected. Syntax
+ * errors become 'invalid-charm' errors naming the file, line and column.
  */
 export function loadYaml(file: string, text: string): YamlFile {
   const lines = new LineCounter();
@@ -65,8 +63,8 @@ export function loadYaml(file: string, text: string): YamlFile {
     throw new SigilError('invalid-charm', `${file}: cannot read YAML: ${(e as Error).message}`, `simplify ${file}: avoid deeply nested aliases`);
   }
   const nodeAt = (path: YamlPath): unknown => (path.length === 0 ? doc.contents : doc.getIn(path, true));
-  // The root is only a location for errors about the root itself: a key missing from the
-  // top level has no line worth pointing at.
+  // The 1-based line of the node at `path`, or of its nearest existing ancestor. The root
+  // only locates errors about the root itself: a missing top-level key has no useful line.
   const line = (path: YamlPath): number | undefined => {
     for (let n = path.length; n >= Math.min(1, path.length); n--) {
       const node = nodeAt(path.slice(0, n)) as { range?: [number, number, number] } | undefined;
@@ -77,7 +75,6 @@ export function loadYaml(file: string, text: string): YamlFile {
   return {
     file,
     data,
-    line,
     source(path) {
       const node = nodeAt(path);
       return isScalar(node) ? node.source : undefined;

@@ -1,0 +1,106 @@
+import type { UnitView } from '@sigil/api';
+import type { HookSnapshot, RelationSnapshot } from '../hook-tools/context.ts';
+import type { HookInfo } from '../resolver/state.ts';
+
+export interface MachineInfo {
+  modelName: string;
+  modelUuid: string;
+  machineId: string;
+  address: string;
+}
+
+/** The consistent view one hook's tools read, taken when the hook starts. */
+export function buildSnapshot(u: UnitView, m: MachineInfo, hook: HookInfo | undefined, action?: HookSnapshot['action']): HookSnapshot {
+  const relations: Record<number, RelationSnapshot> = {};
+  for (const r of u.relations) {
+    relations[r.id] = {
+      id: r.id,
+      endpoint: r.endpoint,
+      interface: r.interface,
+      role: r.role,
+      remoteApp: r.remoteApp,
+      members: Object.keys(r.members).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+      unitData: r.unitData,
+      appData: r.appData,
+    };
+  }
+  const snap: HookSnapshot = {
+    unit: u.name,
+    app: u.app,
+    leader: u.leader,
+    modelName: m.modelName,
+    modelUuid: m.modelUuid,
+    machineId: m.machineId,
+    privateAddress: m.address,
+    publicAddress: m.address,
+    config: u.config,
+    relations,
+    leaderSettings: u.leaderSettings,
+    unitState: u.state,
+    unitStatus: { status: u.workload.status, message: u.workload.message },
+    appStatus: u.appStatus,
+    appUnitStatuses: u.appUnitStatuses,
+    openedPorts: u.ports,
+  };
+  if (hook?.relationId !== undefined) snap.hookRelationId = hook.relationId;
+  if (hook?.remoteUnit) snap.remoteUnit = hook.remoteUnit;
+  if (hook?.remoteApp) snap.remoteApp = hook.remoteApp;
+  if (action) snap.action = action;
+  return snap;
+}
+
+export interface EnvInput {
+  unit: UnitView;
+  machine: MachineInfo;
+  charmDir: string;
+  toolsDir: string;
+  socket: string;
+  contextId: string;
+  controllerUrl: string;
+  hook?: HookInfo;
+  action?: { id: number; name: string };
+}
+
+/** Juju's hook environment (worker/uniter/runner/context/context.go HookVars). */
+export function hookEnv(i: EnvInput): Record<string, string> {
+  const dispatchPath = i.action ? `actions/${i.action.name}` : i.hook ? `hooks/${i.hook.name}` : '';
+  const env: Record<string, string> = {
+    PATH: `${i.toolsDir}:${process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'}`,
+    HOME: process.env.HOME ?? '/root',
+    LANG: 'C.UTF-8',
+    TERM: 'tmux-256color',
+    DEBIAN_FRONTEND: 'noninteractive',
+    APT_LISTCHANGES_FRONTEND: 'none',
+    CHARM_DIR: i.charmDir,
+    JUJU_CHARM_DIR: i.charmDir,
+    JUJU_CONTEXT_ID: i.contextId,
+    JUJU_HOOK_NAME: i.hook?.name ?? '',
+    JUJU_DISPATCH_PATH: dispatchPath,
+    JUJU_AGENT_SOCKET_ADDRESS: i.socket,
+    JUJU_AGENT_SOCKET_NETWORK: 'unix',
+    JUJU_UNIT_NAME: i.unit.name,
+    JUJU_MODEL_NAME: i.machine.modelName,
+    JUJU_MODEL_UUID: i.machine.modelUuid,
+    JUJU_API_ADDRESSES: i.controllerUrl.replace(/^https?:\/\//, ''),
+    JUJU_MACHINE_ID: i.machine.machineId,
+    JUJU_AVAILABILITY_ZONE: '',
+    JUJU_PRINCIPAL_UNIT: i.unit.principal ?? '',
+    JUJU_VERSION: '3.6.0',
+    JUJU_SLA: 'unsupported',
+    CLOUD_API_VERSION: '',
+  };
+  const h = i.hook;
+  if (h?.relationId !== undefined && h.endpoint !== undefined) {
+    env.JUJU_RELATION = h.endpoint;
+    env.JUJU_RELATION_ID = `${h.endpoint}:${h.relationId}`;
+    env.JUJU_REMOTE_APP = h.remoteApp ?? '';
+    env.JUJU_REMOTE_UNIT = h.remoteUnit ?? '';
+    if (h.departingUnit) env.JUJU_DEPARTING_UNIT = h.departingUnit;
+  }
+  if (i.action) {
+    env.JUJU_ACTION_NAME = i.action.name;
+    env.JUJU_ACTION_UUID = String(i.action.id);
+    env.JUJU_ACTION_TAG = `action-${i.action.id}`;
+  }
+  return env;
+}

@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { LogLine, MachineView, WatchMessage } from '@sigil/api';
+import { AgentApi } from './api-client.ts';
+import { MachineLock } from './lock.ts';
+import { Uniter } from './uniter.ts';
+import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
+
+export interface AgentConfig {
+  controllerUrl: string;
+  token: string;
+  model: string;
+  id: string;
+  address: string;
+  dataDir: string;
+  /** The compiled hook-tool client every tool name links to. */
+  toolBinary: string;
+}
+
+/**
+ * One per machine. Follows the change feed, re-reads its machine view when something that
+ * concerns it moved, and keeps one uniter per unit on the machine. Hooks of all units
+ * share one machine lock.
+ */
+export class MachineAgent {
+  private readonly api: AgentApi;
+  private readonly lock = new MachineLock();
+  private readonly uniters = new Map<string, { uniter: Uniter; abort: AbortController; done: Promise<void> }>();
+  private readonly tools: HookToolServer;
+  private readonly socket: string;
+  private fetching = false;
+  private refetch = false;
+  private lastView: MachineView | undefined;
+  private logBuffer: LogLine[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly c: AgentConfig) {
+    this.api = new AgentApi(c.controllerUrl, c.token);
+    this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
+    this.tools = new HookToolServer(this.socket);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await installToolLinks(join(this.c.dataDir, 'tools'), this.c.toolBinary);
+    await this.tools.start();
+    this.log('INFO', 'agent started', `machine-${this.c.id}`);
+    await this.api.watch((m) => this.onMessage(m), () => this.scheduleFetch(), signal);
+    for (const u of this.uniters.values()) u.abort.abort();
+    await Promise.all([...this.uniters.values()].map((u) => u.done));
+    await this.flushLogs();
+    await this.tools.close();
+  }
+
+  private onMessage(m: WatchMessage): void {
+    if (m.resync || !m.changes || !this.lastView || m.changes.some((c) => this.concerns(c.kind, c.key))) this.scheduleFetch();
+  }
+
+  /** Whether a change can alter this machine's view; everything else is ignored. */
+  private concerns(kind: string, key: string): boolean {
+    const v = this.lastView!;
+    const apps = new Set(v.units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)]));
+    switch (kind) {
+      case 'model':
+        return true;
+      case 'machine':
+        return key === this.c.id;
+      case 'application':
+        return apps.has(key);
+      case 'unit':
+        return apps.has(key.slice(0, key.lastIndexOf('/'))) || v.units.some((u) => u.name === key);
+      case 'relation':
+        return v.units.some((u) => u.relations.some((r) => String(r.id) === key));
+      case 'operation':
+        return v.units.some((u) => key.startsWith(u.name + '#'));
+      default:
+        return false;
+    }
+  }
+
+  private scheduleFetch(): void {
+    if (this.fetching) {
+      this.refetch = true;
+      return;
+    }
+    this.fetching = true;
+    void (async () => {
+      do {
+        this.refetch = false;
+        try {
+          this.apply(await this.api.get<MachineView>('/api/agent/view'));
+        } catch (e) {
+          this.log('WARNING', `cannot read machine view: ${(e as Error).message}`, `machine-${this.c.id}`);
+          await new Promise((r) => setTimeout(r, 1000));
+          this.refetch = true;
+        }
+      } while (this.refetch);
+      this.fetching = false;
+    })();
+  }
+
+  private apply(view: MachineView): void {
+    this.lastView = view;
+    for (const u of view.units) {
+      let entry = this.uniters.get(u.name);
+      if (!entry) {
+        const uniter = new Uniter(u.name, {
+          api: this.api,
+          lock: this.lock,
+          tools: this.tools,
+          socket: this.socket,
+          toolsDir: join(this.c.dataDir, 'tools'),
+          agentsDir: join(this.c.dataDir, 'agents'),
+          controllerUrl: this.c.controllerUrl,
+          log: (l) => this.push(l),
+        });
+        const abort = new AbortController();
+        entry = { uniter, abort, done: uniter.run(abort.signal).catch((e) => this.log('ERROR', `uniter stopped: ${String(e)}`, `unit-${u.name}`)) };
+        this.uniters.set(u.name, entry);
+      }
+      entry.uniter.update(u, view);
+    }
+    for (const [name, entry] of this.uniters) {
+      if (!view.units.some((u) => u.name === name)) {
+        entry.abort.abort();
+        this.uniters.delete(name);
+      }
+    }
+  }
+
+  private log(level: LogLine['level'], message: string, entity: string): void {
+    this.push({ entity, level, module: 'agent', message, at: Date.now() });
+  }
+
+  private push(l: LogLine): void {
+    this.logBuffer.push(l);
+    this.flushTimer ??= setTimeout(() => void this.flushLogs(), 100);
+  }
+
+  private async flushLogs(): Promise<void> {
+    this.flushTimer = undefined;
+    const lines = this.logBuffer;
+    if (lines.length === 0) return;
+    this.logBuffer = [];
+    try {
+      await this.api.post('/api/agent/logs', { lines });
+    } catch {
+      // Keep them for the next flush; cap memory while the controller is away.
+      this.logBuffer = [...lines, ...this.logBuffer].slice(-10_000);
+      this.flushTimer ??= setTimeout(() => void this.flushLogs(), 1000);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/** The uniter's persisted local state: what this unit has done, as Juju's uniter keeps it. */
+
+export interface HookInfo {
+  /** The full hook name, e.g. `install` or `db-relation-changed`. */
+  name: string;
+  relationId?: number;
+  endpoint?: string;
+  remoteUnit?: string;
+  remoteApp?: string;
+  departingUnit?: string;
+  /** For relation-changed: the settings version this run consumes. */
+  version?: number;
+}
+
+export interface LocalRelation {
+  endpoint: string;
+  remoteApp: string;
+  peer: boolean;
+  created: boolean;
+  inScope: boolean;
+  /** Remote units we have seen join, with the settings version last delivered (-1: -changed still owed). */
+  members: Record<string, number>;
+  appVersion: number;
+  broken: boolean;
+}
+
+export interface LocalState {
+  installed: boolean;
+  started: boolean;
+  stopped: boolean;
+  removed: boolean;
+  dead: boolean;
+  charmHash: string;
+  leader: boolean;
+  leaderSettingsVersion: number;
+  configHash: string;
+  relations: Record<string, LocalRelation>;
+  /** A hook a commit queued to run next (start after the first config-changed). */
+  queued?: HookInfo;
+  /** Written before a hook executes: finding it on start-up means the agent died mid-hook. */
+  running?: HookInfo;
+  /** The hook that failed and waits for resolve or retry. */
+  failed?: HookInfo;
+  retries: number;
+  nextRetryAt: number;
+  nextUpdateStatus: number;
+}
+
+export function initialState(): LocalState {
+  return {
+    installed: false,
+    started: false,
+    stopped: false,
+    removed: false,
+    dead: false,
+    charmHash: '',
+    leader: false,
+    leaderSettingsVersion: -1,
+    configHash: '',
+    relations: {},
+    retries: 0,
+    nextRetryAt: 0,
+    nextUpdateStatus: 0,
+  };
+}

@@ -1,0 +1,317 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { CharmArchive, HookCommit, LogLine, MachineView, OperationView, UnitView } from '@sigil/api';
+import { parseDuration, unitTag } from '@sigil/core';
+import type { AgentApi } from './api-client.ts';
+import type { MachineLock } from './lock.ts';
+import { nextOp, type Op } from './resolver/resolver.ts';
+import { commitHook } from './resolver/commit.ts';
+import { initialState, type HookInfo, type LocalState } from './resolver/state.ts';
+import { buildSnapshot, hookEnv, type MachineInfo } from './hooks/snapshot.ts';
+import { locate, runProcess } from './hooks/runner.ts';
+import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from './hook-tools/context.ts';
+import type { HookToolServer } from './hook-tools/server.ts';
+
+export interface UniterDeps {
+  api: AgentApi;
+  lock: MachineLock;
+  tools: HookToolServer;
+  socket: string;
+  toolsDir: string;
+  agentsDir: string;
+  controllerUrl: string;
+  log(line: LogLine): void;
+}
+
+interface Outcome {
+  code: number;
+  tail: string[];
+  stdout: string;
+  stderr: string;
+  changes: HookChanges;
+}
+
+/**
+ * One unit's agent: asks the pure resolver for the next operation, runs it, persists local
+ * state after each step, and asks again. A kill at any point resumes correctly: a hook
+ * found marked `running` on start-up is treated as failed, as Juju does.
+ */
+export class Uniter {
+  private view: UnitView | undefined;
+  private model: MachineView['model'] | undefined;
+  private machine: MachineInfo | undefined;
+  private local: LocalState = initialState();
+  private wakeUp: (() => void) | undefined;
+  readonly dir: string;
+  readonly charmDir: string;
+
+  constructor(readonly name: string, private readonly d: UniterDeps) {
+    this.dir = join(d.agentsDir, unitTag(name));
+    this.charmDir = join(this.dir, 'charm');
+  }
+
+  update(view: UnitView, mv: MachineView): void {
+    this.view = view;
+    this.model = mv.model;
+    this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address };
+    this.wakeUp?.();
+  }
+
+  get dead(): boolean {
+    return this.local.dead;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    this.local = await this.load();
+    if (this.local.running) {
+      // The agent died mid-hook: that hook failed.
+      this.local.failed = this.local.running;
+      delete this.local.running;
+      this.local.nextRetryAt = Date.now() + 5000;
+      await this.save();
+      await this.reportFailure(this.local.failed, -1, ['the agent stopped while the hook was running']).catch(() => {});
+    }
+    while (!signal.aborted && !this.local.dead) {
+      const op = this.view ? this.decide() : { type: 'wait' as const };
+      try {
+        if (op.type === 'wait') await this.sleep(op.until, signal);
+        else await this.execute(op);
+      } catch (e) {
+        this.d.log({ entity: unitTag(this.name), level: 'ERROR', module: 'uniter', message: `operation ${op.type} failed: ${(e as Error).message}`, at: Date.now() });
+        await this.sleep(Date.now() + 1000, signal);
+      }
+    }
+  }
+
+  private decide(): Op {
+    return nextOp(this.local, { unit: this.view!, configHash: this.configHash(), retryHooks: this.model!.retryHooks }, Date.now());
+  }
+
+  private configHash(): string {
+    return createHash('sha1').update(JSON.stringify([this.view!.config, this.machine!.address])).digest('hex');
+  }
+
+  private sleep(until: number | undefined, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = until === undefined ? undefined : setTimeout(done, Math.max(0, until - Date.now()));
+      this.wakeUp = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private async execute(op: Exclude<Op, { type: 'wait' }>): Promise<void> {
+    const api = this.d.api;
+    switch (op.type) {
+      case 'run-hook':
+      case 'retry-hook':
+        return this.runHook(op.hook);
+      case 'skip-hook':
+        await api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook` });
+        this.local = commitHook(this.local, op.hook, this.commitContext({}));
+        await this.save();
+        await api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '' });
+        return;
+      case 'run-operation':
+        return this.runOperation(op.operation);
+      case 'enter-scope':
+        await api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: true });
+        this.local.relations[String(op.relationId)]!.inScope = true;
+        return this.save();
+      case 'leave-scope':
+        await api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: false });
+        this.local.relations[String(op.relationId)]!.inScope = false;
+        return this.save();
+      case 'forget-relation':
+        delete this.local.relations[String(op.relationId)];
+        return this.save();
+      case 'set-dead':
+        await api.post('/api/agent/dead', { unit: this.name });
+        this.local.dead = true;
+        await this.save();
+        await rm(this.dir, { recursive: true, force: true });
+        return;
+    }
+  }
+
+  private async runHook(hook: HookInfo): Promise<void> {
+    await this.ensureCharm();
+    const view = this.view!;
+    const before = statusBefore(hook.name, view);
+    const outcome = await this.d.lock.run(async () => {
+      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(before ? { workload: before } : {}) });
+      this.local.running = hook;
+      await this.save();
+      return this.runInContext(hook, undefined);
+    });
+    if (outcome.code !== 0) {
+      delete this.local.running;
+      this.local.failed = hook;
+      this.local.retries += 1;
+      this.local.nextRetryAt = Date.now() + Math.min(5000 * 2 ** (this.local.retries - 1), 300_000);
+      await this.save();
+      await this.reportFailure(hook, outcome.code, outcome.tail);
+      return;
+    }
+    const result = await this.commitChanges(hook.name, outcome.changes);
+    this.local = commitHook(this.local, hook, this.commitContext(result.appVersions));
+    await this.save();
+    const after = statusAfter(hook.name, view, outcome.changes);
+    await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
+  }
+
+  private async runOperation(op: OperationView): Promise<void> {
+    await this.ensureCharm();
+    await this.d.api.post(`/api/agent/operations/${op.id}/start`, {});
+    const outcome = await this.d.lock.run(async () => {
+      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
+      return this.runInContext(undefined, op);
+    });
+    const failed = outcome.changes.actionFailed;
+    const results: Record<string, unknown> = { ...outcome.changes.actionResults, 'return-code': outcome.code };
+    if (outcome.stdout !== '') results.stdout = outcome.stdout;
+    if (outcome.stderr !== '') results.stderr = outcome.stderr;
+    if (outcome.code === 0) await this.commitChanges(op.kind === 'exec' ? 'juju-exec' : op.name, outcome.changes);
+    const status = op.kind === 'exec' || (outcome.code === 0 && failed === undefined) ? 'completed' : 'failed';
+    const message = failed ?? (op.kind === 'action' && outcome.code !== 0 ? `exit status ${outcome.code}` : '');
+    await this.d.api.post(`/api/agent/operations/${op.id}/finish`, { id: op.id, status, message, results });
+    await this.d.api.post('/api/agent/status', { unit: this.name, agent: this.local.failed ? 'error' : 'idle', message: this.local.failed ? `hook failed: "${this.local.failed.name}"` : '' });
+  }
+
+  /** Runs a hook, an action or an exec command with the hook tools wired to a fresh context. */
+  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined): Promise<Outcome> {
+    const view = this.view!;
+    const contextId = `${this.name}-${hook?.name ?? op?.name}-${randomBytes(6).toString('hex')}`;
+    const action = op?.kind === 'action' ? { id: String(op.id), name: op.name, params: op.params } : undefined;
+    const changes = emptyChanges();
+    const entity = unitTag(this.name);
+    const module = `unit.${this.name}.${hook?.name ?? op?.name}`;
+    const env: HookToolEnv = {
+      snapshot: buildSnapshot(view, this.machine!, hook, action),
+      changes,
+      log: (level: LogLevel, message: string) => this.d.log({ entity, level, module: `unit.${this.name}.juju-log`, message, at: Date.now() }),
+      actionLog: (message: string) => {
+        if (op) void this.d.api.post(`/api/agent/operations/${op.id}/log`, { message }).catch(() => {});
+      },
+    };
+    this.d.tools.register(contextId, env);
+    try {
+      const vars = hookEnv({
+        unit: view,
+        machine: this.machine!,
+        charmDir: this.charmDir,
+        toolsDir: this.d.toolsDir,
+        socket: this.d.socket,
+        contextId,
+        controllerUrl: this.d.controllerUrl,
+        ...(hook ? { hook } : {}),
+        ...(op?.kind === 'action' ? { action: { id: op.id, name: op.name } } : {}),
+      });
+      const onLine = (stream: 'stdout' | 'stderr', line: string) => this.d.log({ entity, level: 'DEBUG', module, message: line, at: Date.now() });
+      let argv: string[] | undefined;
+      let timeoutMs: number | undefined;
+      if (op?.kind === 'exec') {
+        argv = ['/bin/bash', '-c', String(op.params.command)];
+        timeoutMs = Number(op.params.timeout) || undefined;
+      } else {
+        const path = await locate(this.charmDir, op ? `actions/${op.name}` : `hooks/${hook!.name}`);
+        if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes };
+        argv = [path];
+      }
+      const r = await runProcess(argv, { cwd: this.charmDir, env: vars, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
+      return { ...r, changes };
+    } finally {
+      this.d.tools.unregister(contextId);
+    }
+  }
+
+  private async commitChanges(hook: string, c: HookChanges): Promise<{ appVersions: Record<string, number> }> {
+    const body: HookCommit = {
+      unit: this.name,
+      hook,
+      relationUnit: Object.fromEntries(c.relationUnit),
+      relationApp: Object.fromEntries(c.relationApp),
+      leaderSettings: c.leaderSettings,
+      unitState: c.unitState,
+      openPorts: c.openPorts,
+      closePorts: c.closePorts,
+    };
+    if (c.unitStatus) body.unitStatus = c.unitStatus;
+    if (c.appStatus) body.appStatus = c.appStatus;
+    if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
+    return this.d.api.post('/api/agent/commit', body);
+  }
+
+  private async reportFailure(hook: HookInfo, code: number, tail: string[]): Promise<void> {
+    const last = tail.filter((l) => l.trim() !== '').slice(-5);
+    this.d.log({
+      entity: unitTag(this.name),
+      level: 'ERROR',
+      module: 'uniter',
+      message: `hook "${hook.name}" failed${code >= 0 ? ` with exit code ${code}` : ''}${last.length ? `; last output:\n  ${last.join('\n  ')}` : ''}`,
+      at: Date.now(),
+    });
+    await this.d.api.post('/api/agent/status', {
+      unit: this.name,
+      agent: 'error',
+      message: `hook failed: "${hook.name}"`,
+      data: { hook: hook.name, 'exit-code': code, output: last, ...(hook.relationId !== undefined ? { 'relation-id': hook.relationId } : {}), ...(hook.remoteUnit ? { 'remote-unit': hook.remoteUnit } : {}) },
+    });
+  }
+
+  private commitContext(ownAppVersions: Record<string, number>) {
+    const ms = parseDuration(this.model!.updateStatusInterval);
+    return { unit: this.view!, configHash: this.configHash(), now: Date.now(), updateStatusDelay: ms * (0.8 + 0.4 * Math.random()), ownAppVersions };
+  }
+
+  /** Downloads and unpacks the unit's charm when it differs from what is on disk. */
+  private async ensureCharm(): Promise<void> {
+    const marker = join(this.dir, 'charm.hash');
+    const have = await readFile(marker, 'utf8').catch(() => '');
+    if (have === this.view!.charmHash) return;
+    const archive = await this.d.api.get<CharmArchive>(`/api/agent/charms/${this.view!.charmHash}`);
+    await rm(this.charmDir, { recursive: true, force: true });
+    for (const f of archive.files) {
+      const path = join(this.charmDir, f.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, Buffer.from(f.data, 'base64'), { mode: f.mode & 0o777 });
+    }
+    await writeFile(marker, this.view!.charmHash);
+  }
+
+  private async load(): Promise<LocalState> {
+    try {
+      return { ...initialState(), ...(JSON.parse(await readFile(join(this.dir, 'state.json'), 'utf8')) as LocalState) };
+    } catch {
+      return initialState();
+    }
+  }
+
+  /** Atomic replace: a crash leaves either the old or the new state, never half of one. */
+  private async save(): Promise<void> {
+    const path = join(this.dir, 'state.json');
+    await writeFile(path + '.tmp', JSON.stringify(this.local), { flush: true });
+    await rename(path + '.tmp', path);
+  }
+}
+
+/** Workload statuses Juju itself sets before a hook (runhook.go), unless the charm set one. */
+function statusBefore(hook: string, u: UnitView): { status: string; message: string } | undefined {
+  if (hook === 'install' && !u.workload.byCharm) return { status: 'maintenance', message: 'installing charm software' };
+  if (hook === 'stop') return { status: 'maintenance', message: 'stopping charm software' };
+  if (hook === 'remove') return { status: 'maintenance', message: 'cleaning up prior to charm deletion' };
+  return undefined;
+}
+
+function statusAfter(hook: string, u: UnitView, c: HookChanges): { status: string; message: string } | undefined {
+  if (hook === 'start' && !u.workload.byCharm && !c.unitStatus) return { status: 'unknown', message: '' };
+  if (hook === 'remove') return { status: 'terminated', message: '' };
+  return undefined;
+}

@@ -1,0 +1,148 @@
+import type { Command } from 'commander';
+import YAML from 'yaml';
+import { SigilError } from '@sigil/core';
+import type { Ctx } from '../context.ts';
+import { parseConfigArgs } from './deploy.ts';
+
+interface ModelOpt {
+  model?: string;
+}
+
+type ConfigDoc = { application: string; charm: string; settings: Record<string, { value?: unknown; source: string }> };
+
+export function registerApp(program: Command, ctx: Ctx): void {
+  const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
+
+  withModel(program.command('integrate').alias('relate').alias('add-relation'))
+    .description('relate two applications')
+    .argument('<a>', 'app[:endpoint]')
+    .argument('<b>', 'app[:endpoint]')
+    .action(async (a: string, b: string, o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      await c.post(c.m('/relations'), { a, b });
+    });
+
+  withModel(program.command('remove-relation'))
+    .description('remove a relation')
+    .argument('<a>', 'app[:endpoint], or a relation id')
+    .argument('[b]', 'app[:endpoint]')
+    .action(async (a: string, b: string | undefined, o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      await c.post(c.m('/relations/remove'), b === undefined ? { a } : { a, b });
+    });
+
+  withModel(program.command('config'))
+    .description('get or set application configuration')
+    .argument('<application>')
+    .argument('[settings...]', 'key (to read one) or key=value pairs')
+    .option('--reset <keys>', 'comma-separated keys to reset to their defaults')
+    .option('--file <file>', 'YAML file of options')
+    .option('--format <format>', 'yaml or json', 'yaml')
+    .action(async (app: string, settings: string[], o: ModelOpt & { reset?: string; file?: string; format: string }) => {
+      const c = ctx.client(o.model);
+      const assignments = settings.filter((s) => s.includes('='));
+      const keys = settings.filter((s) => !s.includes('='));
+      if (assignments.length > 0 && keys.length > 0) throw new SigilError('bad-request', 'cannot mix reading and setting keys', 'use `sigil config app key` or `sigil config app key=value ...`');
+      const set = parseConfigArgs([...(o.file ? [o.file] : []), ...assignments], app);
+      const reset = o.reset ? o.reset.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      if (Object.keys(set).length > 0 || reset.length > 0) {
+        await c.post(c.m(`/applications/${app}/config`), { set, reset });
+        return;
+      }
+      const doc = await c.get<ConfigDoc>(c.m(`/applications/${app}/config`));
+      if (keys.length > 1) throw new SigilError('bad-request', 'only one key can be read at a time');
+      if (keys.length === 1) {
+        const s = doc.settings[keys[0]!];
+        if (!s) throw new SigilError('invalid-config', `unknown option "${keys[0]}" for application "${app}"`, `valid options: ${Object.keys(doc.settings).join(', ')}`);
+        ctx.out(s.value === undefined || s.value === null ? '' : String(s.value));
+        return;
+      }
+      ctx.print(doc, o.format, () => YAML.stringify(doc));
+    });
+
+  withModel(program.command('add-unit'))
+    .description('add units to an application')
+    .argument('<application>')
+    .option('-n, --num-units <n>', 'number of units', '1')
+    .option('--to <placement>', 'machine id or "new" (comma-separated)')
+    .action(async (app: string, o: ModelOpt & { numUnits: string; to?: string }) => {
+      const c = ctx.client(o.model);
+      const n = Number(o.numUnits);
+      if (!Number.isInteger(n) || n < 1) throw new SigilError('bad-request', `invalid --num-units "${o.numUnits}"`, 'give a whole number of at least 1');
+      const r = await c.post<{ units: string[] }>(c.m(`/applications/${app}/units`), { n, to: o.to ? o.to.split(',') : [] });
+      ctx.info(`added ${r.units.join(', ')}`);
+    });
+
+  withModel(program.command('remove-unit'))
+    .description('remove units')
+    .argument('<units...>')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-prompt', 'do not ask for confirmation (as Juju)')
+    .action(async (units: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean }) => {
+      const c = ctx.client(o.model);
+      await ctx.confirm(`remove ${units.join(', ')}`, o);
+      await c.post(c.m('/units/remove'), { names: units });
+      ctx.info(`will remove ${units.join(', ')}`);
+    });
+
+  withModel(program.command('remove-application'))
+    .description('remove applications and their units')
+    .argument('<applications...>')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-prompt', 'do not ask for confirmation (as Juju)')
+    .action(async (apps: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean }) => {
+      const c = ctx.client(o.model);
+      await ctx.confirm(`remove application${apps.length > 1 ? 's' : ''} ${apps.join(', ')}`, o);
+      for (const a of apps) await c.delete(c.m(`/applications/${a}`));
+      ctx.info(`will remove ${apps.join(', ')}`);
+    });
+
+  for (const [verb, exposed] of [['expose', true], ['unexpose', false]] as const) {
+    withModel(program.command(verb))
+      .description(exposed ? "make an application's opened ports reachable" : 'withdraw exposure')
+      .argument('<application>')
+      .action(async (app: string, o: ModelOpt) => {
+        const c = ctx.client(o.model);
+        await c.post(c.m(`/applications/${app}/expose`), { exposed });
+      });
+  }
+
+  withModel(program.command('resolve').alias('resolved'))
+    .description('resolve a unit whose hook failed (re-runs the hook unless --no-retry)')
+    .argument('[units...]')
+    .option('--no-retry', 'mark the failed hook done without running it again')
+    .option('--all', 'resolve every unit in error')
+    .action(async (units: string[], o: ModelOpt & { retry: boolean; all?: boolean }) => {
+      const c = ctx.client(o.model);
+      let targets = units;
+      if (o.all) {
+        const st = await c.get<{ applications: Record<string, { units?: Record<string, { 'workload-status': { current: string }; subordinates?: Record<string, { 'workload-status': { current: string } }> }> }> }>(c.m('/status'));
+        targets = Object.values(st.applications).flatMap((a) => Object.entries(a.units ?? {}).flatMap(([n, u]) => [[n, u] as const, ...Object.entries(u.subordinates ?? {})]))
+          .filter(([, u]) => u['workload-status'].current === 'error').map(([n]) => n);
+      }
+      if (targets.length === 0) throw new SigilError('bad-request', o.all ? 'no units are in error' : 'no unit given', 'e.g. `sigil resolve sink/1`');
+      for (const unit of targets) await c.post(c.m('/resolve'), { unit, retry: o.retry });
+    });
+
+  withModel(program.command('add-machine'))
+    .description('add machines')
+    .option('-n <n>', 'number of machines', '1')
+    .option('--constraints <constraints>', 'machine constraints', '')
+    .action(async (o: ModelOpt & { n: string; constraints: string }) => {
+      const c = ctx.client(o.model);
+      const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: Number(o.n), constraints: o.constraints });
+      ctx.info(r.machines.map((m) => `created machine ${m}`).join('\n'));
+    });
+
+  withModel(program.command('remove-machine'))
+    .description('remove machines')
+    .argument('<ids...>')
+    .option('--force', 'also remove the units on them')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-prompt', 'do not ask for confirmation (as Juju)')
+    .action(async (ids: string[], o: ModelOpt & { force?: boolean; yes?: boolean; prompt?: boolean }) => {
+      const c = ctx.client(o.model);
+      await ctx.confirm(`remove machine${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`, o);
+      await c.post(c.m('/machines/remove'), { names: ids, force: o.force === true });
+    });
+}

@@ -1,0 +1,264 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { SigilError, parseDuration } from '@sigil/core';
+import { Client } from '../client.ts';
+import type { Ctx } from '../context.ts';
+import { renderList } from '../render/output.ts';
+
+const DIST = dirname(fileURLToPath(import.meta.url));
+
+export function registerController(program: Command, ctx: Ctx): void {
+  program
+    .command('bootstrap')
+    .description('start a controller in the background')
+    .argument('[name]', 'controller name', 'sigil')
+    .option('--provider <name>', 'machine provider: local-process', 'local-process')
+    .option('--timeout <duration>', 'how long to wait for the controller to answer', '30s')
+    .action(async (name: string, o: { provider: string; timeout: string }) => {
+      if (o.provider !== 'local-process') {
+        throw new SigilError('bad-request', `provider "${o.provider}" is not available`, 'use --provider local-process');
+      }
+      const f = ctx.home.controllers();
+      if (f.controllers[name]) throw new SigilError('already-exists', `controller "${name}" already exists`, `use it with \`sigil switch ${name}\`, or remove it with \`sigil destroy-controller ${name} --yes\``);
+      const dir = ctx.home.controllerDir(name);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const token = randomBytes(24).toString('base64url');
+      const port = await freePort();
+      const config = { name, provider: o.provider, host: '127.0.0.1', port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet: 16 + Math.floor(Math.random() * 230) };
+      writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
+      const endpoint = `http://127.0.0.1:${port}`;
+      f.controllers[name] = { endpoint, dir, provider: o.provider, 'current-model': 'default' };
+      f['current-controller'] = name;
+      ctx.home.saveControllers(f);
+      const a = ctx.home.accounts();
+      a.controllers[name] = { user: 'admin', token };
+      ctx.home.saveAccounts(a);
+      ctx.info(`Starting controller "${name}" (${o.provider})...`);
+      startController(dir);
+      await waitHealthy(new Client(name, f.controllers[name], token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
+      ctx.out(`Controller "${name}" is listening on ${endpoint}\nLogs: ${join(dir, 'controller.log')}\nModel "default" is ready: deploy with \`sigil deploy <charm-dir>\``);
+    });
+
+  program
+    .command('start-controller')
+    .description('start a stopped local controller again (its data is kept)')
+    .argument('[name]')
+    .action(async (name?: string) => {
+      const { name: n, entry, token } = ctx.home.resolve(name);
+      if (supervisorAlive(entry.dir)) {
+        ctx.out(`controller "${n}" is already running`);
+        return;
+      }
+      startController(entry.dir);
+      await waitHealthy(new Client(n, entry, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'));
+      ctx.out(`controller "${n}" started`);
+    });
+
+  program
+    .command('controllers')
+    .description('list controllers')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action((o: { format?: string }) => {
+      const f = ctx.home.controllers();
+      const rows = Object.entries(f.controllers).map(([n, c]) => ({ name: n, endpoint: c.endpoint, provider: c.provider, model: c['current-model'], current: n === f['current-controller'], running: supervisorAlive(c.dir) }));
+      ctx.print({ controllers: Object.fromEntries(rows.map((r) => [r.name, r])), 'current-controller': f['current-controller'] ?? '' }, o.format, () =>
+        renderList(['Controller', 'Model', 'Provider', 'Endpoint', 'Running'], rows.map((r) => [r.name + (r.current ? '*' : ''), r.model, r.provider, r.endpoint, r.running ? 'yes' : 'no']), { empty: 'No controllers. Bootstrap one with `sigil bootstrap --provider local-process demo`.' }));
+    });
+
+  program
+    .command('destroy-controller')
+    .description('destroy a controller, its models and their machines')
+    .argument('<name>')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-prompt', 'do not ask for confirmation (as Juju)')
+    .option('--timeout <duration>', 'how long to wait for machines to go', '2m')
+    .action(async (name: string, o: { yes?: boolean; prompt?: boolean; timeout: string }) => {
+      const f = ctx.home.controllers();
+      const entry = f.controllers[name];
+      if (!entry) throw new SigilError('not-found', `controller "${name}" not found`, 'see `sigil controllers`');
+      await ctx.confirm(`destroy controller "${name}" and all its models`, o);
+      const token = ctx.home.accounts().controllers[name]?.token ?? '';
+      const client = new Client(name, entry, token, 'default');
+      if (supervisorAlive(entry.dir)) {
+        ctx.info(`Destroying controller "${name}": removing machines...`);
+        await client.post('/api/controller/destroy');
+        const deadline = Date.now() + parseDuration(o.timeout);
+        while (Date.now() < deadline) {
+          const info = await client.get<{ models: string[] }>('/api/controller');
+          if (info.models.length === 0) break;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        stopPid(join(entry.dir, 'supervisor.pid'));
+      }
+      killLeftoverAgents(join(entry.dir, 'machines'));
+      rmSync(entry.dir, { recursive: true, force: true });
+      delete f.controllers[name];
+      if (f['current-controller'] === name) delete f['current-controller'];
+      ctx.home.saveControllers(f);
+      const a = ctx.home.accounts();
+      delete a.controllers[name];
+      ctx.home.saveAccounts(a);
+      ctx.out(`Controller "${name}" destroyed`);
+    });
+
+  program
+    .command('models')
+    .description('list models')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (o: { format?: string }) => {
+      const c = ctx.client();
+      const models = await c.get<{ name: string; life: string; machines: number; units: number; applications: number }[]>('/api/models');
+      ctx.print({ models, 'current-model': c.entry['current-model'] }, o.format, () =>
+        `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units)])));
+    });
+
+  program
+    .command('add-model')
+    .description('add a model and switch to it')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const c = ctx.client();
+      await c.post('/api/models', { name });
+      setCurrentModel(ctx, c.controller, name);
+      ctx.out(`Added '${name}' model on controller "${c.controller}"`);
+    });
+
+  program
+    .command('switch')
+    .description('select the current controller and/or model')
+    .argument('<target>', '[controller:]model, or a controller name')
+    .action(async (target: string) => {
+      const f = ctx.home.controllers();
+      let controller: string | undefined;
+      let model: string | undefined = target;
+      if (target.includes(':')) [controller, model] = target.split(':') as [string, string];
+      else if (f.controllers[target] && target !== f['current-controller']) [controller, model] = [target, undefined];
+      const name = controller ?? f['current-controller'];
+      const c = ctx.client(name ? `${name}:${model ?? f.controllers[name!]?.['current-model'] ?? 'default'}` : undefined);
+      if (model !== undefined) {
+        const models = await c.get<{ name: string }[]>('/api/models');
+        if (!models.some((m) => m.name === model)) throw new SigilError('not-found', `model "${model}" not found`, `models: ${models.map((m) => m.name).join(', ')}`);
+        setCurrentModel(ctx, c.controller, model);
+      }
+      const g = ctx.home.controllers();
+      g['current-controller'] = c.controller;
+      ctx.home.saveControllers(g);
+      ctx.out(`${c.controller}:${model ?? c.model}`);
+    });
+
+  program
+    .command('destroy-model')
+    .description('destroy a model and its machines')
+    .argument('<name>')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--no-prompt', 'do not ask for confirmation (as Juju)')
+    .option('--timeout <duration>', 'how long to wait', '2m')
+    .action(async (name: string, o: { yes?: boolean; prompt?: boolean; timeout: string }) => {
+      const c = ctx.client(name);
+      await ctx.confirm(`destroy model "${name}"`, o);
+      await c.delete(`/api/models/${encodeURIComponent(name)}`);
+      const deadline = Date.now() + parseDuration(o.timeout);
+      for (;;) {
+        const models = await c.get<{ name: string }[]>('/api/models');
+        if (!models.some((m) => m.name === name)) break;
+        if (Date.now() > deadline) throw new SigilError('timeout', `model "${name}" is still being destroyed`, 'see `sigil status -m ' + name + '`');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      if (c.entry['current-model'] === name) setCurrentModel(ctx, c.controller, 'default');
+      ctx.out(`Model "${name}" destroyed`);
+    });
+}
+
+function setCurrentModel(ctx: Ctx, controller: string, model: string): void {
+  const f = ctx.home.controllers();
+  const e = f.controllers[controller];
+  if (e) e['current-model'] = model;
+  ctx.home.saveControllers(f);
+}
+
+function startController(dir: string): void {
+  const log = openSync(join(dir, 'controller.log'), 'a');
+  const child = spawn(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir], { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+}
+
+async function waitHealthy(client: Client, timeoutMs: number, logPath: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.get('/api/health');
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-10).join('\n') : '';
+        throw new SigilError('timeout', `controller did not answer within ${Math.round(timeoutMs / 1000)}s: ${(e as Error).message}`, `last lines of ${logPath}:\n${tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const n = Number(readFileSync(path, 'utf8').trim());
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function supervisorAlive(dir: string): boolean {
+  const pid = readPid(join(dir, 'supervisor.pid'));
+  return pid !== undefined && alive(pid);
+}
+
+function stopPid(path: string): void {
+  const pid = readPid(path);
+  if (pid === undefined || !alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const until = Date.now() + 5000;
+  while (alive(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/** Agents of a controller that was not running to clean up after itself. */
+function killLeftoverAgents(root: string): void {
+  if (!existsSync(root)) return;
+  for (const model of readdirSync(root)) {
+    for (const id of readdirSync(join(root, model))) {
+      const pid = readPid(join(root, model, id, 'agent.pid'));
+      if (pid !== undefined && alive(pid)) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          process.kill(pid, 'SIGKILL');
+        }
+      }
+    }
+  }
+}

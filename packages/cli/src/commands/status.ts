@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { ModelStatusDoc } from '@sigil/api';
+import { parseDuration } from '@sigil/core';
+import type { Ctx } from '../context.ts';
+import { formatOutput } from '../render/output.ts';
+import { renderStatusTable } from '../render/status-table.ts';
+
+export function registerStatus(program: Command, ctx: Ctx): void {
+  program
+    .command('status')
+    .description('show the model: applications, units, machines and relations')
+    .option('-m, --model <model>', 'model to show')
+    .option('--format <format>', 'tabular, yaml or json', 'tabular')
+    .option('--relations, --integrations', 'include the relations section')
+    .option('--color', 'force colours')
+    .option('--no-color', 'disable colours')
+    .option('--watch [interval]', 'redraw whenever the model changes (at most once per interval)')
+    .action(async (o: { model?: string; format: string; relations?: boolean; integrations?: boolean; color?: boolean; watch?: string | boolean }) => {
+      const c = ctx.client(o.model);
+      const render = (doc: ModelStatusDoc) => {
+        if (o.format === 'json' || o.format === 'yaml') {
+          const { integrations: _i, revision: _r, ...juju } = doc;
+          void _i;
+          void _r;
+          return formatOutput(juju, o.format);
+        }
+        ctx.print(doc, o.format, () => '');
+        return renderStatusTable(doc, { color: o.color ?? ctx.tty, relations: o.relations === true || o.integrations === true });
+      };
+      if (o.watch === undefined || o.watch === false) {
+        ctx.out(render(await c.get<ModelStatusDoc>(c.m('/status'))));
+        return;
+      }
+      // Redraw from the change feed: no polling; bursts coalesce into one redraw per interval.
+      const minGap = typeof o.watch === 'string' ? parseDuration(o.watch) : 200;
+      let last = 0;
+      await c.watch(async () => {
+        const wait = last + minGap - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        last = Date.now();
+        const text = render(await c.get<ModelStatusDoc>(c.m('/status')));
+        process.stdout.write((ctx.tty ? '\x1b[H\x1b[2J' : '\n') + text);
+        return false;
+      });
+    });
+}

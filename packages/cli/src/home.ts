@@ -1,0 +1,82 @@
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { SigilError } from '@sigil/core';
+
+/**
+ * The client's files under SIGIL_HOME (default ~/.local/share/sigil), as Juju keeps
+ * controllers.yaml and accounts.yaml: two checkouts or two test runs with different
+ * SIGIL_HOMEs never see each other. Local controllers keep their data here too.
+ */
+export interface ControllerEntry {
+  endpoint: string;
+  dir: string;
+  provider: string;
+  'current-model': string;
+}
+
+export interface ControllersFile {
+  'current-controller'?: string;
+  controllers: Record<string, ControllerEntry>;
+}
+
+export interface AccountsFile {
+  controllers: Record<string, { user: string; token: string }>;
+}
+
+export class Home {
+  readonly root: string;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.root = env.SIGIL_HOME || join(env.HOME ?? homedir(), '.local', 'share', 'sigil');
+  }
+
+  controllerDir(name: string): string {
+    return join(this.root, 'controllers', name);
+  }
+
+  controllers(): ControllersFile {
+    return this.read<ControllersFile>('controllers.yaml', { controllers: {} });
+  }
+
+  accounts(): AccountsFile {
+    return this.read<AccountsFile>('accounts.yaml', { controllers: {} });
+  }
+
+  saveControllers(f: ControllersFile): void {
+    this.write('controllers.yaml', f, 0o644);
+  }
+
+  saveAccounts(f: AccountsFile): void {
+    this.write('accounts.yaml', f, 0o600);
+  }
+
+  /** The controller a command talks to: `-c`/`-m ctl:model`, else the current one. */
+  resolve(controller?: string): { name: string; entry: ControllerEntry; token: string } {
+    const f = this.controllers();
+    const name = controller ?? f['current-controller'];
+    if (!name) throw new SigilError('not-found', 'no controller selected', 'bootstrap one with `sigil bootstrap --provider local-process demo`');
+    const entry = f.controllers[name];
+    if (!entry) throw new SigilError('not-found', `controller "${name}" not found`, `known controllers: ${Object.keys(f.controllers).join(', ') || '(none)'}; see \`sigil controllers\``);
+    const token = this.accounts().controllers[name]?.token;
+    if (!token) throw new SigilError('unauthorized', `no credentials for controller "${name}"`, `expected in ${join(this.root, 'accounts.yaml')}`);
+    return { name, entry, token };
+  }
+
+  private read<T>(file: string, fallback: T): T {
+    try {
+      return (YAML.parse(readFileSync(join(this.root, file), 'utf8')) as T | null) ?? fallback;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+      throw new SigilError('bad-request', `cannot read ${join(this.root, file)}: ${(e as Error).message}`, 'fix or remove the file');
+    }
+  }
+
+  private write(file: string, data: unknown, mode: number): void {
+    mkdirSync(this.root, { recursive: true });
+    const path = join(this.root, file);
+    writeFileSync(path + '.tmp', YAML.stringify(data), { mode });
+    renameSync(path + '.tmp', path);
+  }
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { isSigilError } from '@sigil/core';
+import { Ctx } from './context.ts';
+import { registerController } from './commands/controller.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerApp } from './commands/app.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerExec } from './commands/exec.ts';
+import { registerDebugLog } from './commands/debug-log.ts';
+
+const ctx = new Ctx();
+const program = new Command('sigil')
+  .description('Sigil: deploy, relate, scale and operate applications from Juju charms')
+  .version('0.1.0')
+  .exitOverride()
+  .showSuggestionAfterError()
+  .enablePositionalOptions();
+
+registerController(program, ctx);
+registerDeploy(program, ctx);
+registerApp(program, ctx);
+registerStatus(program, ctx);
+registerExec(program, ctx);
+registerDebugLog(program, ctx);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (isSigilError(e)) {
+    process.stderr.write(`ERROR ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`ERROR ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

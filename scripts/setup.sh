@@ -1,0 +1,25 @@
+#!/bin/bash
+# Installs what Sigil needs on a fresh Debian 12 machine and builds it. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+command -v bash >/dev/null || need_apt+=(bash)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "ERROR missing packages: ${need_apt[*]}" >&2
+    echo "hint: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "==> installing ${need_apt[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> installing npm packages"
+  npm ci --no-fund --no-audit --loglevel=error
+fi
+echo "==> building"
+npm run --silent build

@@ -1,0 +1,7 @@
+#!/bin/bash
+# Runs the whole test suite: unit tests and end-to-end tests against real controllers.
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/setup.sh
+npx tsc -p tsconfig.json --noEmit
+npx vitest run "$@"
