@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import YAML from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -14,10 +15,15 @@ export default function setup(): () => void {
   const run = (args: string[]) => execFileSync(join(ROOT, 'bin', 'sigil'), args, { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   run(['bootstrap', '--provider', 'local-process', 'e2e']);
   return () => {
-    try {
-      run(['destroy-controller', 'e2e', '--yes']);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
+    // Every controller a test bootstrapped in this home, not only the shared one.
+    const names = Object.keys((YAML.parse(readFileSync(join(home, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, unknown> }).controllers);
+    for (const name of names) {
+      try {
+        run(['destroy-controller', name, '--yes']);
+      } catch {
+        /* reported on stderr; keep tearing down the rest */
+      }
     }
+    rmSync(home, { recursive: true, force: true });
   };
 }

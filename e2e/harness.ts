@@ -40,8 +40,9 @@ export async function until(model: string, what: string, pred: (s: ModelStatusDo
   const deadline = Date.now() + timeoutMs;
   let last: ModelStatusDoc | undefined;
   while (Date.now() < deadline) {
-    last = await status(model);
-    if (pred(last)) return last;
+    // A controller that is restarting refuses connections for a moment; keep asking.
+    last = await status(model).catch(() => last);
+    if (last && pred(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
   const log = await sigil(['debug-log', '-m', model, '--replay', '--no-tail', '-l', 'INFO']);

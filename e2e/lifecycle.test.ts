@@ -71,8 +71,8 @@ describe('lifecycle', () => {
     const seq = await hooks(m, 'sink/0');
     expect(seq.filter((h) => h === 'install').length).toBeGreaterThanOrEqual(3);
 
-    await ok(['config', 'sink', 'fail-hook=config-changed', '-m', m]);
     await ok(['exec', '-m', m, '--unit', 'sink/0', '--', 'rm', '../recovered']);
+    await ok(['config', 'sink', 'fail-hook=config-changed', '-m', m]);
     await until(m, 'config-changed to fail', (s) => unit(s, 'sink/0')?.['workload-status'].message === 'hook failed: "config-changed"');
     await ok(['resolve', 'sink/0', '--no-retry', '-m', m]);
     await until(m, 'sink/0 idle again', (s) => unit(s, 'sink/0')?.['juju-status'].current === 'idle' && unit(s, 'sink/0')?.['workload-status'].current !== 'error');

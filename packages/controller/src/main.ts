@@ -44,7 +44,7 @@ else supervise(dir);
 function supervise(dir: string): void {
   let child: ReturnType<typeof spawn> | undefined;
   let stopping = false;
-  let delay = 200;
+  let delay = 50;
   writeFileSync(join(dir, 'supervisor.pid'), String(process.pid));
   const start = () => {
     const started = Date.now();
@@ -52,7 +52,7 @@ function supervise(dir: string): void {
     child.on('exit', (code, sig) => {
       if (stopping) process.exit(0);
       if (code === 0 && sig === null) process.exit(0);
-      delay = Date.now() - started > 10_000 ? 200 : Math.min(delay * 2, 5000);
+      delay = Date.now() - started > 10_000 ? 100 : Math.min(delay * 2, 5000);
       process.stderr.write(JSON.stringify({ level: 50, msg: 'controller exited; restarting', code, signal: sig, delayMs: delay }) + '\n');
       setTimeout(start, delay);
     });

@@ -46,10 +46,7 @@ export const leaderSet: ToolSpec = {
   run(call) {
     const settings = parseKeyValues(call.args, true);
     if (!call.env.snapshot.leader) {
-      throw toolError(
-        'cannot write leadership settings: cannot write settings: not the leader',
-        'only the leader may write leader settings',
-      );
+      throw toolError('cannot write leadership settings: cannot write settings: not the leader');
     }
     for (const [k, v] of settings) putKey(call.env.changes.leaderSettings, k, v === '' ? null : v);
     return undefined;

@@ -131,6 +131,17 @@ describe('relation-set', () => {
     expect(env.changes.relationUnit.get(2)).toEqual({ a: '1', b: null, c: 'x=y' });
   });
 
+  test('keys are data, even ones that are special to JavaScript', () => {
+    const env = testEnv();
+    expect(run(env, 'relation-set', ['__proto__=polluted', 'constructor=x'])).toEqual(ok(''));
+    expect(run(env, 'relation-get', ['__proto__', 'wordpress/0'])).toEqual(ok('polluted\n'));
+    expect(run(env, 'relation-get', ['--format=json', '-', 'wordpress/0'])).toEqual(
+      ok('{"__proto__":"polluted","constructor":"x","ingress-address":"10.0.0.5","private-address":"10.0.0.5"}\n'),
+    );
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(run(env, 'relation-get', ['toString'])).toEqual(ok(''));
+  });
+
   test('duplicate keys and malformed pairs are usage errors', () => {
     const env = testEnv();
     expect(run(env, 'relation-set', ['a=1', 'a=2'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^ERROR key "a" specified more than once\n/) });

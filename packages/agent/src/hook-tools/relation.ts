@@ -87,10 +87,7 @@ function readUnitBag(env: HookToolEnv, rel: RelationSnapshot, unit: string): Rec
   if (!UNIT_NAME.test(unit)) throw toolError(`${goQuote(unit)} is not a valid unit or application`);
   const bag = rel.unitData[unit];
   if (bag === undefined) {
-    throw toolError(
-      `cannot read settings for unit ${goQuote(unit)} in relation ${relationRef(rel)}: settings not found`,
-      'the unit has never been a member of this relation',
-    );
+    throw toolError(`cannot read settings for unit ${goQuote(unit)} in relation ${relationRef(rel)}: settings not found`);
   }
   return bag;
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,6 +48,17 @@ function tool(
     else if (opts.closeStdin !== false) child.stdin.end();
     // closeStdin: false leaves stdin open: the tool must finish without reading it.
   });
+}
+
+/** A socket file whose listener died without cleaning up, as after `kill -9`. */
+async function leaveStaleSocket(path: string): Promise<void> {
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }
 
 const env = testEnv();
@@ -155,25 +166,18 @@ describe('the C client against a real server', () => {
 });
 
 describe('HookToolServer', () => {
-  test('listens on a filesystem socket too, replacing a stale one', async () => {
+  test('listens on a filesystem socket too, replacing one left by a crashed agent', async () => {
     const path = join(work, 'agent.socket');
-    const first = new HookToolServer(path);
-    await first.start();
-    // Simulate a crash: the socket file stays behind when the process dies.
-    const stale = join(work, 'stale.socket');
-    const ghost = new HookToolServer(stale);
-    await ghost.start();
-    symlinkSync(stale, join(work, 'keep-alive-link'));
-    await first.close();
+    await leaveStaleSocket(path);
+    expect(lstatSync(path).isSocket()).toBe(true);
+    expect(await tool('unit-get', ['private-address'], { socket: path })).toMatchObject({ code: 2 });
 
-    const second = new HookToolServer(path);
-    await second.start();
-    second.register('fs', testEnv());
+    const fsServer = new HookToolServer(path);
+    await fsServer.start();
+    fsServer.register('fs', testEnv());
     expect(await tool('unit-get', ['private-address'], { socket: path, context: 'fs' })).toEqual({ code: 0, stdout: '10.0.0.5\n', stderr: '' });
-    await second.close();
-    await ghost.close();
-    unlinkSync(join(work, 'keep-alive-link'));
-    expect(await tool('unit-get', ['private-address'], { socket: path, context: 'fs' })).toMatchObject({ code: 2 });
+    await fsServer.close();
+    expect(existsSync(path)).toBe(false);
   });
 
   test('answers several requests on one connection and rejects unknown protocols', async () => {

@@ -49,7 +49,7 @@ export function toolError(message: string, hint?: string): SigilError {
 }
 
 export function notRunningAction(): SigilError {
-  return new SigilError('bad-request', 'not running an action', 'action tools work only while an action runs');
+  return toolError('not running an action');
 }
 
 /** `relation-name:id`, Juju's "fake id" for a relation. */

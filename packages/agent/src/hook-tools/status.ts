@@ -28,7 +28,7 @@ export const statusSet: ToolSpec = {
     const value: StatusValue = { status, message };
     if (call.parsed.bools.get('application') === true) {
       if (!call.env.snapshot.leader) {
-        throw toolError('this unit is not the leader', 'only the leader may set the application status');
+        throw toolError('this unit is not the leader');
       }
       call.env.changes.appStatus = value;
     } else {
@@ -75,10 +75,7 @@ export const statusGet: ToolSpec = {
       return brief ? mine.status : details(mine, includeData);
     }
     if (!env.snapshot.leader) {
-      throw toolError(
-        'finding application status: this unit is not the leader',
-        'only the leader may read the application status',
-      );
+      throw toolError('finding application status: this unit is not the leader');
     }
     const app = env.changes.appStatus ?? env.snapshot.appStatus;
     if (brief) return app.status;

@@ -258,7 +258,7 @@ describe('actions', () => {
 
   test('action tools outside an action fail as Juju\'s do', () => {
     const env = testEnv();
-    const notInAction = failure('ERROR not running an action (action tools work only while an action runs)\n');
+    const notInAction = failure('ERROR not running an action\n');
     expect(run(env, 'action-get')).toEqual(notInAction);
     expect(run(env, 'action-set', ['a=1'])).toEqual(notInAction);
     expect(run(env, 'action-log', ['x'])).toEqual(notInAction);

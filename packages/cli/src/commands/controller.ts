@@ -86,14 +86,20 @@ export function registerController(program: Command, ctx: Ctx): void {
       const client = new Client(name, entry, token, 'default');
       if (supervisorAlive(entry.dir)) {
         ctx.info(`Destroying controller "${name}": removing machines...`);
-        await client.post('/api/controller/destroy');
-        const deadline = Date.now() + parseDuration(o.timeout);
-        while (Date.now() < deadline) {
-          const info = await client.get<{ models: string[] }>('/api/controller');
-          if (info.models.length === 0) break;
-          await new Promise((r) => setTimeout(r, 250));
+        try {
+          await client.post('/api/controller/destroy');
+          const deadline = Date.now() + parseDuration(o.timeout);
+          while (Date.now() < deadline) {
+            const info = await client.get<{ models: string[] }>('/api/controller');
+            if (info.models.length === 0) break;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        } catch (e) {
+          // A controller that cannot clean up after itself is torn down from its pid files.
+          ctx.info(`controller did not clean up (${(e as Error).message}); stopping its processes directly`);
         }
         stopPid(join(entry.dir, 'supervisor.pid'));
+        stopPid(join(entry.dir, 'controller.pid'));
       }
       killLeftoverAgents(join(entry.dir, 'machines'));
       rmSync(entry.dir, { recursive: true, force: true });

@@ -41,7 +41,9 @@ export class LocalProcessProvider implements Provider {
 
   async ensureRunning(model: string, id: string): Promise<void> {
     const dir = this.dir(model, id);
-    if (!(await this.alive(dir))) await this.start(dir);
+    // A machine this provider never created (no agent.json) is not ours to start.
+    const ours = await readFile(join(dir, 'agent.json')).then(() => true, () => false);
+    if (ours && !(await this.alive(dir))) await this.start(dir);
   }
 
   async stop(model: string, id: string): Promise<void> {
