@@ -81,6 +81,6 @@ let counter = 0;
 /** A fresh model per test file on the shared controller. */
 export async function freshModel(prefix: string): Promise<string> {
   const name = `${prefix}-${process.pid}-${counter++}`;
-  await ok(['add-model', name]);
-  return name;
+  await ok(['add-model', name, '-c', 'e2e']);
+  return `e2e:${name}`;
 }

@@ -127,8 +127,9 @@ export function registerController(program: Command, ctx: Ctx): void {
     .command('add-model')
     .description('add a model and switch to it')
     .argument('<name>')
-    .action(async (name: string) => {
-      const c = ctx.client();
+    .option('-c, --controller <name>', 'controller to add it to')
+    .action(async (name: string, o: { controller?: string }) => {
+      const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       await c.post('/api/models', { name });
       setCurrentModel(ctx, c.controller, name);
       ctx.out(`Added '${name}' model on controller "${c.controller}"`);
