@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import type { WatchMessage } from '@sigil/api';
@@ -31,20 +32,26 @@ export class Client {
     return this.request<T>('DELETE', path);
   }
 
+  /** node:http rather than fetch: loading undici costs a CLI call ~40 ms of start-up. */
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    let res: Response;
-    try {
-      res = await fetch(this.entry.endpoint + path, init);
-    } catch (e) {
-      throw notRunning(this.controller, this.entry, e);
-    }
-    const text = await res.text();
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(this.entry.endpoint + path, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', (e) => reject(notRunning(this.controller, this.entry, e)));
+      req.end(payload);
+    });
     const data = text === '' ? undefined : (JSON.parse(text) as unknown);
-    if (!res.ok) {
+    if (status < 200 || status >= 300) {
       const e = (data as { error?: { code: ErrorCode; message: string; hint?: string } } | undefined)?.error;
-      throw new SigilError(e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.hint);
+      throw new SigilError(e?.code ?? 'internal', e?.message ?? `HTTP ${status}`, e?.hint);
     }
     return data as T;
   }

@@ -105,6 +105,7 @@ async function serve(dir: string): Promise<void> {
   const shutdown = async () => {
     abort.abort();
     clearInterval(compact);
+    app.server.closeAllConnections();
     await app.close();
     store.db.close();
     process.exit(0);

@@ -56,5 +56,7 @@ export function unitTag(unit: string): string {
 
 /** Natural order, as Juju sorts status rows: `app/2` before `app/10`, machine `2` before `10`. */
 export function naturalCompare(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
+  return collator.compare(a, b);
 }
+
+const collator = new Intl.Collator('en', { numeric: true });

@@ -4,7 +4,6 @@ import YAML from 'yaml';
 import { SigilError } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
-import { readCharmDir } from '../charm-dir.ts';
 
 export function registerDeploy(program: Command, ctx: Ctx): void {
   program
@@ -20,6 +19,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .action(async (path: string, name: string | undefined, o: { numUnits: string; config: string[]; constraints: string; to?: string; model?: string }) => {
       const n = Number(o.numUnits);
       if (!Number.isInteger(n) || n < 0) throw new SigilError('bad-request', `invalid --num-units "${o.numUnits}"`, 'give a whole number, e.g. -n 3');
+      const { readCharmDir } = await import('../charm-dir.ts');
       const { charm, archive } = readCharmDir(path);
       const app = name ?? charm.meta.name;
       const config = parseConfigArgs(o.config, app);

@@ -151,10 +151,12 @@ function info(st: StatusDoc): StatusInfoContents {
   return out;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** Juju's status timestamp layout: `02 Jan 2006 15:04:05Z`. */
 function fmt(ms: number): string {
   const d = new Date(ms);
-  const mon = d.toLocaleString('en-GB', { month: 'short', timeZone: 'UTC' });
+  const mon = MONTHS[d.getUTCMonth()];
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())} ${mon} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}Z`;
 }

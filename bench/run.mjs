@@ -1,0 +1,20 @@
+// Builds and runs every benchmark in bench/ in turn; each prints its own figures.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'dist', 'bench');
+mkdirSync(out, { recursive: true });
+const only = process.argv[2];
+const ts = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'lib.ts' && (!only || f.includes(only)));
+for (const f of ts) {
+  await build({ entryPoints: [join(here, f)], outfile: join(out, f.replace(/\.ts$/, '.mjs')), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['better-sqlite3'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'warning' });
+}
+const scripts = [...ts.map((f) => join(out, f.replace(/\.ts$/, '.mjs'))), ...readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && (!only || f.includes(only))).map((f) => join(here, f))];
+for (const s of scripts) {
+  console.log(`\n== ${s.split('/').pop()}`);
+  execFileSync(process.execPath, [s], { stdio: 'inherit' });
+}
