@@ -86,6 +86,9 @@ export class Uniter {
   }
 
   private decide(): Op {
+    // A shorter update-status interval (model-config) takes effect now, not after the old one.
+    const max = parseDuration(this.model!.updateStatusInterval) * 1.2;
+    if (this.local.started && this.local.nextUpdateStatus > Date.now() + max) this.local.nextUpdateStatus = Date.now() + max * Math.random();
     return nextOp(this.local, { unit: this.view!, configHash: this.configHash(), retryHooks: this.model!.retryHooks }, Date.now());
   }
 

@@ -115,9 +115,10 @@ export function registerController(program: Command, ctx: Ctx): void {
   program
     .command('models')
     .description('list models')
+    .option('-c, --controller <name>', 'controller')
     .option('--format <format>', 'tabular, yaml or json')
-    .action(async (o: { format?: string }) => {
-      const c = ctx.client();
+    .action(async (o: { format?: string; controller?: string }) => {
+      const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       const models = await c.get<{ name: string; life: string; machines: number; units: number; applications: number }[]>('/api/models');
       ctx.print({ models, 'current-model': c.entry['current-model'] }, o.format, () =>
         `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units)])));
@@ -159,6 +160,27 @@ export function registerController(program: Command, ctx: Ctx): void {
     });
 
   program
+    .command('model-config')
+    .description('show or set model configuration (update-status-hook-interval, automatically-retry-hooks)')
+    .argument('[settings...]', 'key to read, or key=value pairs to set')
+    .option('-m, --model <model>', 'model')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (settings: string[], o: { model?: string; format?: string }) => {
+      const c = ctx.client(o.model);
+      const set = Object.fromEntries(settings.filter((x) => x.includes('=')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+      const config = Object.keys(set).length > 0
+        ? await c.post<Record<string, unknown>>(c.m('/config'), set)
+        : await c.get<Record<string, unknown>>(c.m('/config'));
+      const key = settings.find((x) => !x.includes('='));
+      if (key !== undefined) {
+        if (!(key in config)) throw new SigilError('invalid-config', `unknown model config key "${key}"`, `known keys: ${Object.keys(config).join(', ')}`);
+        ctx.out(String(config[key]));
+      } else if (Object.keys(set).length === 0) {
+        ctx.print(config, o.format, () => renderList(['Attribute', 'Value'], Object.entries(config).map(([k, v]) => [k, String(v)])));
+      }
+    });
+
+  program
     .command('destroy-model')
     .description('destroy a model and its machines')
     .argument('<name>')
@@ -167,17 +189,18 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--timeout <duration>', 'how long to wait', '2m')
     .action(async (name: string, o: { yes?: boolean; prompt?: boolean; timeout: string }) => {
       const c = ctx.client(name);
-      await ctx.confirm(`destroy model "${name}"`, o);
-      await c.delete(`/api/models/${encodeURIComponent(name)}`);
+      const model = c.model;
+      await ctx.confirm(`destroy model "${model}"`, o);
+      await c.delete(`/api/models/${encodeURIComponent(model)}`);
       const deadline = Date.now() + parseDuration(o.timeout);
       for (;;) {
         const models = await c.get<{ name: string }[]>('/api/models');
-        if (!models.some((m) => m.name === name)) break;
-        if (Date.now() > deadline) throw new SigilError('timeout', `model "${name}" is still being destroyed`, 'see `sigil status -m ' + name + '`');
+        if (!models.some((m) => m.name === model)) break;
+        if (Date.now() > deadline) throw new SigilError('timeout', `model "${model}" is still being destroyed`, 'see `sigil status -m ' + name + '`');
         await new Promise((r) => setTimeout(r, 250));
       }
-      if (c.entry['current-model'] === name) setCurrentModel(ctx, c.controller, 'default');
-      ctx.out(`Model "${name}" destroyed`);
+      if (c.entry['current-model'] === model) setCurrentModel(ctx, c.controller, 'default');
+      ctx.out(`Model "${model}" destroyed`);
     });
 }
 

@@ -31,6 +31,9 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     svc.wake();
     return { ok: true };
   });
+  app.get<M>('/api/models/:model/config', async (req) => svc.models.mustGet(req.params.model).config);
+  app.post<M & { Body: Record<string, string> }>('/api/models/:model/config', { schema: { body: { type: 'object', additionalProperties: { type: 'string' } } } }, async (req) =>
+    svc.models.setConfig(model(req.params.model), req.body));
   app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, svc.presence));
 
   app.post<M & { Body: CharmArchive }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {

@@ -183,8 +183,14 @@ export class AgentFacade {
     this.s.tx(() => {
       const r = this.reads.relation(model, rel);
       if (!r || r.life !== 'alive') throw new SigilError('conflict', `relation ${rel} is not alive`);
-      const exists = this.s.db.prepare('SELECT 1 FROM relation_settings WHERE model = ? AND relation_id = ? AND owner = ? AND is_app = 0').get(model, rel, unit);
-      if (!exists) this.mergeBag(model, rel, unit, false, { 'private-address': address, 'ingress-address': address, 'egress-subnets': `${address}/32` });
+      // The address keys are filled in (unless the charm already set them) before the unit
+      // enters scope, so counterparts can always read them (a hook may have written other
+      // keys already, in relation-created).
+      const row = this.s.db.prepare('SELECT data FROM relation_settings WHERE model = ? AND relation_id = ? AND owner = ? AND is_app = 0').get(model, rel, unit) as { data: string } | undefined;
+      const have = json<Bag>(row?.data, {});
+      const defaults: Record<string, string> = { 'private-address': address, 'ingress-address': address, 'egress-subnets': `${address}/32` };
+      const missing = Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in have)));
+      if (Object.keys(missing).length > 0) this.mergeBag(model, rel, unit, false, missing);
       this.s.db.prepare('INSERT OR IGNORE INTO relation_scopes (model, relation_id, unit) VALUES (?, ?, ?)').run(model, rel, unit);
       this.s.changed(model, 'relation', String(rel));
     });

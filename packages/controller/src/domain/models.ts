@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SigilError, checkModelName } from '@sigil/core';
+import { SigilError, checkModelName, parseDuration } from '@sigil/core';
 import { json, type Store } from '../store/store.ts';
 
 export interface ModelInfo {
@@ -78,11 +78,26 @@ export class Models {
     return names.map((n) => this.mustGet(n.name));
   }
 
-  setConfig(name: string, values: Partial<ModelConfig>): void {
-    this.s.tx(() => {
+  /** `sigil model-config k=v`: values arrive as strings and are checked before anything changes. */
+  setConfig(name: string, values: Record<string, string>): ModelConfig {
+    return this.s.tx(() => {
       const m = this.mustGet(name);
-      this.s.db.prepare('UPDATE models SET config = ? WHERE name = ?').run(JSON.stringify({ ...m.config, ...values }), name);
+      const next: ModelConfig = { ...m.config };
+      for (const [k, v] of Object.entries(values)) {
+        if (k === 'update-status-hook-interval') {
+          const ms = parseDuration(v);
+          if (ms < 1000 || ms > 3_600_000) throw new SigilError('invalid-config', `update-status-hook-interval ${v} out of range`, 'use a duration between 1s and 60m (Juju allows 1m to 60m; the default is 5m)');
+          next[k] = v;
+        } else if (k === 'automatically-retry-hooks') {
+          if (!['true', 'false'].includes(v)) throw new SigilError('invalid-config', `automatically-retry-hooks must be true or false, not "${v}"`, 'e.g. automatically-retry-hooks=false');
+          next[k] = v === 'true';
+        } else {
+          throw new SigilError('invalid-config', `unknown model config key "${k}"`, `known keys: ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')}`);
+        }
+      }
+      this.s.db.prepare('UPDATE models SET config = ? WHERE name = ?').run(JSON.stringify(next), name);
       this.s.changed(name, 'model', name);
+      return next;
     });
   }
 
