@@ -152,7 +152,10 @@ export class Uniter {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(before ? { workload: before } : {}) });
       this.local.running = hook;
       await this.save();
-      return this.runInContext(hook, undefined);
+      this.opLog('DEBUG', `running "${hook.name}" hook`);
+      const r = await this.runInContext(hook, undefined);
+      this.opLog(r.code === 0 ? 'INFO' : 'ERROR', r.code === 0 ? `ran "${hook.name}" hook` : `"${hook.name}" hook exited ${r.code}`);
+      return r;
     });
     if (outcome.code !== 0) {
       delete this.local.running;
@@ -233,6 +236,10 @@ export class Uniter {
     } finally {
       this.d.tools.unregister(contextId);
     }
+  }
+
+  private opLog(level: LogLevel, message: string): void {
+    this.d.log({ entity: unitTag(this.name), level, module: 'juju.worker.uniter.operation', message, at: Date.now() });
   }
 
   private async commitChanges(hook: string, c: HookChanges): Promise<{ appVersions: Record<string, number> }> {

@@ -59,6 +59,8 @@ export class Units {
       .prepare('INSERT INTO units (model, name, app, machine, principal, life, workload, agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(model, name, app, machine, principal, 'alive', JSON.stringify(status('waiting', principal ? 'agent initialising' : 'waiting for machine')), JSON.stringify(status('allocating')));
     this.s.changed(model, 'unit', name);
+    // The machine's agent learns of new units through its machine, whatever their application.
+    if (machine !== null) this.s.changed(model, 'machine', machine);
     return name;
   }
 
