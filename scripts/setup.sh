@@ -19,7 +19,9 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm packages"
-  npm ci --no-fund --no-audit --loglevel=error
+  # `npm install` (not `npm ci`): npm omits optional platform packages from the lock file
+  # here, which `npm ci` then rejects as out of sync.
+  npm install --no-fund --no-audit --loglevel=error
 fi
 echo "==> building"
 npm run --silent build
