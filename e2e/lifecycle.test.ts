@@ -80,3 +80,26 @@ describe('lifecycle', () => {
     expect(bad.stderr).toMatch(/not in an error state/);
   });
 });
+
+describe('refresh', () => {
+  it('upgrades the charm: upgrade-charm then config-changed, no relation hooks', async () => {
+    const { cpSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const m = await freshModel('refresh');
+    await ok(['deploy', join(CHARMS, 'source'), '-m', m, '--config', 'token=r1']);
+    await until(m, 'source active', (s) => workload(s, 'source/0') === 'active token=r1');
+    const dir = join(mkdtempSync(join(tmpdir(), 'sigil-charm-')), 'source');
+    cpSync(join(CHARMS, 'source'), dir, { recursive: true });
+    writeFileSync(join(dir, 'version'), 'src-2.0\n');
+    await ok(['refresh', 'source', '--path', dir, '-m', m]);
+    const s = await until(m, 'the new revision to run', (s) => s.applications.source?.['charm-rev'] === 1 && unit(s, 'source/0')?.['juju-status'].current === 'idle' && s.applications.source?.version === 'src-2.0');
+    expect(s.applications.source?.['charm-version']).toBe('src-2.0');
+    const seq = await hooks(m, 'source/0');
+    const at = seq.lastIndexOf('upgrade-charm');
+    expect(at).toBeGreaterThan(seq.indexOf('start'));
+    expect(seq[at + 1]).toBe('config-changed');
+    expect((await ok(['config', 'source', 'token', '-m', m])).trim()).toBe('r1');
+    const other = await sigil(['refresh', 'source', '--path', join(CHARMS, 'sink'), '-m', m]);
+    expect(other.stderr).toMatch(/cannot refresh "source" from charm "source" to "sink"/);
+  });
+});

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isSigilError } from '@sigil/core';
 import { Ctx } from './context.ts';
 import { registerController } from './commands/controller.ts';
-import { registerDeploy } from './commands/deploy.ts';
+import { registerDeploy, registerRefresh } from './commands/deploy.ts';
 import { registerApp } from './commands/app.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerExec } from './commands/exec.ts';
@@ -18,6 +18,7 @@ const program = new Command('sigil')
 
 registerController(program, ctx);
 registerDeploy(program, ctx);
+registerRefresh(program, ctx);
 registerApp(program, ctx);
 registerStatus(program, ctx);
 registerExec(program, ctx);

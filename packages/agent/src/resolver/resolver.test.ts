@@ -652,40 +652,14 @@ describe('a queued hook', () => {
     const i = run.trace.indexOf('config-changed');
     expect(run.trace[i + 1]).toBe('start');
   });
-});
 
-describe('PROBE', () => {
-  it('owed changed before departed when relation dies', () => {
-    const w = settled({ relations: [db({ members: {} })] });
-    viewRelation(w, 1).members['mysql/0'] = 0;
-    const op = nextOp(w.local, { unit: w.unit, configHash: w.configHash, retryHooks: false }, w.now);
-    expect(op).toMatchObject({ hook: { name: 'db-relation-joined' } });
-    w.local = commitHook(w.local, (op as { hook: HookInfo }).hook, { unit: w.unit, configHash: w.configHash, now: w.now, updateStatusDelay: 1, ownAppVersions: {} });
-    viewRelation(w, 1).life = 'dying';
-    expect(drive(w).hooks).toEqual([]);
-  });
-  it('owed changed before departed when remote unit leaves', () => {
-    const w = settled({ relations: [db({ members: {} })] });
-    viewRelation(w, 1).members['mysql/0'] = 0;
-    const op = nextOp(w.local, { unit: w.unit, configHash: w.configHash, retryHooks: false }, w.now);
-    w.local = commitHook(w.local, (op as { hook: HookInfo }).hook, { unit: w.unit, configHash: w.configHash, now: w.now, updateStatusDelay: 1, ownAppVersions: {} });
-    delete viewRelation(w, 1).members['mysql/0'];
-    expect(drive(w).hooks).toEqual([]);
-  });
-  it('dying unit, member already gone', () => {
-    const w = settled({ relations: [db()] });
-    w.unit.life = 'dying';
-    delete viewRelation(w, 1).members['mysql/0'];
-    expect(drive(w).hooks.map((h) => h.departingUnit)).toEqual([]);
-  });
-  it('upgrade', () => {
+  it('is the config-changed that upgrade-charm queues, ahead of pending relation work', () => {
     const w = settled({ relations: [db()] });
     w.unit.charmHash = 'charm-2';
-    expect(drive(w).trace).toEqual(['upgrade-charm', 'config-changed']);
-  });
-  it('departing unit on relation dying', () => {
-    const w = settled({ relations: [db()] });
-    viewRelation(w, 1).life = 'dying';
-    expect(drive(w).hooks).toEqual([]);
+    viewRelation(w, 1).members['mysql/0'] = 4;
+    const run = drive(w);
+    expect(run.trace.slice(0, 2)).toEqual(['upgrade-charm', 'config-changed']);
+    expect(run.trace.filter((x) => x === 'upgrade-charm')).toHaveLength(1);
+    expect(w.local.charmHash).toBe('charm-2');
   });
 });

@@ -24,8 +24,8 @@ export type Op =
  * Decides the unit's next operation from (local state, remote state, now). Pure: the
  * uniter runs what it returns, commits, and asks again. The order is Juju's
  * (worker/uniter/resolver.go): queued hook, relation-created, leadership, actions and
- * exec, the error gate, then by life: install, config-changed, relation hooks,
- * update-status; or, when dying, departed/broken, stop, remove.
+ * exec, the error gate, then by life: install, upgrade-charm, config-changed, relation
+ * hooks, update-status; or, when dying, departed/broken, stop, remove.
  */
 export function nextOp(local: LocalState, remote: RemoteState, now: number): Op {
   const u = remote.unit;
@@ -62,6 +62,7 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
 
   if (alive) {
     if (!local.installed) return { type: 'run-hook', hook: { name: 'install' } };
+    if (u.charmHash !== local.charmHash) return { type: 'run-hook', hook: { name: 'upgrade-charm' } };
     if (remote.configHash !== local.configHash) return { type: 'run-hook', hook: { name: 'config-changed' } };
     for (const r of rels) {
       const next = relationOp(local.relations[String(r.id)], r, u.name, r.life !== 'alive');

@@ -59,6 +59,10 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     });
     return svc.applications.getConfig(m, req.params.app);
   });
+  app.post<{ Params: { model: string; app: string }; Body: { charmUrl: string } }>('/api/models/:model/applications/:app/refresh', { schema: { body: { type: 'object', required: ['charmUrl'], properties: { charmUrl: { type: 'string' } }, additionalProperties: false } } }, async (req) => {
+    svc.applications.refresh(model(req.params.model), req.params.app, req.body.charmUrl);
+    return { ok: true };
+  });
   app.post<{ Params: { model: string; app: string }; Body: ExposeRequest }>('/api/models/:model/applications/:app/expose', { schema: { body: ExposeRequest } }, async (req) => {
     svc.applications.setExposed(model(req.params.model), req.params.app, req.body.exposed);
     return { ok: true };

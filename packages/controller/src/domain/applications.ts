@@ -124,6 +124,32 @@ export class Applications {
     return effectiveConfig(this.reads.charm(model, row.charmUrl).charm.config, row.config);
   }
 
+  /**
+   * `sigil refresh`: moves the application to another revision of its charm. Options the
+   * new charm no longer declares are dropped; every unit then runs upgrade-charm and
+   * config-changed. No relation hooks run (as in Juju).
+   */
+  refresh(model: string, app: string, charmUrl: string): void {
+    this.s.tx(() => {
+      const row = this.alive(model, app);
+      const old = this.reads.charm(model, row.charmUrl).charm;
+      const next = this.reads.charm(model, charmUrl).charm;
+      if (next.meta.name !== old.meta.name) {
+        throw new SigilError('bad-request', `cannot refresh "${app}" from charm "${old.meta.name}" to "${next.meta.name}"`, 'a refresh keeps the charm name; deploy the other charm as a new application');
+      }
+      if (next.meta.subordinate !== old.meta.subordinate) throw new SigilError('bad-request', 'cannot change whether a charm is subordinate on refresh');
+      const inUse = this.reads.relations(model).flatMap((r) => r.endpoints.filter((e) => e.app === app));
+      const endpoints = { ...next.meta.provides, ...next.meta.requires, ...next.meta.peers, 'juju-info': true };
+      const lost = inUse.filter((e) => !(e.name in endpoints));
+      if (lost.length > 0) {
+        throw new SigilError('conflict', `the new charm has no endpoint ${lost.map((e) => `"${e.name}"`).join(', ')} used by existing relations`, 'remove those relations first');
+      }
+      const config = Object.fromEntries(Object.entries(row.config).filter(([k]) => k in next.config));
+      this.s.db.prepare('UPDATE applications SET charm_url = ?, config = ? WHERE model = ? AND name = ?').run(charmUrl, JSON.stringify(config), model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
   setExposed(model: string, app: string, exposed: boolean): void {
     this.s.tx(() => {
       const row = this.alive(model, app);
