@@ -114,10 +114,11 @@ export class Uniter {
     const api = this.d.api;
     switch (op.type) {
       case 'run-hook':
+        return this.runHook(op.hook, false);
       case 'retry-hook':
-        return this.runHook(op.hook);
+        return this.runHook(op.hook, this.view!.resolved !== '');
       case 'skip-hook':
-        await api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook` });
+        await api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook`, resolvedAck: true });
         this.local = commitHook(this.local, op.hook, this.commitContext({}));
         await this.save();
         await api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '' });
@@ -144,12 +145,12 @@ export class Uniter {
     }
   }
 
-  private async runHook(hook: HookInfo): Promise<void> {
+  private async runHook(hook: HookInfo, resolvedAck: boolean): Promise<void> {
     await this.ensureCharm();
     const view = this.view!;
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
-      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(before ? { workload: before } : {}) });
+      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
       this.local.running = hook;
       await this.save();
       this.opLog('DEBUG', `running "${hook.name}" hook`);

@@ -85,6 +85,8 @@ export interface AgentStatusReport {
   agent: 'idle' | 'executing' | 'error';
   message: string;
   data?: Record<string, unknown>;
+  /** Set when this report starts the retry (or skip) a `resolve` asked for, which consumes it. */
+  resolvedAck?: boolean;
   /** A workload status Juju itself sets around hooks (installing, stopping, terminated, unknown after start). */
   workload?: { status: string; message: string };
 }

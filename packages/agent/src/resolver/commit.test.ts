@@ -108,10 +108,10 @@ describe('commitHook', () => {
       next: (p) => ({ ...p, configHash: 'config-2' }),
     },
     {
-      name: 'upgrade-charm records the charm and queues config-changed',
+      name: 'upgrade-charm records the charm, queues config-changed and owes start again',
       prev: started(),
       hook: { name: 'upgrade-charm' },
-      next: (p) => ({ ...p, charmHash: 'charm-2', queued: { name: 'config-changed' } }),
+      next: (p) => ({ ...p, charmHash: 'charm-2', started: false, queued: { name: 'config-changed' } }),
     },
     {
       name: 'start marks the unit started, consumes the queue and schedules update-status',

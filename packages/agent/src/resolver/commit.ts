@@ -44,7 +44,9 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
       if (!s.started) s.queued = { name: 'start' };
       break;
     case 'upgrade-charm':
+      // A machine refresh runs upgrade-charm → config-changed → start (reference §2.3).
       s.charmHash = c.unit.charmHash;
+      s.started = false;
       s.queued = { name: 'config-changed' };
       break;
     case 'start':

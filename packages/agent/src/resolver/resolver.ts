@@ -65,12 +65,12 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
     if (u.charmHash !== local.charmHash) return { type: 'run-hook', hook: { name: 'upgrade-charm' } };
     if (remote.configHash !== local.configHash) return { type: 'run-hook', hook: { name: 'config-changed' } };
     for (const r of rels) {
-      const next = relationOp(local.relations[String(r.id)], r, u.name, r.life !== 'alive');
+      const next = relationOp(local.relations[String(r.id)], r, u.name, r.life !== 'alive', false);
       if (next) return next;
     }
   } else {
     for (const r of rels) {
-      const next = relationOp(local.relations[String(r.id)], r, u.name, true);
+      const next = relationOp(local.relations[String(r.id)], r, u.name, true, true);
       if (next) return next;
     }
   }
@@ -100,17 +100,17 @@ function hook(r: RelationView, name: string, extra: Partial<HookInfo> = {}): Op 
  * owed after a join; -departed for units gone; -broken when leaving; the remote
  * application's -changed; -joined for new units; unit -changed where versions moved.
  */
-function relationOp(l: LocalRelation | undefined, r: RelationView, self: string, leaving: boolean): Op | undefined {
+function relationOp(l: LocalRelation | undefined, r: RelationView, self: string, leaving: boolean, selfDying: boolean): Op | undefined {
   if (!l || !l.created) return undefined;
   const members = Object.keys(l.members).sort(naturalCompare);
+  // The -changed owed after a -joined always comes next, even if the unit is leaving.
   for (const m of members) {
-    if (l.members[m] === -1 && !leaving && m in r.members) {
-      return hook(r, `${r.endpoint}-relation-changed`, { remoteUnit: m, version: r.members[m]! });
-    }
+    if (l.members[m] === -1) return hook(r, `${r.endpoint}-relation-changed`, { remoteUnit: m, version: r.members[m] ?? 0 });
   }
+  // The departing unit is this one only when this unit is going away (Juju's rule).
   for (const m of members) {
     if (leaving || !(m in r.members)) {
-      return hook(r, `${r.endpoint}-relation-departed`, { remoteUnit: m, departingUnit: leaving && m in r.members ? self : m });
+      return hook(r, `${r.endpoint}-relation-departed`, { remoteUnit: m, departingUnit: selfDying ? self : m });
     }
   }
   if (leaving) {

@@ -117,8 +117,9 @@ export class AgentFacade {
     this.s.tx(() => {
       const u = this.reads.mustUnit(model, r.unit);
       const agent = status(r.agent, r.message, r.data === undefined ? {} : { data: r.data });
-      // Retrying a resolved hook consumes the request.
-      const resolved = r.agent === 'executing' ? '' : u.resolved;
+      // Only starting the retry (or skip) consumes a resolve request; an action that runs
+      // meanwhile does not.
+      const resolved = r.resolvedAck === true ? '' : u.resolved;
       this.s.db.prepare('UPDATE units SET agent = ?, resolved = ? WHERE model = ? AND name = ?').run(JSON.stringify(agent), resolved, model, r.unit);
       // Juju's own statuses (installing, unknown after start) never hide one the charm set.
       const ownStatus = r.workload && (r.workload.status === 'unknown' || r.workload.message === 'installing charm software');
