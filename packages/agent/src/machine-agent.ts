@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { LogLine, MachineView, WatchMessage } from '@sigil/api';
+import { concerns, type LogLine, type MachineView, type WatchMessage } from '@sigil/api';
 import { AgentApi } from './api-client.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
@@ -58,23 +58,12 @@ export class MachineAgent {
   /** Whether a change can alter this machine's view; everything else is ignored. */
   private concerns(kind: string, key: string): boolean {
     const v = this.lastView!;
-    const apps = new Set(v.units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)]));
-    switch (kind) {
-      case 'model':
-        return true;
-      case 'machine':
-        return key === this.c.id;
-      case 'application':
-        return apps.has(key);
-      case 'unit':
-        return apps.has(key.slice(0, key.lastIndexOf('/'))) || v.units.some((u) => u.name === key);
-      case 'relation':
-        return v.units.some((u) => u.relations.some((r) => String(r.id) === key));
-      case 'operation':
-        return v.units.some((u) => key.startsWith(u.name + '#'));
-      default:
-        return false;
-    }
+    return concerns(kind, key, {
+      apps: new Set(v.units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)])),
+      units: new Set(v.units.map((u) => u.name)),
+      machine: this.c.id,
+      relationIds: new Set(v.units.flatMap((u) => u.relations.map((r) => String(r.id)))),
+    });
   }
 
   private scheduleFetch(): void {

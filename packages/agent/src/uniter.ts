@@ -42,7 +42,11 @@ export class Uniter {
   private model: MachineView['model'] | undefined;
   private machine: MachineInfo | undefined;
   private local: LocalState = initialState();
+  private revision = 0;
+  private settledAt = -1;
   private wakeUp: (() => void) | undefined;
+  /** Set by every update; a sleep that starts after an update it has not decided on returns at once. */
+  private dirty = false;
   readonly dir: string;
   readonly charmDir: string;
 
@@ -53,8 +57,10 @@ export class Uniter {
 
   update(view: UnitView, mv: MachineView): void {
     this.view = view;
+    this.revision = mv.revision;
     this.model = mv.model;
     this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address };
+    this.dirty = true;
     this.wakeUp?.();
   }
 
@@ -74,15 +80,27 @@ export class Uniter {
       await this.reportFailure(this.local.failed, -1, ['the agent stopped while the hook was running']).catch(() => {});
     }
     while (!signal.aborted && !this.local.dead) {
+      this.dirty = false;
       const op = this.view ? this.decide() : { type: 'wait' as const };
       try {
-        if (op.type === 'wait') await this.sleep(op.until, signal);
+        if (op.type === 'wait') {
+          await this.reportSettled();
+          await this.sleep(op.until, signal);
+        }
         else await this.execute(op);
       } catch (e) {
         this.d.log({ entity: unitTag(this.name), level: 'ERROR', module: 'uniter', message: `operation ${op.type} failed: ${(e as Error).message}`, at: Date.now() });
         await this.sleep(Date.now() + 1000, signal);
       }
     }
+  }
+
+  /** Tells the controller this unit has nothing left to do at the current view (for `sigil wait`). */
+  private async reportSettled(): Promise<void> {
+    const revision = this.revision;
+    if (!this.view || this.local.failed || this.settledAt === revision) return;
+    await this.d.api.post('/api/agent/settled', { unit: this.name, revision });
+    this.settledAt = revision;
   }
 
   private decide(): Op {
@@ -97,6 +115,7 @@ export class Uniter {
   }
 
   private sleep(until: number | undefined, signal: AbortSignal): Promise<void> {
+    if (this.dirty) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

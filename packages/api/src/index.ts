@@ -2,3 +2,4 @@ export * from './status.ts';
 export * from './charm.ts';
 export * from './agent.ts';
 export * from './requests.ts';
+export * from './concerns.ts';

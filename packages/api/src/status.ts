@@ -94,3 +94,11 @@ export interface ModelStatusDoc {
   /** Sigil addition: the change-log revision this snapshot reflects (status --watch resumes from it). */
   revision?: number;
 }
+
+/** `sigil wait`: whether the model (or some applications) has settled, and if not, why. */
+export interface WaitReport {
+  settled: boolean;
+  errors: { unit: string; message: string; output: string[] }[];
+  busy: { unit: string; reason: string }[];
+  revision: number;
+}

@@ -7,6 +7,7 @@ import { registerApp } from './commands/app.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerDebugLog } from './commands/debug-log.ts';
+import { registerWait } from './commands/wait.ts';
 
 const ctx = new Ctx();
 const program = new Command('sigil')
@@ -23,6 +24,7 @@ registerApp(program, ctx);
 registerStatus(program, ctx);
 registerExec(program, ctx);
 registerDebugLog(program, ctx);
+registerWait(program, ctx);
 
 try {
   await program.parseAsync(process.argv);
@@ -37,3 +39,7 @@ try {
     process.exitCode = 1;
   }
 }
+
+// Commands are done when their handler returns (following commands such as debug-log
+// return only when their stream ends); nothing may keep the process alive after that.
+process.stdout.write('', () => process.exit());

@@ -3,3 +3,4 @@ export * from './names.ts';
 export * from './duration.ts';
 export * from './status.ts';
 export * from './charm/index.ts';
+export * from './bundle/index.ts';

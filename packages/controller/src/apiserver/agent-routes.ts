@@ -44,6 +44,10 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.wake();
     return { ok: true };
   });
+  app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', async (req) => {
+    svc.agent.reportSettled(ownUnit(req, req.body.unit), req.body.unit, req.body.revision);
+    return { ok: true };
+  });
   app.post<{ Body: { unit: string } }>('/api/agent/dead', async (req) => {
     svc.agent.setDead(ownUnit(req, req.body.unit), req.body.unit);
     svc.wake();

@@ -6,6 +6,7 @@ import {
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { buildStatus } from '../domain/status.ts';
+import { waitReport } from '../domain/settle.ts';
 import { requireAdmin } from './server.ts';
 
 type M = { Params: { model: string } };
@@ -34,6 +35,8 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.get<M>('/api/models/:model/config', async (req) => svc.models.mustGet(req.params.model).config);
   app.post<M & { Body: Record<string, string> }>('/api/models/:model/config', { schema: { body: { type: 'object', additionalProperties: { type: 'string' } } } }, async (req) =>
     svc.models.setConfig(model(req.params.model), req.body));
+  app.get<M & { Querystring: { apps?: string } }>('/api/models/:model/wait', async (req) =>
+    waitReport(svc.store, model(req.params.model), (req.query.apps ?? '').split(',').filter(Boolean), svc.presence));
   app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, svc.presence));
 
   app.post<M & { Body: CharmArchive }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {

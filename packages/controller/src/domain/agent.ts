@@ -204,6 +204,17 @@ export class AgentFacade {
     });
   }
 
+  /**
+   * The unit's resolver found nothing to do with the view read at `revision`. Recorded as
+   * its own change kind, which agents ignore, so settling never wakes anyone but waiters.
+   */
+  reportSettled(model: string, unit: string, revision: number): void {
+    this.s.tx(() => {
+      this.s.db.prepare('UPDATE units SET settled = ? WHERE model = ? AND name = ?').run(revision, model, unit);
+      this.s.changed(model, 'settled', unit);
+    });
+  }
+
   /** The unit ran its last hook: it leaves the model. */
   setDead(model: string, unit: string): void {
     this.s.tx(() => {

@@ -42,6 +42,8 @@ export interface UnitRow {
   version: string;
   state: Record<string, string>;
   resolved: '' | 'retry' | 'no-retry';
+  /** The view revision at which the unit's agent last found nothing to do. */
+  settled: number;
 }
 
 export interface PortSpec {
@@ -123,6 +125,7 @@ export function toUnit(r: Raw): UnitRow {
     version: r.version as string,
     state: json(r.state as string, {}),
     resolved: r.resolved as UnitRow['resolved'],
+    settled: (r.settled as number | undefined) ?? 0,
   };
 }
 

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS units (
   model TEXT NOT NULL, name TEXT NOT NULL, app TEXT NOT NULL, machine TEXT, principal TEXT,
   life TEXT NOT NULL, workload TEXT NOT NULL, agent TEXT NOT NULL, ports TEXT NOT NULL DEFAULT '[]',
   version TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT '{}', resolved TEXT NOT NULL DEFAULT '',
+  settled INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (model, name));
 CREATE INDEX IF NOT EXISTS units_app ON units (model, app);
 CREATE TABLE IF NOT EXISTS machines (

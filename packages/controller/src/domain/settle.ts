@@ -1,0 +1,51 @@
+import { concerns } from '@sigil/api';
+import type { WaitReport } from '@sigil/api';
+import type { Store } from '../store/store.ts';
+import { Reads } from './rows.ts';
+import type { Presence } from './status.ts';
+
+/**
+ * Is the model done? Every unit's agent must have found nothing to do at a view that
+ * includes every change concerning it (the same rule the agent uses to re-read its view),
+ * with no unit in error, no operation queued, nothing allocating or being removed.
+ */
+export function waitReport(s: Store, model: string, apps: string[], presence: Presence): WaitReport {
+  const reads = new Reads(s);
+  return s.db.transaction(() => {
+    const relations = reads.relations(model);
+    const machines = new Map(reads.machines(model).map((m) => [m.id, m]));
+    const units = reads.units(model).filter((u) => apps.length === 0 || apps.includes(u.app));
+    const errors: WaitReport['errors'] = [];
+    const busy: WaitReport['busy'] = [];
+    const since = Math.min(...units.map((u) => u.settled), Number.MAX_SAFE_INTEGER);
+    const changes = s.db.prepare("SELECT rev, kind, key FROM change_log WHERE model = ? AND rev > ? AND kind NOT IN ('settled', 'charm')").all(model, since === Number.MAX_SAFE_INTEGER ? 0 : since) as { rev: number; kind: string; key: string }[];
+    const pending = new Set((s.db.prepare("SELECT unit FROM operations WHERE model = ? AND status IN ('pending', 'running')").all(model) as { unit: string }[]).map((r) => r.unit));
+    for (const u of units) {
+      const machine = u.machine === null ? undefined : machines.get(u.machine);
+      if (u.agent.current === 'error') {
+        const output = (u.agent.data?.output as string[] | undefined) ?? [];
+        errors.push({ unit: u.name, message: u.agent.message, output });
+        continue;
+      }
+      const mine = relations.filter((r) => r.endpoints.some((e) => e.app === u.app));
+      const interest = {
+        apps: new Set([u.app, ...mine.flatMap((r) => r.endpoints.map((e) => e.app))]),
+        units: new Set([u.name]),
+        machine: u.machine ?? '',
+        relationIds: new Set(mine.map((r) => String(r.id))),
+      };
+      const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest));
+      let why: string | undefined;
+      if (!machine?.instanceId) why = 'waiting for its machine';
+      else if (!presence.connected(model, machine.id)) why = 'agent not connected';
+      else if (u.life !== 'alive') why = 'being removed';
+      else if (u.agent.current === 'executing') why = u.agent.message;
+      else if (pending.has(u.name)) why = 'operation queued';
+      else if (u.settled === 0 || unseen) why = u.agent.current === 'allocating' ? 'agent starting' : 'has changes to process';
+      if (why) busy.push({ unit: u.name, reason: why });
+    }
+    for (const a of reads.apps(model)) if ((apps.length === 0 || apps.includes(a.name)) && a.life !== 'alive') busy.push({ unit: a.name, reason: 'application being removed' });
+    for (const r of relations) if (r.life !== 'alive') busy.push({ unit: r.key, reason: 'relation being removed' });
+    return { settled: errors.length === 0 && busy.length === 0, errors, busy, revision: s.revision() };
+  })();
+}

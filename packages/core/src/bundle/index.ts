@@ -1,0 +1,16 @@
+export type {
+  Bundle,
+  BundleApplication,
+  BundleCharm,
+  BundleMachine,
+  BundleSource,
+  Change,
+  ModelApp,
+  ModelRelation,
+  ModelState,
+  ModelUnit,
+} from './types.ts';
+export { loadBundle } from './load.ts';
+export { planBundle } from './plan.ts';
+export { describeChange } from './describe.ts';
+export { exportBundle } from './export.ts';
