@@ -2,3 +2,8 @@
 export interface CharmArchive {
   files: { path: string; mode: number; data: string }[];
 }
+
+/** An upload: the archive, and where it came from (kept for export-bundle; not part of the charm's hash). */
+export interface CharmUpload extends CharmArchive {
+  source?: string;
+}

@@ -3,3 +3,4 @@ export * from './charm.ts';
 export * from './agent.ts';
 export * from './requests.ts';
 export * from './concerns.ts';
+export * from './bundle.ts';

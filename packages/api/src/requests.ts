@@ -49,7 +49,11 @@ export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
 
 export const CharmArchiveSchema = Type.Object({
   files: Type.Array(Type.Object({ path: Type.String(), mode: Type.Integer(), data: Type.String() })),
+  source: Type.Optional(Type.String()),
 }, { additionalProperties: false });
+
+export const AnnotationsRequest = Type.Record(Type.String(), Type.String());
+export const ConstraintsRequest = Type.Object({ constraints: Type.String() }, { additionalProperties: false });
 
 /** Messages on the watch WebSocket: the revision moved, with what changed; or resync. */
 export interface WatchMessage {

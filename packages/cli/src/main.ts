@@ -8,6 +8,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerDebugLog } from './commands/debug-log.ts';
 import { registerWait } from './commands/wait.ts';
+import { registerBundle } from './commands/bundle.ts';
 
 const ctx = new Ctx();
 const program = new Command('sigil')
@@ -25,6 +26,7 @@ registerStatus(program, ctx);
 registerExec(program, ctx);
 registerDebugLog(program, ctx);
 registerWait(program, ctx);
+registerBundle(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { deployBundle, type BundleDeployOpts } from './bundle.ts';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { SigilError } from '@sigil/core';
@@ -8,15 +9,25 @@ import { collect } from '../context.ts';
 export function registerDeploy(program: Command, ctx: Ctx): void {
   program
     .command('deploy')
-    .description('deploy an application from a local charm directory')
-    .argument('<charm>', 'path to a charm directory')
+    .description('deploy an application from a local charm directory, or a bundle (.yaml)')
+    .argument('<charm>', 'path to a charm directory or a bundle file')
     .argument('[application]', 'application name (default: the charm name)')
     .option('-n, --num-units <n>', 'number of units', '1')
     .option('--config <key=value|file.yaml>', 'configuration (repeatable)', collect, [])
     .option('--constraints <constraints>', 'machine constraints, e.g. "mem=2G cores=2"', '')
     .option('--to <placement>', 'placement: machine id or "new" (comma-separated per unit)')
     .option('-m, --model <model>', 'model to deploy into')
-    .action(async (path: string, name: string | undefined, o: { numUnits: string; config: string[]; constraints: string; to?: string; model?: string }) => {
+    .option('--overlay <file>', 'bundle overlay (repeatable)', collect, [])
+    .option('--dry-run', 'bundles: print the plan and change nothing')
+    .option('--no-progress', 'bundles: plain progress lines instead of a live view')
+    .option('--no-wait', 'bundles: return once the changes are applied')
+    .option('--timeout <duration>', 'bundles: how long to wait for the model to settle', '10m')
+    .action(async (path: string, name: string | undefined, o: BundleDeployOpts & { numUnits: string; config: string[]; constraints: string; to?: string; model?: string }) => {
+      if (/\.ya?ml$/i.test(path)) {
+        if (name !== undefined) throw new SigilError('bad-request', 'an application name cannot be given with a bundle', 'names come from the bundle\'s applications section');
+        await deployBundle(ctx, ctx.client(o.model), path, o);
+        return;
+      }
       const n = Number(o.numUnits);
       if (!Number.isInteger(n) || n < 0) throw new SigilError('bad-request', `invalid --num-units "${o.numUnits}"`, 'give a whole number, e.g. -n 3');
       const { readCharmDir } = await import('../charm-dir.ts');

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import {
   ActionRequest, AddMachinesRequest, AddUnitsRequest, CharmArchiveSchema, ConfigRequest, DeployRequest, ExecRequest,
-  ExposeRequest, ModelRequest, NamesRequest, RelateRequest, ResolveRequest, type CharmArchive,
+  ExposeRequest, ModelRequest, NamesRequest, RelateRequest, ResolveRequest, AnnotationsRequest, ConstraintsRequest, type CharmUpload,
 } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { buildStatus } from '../domain/status.ts';
 import { waitReport } from '../domain/settle.ts';
+import { bundleState } from '../domain/bundle-state.ts';
 import { requireAdmin } from './server.ts';
 
 type M = { Params: { model: string } };
@@ -39,7 +40,16 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     waitReport(svc.store, model(req.params.model), (req.query.apps ?? '').split(',').filter(Boolean), svc.presence));
   app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, svc.presence));
 
-  app.post<M & { Body: CharmArchive }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {
+  app.get<M>('/api/models/:model/bundle-state', async (req) => bundleState(svc.store, model(req.params.model)));
+  app.post<{ Params: { model: string; app: string }; Body: Record<string, string> }>('/api/models/:model/applications/:app/annotations', { schema: { body: AnnotationsRequest } }, async (req) => {
+    svc.applications.setAnnotations(model(req.params.model), req.params.app, req.body);
+    return { ok: true };
+  });
+  app.post<{ Params: { model: string; app: string }; Body: { constraints: string } }>('/api/models/:model/applications/:app/constraints', { schema: { body: ConstraintsRequest } }, async (req) => {
+    svc.applications.setConstraints(model(req.params.model), req.params.app, req.body.constraints);
+    return { ok: true };
+  });
+  app.post<M & { Body: CharmUpload }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {
     const c = svc.charms.add(model(req.params.model), req.body);
     return { url: c.url, name: c.name, revision: c.revision, charm: c.charm };
   });

@@ -159,6 +159,14 @@ export class Applications {
     });
   }
 
+  setConstraints(model: string, app: string, constraints: string): void {
+    this.s.tx(() => {
+      this.alive(model, app);
+      this.s.db.prepare('UPDATE applications SET constraints = ? WHERE model = ? AND name = ?').run(constraints.trim(), model, app);
+      this.s.changed(model, 'application', app);
+    });
+  }
+
   setAnnotations(model: string, app: string, values: Record<string, string>): void {
     this.s.tx(() => {
       const row = this.reads.mustApp(model, app);

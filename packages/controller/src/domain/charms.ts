@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SigilError, parseCharm, type Charm } from '@sigil/core';
-import type { CharmArchive } from '@sigil/api';
+import type { CharmArchive, CharmUpload } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { Reads, type CharmRow } from './rows.ts';
 
@@ -15,17 +15,21 @@ export class Charms {
     this.reads = new Reads(s);
   }
 
-  add(model: string, archive: CharmArchive): CharmRow {
+  add(model: string, upload: CharmUpload): CharmRow {
+    const archive: CharmArchive = { files: upload.files };
     const charm = parseArchive(archive);
     const data = Buffer.from(JSON.stringify(archive));
     const hash = createHash('sha256').update(data).digest('hex');
     return this.s.tx(() => {
       const same = this.s.db.prepare('SELECT url FROM charms WHERE model = ? AND name = ? AND hash = ?').get(model, charm.meta.name, hash) as { url: string } | undefined;
-      if (same) return this.reads.charm(model, same.url);
+      if (same) {
+        if (upload.source) this.s.db.prepare('UPDATE charms SET source = ? WHERE model = ? AND url = ?').run(upload.source, model, same.url);
+        return this.reads.charm(model, same.url);
+      }
       const rev = (this.s.db.prepare('SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM charms WHERE model = ? AND name = ?').get(model, charm.meta.name) as { r: number }).r;
       const url = `local:${charm.meta.name}-${rev}`;
       this.s.db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)').run(hash, data);
-      this.s.db.prepare('INSERT INTO charms (model, url, name, revision, hash, charm) VALUES (?, ?, ?, ?, ?, ?)').run(model, url, charm.meta.name, rev, hash, JSON.stringify(charm));
+      this.s.db.prepare('INSERT INTO charms (model, url, name, revision, hash, charm, source) VALUES (?, ?, ?, ?, ?, ?, ?)').run(model, url, charm.meta.name, rev, hash, JSON.stringify(charm), upload.source ?? '');
       this.s.changed(model, 'charm', url);
       return this.reads.charm(model, url);
     });

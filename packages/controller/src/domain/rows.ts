@@ -84,6 +84,8 @@ export interface RelationRow {
 
 export interface CharmRow {
   url: string;
+  /** The directory the charm was uploaded from, for export-bundle. */
+  source: string;
   name: string;
   revision: number;
   hash: string;
@@ -157,6 +159,7 @@ export function toRelation(r: Raw): RelationRow {
 export function toCharm(r: Raw): CharmRow {
   return {
     url: r.url as string,
+    source: (r.source as string | undefined) ?? '',
     name: r.name as string,
     revision: r.revision as number,
     hash: r.hash as string,

@@ -1,0 +1,79 @@
+import { SigilError, describeChange, type Change } from '@sigil/core';
+import type { ModelStatusDoc } from '@sigil/api';
+import type { Client } from '../client.ts';
+import type { ReadBundle } from './read.ts';
+
+/**
+ * Carries out a plan through the ordinary API, in order. Placements name `new`, a bundle
+ * machine created earlier in the plan, or a unit whose machine to share. Each step is
+ * printed as it is applied; the first failure stops the apply (Juju aborts too).
+ */
+export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say: (line: string) => void): Promise<void> {
+  const charmUrls = new Map<string, string>();
+  const machines = new Map<string, string>();
+  const upload = async (path: string) => {
+    let url = charmUrls.get(path);
+    if (url) return url;
+    const entry = Object.values(read.charms).find((x) => x.path === path);
+    if (!entry) throw new SigilError('internal', `no charm read for ${path}`);
+    url = (await c.post<{ url: string }>(c.m('/charms'), { ...entry.archive, source: path })).url;
+    charmUrls.set(path, url);
+    return url;
+  };
+  const place = async (to: string[]) => {
+    let status: ModelStatusDoc | undefined;
+    const out: string[] = [];
+    for (const p of to) {
+      if (p === 'new') out.push(p);
+      else if (machines.has(p)) out.push(machines.get(p)!);
+      else if (p.includes('/')) {
+        status ??= await c.get<ModelStatusDoc>(c.m('/status'));
+        const m = status.applications[p.split('/')[0]!]?.units?.[p]?.machine;
+        if (m === undefined) throw new SigilError('not-found', `placement "${p}": no such unit with a machine`, 'place units on machines or on existing units');
+        out.push(m);
+      } else out.push(p);
+    }
+    return out;
+  };
+  for (const ch of plan) {
+    say(`- ${describeChange(ch)}`);
+    switch (ch.kind) {
+      case 'add-charm':
+        await upload(ch.path);
+        break;
+      case 'add-machine': {
+        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints });
+        machines.set(ch.id, r.machines[0]!);
+        break;
+      }
+      case 'deploy':
+        await c.post(c.m('/applications'), { app: ch.app, charmUrl: await upload(ch.charmPath), numUnits: ch.numUnits, config: ch.options, constraints: ch.constraints, to: await place(ch.to) });
+        break;
+      case 'refresh':
+        await c.post(c.m(`/applications/${ch.app}/refresh`), { charmUrl: await upload(ch.charmPath) });
+        break;
+      case 'set-config':
+        await c.post(c.m(`/applications/${ch.app}/config`), { set: ch.set, reset: ch.reset });
+        break;
+      case 'set-constraints':
+        await c.post(c.m(`/applications/${ch.app}/constraints`), { constraints: ch.constraints });
+        break;
+      case 'add-unit':
+        await c.post(c.m(`/applications/${ch.app}/units`), { n: ch.n, to: await place(ch.to) });
+        break;
+      case 'remove-unit':
+        await c.post(c.m('/units/remove'), { names: ch.units });
+        break;
+      case 'relate':
+        await c.post(c.m('/relations'), { a: ch.a, b: ch.b });
+        break;
+      case 'expose':
+      case 'unexpose':
+        await c.post(c.m(`/applications/${ch.app}/expose`), { exposed: ch.kind === 'expose' });
+        break;
+      case 'set-annotations':
+        await c.post(c.m(`/applications/${ch.app}/annotations`), ch.annotations);
+        break;
+    }
+  }
+}
