@@ -1,21 +1,18 @@
 #!/bin/bash
-# Brings up a controller and a demo stack: a source publishing a token to two sinks.
+# Brings up a controller and a demo stack (bundles/demo.yaml): a source publishing a token
+# to two sinks, each with a subordinate logger. Safe to run again: it converges.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup.sh
 sigil=./bin/sigil
 if ! $sigil controllers --format json | grep -q '"demo"'; then
   $sigil bootstrap --provider local-process demo
+else
+  $sigil start-controller demo
 fi
 $sigil switch demo:default
-if ! $sigil status --format json | grep -q '"source"'; then
-  $sigil deploy ./tests/charms/source -n 1 --config token=abc
-  $sigil deploy ./tests/charms/sink sink -n 2
-  $sigil integrate source sink
-fi
-echo "==> waiting for the stack to settle"
-for _ in $(seq 1 60); do
-  if $sigil status --format json | grep -q 'token=abc app-token=abc'; then break; fi
-  sleep 0.5
-done
+$sigil deploy bundles/demo.yaml
+$sigil wait --timeout 5m
 $sigil status --relations
+echo
+echo "Try: $sigil run source/0 echo value=hi; $sigil config source token=xyz; $sigil debug-log --replay --no-tail"
