@@ -56,4 +56,19 @@ describe('restarts', () => {
     const st = await status(M);
     expect(st.applications.source?.['application-status'].current).toBe('active');
   });
+
+  it('shows a machine whose agent stops answering as down and its units as lost within 10 s, then recovers', async () => {
+    const agentPid = pid(join(home(), 'machines', 'default', '0', 'agent.pid'));
+    process.kill(agentPid, 'SIGSTOP');
+    try {
+      const t = Date.now();
+      const s = await until(M, 'source/0 lost', (s) => unit(s, 'source/0')?.['juju-status'].current === 'lost', 20_000);
+      expect(Date.now() - t).toBeLessThan(12_000);
+      expect(s.machines['0']?.['juju-status'].current).toBe('down');
+      expect(unit(s, 'source/0')?.['workload-status'].current).toBe('unknown');
+    } finally {
+      process.kill(agentPid, 'SIGCONT');
+    }
+    await until(M, 'source/0 back', (s) => unit(s, 'source/0')?.['juju-status'].current === 'idle' && s.machines['0']?.['juju-status'].current === 'started', 20_000);
+  });
 });

@@ -29,7 +29,18 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
     const mine = changes.filter((c) => model === undefined || c.model === model);
     if (mine.length > 0) send({ rev, changes: mine });
   });
-  const ping = setInterval(() => ws.ping(), 5000);
+  // A peer that stops answering pings (a killed machine sends no FIN) is dropped within
+  // 10 s, which is what turns its machine "down" and its units "lost".
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const ping = setInterval(() => {
+    if (!answered) {
+      ws.terminate();
+      return;
+    }
+    answered = false;
+    ws.ping();
+  }, 5000);
   ws.on('close', () => {
     clearInterval(ping);
     unsubscribe();
