@@ -118,18 +118,8 @@ function toBundleDoc(file: string, doc: Document.Parsed, lines: LineCounter): Bu
   };
 }
 
-export function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A value as a user would recognise it in an error message. */
-export function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return 'a list';
-  return 'a map';
-}
+// One notion of "a map" and one way of naming a value in errors, shared with the charm files.
+export { isMap, describe as describeValue } from '../charm/yaml-file.ts';
 
 /** The valid key closest to a mistyped one, if it is near enough to be a likely typo. */
 export function closest(key: string, valid: readonly string[]): string | undefined {
