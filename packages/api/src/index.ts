@@ -4,3 +4,4 @@ export * from './agent.ts';
 export * from './requests.ts';
 export * from './concerns.ts';
 export * from './bundle.ts';
+export * from './agent-schemas.ts';

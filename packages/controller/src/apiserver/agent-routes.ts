@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AgentStatusReport, HookCommit, LogLine, OperationResult } from '@sigil/api';
+import {
+  ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema,
+  type AgentStatusReport, type HookCommit, type LogLine, type OperationResult,
+} from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
@@ -28,15 +31,15 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     if (!svc.reads.charms(machine.model).some((c) => c.hash === req.params.hash)) throw new SigilError('not-found', 'no such charm in this model');
     return reply.type('application/json').send(svc.charms.blob(req.params.hash));
   });
-  app.post<{ Body: AgentStatusReport }>('/api/agent/status', async (req) => {
+  app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
     svc.agent.reportStatus(ownUnit(req, req.body.unit), req.body);
     return { ok: true };
   });
-  app.post<{ Body: HookCommit }>('/api/agent/commit', async (req) => {
+  app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
     const r = svc.agent.commit(ownUnit(req, req.body.unit), req.body);
     return r;
   });
-  app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', async (req) => {
+  app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', { schema: { body: ScopeSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { machine } = requireMachine(req);
     if (req.body.enter) svc.agent.enterScope(model, req.body.unit, req.body.relation, machine.address ?? '');
@@ -44,11 +47,11 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.wake();
     return { ok: true };
   });
-  app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', async (req) => {
+  app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', { schema: { body: SettledSchema } }, async (req) => {
     svc.agent.reportSettled(ownUnit(req, req.body.unit), req.body.unit, req.body.revision);
     return { ok: true };
   });
-  app.post<{ Body: { unit: string } }>('/api/agent/dead', async (req) => {
+  app.post<{ Body: { unit: string } }>('/api/agent/dead', { schema: { body: UnitRefSchema } }, async (req) => {
     svc.agent.setDead(ownUnit(req, req.body.unit), req.body.unit);
     svc.wake();
     return { ok: true };
@@ -57,15 +60,15 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.agent.startOperation(ownOperation(req, Number(req.params.id)), Number(req.params.id));
     return { ok: true };
   });
-  app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', async (req) => {
+  app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', { schema: { body: OperationResultSchema } }, async (req) => {
     svc.agent.finishOperation(ownOperation(req, Number(req.params.id)), { ...req.body, id: Number(req.params.id) });
     return { ok: true };
   });
-  app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', async (req) => {
+  app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', { schema: { body: ActionLogSchema } }, async (req) => {
     svc.operations.appendLog(ownOperation(req, Number(req.params.id)), Number(req.params.id), req.body.message);
     return { ok: true };
   });
-  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', async (req) => {
+  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema } }, async (req) => {
     const { machine } = requireMachine(req);
     svc.appendLogs(machine.model, req.body.lines);
     return { ok: true };

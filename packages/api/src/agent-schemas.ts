@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox';
+
+/** Request bodies of the agent API, validated at the controller's edge (types in agent.ts). */
+const Port = Type.Object({ from: Type.Integer(), to: Type.Integer(), protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp'), Type.Literal('icmp')]), endpoints: Type.Array(Type.String()) });
+const Bag = Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]));
+const Status = Type.Object({ status: Type.String(), message: Type.String(), data: Type.Optional(Type.Record(Type.String(), Type.Unknown())) });
+
+export const HookCommitSchema = Type.Object({
+  unit: Type.String(),
+  hook: Type.String(),
+  relationUnit: Type.Record(Type.String(), Bag),
+  relationApp: Type.Record(Type.String(), Bag),
+  unitStatus: Type.Optional(Status),
+  appStatus: Type.Optional(Status),
+  leaderSettings: Bag,
+  unitState: Bag,
+  openPorts: Type.Array(Port),
+  closePorts: Type.Array(Port),
+  applicationVersion: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+export const AgentStatusSchema = Type.Object({
+  unit: Type.String(),
+  agent: Type.Union([Type.Literal('idle'), Type.Literal('executing'), Type.Literal('error')]),
+  message: Type.String(),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  resolvedAck: Type.Optional(Type.Boolean()),
+  workload: Type.Optional(Type.Object({ status: Type.String(), message: Type.String() })),
+}, { additionalProperties: false });
+
+export const ScopeSchema = Type.Object({ unit: Type.String(), relation: Type.Integer(), enter: Type.Boolean() }, { additionalProperties: false });
+export const SettledSchema = Type.Object({ unit: Type.String(), revision: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const UnitRefSchema = Type.Object({ unit: Type.String() }, { additionalProperties: false });
+export const OperationResultSchema = Type.Object({
+  id: Type.Integer(),
+  status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
+  message: Type.String(),
+  results: Type.Record(Type.String(), Type.Unknown()),
+}, { additionalProperties: false });
+export const ActionLogSchema = Type.Object({ message: Type.String() }, { additionalProperties: false });
+export const LogLinesSchema = Type.Object({
+  lines: Type.Array(Type.Object({
+    entity: Type.String(),
+    level: Type.Union(['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR'].map((l) => Type.Literal(l))),
+    module: Type.String(),
+    message: Type.String(),
+    at: Type.Number(),
+  })),
+}, { additionalProperties: false });
