@@ -78,6 +78,12 @@ describe('lifecycle', () => {
     await until(m, 'sink/0 idle again', (s) => unit(s, 'sink/0')?.['juju-status'].current === 'idle' && unit(s, 'sink/0')?.['workload-status'].current !== 'error');
     const bad = await sigil(['resolve', 'sink/0', '-m', m]);
     expect(bad.stderr).toMatch(/not in an error state/);
+
+    // Removal never gets stuck behind a failed hook.
+    await ok(['deploy', join(CHARMS, 'sink'), 'broken', '-m', m, '--config', 'fail-hook=install']);
+    await until(m, 'broken/0 in error', (s) => unit(s, 'broken/0')?.['workload-status'].current === 'error');
+    await ok(['remove-application', 'broken', '-m', m, '--yes']);
+    await until(m, 'broken gone', (s) => s.applications.broken === undefined);
   });
 });
 

@@ -295,6 +295,16 @@ describe('a dying unit', () => {
 });
 
 describe('a failed hook', () => {
+  it('a dying unit skips its failed hook and carries on to removal (Sigil: removal never sticks)', () => {
+    const w = settled({ relations: [db()] });
+    w.local.failed = { name: 'config-changed' };
+    w.unit.life = 'dying';
+    const run = drive(w);
+    expect(run.trace[0]).toBe('skip config-changed');
+    expect(run.trace).toContain('stop');
+    expect(run.trace[run.trace.length - 1]).toBe('set-dead');
+  });
+
   const failedConfigChanged: HookInfo = { name: 'config-changed' };
   /** A settled unit whose config-changed failed at T0, with work of every kind pending behind it. */
   function stuck(over: Partial<World> = {}): World {
@@ -318,12 +328,6 @@ describe('a failed hook', () => {
     {
       name: 'a queued hook waits too',
       change: (w) => (w.local.queued = { name: 'start' }),
-      trace: [],
-      end: { type: 'wait' },
-    },
-    {
-      name: 'a dying unit waits too',
-      change: (w) => (w.unit.life = 'dying'),
       trace: [],
       end: { type: 'wait' },
     },

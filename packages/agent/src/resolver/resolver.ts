@@ -54,6 +54,9 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
   if (op) return { type: 'run-operation', operation: op };
 
   if (local.failed) {
+    // Removal never gets stuck on a failed hook (Juju's most persistent complaint): a
+    // dying unit skips it, as `resolve --no-retry` would, and carries on towards removal.
+    if (u.life !== 'alive') return { type: 'skip-hook', hook: local.failed };
     if (u.resolved === 'retry') return { type: 'retry-hook', hook: local.failed };
     if (u.resolved === 'no-retry') return { type: 'skip-hook', hook: local.failed };
     if (remote.retryHooks && now >= local.nextRetryAt) return { type: 'retry-hook', hook: local.failed };
