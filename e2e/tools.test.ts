@@ -33,6 +33,15 @@ describe('hook tools in a live model', () => {
     expect(ids).toEqual([rel]);
   });
 
+  it('shows every relation bag a unit can see with show-unit', async () => {
+    const doc = JSON.parse(await ok(['show-unit', 'sink/0', '-m', m, '--format', 'json'])) as Record<string, { 'relation-info': { endpoint: string; 'application-data': Record<string, string>; 'local-unit': { 'in-scope': boolean; data: Record<string, string> }; 'related-units': Record<string, { data: Record<string, string> }> }[] }>;
+    const input = doc['sink/0']!['relation-info'].find((r) => r.endpoint === 'input')!;
+    expect(input['application-data']).toEqual({ 'app-token': 't9' });
+    expect(input['local-unit']['in-scope']).toBe(true);
+    expect(input['local-unit'].data['private-address']).toMatch(/^127\./);
+    expect(input['related-units']['source/0']!.data.token).toBe('t9');
+  });
+
   it('enforces relation data permissions', async () => {
     const nonLeader = (await status(m)).applications.sink?.units?.['sink/0']?.leader ? 'sink/1' : 'sink/0';
     const denied = await sigil(['exec', '-m', m, '--unit', nonLeader, '--', `relation-get -r ${rel} --app - sink`]);

@@ -7,6 +7,19 @@ import { renderStatusTable } from '../render/status-table.ts';
 
 export function registerStatus(program: Command, ctx: Ctx): void {
   program
+    .command('show-unit')
+    .description("show a unit and the data in every relation bag it can see")
+    .argument('<units...>')
+    .option('-m, --model <model>', 'model')
+    .option('--format <format>', 'yaml or json', 'yaml')
+    .action(async (units: string[], o: { model?: string; format: string }) => {
+      const c = ctx.client(o.model);
+      const docs: Record<string, unknown> = {};
+      for (const u of units) Object.assign(docs, await c.get<Record<string, unknown>>(c.m(`/unit?name=${encodeURIComponent(u)}`)));
+      ctx.out(formatOutput(docs, o.format === 'json' ? 'json' : 'yaml'));
+    });
+
+  program
     .command('status')
     .description('show the model: applications, units, machines and relations')
     .option('-m, --model <model>', 'model to show')

@@ -8,6 +8,7 @@ import type { Services } from '../services.ts';
 import { buildStatus } from '../domain/status.ts';
 import { waitReport } from '../domain/settle.ts';
 import { bundleState } from '../domain/bundle-state.ts';
+import { showUnit } from '../domain/show-unit.ts';
 import { requireAdmin } from './server.ts';
 
 type M = { Params: { model: string } };
@@ -40,6 +41,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     waitReport(svc.store, model(req.params.model), (req.query.apps ?? '').split(',').filter(Boolean), svc.presence));
   app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, svc.presence));
 
+  app.get<M & { Querystring: { name: string } }>('/api/models/:model/unit', async (req) => showUnit(svc.store, model(req.params.model), req.query.name ?? ''));
   app.get<M>('/api/models/:model/bundle-state', async (req) => bundleState(svc.store, model(req.params.model)));
   app.post<{ Params: { model: string; app: string }; Body: Record<string, string> }>('/api/models/:model/applications/:app/annotations', { schema: { body: AnnotationsRequest } }, async (req) => {
     svc.applications.setAnnotations(model(req.params.model), req.params.app, req.body);
