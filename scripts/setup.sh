@@ -5,6 +5,13 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v cc >/dev/null || need_apt+=(gcc libc6-dev)
+# The lxc provider (the default as root on Linux): containers, the base-image builder, the apt cache.
+if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+  command -v lxc-start >/dev/null || need_apt+=(lxc)
+  command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
+  command -v apt-cacher-ng >/dev/null || [ -x /usr/sbin/apt-cacher-ng ] || need_apt+=(apt-cacher-ng)
+  command -v ssh >/dev/null || need_apt+=(openssh-client)
+fi
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v bash >/dev/null || need_apt+=(bash)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -9,6 +9,7 @@ import { registerExec } from './commands/exec.ts';
 import { registerDebugLog } from './commands/debug-log.ts';
 import { registerWait } from './commands/wait.ts';
 import { registerBundle } from './commands/bundle.ts';
+import { registerSsh } from './commands/ssh.ts';
 
 const ctx = new Ctx();
 const program = new Command('sigil')
@@ -27,6 +28,7 @@ registerExec(program, ctx);
 registerDebugLog(program, ctx);
 registerWait(program, ctx);
 registerBundle(program, ctx);
+registerSsh(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalProcessProvider } from '@sigil/providers';
+import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
 import { openDb } from './store/db.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
@@ -19,11 +19,15 @@ import type { WorkerContext } from './workers/context.ts';
 /** What `sigil bootstrap` writes into the controller's directory. */
 export interface ControllerConfig {
   name: string;
-  provider: 'local-process';
+  provider: 'local-process' | 'lxc';
   host: string;
   port: number;
   adminTokenHash: string;
   octet: number;
+  /** lxc: the bridge Sigil owns for this controller's machines; the controller listens on its gateway. */
+  bridge?: { name: string; subnet: string };
+  /** lxc: where base images are cached (shared by controllers under one SIGIL_HOME). */
+  imagesDir?: string;
 }
 
 const args = process.argv.slice(2);
@@ -73,23 +77,40 @@ async function serve(dir: string): Promise<void> {
   const store = new Store(openDb(join(dir, 'state.db')));
   if (!new Models(store).get('default') && new Models(store).list().length === 0) new Models(store).add('default');
 
-  const controllerUrl = `http://${config.host}:${config.port}`;
   const machinesRoot = join(dir, 'machines');
   mkdirSync(machinesRoot, { recursive: true });
-  const provider = new LocalProcessProvider({
-    root: machinesRoot,
-    agentEntry: join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs'),
-    octet: config.octet,
-    allocateIndex: () => {
-      const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value").get() as { value: string };
-      return Number(r.value);
-    },
-  });
+  const agentEntry = join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
+  let provider: Provider;
+  if (config.provider === 'lxc') {
+    const lxc = new LxcProvider({
+      root: join(dir, 'lxc-provider'),
+      imagesDir: config.imagesDir ?? join(dir, 'images'),
+      bridge: config.bridge!,
+      agentEntry,
+      authorizedKeys: readFileSync(join(dir, 'ssh', 'id_ed25519.pub'), 'utf8'),
+      onProgress: (line) => log.info('provider progress', { line }),
+      log: (msg, fields) => log.info(msg, fields),
+    });
+    // The bridge must exist before the controller can listen on its address.
+    await lxc.prepare();
+    provider = lxc;
+  } else {
+    provider = new LocalProcessProvider({
+      root: machinesRoot,
+      agentEntry,
+      octet: config.octet,
+      allocateIndex: () => {
+        const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value").get() as { value: string };
+        return Number(r.value);
+      },
+    });
+  }
+  const controllerUrl = `http://${config.host}:${config.port}`;
 
   let reconciler: Reconciler | undefined;
   const wake = () => reconciler?.wake();
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
-  const ctx: WorkerContext = { store, provider, controllerUrl, log, connected: (m, id) => svc.presence.connected(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id) };
   reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision]]);
 
   const app = buildServer(svc);
@@ -103,6 +124,8 @@ async function serve(dir: string): Promise<void> {
   const compact = setInterval(() => store.compact(), 60_000);
 
   const shutdown = async () => {
+    // Nothing may hold a stopping controller up (a stuck socket, a slow provider call).
+    setTimeout(() => process.exit(0), 3000).unref();
     abort.abort();
     clearInterval(compact);
     app.server.closeAllConnections();

@@ -1,2 +1,3 @@
 export * from './provider.ts';
 export * from './local-process/local-process.ts';
+export * from './lxc/index.ts';

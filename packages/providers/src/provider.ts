@@ -21,11 +21,20 @@ export interface Instance {
 
 export interface Provider {
   readonly name: string;
+  /**
+   * Whether the controller restarts a machine's agent whenever it is found down (true for
+   * local-process, where the agent process stands in for the machine's init), or only
+   * when the controller starts, e.g. after a host reboot (LXC: a machine stopped outside
+   * Sigil stays down and shows as such, as in Juju).
+   */
+  readonly restartsDeadAgents: boolean;
   create(spec: MachineSpec): Promise<Instance>;
   /** Brings a machine's agent back if it died (a host reboot, a killed process). */
   ensureRunning(model: string, id: string): Promise<void>;
   stop(model: string, id: string): Promise<void>;
   destroy(model: string, id: string): Promise<void>;
+  /** Removes what the provider set up on the host (bridges, caches), once no machine is left. */
+  teardown?(): Promise<void>;
   /** Runs a command on the machine (outside any hook context). */
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }

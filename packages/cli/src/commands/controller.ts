@@ -17,11 +17,13 @@ export function registerController(program: Command, ctx: Ctx): void {
     .command('bootstrap')
     .description('start a controller in the background')
     .argument('[name]', 'controller name', 'sigil')
-    .option('--provider <name>', 'machine provider: local-process', 'local-process')
-    .option('--timeout <duration>', 'how long to wait for the controller to answer', '30s')
-    .action(async (name: string, o: { provider: string; timeout: string }) => {
-      if (o.provider !== 'local-process') {
-        throw new SigilError('bad-request', `provider "${o.provider}" is not available`, 'use --provider local-process');
+    .option('--provider <name>', 'machine provider: lxc (containers; the default as root on Linux) or local-process (host processes)')
+    .option('--subnet <cidr>', 'lxc: the private /24 for the machine bridge', '')
+    .option('--timeout <duration>', 'how long to wait for the controller to answer', '5m')
+    .action(async (name: string, o: { provider?: string; subnet: string; timeout: string }) => {
+      const provider = o.provider ?? (process.platform === 'linux' && process.getuid?.() === 0 ? 'lxc' : 'local-process');
+      if (provider !== 'local-process' && provider !== 'lxc') {
+        throw new SigilError('bad-request', `provider "${provider}" is not available`, 'use --provider lxc or --provider local-process');
       }
       const f = ctx.home.controllers();
       if (f.controllers[name]) throw new SigilError('already-exists', `controller "${name}" already exists`, `use it with \`sigil switch ${name}\`, or remove it with \`sigil destroy-controller ${name} --yes\``);
@@ -29,16 +31,25 @@ export function registerController(program: Command, ctx: Ctx): void {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const token = randomBytes(24).toString('base64url');
       const port = await freePort();
-      const config = { name, provider: o.provider, host: '127.0.0.1', port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet: 16 + Math.floor(Math.random() * 230) };
+      const octet = 16 + Math.floor(Math.random() * 230);
+      let host = '127.0.0.1';
+      let extra = {};
+      if (provider === 'lxc') {
+        const lxc = await import('../lxc-bootstrap.ts');
+        const prepared = await lxc.prepareLxc(ctx, dir, name, o.subnet);
+        host = prepared.gateway;
+        extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir };
+      }
+      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
-      const endpoint = `http://127.0.0.1:${port}`;
-      f.controllers[name] = { endpoint, dir, provider: o.provider, 'current-model': 'default' };
+      const endpoint = `http://${host}:${port}`;
+      f.controllers[name] = { endpoint, dir, provider, 'current-model': 'default' };
       f['current-controller'] = name;
       ctx.home.saveControllers(f);
       const a = ctx.home.accounts();
       a.controllers[name] = { user: 'admin', token };
       ctx.home.saveAccounts(a);
-      ctx.info(`Starting controller "${name}" (${o.provider})...`);
+      ctx.info(`Starting controller "${name}" (${provider})...`);
       startController(dir);
       await waitHealthy(new Client(name, f.controllers[name], token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
       ctx.out(`Controller "${name}" is listening on ${endpoint}\nLogs: ${join(dir, 'controller.log')}\nModel "default" is ready: deploy with \`sigil deploy <charm-dir>\``);
@@ -101,6 +112,8 @@ export function registerController(program: Command, ctx: Ctx): void {
         stopPid(join(entry.dir, 'supervisor.pid'));
         stopPid(join(entry.dir, 'controller.pid'));
       }
+      // The bridge carries the API itself, so the host side is torn down from here, last.
+      if (entry.provider === 'lxc') await (await import('../lxc-bootstrap.ts')).teardownLxc(entry.dir);
       killLeftoverAgents(join(entry.dir, 'machines'));
       rmSync(entry.dir, { recursive: true, force: true });
       delete f.controllers[name];

@@ -65,8 +65,13 @@ export class Machines {
       if (units.length > 0 && !force) {
         throw new SigilError('conflict', `machine ${id} has units: ${units.map((u) => u.name).join(', ')}`, 'remove the units first, or pass --force');
       }
-      for (const u of units) {
-        this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND name = ?").run(model, u.name);
+      // --force does the agents' work for them (the machine may be dead): its units, and
+      // their subordinates, leave their relations and are dead at once.
+      const all = this.reads.units(model).filter((u) => u.machine === id);
+      for (const u of force ? all : units) {
+        this.s.db.prepare('UPDATE units SET life = ? WHERE model = ? AND name = ?').run(force ? 'dead' : 'dying', model, u.name);
+        if (force) this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, u.name);
+        if (u.principal === null && u.life === 'alive') this.s.db.prepare('UPDATE applications SET scale = MAX(scale - 1, 0) WHERE model = ? AND name = ?').run(model, u.app);
         this.s.changed(model, 'unit', u.name);
       }
       this.s.db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, id);

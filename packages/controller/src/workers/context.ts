@@ -7,6 +7,8 @@ export interface WorkerContext {
   provider: Provider;
   controllerUrl: string;
   log: Logger;
+  /** Machines this controller process has already brought up once (after a host reboot, say). */
+  ensuredAtStart: Set<string>;
   /** Machines whose agents are connected now. */
   connected(model: string, machine: string): boolean;
 }

@@ -22,7 +22,9 @@ export async function provision(ctx: WorkerContext): Promise<void> {
         ctx.log.error('provisioning failed', { model: m.model, machine: m.id, err: String(e) });
       }
     } else if (m.life === 'alive') {
-      if (!ctx.connected(m.model, m.id)) await ctx.provider.ensureRunning(m.model, m.id);
+      const key = `${m.model}/${m.id}`;
+      if (!ctx.connected(m.model, m.id) && (ctx.provider.restartsDeadAgents || !ctx.ensuredAtStart.has(key))) await ctx.provider.ensureRunning(m.model, m.id);
+      ctx.ensuredAtStart.add(key);
     } else {
       const left = reads.units(m.model).filter((u) => u.machine === m.id);
       if (left.length > 0) continue;

@@ -21,6 +21,7 @@ export interface LocalProcessOptions {
  */
 export class LocalProcessProvider implements Provider {
   readonly name = 'local-process';
+  readonly restartsDeadAgents = true;
 
   constructor(private readonly o: LocalProcessOptions) {}
 

@@ -1,0 +1,90 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHARMS, ok, sigil, status, unit, until, workload } from './harness.ts';
+
+// Real machines: LXC system containers on a bridge Sigil owns. Needs root on Linux (CI is).
+const root = process.platform === 'linux' && process.getuid?.() === 0;
+const C = 'e2e-lxc';
+const M = `${C}:default`;
+
+function memcached(host: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port: 11211 }, () => s.end(request));
+    let out = '';
+    s.on('data', (d) => (out += String(d)));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    s.setTimeout(5000, () => s.destroy(new Error('timeout')));
+  });
+}
+
+describe.skipIf(!root)('lxc provider (real containers)', () => {
+  let config: { bridge: { name: string; subnet: string } };
+  beforeAll(async () => {
+    const r = await sigil(['bootstrap', '--provider', 'lxc', C], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    config = JSON.parse(readFileSync(join(process.env.SIGIL_HOME!, 'controllers', C, 'controller.json'), 'utf8'));
+  }, 600_000);
+  afterAll(async () => {
+    await sigil(['destroy-controller', C, '--yes'], { timeoutMs: 120_000 });
+  }, 180_000);
+
+  it('deploys a charm that apt-get installs memcached, reachable from the host, with constraints as cgroup limits', async () => {
+    await ok(['deploy', join(CHARMS, 'memcache-like'), '-m', M, '--constraints', 'mem=256M cores=1']);
+    await ok(['deploy', join(CHARMS, 'source'), '-m', M, '--config', 'token=lxc']);
+    await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', M]);
+    await ok(['integrate', 'source', 'sink', '-m', M]);
+    const w = await sigil(['wait', '-m', M, '--timeout', '4m'], { timeoutMs: 300_000 });
+    expect(w.code, w.stderr).toBe(0);
+    const s = await status(M);
+    const addr = unit(s, 'memcache-like/0')!['public-address']!;
+    expect(addr.startsWith(config.bridge.subnet.replace(/\.0\/24$/, '.'))).toBe(true);
+    expect(workload(s, 'memcache-like/0')).toBe(`active memcached on ${addr}:11211`);
+    expect(unit(s, 'memcache-like/0')?.['open-ports']).toEqual(['11211/tcp']);
+    expect(workload(s, 'sink/0')).toBe('active token=lxc app-token=lxc');
+    const reply = await memcached(addr, 'set k 0 0 5\r\nhello\r\nget k\r\nquit\r\n');
+    expect(reply).toBe('STORED\r\nVALUE k 0 5\r\nhello\r\nEND\r\n');
+    const machine = unit(s, 'memcache-like/0')!.machine!;
+    expect((await ok(['ssh', '-m', M, machine, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim()).toBe(String(256 * 1024 * 1024));
+  }, 400_000);
+
+  it('gives each machine a hostname, /etc/hosts naming the model, ssh, scp and exec', async () => {
+    const host = (await ok(['ssh', '-m', M, 'sink/0', 'hostname'])).trim();
+    expect(host).toMatch(/^sigil-default-\d+$/);
+    expect((await ok(['exec', '-m', M, '--unit', 'sink/0', '--', 'cat', '/etc/hostname'])).trim()).toBe(host);
+    const hosts = await ok(['ssh', '-m', M, 'sink/0', 'cat', '/etc/hosts']);
+    for (const m of Object.values((await status(M)).machines)) expect(hosts).toContain(m['dns-name']!);
+    const dest = join(mkdtempSync(join(tmpdir(), 'sigil-scp-')), 'hostname');
+    await ok(['scp', '-m', M, 'sink/0:/etc/hostname', dest]);
+    expect(readFileSync(dest, 'utf8').trim()).toBe(host);
+    expect((await ok(['ssh', '-m', M, 'sink/0', 'ip', 'route'])).includes('default')).toBe(false);
+  }, 120_000);
+
+  it('shows a machine stopped outside Sigil as down with lost agents, and remove-machine --force cleans it up', async () => {
+    const s = await status(M);
+    const machine = unit(s, 'sink/0')!.machine!;
+    const instance = s.machines[machine]!['instance-id'];
+    const lxcpath = join(process.env.SIGIL_HOME!, 'controllers', C, 'lxc-provider', 'lxc');
+    const t = Date.now();
+    execFileSync('lxc-stop', ['-P', lxcpath, '-n', instance, '-k']);
+    await until(M, 'sink/0 lost', (x) => unit(x, 'sink/0')?.['juju-status'].current === 'lost' && x.machines[machine]?.['juju-status'].current === 'down', 20_000);
+    expect(Date.now() - t).toBeLessThan(14_000);
+    await ok(['remove-machine', machine, '--force', '--yes', '-m', M]);
+    await until(M, 'machine and unit gone', (x) => x.machines[machine] === undefined && unit(x, 'sink/0') === undefined, 30_000);
+    expect(existsSync(join(lxcpath, instance))).toBe(false);
+  }, 120_000);
+
+  it('destroy-controller leaves the host as it found it', async () => {
+    const r = await sigil(['destroy-controller', C, '--yes'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
+    expect(links).not.toContain(config.bridge.name);
+    expect(existsSync(join(process.env.SIGIL_HOME!, 'controllers', C))).toBe(false);
+    const procs = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(procs).not.toContain(join(process.env.SIGIL_HOME!, 'controllers', C));
+  }, 150_000);
+});
