@@ -12,8 +12,12 @@ const C = 'e2e-lxc';
 const M = `${C}:default`;
 
 function memcached(host: string, request: string): Promise<string> {
+  return memcachedAt(host, 11211, request);
+}
+
+function memcachedAt(host: string, port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host, port: 11211 }, () => s.end(request));
+    const s = connect({ host, port }, () => s.end(request));
     let out = '';
     s.on('data', (d) => (out += String(d)));
     s.on('end', () => resolve(out));
@@ -51,6 +55,19 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
     const machine = unit(s, 'memcache-like/0')!.machine!;
     expect((await ok(['ssh', '-m', M, machine, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim()).toBe(String(256 * 1024 * 1024));
   }, 400_000);
+
+  it('expose publishes the opened ports on the host; unexpose withdraws them', async () => {
+    await ok(['expose', 'memcache-like', '-m', M]);
+    const s = await until(M, 'port published', (x) => (unit(x, 'memcache-like/0')?.['published-ports'] ?? []).length === 1, 15_000);
+    const published = unit(s, 'memcache-like/0')!['published-ports']![0]!;
+    const hostPort = Number(/^\*:(\d+)->11211\/tcp$/.exec(published)![1]);
+    expect(await ok(['status', '-m', M])).toContain(published);
+    const reply = await memcachedAt('127.0.0.1', hostPort, 'set e 0 0 3\r\nyes\r\nget e\r\nquit\r\n');
+    expect(reply).toBe('STORED\r\nVALUE e 0 3\r\nyes\r\nEND\r\n');
+    await ok(['unexpose', 'memcache-like', '-m', M]);
+    await until(M, 'port withdrawn', (x) => unit(x, 'memcache-like/0')?.['published-ports'] === undefined, 15_000);
+    await expect(memcachedAt('127.0.0.1', hostPort, 'quit\r\n')).rejects.toThrow();
+  }, 60_000);
 
   it('gives each machine a hostname, /etc/hosts naming the model, ssh, scp and exec', async () => {
     const host = (await ok(['ssh', '-m', M, 'sink/0', 'hostname'])).trim();

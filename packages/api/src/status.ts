@@ -19,6 +19,8 @@ export interface UnitStatusDoc {
   machine?: string;
   'open-ports'?: string[];
   'public-address'?: string;
+  /** Sigil addition: where `expose` published the unit's opened ports on the host. */
+  'published-ports'?: string[];
   subordinates?: Record<string, UnitStatusDoc>;
 }
 

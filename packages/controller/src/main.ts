@@ -13,6 +13,7 @@ import { provision } from './workers/provisioner.ts';
 import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
+import { Exposer } from './workers/exposer.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
 
@@ -111,7 +112,9 @@ async function serve(dir: string): Promise<void> {
   const wake = () => reconciler?.wake();
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
   const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id) };
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision]]);
+  const exposer = new Exposer();
+  svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)]]);
 
   const app = buildServer(svc);
   await app.listen({ host: config.host, port: config.port });
@@ -128,6 +131,7 @@ async function serve(dir: string): Promise<void> {
     setTimeout(() => process.exit(0), 3000).unref();
     abort.abort();
     clearInterval(compact);
+    await exposer.close();
     app.server.closeAllConnections();
     await app.close();
     store.db.close();

@@ -26,6 +26,8 @@ export class Services {
   readonly agent: AgentFacade;
   readonly presence = new PresenceTracker();
   readonly logs = new LogHub();
+  /** Where the exposer published a unit's ports on the host (set by main.ts). */
+  publishedPorts: (model: string, unit: string) => string[] = () => [];
 
   constructor(
     readonly store: Store,

@@ -156,7 +156,7 @@ function unitRow(name: string, u: UnitStatusDoc, level: number): CellValue[] {
     cell(agent.current, statusColour(agent.current)),
     u.machine ?? '',
     cell(u['public-address'] ?? '', 'cyan'),
-    (u['open-ports'] ?? []).join(','),
+    (u['published-ports'] ?? u['open-ports'] ?? []).join(','),
     truncate(message, MAX_MESSAGE_LENGTH),
   ];
 }

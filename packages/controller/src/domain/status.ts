@@ -10,6 +10,8 @@ const BASE = { name: 'debian', channel: '12' };
 /** Which machine agents are connected right now (in memory: presence is not model state). */
 export interface Presence {
   connected(model: string, machine: string): boolean;
+  /** Host ports published for an exposed unit (`*:<host port>-><port>/tcp`). */
+  published?(model: string, unit: string): string[];
 }
 
 /**
@@ -47,6 +49,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       if (u.principal === null && u.machine !== null) doc.machine = u.machine;
       if (u.ports.length > 0) doc['open-ports'] = u.ports.map((p) => (p.protocol === 'icmp' ? 'icmp' : p.from === p.to ? `${p.from}/${p.protocol}` : `${p.from}-${p.to}/${p.protocol}`));
       if (machine?.address) doc['public-address'] = machine.address;
+      const published = presence.published?.(model, u.name) ?? [];
+      if (published.length > 0) doc['published-ports'] = published;
       const subs = (subsOf.get(u.name) ?? []).sort((a, b) => naturalCompare(a.name, b.name));
       if (subs.length > 0) doc.subordinates = Object.fromEntries(subs.map((x) => [x.name, unitDoc(x)]));
       return doc;

@@ -1,0 +1,87 @@
+import { createServer, connect, type Server } from 'node:net';
+import { Reads } from '../domain/rows.ts';
+import type { WorkerContext } from './context.ts';
+
+interface Publication {
+  server: Server;
+  hostPort: number;
+  target: string;
+}
+
+/**
+ * `expose`: every TCP port an exposed application's units have opened is published on the
+ * host (all interfaces), forwarding to the unit's machine address. The same port number is
+ * used when it is free, another one otherwise; status shows where. Unexposing, closing a
+ * port or removing a unit withdraws it. Level-based: it converges on every run.
+ */
+export class Exposer {
+  private readonly published = new Map<string, Publication>();
+
+  /** Published host ports of a unit, as `*:<host port>-><port>/tcp`. */
+  ports(model: string, unit: string): string[] {
+    const out: string[] = [];
+    for (const [key, p] of this.published) {
+      const [m, u, port] = key.split('|');
+      if (m === model && u === unit) out.push(`*:${p.hostPort}->${port}/tcp`);
+    }
+    return out.sort();
+  }
+
+  async reconcile(ctx: WorkerContext): Promise<void> {
+    const reads = new Reads(ctx.store);
+    const wanted = new Map<string, string>();
+    for (const m of reads.machines()) {
+      if (m.life !== 'alive' || !m.address) continue;
+      const apps = new Map(reads.apps(m.model).map((a) => [a.name, a]));
+      for (const u of reads.units(m.model)) {
+        if (u.machine !== m.id || u.life !== 'alive' || !apps.get(u.app)?.exposed) continue;
+        for (const p of u.ports) {
+          if (p.protocol !== 'tcp') continue;
+          for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${m.model}|${u.name}|${port}`, `${m.address}:${port}`);
+        }
+      }
+    }
+    for (const [key, p] of this.published) {
+      if (wanted.get(key) === p.target) continue;
+      this.published.delete(key);
+      await new Promise<void>((r) => p.server.close(() => r()));
+      ctx.log.info('port unpublished', { key, hostPort: p.hostPort });
+    }
+    for (const [key, target] of wanted) {
+      if (this.published.has(key)) continue;
+      const port = Number(key.split('|')[2]);
+      const [host] = target.split(':') as [string];
+      // Half-open on both legs: a client that sends its request and shuts down its write
+      // side still gets the whole answer.
+      const server = createServer({ allowHalfOpen: true }, (client) => {
+        const upstream = connect({ host, port, allowHalfOpen: true });
+        client.pipe(upstream).pipe(client);
+        const close = () => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('error', close);
+        upstream.on('error', close);
+      });
+      const hostPort = await listen(server, port).catch(() => listen(server, 0));
+      this.published.set(key, { server, hostPort, target });
+      ctx.log.info('port published', { key, hostPort, target });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.published.values()) p.server.close();
+    this.published.clear();
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (e: Error) => reject(e);
+    server.once('error', fail);
+    server.listen(port, '0.0.0.0', () => {
+      server.off('error', fail);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
