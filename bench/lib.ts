@@ -8,11 +8,11 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SIGIL = join(ROOT, 'bin', 'sigil');
 
 /** A private SIGIL_HOME with one controller, torn down by the returned function. */
-export function withController(name: string): { home: string; run(args: string[]): string; close(): void } {
+export function withController(name: string, bootstrapArgs: string[] = ['--provider', 'local-process']): { home: string; run(args: string[]): string; close(): void } {
   const home = mkdtempSync(join(tmpdir(), 'sigil-bench-'));
   const env = { ...process.env, SIGIL_HOME: home };
   const run = (args: string[]) => execFileSync(SIGIL, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
-  run(['bootstrap', '--provider', 'local-process', name]);
+  run(['bootstrap', ...bootstrapArgs, name]);
   return {
     home,
     run,

@@ -43,3 +43,11 @@ export async function teardownLxc(dir: string): Promise<void> {
   });
   await provider.teardown();
 }
+
+/** `sigil image build`: (re)builds the cached base image; machines created later use it. */
+export async function buildImage(ctx: Ctx, force: boolean): Promise<void> {
+  if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
+  checkHost();
+  const r = await ensureImage(join(ctx.home.root, 'images'), { force, onProgress: (l: string) => ctx.info(`image: ${l}`) });
+  ctx.out(r.built ? `Built ${r.rootfs} in ${(r.ms / 1000).toFixed(1)}s` : `Image ${r.rootfs} is up to date (use --force to rebuild)`);
+}

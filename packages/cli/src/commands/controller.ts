@@ -56,6 +56,16 @@ export function registerController(program: Command, ctx: Ctx): void {
     });
 
   program
+    .command('image')
+    .description('manage the cached Debian 12 base image of lxc machines')
+    .command('build')
+    .description('build the base image (once; --force rebuilds it)')
+    .option('--force', 'rebuild even if the current version exists')
+    .action(async (o: { force?: boolean }) => {
+      await (await import('../lxc-bootstrap.ts')).buildImage(ctx, o.force === true);
+    });
+
+  program
     .command('start-controller')
     .description('start a stopped local controller again (its data is kept)')
     .argument('[name]')

@@ -2,10 +2,24 @@ import type { Command } from 'commander';
 import type { ModelStatusDoc } from '@sigil/api';
 import { parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
-import { formatOutput } from '../render/output.ts';
+import { formatOutput, renderList } from '../render/output.ts';
 import { renderStatusTable } from '../render/status-table.ts';
 
 export function registerStatus(program: Command, ctx: Ctx): void {
+  program
+    .command('machines')
+    .description('list machines with their hardware and constraints')
+    .option('-m, --model <model>', 'model')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (o: { model?: string; format?: string }) => {
+      const c = ctx.client(o.model);
+      const doc = await c.get<ModelStatusDoc>(c.m('/status'));
+      ctx.print({ machines: doc.machines }, o.format, () =>
+        renderList(['Machine', 'State', 'Address', 'Inst id', 'Base', 'Hardware', 'Constraints'], Object.entries(doc.machines).map(([id, m]) => [
+          id, m['juju-status'].current, m['dns-name'] ?? '', m['instance-id'], `${m.base.name}@${m.base.channel}`, m.hardware ?? '', m.constraints ?? '',
+        ]), { empty: `No machines in model "${c.model}".` }));
+    });
+
   program
     .command('show-unit')
     .description("show a unit and the data in every relation bag it can see")

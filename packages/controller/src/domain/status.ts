@@ -1,3 +1,4 @@
+import { arch, cpus, totalmem } from 'node:os';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
@@ -115,6 +116,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
         doc['ip-addresses'] = [x.address];
       }
       if (x.constraints) doc.constraints = x.constraints;
+      doc.hardware = hardware(x.constraints);
       machineDocs[x.id] = doc;
     }
 
@@ -147,6 +149,18 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       revision: s.revision(),
     };
   })();
+}
+
+/**
+ * Juju's hardware line. A machine gets what its constraints ask for (enforced as cgroup
+ * limits by the lxc provider); what is not constrained is the host's.
+ */
+function hardware(constraints: string): string {
+  const get = (k: string) => new RegExp(`(?:^|\\s)${k}=(\\S+)`).exec(constraints)?.[1];
+  const mem = get('mem') ?? `${Math.round(totalmem() / 1048576)}M`;
+  const cores = get('cores') ?? get('cpu-cores') ?? String(cpus().length);
+  const disk = get('root-disk');
+  return `arch=${arch() === 'x64' ? 'amd64' : arch()} cores=${cores} mem=${mem}${disk ? ` root-disk=${disk}` : ''}`;
 }
 
 function info(st: StatusDoc): StatusInfoContents {

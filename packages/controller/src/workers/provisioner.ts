@@ -4,12 +4,13 @@ import type { WorkerContext } from './context.ts';
 
 /**
  * Creates instances for machines that have none, keeps provisioned machines' agents
- * running, and destroys dying machines once no principal unit is left on them.
+ * running, and destroys dying machines once no principal unit is left on them. Machines
+ * are handled concurrently: ten new machines boot together, not one after another.
  */
 export async function provision(ctx: WorkerContext): Promise<void> {
   const reads = new Reads(ctx.store);
   const machines = new Machines(ctx.store);
-  for (const m of reads.machines()) {
+  await Promise.all(reads.machines().map(async (m) => {
     if (m.life === 'alive' && m.instanceId === null) {
       const token = machines.issueToken(m.model, m.id);
       try {
@@ -27,10 +28,10 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       ctx.ensuredAtStart.add(key);
     } else {
       const left = reads.units(m.model).filter((u) => u.machine === m.id);
-      if (left.length > 0) continue;
+      if (left.length > 0) return;
       await ctx.provider.destroy(m.model, m.id);
       machines.delete(m.model, m.id);
       ctx.log.info('machine removed', { model: m.model, machine: m.id });
     }
-  }
+  }));
 }
