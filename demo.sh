@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 ./scripts/setup.sh
 sigil=./bin/sigil
 if ! $sigil controllers --format json | grep -q '"demo"'; then
-  $sigil bootstrap --provider local-process demo
+  $sigil bootstrap demo   # lxc containers as root on Linux, else local-process
 else
   $sigil start-controller demo
 fi
