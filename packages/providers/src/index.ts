@@ -1,3 +1,4 @@
 export * from './provider.ts';
+export * from './process.ts';
 export * from './local-process/local-process.ts';
 export * from './lxc/index.ts';

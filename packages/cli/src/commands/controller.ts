@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
+import { isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
@@ -276,27 +277,18 @@ function readPid(path: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function supervisorAlive(dir: string): boolean {
   const pid = readPid(join(dir, 'supervisor.pid'));
-  return pid !== undefined && alive(pid);
+  return pid !== undefined && isAlive(pid);
 }
 
 function stopPid(path: string): void {
   const pid = readPid(path);
-  if (pid === undefined || !alive(pid)) return;
+  if (pid === undefined || !isAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
   const until = Date.now() + 5000;
-  while (alive(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /** Agents of a controller that was not running to clean up after itself. */
@@ -305,7 +297,7 @@ function killLeftoverAgents(root: string): void {
   for (const model of readdirSync(root)) {
     for (const id of readdirSync(join(root, model))) {
       const pid = readPid(join(root, model, id, 'agent.pid'));
-      if (pid !== undefined && alive(pid)) {
+      if (pid !== undefined && isAlive(pid)) {
         try {
           process.kill(-pid, 'SIGKILL');
         } catch {

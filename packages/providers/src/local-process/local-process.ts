@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Instance, MachineSpec, Provider } from '../provider.ts';
+import { isAlive } from '../process.ts';
 
 export interface LocalProcessOptions {
   /** Where machine directories live (inside the controller's data dir). */
@@ -91,15 +92,6 @@ async function readPid(dir: string): Promise<number | undefined> {
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

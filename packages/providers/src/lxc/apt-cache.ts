@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
 import { CLEAN_ENV } from './run.ts';
+import { isAlive } from '../process.ts';
 
 export interface AptCacheOptions {
   /** Holds conf/, log/, the pid file and, unless cacheDir is given, cache/. */
@@ -72,8 +73,8 @@ export class AptCache {
     const pid = await this.pid();
     if (pid !== undefined) {
       process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     await rm(this.pidFile, { force: true });
     await rm(join(this.o.dir, 'socket'), { force: true });
@@ -82,7 +83,7 @@ export class AptCache {
   /** The pid of our running apt-cacher-ng, if any (a recycled pid is not taken for ours). */
   async pid(): Promise<number | undefined> {
     const n = Number((await readFile(this.pidFile, 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(n) || n <= 0 || !alive(n)) return undefined;
+    if (!Number.isInteger(n) || n <= 0 || !isAlive(n)) return undefined;
     const cmdline = await readFile(`/proc/${n}/cmdline`, 'utf8').catch(() => '');
     return cmdline.includes('apt-cacher-ng') ? n : undefined;
   }
@@ -94,15 +95,6 @@ export class AptCache {
       s.once('error', () => resolve(false));
       s.once('timeout', () => (s.destroy(), resolve(false)));
     });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runOk } from './run.ts';
+import { isAlive } from '../process.ts';
 
 /**
  * Bump when what the image contains changes (packages, fix-ups). The version is part of
@@ -155,7 +156,7 @@ async function lock(path: string, onProgress?: (line: string) => void): Promise<
       continue;
     }
     const holder = Number(text);
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
       await rm(path, { force: true });
       continue;
     }
@@ -166,11 +167,3 @@ async function lock(path: string, onProgress?: (line: string) => void): Promise<
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
