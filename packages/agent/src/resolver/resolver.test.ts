@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { nextOp, type Op } from './resolver.ts';
 import { initialState, type HookInfo, type LocalState } from './state.ts';
 import {
-  T0, UPDATE_STATUS_DELAY, relation, db, cluster, unitView, operation, type World, type Run, world, hookLabel, viewRelation, localRelation, drive, settled, expectJujuOrdering,
+  T0, UPDATE_STATUS_DELAY, relation, db, cluster, operation, type World, world, viewRelation, drive, settled, expectJujuOrdering,
 } from './resolver-kit.ts';
 
 describe('a fresh unit', () => {

@@ -4,7 +4,6 @@ import { inferRelation, type AppEndpoints } from '../charm/endpoints.ts';
 import type { Charm, CharmMeta, ConfigValue } from '../charm/types.ts';
 import { naturalCompare } from '../names.ts';
 import { placementOrder } from './load.ts';
-import { appOf } from './parse.ts';
 import type { Bundle, BundleApplication, BundleCharm, Change, ModelApp, ModelState, ModelUnit } from './types.ts';
 
 type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;

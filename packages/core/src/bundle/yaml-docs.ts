@@ -1,7 +1,8 @@
 import { dirOf } from './paths.ts';
-import { LineCounter, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Pair, type Scalar, type Tags, type YAMLMap } from 'yaml';
+import { LineCounter, isMap as isYamlMap, isScalar, isSeq, parseAllDocuments, type Document, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { SigilError } from '../errors.ts';
 import type { BundleSource } from './types.ts';
+import { failOnSyntaxError, jujuYamlOptions, plainData } from '../charm/yaml-file.ts';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -22,11 +23,6 @@ export interface BundleDoc {
   fail(path: YamlPath, message: string, hint: string): never;
 }
 
-// As in charm/yaml-file.ts: go-yaml v2 leaves timestamps and base-60 numbers as strings.
-function goYamlTags(tags: Tags): Tags {
-  return tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME'));
-}
-
 /** `applications.wordpress.to[1]`: the path a user would follow in the file. */
 export function pathString(path: YamlPath): string {
   return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s === '' ? p : `${s}.${p}`), '');
@@ -39,33 +35,14 @@ export function pathString(path: YamlPath): string {
  */
 export function parseBundleDocs(src: BundleSource): BundleDoc[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(src.text, { version: '1.1', customTags: goYamlTags, lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(src.text, jujuYamlOptions(lines));
   const list = Array.isArray(docs) ? docs : [];
-  for (const doc of list) {
-    const first = doc.errors[0];
-    if (first === undefined) continue;
-    const pos = lines.linePos(first.pos[0]);
-    throw new SigilError(
-      'bad-request',
-      `${src.path}:${pos.line}: malformed YAML at line ${pos.line}, column ${pos.col}: ${first.message}`,
-      `fix the YAML syntax in ${src.path} near line ${pos.line}: check indentation, that every key is unique, and that quotes and brackets are closed`,
-    );
-  }
+  for (const doc of list) failOnSyntaxError('bad-request', src.path, lines, doc);
   return list.map((doc) => toBundleDoc(src.path, doc, lines));
 }
 
 function toBundleDoc(file: string, doc: Document.Parsed, lines: LineCounter): BundleDoc {
-  visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && typeof pair.key.value !== 'string' && pair.key.source !== undefined) pair.key.value = pair.key.source;
-    },
-  });
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new SigilError('bad-request', `${file}: cannot read YAML: ${(e as Error).message}`, `simplify ${file}: avoid deeply nested aliases`);
-  }
+  const data = plainData('bad-request', file, doc);
   const lineAt = (offset: number): number => lines.linePos(offset).line;
   // Pairs by key for each map node, built on first use: large bundles ask for many lines.
   const index = new WeakMap<object, Map<string, Pair>>();

@@ -1,5 +1,5 @@
-import { LineCounter, isScalar, parseDocument, visit, type Tags } from 'yaml';
-import { SigilError } from '../errors.ts';
+import { LineCounter, isScalar, parseDocument, visit, type Document, type Tags } from 'yaml';
+import { SigilError, type ErrorCode } from '../errors.ts';
 
 export type YamlPath = readonly (string | number)[];
 
@@ -26,6 +26,40 @@ function goYamlTags(tags: Tags): Tags {
   return tags.filter((t) => typeof t === 'string' || (t.tag !== 'tag:yaml.org,2002:timestamp' && t.format !== 'TIME'));
 }
 
+/** Parser options for YAML as Juju reads it: YAML 1.1 scalars, duplicate keys rejected. */
+export function jujuYamlOptions(lineCounter: LineCounter) {
+  return { version: '1.1' as const, customTags: goYamlTags, lineCounter, prettyErrors: false, uniqueKeys: true };
+}
+
+/** A syntax error names the file, line and column, with what to check. */
+export function failOnSyntaxError(code: ErrorCode, file: string, lines: LineCounter, doc: Document.Parsed): void {
+  const first = doc.errors[0];
+  if (!first) return;
+  const pos = lines.linePos(first.pos[0]);
+  throw new SigilError(
+    code,
+    `${file}:${pos.line}: malformed YAML at line ${pos.line}, column ${pos.col}: ${first.message}`,
+    `fix the YAML syntax in ${file} near line ${pos.line}: check indentation, that every key is unique, and that quotes and brackets are closed`,
+  );
+}
+
+/**
+ * The document as plain data. Map keys are names (options, endpoints, machine ids), never
+ * values: `n:`, `on:` or `0:` stay as written instead of turning into booleans or numbers.
+ */
+export function plainData(code: ErrorCode, file: string, doc: Document.Parsed): unknown {
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && typeof pair.key.value !== 'string' && pair.key.source !== undefined) pair.key.value = pair.key.source;
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new SigilError(code, `${file}: cannot read YAML: ${(e as Error).message}`, `simplify ${file}: avoid deeply nested aliases`);
+  }
+}
+
 /**
  * Parses YAML the way Juju reads charm files: YAML 1.1 scalar values (`yes`/`no`/`on`/`off`
  * are booleans, `010` is octal), map keys as written, duplicate keys rejected. Syntax
@@ -33,35 +67,9 @@ function goYamlTags(tags: Tags): Tags {
  */
 export function loadYaml(file: string, text: string): YamlFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    version: '1.1',
-    customTags: goYamlTags,
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
-  const first = doc.errors[0];
-  if (first) {
-    const pos = lines.linePos(first.pos[0]);
-    throw new SigilError(
-      'invalid-charm',
-      `${file}:${pos.line}: malformed YAML at line ${pos.line}, column ${pos.col}: ${first.message}`,
-      `fix the YAML syntax in ${file} near line ${pos.line}: check indentation, that every key is unique, and that quotes and brackets are closed`,
-    );
-  }
-  // Map keys are names (options, endpoints, parameters), never values: keep `n:` or `on:`
-  // as written instead of letting YAML 1.1 turn them into booleans.
-  visit(doc, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && typeof pair.key.value !== 'string' && pair.key.source !== undefined) pair.key.value = pair.key.source;
-    },
-  });
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (e) {
-    throw new SigilError('invalid-charm', `${file}: cannot read YAML: ${(e as Error).message}`, `simplify ${file}: avoid deeply nested aliases`);
-  }
+  const doc = parseDocument(text, jujuYamlOptions(lines));
+  failOnSyntaxError('invalid-charm', file, lines, doc);
+  const data = plainData('invalid-charm', file, doc);
   const nodeAt = (path: YamlPath): unknown => (path.length === 0 ? doc.contents : doc.getIn(path, true));
   // The 1-based line of the node at `path`, or of its nearest existing ancestor. The root
   // only locates errors about the root itself: a missing top-level key has no useful line.
