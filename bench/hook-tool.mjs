@@ -34,7 +34,11 @@ try {
   const bundle = join(work, 'server.mjs');
   await build({
     absWorkingDir: root,
-    entryPoints: ['packages/agent/src/hook-tools/server.ts'],
+    stdin: {
+      contents: "export * from './packages/agent/src/hook-tools/server.ts'; export { emptyChanges } from './packages/agent/src/hook-tools/context.ts';",
+      resolveDir: root,
+      loader: 'ts',
+    },
     outfile: bundle,
     bundle: true,
     platform: 'node',
@@ -43,14 +47,14 @@ try {
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
   });
-  const { HookToolServer, installToolLinks, encodeRequest } = await import(pathToFileURL(bundle).href);
+  const { HookToolServer, installToolLinks, encodeRequest, emptyChanges } = await import(pathToFileURL(bundle).href);
 
   const toolsDir = join(work, 'tools');
   await installToolLinks(toolsDir, binary);
   const socket = `@sigil-bench-${randomBytes(6).toString('hex')}`;
   const server = new HookToolServer(socket);
   await server.start();
-  server.register('bench', benchEnv());
+  server.register('bench', benchEnv(emptyChanges()));
 
   const env = { PATH: `${toolsDir}:/usr/bin:/bin`, JUJU_AGENT_SOCKET_ADDRESS: socket, JUJU_CONTEXT_ID: 'bench' };
   const check = await spawnOnce('config-get', ['blog_title'], env);
@@ -124,7 +128,7 @@ function fmt(ms) {
 }
 
 /** A hook context with a realistic amount of data; config-get reads one option. */
-function benchEnv() {
+function benchEnv(changes) {
   const relations = {};
   for (let id = 0; id < 5; id++) {
     relations[id] = {
@@ -160,15 +164,7 @@ function benchEnv() {
       appUnitStatuses: { 'app/0': status },
       openedPorts: [],
     },
-    changes: {
-      relationUnit: new Map(),
-      relationApp: new Map(),
-      leaderSettings: {},
-      unitState: {},
-      openPorts: [],
-      closePorts: [],
-      actionResults: {},
-    },
+    changes,
     log: () => {},
     actionLog: () => {},
   };
