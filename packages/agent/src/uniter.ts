@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CharmArchive, HookCommit, LogLine, MachineView, OperationView, UnitView } from '@sigil/api';
 import { parseDuration, unitTag } from '@sigil/core';
+import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
 import type { MachineLock } from './lock.ts';
 import { nextOp, type Op } from './resolver/resolver.ts';
@@ -164,22 +165,25 @@ export class Uniter {
     }
   }
 
-  private async runHook(hook: HookInfo, resolvedAck: boolean): Promise<void> {
+  private async runHook(first: HookInfo, resolvedAck: boolean): Promise<void> {
     await this.ensureCharm();
     const view = this.view!;
+    // A holistic charm gets one `reconcile` for a run of relation and config events.
+    const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
+    const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
       this.local.running = hook;
       await this.save();
-      this.opLog('DEBUG', `running "${hook.name}" hook`);
-      const r = await this.runInContext(hook, undefined);
+      this.opLog('DEBUG', `running "${hook.name}" hook${batch.length > 1 ? ` for ${batch.length} events: ${batch.map(describeHook).join(', ')}` : ''}`);
+      const r = await this.runInContext(hook, undefined, batch.length > 1 ? { SIGIL_BATCH: batch.map(describeHook).join('\n') } : {});
       this.opLog(r.code === 0 ? 'INFO' : 'ERROR', r.code === 0 ? `ran "${hook.name}" hook` : `"${hook.name}" hook exited ${r.code}`);
       return r;
     });
     if (outcome.code !== 0) {
       delete this.local.running;
-      this.local.failed = hook;
+      this.local.failed = first;
       this.local.retries += 1;
       this.local.nextRetryAt = Date.now() + Math.min(5000 * 2 ** (this.local.retries - 1), 300_000);
       await this.save();
@@ -187,7 +191,7 @@ export class Uniter {
       return;
     }
     const result = await this.commitChanges(hook.name, outcome.changes);
-    this.local = commitHook(this.local, hook, this.commitContext(result.appVersions));
+    for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions));
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
@@ -212,7 +216,32 @@ export class Uniter {
   }
 
   /** Runs a hook, an action or an exec command with the hook tools wired to a fresh context. */
-  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined): Promise<Outcome> {
+  /** The events a holistic charm handles in one run: `first`, then what the resolver would run next while it is batchable. */
+  private batchFrom(first: HookInfo): HookInfo[] {
+    const batch = [first];
+    const remote = { unit: this.view!, configHash: this.configHash(), retryHooks: this.model!.retryHooks };
+    let local = commitHook(this.local, first, this.commitContext({}));
+    for (;;) {
+      const op = nextOp(local, remote, Date.now());
+      if (op.type !== 'run-hook' || !BATCHABLE.test(op.hook.name)) return batch;
+      batch.push(op.hook);
+      local = commitHook(local, op.hook, this.commitContext({}));
+    }
+  }
+
+  /** Whether the unit's charm asks for batched dispatch (metadata.yaml `sigil: {holistic: true}`). */
+  private async holistic(): Promise<boolean> {
+    const hash = this.view!.charmHash;
+    if (this.holisticFor?.hash !== hash) {
+      const meta = YAML.parse(await readFile(join(this.charmDir, 'metadata.yaml'), 'utf8').catch(() => '')) as { sigil?: { holistic?: unknown } } | null;
+      this.holisticFor = { hash, holistic: meta?.sigil?.holistic === true };
+    }
+    return this.holisticFor.holistic;
+  }
+
+  private holisticFor: { hash: string; holistic: boolean } | undefined;
+
+  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}): Promise<Outcome> {
     const view = this.view!;
     const contextId = `${this.name}-${hook?.name ?? op?.name}-${randomBytes(6).toString('hex')}`;
     const action = op?.kind === 'action' ? { id: String(op.id), name: op.name, params: op.params } : undefined;
@@ -251,7 +280,7 @@ export class Uniter {
         if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes };
         argv = [path];
       }
-      const r = await runProcess(argv, { cwd: this.charmDir, env: vars, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
+      const r = await runProcess(argv, { cwd: this.charmDir, env: { ...vars, ...extraEnv }, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
       return { ...r, changes };
     } finally {
       this.d.tools.unregister(contextId);
@@ -330,6 +359,13 @@ export class Uniter {
     await writeFile(path + '.tmp', JSON.stringify(this.local), { flush: true });
     await rename(path + '.tmp', path);
   }
+}
+
+/** Hooks a holistic charm may receive batched: changes to see, not steps of a life cycle. */
+const BATCHABLE = /^(config-changed|update-status|leader-settings-changed|.+-relation-(joined|changed|departed))$/;
+
+function describeHook(h: HookInfo): string {
+  return `${h.name}${h.relationId !== undefined ? ` ${h.endpoint}:${h.relationId}` : ''}${h.remoteUnit ? ` ${h.remoteUnit}` : ''}`;
 }
 
 /** Workload statuses Juju itself sets before a hook (runhook.go), unless the charm set one. */

@@ -10,6 +10,7 @@ import { registerDebugLog } from './commands/debug-log.ts';
 import { registerWait } from './commands/wait.ts';
 import { registerBundle } from './commands/bundle.ts';
 import { registerSsh } from './commands/ssh.ts';
+import { registerCharm } from './commands/charm.ts';
 
 const ctx = new Ctx();
 const program = new Command('sigil')
@@ -29,6 +30,7 @@ registerDebugLog(program, ctx);
 registerWait(program, ctx);
 registerBundle(program, ctx);
 registerSsh(program, ctx);
+registerCharm(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

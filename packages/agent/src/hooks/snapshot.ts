@@ -88,6 +88,8 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     JUJU_VERSION: '3.6.0',
     JUJU_SLA: 'unsupported',
     CLOUD_API_VERSION: '',
+    // The Node the agent runs on: TypeScript charms' dispatch runs their bundle with it.
+    SIGIL_NODE: process.execPath,
   };
   const h = i.hook;
   if (h?.relationId !== undefined && h.endpoint !== undefined) {
