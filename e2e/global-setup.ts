@@ -3,7 +3,7 @@ import YAML from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT } from './harness.ts';
+import { LXC_CONTROLLER, ROOT, canRunContainers } from './harness.ts';
 
 /**
  * One controller for the whole end-to-end run (each test file works in its own model),
@@ -14,6 +14,12 @@ export default function setup(): () => void {
   process.env.SIGIL_HOME = home;
   const run = (args: string[]) => execFileSync(join(ROOT, 'bin', 'sigil'), args, { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   run(['bootstrap', '--provider', 'local-process', 'e2e']);
+  // Real machines for the charm suites: one LXC controller (one image, one apt cache) shared
+  // by every file that deploys real workloads, each in its own model.
+  if (canRunContainers()) {
+    process.stderr.write('e2e: bootstrapping the shared LXC controller (first run builds the base image)\n');
+    run(['bootstrap', '--provider', 'lxc', LXC_CONTROLLER]);
+  }
   return () => {
     // Every controller a test bootstrapped in this home, not only the shared one.
     const names = Object.keys((YAML.parse(readFileSync(join(home, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, unknown> }).controllers);

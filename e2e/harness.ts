@@ -84,3 +84,18 @@ export async function freshModel(prefix: string): Promise<string> {
   await ok(['add-model', name, '-c', 'e2e']);
   return `e2e:${name}`;
 }
+
+/** The LXC controller global setup bootstraps for suites that deploy real workloads. */
+export const LXC_CONTROLLER = 'e2e-machines';
+
+/** LXC system containers need root on Linux (CI has both). */
+export function canRunContainers(): boolean {
+  return process.platform === 'linux' && process.getuid?.() === 0;
+}
+
+/** A fresh model on the shared LXC controller; its machines are real containers. */
+export async function lxcModel(prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${counter++}`;
+  await ok(['add-model', name, '-c', LXC_CONTROLLER]);
+  return `${LXC_CONTROLLER}:${name}`;
+}

@@ -2,7 +2,7 @@
 // client. Bundling keeps process start-up short: `sigil status` must start in tens of ms.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,3 +40,13 @@ await build({
 // The hook-tool client is a tiny C program: one call must cost a few milliseconds, and a
 // Node process per call costs 60-80 ms.
 execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(out, 'sigil-hook-tool'), join(root, 'packages/agent/native/hook-tool.c')], { stdio: 'inherit' });
+
+// TypeScript charms (src/charm.ts) in the charm library and the test charms: generated spec
+// and bundle, built by the same code path `sigil charm build` and `sigil deploy` use.
+for (const parent of ['charms', 'tests/charms']) {
+  if (!existsSync(join(root, parent))) continue;
+  for (const name of readdirSync(join(root, parent)).sort()) {
+    const dir = join(root, parent, name);
+    if (existsSync(join(dir, 'src', 'charm.ts'))) execFileSync(process.execPath, [join(out, 'sigil.mjs'), 'charm', 'build', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+}

@@ -16,7 +16,8 @@ import type { Ctx } from './context.ts';
 export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: string): Promise<{ gateway: string; bridge: { name: string; subnet: string }; imagesDir: string }> {
   if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
   checkHost();
-  const imagesDir = join(ctx.home.root, 'images');
+  // SIGIL_IMAGES shares one image cache between homes (test runs, several users of one host).
+  const imagesDir = process.env.SIGIL_IMAGES || join(ctx.home.root, 'images');
   const t = Date.now();
   await ensureImage(imagesDir, { onProgress: (l: string) => ctx.info(`image: ${l}`) });
   ctx.info(`Base image ready (${((Date.now() - t) / 1000).toFixed(1)}s)`);
@@ -48,6 +49,6 @@ export async function teardownLxc(dir: string): Promise<void> {
 export async function buildImage(ctx: Ctx, force: boolean): Promise<void> {
   if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
   checkHost();
-  const r = await ensureImage(join(ctx.home.root, 'images'), { force, onProgress: (l: string) => ctx.info(`image: ${l}`) });
+  const r = await ensureImage(process.env.SIGIL_IMAGES || join(ctx.home.root, 'images'), { force, onProgress: (l: string) => ctx.info(`image: ${l}`) });
   ctx.out(r.built ? `Built ${r.rootfs} in ${(r.ms / 1000).toFixed(1)}s` : `Image ${r.rootfs} is up to date (use --force to rebuild)`);
 }
