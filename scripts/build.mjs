@@ -43,7 +43,7 @@ execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(out, 'sigil-hook-tool'
 
 // TypeScript charms (src/charm.ts) in the charm library and the test charms: generated spec
 // and bundle, built by the same code path `sigil charm build` and `sigil deploy` use.
-for (const parent of ['charms', 'tests/charms']) {
+for (const parent of ['charms', 'tests/charms', 'bench/charms']) {
   if (!existsSync(join(root, parent))) continue;
   for (const name of readdirSync(join(root, parent)).sort()) {
     const dir = join(root, parent, name);
