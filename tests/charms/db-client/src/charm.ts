@@ -62,7 +62,8 @@ export function build(w: Workload) {
     const endpoint = p.endpoint as 'db' | 'mysql';
     const d = (await published(ctx, endpoint)) ?? {};
     const overrides: Partial<Credentials> = {};
-    for (const k of ['host', 'port', 'user', 'password', 'database'] as const) if (p[k] !== undefined) overrides[k] = p[k];
+    for (const k of ['host', 'user', 'password', 'database'] as const) if (p[k] !== undefined) overrides[k] = p[k];
+    if (p.port !== undefined) overrides.port = String(p.port);
     const c = credentials(d, overrides);
     if (!c.host || !c.user) throw new Error(`no credentials on "${endpoint}" yet (provider published: ${Object.keys(d).join(', ') || 'nothing'})`);
     await ev.set({ output: (await w.sql(endpoint, c, p.sql)).trim() });
