@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // End-to-end files spend most of their time waiting on containers, apt and hooks, so
+    // run more files at once than there are cores (CI machines have 2).
+    maxWorkers: 4,
+    minWorkers: 1,
     globalSetup: ['e2e/global-setup.ts'],
   },
 });
