@@ -108,8 +108,13 @@ export class Uniter {
     // A shorter update-status interval (model-config) takes effect now, not after the old one.
     const max = parseDuration(this.model!.updateStatusInterval) * 1.2;
     if (this.local.started && this.local.nextUpdateStatus > Date.now() + max) this.local.nextUpdateStatus = Date.now() + max * Math.random();
-    return nextOp(this.local, { unit: this.view!, configHash: this.configHash(), retryHooks: this.model!.retryHooks }, Date.now());
+    // The view may not show an operation's completion yet: never offer it twice.
+    const unit = this.finished.size ? { ...this.view!, operations: this.view!.operations.filter((o) => !this.finished.has(o.id)) } : this.view!;
+    return nextOp(this.local, { unit, configHash: this.configHash(), retryHooks: this.model!.retryHooks }, Date.now());
   }
+
+  /** Operations this agent has finished (or found claimed by an earlier run of itself). */
+  private readonly finished = new Set<number>();
 
   private configHash(): string {
     return createHash('sha1').update(JSON.stringify([this.view!.config, this.machine!.address])).digest('hex');
@@ -199,7 +204,15 @@ export class Uniter {
 
   private async runOperation(op: OperationView): Promise<void> {
     await this.ensureCharm();
-    await this.d.api.post(`/api/agent/operations/${op.id}/start`, {});
+    const { claimed } = await this.d.api.post<{ claimed?: boolean }>(`/api/agent/operations/${op.id}/start`, {});
+    this.finished.add(op.id);
+    if (claimed === false) {
+      // Claimed before and never finished: the agent stopped while it ran. Running it
+      // again could repeat something that must happen once (a restore), so report it.
+      const message = 'the agent restarted while this operation was running; run it again if needed';
+      await this.d.api.post(`/api/agent/operations/${op.id}/finish`, { id: op.id, status: 'failed', message, results: {} });
+      return;
+    }
     const outcome = await this.d.lock.run(async () => {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
       return this.runInContext(undefined, op);

@@ -53,7 +53,8 @@ export function buildCharm(path: string): { entry: string; output: string } {
       // Charms outside the Sigil tree still find the SDK and its dependencies.
       nodePaths: [join(root, 'node_modules')],
       alias: { '@sigil/charm-sdk': join(root, 'packages', 'charm-sdk', 'src', 'index.ts') },
-      banner: { js: '// Built by `sigil charm build`; edit src/ and rebuild.' },
+      // CommonJS dependencies (yaml, …) call require(); an ES module has none of its own.
+      banner: { js: "// Built by `sigil charm build`; edit src/ and rebuild.\nimport { createRequire as __sigilRequire } from 'node:module'; const require = __sigilRequire(import.meta.url);" },
       logLevel: 'silent',
       sourcemap: 'inline',
     });

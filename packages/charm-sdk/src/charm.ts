@@ -95,9 +95,13 @@ export class Context<S extends CharmSpec> {
     await this.backend.statusSet(status.name, status.message, true);
   }
 
-  /** The relations on an endpoint, with their remote units. */
+  /** The relations on an endpoint, with their remote units (not the one a -broken hook is about). */
   async relations(endpoint: EndpointName<S>): Promise<Relation[]> {
-    const ids = await this.backend.relationIds(endpoint);
+    // Juju still lists a relation during its -broken hook; it is gone as far as the charm's
+    // view of the model goes (as ops does).
+    const e = this.event;
+    const broken = e.kind === 'relation' && e.hook === 'relation-broken' ? e.relationId : undefined;
+    const ids = (await this.backend.relationIds(endpoint)).filter((id) => id !== broken);
     return Promise.all(ids.map((id) => this.relation(id, endpoint)));
   }
 

@@ -25,7 +25,7 @@ export function registerCharm(program: Command, ctx: Ctx): void {
       const { buildCharm } = await import('@sigil/charm-sdk/build');
       buildCharm(dir);
       const rel = relative(process.cwd(), dir) || '.';
-      const vitest = relative(root, dir).startsWith('..') ? `${join(root, 'node_modules', '.bin', 'vitest')} run --root ${rel}` : `npx vitest run ${relative(root, dir)}`;
+      const vitest = `${relative(process.cwd(), join(root, 'node_modules', '.bin', 'vitest')) || 'vitest'} run --root ${rel}`;
       ctx.out(`Created charm "${name}" in ${rel}\n  src/charm.ts       handlers (typed from metadata.yaml, config.yaml, actions.yaml)\n  src/charm.test.ts  a test with the charm test kit: ${vitest}\nNext: sigil deploy ${rel}`);
     });
 
@@ -54,6 +54,7 @@ export function registerCharm(program: Command, ctx: Ctx): void {
 
 function scaffold(name: string, root: string, dir: string): Record<string, string> {
   const inside = !relative(root, dir).startsWith('..');
+  const sdk = join(root, 'packages', 'charm-sdk', 'src');
   const files: Record<string, string> = {
     'metadata.yaml': `name: ${name}\nsummary: ${name}, a Sigil charm\ndescription: |\n  Describe what ${name} runs and how to relate to it.\nprovides:\n  website:\n    interface: http\n`,
     'config.yaml': `options:\n  port:\n    type: int\n    default: 8080\n    description: TCP port the service listens on.\n  greeting:\n    type: string\n    default: hello\n    description: What the service says.\n`,
@@ -119,7 +120,6 @@ test('greet action', async () => {
   };
   if (!inside) {
     // Outside the Sigil tree the editor and tsc find the SDK through paths.
-    const sdk = join(root, 'packages', 'charm-sdk', 'src');
     files['tsconfig.json'] = JSON.stringify(
       {
         compilerOptions: {
@@ -138,8 +138,9 @@ test('greet action', async () => {
       null,
       2,
     ) + '\n';
-    const alias = { '@sigil/charm-sdk/testing': join(sdk, 'testing.ts'), '@sigil/charm-sdk': join(sdk, 'index.ts') };
-    files['vitest.config.mjs'] = `// Tests run with Sigil's vitest: ${join(root, 'node_modules', '.bin', 'vitest')} run\nexport default ${JSON.stringify({ resolve: { alias }, test: { include: ['src/**/*.test.ts'] } }, null, 2)};\n`;
   }
+  // The charm's own tests, wherever it lives: `vitest run --root <dir>` with Sigil's vitest.
+  const alias = inside ? {} : { '@sigil/charm-sdk/testing': join(sdk, 'testing.ts'), '@sigil/charm-sdk': join(sdk, 'index.ts') };
+  files['vitest.config.mjs'] = `// Run the tests with Sigil's vitest: ${join(root, 'node_modules', '.bin', 'vitest')} run --root <this dir>\nexport default ${JSON.stringify({ resolve: { alias }, test: { include: ['src/**/*.test.ts'] } }, null, 2)};\n`;
   return files;
 }

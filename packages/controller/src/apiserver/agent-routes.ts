@@ -57,8 +57,8 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     return { ok: true };
   });
   app.post<{ Params: { id: string } }>('/api/agent/operations/:id/start', async (req) => {
-    svc.agent.startOperation(ownOperation(req, Number(req.params.id)), Number(req.params.id));
-    return { ok: true };
+    const claimed = svc.agent.startOperation(ownOperation(req, Number(req.params.id)), Number(req.params.id));
+    return { ok: true, claimed };
   });
   app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', { schema: { body: OperationResultSchema } }, async (req) => {
     svc.agent.finishOperation(ownOperation(req, Number(req.params.id)), { ...req.body, id: Number(req.params.id) });

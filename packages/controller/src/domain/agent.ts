@@ -226,10 +226,12 @@ export class AgentFacade {
     });
   }
 
-  startOperation(model: string, id: number): void {
-    this.s.tx(() => {
+  /** Claims a pending operation for its unit; false when it was already claimed (run at most once). */
+  startOperation(model: string, id: number): boolean {
+    return this.s.tx(() => {
       const op = this.s.db.prepare("UPDATE operations SET status = 'running', started = ? WHERE model = ? AND id = ? AND status = 'pending' RETURNING unit").get(Date.now(), model, id) as { unit: string } | undefined;
       if (op) this.s.changed(model, 'operation', `${op.unit}#${id}`);
+      return op !== undefined;
     });
   }
 

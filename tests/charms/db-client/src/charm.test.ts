@@ -41,10 +41,24 @@ test('query without a relation fails the action with a hint, not the unit', asyn
   expect(out.action?.failed).toBe('no credentials on "mysql" yet (provider published: nothing)');
 });
 
-test('requests the configured database on join and installs the client on create', async () => {
+test('credentials are reported with action-safe keys', async () => {
+  const { w } = fake();
+  const s = state(spec, { relations: [{ ...pg, remoteUnits: { 'postgresql/0': { host: 'h', schema_user: 'su' } } }] });
+  const out = await run(build(w), event.action('credentials', { endpoint: 'db' }), s);
+  expect(out.action?.results).toEqual({ host: 'h', 'schema-user': 'su' });
+});
+
+test('a relation being broken no longer counts as connected', async () => {
+  const { w } = fake();
+  const s = state(spec, { relations: [{ ...pg, remoteUnits: {} , remoteAppData: { host: 'h', user: 'u', password: 'p' } }] });
+  const out = await run(build(w), event.relationBroken(s.relations[0]!), s);
+  expect(out.unitStatus).toEqual({ name: 'waiting', message: 'waiting for a datastore relation' });
+});
+
+test('requests the configured database in a batch of relation events and installs the client on create', async () => {
   const { w, calls } = fake();
   const s = state(spec, { config: { database: 'shop' }, relations: [pg] });
-  const out = await run(build(w), event.relationJoined(s.relations[0]!, 'postgresql/0'), s);
+  const out = await run(build(w), event.reconcile(), s);
   expect(out.relations[0]!.localUnitData).toEqual({ database: 'shop' });
   await run(build(w), event.relationCreated({ ...s.relations[0]!, remoteUnits: {} }), state(spec, { relations: [{ ...pg, remoteUnits: {} }] }));
   expect(calls).toContainEqual(['install', 'db']);

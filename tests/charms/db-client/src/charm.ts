@@ -1,4 +1,4 @@
-import { Charm, type Context, type Relation, active, waiting } from '@sigil/charm-sdk';
+import { Charm, type Context, active, waiting } from '@sigil/charm-sdk';
 import { spec } from './charm.gen.ts';
 import { type Credentials, MachineWorkload, type Workload } from './workload.ts';
 
@@ -9,7 +9,10 @@ const ENDPOINTS: Endpoint[] = ['db', 'mysql', 'cache', 'redis'];
 async function published(ctx: Context<typeof spec>, endpoint: Endpoint): Promise<Record<string, string> | undefined> {
   const [rel] = await ctx.relations(endpoint);
   if (!rel) return undefined;
-  return { ...(await rel.remoteApp.read()), ...(rel.units[0] ? await rel.unit(rel.units[0]).read() : {}) };
+  const data = { ...(await rel.remoteApp.read()), ...(rel.units[0] ? await rel.unit(rel.units[0]).read() : {}) };
+  // Juju's redis charms publish `hostname`; others `host`.
+  if (data.host === undefined && data.hostname !== undefined) data.host = data.hostname;
+  return data;
 }
 
 function credentials(data: Record<string, string>, overrides: Partial<Credentials>): Credentials {
@@ -34,14 +37,12 @@ export function build(w: Workload) {
   for (const endpoint of ['db', 'mysql', 'redis'] as const) {
     charm.on.relationCreated(endpoint, () => w.installClient(endpoint));
   }
-  const request = async (_ctx: Context<typeof spec>, rel: Relation, database: string) => {
-    if (database) await rel.local.update({ database });
-  };
-  charm.on.relationJoined('db', async (ctx, ev) => request(ctx, ev.relation, ctx.config.database));
-  charm.on.relationJoined('mysql', async (ctx, ev) => request(ctx, ev.relation, ctx.config.database));
-
-  // Holistic: after every hook (and once per batch of relation changes) say what is connected.
+  // Holistic: after every hook, and once per batch of relation changes, ask for the
+  // configured database and say what is connected.
   charm.reconcile(async (ctx) => {
+    for (const e of ['db', 'mysql'] as const) {
+      for (const rel of await ctx.relations(e)) await rel.local.update({ database: ctx.config.database || null });
+    }
     const parts: string[] = [];
     for (const e of ENDPOINTS) {
       const d = await published(ctx, e);
@@ -54,7 +55,8 @@ export function build(w: Workload) {
   charm.on.action('credentials', async (ctx, ev) => {
     const d = await published(ctx, ev.params.endpoint as Endpoint);
     if (!d) throw new Error(`no relation on "${ev.params.endpoint}"; integrate a provider first`);
-    await ev.set(d);
+    // Action result keys are lowercase words joined by hyphens (Juju's rule): schema_user → schema-user.
+    await ev.set(Object.fromEntries(Object.entries(d).map(([k, v]) => [k.toLowerCase().replace(/[^a-z0-9.-]/g, '-'), v])));
   });
 
   charm.on.action('query', async (ctx, ev) => {
