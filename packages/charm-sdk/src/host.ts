@@ -52,7 +52,8 @@ export async function aptInstall(packages: readonly string[]): Promise<void> {
   const missing = [];
   for (const p of packages) {
     const state = await sh(['dpkg-query', '-W', '-f=${Status}', p]).catch(() => '');
-    if (!state.endsWith('installed')) missing.push(p);
+    // Exactly this: dpkg also knows packages as "unknown ok not-installed".
+    if (state !== 'install ok installed') missing.push(p);
   }
   if (missing.length === 0) return;
   const env = { DEBIAN_FRONTEND: 'noninteractive' };

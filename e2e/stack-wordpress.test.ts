@@ -1,0 +1,176 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until } from './harness.ts';
+
+// bundles/wordpress.yaml on real containers: HAProxy → WordPress ×2 → MariaDB, with
+// memcached. The site is used from the host through HAProxy's published port, as a visitor
+// would; the units say who answered in the X-Sigil-Unit header.
+const BUNDLE = join(ROOT, 'bundles', 'wordpress.yaml');
+const TITLE = 'WordPress on Sigil'; // blog-title in the bundle
+
+interface Reply {
+  status: number;
+  unit: string;
+  location: string;
+  cookies: string[];
+  body: string;
+}
+
+/** One request on a new connection, so HAProxy balances every request. */
+function http(port: number, path: string, opts: { method?: string; form?: Record<string, string>; cookie?: string; timeoutMs?: number } = {}): Promise<Reply> {
+  const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          unit: String(res.headers['x-sigil-unit'] ?? ''),
+          location: String(res.headers.location ?? ''),
+          cookies: (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!),
+          body: text,
+        }),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const titleOf = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1]?.replace('&#8211;', '–') ?? '(no title)';
+
+/** A bounded loopback load loop: `workers` clients requesting / until stop(); every failure is kept. */
+function load(port: number, workers = 3) {
+  let running = true;
+  const answeredBy = new Map<string, number>();
+  const failures: string[] = [];
+  const started = Date.now();
+  const loops = Array.from({ length: workers }, async () => {
+    // Bounded even if stop() is never reached: at most 3 minutes.
+    while (running && Date.now() - started < 180_000) {
+      try {
+        const r = await http(port, '/');
+        if (r.status === 200 && r.body.includes(`<title>${TITLE}`)) answeredBy.set(r.unit, (answeredBy.get(r.unit) ?? 0) + 1);
+        else failures.push(`HTTP ${r.status} from ${r.unit || '?'}: ${r.body.slice(0, 80)}`);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  });
+  return {
+    answeredBy,
+    failures,
+    /** Units seen since the last call. */
+    seen: () => [...answeredBy.keys()].sort(),
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return { answeredBy, failures };
+    },
+  };
+}
+
+describe.skipIf(!canRunContainers())('wordpress bundle behind haproxy (real containers)', () => {
+  let M: string;
+  let port: number;
+
+  const settle = async (timeout = '4m') => {
+    const w = await sigil(['wait', '-m', M, '--timeout', timeout], { timeoutMs: 300_000 });
+    expect(w.code, w.stderr + w.stdout).toBe(0);
+  };
+
+  /** Requests / until `pred` holds for the set of units that answered; fails with what was seen. */
+  async function untilAnsweredBy(pred: (units: Set<string>) => boolean, timeoutMs: number): Promise<Set<string>> {
+    const units = new Set<string>();
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await http(port, '/').catch((e: Error) => ({ status: 0, unit: '', body: e.message }));
+      last = `HTTP ${r.status} from ${r.unit || '?'}: ${titleOf(r.body)}`;
+      if (r.status === 200) units.add(r.unit);
+      if (pred(units)) return units;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out: answered by ${[...units].join(', ') || 'nobody'}; last reply ${last}`);
+  }
+
+  beforeAll(async () => {
+    M = await lxcModel('wordpress');
+    const t0 = Date.now();
+    await ok(['deploy', BUNDLE, '-m', M, '--no-wait']);
+    // The figure the issue asks for: deploy to the first page served through HAProxy.
+    const s = await until(M, 'haproxy port published', (x) => (unit(x, 'haproxy/0')?.['published-ports'] ?? []).some((p) => p.endsWith('->80/tcp')), 240_000);
+    port = Number(/^\*:(\d+)->80\/tcp$/.exec(unit(s, 'haproxy/0')!['published-ports']!.find((p) => p.endsWith('->80/tcp'))!)![1]);
+    await untilAnsweredBy((u) => u.size > 0, 300_000);
+    console.log(`wordpress bundle: deploy to first page through HAProxy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await settle();
+  }, 560_000);
+
+  it('serves the WordPress page through HAProxy from the host, from both units, with links to the host it was asked as', async () => {
+    const r = await http(port, '/');
+    expect(r.status).toBe(200);
+    expect(titleOf(r.body)).toBe(`${TITLE} – Just another WordPress site`);
+    // WP_HOME follows the request's Host header: links point at the published port, not a unit.
+    expect(r.body).toContain(`href="http://127.0.0.1:${port}/feed/"`);
+    expect(r.body).not.toMatch(/href="http:\/\/10\.\d+\.\d+\.\d+/);
+    expect([...(await untilAnsweredBy((u) => u.size === 2, 30_000))].sort()).toEqual(['wordpress/0', 'wordpress/1']);
+    // WordPress is installed by the leader only; nobody can install it over HTTP.
+    expect((await http(port, '/wp-admin/install.php')).status).toBe(403);
+    const s = await status(M);
+    for (const u of ['wordpress/0', 'wordpress/1']) {
+      expect(unit(s, u)?.['workload-status'].message).toBe(`serving "${TITLE}" on port 80: database wordpress on ${unit(s, 'mariadb/0')!['public-address']}, object cache on 1 memcached`);
+    }
+  }, 60_000);
+
+  it('logs in with the generated administrator password; the session is valid on every unit (shared salts)', async () => {
+    const creds = JSON.parse(await ok(['run', '-m', M, 'wordpress/1', 'get-admin-password', '--format', 'json'])) as Record<string, string>;
+    expect(creds.user).toBe('admin');
+    expect(creds.password).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    const login = await http(port, '/wp-login.php', {
+      method: 'POST',
+      cookie: 'wordpress_test_cookie=WP%20Cookie%20check',
+      form: { log: creds.user!, pwd: creds.password!, testcookie: '1', redirect_to: '/wp-admin/' },
+    });
+    expect(login.status, titleOf(login.body)).toBe(302);
+    expect(login.location).toBe('/wp-admin/');
+    const cookie = login.cookies.filter((c) => c.startsWith('wordpress_')).join('; ');
+    const answered = new Set<string>();
+    for (let i = 0; i < 20 && answered.size < 2; i++) {
+      const r = await http(port, '/wp-admin/', { cookie });
+      expect(r.status, `${r.unit}: ${r.location}`).toBe(200);
+      expect(r.body).toContain('Dashboard');
+      answered.add(r.unit);
+    }
+    expect([...answered].sort()).toEqual(['wordpress/0', 'wordpress/1']);
+  }, 60_000);
+
+  it('add-unit wordpress: the new unit is installed from the shared database and takes traffic', async () => {
+    await ok(['add-unit', 'wordpress', '-m', M]);
+    await settle();
+    expect(unit(await status(M), 'wordpress/2')?.['workload-status'].current).toBe('active');
+    // HAProxy adds it at once and sends it traffic after its health checks pass (rise 2 × 2 s).
+    await untilAnsweredBy((u) => u.has('wordpress/2'), 30_000);
+  }, 320_000);
+
+  it('remove-unit: HAProxy takes the unit out with no failed request in a load loop', async () => {
+    const traffic = load(port);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(traffic.seen()).toEqual(['wordpress/0', 'wordpress/1', 'wordpress/2']);
+    await ok(['remove-unit', 'wordpress/2', '-m', M, '--yes']);
+    await until(M, 'wordpress/2 gone', (s) => unit(s, 'wordpress/2') === undefined, 120_000);
+    await settle('2m');
+    traffic.answeredBy.clear();
+    await new Promise((r) => setTimeout(r, 3000));
+    const { answeredBy, failures } = await traffic.stop();
+    expect(failures).toEqual([]);
+    expect([...answeredBy.keys()].sort()).toEqual(['wordpress/0', 'wordpress/1']);
+  }, 200_000);
+});
