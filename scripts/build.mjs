@@ -2,13 +2,12 @@
 // client. Bundling keeps process start-up short: `sigil status` must start in tens of ms.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist');
-rmSync(join(out, 'chunks'), { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const entries = {
@@ -17,7 +16,8 @@ const entries = {
   agent: 'packages/agent/src/main.ts',
 };
 
-await build({
+const result = await build({
+  metafile: true,
   absWorkingDir: root,
   entryPoints: entries,
   outdir: out,
@@ -36,6 +36,13 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });
+// Stale chunks go after the build, and only once they are old: a CLI or agent already
+// running keeps finding the chunks it loads lazily while a rebuild happens.
+const fresh = new Set(Object.keys(result.metafile.outputs).map((f) => join(root, f)));
+for (const f of readdirSync(join(out, 'chunks'))) {
+  const path = join(out, 'chunks', f);
+  if (!fresh.has(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
+}
 
 // The hook-tool client is a tiny C program: one call must cost a few milliseconds, and a
 // Node process per call costs 60-80 ms.
