@@ -39,7 +39,7 @@ for (const bundle of bundles) {
       c.run(['deploy', join(ROOT, 'bundles', `${bundle}.yaml`), '-m', model, '--no-wait']);
       await firstResponse(c.run, model, Date.now() + 20 * 60_000);
       console.log(`${bundle}.yaml, ${cache} apt cache: deploy → first 200 through HAProxy ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      c.run(['destroy-model', model, '--yes']);
+      c.run(['destroy-model', model, '--yes', '--timeout', '10m']);
     }
   } finally {
     c.close();

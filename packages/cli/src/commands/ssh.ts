@@ -58,9 +58,10 @@ export function registerSsh(program: Command, ctx: Ctx): void {
     .description('copy files to or from units and machines (write them as <unit or machine>:<path>)')
     .argument('<paths...>')
     .option('-m, --model <model>', 'model')
-    .action(async (paths: string[], o: { model?: string }) => {
+    .option('-r, --recursive', 'copy directories recursively')
+    .action(async (paths: string[], o: { model?: string; recursive?: boolean }) => {
       const c = ctx.client(o.model);
-      const args: string[] = [];
+      const args: string[] = o.recursive ? ['-r'] : [];
       for (const p of paths) {
         const m = /^([a-z][a-z0-9-]*\/\d+|\d+):(.*)$/.exec(p);
         args.push(m ? `root@${await address(c, m[1]!)}:${m[2]}` : p);
