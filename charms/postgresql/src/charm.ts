@@ -90,6 +90,9 @@ export function build(w: Workload) {
 
     const applied = parse(await w.readSettings());
     const server = { host: await ctx.address(), port: Number(applied.port ?? 5432), version: PG_MAJOR };
+    if (relations.length > 0 && !(await w.ready(server.host, server.port))) {
+      throw new Error(`PostgreSQL does not accept connections on ${server.host}:${server.port} yet; clients get credentials once it does (the hook is retried)`);
+    }
     let available: Set<string> | undefined; // asked of the server only when a client wants extensions
     const grants: Grant[] = [];
     const problems: string[] = [];

@@ -40,6 +40,9 @@ export class FakeWorkload implements Workload {
   async isRunning() {
     return this.running;
   }
+  async ready() {
+    return this.running;
+  }
   async start() {
     this.calls.push('start');
     this.running = true;

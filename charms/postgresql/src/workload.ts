@@ -33,6 +33,8 @@ export interface Workload {
   /** The server's version, e.g. "15.10". */
   version(): Promise<string>;
   isRunning(): Promise<boolean>;
+  /** Waits (up to a minute) until the server accepts connections at host:port. */
+  ready(host: string, port: number): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Restarts the server; rejects with PostgreSQL's own reason when it does not come back. */
@@ -90,6 +92,16 @@ export class SystemWorkload implements Workload {
 
   isRunning(): Promise<boolean> {
     return isActive(SERVICE);
+  }
+
+  async ready(host: string, port: number): Promise<boolean> {
+    // The unit is active before the cluster listens on the machine's address (a restart
+    // for listen_addresses, a slow first start): clients must not get credentials earlier.
+    for (let i = 0; i < 60; i++) {
+      if (await sh([`${BIN}/pg_isready`, '-q', '-h', host, '-p', String(port), '-t', '2']).then(() => true, () => false)) return true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return false;
   }
 
   async start(): Promise<void> {
