@@ -88,7 +88,12 @@ export function build(w: Workload) {
       }
     }
 
-    const applied = parse(await w.readSettings());
+    const settings = await w.readSettings();
+    if (settings === undefined) {
+      await ctx.log.info('PostgreSQL is not configured yet (config-changed): clients are set up once it is');
+      return;
+    }
+    const applied = parse(settings);
     const server = { host: await ctx.address(), port: Number(applied.port ?? 5432), version: PG_MAJOR };
     if (relations.length > 0 && !(await w.ready(server.host, server.port))) {
       throw new Error(`PostgreSQL does not accept connections on ${server.host}:${server.port} yet; clients get credentials once it does (the hook is retried)`);
