@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup.sh
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p packages/gui --noEmit
 npx vitest run "$@"

@@ -11,7 +11,7 @@ mkdirSync(out, { recursive: true });
 const only = process.argv[2];
 const ts = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'lib.ts' && (!only || f.includes(only)));
 for (const f of ts) {
-  await build({ entryPoints: [join(here, f)], outfile: join(out, f.replace(/\.ts$/, '.mjs')), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['better-sqlite3'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'warning' });
+  await build({ entryPoints: [join(here, f)], outfile: join(out, f.replace(/\.ts$/, '.mjs')), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['better-sqlite3', 'playwright-core'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'warning' });
 }
 const scripts = [...ts.map((f) => join(out, f.replace(/\.ts$/, '.mjs'))), ...readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && (!only || f.includes(only))).map((f) => join(here, f))];
 for (const s of scripts) {

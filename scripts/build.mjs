@@ -44,6 +44,10 @@ for (const f of readdirSync(join(out, 'chunks'))) {
   if (!fresh.has(path) && Date.now() - statSync(path).mtimeMs > 10 * 60_000) rmSync(path, { force: true });
 }
 
+// The web GUI (packages/gui), served by the controller at /gui.
+const { build: viteBuild } = await import('vite');
+await viteBuild({ configFile: join(root, 'packages/gui/vite.config.ts'), logLevel: 'warn' });
+
 // The hook-tool client is a tiny C program: one call must cost a few milliseconds, and a
 // Node process per call costs 60-80 ms.
 execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(out, 'sigil-hook-tool'), join(root, 'packages/agent/native/hook-tool.c')], { stdio: 'inherit' });

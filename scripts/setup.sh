@@ -11,6 +11,8 @@ if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
   command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
   command -v apt-cacher-ng >/dev/null || [ -x /usr/sbin/apt-cacher-ng ] || need_apt+=(apt-cacher-ng)
   command -v ssh >/dev/null || need_apt+=(openssh-client)
+  # The web GUI's browser tests and benchmarks drive Debian's chromium (playwright-core).
+  command -v chromium >/dev/null || need_apt+=(chromium)
 fi
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v bash >/dev/null || need_apt+=(bash)

@@ -5,3 +5,4 @@ export * from './requests.ts';
 export * from './concerns.ts';
 export * from './bundle.ts';
 export * from './agent-schemas.ts';
+export * from './gui.ts';

@@ -11,6 +11,7 @@ import { registerWait } from './commands/wait.ts';
 import { registerBundle } from './commands/bundle.ts';
 import { registerSsh } from './commands/ssh.ts';
 import { registerCharm } from './commands/charm.ts';
+import { registerGui } from './commands/gui.ts';
 
 const ctx = new Ctx();
 const program = new Command('sigil')
@@ -31,6 +32,7 @@ registerWait(program, ctx);
 registerBundle(program, ctx);
 registerSsh(program, ctx);
 registerCharm(program, ctx);
+registerGui(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

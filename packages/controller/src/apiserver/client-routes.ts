@@ -16,7 +16,7 @@ type M = { Params: { model: string } };
 /** Client operations: every handler is one domain call; validation happens in the schemas and the domain. */
 export function registerClientRoutes(app: FastifyInstance, svc: Services): void {
   app.addHook('preHandler', async (req) => {
-    if (!req.url.startsWith('/api/agent/') && req.url !== '/api/health') requireAdmin(req);
+    if (req.url.startsWith('/api/') && !req.url.startsWith('/api/agent/') && req.url !== '/api/health') requireAdmin(req);
   });
 
   const model = (name: string) => svc.models.mustGet(name).name;

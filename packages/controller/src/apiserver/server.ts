@@ -6,6 +6,7 @@ import { Authenticator, type Principal } from './auth.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
+import { isPublicGuiPath, protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +24,7 @@ export function buildServer(svc: Services): FastifyInstance {
 
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/api/health') return;
+    if (req.url === '/api/health' || isPublicGuiPath(req.url)) return;
     req.principal = auth.authenticate(req.headers.authorization);
   });
   app.setErrorHandler((err, _req, reply) => {
@@ -40,12 +41,13 @@ export function buildServer(svc: Services): FastifyInstance {
   app.get('/api/health', async () => ({ ok: true, revision: svc.store.revision() }));
   registerClientRoutes(app, svc);
   registerAgentRoutes(app, svc);
+  const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });
   app.server.on('upgrade', (req, socket, head) => {
     let principal: Principal;
     try {
-      principal = auth.authenticate(req.headers.authorization);
+      principal = auth.authenticate(req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']));
     } catch {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
@@ -54,6 +56,7 @@ export function buildServer(svc: Services): FastifyInstance {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/api/watch') handleWatch(ws, url, principal, svc);
       else if (url.pathname === '/api/logs' && principal.kind === 'admin') handleLogStream(ws, url, svc);
+      else if (url.pathname === '/api/gui/watch' && principal.kind === 'admin') gui.watch(ws, url);
       else ws.close(4004, 'unknown stream');
     });
   });

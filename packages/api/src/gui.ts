@@ -1,0 +1,130 @@
+import type { ActionSpec, ConfigOption, EndpointSpec } from '@sigil/core';
+
+/**
+ * The web GUI's view of a model and the deltas that keep it current (decision 0006). The
+ * controller sends one snapshot, then only the entities that changed, each whole; the
+ * browser never re-reads the model. Entities carry raw facts (agent and workload status,
+ * machine presence); what the operator sees (a unit "lost", an application red) is
+ * derived in the GUI by the same rules `sigil status` uses.
+ */
+export interface GuiStatus {
+  current: string;
+  message: string;
+}
+
+export interface GuiCharm {
+  url: string;
+  name: string;
+  summary: string;
+  subordinate: boolean;
+  endpoints: EndpointSpec[];
+  config: Record<string, ConfigOption>;
+  actions: Record<string, ActionSpec>;
+  /** The charm's icon.svg, if it has one (shown through <img>, where scripts never run). */
+  icon?: string;
+}
+
+export interface GuiApp {
+  name: string;
+  charmUrl: string;
+  exposed: boolean;
+  scale: number;
+  life: string;
+  annotations: Record<string, string>;
+  /** The application status the leader set with `status-set --application`, if any. */
+  status: GuiStatus | null;
+  leader: string | null;
+}
+
+export interface GuiUnit {
+  name: string;
+  app: string;
+  machine: string | null;
+  principal: string | null;
+  life: string;
+  workload: GuiStatus;
+  agent: GuiStatus;
+  ports: string[];
+  /** Where `expose` published the unit's ports on the host. */
+  published: string[];
+}
+
+export interface GuiRelation {
+  id: number;
+  key: string;
+  life: string;
+  endpoints: { app: string; name: string; role: string; interface: string; scope: string }[];
+}
+
+export interface GuiMachine {
+  id: string;
+  address: string | null;
+  /** Provisioned and its agent connected: otherwise its units show as lost. */
+  up: boolean;
+  status: GuiStatus;
+}
+
+export interface GuiModel {
+  name: string;
+  apps: Record<string, GuiApp>;
+  units: Record<string, GuiUnit>;
+  /** Keyed by relation id. */
+  relations: Record<string, GuiRelation>;
+  machines: Record<string, GuiMachine>;
+  /** Keyed by charm URL. */
+  charms: Record<string, GuiCharm>;
+}
+
+type Put<K extends string, V> = { kind: K; op: 'put'; value: V };
+
+/** One entity now (whole) or gone. `operation` carries no value: it says an action's record changed. */
+export type GuiDelta =
+  | Put<'app', GuiApp>
+  | Put<'unit', GuiUnit>
+  | Put<'relation', GuiRelation>
+  | Put<'machine', GuiMachine>
+  | Put<'charm', GuiCharm>
+  | { kind: 'operation'; op: 'put'; key: string }
+  | { kind: 'app' | 'unit' | 'relation' | 'machine' | 'charm'; op: 'remove'; key: string };
+
+/**
+ * Messages on `/api/gui/watch?model=M[&since=REV]`: a snapshot first (or, when `since` is
+ * still in the change log, the deltas missed since then), then deltas as commits happen.
+ */
+export type GuiMessage =
+  | { type: 'snapshot'; rev: number; model: GuiModel }
+  | { type: 'deltas'; rev: number; deltas: GuiDelta[] };
+
+/** A charm offered by the GUI's deploy search: from Sigil's charm library or already on the controller. */
+export interface GuiCharmSummary {
+  id: string;
+  name: string;
+  summary: string;
+  source: 'library' | 'controller';
+  interfaces: string[];
+  icon?: string;
+}
+
+export interface GuiCharmPage extends GuiCharmSummary {
+  description: string;
+  readme: string;
+  subordinate: boolean;
+  endpoints: EndpointSpec[];
+  config: Record<string, ConfigOption>;
+  actions: Record<string, ActionSpec>;
+}
+
+export interface GuiDeployRequest {
+  charm: string;
+  app: string;
+  numUnits: number;
+  /** Typed values (the GUI validates them against config.yaml before sending). */
+  config: Record<string, unknown>;
+  annotations: Record<string, string>;
+}
+
+/** A bundle import: the plan of changes, each described as `sigil diff` prints it. */
+export interface GuiBundlePlan {
+  changes: string[];
+  applications: string[];
+}

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { SigilError } from '@sigil/core';
+import type { Ctx } from '../context.ts';
+
+export interface GuiLinks {
+  controller: string;
+  model: string;
+  address: string;
+  /** The address with the admin token in the fragment, which browsers never send to a server. */
+  login: string;
+}
+
+/** The GUI's address for the model, after checking that the controller serves it. */
+export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise<GuiLinks> {
+  const c = ctx.client(modelFlag);
+  const { token } = ctx.home.resolve(c.controller);
+  await c.get(c.m('/config'));
+  const address = `${c.entry.endpoint}/gui/?model=${encodeURIComponent(c.model)}`;
+  const page = await fetch(address).catch((e: Error) => {
+    throw new SigilError('unavailable', `cannot reach the GUI at ${address}: ${e.message}`, 'is the controller running? see `sigil controllers`');
+  });
+  if (!page.ok) {
+    throw new SigilError('not-found', `the controller does not serve the GUI (${page.status} from ${address})`, 'build it with `npm run build` in the Sigil checkout, then `sigil start-controller` if it was running');
+  }
+  return { controller: c.controller, model: c.model, address, login: `${address}#token=${encodeURIComponent(token)}` };
+}
+
+/** A browser opener when there is a display to open it on; undefined on a headless host. */
+function opener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
+  if (platform === 'darwin') return 'open';
+  if (platform === 'linux' && (env.DISPLAY || env.WAYLAND_DISPLAY)) return 'xdg-open';
+  return undefined;
+}
+
+export function registerGui(program: Command, ctx: Ctx): void {
+  program
+    .command('gui')
+    .description('print the web GUI address and a login link, and open it in a browser if one is available')
+    .option('--no-browser', 'only print the address and the login link')
+    .option('-m, --model <model>', 'model')
+    .action(async (o: { browser: boolean; model?: string }) => {
+      const links = await guiLinks(ctx, o.model);
+      ctx.out(`GUI for model "${links.model}" on controller "${links.controller}": ${links.address}`);
+      ctx.out(`Login link (it carries your admin credentials; do not share it):\n${links.login}`);
+      const cmd = o.browser ? opener(process.env, process.platform) : undefined;
+      if (cmd === undefined) return;
+      const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });
+      child.on('error', () => ctx.info(`could not start ${cmd}; open the login link above in a browser`));
+      child.unref();
+      ctx.info(`Opening the GUI in a browser (${cmd})`);
+    });
+}

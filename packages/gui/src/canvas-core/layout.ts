@@ -1,0 +1,63 @@
+/** Canvas geometry: where application nodes sit, and where a new one goes. */
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export const NODE_WIDTH = 200;
+export const NODE_HEIGHT = 84;
+const GAP_X = 140;
+const GAP_Y = 50;
+
+/** The position saved in an application's `gui-x`/`gui-y` annotations (as Juju's GUI saves it), if any. */
+export function annotatedPosition(annotations: Record<string, string>): Point | undefined {
+  const x = Number(annotations['gui-x']);
+  const y = Number(annotations['gui-y']);
+  return annotations['gui-x'] !== undefined && annotations['gui-y'] !== undefined && Number.isFinite(x) && Number.isFinite(y) ? { x, y } : undefined;
+}
+
+export function positionAnnotations(p: Point): Record<string, string> {
+  return { 'gui-x': String(Math.round(p.x)), 'gui-y': String(Math.round(p.y)) };
+}
+
+function overlaps(a: Point, b: Point): boolean {
+  return Math.abs(a.x - b.x) < NODE_WIDTH + GAP_X / 2 && Math.abs(a.y - b.y) < NODE_HEIGHT + GAP_Y / 2;
+}
+
+/**
+ * The first grid cell, row by row, whose node would not overlap any placed node. Rows are
+ * `columns` wide so a model fills a screen-shaped area rather than one long line.
+ */
+export function freeSpot(placed: readonly Point[], columns: number): Point {
+  for (let i = 0; ; i++) {
+    const p = { x: (i % columns) * (NODE_WIDTH + GAP_X), y: Math.floor(i / columns) * (NODE_HEIGHT + GAP_Y) };
+    if (!placed.some((q) => overlaps(p, q))) return p;
+  }
+}
+
+export function gridColumns(count: number): number {
+  return Math.max(3, Math.ceil(Math.sqrt(count * 1.5)));
+}
+
+/**
+ * Positions for every application: saved (or just dragged) positions are kept; the rest
+ * are placed, in name order, on free grid cells. The result depends only on the inputs,
+ * so every render and every browser agrees.
+ */
+export function layout(apps: readonly { name: string; annotations: Record<string, string> }[], moved: ReadonlyMap<string, Point> = new Map()): Map<string, Point> {
+  const out = new Map<string, Point>();
+  const rest: string[] = [];
+  for (const a of apps) {
+    const p = moved.get(a.name) ?? annotatedPosition(a.annotations);
+    if (p) out.set(a.name, p);
+    else rest.push(a.name);
+  }
+  const placed = [...out.values()];
+  const columns = gridColumns(apps.length);
+  for (const name of rest.sort()) {
+    const p = freeSpot(placed, columns);
+    placed.push(p);
+    out.set(name, p);
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import { useState } from 'react';
+import type { GuiBundlePlan } from '@sigil/api';
+import { useApp } from '../app-context.tsx';
+import { Api } from '../api/client.ts';
+
+/** Export the model as a bundle; import one by upload or paste, with its plan shown before it is applied. */
+export function BundlePanel({ onClose }: { onClose: () => void }) {
+  const { api, model, report, notify } = useApp();
+  const [yaml, setYaml] = useState('');
+  const [plan, setPlan] = useState<GuiBundlePlan | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const download = () => api.text(Api.gm(model, '/bundle')).then((text) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
+    a.download = `${model}-bundle.yaml`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  }, report);
+  const upload = (f: File | undefined) => {
+    if (!f) return;
+    f.text().then((t) => { setYaml(t); setPlan(null); }, report);
+  };
+  const showPlan = () => {
+    setBusy(true);
+    api.post<GuiBundlePlan>(Api.gm(model, '/bundle/plan'), { yaml }).then(setPlan, (e) => { setPlan(null); report(e); }).finally(() => setBusy(false));
+  };
+  const apply = () => {
+    setBusy(true);
+    api.post<{ changes: string[] }>(Api.gm(model, '/bundle/apply'), { yaml }).then((r) => {
+      notify(`Bundle applied: ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}`);
+      onClose();
+    }, report).finally(() => setBusy(false));
+  };
+
+  return (
+    <div className="modal-backdrop" onClick={onClose}>
+      <div className="modal" onClick={(e) => e.stopPropagation()} data-testid="bundle-panel">
+        <button className="close" onClick={onClose} aria-label="close">×</button>
+        <h2>Bundle</h2>
+        <section>
+          <h3>Export</h3>
+          <p>The model as a bundle, with canvas positions as annotations (as <code>sigil export-bundle</code> writes it).</p>
+          <button onClick={download} data-testid="bundle-export">Download bundle</button>
+        </section>
+        <section>
+          <h3>Import</h3>
+          <p>
+            Upload a bundle file or paste one. A charm path names a charm the deploy search finds by its last part (<code>charm: ./sink</code>),
+            or is a directory the controller can read.
+          </p>
+          <input type="file" accept=".yaml,.yml" onChange={(e) => upload(e.target.files?.[0])} data-testid="bundle-file" />
+          <textarea value={yaml} onChange={(e) => { setYaml(e.target.value); setPlan(null); }} rows={12} placeholder="applications: …" data-testid="bundle-yaml" />
+          <div>
+            <button onClick={showPlan} disabled={busy || yaml.trim() === ''} data-testid="bundle-plan">Show plan</button>
+          </div>
+          {plan && (
+            <div className="plan" data-testid="bundle-plan-result">
+              {plan.changes.length === 0 ? <p>No changes: the model already matches the bundle.</p> : (
+                <>
+                  <p>Plan ({plan.changes.length} change{plan.changes.length === 1 ? '' : 's'}):</p>
+                  <ol>{plan.changes.map((c, i) => <li key={i}>{c}</li>)}</ol>
+                  <button onClick={apply} disabled={busy} data-testid="bundle-apply">Apply</button>
+                </>
+              )}
+            </div>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

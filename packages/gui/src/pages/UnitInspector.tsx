@@ -1,0 +1,45 @@
+import { useState } from 'react';
+import type { GuiModel, GuiUnit } from '@sigil/api';
+import { useApp } from '../app-context.tsx';
+import { Api } from '../api/client.ts';
+import { unitView } from '../canvas-core/status.ts';
+import { StatusBadge, type Selection } from './Inspector.tsx';
+import { UnitLog } from './UnitLog.tsx';
+import { RelationData } from './RelationData.tsx';
+import { ActionForm } from './ActionForm.tsx';
+
+type Tab = 'log' | 'relations' | 'actions';
+
+/** One unit: its status, resolve when in error, its log, its relation data and its actions. */
+export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit: GuiUnit; onSelect: (s: Selection | null) => void }) {
+  const { api, model: m, report, notify } = useApp();
+  const [tab, setTab] = useState<Tab>('log');
+  const app = model.apps[unit.app];
+  const charm = app && model.charms[app.charmUrl];
+  const machine = unit.machine === null ? undefined : model.machines[unit.machine];
+  const v = unitView(unit, machine);
+  const resolve = () => api.post(Api.m(m, '/resolve'), { unit: unit.name, retry: true }).then(() => notify(`Retrying the failed hook on ${unit.name}`), report);
+  return (
+    <div data-testid="unit-inspector">
+      <p><a onClick={() => onSelect({ kind: 'app', name: unit.app })}>← {unit.app}</a></p>
+      <h2>{unit.name}{app?.leader === unit.name && <span className="leader" title="leader">*</span>}</h2>
+      <table className="kv">
+        <tbody>
+          <tr><th>workload</th><td><StatusBadge current={v.workload.current} /> <span data-testid="unit-message">{v.workload.message}</span></td></tr>
+          <tr><th>agent</th><td>{v.agent.current} {v.agent.message}</td></tr>
+          <tr><th>machine</th><td>{unit.machine ?? ''} {machine?.address ?? ''}</td></tr>
+          <tr><th>ports</th><td>{[...unit.ports, ...unit.published].join(' ')}</td></tr>
+        </tbody>
+      </table>
+      {v.workload.current === 'error' && <button onClick={resolve} data-testid="resolve">Resolve (retry hook)</button>}
+      <div className="tabs">
+        {(['log', 'relations', 'actions'] as const).map((t) => (
+          <button key={t} className={t === tab ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>{t}</button>
+        ))}
+      </div>
+      {tab === 'log' && <UnitLog unit={unit.name} />}
+      {tab === 'relations' && <RelationData unit={unit} />}
+      {tab === 'actions' && charm && <ActionForm unit={unit.name} actions={charm.actions} />}
+    </div>
+  );
+}
