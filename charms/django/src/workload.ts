@@ -10,7 +10,7 @@
  *   /etc/sigil-django/             settings.json (secrets: root:django 0640),
  *                                  sigil_settings.py and sigil_wsgi.py (from files/)
  */
-import { isActive, sh, systemctl, writeIfChanged, CommandError } from '@sigil/charm-sdk';
+import { CommandError, aptInstall, isActive, sh, systemctl, writeIfChanged } from '@sigil/charm-sdk';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -116,8 +116,8 @@ export class MachineWorkload implements Workload {
     for (const f of ['sigil_settings.py', 'sigil_wsgi.py']) await writeIfChanged(join(this.etc, f), await readFile(join(this.charmDir, 'files', f), 'utf8'));
   }
 
-  installGit() {
-    return aptInstall(['git']);
+  async installGit() {
+    await aptInstall(['git']);
   }
 
   async djangoVersion() {
@@ -305,30 +305,6 @@ export class MachineWorkload implements Workload {
   private async django() {
     this.djangoIds ??= { uid: Number(await sh(['id', '-u', 'django'])), gid: Number(await sh(['id', '-g', 'django'])) };
     return this.djangoIds;
-  }
-}
-
-/**
- * Installs the Debian packages that are not installed, waiting out another dpkg run.
- * Like the SDK's aptInstall, except that it asks dpkg for the package's own state: the
- * SDK's check reads "unknown ok not-installed" (a package dpkg has seen, e.g. a skipped
- * Recommends such as libjs-jquery) as installed.
- */
-async function aptInstall(packages: readonly string[]): Promise<void> {
-  const missing = [];
-  for (const p of packages) {
-    const state = await sh(['dpkg-query', '-W', '-f=${db:Status-Status}', p]).catch(() => '');
-    if (state.trim() !== 'installed') missing.push(p);
-  }
-  if (missing.length === 0) return;
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  const install = ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-q', '--no-install-recommends', ...missing];
-  try {
-    await sh(install, { env });
-  } catch {
-    // Stale package lists are the usual cause; refresh once and try again.
-    await sh(['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update', '-q'], { env });
-    await sh(install, { env });
   }
 }
 

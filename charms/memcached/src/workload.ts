@@ -25,8 +25,8 @@ const SERVICE = 'memcached.service';
 const CURSOR_DIR = '/var/lib/sigil-memcached';
 
 export class MachineWorkload implements Workload {
-  install() {
-    return aptInstall(['memcached']);
+  async install() {
+    await aptInstall(['memcached']);
   }
 
   async version() {

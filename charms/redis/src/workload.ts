@@ -19,8 +19,8 @@ const CONF = '/etc/redis/redis.conf';
 const SERVICE = 'redis-server.service';
 
 export class MachineWorkload implements Workload {
-  install() {
-    return aptInstall(['redis-server']);
+  async install() {
+    await aptInstall(['redis-server']);
   }
 
   async version() {

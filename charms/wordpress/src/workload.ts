@@ -1,5 +1,5 @@
 /** What the wordpress charm does to its machine, behind an interface the tests replace. */
-import { isActive, sh, systemctl, writeIfChanged } from '@sigil/charm-sdk';
+import { aptInstall, isActive, sh, systemctl, writeIfChanged } from '@sigil/charm-sdk';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTENT_DIR, SITE, WP_CONFIG } from './render.ts';
@@ -33,7 +33,7 @@ export class MachineWorkload implements Workload {
   constructor(private readonly charmDir: string) {}
 
   async install() {
-    await installPackages(PACKAGES);
+    await aptInstall(PACKAGES);
     await sh(['a2enmod', '-q', 'headers', 'rewrite']);
     await sh(['a2dissite', '-q', '000-default']);
     // The object cache drop-in defines nothing until the config names memcached servers.
@@ -41,7 +41,7 @@ export class MachineWorkload implements Workload {
   }
 
   async installCacheClient() {
-    return installPackages(['php-memcached']);
+    return aptInstall(['php-memcached']);
   }
 
   async version() {
@@ -82,30 +82,6 @@ export class MachineWorkload implements Workload {
     };
     return (await sh(['php', join(this.charmDir, 'files', 'wp-setup.php'), mode], { env, timeoutMs: 300_000 })).trim();
   }
-}
-
-/**
- * Installs the packages dpkg does not have installed; true when it installed any. Not the
- * SDK's aptInstall: that one takes dpkg's "unknown ok not-installed" (a package dpkg has
- * heard of, e.g. a skipped Recommends) for installed, and would skip it.
- */
-async function installPackages(packages: readonly string[]): Promise<boolean> {
-  const missing: string[] = [];
-  for (const p of packages) {
-    const status = await sh(['dpkg-query', '-W', '-f=${Status}', p]).catch(() => '');
-    if (status !== 'install ok installed') missing.push(p);
-  }
-  if (missing.length === 0) return false;
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  const install = ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-q', '--no-install-recommends', ...missing];
-  try {
-    await sh(install, { env });
-  } catch {
-    // Stale package lists are the usual cause; refresh once and try again.
-    await sh(['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update', '-q'], { env });
-    await sh(install, { env });
-  }
-  return true;
 }
 
 async function wwwDataGid(): Promise<number> {

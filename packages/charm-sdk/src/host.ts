@@ -46,16 +46,19 @@ export function sh(argv: readonly string[], opts: RunOptions = {}): Promise<stri
   });
 }
 
-/** Installs Debian packages (idempotent), waiting out another dpkg run on the machine. */
-export async function aptInstall(packages: readonly string[]): Promise<void> {
-  if (packages.length === 0) return;
+/**
+ * Installs the Debian packages not installed yet, waiting out another dpkg run on the
+ * machine; resolves whether it installed anything.
+ */
+export async function aptInstall(packages: readonly string[]): Promise<boolean> {
+  if (packages.length === 0) return false;
   const missing = [];
   for (const p of packages) {
     const state = await sh(['dpkg-query', '-W', '-f=${Status}', p]).catch(() => '');
     // Exactly this: dpkg also knows packages as "unknown ok not-installed".
     if (state !== 'install ok installed') missing.push(p);
   }
-  if (missing.length === 0) return;
+  if (missing.length === 0) return false;
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   const install = ['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-q', '--no-install-recommends', ...missing];
   try {
@@ -65,6 +68,7 @@ export async function aptInstall(packages: readonly string[]): Promise<void> {
     await sh(['apt-get', '-o', 'DPkg::Lock::Timeout=300', 'update', '-q'], { env });
     await sh(install, { env });
   }
+  return true;
 }
 
 export const systemctl = (verb: 'start' | 'stop' | 'restart' | 'reload' | 'enable' | 'disable' | 'is-active', unit: string) => sh(['systemctl', verb, unit]);

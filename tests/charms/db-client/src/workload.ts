@@ -20,8 +20,8 @@ export interface Workload {
 const CLIENT_PACKAGES = { db: 'postgresql-client', mysql: 'mariadb-client', redis: 'redis-tools' } as const;
 
 export class MachineWorkload implements Workload {
-  installClient(endpoint: 'db' | 'mysql' | 'redis') {
-    return aptInstall([CLIENT_PACKAGES[endpoint]]);
+  async installClient(endpoint: 'db' | 'mysql' | 'redis') {
+    await aptInstall([CLIENT_PACKAGES[endpoint]]);
   }
 
   sql(endpoint: 'db' | 'mysql', c: Credentials, sql: string) {
