@@ -10,9 +10,10 @@ export default defineConfig({
     chunkSizeWarningLimit: 1500,
     sourcemap: true,
     rollupOptions: {
-      // React Flow marks itself "use client" for server-rendering frameworks; meaningless here.
+      // React Flow marks itself "use client" for server-rendering frameworks, and its source
+      // map cannot place that directive: both meaningless here.
       onwarn(w, warn) {
-        if (w.code !== 'MODULE_LEVEL_DIRECTIVE') warn(w);
+        if (w.code !== 'MODULE_LEVEL_DIRECTIVE' && w.code !== 'SOURCEMAP_ERROR') warn(w);
       },
     },
   },
