@@ -207,6 +207,11 @@ export class LxcProvider implements Provider {
       await this.lxc.stop(r.name, { kill: true });
       await rm(join(this.lxcpath, r.name), { recursive: true, force: true });
     })));
+    // Containers still being created have no machine.json yet: stop them too, or they
+    // would outlive their root filesystem.
+    for (const name of await readdir(this.lxcpath).catch(() => [] as string[])) {
+      await this.lxc.stop(name, { kill: true }).catch(() => {});
+    }
     await rm(this.lxcpath, { recursive: true, force: true });
     await this.aptCache.stop();
     await deleteBridge(this.o.bridge.name);
