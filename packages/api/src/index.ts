@@ -6,3 +6,4 @@ export * from './concerns.ts';
 export * from './bundle.ts';
 export * from './agent-schemas.ts';
 export * from './gui.ts';
+export * from './access.ts';

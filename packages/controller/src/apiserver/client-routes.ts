@@ -9,16 +9,14 @@ import { buildStatus } from '../domain/status.ts';
 import { waitReport } from '../domain/settle.ts';
 import { bundleState } from '../domain/bundle-state.ts';
 import { showUnit } from '../domain/show-unit.ts';
-import { requireAdmin } from './server.ts';
 
 type M = { Params: { model: string } };
 
-/** Client operations: every handler is one domain call; validation happens in the schemas and the domain. */
+/**
+ * Client operations: every handler is one domain call; validation happens in the schemas and
+ * the domain. Who may call each is declared in ROUTE_ACCESS (@sigil/api) and checked by the server.
+ */
 export function registerClientRoutes(app: FastifyInstance, svc: Services): void {
-  app.addHook('preHandler', async (req) => {
-    if (req.url.startsWith('/api/') && !req.url.startsWith('/api/agent/') && req.url !== '/api/health') requireAdmin(req);
-  });
-
   const model = (name: string) => svc.models.mustGet(name).name;
 
   app.get('/api/controller', async () => ({ name: svc.controllerName, revision: svc.store.revision(), models: svc.models.list().map((m) => m.name) }));

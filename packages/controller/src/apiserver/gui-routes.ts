@@ -32,11 +32,6 @@ export function findInstallRoot(from = dirname(fileURLToPath(import.meta.url))):
   }
 }
 
-/** Only the static GUI is served without credentials: the page holds no data until it has the token. */
-export function isPublicGuiPath(url: string): boolean {
-  return url === '/gui' || url.startsWith('/gui/') || url.startsWith('/gui?');
-}
-
 /**
  * Browsers cannot set headers on a WebSocket, so the GUI offers its token as a subprotocol
  * (`bearer.<token>`) next to `sigil`, which is the one the server selects and echoes.

@@ -1,15 +1,17 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { routeAccess } from '@sigil/api';
 import { SigilError, errorHttpStatus, isSigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { Authenticator, type Principal } from './auth.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
-import { isPublicGuiPath, protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
+import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** The caller, set by the authorisation hook; undefined only on public routes. */
     principal: Principal;
   }
 }
@@ -23,9 +25,19 @@ export function buildServer(svc: Services): FastifyInstance {
   const auth = new Authenticator(svc.adminTokenHash, svc.machines);
 
   app.decorateRequest('principal', null as never);
+  // Every route must be declared in ROUTE_ACCESS before it can exist.
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (routeAccess(method, route.url) === undefined) throw new Error(`route ${method} ${route.url} has no access declared in ROUTE_ACCESS (packages/api/src/access.ts)`);
+    }
+  });
+  // Routing happens before this hook, so it sees the matched route's pattern whatever
+  // encoding, case or slashes the client used; an unmatched request has no pattern.
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/api/health' || isPublicGuiPath(req.url)) return;
-    req.principal = auth.authenticate(req.headers.authorization);
+    const pattern = req.routeOptions.url;
+    const access = pattern === undefined ? undefined : routeAccess(req.method, pattern);
+    const principal = auth.authorize(access, req.headers.authorization, pattern === undefined ? 'this path' : `${req.method} ${pattern}`);
+    if (principal) req.principal = principal;
   });
   app.setErrorHandler((err, _req, reply) => {
     if (isSigilError(err)) return reply.status(errorHttpStatus(err.code)).send({ error: err.toJSON() });
@@ -45,18 +57,20 @@ export function buildServer(svc: Services): FastifyInstance {
 
   const wss = new WebSocketServer({ noServer: true });
   app.server.on('upgrade', (req, socket, head) => {
-    let principal: Principal;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const access = routeAccess('WS', url.pathname);
+    let principal: Principal | undefined;
     try {
-      principal = auth.authenticate(req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']));
-    } catch {
-      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      principal = auth.authorize(access, req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']), `stream ${url.pathname}`);
+    } catch (e) {
+      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      if (url.pathname === '/api/watch') handleWatch(ws, url, principal, svc);
-      else if (url.pathname === '/api/logs' && principal.kind === 'admin') handleLogStream(ws, url, svc);
-      else if (url.pathname === '/api/gui/watch' && principal.kind === 'admin') gui.watch(ws, url);
+      if (principal === undefined) ws.close(4004, 'unknown stream');
+      else if (url.pathname === '/api/watch') handleWatch(ws, url, principal, svc);
+      else if (url.pathname === '/api/logs') handleLogStream(ws, url, svc);
+      else if (url.pathname === '/api/gui/watch') gui.watch(ws, url);
       else ws.close(4004, 'unknown stream');
     });
   });
@@ -65,10 +79,6 @@ export function buildServer(svc: Services): FastifyInstance {
     wss.close();
   });
   return app;
-}
-
-export function requireAdmin(req: FastifyRequest): void {
-  if (req.principal.kind !== 'admin') throw new SigilError('forbidden', 'machine credentials cannot call client operations');
 }
 
 export function requireMachine(req: FastifyRequest): Extract<Principal, { kind: 'machine' }> {
