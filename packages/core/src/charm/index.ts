@@ -4,3 +4,6 @@ export { isReservedName, parseMetadata } from './metadata.ts';
 export { coerceConfigValue, effectiveConfig, parseConfigYaml, validateConfigValues } from './config.ts';
 export { parseActionsYaml, validateActionParams } from './actions.ts';
 export { charmEndpoints, inferRelation, relationKey, type AppEndpoints, type EndpointRef } from './endpoints.ts';
+export {
+  MAX_ARCHIVE_PATH, archiveCharmFiles, checkArchiveEntries, checkArchiveLink, checkArchivePath, findArchiveFile, quoteArchivePath, type ArchiveEntryRef,
+} from './archive-paths.ts';
