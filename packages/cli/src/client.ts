@@ -4,9 +4,27 @@ import { SigilError, type ErrorCode } from '@sigil/core';
 import type { WatchMessage } from '@sigil/api';
 import { Home, type ControllerEntry } from './home.ts';
 
+export interface ClientOptions {
+  /**
+   * How long a call keeps trying while the controller cannot be reached. A supervised
+   * controller is back within a second or two of dying, so a CLI call made during a
+   * restart rides it out instead of failing.
+   */
+  retryForMs?: number;
+}
+
+export interface RequestOptions {
+  /** Repeating the call cannot change its outcome (true of every GET), so a lost answer may be asked for again. */
+  safeToRetry?: boolean;
+}
+
 /** The CLI's view of one controller and model. */
 export class Client {
-  constructor(readonly controller: string, readonly entry: ControllerEntry, private readonly token: string, readonly model: string) {}
+  private readonly retryForMs: number;
+
+  constructor(readonly controller: string, readonly entry: ControllerEntry, private readonly token: string, readonly model: string, opts: ClientOptions = {}) {
+    this.retryForMs = opts.retryForMs ?? 10_000;
+  }
 
   static open(home: Home, modelFlag?: string): Client {
     let controller: string | undefined;
@@ -24,18 +42,48 @@ export class Client {
     return this.request<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<T>(path: string, body: unknown = {}, opts: RequestOptions = {}): Promise<T> {
+    return this.request<T>('POST', path, body, opts);
   }
 
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path);
+  delete<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.request<T>('DELETE', path, undefined, opts);
+  }
+
+  /**
+   * One API call. A refused connection never reached the controller, so any call is tried
+   * again until `retryForMs` has passed; a connection lost after the request was sent is
+   * tried again only for calls that are safe to repeat, since a POST may already have
+   * been applied.
+   */
+  async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const safe = opts.safeToRetry ?? (method === 'GET' || method === 'HEAD');
+    const deadline = Date.now() + this.retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      let res: { status: number; text: string };
+      try {
+        res = await this.send(method, path, payload);
+      } catch (e) {
+        const failure = transportFailure(e);
+        if ((failure === 'refused' || (failure === 'interrupted' && safe)) && Date.now() < deadline) {
+          await pause(attempt, deadline);
+          continue;
+        }
+        throw failure === 'interrupted' && !safe ? interrupted(this, method, path, e) : notRunning(this.controller, this.entry, e);
+      }
+      // A controller that is shutting down answers 503 (not a Sigil error) on open connections.
+      if (res.status === 503 && safe && sigilError(res.text) === undefined && Date.now() < deadline) {
+        await pause(attempt, deadline);
+        continue;
+      }
+      return this.decode<T>(res.status, res.text);
+    }
   }
 
   /** node:http rather than fetch: loading undici costs a CLI call ~40 ms of start-up. */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+  private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
       const req = httpRequest(this.entry.endpoint + path, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
@@ -45,54 +93,149 @@ export class Client {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', (e) => reject(notRunning(this.controller, this.entry, e)));
+      req.on('error', reject);
       req.end(payload);
     });
-    const data = text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  private decode<T>(status: number, text: string): T {
+    let data: unknown;
+    try {
+      data = text === '' ? undefined : (JSON.parse(text) as unknown);
+    } catch {
+      throw new SigilError('internal', `controller "${this.controller}" at ${this.entry.endpoint} answered HTTP ${status} with something other than JSON`, 'is that address a Sigil controller? see `sigil controllers`');
+    }
     if (status < 200 || status >= 300) {
-      const e = (data as { error?: { code: ErrorCode; message: string; hint?: string } } | undefined)?.error;
-      throw new SigilError(e?.code ?? 'internal', e?.message ?? `HTTP ${status}`, e?.hint);
+      const e = sigilError(text);
+      throw new SigilError(e?.code ?? (status === 503 ? 'unavailable' : 'internal'), e?.message ?? `HTTP ${status}`, e?.hint);
     }
     return data as T;
   }
 
-  /** Calls `onChange` with each change-feed message of this model until it returns true. */
+  /**
+   * Calls `onMessage` with each change-feed message of this model until it returns true.
+   * A feed cut by a controller restart is opened again (from the last revision seen), so
+   * callers see at most a pause; it fails only when the controller stays away for longer
+   * than `retryForMs`.
+   */
   watch(onMessage: (m: WatchMessage) => boolean | Promise<boolean>, since = -1): Promise<void> {
     return new Promise((resolve, reject) => {
-      const url = `${this.entry.endpoint.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${since}`;
-      const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.token}` } });
+      let done = false;
+      let rev = since;
+      let attempt = 0;
+      let downSince: number | undefined;
       let chain = Promise.resolve();
-      ws.on('message', (d) => {
-        chain = chain.then(async () => {
-          if (await onMessage(JSON.parse(String(d)) as WatchMessage)) {
-            ws.close();
-            resolve();
-          }
-        }).catch((e: unknown) => {
-          ws.close();
-          reject(e);
+      const connect = () => {
+        const url = `${this.entry.endpoint.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${rev}`;
+        const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.token}` } });
+        let failure: unknown;
+        ws.on('open', () => {
+          attempt = 0;
+          downSince = undefined;
         });
-      });
-      ws.on('error', (e) => reject(notRunning(this.controller, this.entry, e)));
-      ws.on('close', () => resolve());
+        ws.on('message', (d) => {
+          chain = chain.then(async () => {
+            if (done) return;
+            const m = JSON.parse(String(d)) as WatchMessage;
+            rev = m.rev;
+            if (await onMessage(m)) {
+              done = true;
+              ws.close();
+              resolve();
+            }
+          }).catch((e: unknown) => {
+            done = true;
+            ws.close();
+            reject(e);
+          });
+        });
+        ws.on('error', (e) => (failure = e));
+        // ws emits 'close' after every failure, including a refused connection.
+        ws.on('close', () => {
+          if (done) return;
+          downSince ??= Date.now();
+          // A refusal for another reason (bad credentials, an unknown model) is final.
+          const final = failure !== undefined && transportFailure(failure) === undefined;
+          if (final || Date.now() - downSince >= this.retryForMs) {
+            done = true;
+            reject(notRunning(this.controller, this.entry, failure ?? 'connection closed'));
+            return;
+          }
+          setTimeout(connect, backoff(attempt++));
+        });
+      };
+      connect();
     });
   }
 
+  /** Streams messages until the controller closes the stream; a controller still starting up is waited for. */
   stream(path: string, onMessage: (m: unknown) => void): Promise<void> {
+    const deadline = Date.now() + this.retryForMs;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.entry.endpoint.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${this.token}` } });
-      ws.on('message', (d) => onMessage(JSON.parse(String(d))));
-      ws.on('error', (e) => reject(notRunning(this.controller, this.entry, e)));
-      ws.on('close', () => resolve());
+      const connect = (attempt: number) => {
+        const ws = new WebSocket(this.entry.endpoint.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${this.token}` } });
+        let opened = false;
+        let failure: unknown;
+        ws.on('open', () => (opened = true));
+        ws.on('message', (d) => onMessage(JSON.parse(String(d))));
+        ws.on('error', (e) => (failure = e));
+        ws.on('close', () => {
+          // Only a stream that never opened is retried: reopening one would repeat its output.
+          if (opened || failure === undefined) resolve();
+          else if (transportFailure(failure) === 'refused' && Date.now() < deadline) setTimeout(() => connect(attempt + 1), backoff(attempt));
+          else reject(notRunning(this.controller, this.entry, failure));
+        });
+      };
+      connect(0);
     });
   }
 }
 
+/** Why a call got no answer: it never left this host, or it may have been sent and the answer lost. */
+type Failure = 'refused' | 'interrupted';
+
+function transportFailure(e: unknown): Failure | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'interrupted';
+  return undefined;
+}
+
+function backoff(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 500);
+}
+
+function pause(attempt: number, deadline: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, Math.min(backoff(attempt), deadline - Date.now()))));
+}
+
+function sigilError(text: string): { code: ErrorCode; message: string; hint?: string } | undefined {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown } | null)?.error;
+    return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' ? (e as { code: ErrorCode; message: string; hint?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function causeCode(cause: unknown): string {
+  const c = cause as { cause?: { code?: string }; code?: string; message?: string } | undefined;
+  return c?.cause?.code ?? c?.code ?? c?.message ?? String(cause);
+}
+
 export function notRunning(name: string, entry: ControllerEntry, cause: unknown): SigilError {
-  const why = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as { code?: string }).code ?? String(cause);
   return new SigilError(
     'unavailable',
-    `cannot connect to controller "${name}" at ${entry.endpoint} (${why})`,
+    `cannot connect to controller "${name}" at ${entry.endpoint} (${causeCode(cause)})`,
     `is it running? start it again with \`sigil start-controller ${name}\`; its log is ${entry.dir}/controller.log`,
+  );
+}
+
+/** The connection dropped after a call that changes state was sent: it may or may not have been applied. */
+function interrupted(c: Client, method: string, path: string, cause: unknown): SigilError {
+  return new SigilError(
+    'unavailable',
+    `lost the connection to controller "${c.controller}" at ${c.entry.endpoint} during ${method} ${path.split('?')[0]} (${causeCode(cause)}); the change may or may not have been applied`,
+    'check with `sigil status` before trying again; the controller may be restarting (see `sigil controllers`)',
   );
 }

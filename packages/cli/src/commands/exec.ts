@@ -27,13 +27,16 @@ export function registerExec(program: Command, ctx: Ctx): void {
   program
     .command('exec')
     .description('run a command on units, in a hook context')
-    .argument('<command...>')
+    .usage('[options] [--] <command...>')
+    .argument('<command...>', 'the command and its arguments; everything from its first word on is passed as given')
     .option('-m, --model <model>', 'model')
     .option('-u, --unit <units>', 'comma-separated units')
     .option('-a, --application <apps>', 'comma-separated applications')
     .option('--all', 'every unit in the model')
     .option('--timeout <duration>', 'how long to wait', '5m')
     .option('--format <format>', 'yaml or json (default: plain output for one unit)')
+    // `sigil exec --unit u/0 ls -la`: options after the command's first word are the command's.
+    .passThroughOptions()
     .action(async (words: string[], o: { model?: string; unit?: string; application?: string; all?: boolean; timeout: string; format?: string }) => {
       const c = ctx.client(o.model);
       let units = o.unit ? o.unit.split(',') : [];

@@ -27,9 +27,32 @@ async function address(c: Client, target: string): Promise<string> {
   throw new SigilError('not-found', `unit "${target}" not found or has no address yet`, 'see `sigil status`');
 }
 
-function sshOptions(c: Client): string[] {
-  const dir = join(c.entry.dir, 'ssh');
-  return ['-i', join(dir, 'id_ed25519'), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+/** The options every ssh and scp call gets: the controller's key, and host keys remembered per controller. */
+function sshOptions(keyDir: string): string[] {
+  return ['-i', join(keyDir, 'id_ed25519'), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(keyDir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+}
+
+/**
+ * The ssh command line for a target. What followed the target on sigil's command line comes
+ * after the host verbatim, as with `juju ssh`: ssh options first if any (`-L 8080:localhost:80`),
+ * then the remote command; a `--` there ends ssh's own options.
+ */
+export function sshArgs(keyDir: string, addr: string, rest: string[], tty: boolean): string[] {
+  return [...sshOptions(keyDir), ...(tty && rest.length === 0 ? ['-t'] : []), `root@${addr}`, ...rest];
+}
+
+/**
+ * The scp command line: words in the order given, with each `<unit or machine>:<path>` turned
+ * into `root@<address>:<path>`; anything else (paths, scp options such as `-r` or `-P 22`) is
+ * passed as it is.
+ */
+export async function scpArgs(keyDir: string, words: string[], recursive: boolean, address: (target: string) => Promise<string>): Promise<string[]> {
+  const args: string[] = recursive ? ['-r'] : [];
+  for (const w of words) {
+    const m = /^([a-z][a-z0-9-]*\/\d+|\d+):(.*)$/.exec(w);
+    args.push(m ? `root@${await address(m[1]!)}:${m[2]}` : w);
+  }
+  return [...sshOptions(keyDir), ...args];
 }
 
 function run(cmd: string, args: string[]): Promise<number> {
@@ -44,28 +67,29 @@ export function registerSsh(program: Command, ctx: Ctx): void {
   program
     .command('ssh')
     .description('open a shell on (or run a command on) a unit\'s or machine\'s host, as root')
+    .usage('[options] <target> [ssh options] [command...]')
     .argument('<target>', 'unit (app/N) or machine id')
-    .argument('[command...]')
+    .argument('[command...]', 'everything after the target goes to ssh: its options, then the remote command')
     .option('-m, --model <model>', 'model')
-    .action(async (target: string, command: string[], o: { model?: string }) => {
+    // Options after the target belong to ssh and the remote command (`sigil ssh 0 ls -la`).
+    .passThroughOptions()
+    .action(async (target: string, rest: string[], o: { model?: string }) => {
       const c = ctx.client(o.model);
       const addr = await address(c, target);
-      process.exitCode = await run('ssh', [...sshOptions(c), ...(process.stdin.isTTY && command.length === 0 ? ['-t'] : []), `root@${addr}`, ...command]);
+      process.exitCode = await run('ssh', sshArgs(join(c.entry.dir, 'ssh'), addr, rest, process.stdin.isTTY === true));
     });
 
   program
     .command('scp')
     .description('copy files to or from units and machines (write them as <unit or machine>:<path>)')
-    .argument('<paths...>')
+    .usage('[options] [--] [scp options] <source...> <destination>')
+    .argument('<paths...>', 'sources and destination; scp options may be mixed in, or given after --')
     .option('-m, --model <model>', 'model')
     .option('-r, --recursive', 'copy directories recursively')
+    // Options sigil does not know (-p, -C, -P 22, ...) are scp's, kept in place.
+    .allowUnknownOption()
     .action(async (paths: string[], o: { model?: string; recursive?: boolean }) => {
       const c = ctx.client(o.model);
-      const args: string[] = o.recursive ? ['-r'] : [];
-      for (const p of paths) {
-        const m = /^([a-z][a-z0-9-]*\/\d+|\d+):(.*)$/.exec(p);
-        args.push(m ? `root@${await address(c, m[1]!)}:${m[2]}` : p);
-      }
-      process.exitCode = await run('scp', [...sshOptions(c), ...args]);
+      process.exitCode = await run('scp', await scpArgs(join(c.entry.dir, 'ssh'), paths, o.recursive === true, (t) => address(c, t)));
     });
 }
