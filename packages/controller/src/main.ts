@@ -42,30 +42,35 @@ if (args.includes('--serve')) await serve(dir);
 else supervise(dir);
 
 /**
- * The supervisor restarts the controller whenever it dies (a crash, SIGKILL, OOM), as
- * systemd's Restart=always would. It exits only when told to (SIGTERM), after the
+ * The supervisor restarts the controller whenever it exits (a crash, SIGKILL, OOM, or a
+ * clean exit after a signal sent to it rather than to the supervisor), as systemd's
+ * Restart=always would. Only the supervisor decides that the controller stays down: it
+ * exits when told to (SIGTERM or SIGINT, from `sigil destroy-controller`), after the
  * controller has stopped.
  */
 function supervise(dir: string): void {
   let child: ReturnType<typeof spawn> | undefined;
   let stopping = false;
   let delay = 50;
+  let restart: NodeJS.Timeout | undefined;
   writeFileSync(join(dir, 'supervisor.pid'), String(process.pid));
   const start = () => {
+    restart = undefined;
     const started = Date.now();
     child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--dir', dir, '--serve'], { stdio: 'inherit' });
     child.on('exit', (code, sig) => {
       if (stopping) process.exit(0);
-      if (code === 0 && sig === null) process.exit(0);
       delay = Date.now() - started > 10_000 ? 100 : Math.min(delay * 2, 5000);
       process.stderr.write(JSON.stringify({ level: 50, msg: 'controller exited; restarting', code, signal: sig, delayMs: delay }) + '\n');
-      setTimeout(start, delay);
+      restart = setTimeout(start, delay);
     });
   };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       stopping = true;
-      if (child && child.exitCode === null) child.kill('SIGTERM');
+      // Told to stop between two runs: no new run starts, and there is nothing to wait for.
+      clearTimeout(restart);
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       else process.exit(0);
     });
   }
