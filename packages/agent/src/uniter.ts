@@ -1,11 +1,12 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { CharmArchive, HookCommit, LogLine, MachineView, OperationView, UnitView } from '@sigil/api';
+import { join } from 'node:path';
+import type { HookCommit, LogLine, MachineView, OperationView, UnitView } from '@sigil/api';
 import { parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
 import type { MachineLock } from './lock.ts';
+import { ensureCharm } from './charm-unpack.ts';
 import { nextOp, type Op } from './resolver/resolver.ts';
 import { commitHook } from './resolver/commit.ts';
 import { initialState, type HookInfo, type LocalState } from './resolver/state.ts';
@@ -345,17 +346,7 @@ export class Uniter {
 
   /** Downloads and unpacks the unit's charm when it differs from what is on disk. */
   private async ensureCharm(): Promise<void> {
-    const marker = join(this.dir, 'charm.hash');
-    const have = await readFile(marker, 'utf8').catch(() => '');
-    if (have === this.view!.charmHash) return;
-    const archive = await this.d.api.get<CharmArchive>(`/api/agent/charms/${this.view!.charmHash}`);
-    await rm(this.charmDir, { recursive: true, force: true });
-    for (const f of archive.files) {
-      const path = join(this.charmDir, f.path);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, Buffer.from(f.data, 'base64'), { mode: f.mode & 0o777 });
-    }
-    await writeFile(marker, this.view!.charmHash);
+    await ensureCharm(this.d.api, this.dir, this.charmDir, this.view!.charmHash);
   }
 
   private async load(): Promise<LocalState> {

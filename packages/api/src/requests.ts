@@ -47,11 +47,6 @@ export type ModelRequest = Static<typeof ModelRequest>;
 export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String() }, { additionalProperties: false });
 export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
 
-export const CharmArchiveSchema = Type.Object({
-  files: Type.Array(Type.Object({ path: Type.String(), mode: Type.Integer(), data: Type.String() })),
-  source: Type.Optional(Type.String()),
-}, { additionalProperties: false });
-
 export const AnnotationsRequest = Type.Record(Type.String(), Type.String());
 export const ConstraintsRequest = Type.Object({ constraints: Type.String() }, { additionalProperties: false });
 
