@@ -17,6 +17,11 @@ async function hookRuns(m: string): Promise<number> {
   return log.split('\n').filter((l) => / ran "/.test(l)).length;
 }
 
+// A bundle deploy follows the model until it settles: it gets its own deadline (the harness
+// outwaits it by a little), and a test with such deploys gets room for them.
+const SETTLE = '2m';
+const SETTLE_TEST_MS = 180_000;
+
 const base = `
 description: test stack
 applications:
@@ -43,16 +48,17 @@ describe('bundles', () => {
     const d = await sigil(['diff', b, '-m', m]);
     expect(d.code).toBe(1);
 
-    const r = await sigil(['deploy', b, '-m', m, '--no-progress']);
+    const r = await sigil(['deploy', b, '-m', m, '--no-progress', '--timeout', SETTLE]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/settled in/);
     const s = await status(m);
     expect(workload(s, 'sink/1')).toBe('active token=one app-token=one');
 
     const runs = await hookRuns(m);
-    const again = await ok(['deploy', b, '-m', m]);
+    const again = await ok(['deploy', b, '-m', m, '--timeout', SETTLE]);
     expect(again).toMatch(/No changes/);
     expect((await sigil(['diff', b, '-m', m])).code).toBe(0);
+    // Not a synchronisation: an observation window in which a stray hook would show up.
     await new Promise((r) => setTimeout(r, 500));
     expect(await hookRuns(m)).toBe(runs);
 
@@ -60,9 +66,9 @@ describe('bundles', () => {
     const plan = await ok(['diff', changed, '-m', m]).catch((e: Error) => e.message);
     expect(plan).toMatch(/Plan \(1 change\)/);
     expect(plan).toMatch(/configure application "source": set token="two"/);
-    await ok(['deploy', changed, '-m', m, '--no-progress']);
+    await ok(['deploy', changed, '-m', m, '--no-progress', '--timeout', SETTLE]);
     expect(workload(await status(m), 'sink/0')).toBe('active token=two app-token=two');
-  });
+  }, 2 * SETTLE_TEST_MS);
 
   it('applies overlays (files and extra documents), placement and machines', async () => {
     const m = await freshModel('overlay');
@@ -94,7 +100,7 @@ applications:
     options: {fail-hook: ""}
     expose: true
 `);
-    const r = await sigil(['deploy', b, '--overlay', over, '-m', m, '--no-progress']);
+    const r = await sigil(['deploy', b, '--overlay', over, '-m', m, '--no-progress', '--timeout', SETTLE]);
     expect(r.code, r.stderr).toBe(0);
     const s = await status(m);
     expect(s.applications.logger).toBeUndefined();
@@ -103,16 +109,16 @@ applications:
     expect(unit(s, 'sink/1')?.machine).toBe(unit(s, 'source/0')?.machine);
     expect(s.applications.sink?.exposed).toBe(true);
     expect(workload(s, 'sink/0')).toBe('active token=from-doc2 app-token=from-doc2');
-  });
+  }, SETTLE_TEST_MS);
 
   it('exports a bundle that deploys to the same model, and export → deploy → export is identical', async () => {
     const m1 = await freshModel('export');
-    await ok(['deploy', join(ROOT, 'bundles', 'demo.yaml'), '-m', m1, '--no-progress']);
+    await ok(['deploy', join(ROOT, 'bundles', 'demo.yaml'), '-m', m1, '--no-progress', '--timeout', SETTLE]);
     await ok(['config', 'source', 'replicas=3', '-m', m1]);
     const out = join(dir, 'exported.yaml');
     await ok(['export-bundle', '-m', m1, '--filename', out]);
     const m2 = await freshModel('import');
-    const r = await sigil(['deploy', out, '-m', m2, '--no-progress']);
+    const r = await sigil(['deploy', out, '-m', m2, '--no-progress', '--timeout', SETTLE]);
     expect(r.code, r.stderr).toBe(0);
     const a = await ok(['export-bundle', '-m', m1]);
     const b = await ok(['export-bundle', '-m', m2]);
@@ -120,7 +126,7 @@ applications:
     expect(a).toMatch(/replicas: 3/);
     expect(a).not.toMatch(/verbose/);
     expect((await sigil(['diff', out, '-m', m2])).code).toBe(0);
-  });
+  }, 2 * SETTLE_TEST_MS);
 
   it('rejects bad bundles naming file, line and key, and changes nothing', async () => {
     const m = await freshModel('badbundle');
@@ -134,7 +140,7 @@ applications:
     ];
     let i = 1;
     for (const [text, re] of cases) {
-      const r = await sigil(['deploy', file(`bad${i++}.yaml`, text), '-m', m]);
+      const r = await sigil(['deploy', file(`bad${i++}.yaml`, text), '-m', m, '--timeout', SETTLE]);
       expect(r.code, text).not.toBe(0);
       expect(r.stderr, text).toMatch(re);
       expect(r.stderr, text).toMatch(/hint: /);

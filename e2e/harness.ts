@@ -1,38 +1,152 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileException } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseDuration } from '@sigil/core';
 import type { ModelStatusDoc } from '@sigil/api';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CHARMS = join(ROOT, 'tests', 'charms');
+const BIN = join(ROOT, 'bin', 'sigil');
 
 export interface Run {
   code: number;
+  /** The signal that ended the CLI when something other than the harness killed it. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs the real CLI binary against the shared test controller (SIGIL_HOME from global setup). */
-export function sigil(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
+export interface SigilOpts {
+  input?: string;
+  /**
+   * How long the harness lets the CLI run before it kills it. By default, a command with
+   * its own deadline (`--timeout`, or `run --wait`) gets that deadline plus CLI_GRACE_MS,
+   * so the CLI reports what it was still waiting for before the harness steps in; any
+   * other command gets DEFAULT_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+/** Time the CLI gets past its own deadline to say what it was waiting for, on a loaded machine. */
+const CLI_GRACE_MS = 20_000;
+/** How much of a killed command's output a harness timeout shows. */
+const OUTPUT_TAIL = 4000;
+
+/** The value of `--flag v` or `--flag=v` among the CLI's own options (not after `--`). */
+function option(args: string[], names: string[]): string | undefined {
+  const end = args.indexOf('--');
+  const own = end === -1 ? args : args.slice(0, end);
+  for (let i = 0; i < own.length; i++) {
+    const a = own[i]!;
+    if (names.includes(a)) return own[i + 1];
+    const eq = names.find((n) => n.startsWith('--') && a.startsWith(`${n}=`));
+    if (eq) return a.slice(eq.length + 1);
+  }
+  return undefined;
+}
+
+function has(args: string[], flag: string): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).includes(flag);
+}
+
+/** `sigil wait` and `sigil deploy BUNDLE` follow the model until it settles, which can take minutes. */
+function waitsToSettle(args: string[]): boolean {
+  if (args[0] === 'wait') return true;
+  return args[0] === 'deploy' && /\.ya?ml$/i.test(args[1] ?? '') && !has(args, '--no-wait') && !has(args, '--dry-run');
+}
+
+/** The CLI's own deadline for this command, when the command line gives one. */
+function cliDeadlineMs(args: string[]): number | undefined {
+  const text = args[0] === 'run' ? option(args, ['--wait']) : option(args, ['--timeout']);
+  return text === undefined ? undefined : parseDuration(text);
+}
+
+function harnessTimeoutMs(args: string[], opts: SigilOpts): number {
+  if (opts.timeoutMs !== undefined) return opts.timeoutMs;
+  const deadline = cliDeadlineMs(args);
+  if (deadline !== undefined) return deadline + CLI_GRACE_MS;
+  if (waitsToSettle(args)) {
+    // The CLI's default deadline (10 minutes) outlasts every test timeout: vitest would kill
+    // the test first and nobody would learn what the model was still doing.
+    throw new Error(`harness: \`sigil ${args.join(' ')}\` waits for the model to settle; give it --timeout (or deploy with --no-wait and follow with \`sigil wait --timeout …\`)`);
+  }
+  return DEFAULT_TIMEOUT_MS;
+}
+
+interface Raw extends Run {
+  killedByHarness: boolean;
+}
+
+/** Runs the CLI binary once; kills it (TERM, then KILL) when it outlives `timeoutMs`. */
+function runCli(args: string[], input: string | undefined, timeoutMs: number): Promise<Raw> {
   return new Promise((resolve) => {
-    const child = execFile(join(ROOT, 'bin', 'sigil'), args, { env: process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
+    let killedByHarness = false;
+    let hardKill: NodeJS.Timeout | undefined;
+    const child = execFile(BIN, args, { env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err: ExecFileException | null, stdout, stderr) => {
+      clearTimeout(deadline);
+      clearTimeout(hardKill);
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, signal: killedByHarness ? null : (err?.signal ?? null), stdout, stderr, killedByHarness });
     });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    const deadline = setTimeout(() => {
+      killedByHarness = true;
+      child.kill('SIGTERM');
+      hardKill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    }, timeoutMs);
+    if (input !== undefined) child.stdin?.end(input);
     else child.stdin?.end();
   });
 }
 
+/** The model a command line names with `-m`/`--model`, if any. */
+function modelOf(args: string[]): string | undefined {
+  return option(args, ['-m', '--model']);
+}
+
+const tail = (text: string) => (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text);
+const indent = (text: string) => (text.trim() === '' ? '  (nothing)' : text.trimEnd().replace(/^/gm, '  '));
+
+/** What a test needs to see when the harness had to kill the CLI: the command, its output so far, the model's state. */
+async function killedReport(args: string[], r: Raw, timeoutMs: number): Promise<string> {
+  const model = modelOf(args);
+  let state: string;
+  if (model === undefined) state = '(the command names no model with -m)';
+  else if (args[0] === 'status') state = '(the command was itself sigil status)';
+  else {
+    const s = await runCli(['status', '-m', model], undefined, 30_000);
+    state = s.killedByHarness ? '(sigil status did not answer within 30 s either)' : tail(s.stdout + s.stderr);
+  }
+  return [
+    `sigil ${args.join(' ')} killed after ${Number((timeoutMs / 1000).toFixed(1))} s by the test harness (it had not finished; raise its timeoutMs or the command's --timeout if it needs longer)`,
+    `stderr so far:\n${indent(tail(r.stderr))}`,
+    `stdout so far:\n${indent(tail(r.stdout))}`,
+    ...(model === undefined ? [state] : [`sigil status -m ${model} at that moment:\n${indent(state)}`]),
+  ].join('\n');
+}
+
+/**
+ * Runs the real CLI binary against the shared test controller (SIGIL_HOME from global setup).
+ * A run the harness had to kill is never an outcome a test can assert on, so it throws,
+ * saying so, instead of returning an exit code.
+ */
+export async function sigil(args: string[], opts: SigilOpts = {}): Promise<Run> {
+  const timeoutMs = harnessTimeoutMs(args, opts);
+  const r = await runCli(args, opts.input, timeoutMs);
+  if (r.killedByHarness) throw new Error(await killedReport(args, r, timeoutMs));
+  return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Like `sigil` but fails the test with the CLI's own output when the command fails. */
-export async function ok(args: string[]): Promise<string> {
-  const r = await sigil(args);
-  if (r.code !== 0) throw new Error(`sigil ${args.join(' ')} exited ${r.code}\n${r.stderr}${r.stdout}`);
+export async function ok(args: string[], opts: SigilOpts = {}): Promise<string> {
+  const r = await sigil(args, opts);
+  if (r.code !== 0) throw new Error(`sigil ${args.join(' ')} ${r.signal ? `was killed by ${r.signal}` : `exited ${r.code}`}\n${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
-export async function status(model: string): Promise<ModelStatusDoc> {
-  return JSON.parse(await ok(['status', '-m', model, '--format', 'json'])) as ModelStatusDoc;
+export async function status(model: string, opts: SigilOpts = {}): Promise<ModelStatusDoc> {
+  return JSON.parse(await ok(['status', '-m', model, '--format', 'json'], opts)) as ModelStatusDoc;
 }
 
 /** Polls status until `pred` holds; on timeout shows the last status and the model log. */
@@ -40,13 +154,34 @@ export async function until(model: string, what: string, pred: (s: ModelStatusDo
   const deadline = Date.now() + timeoutMs;
   let last: ModelStatusDoc | undefined;
   while (Date.now() < deadline) {
-    // A controller that is restarting refuses connections for a moment; keep asking.
-    last = await status(model).catch(() => last);
+    // A controller that is restarting refuses connections for a moment; keep asking, but
+    // never let one slow answer carry the wait far past its deadline.
+    last = await status(model, { timeoutMs: Math.max(10_000, deadline - Date.now()) }).catch(() => last);
     if (last && pred(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
   const log = await sigil(['debug-log', '-m', model, '--replay', '--no-tail', '-l', 'INFO']);
   throw new Error(`timed out waiting for ${what}\nstatus: ${JSON.stringify(last, null, 1)}\nlog:\n${log.stdout.split('\n').slice(-40).join('\n')}`);
+}
+
+/**
+ * Calls `probe` until it returns something other than undefined, and returns that; a probe
+ * that throws counts as "not yet". On timeout the error names `what` and the last thing seen.
+ */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? `; last error: ${last instanceof Error ? last.message : String(last)}` : ''}`);
 }
 
 export function unit(s: ModelStatusDoc, name: string) {

@@ -18,13 +18,14 @@ describe('sigil wait', () => {
       expect(unit(s, u)?.['juju-status'].current).toBe('idle');
     }
     const before = (await hooks(m, 'sink/0')).length;
+    // Not a synchronisation: an observation window in which a hook left over would show up.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await hooks(m, 'sink/0')).length).toBe(before);
     // A config change: wait covers the config-changed it causes.
     await ok(['config', 'source', 'token=w2', '-m', m]);
     await ok(['wait', '-m', m, '--timeout', '60s']);
     expect(workload(await status(m), 'sink/2')).toBe('active token=w2 app-token=w2');
-  });
+  }, 180_000); // two waits (30 s and 60 s), each outwaited a little by the harness
 
   it('exits non-zero naming the units in error, with the hook output', async () => {
     const m = await freshModel('waiterr');
@@ -34,7 +35,7 @@ describe('sigil wait', () => {
     expect(r.stderr).toMatch(/units in error:\n\s+sink\/0: hook failed: "install"/);
     expect(r.stderr).toMatch(/sink: failing install as configured/);
     expect(r.stderr).toMatch(/hint: .*sigil resolve sink\/0/);
-  });
+  }, 120_000);
 
   it('times out naming what is still busy', async () => {
     const m = await freshModel('waitslow');
