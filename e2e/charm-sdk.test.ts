@@ -23,7 +23,8 @@ describe('TypeScript charms', () => {
     expect(init).toContain('Created charm "hello"');
     expect(existsSync(join(dir, 'dist', 'charm.mjs'))).toBe(true);
     // The scaffold's test runs as a charm author runs it (it lives in the Sigil tree here).
-    const vitest = execFileSync(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { encoding: 'utf8', cwd: dir, env: { ...process.env, CI: '1' } });
+    // Synchronous, so vitest cannot time the test out while it runs: it carries its own limit.
+    const vitest = execFileSync(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { encoding: 'utf8', cwd: dir, env: { ...process.env, CI: '1' }, timeout: 120_000 });
     expect(vitest).toMatch(/4 passed/);
     const archive = join(work, 'hello.charm');
     expect(await ok(['charm', 'pack', dir, '-o', archive])).toContain('Packed "hello"');
@@ -34,7 +35,7 @@ describe('TypeScript charms', () => {
     expect(unit(s, 'hello/0')?.['open-ports']).toEqual(['8080/tcp']);
     const greet = JSON.parse(await ok(['run', 'hello/0', 'greet', 'name=Ada', '-m', m, '--format', 'json'])) as Record<string, unknown>;
     expect(greet.message).toBe('hello, Ada');
-  }, 120_000);
+  }, 300_000); // the scaffold's own tests (up to 2 m), pack, deploy and a 60 s wait
 
   it('a bad config value blocks the unit with the reason and keeps the last good ports', async () => {
     await ok(['config', 'hello', 'port=80', '-m', m]);
@@ -84,7 +85,7 @@ describe('TypeScript charms', () => {
     const allowed = JSON.parse(await ok(['show-unit', 'fanout-client/0', '-m', m, '--format', 'json'])) as Record<string, { 'relation-info': { 'related-units': Record<string, { data: Record<string, string> }> }[] }>;
     const seen = allowed['fanout-client/0']!['relation-info'][0]!['related-units']['fanout-provider/0']!.data['allowed-units']!.split(' ').sort();
     expect(seen).toEqual(['fanout-client/0', 'fanout-client/1', 'fanout-client/2', 'fanout-client/3', 'fanout-client/4', 'fanout-client/5']);
-  }, 180_000);
+  }, 300_000); // two 90 s waits
 
   it('an action queued while a hook runs runs exactly once', async () => {
     await ok(['deploy', join(CHARMS, 'source'), '-m', m]);
@@ -94,9 +95,10 @@ describe('TypeScript charms', () => {
     const out = JSON.parse(await ok(['run', 'source/0', 'echo', 'value=once', '-m', m, '--format', 'json'])) as Record<string, unknown>;
     expect(out.value).toBe('once');
     await ok(['wait', '-m', m, '--timeout', '60s']);
+    // Not a synchronisation: an observation window in which a second run would show up.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await hookLines(m, 'source/0')).filter((l) => l.startsWith('actions/echo'))).toHaveLength(1);
-  }, 90_000);
+  }, 240_000); // two 60 s waits and a 30 s one
 
   it('a broken charm source is refused at deploy with the file and line', async () => {
     const dir = join(work, 'broken');

@@ -17,6 +17,8 @@ let page: Page;
 let m: string;
 let login: string;
 let scratch: string;
+/** Every WebSocket message the page received, in order: the model feed's snapshots and deltas. */
+const frames: string[] = [];
 
 const node = (app: string) => page.getByTestId(`node-${app}`);
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `gui-${name}.png`) });
@@ -60,6 +62,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     expect(login, out).not.toBe('');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => void frames.push(String(f.payload))));
   });
 
   afterAll(async () => {
@@ -74,6 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     // Live means pushed: a quiet model costs no requests at all (nothing polls).
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
+    // Not a synchronisation: an observation window in which a poll would show up.
     await new Promise((r) => setTimeout(r, 2000));
     expect(requests).toEqual([]);
     // Without the token the API refuses, so the link is what carries the credentials.
@@ -134,7 +138,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
       const b = await node('twin').boundingBox();
       return b !== null && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1600 && b.y + b.height <= 1000;
     }).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // ...and the animation is over once the node stops moving between two looks.
+    let last = '';
+    await expect.poll(async () => {
+      const b = JSON.stringify(await node('twin').boundingBox());
+      const still = b === last;
+      last = b;
+      return still;
+    }, { interval: 100, timeout: 10_000 }).toBe(true);
     const from = await page.getByTestId('relate-twin').boundingBox();
     const to = await node('sink').boundingBox();
     if (!from || !to) throw new Error('nodes not on screen');
@@ -157,6 +168,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     await page.mouse.down();
     await page.mouse.move(twin.x + twin.width / 2, twin.y + twin.height / 2, { steps: 12 });
     await page.mouse.up();
+    // Not a synchronisation: an observation window in which a wrongly made relation would show up.
     await new Promise((r) => setTimeout(r, 500));
     expect((await status(m)).applications.source?.relations?.output).toEqual([{ 'related-application': 'sink', interface: 'token', scope: 'global' }]);
     await ok(['remove-application', 'twin', '-m', m, '--yes']);
@@ -169,6 +181,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
       return b.applications.source?.annotations ?? {};
     };
     const before = await position();
+    const feedBefore = frames.length;
     const box = await node('source').boundingBox();
     if (!box) throw new Error('source not on screen');
     await page.mouse.move(box.x + 60, box.y + 20);
@@ -176,8 +189,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     await page.mouse.move(box.x + 60, box.y + 220, { steps: 10 });
     await page.mouse.up();
     await expect.poll(async () => Number((await position())['gui-y']) - Number(before['gui-y']), { timeout: 10_000 }).toBeGreaterThan(100);
-    // The node stays where it was dropped once the annotation comes back over the feed.
-    await new Promise((r) => setTimeout(r, 500));
+    // The node stays where it was dropped once the annotation comes back over the feed: wait
+    // for the delta carrying it, then for the page to have handled it and drawn a frame.
+    const saved = (await position())['gui-y'];
+    await expect.poll(() => frames.slice(feedBefore).some((f) => f.includes(`"gui-y":"${saved}"`)), { timeout: 10_000 }).toBe(true);
+    await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
     expect(Math.round(((await node('source').boundingBox())?.y ?? 0) - box.y)).toBeGreaterThan(150);
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { CHARMS, freshModel, hookLines, hooks, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { CHARMS, freshModel, hookLines, hooks, ok, poll, sigil, status, unit, until, workload } from './harness.ts';
+
+/** How many times a unit's hook has failed so far, from the agent's reports in the model log. */
+async function failures(m: string, u: string, hook: string): Promise<number> {
+  const log = await ok(['debug-log', '-m', m, '--replay', '--no-tail', '-l', 'ERROR', '-i', u]);
+  return log.split('\n').filter((l) => l.includes(`hook "${hook}" failed`)).length;
+}
 
 describe('lifecycle', () => {
   it('scales, moves leadership off a removed leader, and departs cleanly', async () => {
@@ -23,7 +29,7 @@ describe('lifecycle', () => {
     expect(lines.some((l) => l.startsWith('cluster-relation-departed remote=sink/0') && l.includes('departing=sink/0'))).toBe(true);
     const src = await hookLines(m, 'source/0');
     expect(src.some((l) => l.startsWith('hooks/output-relation-departed remote=sink/0'))).toBe(true);
-  });
+  }, 120_000); // three status waits of up to 30 s each
 
   it('runs departed and broken when a relation is removed', async () => {
     const m = await freshModel('unrel');
@@ -61,9 +67,11 @@ describe('lifecycle', () => {
     expect(s.applications.sink?.['application-status'].current).toBe('error');
     const log = await ok(['debug-log', '-m', m, '--replay', '--no-tail', '-l', 'ERROR']);
     expect(log).toMatch(/hook "install" failed with exit code 1; last output:\n\s+sink: failing install as configured/);
-    // Still failing: resolve re-runs it and it fails again.
+    // Still failing: resolve re-runs it and it fails again. The unit shows the old error
+    // until the rerun starts, so first wait for the rerun's failure to be reported.
+    const failed = await failures(m, 'sink/0', 'install');
     await ok(['resolve', 'sink/0', '-m', m]);
-    await new Promise((r) => setTimeout(r, 1500));
+    await poll('install to be run again and fail', async () => ((await failures(m, 'sink/0', 'install')) > failed ? true : undefined));
     s = await until(m, 'install to fail again', (s) => unit(s, 'sink/0')?.['workload-status'].current === 'error');
     await ok(['exec', '-m', m, '--unit', 'sink/0', '--', 'touch', '../recovered']);
     await ok(['resolve', 'sink/0', '-m', m]);
@@ -84,7 +92,7 @@ describe('lifecycle', () => {
     await until(m, 'broken/0 in error', (s) => unit(s, 'broken/0')?.['workload-status'].current === 'error');
     await ok(['remove-application', 'broken', '-m', m, '--yes']);
     await until(m, 'broken gone', (s) => s.applications.broken === undefined);
-  });
+  }, 300_000); // nine status waits of up to 30 s each
 });
 
 describe('refresh', () => {

@@ -19,13 +19,13 @@ const alive = (p: number) => {
 
 describe('restarts', () => {
   beforeAll(async () => {
-    await ok(['bootstrap', '--provider', 'local-process', C]);
+    await ok(['bootstrap', '--provider', 'local-process', C, '--timeout', '90s']);
     await ok(['deploy', join(CHARMS, 'source'), '-m', M, '--config', 'token=one']);
     await until(M, 'source active', (s) => workload(s, 'source/0') === 'active token=one');
-  });
+  }, 180_000); // bootstrap (90 s), deploy, a 30 s wait
   afterAll(async () => {
-    await sigil(['destroy-controller', C, '--yes']);
-  });
+    await sigil(['destroy-controller', C, '--yes', '--timeout', '2m']);
+  }, 180_000);
 
   it('loses no acknowledged change when the controller is SIGKILLed, and agents reconnect', async () => {
     const before = pid(join(home(), 'controller.pid'));
@@ -39,7 +39,7 @@ describe('restarts', () => {
     // Writes keep working after the restart.
     await ok(['add-unit', 'source', '-m', M]);
     await until(M, 'source/1 active', (s) => workload(s, 'source/1') === 'active token=two');
-  });
+  }, 120_000); // two 30 s waits
 
   it('resumes correctly when an agent is killed mid-hook: the hook counts as failed and is retried', async () => {
     await ok(['config', 'source', 'sleep=3', 'token=three', '-m', M]);
@@ -55,7 +55,7 @@ describe('restarts', () => {
     await ok(['config', 'source', 'sleep=0', '-m', M]);
     const st = await status(M);
     expect(st.applications.source?.['application-status'].current).toBe('active');
-  });
+  }, 120_000); // 15 s and 45 s waits
 
   it('shows a machine whose agent stops answering as down and its units as lost within 10 s, then recovers', async () => {
     const agentPid = pid(join(home(), 'machines', 'default', '0', 'agent.pid'));

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { CHARMS, freshModel, hooks, ok, sigil, status, until, workload } from './harness.ts';
+import { CHARMS, freshModel, hooks, ok, poll, sigil, status, until, workload } from './harness.ts';
 
 /** Hook tools as a charm calls them, through the real C client and agent (via `exec`, which runs in a hook context). */
 describe('hook tools in a live model', () => {
@@ -77,11 +77,9 @@ describe('hook tools in a live model', () => {
     const leader = s.applications.sink?.units?.['sink/0']?.leader ? 'sink/0' : 'sink/1';
     const follower = leader === 'sink/0' ? 'sink/1' : 'sink/0';
     await sh(leader, 'leader-set color=blue');
-    await until(m, 'follower to see leader settings', () => true);
-    for (let i = 0; i < 50; i++) {
-      if ((await sh(follower, 'leader-get color')) === 'blue\n') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The follower reads the new value at once; its leader-settings-changed hook runs after.
+    await poll('the follower to see the leader settings and run leader-settings-changed', async () =>
+      (await sh(follower, 'leader-get color')) === 'blue\n' && (await hooks(m, follower)).filter((h) => h === 'leader-settings-changed').length >= 2 ? true : undefined);
     expect(await sh(follower, 'leader-get color')).toBe('blue\n');
     expect((await hooks(m, follower)).filter((h) => h === 'leader-settings-changed').length).toBeGreaterThanOrEqual(2);
   });
@@ -91,7 +89,7 @@ describe('hook tools in a live model', () => {
     expect((await ok(['model-config', '-m', m, 'update-status-hook-interval'])).trim()).toBe('1s');
     const bad = await sigil(['model-config', '-m', m, 'update-status-hook-interval=soon']);
     expect(bad.stderr).toMatch(/invalid duration/);
-    for (let i = 0; i < 60 && !(await hooks(m, 'sink/0')).includes('update-status'); i++) await new Promise((r) => setTimeout(r, 250));
+    await poll('update-status to run on sink/0', async () => ((await hooks(m, 'sink/0')).includes('update-status') ? true : undefined));
     expect(await hooks(m, 'sink/0')).toContain('update-status');
     await ok(['model-config', '-m', m, 'update-status-hook-interval=5m']);
   });
