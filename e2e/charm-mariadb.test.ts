@@ -39,8 +39,9 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     expect(last, `timed out waiting for ${what}`).toEqual(want);
   }
 
+  /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
   async function settle(timeout = '3m') {
-    const w = await sigil(['wait', '-m', M, '--timeout', timeout], { timeoutMs: 240_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', timeout]);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   }
 
@@ -49,8 +50,8 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
   });
   afterAll(async () => {
     rmSync(scratch, { recursive: true, force: true });
-    await sigil(['destroy-model', M, '--yes'], { timeoutMs: 120_000 });
-  }, 150_000);
+    await sigil(['destroy-model', M, '--yes', '--timeout', '2m']);
+  }, 180_000);
 
   it('relates to the client, which connects with its own database and user', async () => {
     const t = Date.now();
@@ -74,7 +75,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     const r = await sigil(['run', '-m', M, 'db-client/0', 'query', 'endpoint=mysql', ...params({ sql: 'SELECT COUNT(*) FROM mysql.user' })]);
     expect(r.code).not.toBe(0);
     expect(r.stderr + r.stdout).toContain(`command denied to user '${creds.user}'`);
-  }, 240_000);
+  }, 300_000); // three commands, settling (3 m), then the checks
 
   it('applies dynamic settings live and a new port with a restart the client follows', async () => {
     // A second unit installs meanwhile: the fresh server the restore test needs.
@@ -90,7 +91,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await until(M, 'port 3307', (s) => (unit(s, 'mariadb/0')?.['open-ports'] ?? []).includes('3307/tcp') && workload(s, 'mariadb/0').endsWith(':3307'), 60_000);
     await eventually('the client on the new port', () => query('SELECT @@port'), '3307');
     expect(await variables(['max_connections'])).toEqual({ max_connections: '321' });
-  }, 120_000);
+  }, 180_000); // two 30 s polls and a 60 s wait for the port
 
   it('blocks on a bad value, naming it, while MariaDB keeps answering on its last good config', async () => {
     await ok(['config', 'mariadb', '-m', M, 'max-connections=5', 'innodb-buffer-pool-size=64G']);
@@ -102,7 +103,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await ok(['config', 'mariadb', '-m', M, 'max-connections=-1', 'innodb-buffer-pool-size=']);
     await until(M, 'mariadb/0 active again', (x) => workload(x, 'mariadb/0').startsWith('active'), 60_000);
     await eventually('the default max_connections', () => variables(['max_connections']), { max_connections: '151' });
-  }, 120_000);
+  }, 210_000); // two 60 s waits and a 30 s poll
 
   it('backs up, and a fresh unit restored from the dump has the data', async () => {
     const backup = JSON.parse(await ok(['run', '-m', M, 'mariadb/0', 'backup', '--format', 'json'])) as { path: string; databases: string };
@@ -120,7 +121,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await ok(['scp', '-m', M, local, 'mariadb/1:/var/backups/from-mariadb-0.sql']);
     expect(JSON.parse(await ok(['run', '-m', M, 'mariadb/1', 'restore', 'path=/var/backups/from-mariadb-0.sql', '--format', 'json']))).toEqual({ restored: '/var/backups/from-mariadb-0.sql' });
     expect((await fresh()).trim()).toBe('kept\nsafe');
-  }, 240_000);
+  }, 300_000); // the new unit settling (3 m), backup, copies and restore
 
   it('removing the relation drops the user: the credentials the client saved stop working', async () => {
     const creds = JSON.parse(await ok(['run', '-m', M, 'db-client/0', 'credentials', 'endpoint=mysql', '--format', 'json'])) as Record<string, string>;

@@ -10,8 +10,9 @@ describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => 
   const run = async (u: string, action: string, ...params: string[]) =>
     JSON.parse(await ok(['run', '-m', M, u, action, ...params, '--string-args', '--format', 'json'])) as Record<string, string>;
   const cache = (...params: string[]) => run('db-client/0', 'cache', ...params);
+  /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
   const settle = async () => {
-    const w = await sigil(['wait', '-m', M, '--timeout', '2m'], { timeoutMs: 150_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', '2m']);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   };
 
@@ -29,9 +30,9 @@ describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => 
     await ok(['deploy', join(ROOT, 'charms', 'memcached'), '-m', M]);
     await ok(['deploy', join(CHARMS, 'db-client'), '-m', M]);
     await ok(['integrate', 'db-client:cache', 'memcached:cache', '-m', M]);
-    const w = await sigil(['wait', '-m', M, '--timeout', '4m'], { timeoutMs: 300_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', '4m']);
     expect(w.code, w.stderr + w.stdout).toBe(0);
-  }, 320_000);
+  }, 360_000); // add-model, three commands and the 4 m wait
 
   it('publishes the keys of Juju\'s memcached charm and serves set/get to the related client', async () => {
     const s = await status(M);
@@ -55,7 +56,7 @@ describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => 
     expect(after.pid).not.toBe(before.pid);
     expect((await run('memcached/0', 'stats'))['limit-maxbytes']).toBe(String(64 * 1024 * 1024));
     expect(workload(await status(M), 'memcached/0')).toBe('active ready on port 11211: 64 MB, 1024 connections');
-  }, 60_000);
+  }, 200_000); // a 2 m wait
 
   it('debug=true makes memcached verbose in place and its output reaches debug-log; false makes it quiet again', async () => {
     const { pid } = await stats();
@@ -80,7 +81,7 @@ describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => 
     const journal = await ok(['exec', '-m', M, '--unit', 'memcached/0', '--', 'journalctl -u memcached -o cat --no-pager']);
     expect(journal).toContain('set traced');
     expect(journal).not.toContain('untraced');
-  }, 90_000);
+  }, 360_000); // two 2 m waits and a 30 s poll of the log
 
   it('a bad value blocks naming it, and memcached keeps serving on its last good config', async () => {
     expect(await cache('op=set', 'key=survivor', 'value=still here')).toEqual({ output: 'STORED' });
@@ -93,5 +94,5 @@ describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => 
     await ok(['config', 'memcached', 'size=64', '-m', M]);
     await until(M, 'memcached active again', (s) => workload(s, 'memcached/0') === 'active ready on port 11211: 64 MB, 1024 connections');
     expect((await stats()).pid).toBe(pid);
-  }, 60_000);
+  }, 240_000); // a 2 m wait between two 30 s waits
 });

@@ -25,8 +25,9 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     return (await ok(['exec', '-m', M, '--unit', u, '--', `psql -U postgres -At -d '${database}' -c "${sql}"`])).trim();
   }
 
+  /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
   async function settle(timeout = '3m') {
-    const w = await sigil(['wait', '-m', M, '--timeout', timeout], { timeoutMs: 240_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', timeout]);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   }
 
@@ -44,8 +45,8 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
   });
   afterAll(async () => {
     rmSync(scratch, { recursive: true, force: true });
-    await sigil(['destroy-model', M, '--yes'], { timeoutMs: 120_000 });
-  }, 150_000);
+    await sigil(['destroy-model', M, '--yes', '--timeout', '2m']);
+  }, 180_000);
 
   it('relates to the client, which connects with its own database and role', async () => {
     const t = Date.now();
@@ -79,7 +80,7 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     const other = await sigil(['run', '-m', M, 'db-client/0', 'query', 'endpoint=db', 'sql=SELECT 1', 'database=postgres', '--string-args']);
     expect(other.code).not.toBe(0);
     expect(other.stderr + other.stdout).toContain('pg_hba.conf rejects connection');
-  }, 240_000);
+  }, 300_000); // four commands, settling (3 m), then the checks
 
   it('reloads for work_mem, restarts for max_connections, and blocks on a bad value while serving on the last good one', async () => {
     const started = () => query('SELECT pg_postmaster_start_time()');
@@ -105,7 +106,7 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     await until(M, 'postgresql/0 active again', (x) => workload(x, 'postgresql/0') === `active PostgreSQL 15 on ${addr}:5432`, 60_000);
     await settle('1m');
     expect(await query('SHOW work_mem')).toBe('16MB');
-  }, 200_000);
+  }, 420_000); // three 1 m waits and two 60 s polls
 
   it('backs up a database and restores it into a fresh unit, owner and data intact', async () => {
     const backup = JSON.parse(await ok(['run', '-m', M, 'postgresql/0', 'backup', 'database=db-client', '--string-args', '--format', 'json'])) as { path: string; databases: string };
@@ -139,5 +140,5 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     expect(await superuser('postgresql/0', 'postgres', "SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = 'juju_db-client'")).toBe('f|t');
     expect(await superuser('postgresql/0', 'db-client', 'SELECT count(*) FROM notes')).toBe('2');
     expect(workload(await status(M), 'postgresql/0')).toBe(`active PostgreSQL 15 on ${addr}:5432`);
-  }, 120_000);
+  }, 150_000);
 });

@@ -10,8 +10,9 @@ describe.skipIf(!canRunContainers())('redis charm (real containers)', () => {
   const run = async (u: string, action: string, ...params: string[]) =>
     JSON.parse(await ok(['run', '-m', M, u, action, ...params, '--string-args', '--format', 'json'])) as Record<string, string>;
   const redis = async (command: string, ...params: string[]) => (await run('db-client/0', 'redis', `command=${command}`, ...params)).output ?? '';
+  /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
   const settle = async () => {
-    const w = await sigil(['wait', '-m', M, '--timeout', '2m'], { timeoutMs: 150_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', '2m']);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   };
   /** Redis's run id: a new one after every restart. */
@@ -22,9 +23,9 @@ describe.skipIf(!canRunContainers())('redis charm (real containers)', () => {
     await ok(['deploy', join(ROOT, 'charms', 'redis'), '-m', M]);
     await ok(['deploy', join(CHARMS, 'db-client'), '-m', M]);
     await ok(['integrate', 'db-client:redis', 'redis:redis', '-m', M]);
-    const w = await sigil(['wait', '-m', M, '--timeout', '4m'], { timeoutMs: 300_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', '4m']);
     expect(w.code, w.stderr + w.stdout).toBe(0);
-  }, 320_000);
+  }, 360_000); // add-model, three commands and the 4 m wait
 
   it("publishes the keys of Juju's Redis charms, with a generated password the client connects with", async () => {
     const s = await status(M);
@@ -70,7 +71,7 @@ describe.skipIf(!canRunContainers())('redis charm (real containers)', () => {
     await settle();
     expect(await redis('CONFIG GET save')).toBe('save\n3600 1 300 100 60 10000');
     expect(await runId()).toBe(id);
-  }, 90_000);
+  }, 480_000); // three 2 m waits
 
   it('a bad value blocks naming it, and Redis keeps serving on its last good config', async () => {
     const id = await runId();
@@ -81,5 +82,5 @@ describe.skipIf(!canRunContainers())('redis charm (real containers)', () => {
     expect(await runId()).toBe(id);
     await ok(['config', 'redis', 'persistence=rdb', '-m', M]);
     await until(M, 'redis active again', (s) => workload(s, 'redis/0') === 'active ready on port 6379, persistence rdb');
-  }, 60_000);
+  }, 120_000); // two 30 s waits
 });

@@ -34,7 +34,7 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
     config = JSON.parse(readFileSync(join(process.env.SIGIL_HOME!, 'controllers', C, 'controller.json'), 'utf8'));
   }, 600_000);
   afterAll(async () => {
-    await sigil(['destroy-controller', C, '--yes'], { timeoutMs: 120_000 });
+    await sigil(['destroy-controller', C, '--yes', '--timeout', '2m']);
   }, 180_000);
 
   it('deploys a charm that apt-get installs memcached, reachable from the host, with constraints as cgroup limits', async () => {
@@ -42,7 +42,7 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
     await ok(['deploy', join(CHARMS, 'source'), '-m', M, '--config', 'token=lxc']);
     await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', M]);
     await ok(['integrate', 'source', 'sink', '-m', M]);
-    const w = await sigil(['wait', '-m', M, '--timeout', '4m'], { timeoutMs: 300_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', '4m']); // the harness outwaits the CLI's deadline by a little
     expect(w.code, w.stderr).toBe(0);
     const s = await status(M);
     const addr = unit(s, 'memcache-like/0')!['public-address']!;
@@ -96,12 +96,12 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
   }, 120_000);
 
   it('destroy-controller leaves the host as it found it', async () => {
-    const r = await sigil(['destroy-controller', C, '--yes'], { timeoutMs: 120_000 });
+    const r = await sigil(['destroy-controller', C, '--yes', '--timeout', '2m']);
     expect(r.code, r.stderr).toBe(0);
     const links = execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' });
     expect(links).not.toContain(config.bridge.name);
     expect(existsSync(join(process.env.SIGIL_HOME!, 'controllers', C))).toBe(false);
     const procs = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     expect(procs).not.toContain(join(process.env.SIGIL_HOME!, 'controllers', C));
-  }, 150_000);
+  }, 180_000);
 });

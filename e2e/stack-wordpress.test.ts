@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until } from './harness.ts';
+import { ROOT, canRunContainers, lxcModel, ok, poll, sigil, status, unit, until } from './harness.ts';
 
 // bundles/wordpress.yaml on real containers: HAProxy → WordPress ×2 → MariaDB, with
 // memcached. The site is used from the host through HAProxy's published port, as a visitor
@@ -82,8 +82,9 @@ describe.skipIf(!canRunContainers())('wordpress bundle behind haproxy (real cont
   let M: string;
   let port: number;
 
+  /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
   const settle = async (timeout = '4m') => {
-    const w = await sigil(['wait', '-m', M, '--timeout', timeout], { timeoutMs: 300_000 });
+    const w = await sigil(['wait', '-m', M, '--timeout', timeout]);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   };
 
@@ -112,7 +113,7 @@ describe.skipIf(!canRunContainers())('wordpress bundle behind haproxy (real cont
     await untilAnsweredBy((u) => u.size > 0, 300_000);
     console.log(`wordpress bundle: deploy to first page through HAProxy in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await settle();
-  }, 560_000);
+  }, 900_000); // add-model and deploy, the published port (4 m), the first page (5 m), settling (4 m)
 
   it('serves the WordPress page through HAProxy from the host, from both units, with links to the host it was asked as', async () => {
     const r = await http(port, '/');
@@ -158,19 +159,20 @@ describe.skipIf(!canRunContainers())('wordpress bundle behind haproxy (real cont
     expect(unit(await status(M), 'wordpress/2')?.['workload-status'].current).toBe('active');
     // HAProxy adds it at once and sends it traffic after its health checks pass (rise 2 × 2 s).
     await untilAnsweredBy((u) => u.has('wordpress/2'), 30_000);
-  }, 320_000);
+  }, 360_000);
 
   it('remove-unit: HAProxy takes the unit out with no failed request in a load loop', async () => {
     const traffic = load(port);
-    await new Promise((r) => setTimeout(r, 3000));
+    await poll('the load loop to reach all three units', async () => (['wordpress/0', 'wordpress/1', 'wordpress/2'].every((u) => traffic.answeredBy.has(u)) ? true : undefined), 30_000);
     expect(traffic.seen()).toEqual(['wordpress/0', 'wordpress/1', 'wordpress/2']);
     await ok(['remove-unit', 'wordpress/2', '-m', M, '--yes']);
     await until(M, 'wordpress/2 gone', (s) => unit(s, 'wordpress/2') === undefined, 120_000);
     await settle('2m');
     traffic.answeredBy.clear();
-    await new Promise((r) => setTimeout(r, 3000));
+    // Traffic after the removal, enough of it from both remaining units to show the balance.
+    await poll('a few answers from each remaining unit', async () => (['wordpress/0', 'wordpress/1'].every((u) => (traffic.answeredBy.get(u) ?? 0) >= 5) ? true : undefined), 30_000);
     const { answeredBy, failures } = await traffic.stop();
     expect(failures).toEqual([]);
     expect([...answeredBy.keys()].sort()).toEqual(['wordpress/0', 'wordpress/1']);
-  }, 200_000);
+  }, 300_000); // the unit's removal (2 m), settling (2 m) and two 30 s traffic polls
 });
