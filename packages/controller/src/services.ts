@@ -1,4 +1,5 @@
 import type { LogLine } from '@sigil/api';
+import { machineTag, unitTag } from '@sigil/core';
 import type { Store } from './store/store.ts';
 import type { Logger } from './logger.ts';
 import { Reads } from './domain/rows.ts';
@@ -47,6 +48,25 @@ export class Services {
     this.relations = new Relations(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
+  }
+
+  /**
+   * Log lines from a machine's agent, kept only for the entities that agent speaks for: the
+   * machine itself and the units on it. Lines claiming any other entity are dropped and the
+   * attempt is logged under the machine, so a machine cannot write into another unit's log.
+   */
+  appendMachineLogs(model: string, machine: string, lines: LogLine[]): { accepted: number; refused: number } {
+    const own = new Set([machineTag(machine), ...this.reads.units(model).filter((u) => u.machine === machine).map((u) => unitTag(u.name))]);
+    const accepted = lines.filter((l) => own.has(l.entity));
+    const refused = lines.length - accepted.length;
+    const kept = [...accepted];
+    if (refused > 0) {
+      const claimed = [...new Set(lines.filter((l) => !own.has(l.entity)).map((l) => JSON.stringify(l.entity.slice(0, 64))))].slice(0, 5);
+      kept.push({ entity: machineTag(machine), level: 'WARNING', module: 'sigil.controller', message: `refused ${refused} log lines for entities not on machine ${machine}: ${claimed.join(', ')}`, at: Date.now() });
+      this.log.warn('agent log lines refused', { model, machine, refused, entities: claimed });
+    }
+    this.appendLogs(model, kept);
+    return { accepted: accepted.length, refused };
   }
 
   appendLogs(model: string, lines: LogLine[]): void {

@@ -4,3 +4,4 @@ export * from './duration.ts';
 export * from './status.ts';
 export * from './charm/index.ts';
 export * from './bundle/index.ts';
+export * from './text.ts';

@@ -54,6 +54,11 @@ export function unitTag(unit: string): string {
   return 'unit-' + unit.replace('/', '-');
 }
 
+/** `0` → `machine-0`, `0/lxc/1` → `machine-0-lxc-1`: Juju's machine tag. */
+export function machineTag(machine: string): string {
+  return 'machine-' + machine.replaceAll('/', '-');
+}
+
 /** Natural order, as Juju sorts status rows: `app/2` before `app/10`, machine `2` before `10`. */
 export function naturalCompare(a: string, b: string): number {
   return collator.compare(a, b);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeControl } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
 
@@ -28,7 +29,7 @@ export function registerDebugLog(program: Command, ctx: Ctx): void {
       await c.stream(`/api/logs?${q}`, (m) => {
         const r = m as LogRecord;
         if (o.format === 'json') ctx.out(JSON.stringify(r));
-        else ctx.out(`${r.entity}: ${new Date(r.at).toISOString().slice(11, 19)} ${r.level} ${r.module} ${r.message}`);
+        else ctx.out(escapeControl(`${r.entity}: ${new Date(r.at).toISOString().slice(11, 19)} ${r.level} ${r.module} ${r.message}`));
       });
     });
 }

@@ -6,7 +6,7 @@
  * Base and AZ.
  */
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow, UnitStatusDoc } from '@sigil/api';
-import { naturalCompare, unitApp } from '@sigil/core';
+import { escapeControl, naturalCompare, unitApp } from '@sigil/core';
 import { relationStatusColour, statusColour } from './colour.ts';
 import { type CellValue, cell, renderTable } from './table.ts';
 
@@ -224,7 +224,9 @@ function sortedKeys(record: Record<string, unknown>): string[] {
   return Object.keys(record).sort(naturalCompare);
 }
 
-function truncate(text: string, max: number): string {
+/** Messages come from charms: control characters are shown escaped, then cut to fit. */
+function truncate(raw: string, max: number): string {
+  const text = escapeControl(raw);
   return text.length > max ? text.slice(0, max - ELLIPSIS.length) + ELLIPSIS : text;
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema,
-  type AgentStatusReport, type HookCommit, type LogLine, type OperationResult,
+  ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema, ViewQuerySchema,
+  type AgentStatusReport, type HookCommit, type LogLine, type OperationResult, type ViewQuery,
 } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
@@ -22,9 +22,9 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     return machine.model;
   };
 
-  app.get('/api/agent/view', async (req) => {
+  app.get<{ Querystring: ViewQuery }>('/api/agent/view', { schema: { querystring: ViewQuerySchema } }, async (req) => {
     const { machine } = requireMachine(req);
-    return svc.agent.view(machine.model, machine.id);
+    return svc.agent.viewDelta(machine.model, machine.id, req.query.known);
   });
   app.get<{ Params: { hash: string } }>('/api/agent/charms/:hash', async (req, reply) => {
     const { machine } = requireMachine(req);
@@ -70,7 +70,6 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema } }, async (req) => {
     const { machine } = requireMachine(req);
-    svc.appendLogs(machine.model, req.body.lines);
-    return { ok: true };
+    return { ok: true, ...svc.appendMachineLogs(machine.model, machine.id, req.body.lines) };
   });
 }

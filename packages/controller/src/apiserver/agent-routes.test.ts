@@ -1,0 +1,65 @@
+// What a machine agent may do with its credential, against a real server and store: its own
+// units only, whatever it claims in a request body.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb } from '../store/db.ts';
+import { Store } from '../store/store.ts';
+import { Services } from '../services.ts';
+import { silentLogger } from '../logger.ts';
+import { buildServer } from './server.ts';
+
+const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
+const SINK = files('name: snk\nsummary: s\ndescription: d\nrequires:\n  in: {interface: token}\n');
+
+let dir: string;
+let svc: Services;
+let url: string;
+const tokens: Record<string, string> = {};
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sigil-agent-routes-'));
+  const store = new Store(openDb(join(dir, 'state.db')));
+  svc = new Services(store, silentLogger, 'test', createHash('sha256').update('admin').digest('hex'), join(dir, 'controller.log'), () => {});
+  svc.models.add('m');
+  const charm = svc.charms.add('m', SINK);
+  svc.applications.deploy({ model: 'm', app: 'snk', charmUrl: charm.url, numUnits: 2, config: {}, constraints: '', to: [] });
+  for (const u of svc.reads.units('m')) tokens[u.name] = svc.machines.issueToken('m', u.machine!);
+  const app = buildServer(svc);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  close = async () => {
+    await app.close();
+    store.db.close();
+  };
+});
+
+afterAll(async () => {
+  await close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (token: string, path: string, body: unknown) =>
+  fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+const logs = (entity: string) => (svc.store.db.prepare('SELECT message FROM logs WHERE entity = ? ORDER BY id').all(entity) as { message: string }[]).map((r) => r.message);
+const machineOf = (unit: string) => svc.reads.unit('m', unit)!.machine!;
+
+describe('agent log lines', () => {
+  it('are kept for the machine and its own units, and refused (and reported) for anyone else', async () => {
+    const m0 = machineOf('snk/0');
+    const line = (entity: string, message: string) => ({ entity, level: 'INFO', module: 'x', message, at: Date.now() });
+    const res = await post(tokens['snk/0']!, '/api/agent/logs', {
+      lines: [line('unit-snk-0', 'own unit'), line(`machine-${m0}`, 'own machine'), line('unit-snk-1', 'FORGED by machine 0'), line('machine-99', 'FORGED machine')],
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accepted: 2, refused: 2 });
+    expect(logs('unit-snk-0')).toEqual(['own unit']);
+    expect(logs('unit-snk-1')).toEqual([]);
+    expect(logs('machine-99')).toEqual([]);
+    expect(logs(`machine-${m0}`)).toEqual(['own machine', expect.stringMatching(/^refused 2 log lines for entities not on machine \S+: "unit-snk-1", "machine-99"$/)]);
+  });
+});
