@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { concerns, type LogLine, type MachineView, type WatchMessage } from '@sigil/api';
+import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
 import { AgentApi } from './api-client.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
+import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 
 export interface AgentConfig {
   controllerUrl: string;
@@ -18,9 +19,9 @@ export interface AgentConfig {
 }
 
 /**
- * One per machine. Follows the change feed, re-reads its machine view when something that
- * concerns it moved, and keeps one uniter per unit on the machine. Hooks of all units
- * share one machine lock.
+ * One per machine. Follows the change feed, refreshes its machine view when something that
+ * concerns it moved (fetching only the parts that changed), and keeps one uniter per unit
+ * on the machine. Hooks of all units share one machine lock.
  */
 export class MachineAgent {
   private readonly api: AgentApi;
@@ -30,7 +31,7 @@ export class MachineAgent {
   private readonly socket: string;
   private fetching = false;
   private refetch = false;
-  private lastView: MachineView | undefined;
+  private held: HeldView | undefined;
   private logBuffer: LogLine[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
 
@@ -52,18 +53,20 @@ export class MachineAgent {
   }
 
   private onMessage(m: WatchMessage): void {
-    if (m.resync || !m.changes || !this.lastView || m.changes.some((c) => this.concerns(c.kind, c.key))) this.scheduleFetch();
-  }
-
-  /** Whether a change can alter this machine's view; everything else is ignored. */
-  private concerns(kind: string, key: string): boolean {
-    const v = this.lastView!;
-    return concerns(kind, key, {
+    const v = this.held?.view;
+    if (m.resync || !m.changes || !v) {
+      this.scheduleFetch();
+      return;
+    }
+    // Whether a change can alter this machine's view; everything else is ignored.
+    const interest = {
       apps: new Set(v.units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)])),
       units: new Set(v.units.map((u) => u.name)),
       machine: this.c.id,
       relationIds: new Set(v.units.flatMap((u) => u.relations.map((r) => String(r.id)))),
-    });
+      leads: new Set(v.units.filter((u) => u.leader).map((u) => u.app)),
+    };
+    if (m.changes.some((c) => concerns(c.kind, c.key, interest, c.op))) this.scheduleFetch();
   }
 
   private scheduleFetch(): void {
@@ -76,7 +79,13 @@ export class MachineAgent {
       do {
         this.refetch = false;
         try {
-          this.apply(await this.api.get<MachineView>('/api/agent/view'));
+          const known = knownHashes(this.held);
+          const delta = await this.api.get<MachineViewDelta>(known.length > 0 ? `/api/agent/view?known=${known.join(',')}` : '/api/agent/view');
+          const next = mergeView(this.held, delta);
+          // A part neither sent nor held (never expected): start again from a snapshot.
+          this.held = next;
+          if (next) this.apply(next.view);
+          else this.refetch = true;
         } catch (e) {
           this.log('WARNING', `cannot read machine view: ${(e as Error).message}`, `machine-${this.c.id}`);
           await new Promise((r) => setTimeout(r, 1000));
@@ -88,7 +97,6 @@ export class MachineAgent {
   }
 
   private apply(view: MachineView): void {
-    this.lastView = view;
     for (const u of view.units) {
       let entry = this.uniters.get(u.name);
       if (!entry) {

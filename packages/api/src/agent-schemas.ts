@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 
 /** Request bodies of the agent API, validated at the controller's edge (types in agent.ts). */
 const Port = Type.Object({ from: Type.Integer(), to: Type.Integer(), protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp'), Type.Literal('icmp')]), endpoints: Type.Array(Type.String()) });
@@ -47,3 +47,11 @@ export const LogLinesSchema = Type.Object({
     at: Type.Number(),
   })),
 }, { additionalProperties: false });
+
+/** Part hashes are 16 hex digits; an agent holding more parts than fit asks for a snapshot. */
+export const VIEW_HASH_LENGTH = 16;
+export const VIEW_MAX_KNOWN = 400;
+export const ViewQuerySchema = Type.Object({
+  known: Type.Optional(Type.String({ maxLength: VIEW_MAX_KNOWN * (VIEW_HASH_LENGTH + 1), pattern: '^[0-9a-f,]*$' })),
+}, { additionalProperties: false });
+export type ViewQuery = Static<typeof ViewQuerySchema>;

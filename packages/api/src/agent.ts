@@ -1,6 +1,7 @@
 /**
- * The machine agent's side of the API. The agent pulls one `MachineView` whenever the
- * change feed says something moved, and reports back through small, idempotent calls.
+ * The machine agent's side of the API. The agent holds one `MachineView`, refreshes it
+ * whenever the change feed says something that concerns it moved (receiving only the parts
+ * that changed, as a `MachineViewDelta`), and reports back through small, idempotent calls.
  */
 
 export type ConfigScalar = string | number | boolean;
@@ -19,7 +20,15 @@ export interface RelationView {
   members: Record<string, number>;
   /** Version of the remote application's bag (0 when never written). */
   remoteAppVersion: number;
+  /**
+   * The unit bags this unit may read (Juju's rules): its own, and those of the other
+   * side's units (in a peer relation, its own application's other units).
+   */
   unitData: Record<string, Record<string, string>>;
+  /**
+   * The application bags this unit may read: the other side's, and its own application's
+   * in a peer relation or when it is the leader.
+   */
   appData: Record<string, Record<string, string>>;
 }
 
@@ -47,7 +56,9 @@ export interface UnitView {
   relations: RelationView[];
   operations: OperationView[];
   workload: { status: string; message: string; byCharm: boolean };
+  /** The application's status; only the leader reads it (`status-get --application`), others see `unknown`. */
   appStatus: { status: string; message: string };
+  /** The workload status of every unit of the application, for the leader only (empty for others). */
   appUnitStatuses: Record<string, { status: string; message: string }>;
   agentStatus: string;
   ports: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
@@ -59,6 +70,35 @@ export interface MachineView {
   model: { name: string; uuid: string; life: string; updateStatusInterval: string; retryHooks: boolean };
   machine: { id: string; life: string; address: string; hostname: string };
   units: UnitView[];
+}
+
+/** A unit's view without its relations: one part of a `MachineViewDelta`. */
+export type UnitCore = Omit<UnitView, 'relations'>;
+
+/**
+ * The answer to `GET /api/agent/view?known=<hash>,…`: the machine view cut into parts (each
+ * unit's core, and each of its relations), every part with a hash of its content. A part
+ * whose hash is in `known` comes without its body: the agent already holds it. With no
+ * `known`, every body is there (a snapshot). Parts are listed in view order.
+ */
+export interface MachineViewDelta {
+  revision: number;
+  model: MachineView['model'];
+  machine: MachineView['machine'];
+  units: UnitPart[];
+}
+
+export interface UnitPart {
+  name: string;
+  hash: string;
+  core?: UnitCore;
+  relations: RelationPart[];
+}
+
+export interface RelationPart {
+  id: number;
+  hash: string;
+  view?: RelationView;
 }
 
 export interface HookCommit {

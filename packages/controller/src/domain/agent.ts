@@ -1,116 +1,32 @@
-import { SigilError, effectiveConfig } from '@sigil/core';
-import type { AgentStatusReport, CommitResult, HookCommit, LogLine, MachineView, OperationResult, RelationView, UnitView } from '@sigil/api';
+import { SigilError } from '@sigil/core';
+import type { AgentStatusReport, CommitResult, HookCommit, LogLine, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
-import { Reads, status, type PortSpec, type RelationRow, type UnitRow } from './rows.ts';
-import { Models } from './models.ts';
+import { Reads, status, type PortSpec } from './rows.ts';
+import { AgentViews } from './agent-view.ts';
 
 type Bag = Record<string, string>;
 
 /** The controller side of everything a machine agent reads and reports. */
 export class AgentFacade {
   private readonly reads: Reads;
-  private readonly models: Models;
+  private readonly views: AgentViews;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
-    this.models = new Models(s);
+    this.views = new AgentViews(s);
   }
 
+  /** The machine's whole view (what an agent holding nothing receives). */
   view(model: string, machineId: string): MachineView {
-    const read = this.s.db.transaction(() => {
-      const m = this.models.mustGet(model);
-      const machine = this.reads.machine(model, machineId);
-      if (!machine) throw new SigilError('not-found', `machine ${machineId} not found`);
-      const units = this.reads.units(model).filter((u) => u.machine === machineId);
-      return {
-        revision: this.s.revision(),
-        model: { name: m.name, uuid: m.uuid, life: m.life, updateStatusInterval: m.config['update-status-hook-interval'], retryHooks: m.config['automatically-retry-hooks'] },
-        machine: { id: machine.id, life: machine.life, address: machine.address ?? '', hostname: machine.hostname ?? '' },
-        units: units.map((u) => this.unitView(model, u)),
-      };
-    });
-    return read();
+    return this.views.full(model, machineId);
   }
 
-  private unitView(model: string, u: UnitRow): UnitView {
-    const app = this.reads.mustApp(model, u.app);
-    const charm = this.reads.charm(model, app.charmUrl);
-    const appUnits = this.reads.units(model, u.app);
-    const relations = this.reads.relations(model).filter((r) => r.endpoints.some((e) => e.app === u.app));
-    const ops = this.s.db
-      .prepare("SELECT id, kind, name, params, status FROM operations WHERE model = ? AND unit = ? AND status IN ('pending', 'running') ORDER BY id")
-      .all(model, u.name) as { id: number; kind: 'action' | 'exec'; name: string; params: string; status: string }[];
-    return {
-      name: u.name,
-      app: u.app,
-      life: u.life,
-      principal: u.principal,
-      subordinates: this.reads.units(model).filter((x) => x.principal === u.name).map((x) => x.name),
-      charmUrl: app.charmUrl,
-      charmHash: charm.hash,
-      config: effectiveConfig(charm.charm.config, app.config),
-      leader: app.leader === u.name,
-      leaderSettings: app.leaderSettings,
-      leaderSettingsVersion: app.leaderSettingsVersion,
-      resolved: u.resolved,
-      relations: relations.map((r) => this.relationView(model, r, u)),
-      operations: ops.map((o) => ({ ...o, params: json(o.params, {}) })),
-      workload: { status: u.workload.current, message: u.workload.message, byCharm: u.workload.byCharm === true },
-      appStatus: app.status ? { status: app.status.current, message: app.status.message } : { status: 'unknown', message: '' },
-      appUnitStatuses: Object.fromEntries(appUnits.map((x) => [x.name, { status: x.workload.current, message: x.workload.message }])),
-      agentStatus: u.agent.current,
-      ports: u.ports,
-      state: u.state,
-    };
-  }
-
-  private relationView(model: string, r: RelationRow, u: UnitRow): RelationView {
-    const local = r.endpoints.find((e) => e.app === u.app)!;
-    const remote = r.endpoints.find((e) => e.app !== u.app) ?? local;
-    const scope = new Set((this.s.db.prepare('SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ?').all(model, r.id) as { unit: string }[]).map((x) => x.unit));
-    const settings = this.s.db.prepare('SELECT owner, is_app, data, version FROM relation_settings WHERE model = ? AND relation_id = ?').all(model, r.id) as { owner: string; is_app: number; data: string; version: number }[];
-    const unitVersions = new Map<string, number>();
-    const unitData: Record<string, Bag> = {};
-    const appData: Record<string, Bag> = {};
-    let remoteAppVersion = 0;
-    for (const row of settings) {
-      if (row.is_app === 1) {
-        appData[row.owner] = json(row.data, {});
-        if (row.owner === remote.app) remoteAppVersion = row.version;
-      } else {
-        unitData[row.owner] = json(row.data, {});
-        unitVersions.set(row.owner, row.version);
-      }
-    }
-    const members: Record<string, number> = {};
-    if (u.life !== 'dead') {
-      for (const other of scope) {
-        if (other === u.name || other.slice(0, other.lastIndexOf('/')) !== remote.app) continue;
-        if (local.scope === 'container' && !this.sameContainer(model, u, other)) continue;
-        members[other] = unitVersions.get(other) ?? 0;
-      }
-    }
-    return {
-      id: r.id,
-      life: r.life,
-      endpoint: local.name,
-      interface: local.interface,
-      role: local.role,
-      scope: local.scope,
-      remoteApp: remote.app,
-      inScope: scope.has(u.name),
-      members,
-      remoteAppVersion,
-      unitData,
-      appData,
-    };
-  }
-
-  private sameContainer(model: string, u: UnitRow, otherName: string): boolean {
-    const other = this.reads.unit(model, otherName);
-    if (!other) return false;
-    const principalOf = (x: UnitRow) => x.principal ?? x.name;
-    return principalOf(u) === principalOf(other);
+  /**
+   * The machine's view as hashed parts, with bodies only for the parts whose hashes are not
+   * in `known` (a comma-separated list, as the agent sends it).
+   */
+  viewDelta(model: string, machineId: string, known = ''): MachineViewDelta {
+    return this.views.delta(model, machineId, new Set(known.split(',').filter((h) => h !== '')));
   }
 
   reportStatus(model: string, r: AgentStatusReport): void {
@@ -127,7 +43,8 @@ export class AgentFacade {
         this.s.db.prepare('UPDATE units SET workload = ? WHERE model = ? AND name = ?')
           .run(JSON.stringify(status(r.workload.status, r.workload.message, { byCharm: u.workload.byCharm === true })), model, r.unit);
       }
-      this.s.changed(model, 'unit', r.unit);
+      // A status change: only this unit's agent and its application's leader see it.
+      this.s.changed(model, 'unit', r.unit, 'status');
     });
   }
 
@@ -149,20 +66,24 @@ export class AgentFacade {
       }
       if (c.appStatus && leader) {
         this.s.db.prepare('UPDATE applications SET status = ? WHERE model = ? AND name = ?').run(JSON.stringify(status(c.appStatus.status, c.appStatus.message)), model, u.app);
+        this.s.changed(model, 'application', u.app, 'status');
       }
       if (Object.keys(c.leaderSettings).length > 0) {
         if (!leader) throw new SigilError('permission-denied', `${u.name} is not the leader of ${u.app}`, 'only the leader may call leader-set');
         const next = applyBag(app.leaderSettings, c.leaderSettings);
         if (JSON.stringify(next) !== JSON.stringify(app.leaderSettings)) {
           this.s.db.prepare('UPDATE applications SET leader_settings = ?, leader_settings_version = leader_settings_version + 1 WHERE model = ? AND name = ?').run(JSON.stringify(next), model, u.app);
+          this.s.changed(model, 'application', u.app);
         }
       }
       const state = applyBag(u.state, c.unitState);
       const ports = applyPorts(u.ports, c.openPorts, c.closePorts);
       const version = c.applicationVersion ?? u.version;
       this.s.db.prepare('UPDATE units SET state = ?, ports = ?, version = ? WHERE model = ? AND name = ?').run(JSON.stringify(state), JSON.stringify(ports), version, model, u.name);
-      this.s.changed(model, 'unit', u.name);
-      this.s.changed(model, 'application', u.app);
+      // The unit's own fields (statuses, state, ports, version): nobody else's view holds
+      // them but the leader's status summary. Bags and application fields are announced
+      // above, each only when it changed, so a hook wakes no other agent for nothing.
+      this.s.changed(model, 'unit', u.name, 'status');
       return { appVersions };
     });
   }

@@ -82,6 +82,14 @@ export interface RelationRow {
   endpoints: RelationEndpoint[];
 }
 
+/** One relation bag as stored: `data` is the JSON text, left unparsed until needed. */
+export interface SettingsRow {
+  owner: string;
+  isApp: boolean;
+  data: string;
+  version: number;
+}
+
 export interface CharmRow {
   url: string;
   /** The directory the charm was uploaded from, for export-bundle. */
@@ -208,6 +216,35 @@ export class Reads {
       ? this.s.db.prepare('SELECT * FROM units WHERE model = ?').all(model)
       : this.s.db.prepare('SELECT * FROM units WHERE model = ? AND app = ?').all(model, app);
     return (rows as Raw[]).map(toUnit);
+  }
+
+  /** The units placed on a machine, subordinates included. */
+  unitsOn(model: string, machine: string): UnitRow[] {
+    return (this.s.db.prepare('SELECT * FROM units WHERE model = ? AND machine = ? ORDER BY name').all(model, machine) as Raw[]).map(toUnit);
+  }
+
+  /** The subordinates of the given principal units, by principal. */
+  subordinatesOf(model: string, principals: readonly string[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    if (principals.length === 0) return out;
+    const rows = this.s.db
+      .prepare(`SELECT name, principal FROM units WHERE model = ? AND principal IN (${principals.map(() => '?').join(', ')}) ORDER BY name`)
+      .all(model, ...principals) as { name: string; principal: string }[];
+    for (const r of rows) out.set(r.principal, [...(out.get(r.principal) ?? []), r.name]);
+    return out;
+  }
+
+  /** The units in a relation's scope, sorted. */
+  relationScope(model: string, id: number): string[] {
+    return (this.s.db.prepare('SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ? ORDER BY unit').all(model, id) as { unit: string }[]).map((r) => r.unit);
+  }
+
+  /** Every bag of a relation, in a stable order (application bags first, then by owner). */
+  relationSettings(model: string, id: number): SettingsRow[] {
+    const rows = this.s.db
+      .prepare('SELECT owner, is_app, data, version FROM relation_settings WHERE model = ? AND relation_id = ? ORDER BY is_app DESC, owner')
+      .all(model, id) as { owner: string; is_app: number; data: string; version: number }[];
+    return rows.map((r) => ({ owner: r.owner, isApp: r.is_app === 1, data: r.data, version: r.version }));
   }
 
   machine(model: string, id: string): MachineRow | undefined {

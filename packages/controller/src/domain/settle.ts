@@ -18,7 +18,8 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
     const errors: WaitReport['errors'] = [];
     const busy: WaitReport['busy'] = [];
     const since = Math.min(...units.map((u) => u.settled), Number.MAX_SAFE_INTEGER);
-    const changes = s.db.prepare("SELECT rev, kind, key FROM change_log WHERE model = ? AND rev > ? AND kind NOT IN ('settled', 'charm')").all(model, since === Number.MAX_SAFE_INTEGER ? 0 : since) as { rev: number; kind: string; key: string }[];
+    const changes = s.db.prepare("SELECT rev, kind, key, op FROM change_log WHERE model = ? AND rev > ? AND kind NOT IN ('settled', 'charm')").all(model, since === Number.MAX_SAFE_INTEGER ? 0 : since) as { rev: number; kind: string; key: string; op: string }[];
+    const leaders = new Map(reads.apps(model).map((a) => [a.name, a.leader]));
     const pending = new Set((s.db.prepare("SELECT unit FROM operations WHERE model = ? AND status IN ('pending', 'running')").all(model) as { unit: string }[]).map((r) => r.unit));
     for (const u of units) {
       const machine = u.machine === null ? undefined : machines.get(u.machine);
@@ -33,8 +34,9 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
         units: new Set([u.name]),
         machine: u.machine ?? '',
         relationIds: new Set(mine.map((r) => String(r.id))),
+        leads: new Set(leaders.get(u.app) === u.name ? [u.app] : []),
       };
-      const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest));
+      const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest, c.op));
       let why: string | undefined;
       if (!machine?.instanceId) why = 'waiting for its machine';
       else if (!presence.connected(model, machine.id)) why = 'agent not connected';

@@ -1,11 +1,18 @@
 import type { Db } from './db.ts';
 
+/**
+ * What happened to the entity: `remove`; `status`, a change to its own runtime fields only
+ * (statuses; a unit's state, ports and version), which no agent sees but the entity's own
+ * and its application leader's (see `concerns` in @sigil/api); or `change`, anything else.
+ */
+export type ChangeOp = 'change' | 'remove' | 'status';
+
 export interface Change {
   rev: number;
   model: string;
   kind: string;
   key: string;
-  op: 'change' | 'remove';
+  op: ChangeOp;
 }
 
 export type ChangeListener = (rev: number, changes: Change[]) => void;
@@ -29,7 +36,7 @@ export class Store {
   }
 
   /** Records that an entity changed; only valid inside `tx`. */
-  changed(model: string, kind: string, key: string, op: 'change' | 'remove' = 'change'): void {
+  changed(model: string, kind: string, key: string, op: ChangeOp = 'change'): void {
     this.pending.push({ model, kind, key, op });
   }
 

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { SigilError, effectiveConfig } from '@sigil/core';
+import { VIEW_HASH_LENGTH, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { json, type Store } from '../store/store.ts';
+import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
+import { Models } from './models.ts';
+
+type Bag = Record<string, string>;
+/** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
+type RawRelationView = Omit<RelationView, 'unitData' | 'appData'> & { unitData: Record<string, string>; appData: Record<string, string> };
+
+const appOf = (unit: string) => unit.slice(0, unit.lastIndexOf('/'));
+
+/**
+ * Builds one machine's view, cut into hashed parts (decision 0008). Everything is read in
+ * one transaction, and each application, relation and bag once per view however many units
+ * share it, so a view costs a fixed number of queries per application and relation of the
+ * machine's units, never per pair of units. A part whose hash is in `known` is sent without
+ * its body, and its bags are not even parsed.
+ */
+export class AgentViews {
+  private readonly reads: Reads;
+  private readonly models: Models;
+
+  constructor(private readonly s: Store) {
+    this.reads = new Reads(s);
+    this.models = new Models(s);
+  }
+
+  delta(model: string, machineId: string, known: ReadonlySet<string> = new Set()): MachineViewDelta {
+    return this.s.db.transaction(() => new ViewRead(this.s, this.reads, model).build(this.models, machineId, known))();
+  }
+
+  /** The whole view (every part's body), as an agent with nothing yet sees it. */
+  full(model: string, machineId: string): MachineView {
+    const d = this.delta(model, machineId);
+    return {
+      revision: d.revision,
+      model: d.model,
+      machine: d.machine,
+      units: d.units.map((u) => ({ ...u.core!, relations: u.relations.map((r) => r.view!) })),
+    };
+  }
+}
+
+/** The reads of one view, each done at most once. */
+class ViewRead {
+  private readonly apps = new Map<string, AppRow>();
+  private readonly charms = new Map<string, CharmRow>();
+  private readonly appUnits = new Map<string, UnitRow[]>();
+  private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
+  private allRelations: RelationRow[] | undefined;
+
+  constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {}
+
+  build(models: Models, machineId: string, known: ReadonlySet<string>): MachineViewDelta {
+    const m = models.mustGet(this.model);
+    const machine = this.reads.machine(this.model, machineId);
+    if (!machine) throw new SigilError('not-found', `machine ${machineId} not found`);
+    const units = this.reads.unitsOn(this.model, machineId);
+    const subordinates = this.reads.subordinatesOf(this.model, units.map((u) => u.name));
+    const operations = this.operations(units.map((u) => u.name));
+    return {
+      revision: this.s.revision(),
+      model: { name: m.name, uuid: m.uuid, life: m.life, updateStatusInterval: m.config['update-status-hook-interval'], retryHooks: m.config['automatically-retry-hooks'] },
+      machine: { id: machine.id, life: machine.life, address: machine.address ?? '', hostname: machine.hostname ?? '' },
+      units: units.map((u) => this.unitPart(u, subordinates.get(u.name) ?? [], operations.get(u.name) ?? [], known)),
+    };
+  }
+
+  private unitPart(u: UnitRow, subordinates: string[], operations: OperationView[], known: ReadonlySet<string>): UnitPart {
+    const app = this.app(u.app);
+    const charm = this.charm(app.charmUrl);
+    const leader = app.leader === u.name;
+    const core: UnitCore = {
+      name: u.name,
+      app: u.app,
+      life: u.life,
+      principal: u.principal,
+      subordinates,
+      charmUrl: app.charmUrl,
+      charmHash: charm.hash,
+      config: effectiveConfig(charm.charm.config, app.config),
+      leader,
+      leaderSettings: app.leaderSettings,
+      leaderSettingsVersion: app.leaderSettingsVersion,
+      resolved: u.resolved,
+      operations,
+      workload: { status: u.workload.current, message: u.workload.message, byCharm: u.workload.byCharm === true },
+      // Only the leader may read the application's status and its units' (status-get
+      // --application); leaving them out of the others' views spares them a re-read on
+      // every status change of every unit.
+      appStatus: leader && app.status ? { status: app.status.current, message: app.status.message } : { status: 'unknown', message: '' },
+      appUnitStatuses: leader ? Object.fromEntries(this.unitsOf(u.app).map((x) => [x.name, { status: x.workload.current, message: x.workload.message }])) : {},
+      agentStatus: u.agent.current,
+      ports: u.ports,
+      state: u.state,
+    };
+    const hash = partHash('u', u.name, JSON.stringify(core));
+    const relations = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => this.relationPart(r, u, leader, known));
+    return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };
+  }
+
+  private relationPart(r: RelationRow, u: UnitRow, leader: boolean, known: ReadonlySet<string>): RelationPart {
+    const local = r.endpoints.find((e) => e.app === u.app)!;
+    const remote = r.endpoints.find((e) => e.app !== u.app) ?? local;
+    const { scope, settings } = this.data(r.id);
+    const unitVersions = new Map<string, number>();
+    const unitData: Record<string, string> = {};
+    const appData: Record<string, string> = {};
+    let remoteAppVersion = 0;
+    for (const row of settings) {
+      if (row.isApp) {
+        if (row.owner === remote.app) remoteAppVersion = row.version;
+        // The other side's bag; our own application's only in a peer relation (where
+        // remote is local) or for the leader (reference §4.1).
+        if (row.owner === remote.app || (row.owner === u.app && leader)) appData[row.owner] = row.data;
+      } else {
+        unitVersions.set(row.owner, row.version);
+        // Our own bag and the other side's units' (in a peer relation, our application's).
+        if (row.owner === u.name || appOf(row.owner) === remote.app) unitData[row.owner] = row.data;
+      }
+    }
+    const members: Record<string, number> = {};
+    if (u.life !== 'dead') {
+      for (const other of scope) {
+        if (other === u.name || appOf(other) !== remote.app) continue;
+        if (local.scope === 'container' && !this.sameContainer(u, other)) continue;
+        members[other] = unitVersions.get(other) ?? 0;
+      }
+    }
+    const raw: RawRelationView = {
+      id: r.id,
+      life: r.life,
+      endpoint: local.name,
+      interface: local.interface,
+      role: local.role,
+      scope: local.scope,
+      remoteApp: remote.app,
+      inScope: scope.includes(u.name),
+      members,
+      remoteAppVersion,
+      unitData,
+      appData,
+    };
+    const hash = partHash('r', u.name, JSON.stringify(raw));
+    if (known.has(hash)) return { id: r.id, hash };
+    return { id: r.id, hash, view: { ...raw, unitData: parseBags(unitData), appData: parseBags(appData) } };
+  }
+
+  private sameContainer(u: UnitRow, otherName: string): boolean {
+    const other = this.unitsOf(appOf(otherName)).find((x) => x.name === otherName);
+    if (!other) return false;
+    const principalOf = (x: UnitRow) => x.principal ?? x.name;
+    return principalOf(u) === principalOf(other);
+  }
+
+  private app(name: string): AppRow {
+    let a = this.apps.get(name);
+    if (!a) this.apps.set(name, (a = this.reads.mustApp(this.model, name)));
+    return a;
+  }
+
+  private charm(url: string): CharmRow {
+    let c = this.charms.get(url);
+    if (!c) this.charms.set(url, (c = this.reads.charm(this.model, url)));
+    return c;
+  }
+
+  private unitsOf(app: string): UnitRow[] {
+    let us = this.appUnits.get(app);
+    if (!us) this.appUnits.set(app, (us = this.reads.units(this.model, app).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))));
+    return us;
+  }
+
+  private relations(): RelationRow[] {
+    return (this.allRelations ??= this.reads.relations(this.model));
+  }
+
+  private data(id: number): { scope: string[]; settings: SettingsRow[] } {
+    let d = this.relationData.get(id);
+    if (!d) this.relationData.set(id, (d = { scope: this.reads.relationScope(this.model, id), settings: this.reads.relationSettings(this.model, id) }));
+    return d;
+  }
+
+  private operations(units: string[]): Map<string, OperationView[]> {
+    const out = new Map<string, OperationView[]>();
+    if (units.length === 0) return out;
+    const rows = this.s.db
+      .prepare(`SELECT id, unit, kind, name, params, status FROM operations WHERE model = ? AND unit IN (${units.map(() => '?').join(', ')}) AND status IN ('pending', 'running') ORDER BY id`)
+      .all(this.model, ...units) as { id: number; unit: string; kind: 'action' | 'exec'; name: string; params: string; status: string }[];
+    for (const { unit, params, ...o } of rows) out.set(unit, [...(out.get(unit) ?? []), { ...o, params: json(params, {}) }]);
+    return out;
+  }
+}
+
+function partHash(kind: 'u' | 'r', unit: string, body: string): string {
+  return createHash('sha1').update(`${kind}\0${unit}\0${body}`).digest('hex').slice(0, VIEW_HASH_LENGTH);
+}
+
+function parseBags(raw: Record<string, string>): Record<string, Bag> {
+  return Object.fromEntries(Object.entries(raw).map(([owner, data]) => [owner, json<Bag>(data, {})]));
+}
