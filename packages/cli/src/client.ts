@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
+import { isAlive } from '@sigil/providers';
 import type { WatchMessage } from '@sigil/api';
 import { Home, type ControllerEntry } from './home.ts';
 
@@ -66,7 +69,7 @@ export class Client {
         res = await this.send(method, path, payload);
       } catch (e) {
         const failure = transportFailure(e);
-        if ((failure === 'refused' || (failure === 'interrupted' && safe)) && Date.now() < deadline) {
+        if ((failure === 'refused' || (failure === 'interrupted' && safe)) && Date.now() < deadline && !supervisorGone(this.entry)) {
           await pause(attempt, deadline);
           continue;
         }
@@ -156,7 +159,7 @@ export class Client {
           downSince ??= Date.now();
           // A refusal for another reason (bad credentials, an unknown model) is final.
           const final = failure !== undefined && transportFailure(failure) === undefined;
-          if (final || Date.now() - downSince >= this.retryForMs) {
+          if (final || Date.now() - downSince >= this.retryForMs || supervisorGone(this.entry)) {
             done = true;
             reject(notRunning(this.controller, this.entry, failure ?? 'connection closed'));
             return;
@@ -182,7 +185,7 @@ export class Client {
         ws.on('close', () => {
           // Only a stream that never opened is retried: reopening one would repeat its output.
           if (opened || failure === undefined) resolve();
-          else if (transportFailure(failure) === 'refused' && Date.now() < deadline) setTimeout(() => connect(attempt + 1), backoff(attempt));
+          else if (transportFailure(failure) === 'refused' && Date.now() < deadline && !supervisorGone(this.entry)) setTimeout(() => connect(attempt + 1), backoff(attempt));
           else reject(notRunning(this.controller, this.entry, failure));
         });
       };
@@ -199,6 +202,20 @@ function transportFailure(e: unknown): Failure | undefined {
   if (code === 'ECONNREFUSED') return 'refused';
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return 'interrupted';
   return undefined;
+}
+
+/**
+ * A local controller whose supervisor has exited will not come back by itself, so there is
+ * no point waiting for it. (No pid file: not known to be gone.)
+ */
+function supervisorGone(entry: ControllerEntry): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(entry.dir, 'supervisor.pid'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  return pid > 0 && !isAlive(pid);
 }
 
 function backoff(attempt: number): number {
