@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SigilError, parseCharm, type Charm } from '@sigil/core';
+import { SigilError, archiveCharmFiles, checkArchiveEntries, parseCharm, type Charm } from '@sigil/core';
 import type { CharmArchive, CharmUpload } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { Reads, type CharmRow } from './rows.ts';
@@ -16,7 +16,8 @@ export class Charms {
   }
 
   add(model: string, upload: CharmUpload): CharmRow {
-    const archive: CharmArchive = { files: upload.files };
+    // Only the fields the archive format defines are kept, so nothing else reaches the blob.
+    const archive: CharmArchive = { files: upload.files.map((f) => (f.link === undefined ? { path: f.path, mode: f.mode, data: f.data } : { path: f.path, mode: f.mode, data: '', link: f.link })) };
     const charm = parseArchive(archive);
     const data = Buffer.from(JSON.stringify(archive));
     const hash = createHash('sha256').update(data).digest('hex');
@@ -42,21 +43,16 @@ export class Charms {
   }
 }
 
+/**
+ * Checks an archive from outside — every entry name and link target contained, as core's
+ * checkArchiveEntries defines — and parses the charm it holds, reading its YAML through
+ * links inside the archive. Throws 'invalid-charm' naming the entry; nothing is stored.
+ */
 export function parseArchive(archive: CharmArchive): Charm {
-  const text = (path: string): string | undefined => {
-    const f = archive.files.find((x) => x.path === path);
-    return f === undefined ? undefined : Buffer.from(f.data, 'base64').toString('utf8');
-  };
-  const metadata = text('metadata.yaml');
-  if (metadata === undefined) {
+  checkArchiveEntries(archive.files);
+  const files = archiveCharmFiles(archive.files, (f) => Buffer.from(f.data, 'base64').toString('utf8'));
+  if (files.metadata === undefined) {
     throw new SigilError('invalid-charm', 'charm has no metadata.yaml', 'a charm directory needs metadata.yaml with name, summary and description');
   }
-  const files: Parameters<typeof parseCharm>[0] = { metadata };
-  const config = text('config.yaml');
-  const actions = text('actions.yaml');
-  const version = text('version');
-  if (config !== undefined) files.config = config;
-  if (actions !== undefined) files.actions = actions;
-  if (version !== undefined) files.version = version;
   return parseCharm(files);
 }
