@@ -11,7 +11,7 @@ const ALWAYS_IGNORED = new Set(['.git', '.jujuignore', 'node_modules', '.venv', 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
-const OUTSIDE_HINT = 'a symlink in a charm must point inside the charm (e.g. hooks/install -> ../src/charm.py); copy the file into the charm instead of linking to it';
+const OUTSIDE_HINT = 'a symlink in a charm must point inside the charm (e.g. hooks/install -> ../src/charm.py); copy what it points to into the charm instead of linking to it';
 
 /** A charm file found on disk: a regular file read when needed, or a link kept as a link. */
 type DiskEntry = { path: string; mode: number; full: string; link?: undefined } | { path: string; mode: number; full?: undefined; link: string };

@@ -30,7 +30,7 @@ const PATH_HINT =
   'no leading "/", and no backslashes or control characters; pack the charm again with `sigil charm pack`';
 const LINK_HINT =
   'a symlink in a charm must point inside the charm with a relative target such as ../src/charm.py; ' +
-  'copy the file into the charm instead of linking to it';
+  'copy what it points to into the charm instead of linking to it';
 
 /** A name as it can be shown safely: quoted, control characters escaped. */
 export function quoteArchivePath(name: string): string {
