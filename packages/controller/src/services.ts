@@ -14,6 +14,8 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 
+const MAX_LOG_LINE = 16 * 1024;
+
 /** Everything the API edge needs, wired once by main.ts. */
 export class Services {
   readonly reads: Reads;
@@ -57,7 +59,9 @@ export class Services {
    */
   appendMachineLogs(model: string, machine: string, lines: LogLine[]): { accepted: number; refused: number } {
     const own = new Set([machineTag(machine), ...this.reads.units(model).filter((u) => u.machine === machine).map((u) => unitTag(u.name))]);
-    const accepted = lines.filter((l) => own.has(l.entity));
+    // A line is kept whole up to 16K characters: enough for any stack trace, and a hook
+    // printing megabytes on one line cannot grow the store by megabytes per line.
+    const accepted = lines.filter((l) => own.has(l.entity)).map((l) => (l.message.length > MAX_LOG_LINE ? { ...l, message: `${l.message.slice(0, MAX_LOG_LINE)}… (${l.message.length - MAX_LOG_LINE} more characters cut)` } : l));
     const refused = lines.length - accepted.length;
     const kept = [...accepted];
     if (refused > 0) {

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'permission-denied'
   | 'conflict'
   | 'unavailable'
+  | 'too-large'
   | 'timeout'
   | 'internal';
 
@@ -57,6 +58,7 @@ const httpStatus: Record<ErrorCode, number> = {
   'not-found': 404,
   'already-exists': 409,
   conflict: 409,
+  'too-large': 413,
   timeout: 504,
   unavailable: 503,
   internal: 500,

@@ -5,3 +5,4 @@ export * from './status.ts';
 export * from './charm/index.ts';
 export * from './bundle/index.ts';
 export * from './text.ts';
+export * from './size.ts';

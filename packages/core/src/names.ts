@@ -10,7 +10,17 @@ export function isApplicationName(s: string): boolean {
   return APP_RE.test(s);
 }
 
+/**
+ * Names end up in URLs, unit tags, agent directories and (for models) container hostnames,
+ * which are limited to 63 characters: `sigil-<model>-<machine>`.
+ */
+export const MAX_APPLICATION_NAME = 50;
+export const MAX_MODEL_NAME = 40;
+
 export function checkApplicationName(s: string): string {
+  if (s.length > MAX_APPLICATION_NAME) {
+    throw new SigilError('bad-request', `application name "${s.slice(0, 20)}…" is ${s.length} characters long`, `use at most ${MAX_APPLICATION_NAME} characters (names appear in unit tags, paths and URLs); this limit is fixed`);
+  }
   if (!APP_RE.test(s)) {
     throw new SigilError(
       'bad-request',
@@ -22,6 +32,9 @@ export function checkApplicationName(s: string): string {
 }
 
 export function checkModelName(s: string): string {
+  if (s.length > MAX_MODEL_NAME) {
+    throw new SigilError('bad-request', `model name "${s.slice(0, 20)}…" is ${s.length} characters long`, `use at most ${MAX_MODEL_NAME} characters (the model name is part of every machine's hostname, at most 63 characters); this limit is fixed`);
+  }
   if (!MODEL_RE.test(s)) {
     throw new SigilError('bad-request', `invalid model name "${s}"`, 'use lowercase letters, digits and hyphens');
   }

@@ -63,3 +63,20 @@ describe('agent log lines', () => {
     expect(logs(`machine-${m0}`)).toEqual(['own machine', expect.stringMatching(/^refused 2 log lines for entities not on machine \S+: "unit-snk-1", "machine-99"$/)]);
   });
 });
+
+describe('request limits', () => {
+  it('refuse a 40 MB relation-set with 413, naming the limit, and keep the controller answering', async () => {
+    const body = { unit: 'snk/0', hook: 'install', relationUnit: { '0': { k: 'x'.repeat(40 * 1024 ** 2) } }, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [] };
+    const res = await post(tokens['snk/0']!, '/api/agent/commit', body);
+    expect(res.status).toBe(413);
+    const { error } = (await res.json()) as { error: { code: string; message: string; hint: string } };
+    expect(error.code).toBe('too-large');
+    expect(error.message).toContain("over the controller's limit of 8M for POST /api/agent/commit");
+    expect((await fetch(url + '/api/health')).status).toBe(200);
+  });
+
+  it('route a long application name (no 414), so anything accepted stays manageable', async () => {
+    const res = await fetch(`${url}/api/models/m/applications/${'a'.repeat(101)}/config`, { headers: { authorization: 'Bearer admin' } });
+    expect(res.status).toBe(404);
+  });
+});

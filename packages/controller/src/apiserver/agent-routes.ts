@@ -6,6 +6,7 @@ import {
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
+import { MAX_BODY } from './body-limits.ts';
 
 /** Routes a machine agent calls; each checks that the unit named lives on the caller's machine. */
 export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
@@ -68,7 +69,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.operations.appendLog(ownOperation(req, Number(req.params.id)), Number(req.params.id), req.body.message);
     return { ok: true };
   });
-  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema } }, async (req) => {
+  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema }, bodyLimit: 4 * MAX_BODY }, async (req) => {
     const { machine } = requireMachine(req);
     return { ok: true, ...svc.appendMachineLogs(machine.model, machine.id, req.body.lines) };
   });

@@ -9,6 +9,8 @@ import { buildStatus } from '../domain/status.ts';
 import { waitReport } from '../domain/settle.ts';
 import { bundleState } from '../domain/bundle-state.ts';
 import { showUnit } from '../domain/show-unit.ts';
+import { checkUnitCount } from '../domain/limits.ts';
+import { MAX_CHARM_BODY } from './body-limits.ts';
 
 type M = { Params: { model: string } };
 
@@ -49,7 +51,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     svc.applications.setConstraints(model(req.params.model), req.params.app, req.body.constraints);
     return { ok: true };
   });
-  app.post<M & { Body: CharmUpload }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema } }, async (req) => {
+  app.post<M & { Body: CharmUpload }>('/api/models/:model/charms', { schema: { body: CharmArchiveSchema }, bodyLimit: MAX_CHARM_BODY }, async (req) => {
     const c = svc.charms.add(model(req.params.model), req.body);
     return { url: c.url, name: c.name, revision: c.revision, charm: c.charm };
   });
@@ -112,6 +114,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.get<{ Params: { model: string; id: string } }>('/api/models/:model/operations/:id', async (req) => svc.operations.get(model(req.params.model), Number(req.params.id)));
   app.post<M & { Body: AddMachinesRequest }>('/api/models/:model/machines', { schema: { body: AddMachinesRequest } }, async (req) => {
     const m = model(req.params.model);
+    checkUnitCount(svc.models.config(m), req.body.n, 'machines');
     const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false }).id));
     svc.wake();
     return { machines: ids };

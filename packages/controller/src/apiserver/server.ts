@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { routeAccess } from '@sigil/api';
-import { SigilError, errorHttpStatus, isSigilError } from '@sigil/core';
+import { SigilError, errorHttpStatus, formatSize, isSigilError } from '@sigil/core';
+import { MAX_BODY, MAX_CHARM_BODY } from './body-limits.ts';
 import type { Services } from '../services.ts';
 import { Authenticator, type Principal } from './auth.ts';
 import { registerClientRoutes } from './client-routes.ts';
@@ -21,7 +22,9 @@ declare module 'fastify' {
  * HTTP status their code maps to; nothing else at this edge knows about HTTP.
  */
 export function buildServer(svc: Services): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  // Bodies are bounded (charm archives have their own, larger bound on their route);
+  // route parameters may be long enough for any name that was ever accepted.
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY, routerOptions: { maxParamLength: 512 } });
   const auth = new Authenticator(svc.adminTokenHash, svc.machines);
 
   app.decorateRequest('principal', null as never);
@@ -39,11 +42,15 @@ export function buildServer(svc: Services): FastifyInstance {
     const principal = auth.authorize(access, req.headers.authorization, pattern === undefined ? 'this path' : `${req.method} ${pattern}`);
     if (principal) req.principal = principal;
   });
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (isSigilError(err)) return reply.status(errorHttpStatus(err.code)).send({ error: err.toJSON() });
     const e = err as { validation?: unknown; message: string; statusCode?: number };
     if (e.validation) {
       return reply.status(400).send({ error: { code: 'bad-request', message: `invalid request: ${e.message}`, hint: 'this is a client bug if it came from the sigil CLI; please report it' } });
+    }
+    if (e.statusCode === 413) {
+      const limit = req.routeOptions.bodyLimit ?? MAX_BODY;
+      return reply.status(413).send({ error: { code: 'too-large', message: `request body over the controller's limit of ${formatSize(limit)} for ${req.method} ${req.routeOptions.url ?? req.url}`, hint: `charm archives may be up to ${formatSize(MAX_CHARM_BODY)} (leave large files out with .jujuignore); other requests up to ${formatSize(MAX_BODY)}: split the change into smaller calls` } });
     }
     if (e.statusCode && e.statusCode < 500) return reply.status(e.statusCode).send({ error: { code: 'bad-request', message: e.message } });
     svc.log.error('request failed', { err: String(err), stack: (err as Error).stack });

@@ -3,6 +3,8 @@ import type { AgentStatusReport, CommitResult, HookCommit, LogLine, MachineView,
 import { json, type Store } from '../store/store.ts';
 import { Reads, status, type PortSpec } from './rows.ts';
 import { AgentViews } from './agent-view.ts';
+import { Models } from './models.ts';
+import { checkSize, storedSize } from './limits.ts';
 
 type Bag = Record<string, string>;
 
@@ -10,10 +12,12 @@ type Bag = Record<string, string>;
 export class AgentFacade {
   private readonly reads: Reads;
   private readonly views: AgentViews;
+  private readonly models: Models;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.views = new AgentViews(s);
+    this.models = new Models(s);
   }
 
   /** The machine's whole view (what an agent holding nothing receives). */
@@ -77,6 +81,7 @@ export class AgentFacade {
         }
       }
       const state = applyBag(u.state, c.unitState);
+      checkSize(this.models.config(model), 'max-charm-state-size', `the charm state of ${u.name}`, storedSize(state));
       const ports = applyPorts(u.ports, c.openPorts, c.closePorts);
       const version = c.applicationVersion ?? u.version;
       this.s.db.prepare('UPDATE units SET state = ?, ports = ?, version = ? WHERE model = ? AND name = ?').run(JSON.stringify(state), JSON.stringify(ports), version, model, u.name);
@@ -94,6 +99,7 @@ export class AgentFacade {
     const before = json<Bag>(row?.data, {});
     const after = applyBag(before, changes);
     if (row && JSON.stringify(after) === JSON.stringify(before)) return row.version;
+    checkSize(this.models.config(model), 'max-relation-bag-size', `the ${isApp ? 'application' : 'unit'} bag of ${owner} in relation ${rel}`, storedSize(after));
     const version = (row?.version ?? 0) + 1;
     this.s.db.prepare('INSERT OR REPLACE INTO relation_settings (model, relation_id, owner, is_app, data, version) VALUES (?, ?, ?, ?, ?, ?)').run(model, rel, owner, isApp ? 1 : 0, JSON.stringify(after), version);
     this.s.changed(model, 'relation', String(rel));

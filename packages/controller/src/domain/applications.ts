@@ -5,7 +5,8 @@ import {
 import type { Store } from '../store/store.ts';
 import { Reads, type AppRow } from './rows.ts';
 import { Units } from './units.ts';
-import { Models } from './models.ts';
+import { Models, type ModelConfig } from './models.ts';
+import { checkSize, storedSize } from './limits.ts';
 
 export interface DeployArgs {
   model: string;
@@ -40,7 +41,7 @@ export class Applications {
   deploy(a: DeployArgs): AppRow {
     checkApplicationName(a.app);
     return this.s.tx(() => {
-      this.models.mustBeAlive(a.model);
+      const { config: limits } = this.models.mustBeAlive(a.model);
       if (this.reads.app(a.model, a.app)) {
         throw new SigilError('already-exists', `application "${a.app}" already exists`, `choose another name: \`sigil deploy <charm> ${a.app}-2\`, or scale it with \`sigil add-unit ${a.app}\``);
       }
@@ -49,6 +50,7 @@ export class Applications {
         throw new SigilError('bad-request', `cannot use -n ${a.numUnits} with subordinate application "${a.app}"`, 'subordinate units are created when you relate it to a principal application');
       }
       const config = validateConfigValues(charm.meta.name, charm.config, typedConfig(charm.config, a.config));
+      checkConfigSizes(limits, config);
       this.s.db
         .prepare('INSERT INTO applications (model, name, charm_url, config, constraints, life, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(a.model, a.app, a.charmUrl, JSON.stringify(config), a.constraints, 'alive', Date.now());
@@ -72,6 +74,7 @@ export class Applications {
       const row = this.alive(model, app);
       const { charm } = this.reads.charm(model, row.charmUrl);
       const typed = validateConfigValues(charm.meta.name, charm.config, typedConfig(charm.config, values));
+      checkConfigSizes(this.models.config(model), typed);
       const next = { ...row.config, ...typed };
       // A value equal to the default counts as default (Juju's `source: default`).
       for (const [k, v] of Object.entries(typed)) if (charm.config[k]?.default === v) delete next[k];
@@ -199,6 +202,10 @@ export class Applications {
     if (row.life !== 'alive') throw new SigilError('conflict', `application "${app}" is being removed`);
     return row;
   }
+}
+
+function checkConfigSizes(limits: ModelConfig, values: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(values)) checkSize(limits, 'max-config-value-size', `config value ${k}`, storedSize(v));
 }
 
 /** CLI values arrive as strings and are parsed by the option's type; typed values pass through. */

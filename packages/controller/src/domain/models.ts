@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SigilError, checkModelName, parseDuration } from '@sigil/core';
+import { SigilError, checkModelName, parseDuration, parseSize } from '@sigil/core';
 import { json, type Store } from '../store/store.ts';
 
 export interface ModelInfo {
@@ -15,11 +15,21 @@ export interface ModelInfo {
 export interface ModelConfig {
   'update-status-hook-interval': string;
   'automatically-retry-hooks': boolean;
+  /** Limits that keep one model from starving the controller (each error names its key). */
+  'max-units-per-call': number;
+  'max-relation-bag-size': string;
+  'max-config-value-size': string;
+  'max-charm-state-size': string;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   'update-status-hook-interval': '5m',
   'automatically-retry-hooks': true,
+  'max-units-per-call': 200,
+  'max-relation-bag-size': '1M',
+  'max-config-value-size': '1M',
+  // Juju's controller default for a unit's state-set data.
+  'max-charm-state-size': '2M',
 };
 
 export class Models {
@@ -60,6 +70,13 @@ export class Models {
     };
   }
 
+  /** Just the model's configuration, for hot paths (no counts). */
+  config(name: string): ModelConfig {
+    const r = this.s.db.prepare('SELECT config FROM models WHERE name = ?').get(name) as { config: string } | undefined;
+    if (!r) throw new SigilError('not-found', `model "${name}" not found`, 'list models with `sigil models`');
+    return { ...DEFAULT_MODEL_CONFIG, ...json<Partial<ModelConfig>>(r.config, {}) };
+  }
+
   mustGet(name: string): ModelInfo {
     const m = this.get(name);
     if (!m) throw new SigilError('not-found', `model "${name}" not found`, 'list models with `sigil models`, or create one with `sigil add-model`');
@@ -91,6 +108,14 @@ export class Models {
         } else if (k === 'automatically-retry-hooks') {
           if (!['true', 'false'].includes(v)) throw new SigilError('invalid-config', `automatically-retry-hooks must be true or false, not "${v}"`, 'e.g. automatically-retry-hooks=false');
           next[k] = v === 'true';
+        } else if (k === 'max-units-per-call') {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new SigilError('invalid-config', `max-units-per-call must be a whole number from 1 to 100000, not "${v}"`, 'e.g. max-units-per-call=500');
+          next[k] = n;
+        } else if (k === 'max-relation-bag-size' || k === 'max-config-value-size' || k === 'max-charm-state-size') {
+          const bytes = parseSize(v);
+          if (bytes < 1024 || bytes > 64 * 1024 ** 2) throw new SigilError('invalid-config', `${k} ${v} out of range`, `use a size from 1K to 64M, e.g. ${k}=4M`);
+          next[k] = v;
         } else {
           throw new SigilError('invalid-config', `unknown model config key "${k}"`, `known keys: ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')}`);
         }

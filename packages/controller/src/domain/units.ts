@@ -3,6 +3,7 @@ import type { Store } from '../store/store.ts';
 import { Reads, status, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { Machines } from './machines.ts';
+import { checkUnitCount } from './limits.ts';
 
 export class Units {
   private readonly reads: Reads;
@@ -22,7 +23,7 @@ export class Units {
   add(model: string, app: string, n: number, to: string[] = []): string[] {
     if (!Number.isInteger(n) || n < 0) throw new SigilError('bad-request', `invalid number of units ${n}`, 'give a whole number, e.g. -n 3');
     return this.s.tx(() => {
-      this.models.mustBeAlive(model);
+      checkUnitCount(this.models.mustBeAlive(model).config, n);
       const a = this.reads.mustApp(model, app);
       if (a.life !== 'alive') throw new SigilError('conflict', `application "${app}" is being removed`);
       const { charm } = this.reads.charm(model, a.charmUrl);
