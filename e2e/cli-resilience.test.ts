@@ -1,0 +1,216 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { CHARMS, ROOT, ok, sigil, status, until, workload, type Run } from './harness.ts';
+
+// Its own controller: these tests kill its processes, and the other files share theirs.
+const C = 'e2e-resilience';
+const M = `${C}:default`;
+const controllerDir = () => join(process.env.SIGIL_HOME!, 'controllers', C);
+const scratch = mkdtempSync(join(tmpdir(), 'sigil-resilience-'));
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(join(controllerDir(), file), 'utf8').trim());
+    return n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function endpoint(): string {
+  const f = YAML.parse(readFileSync(join(process.env.SIGIL_HOME!, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, { endpoint: string }> };
+  return f.controllers[C]!.endpoint;
+}
+
+async function healthy(): Promise<boolean> {
+  try {
+    return (await fetch(`${endpoint()}/api/health`)).ok;
+  } catch {
+    return false;
+  }
+}
+
+async function poll(what: string, pred: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await pred()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = readFileSync(join(controllerDir(), 'controller.log'), 'utf8').split('\n').slice(-15).join('\n');
+  throw new Error(`timed out waiting for ${what}\ncontroller.log:\n${log}`);
+}
+
+/** Waits until a serve process other than `old` has written its pid and answers; returns its pid. */
+async function backAfter(old: number): Promise<number> {
+  let pid: number | undefined;
+  await poll(`a new serve process to replace ${old}`, async () => {
+    pid = readPid('controller.pid');
+    return pid !== undefined && pid !== old && alive(pid) && (await healthy());
+  });
+  return pid!;
+}
+
+type Output = Pick<Run, 'code' | 'stdout' | 'stderr'>;
+
+/** The CLI with a different environment (another SIGIL_HOME, SIGIL_DEBUG). */
+function sigilWith(env: Record<string, string>, args: string[]): Promise<Output> {
+  return new Promise((resolve) => {
+    execFile(join(ROOT, 'bin', 'sigil'), args, { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A failure as the CLI must show it: `ERROR …`, then `hint: …`, and no stack frames. */
+function expectCleanError(r: Output, message: RegExp): void {
+  expect(r.code, r.stderr).not.toBe(0);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines[0], r.stderr).toMatch(/^ERROR /);
+  expect(lines[0], r.stderr).toMatch(message);
+  expect(lines.some((l) => /^hint: \S/.test(l)), r.stderr).toBe(true);
+}
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('CLI resilience', () => {
+  beforeAll(async () => {
+    await ok(['bootstrap', '--provider', 'local-process', C]);
+    await ok(['deploy', join(CHARMS, 'source'), '-m', M, '--config', 'token=one']);
+    await until(M, 'source active', (s) => workload(s, 'source/0') === 'active token=one');
+  });
+  afterAll(async () => {
+    await sigil(['destroy-controller', C, '--yes']);
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  describe('errors are one ERROR line and a hint, never a stack trace', () => {
+    it('for a symlink loop given as a charm path', async () => {
+      symlinkSync('loop', join(scratch, 'loop'));
+      // Deploying the loop itself, creating a charm under it, and a loop inside a charm.
+      expectCleanError(await sigil(['deploy', join(scratch, 'loop'), '-m', M]), /loop/);
+      expectCleanError(await sigil(['charm', 'init', 'demo', '--path', join(scratch, 'loop', 'demo')]), new RegExp(`symbolic links at "${join(scratch, 'loop')}`));
+      const charm = join(scratch, 'charm');
+      mkdirSync(charm);
+      symlinkSync('metadata.yaml', join(charm, 'metadata.yaml'));
+      expectCleanError(await sigil(['deploy', charm, '-m', M]), /metadata\.yaml/);
+    });
+
+    it('shows the stack only with SIGIL_DEBUG=1', async () => {
+      const r = await sigilWith({ SIGIL_DEBUG: '1' }, ['charm', 'init', 'demo', '--path', join(scratch, 'loop', 'demo')]);
+      expect(r.stderr).toMatch(/^ERROR .*symbolic links/);
+      expect(r.stderr).toMatch(/^\s+at /m);
+    });
+
+    it('for a controller endpoint nothing listens on', async () => {
+      const port = await closedPort();
+      const home = join(scratch, 'home');
+      const dir = join(home, 'controllers', 'gone');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(home, 'controllers.yaml'), YAML.stringify({ 'current-controller': 'gone', controllers: { gone: { endpoint: `http://127.0.0.1:${port}`, dir, provider: 'local-process', 'current-model': 'default' } } }));
+      writeFileSync(join(home, 'accounts.yaml'), YAML.stringify({ controllers: { gone: { user: 'admin', token: 'x' } } }));
+      // Not known to be stopped: the CLI waits for it briefly, then gives up.
+      let r: Output = await sigilWith({ SIGIL_HOME: home }, ['status']);
+      expectCleanError(r, new RegExp(`cannot connect to controller "gone" at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
+      expect(r.stderr).toMatch(/^hint: .*sigil start-controller gone/m);
+      // Its supervisor has exited: nothing will bring it back, so the CLI does not wait.
+      writeFileSync(join(dir, 'supervisor.pid'), String(spawnSync(process.execPath, ['-e', '0']).pid));
+      const started = Date.now();
+      r = await sigilWith({ SIGIL_HOME: home }, ['models']);
+      expectCleanError(r, /cannot connect to controller "gone"/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }, 60_000);
+  });
+
+  describe('arguments after the target belong to the remote command', () => {
+    it('exec runs the command with its options, with or without --', async () => {
+      for (const args of [['--', 'ls', '-la'], ['ls', '-la']]) {
+        const out = await ok(['exec', '-m', M, '--unit', 'source/0', ...args]);
+        // -l: a long listing with its total; -a: the parent directory is listed.
+        expect(out).toMatch(/^total \d+$/m);
+        expect(out).toMatch(/ \.\.$/m);
+      }
+      const r = await sigil(['exec', '-m', M, '--unit', 'source/0', 'test', '-d', join(scratch, 'no-such-dir')]);
+      expect(r.code).toBe(1);
+    });
+
+    it('ssh and scp accept options after the target (this provider then says it has no sshd)', async () => {
+      for (const args of [['ssh', '-m', M, 'source/0', 'test', '-s', '/etc/hostname'], ['ssh', '-m', M, '0', 'ls', '-la'], ['scp', '-m', M, '--', '-r', scratch, 'source/0:/tmp/x'], ['scp', '-m', M, '-p', 'source/0:/etc/hostname', scratch]]) {
+        const r = await sigil(args);
+        expect(r.stderr).not.toMatch(/unknown option/);
+        expectCleanError(r, /ssh needs machines with their own sshd/);
+      }
+    });
+  });
+
+  describe('controller restarts', () => {
+    it('restarts a serve process stopped with SIGTERM; only the supervisor decides the controller stays down', async () => {
+      const supervisor = readPid('supervisor.pid')!;
+      const old = readPid('controller.pid')!;
+      process.kill(old, 'SIGTERM');
+      await poll('the old serve process to exit', () => !alive(old));
+      const next = await backAfter(old);
+      expect(next).not.toBe(old);
+      expect(readPid('supervisor.pid')).toBe(supervisor);
+      expect(alive(supervisor)).toBe(true);
+      expect(workload(await status(M), 'source/0')).toBe('active token=one');
+    }, 90_000);
+
+    it('serves every CLI read made while the serve process is killed and restarted', async () => {
+      const reads = [['status', '-m', M, '--format', 'json'], ['config', 'source', 'token', '-m', M], ['models', '-c', C, '--format', 'json']];
+      const calls: { args: string[]; start: number; end: number; run: Run }[] = [];
+      let stop = false;
+      const lane = async (first: number) => {
+        for (let n = first; !stop; n++) {
+          const args = reads[n % reads.length]!;
+          const start = Date.now();
+          const run = await sigil(args, { timeoutMs: 60_000 });
+          calls.push({ args, start, end: Date.now(), run });
+        }
+      };
+      const lanes = [0, 1, 2].map((i) => lane(i));
+      const outages: [number, number][] = [];
+      for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+        const before = calls.length;
+        await poll('some calls to finish before the restart', () => calls.length >= before + 3, 60_000);
+        const old = readPid('controller.pid')!;
+        const down = Date.now();
+        process.kill(old, signal);
+        await backAfter(old);
+        outages.push([down, Date.now()]);
+      }
+      const after = calls.length;
+      await poll('some calls to finish after the restarts', () => calls.length >= after + 3, 60_000);
+      stop = true;
+      await Promise.all(lanes);
+
+      const failed = calls.filter((c) => c.run.code !== 0).map((c) => `sigil ${c.args.join(' ')} exited ${c.run.code}: ${c.run.stderr}`);
+      expect(failed).toEqual([]);
+      // Each outage was met by calls in flight, which waited for the controller instead of failing.
+      for (const [down, up] of outages) expect(calls.filter((c) => c.start < up && c.end > down).length).toBeGreaterThan(0);
+      expect(calls.find((c) => c.args[0] === 'config')?.run.stdout.trim()).toBe('one');
+    }, 180_000);
+  });
+});
