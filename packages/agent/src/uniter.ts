@@ -1,8 +1,8 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HookCommit, LogLine, MachineView, OperationView, UnitView } from '@sigil/api';
-import { parseDuration, unitTag } from '@sigil/core';
+import type { HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
+import { errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
 import type { MachineLock } from './lock.ts';
@@ -214,19 +214,47 @@ export class Uniter {
       await this.d.api.post(`/api/agent/operations/${op.id}/finish`, { id: op.id, status: 'failed', message, results: {} });
       return;
     }
-    const outcome = await this.d.lock.run(async () => {
-      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
-      return this.runInContext(undefined, op);
-    });
-    const failed = outcome.changes.actionFailed;
-    const results: Record<string, unknown> = { ...outcome.changes.actionResults, 'return-code': outcome.code };
-    if (outcome.stdout !== '') results.stdout = outcome.stdout;
-    if (outcome.stderr !== '') results.stderr = outcome.stderr;
-    if (outcome.code === 0) await this.commitChanges(op.kind === 'exec' ? 'juju-exec' : op.name, outcome.changes);
-    const status = op.kind === 'exec' || (outcome.code === 0 && failed === undefined) ? 'completed' : 'failed';
-    const message = failed ?? (op.kind === 'action' && outcome.code !== 0 ? `exit status ${outcome.code}` : '');
-    await this.d.api.post(`/api/agent/operations/${op.id}/finish`, { id: op.id, status, message, results });
+    // Once claimed, the operation always gets a result, whatever fails here; otherwise it
+    // would stay running and everything waiting on it would wait forever.
+    let result: OperationResult;
+    try {
+      const outcome = await this.d.lock.run(async () => {
+        await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
+        return this.runInContext(undefined, op);
+      });
+      const failed = outcome.changes.actionFailed;
+      const results: Record<string, unknown> = { ...outcome.changes.actionResults, 'return-code': outcome.code };
+      if (outcome.stdout !== '') results.stdout = outcome.stdout;
+      if (outcome.stderr !== '') results.stderr = outcome.stderr;
+      if (outcome.code === 0) await this.commitChanges(op.kind === 'exec' ? 'juju-exec' : op.name, outcome.changes);
+      const status = op.kind === 'exec' || (outcome.code === 0 && failed === undefined) ? 'completed' : 'failed';
+      const message = failed ?? (op.kind === 'action' && outcome.code !== 0 ? `exit status ${outcome.code}` : '');
+      result = { id: op.id, status, message, results };
+    } catch (e) {
+      result = { id: op.id, status: 'failed', message: `the agent could not run it: ${(e as Error).message}`, results: {} };
+    }
+    await this.finishOperation(result);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: this.local.failed ? 'error' : 'idle', message: this.local.failed ? `hook failed: "${this.local.failed.name}"` : '' });
+  }
+
+  /**
+   * Reports an operation's result. A result the controller refuses (too large, say) is
+   * replaced by a failure saying why; one that cannot be delivered yet is retried a few
+   * times, and the controller fails it by itself if this agent stays away.
+   */
+  private async finishOperation(r: OperationResult): Promise<void> {
+    const path = `/api/agent/operations/${r.id}/finish`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.d.api.post(path, r);
+        return;
+      } catch (e) {
+        const refused = isSigilError(e) && errorHttpStatus(e.code) < 500;
+        if (refused && Object.keys(r.results).length > 0) r = { id: r.id, status: 'failed', message: `its result could not be stored: ${(e as Error).message}`, results: {} };
+        else if (refused || attempt >= 5) throw e;
+        else await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
   }
 
   /** Runs a hook, an action or an exec command with the hook tools wired to a fresh context. */

@@ -13,6 +13,7 @@ import { provision } from './workers/provisioner.ts';
 import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
+import { reapOperations } from './workers/operations.ts';
 import { Exposer } from './workers/exposer.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
@@ -116,10 +117,10 @@ async function serve(dir: string): Promise<void> {
   let reconciler: Reconciler | undefined;
   const wake = () => reconciler?.wake();
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
-  const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)]]);
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations]]);
 
   const app = buildServer(svc);
   await app.listen({ host: config.host, port: config.port });

@@ -1,10 +1,20 @@
 /** Which machine agents hold a watch connection now. Presence is not stored: it is a fact about this process. */
 export class PresenceTracker {
   private readonly conns = new Map<string, number>();
+  private readonly leftAt = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+
+  /** Agents are owed the time since this process started before they count as away. */
+  constructor(private readonly now: () => number = Date.now, private readonly startedAt = now()) {}
 
   connected(model: string, machine: string): boolean {
     return (this.conns.get(`${model}/${machine}`) ?? 0) > 0;
+  }
+
+  /** How long the machine's agent has been disconnected: 0 while connected. */
+  awayMs(model: string, machine: string): number {
+    if (this.connected(model, machine)) return 0;
+    return this.now() - (this.leftAt.get(`${model}/${machine}`) ?? this.startedAt);
   }
 
   add(model: string, machine: string): () => void {
@@ -12,7 +22,9 @@ export class PresenceTracker {
     this.conns.set(k, (this.conns.get(k) ?? 0) + 1);
     this.emit();
     return () => {
-      this.conns.set(k, (this.conns.get(k) ?? 1) - 1);
+      const left = (this.conns.get(k) ?? 1) - 1;
+      this.conns.set(k, left);
+      if (left === 0) this.leftAt.set(k, this.now());
       this.emit();
     };
   }

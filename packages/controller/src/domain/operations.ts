@@ -2,6 +2,7 @@ import { SigilError, validateActionParams } from '@sigil/core';
 import type { OperationDoc } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type UnitRow } from './rows.ts';
+import { stuckReason } from './stuck-operations.ts';
 
 /** Actions (`sigil run`) and commands (`sigil exec`), queued per unit and run by its agent. */
 export class Operations {
@@ -70,6 +71,31 @@ export class Operations {
     if (r.started !== null) doc.started = r.started as number;
     if (r.completed !== null) doc.completed = r.completed as number;
     return doc;
+  }
+
+  /**
+   * Fails the operations that can no longer finish by themselves (their unit is gone, or
+   * the agent running them lost contact or outlived the command's timeout), so nothing
+   * waits on them forever. Returns what it failed.
+   */
+  failStuck(model: string, awayMs: (machine: string) => number, now = Date.now()): { id: number; unit: string; reason: string }[] {
+    return this.s.tx(() => {
+      const rows = this.s.db.prepare("SELECT id, unit, kind, status, started, params FROM operations WHERE model = ? AND status IN ('pending', 'running')").all(model) as { id: number; unit: string; kind: 'action' | 'exec'; status: 'pending' | 'running'; started: number | null; params: string }[];
+      const failed: { id: number; unit: string; reason: string }[] = [];
+      for (const r of rows) {
+        const u = this.reads.unit(model, r.unit);
+        const timeout = r.kind === 'exec' ? json<{ timeout?: number }>(r.params, {}).timeout : undefined;
+        const reason = stuckReason({
+          id: r.id, unit: r.unit, kind: r.kind, status: r.status, started: r.started ?? undefined, timeoutMs: timeout,
+          unitLife: u?.life, machine: u?.machine ?? undefined, agentAwayMs: u?.machine ? awayMs(u.machine) : 0,
+        }, now);
+        if (reason === undefined) continue;
+        this.s.db.prepare("UPDATE operations SET status = 'failed', message = ?, completed = ? WHERE model = ? AND id = ?").run(reason, now, model, r.id);
+        this.s.changed(model, 'operation', `${r.unit}#${r.id}`);
+        failed.push({ id: r.id, unit: r.unit, reason });
+      }
+      return failed;
+    });
   }
 
   appendLog(model: string, id: number, message: string): void {

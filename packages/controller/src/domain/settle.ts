@@ -1,5 +1,6 @@
 import { concerns } from '@sigil/api';
 import type { WaitReport } from '@sigil/api';
+import { formatDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads } from './rows.ts';
 import type { Presence } from './status.ts';
@@ -20,7 +21,14 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
     const since = Math.min(...units.map((u) => u.settled), Number.MAX_SAFE_INTEGER);
     const changes = s.db.prepare("SELECT rev, kind, key, op FROM change_log WHERE model = ? AND rev > ? AND kind NOT IN ('settled', 'charm')").all(model, since === Number.MAX_SAFE_INTEGER ? 0 : since) as { rev: number; kind: string; key: string; op: string }[];
     const leaders = new Map(reads.apps(model).map((a) => [a.name, a.leader]));
-    const pending = new Set((s.db.prepare("SELECT unit FROM operations WHERE model = ? AND status IN ('pending', 'running')").all(model) as { unit: string }[]).map((r) => r.unit));
+    // The oldest unfinished operation per unit, named so a stuck one is visible.
+    const pending = new Map<string, string>();
+    for (const o of s.db.prepare("SELECT id, unit, kind, name, status, enqueued, started FROM operations WHERE model = ? AND status IN ('pending', 'running') ORDER BY id").all(model) as { id: number; unit: string; kind: string; name: string; status: string; enqueued: number; started: number | null }[]) {
+      if (pending.has(o.unit)) continue;
+      const what = o.kind === 'exec' ? 'exec' : `action ${o.name}`;
+      const age = formatDuration(Date.now() - (o.started ?? o.enqueued));
+      pending.set(o.unit, o.status === 'running' ? `operation ${o.id} (${what}) running for ${age}` : `operation ${o.id} (${what}) queued for ${age}`);
+    }
     for (const u of units) {
       const machine = u.machine === null ? undefined : machines.get(u.machine);
       if (u.agent.current === 'error') {
@@ -42,7 +50,7 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
       else if (!presence.connected(model, machine.id)) why = 'agent not connected';
       else if (u.life !== 'alive') why = 'being removed';
       else if (u.agent.current === 'executing') why = u.agent.message;
-      else if (pending.has(u.name)) why = 'operation queued';
+      else if (pending.has(u.name)) why = pending.get(u.name);
       else if (u.settled === 0 || unseen) why = u.agent.current === 'allocating' ? 'agent starting' : 'has changes to process';
       if (why) busy.push({ unit: u.name, reason: why });
     }

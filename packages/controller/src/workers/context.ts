@@ -11,6 +11,8 @@ export interface WorkerContext {
   ensuredAtStart: Set<string>;
   /** Machines whose agents are connected now. */
   connected(model: string, machine: string): boolean;
+  /** How long a machine's agent has been disconnected (0 while connected). */
+  awayMs(model: string, machine: string): number;
 }
 
 /** A level-based reconciler: reads desired and actual state and converges, whatever woke it. */
