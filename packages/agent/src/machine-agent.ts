@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
+import { errorHttpStatus, isSigilError } from '@sigil/core';
 import { AgentApi } from './api-client.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
@@ -109,6 +110,7 @@ export class MachineAgent {
           agentsDir: join(this.c.dataDir, 'agents'),
           controllerUrl: this.c.controllerUrl,
           log: (l) => this.push(l),
+          flushLogs: () => this.flushLogs(),
         });
         const abort = new AbortController();
         entry = { uniter, abort, done: uniter.run(abort.signal).catch((e) => this.log('ERROR', `uniter stopped: ${String(e)}`, `unit-${u.name}`)) };
@@ -140,7 +142,9 @@ export class MachineAgent {
     this.logBuffer = [];
     try {
       await this.api.post('/api/agent/logs', { lines });
-    } catch {
+    } catch (e) {
+      // Lines the controller refuses would be refused again: drop them, not everything after.
+      if (isSigilError(e) && errorHttpStatus(e.code) < 500) return;
       // Keep them for the next flush; cap memory while the controller is away.
       this.logBuffer = [...lines, ...this.logBuffer].slice(-10_000);
       this.flushTimer ??= setTimeout(() => void this.flushLogs(), 1000);

@@ -24,6 +24,8 @@ export interface UniterDeps {
   agentsDir: string;
   controllerUrl: string;
   log(line: LogLine): void;
+  /** Sends buffered log lines now (before the unit is reported dead and forgotten). */
+  flushLogs(): Promise<void>;
 }
 
 interface Outcome {
@@ -163,6 +165,9 @@ export class Uniter {
         delete this.local.relations[String(op.relationId)];
         return this.save();
       case 'set-dead':
+        // The controller keeps log lines only for units on this machine: send the last
+        // hooks' lines while the unit still exists.
+        await this.d.flushLogs();
         await api.post('/api/agent/dead', { unit: this.name });
         this.local.dead = true;
         await this.save();
