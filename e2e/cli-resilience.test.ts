@@ -1,7 +1,8 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -124,24 +125,50 @@ describe('CLI resilience', () => {
       expect(r.stderr).toMatch(/^\s+at /m);
     });
 
-    it('for a controller endpoint nothing listens on', async () => {
-      const port = await closedPort();
-      const home = join(scratch, 'home');
-      const dir = join(home, 'controllers', 'gone');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(home, 'controllers.yaml'), YAML.stringify({ 'current-controller': 'gone', controllers: { gone: { endpoint: `http://127.0.0.1:${port}`, dir, provider: 'local-process', 'current-model': 'default' } } }));
-      writeFileSync(join(home, 'accounts.yaml'), YAML.stringify({ controllers: { gone: { user: 'admin', token: 'x' } } }));
-      // Not known to be stopped: the CLI waits for it briefly, then gives up.
-      let r: Output = await sigilWith({ SIGIL_HOME: home }, ['status']);
-      expectCleanError(r, new RegExp(`cannot connect to controller "gone" at http://127\\.0\\.0\\.1:${port} \\(ECONNREFUSED\\)`));
-      expect(r.stderr).toMatch(/^hint: .*sigil start-controller gone/m);
-      // Its supervisor has exited: nothing will bring it back, so the CLI does not wait.
-      writeFileSync(join(dir, 'supervisor.pid'), String(spawnSync(process.execPath, ['-e', '0']).pid));
-      const started = Date.now();
-      r = await sigilWith({ SIGIL_HOME: home }, ['models']);
-      expectCleanError(r, /cannot connect to controller "gone"/);
-      expect(Date.now() - started).toBeLessThan(5_000);
-    }, 60_000);
+    it('for a controller endpoint that refuses, drops the connection, or is not a Sigil controller', async () => {
+      // A proxy answering HTML in place of the controller, and a peer that hangs up mid-answer.
+      const proxy = createHttpServer((_req, res) => {
+        res.statusCode = 502;
+        res.setHeader('content-type', 'text/html');
+        res.end('<html><body>502 Bad Gateway</body></html>');
+      });
+      const dropper = createServer((sock) => sock.once('data', () => {
+        sock.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"part');
+        sock.destroy();
+      }));
+      const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+      const ports = { gone: await closedPort(), proxy: await listen(proxy), dropper: await listen(dropper) };
+      try {
+        const home = join(scratch, 'home');
+        const controllers: Record<string, unknown> = {};
+        const accounts: Record<string, unknown> = {};
+        for (const [name, port] of Object.entries(ports)) {
+          mkdirSync(join(home, 'controllers', name), { recursive: true });
+          controllers[name] = { endpoint: `http://127.0.0.1:${port}`, dir: join(home, 'controllers', name), provider: 'local-process', 'current-model': 'default' };
+          accounts[name] = { user: 'admin', token: 'x' };
+        }
+        writeFileSync(join(home, 'controllers.yaml'), YAML.stringify({ 'current-controller': 'gone', controllers }));
+        writeFileSync(join(home, 'accounts.yaml'), YAML.stringify({ controllers: accounts }));
+        const run = (args: string[]) => sigilWith({ SIGIL_HOME: home }, args);
+
+        // Not known to be stopped: the CLI waits for it briefly, then gives up.
+        let r = await run(['status']);
+        expectCleanError(r, new RegExp(`cannot connect to controller "gone" at http://127\\.0\\.0\\.1:${ports.gone} \\(ECONNREFUSED\\)`));
+        expect(r.stderr).toMatch(/^hint: .*sigil start-controller gone/m);
+        // Its supervisor has exited: nothing will bring it back, so the CLI does not wait.
+        writeFileSync(join(home, 'controllers', 'gone', 'supervisor.pid'), String(spawnSync(process.execPath, ['-e', '0']).pid));
+        const started = Date.now();
+        expectCleanError(await run(['models']), /cannot connect to controller "gone"/);
+        expect(Date.now() - started).toBeLessThan(5_000);
+
+        r = await run(['status', '-m', 'proxy:default']);
+        expectCleanError(r, new RegExp(`controller "proxy" at http://127\\.0\\.0\\.1:${ports.proxy} answered HTTP 502 with something other than JSON`));
+        expectCleanError(await run(['status', '-m', 'dropper:default']), new RegExp(`controller "dropper" at http://127\\.0\\.0\\.1:${ports.dropper}`));
+      } finally {
+        proxy.close();
+        dropper.close();
+      }
+    }, 90_000);
   });
 
   describe('arguments after the target belong to the remote command', () => {
