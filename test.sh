@@ -5,4 +5,5 @@ cd "$(dirname "$0")"
 ./scripts/setup.sh
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p packages/gui --noEmit
+npx eslint --max-warnings 0
 npx vitest run "$@"

@@ -15,7 +15,7 @@ import type { Ctx } from './context.ts';
  */
 export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: string): Promise<{ gateway: string; bridge: { name: string; subnet: string }; imagesDir: string }> {
   if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
-  checkHost();
+  await checkHost();
   // SIGIL_IMAGES shares one image cache between homes (test runs, several users of one host).
   const imagesDir = process.env.SIGIL_IMAGES || join(ctx.home.root, 'images');
   const t = Date.now();
@@ -48,7 +48,7 @@ export async function teardownLxc(dir: string): Promise<void> {
 /** `sigil image build`: (re)builds the cached base image; machines created later use it. */
 export async function buildImage(ctx: Ctx, force: boolean): Promise<void> {
   if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
-  checkHost();
+  await checkHost();
   const r = await ensureImage(process.env.SIGIL_IMAGES || join(ctx.home.root, 'images'), { force, onProgress: (l: string) => ctx.info(`image: ${l}`) });
   ctx.out(r.built ? `Built ${r.rootfs} in ${(r.ms / 1000).toFixed(1)}s` : `Image ${r.rootfs} is up to date (use --force to rebuild)`);
 }
