@@ -181,6 +181,10 @@ describe('CLI resilience', () => {
       }
       const r = await sigil(['exec', '-m', M, '--unit', 'source/0', 'test', '-d', join(scratch, 'no-such-dir')]);
       expect(r.code).toBe(1);
+      // sigil's own options after the command's first word are the command's; the error says so.
+      const late = await sigil(['exec', '-m', M, 'hostname', '--unit', 'source/0']);
+      expectCleanError(late, /no target/);
+      expect(late.stderr).toContain('"--unit" came after the command');
     });
 
     it('ssh and scp accept options after the target (this provider then says it has no sshd)', async () => {

@@ -50,7 +50,13 @@ export function registerExec(program: Command, ctx: Ctx): void {
         }
       }
       units = [...new Set(units)];
-      if (units.length === 0) throw new SigilError('bad-request', 'no target: give --unit, --application or --all', 'e.g. `sigil exec --unit sink/0 -- hostname`');
+      if (units.length === 0) {
+        // Options after the command's first word are the command's (see passThroughOptions).
+        const late = words.map((w) => w.split('=')[0]!).find((w) => /^(-u|--unit|-a|--application|--all)$/.test(w));
+        throw new SigilError('bad-request', 'no target: give --unit, --application or --all', late
+          ? `"${late}" came after the command, so it was passed to the command; put sigil's options first, e.g. \`sigil exec ${late === '--all' ? '--all' : `${late} <target>`} -- ${words[0] ?? 'hostname'}\``
+          : 'e.g. `sigil exec --unit sink/0 -- hostname`');
+      }
       const timeout = parseDuration(o.timeout);
       const ops = await c.post<OperationDoc[]>(c.m('/exec'), { units, command: words.join(' '), timeoutMs: timeout });
       const done = await waitFor(c, ops.map((x) => x.id), timeout + 10_000);
