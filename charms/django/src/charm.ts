@@ -110,14 +110,14 @@ async function converge(ctx: Ctx, w: Workload, o: Options): Promise<void> {
     await updateIfChanged(rel.local, { database: wanted });
     db ??= databaseFrom(await rel.unitsData(), ctx.unitName, wanted);
   }
-  if (!db) throw new StatusError(waiting(`waiting for ${dbRelations.map((r) => r.app).join(', ')} to grant database ${wanted}`));
+  if (!db) throw new StatusError(waiting`waiting for ${dbRelations.map((r) => r.app).join(', ')} to grant database ${wanted}`);
 
   const secretKey = leader[SECRET_KEY];
   if (!secretKey) throw new StatusError(waiting('waiting for the leader to generate the SECRET_KEY'));
 
   const key = migrationKey(release.id, db);
   if (leader[MIGRATED] !== key && !ctx.isLeader) {
-    throw new StatusError(waiting(`waiting for the leader to run migrations for ${release.id}${(await w.running()) ? ' (serving the previous release meanwhile)' : ''}`));
+    throw new StatusError(waiting`waiting for the leader to run migrations for ${release.id}${(await w.running()) ? ' (serving the previous release meanwhile)' : ''}`);
   }
 
   const cacheUnits = (await ctx.relations('cache')).filter((r) => r.id !== o.broken);
@@ -136,7 +136,7 @@ async function converge(ctx: Ctx, w: Workload, o: Options): Promise<void> {
   const settingsChanged = await w.writeSettings(settingsText);
 
   if (leader[MIGRATED] !== key) {
-    await ctx.setStatus(maintenance(`running migrations for ${release.id}`));
+    await ctx.setStatus(maintenance`running migrations for ${release.id}`);
     const out = await w.migrate().catch((e: unknown) => {
       throw new Error(`migrations for ${release.id} failed (the hook is retried): ${e instanceof Error ? e.message : String(e)}`);
     });
@@ -154,13 +154,13 @@ async function converge(ctx: Ctx, w: Workload, o: Options): Promise<void> {
     await ctx.log.info(`reloaded gunicorn gracefully for new settings (${release.id}, DEBUG ${s.debug ? 'on' : 'off'})`);
   }
   // Checked on every hook: systemd calls a gunicorn that keeps crashing at start "active".
-  if (!(await w.answers(s.port))) throw new StatusError(blocked(`gunicorn does not answer on port ${s.port}: see journalctl -u django on ${ctx.unitName}`));
+  if (!(await w.answers(s.port))) throw new StatusError(blocked`gunicorn does not answer on port ${s.port}: see journalctl -u django on ${ctx.unitName}`);
   // The previous release stays until the next switch: gracefully retiring workers may
   // still read its templates and static files.
   await w.prune(previous ? [release.id, previous] : [release.id]);
 
   const cache = servers.length ? `memcached ${servers.join(' ')}` : 'local-memory cache';
-  await ctx.setStatus(active(`serving ${release.id} on port ${s.port} with ${cache}${s.debug ? '; DEBUG on' : ''}`));
+  await ctx.setStatus(active`serving ${release.id} on port ${s.port} with ${cache}${s.debug ? '; DEBUG on' : ''}`);
 }
 
 /**
@@ -174,14 +174,14 @@ async function prepare(ctx: Ctx, w: Workload, s: Settings, o: Options): Promise<
   let manageModule = await ctx.getStored(MANAGE_MODULE);
   const again = s.source.kind === 'git' ? o.refetch : o.reread;
   if (again || (await ctx.getStored(SOURCE_KEY)) !== sourceKey || !id || !(await w.hasRelease(id))) {
-    await ctx.setStatus(maintenance(`preparing ${describeSource(s.source)}`));
+    await ctx.setStatus(maintenance`preparing ${describeSource(s.source)}`);
     if (s.source.kind === 'git') await w.installGit();
     try {
       const p = await w.prepare(s.source);
       id = p.id;
       manageModule = settingsModuleOf(p.manage) ?? '';
     } catch (e) {
-      if (e instanceof SourceError) throw new StatusError(blocked(`${optionValue(ctx, e.option)}: ${e.message}`));
+      if (e instanceof SourceError) throw new StatusError(blocked`${optionValue(ctx, e.option)}: ${e.message}`);
       throw e;
     }
     await ctx.setStored({ [SOURCE_KEY]: sourceKey, [RELEASE]: id, [MANAGE_MODULE]: manageModule });
@@ -189,13 +189,13 @@ async function prepare(ctx: Ctx, w: Workload, s: Settings, o: Options): Promise<
   }
   const settingsModule = s.settingsModule ?? manageModule;
   if (!settingsModule) {
-    throw new StatusError(blocked(`settings-module is empty and source=${ctx.config.source} has no manage.py naming one: set settings-module (e.g. mysite.settings)`));
+    throw new StatusError(blocked`settings-module is empty and source=${ctx.config.source} has no manage.py naming one: set settings-module (e.g. mysite.settings)`);
   }
   const release = w.release(id);
   try {
     await w.build(release, settingsModule);
   } catch (e) {
-    if (e instanceof SourceError) throw new StatusError(blocked(`${optionValue(ctx, s.settingsModule ? 'settings-module' : 'source')}: ${e.message}`));
+    if (e instanceof SourceError) throw new StatusError(blocked`${optionValue(ctx, s.settingsModule ? 'settings-module' : 'source')}: ${e.message}`);
     throw e;
   }
   return { release, settingsModule };

@@ -47,7 +47,7 @@ export function build(w: Workload) {
     } catch (e) {
       if (!(e instanceof InvalidConfigError)) throw e;
       await ctx.log.error(e.output);
-      throw new StatusError(blocked(`${e.message} (still serving the last good configuration; see debug-log)`));
+      throw new StatusError(blocked`${e.message} (still serving the last good configuration; see debug-log)`);
     }
     if (applied !== 'unchanged') await ctx.log.info(`haproxy ${applied}: ${p.services.map((x) => `${x.name} :${x.port} ${x.servers.length} servers`).join(', ')}`);
     await ctx.setPorts(portsOf(p, s));
@@ -78,7 +78,7 @@ async function settings(ctx: Ctx): Promise<Settings> {
   try {
     return parseSettings(ctx.config, generated);
   } catch (e) {
-    if (e instanceof SettingsError) throw new StatusError(blocked(`${e.message}`));
+    if (e instanceof SettingsError) throw new StatusError(blocked`${e.message}`);
     throw e;
   }
 }

@@ -82,6 +82,15 @@ describe('install and configuration', () => {
     expect(out.workloadVersion).toBe('10.11.6');
   });
 
+  test('between install and the first config-changed (leader-elected comes first) the status names no address', async () => {
+    const w = new FakeMariadb();
+    const installed = await run(build(w), event.install(), state(spec));
+    for (const hook of [event.leaderElected(), event.updateStatus()]) {
+      const out = await run(build(w), hook, { ...installed, leader: true });
+      expect(out.unitStatus).toEqual({ name: 'maintenance', message: 'configuring MariaDB' });
+    }
+  });
+
   test('the first config-changed binds MariaDB to the machine address, restarts it and opens its port', async () => {
     const w = new FakeMariadb({ running: true });
     const out = await run(build(w), event.configChanged(), state(spec, { leader: true }));

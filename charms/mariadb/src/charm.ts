@@ -43,9 +43,11 @@ export function build(w: Workload) {
     const stuck = await ctx.getStored('blocked');
     if (stuck) return ctx.setStatus(blocked(stuck));
     if (!(await w.isRunning())) return ctx.setStatus(blocked('MariaDB is not running: see `journalctl -u mariadb` on the unit; changing config or `sigil resolve` starts it again'));
-    const running = parseSettings((await w.readConfig()) ?? '');
-    const where = `${running.bind_address}:${running.port}`;
-    await ctx.setStatus(active(ctx.isLeader ? `ready on ${where}` : `ready on ${where} (standalone: the leader serves relations)`));
+    const { bind_address: host, port } = parseSettings((await w.readConfig()) ?? '');
+    // Debian starts MariaDB on install, before config-changed has written Sigil's settings
+    // (leader-elected comes in between): it is not yet where it will serve.
+    if (host === undefined || port === undefined) return ctx.setStatus(maintenance('configuring MariaDB'));
+    await ctx.setStatus(ctx.isLeader ? active`ready on ${host}:${port}` : active`ready on ${host}:${port} (standalone: the leader serves relations)`);
   }
 
   /** Restarts MariaDB with the new file; when it does not come up, goes back to the old one. */
@@ -74,7 +76,7 @@ export function build(w: Workload) {
     const previous = await w.readConfig();
     const p = plan(previous === undefined ? undefined : parseSettings(previous), next, await w.isRunning());
     if (p.changed.length || p.restart) {
-      await ctx.setStatus(maintenance(p.restart ? 'restarting MariaDB' : `applying ${p.changed.join(', ')}`));
+      await ctx.setStatus(p.restart ? maintenance('restarting MariaDB') : maintenance`applying ${p.changed.join(', ')}`);
       await w.writeConfig(renderSettings(next));
       let restart = p.restart;
       for (const s of p.set) {

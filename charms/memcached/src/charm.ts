@@ -32,7 +32,7 @@ export function build(w: Workload) {
     await ctx.setPorts([s.tcpPort, ...(s.udpPort ? [{ port: s.udpPort, protocol: 'udp' as const }] : [])]);
     await publish(ctx, s);
     const debug = s.debug ? '; debug: verbose, output in debug-log' : '';
-    await ctx.setStatus(active(`ready on port ${s.tcpPort}: ${s.size} MB, ${s.connectionLimit} connections${debug}`));
+    await ctx.setStatus(active`ready on port ${s.tcpPort}: ${s.size} MB, ${s.connectionLimit} connections${debug}`);
   });
 
   charm.on.action('stats', async (_ctx, ev) => {

@@ -24,7 +24,7 @@ interface Config {
 
 /** The settings for a config, or a StatusError(blocked) naming the first bad option. */
 export function settingsFrom(c: Config): Settings {
-  const bad = (option: string, value: number, why: string) => new StatusError(blocked(`${option}=${value} ${why}`));
+  const bad = (option: string, value: number, why: string) => new StatusError(blocked`${option}=${value} ${why}`);
   if (c.size < 1) throw bad('size', c.size, 'is too small: give memcached at least 1 (MB)');
   if (c['tcp-port'] < 1 || c['tcp-port'] > 65535) throw bad('tcp-port', c['tcp-port'], 'is not a port: use 1-65535');
   if (c['udp-port'] < 0 || c['udp-port'] > 65535) throw bad('udp-port', c['udp-port'], 'is not a port: use 1-65535, or 0 to turn UDP off');

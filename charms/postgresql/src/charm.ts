@@ -41,7 +41,7 @@ export function build(w: Workload) {
       if (!(await w.isRunning())) {
         await ctx.log.info(`settings written for the next start: ${changed.join(', ')}`);
       } else if (restart.length > 0) {
-        await ctx.setStatus(maintenance(`restarting PostgreSQL for ${restart.join(', ')}`));
+        await ctx.setStatus(maintenance`restarting PostgreSQL for ${restart.join(', ')}`);
         try {
           await w.restart();
         } catch (e) {
@@ -148,9 +148,9 @@ export function build(w: Workload) {
   const report = async (ctx: Ctx): Promise<void> => {
     const why = (await ctx.getStored(CONFIG_ERROR)) || (await ctx.getStored(CLIENT_PROBLEMS));
     if (why) return ctx.setStatus(blocked(why));
-    if (!(await w.isRunning())) return ctx.setStatus(blocked(`PostgreSQL is not running: see journalctl -u ${SERVICE}`));
+    if (!(await w.isRunning())) return ctx.setStatus(blocked`PostgreSQL is not running: see journalctl -u ${SERVICE}`);
     const port = parse(await w.readSettings()).port ?? '5432';
-    await ctx.setStatus(active(`PostgreSQL ${PG_MAJOR} on ${await ctx.address()}:${port}`));
+    await ctx.setStatus(active`PostgreSQL ${PG_MAJOR} on ${await ctx.address()}:${port}`);
   };
 
   charm.on.install(async (ctx) => {

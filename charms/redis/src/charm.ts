@@ -29,7 +29,7 @@ export function build(w: Workload, newPassword: () => string = password) {
     await apply(ctx, w, s);
     await ctx.setPorts([s.port]);
     await publish(ctx, s);
-    await ctx.setStatus(active(`ready on port ${s.port}, persistence ${s.persistence}`));
+    await ctx.setStatus(active`ready on port ${s.port}, persistence ${s.persistence}`);
   });
 
   return charm;

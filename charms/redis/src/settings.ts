@@ -16,9 +16,9 @@ export interface Settings {
 
 /** The settings for a config, or a StatusError(blocked) naming the first bad option. */
 export function settingsFrom(c: { port: number; persistence: string }, password: string): Settings {
-  if (c.port < 1 || c.port > 65535) throw new StatusError(blocked(`port=${c.port} is not a port: use 1-65535`));
+  if (c.port < 1 || c.port > 65535) throw new StatusError(blocked`port=${c.port} is not a port: use 1-65535`);
   const persistence = PERSISTENCE.find((p) => p === c.persistence);
-  if (!persistence) throw new StatusError(blocked(`persistence=${c.persistence} is not one of ${PERSISTENCE.join(', ')}`));
+  if (!persistence) throw new StatusError(blocked`persistence=${c.persistence} is not one of ${PERSISTENCE.join(', ')}`);
   return { port: c.port, persistence, password };
 }
 

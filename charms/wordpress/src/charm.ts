@@ -89,7 +89,7 @@ export function build(w: Workload) {
     let admin = data[ADMIN_USER] ?? blog.adminUser;
     let applied = data[APPLIED];
     if (data[INSTALLED] !== id) {
-      await ctx.setStatus(maintenance(`installing WordPress into ${db.name} on ${db.host}`));
+      await ctx.setStatus(maintenance`installing WordPress into ${db.name} on ${db.host}`);
       const out = await w.setup('install', blog, data[ADMIN_PASSWORD]!);
       await ctx.log.info(`WordPress setup: ${out} (database ${db.name} on ${db.host}:${db.port})`);
       // A database that already holds the site (a reused one) keeps its administrator.
@@ -129,11 +129,11 @@ export function build(w: Workload) {
     const dbRelations = await relationsOf(ctx, 'db');
     if (dbRelations.length === 0) {
       await publish(ctx, false);
-      return ctx.setStatus(blocked(`needs a MySQL database: sigil integrate ${ctx.appName} mariadb`));
+      return ctx.setStatus(blocked`needs a MySQL database: sigil integrate ${ctx.appName} mariadb`);
     }
     if (!db) {
       await publish(ctx, false);
-      return ctx.setStatus(waiting(`waiting for ${dbRelations.map((r) => r.app).join(', ')} to publish database credentials`));
+      return ctx.setStatus(waiting`waiting for ${dbRelations.map((r) => r.app).join(', ')} to publish database credentials`);
     }
     if (!salts) {
       await publish(ctx, false);
@@ -143,15 +143,15 @@ export function build(w: Workload) {
     if (ctx.isLeader) admin = await leaderSetup(ctx, db, settings.blog, data);
     else if (data[INSTALLED] !== databaseId(db)) {
       await publish(ctx, false);
-      return ctx.setStatus(waiting(`waiting for the leader to install WordPress into ${db.name}`));
+      return ctx.setStatus(waiting`waiting for the leader to install WordPress into ${db.name}`);
     }
     await publish(ctx, true);
 
     if (admin !== undefined && admin !== settings.blog.adminUser) {
-      return ctx.setStatus(blocked(`admin-user=${JSON.stringify(settings.blog.adminUser)} cannot change after install: the administrator is "${admin}"; set it back (add users in WordPress)`));
+      return ctx.setStatus(blocked`admin-user=${JSON.stringify(settings.blog.adminUser)} cannot change after install: the administrator is "${admin}"; set it back (add users in WordPress)`);
     }
     const cache = memcached.length ? `, object cache on ${memcached.length} memcached` : '';
-    await ctx.setStatus(active(`serving "${settings.blog.title}" on port ${PORT}: database ${db.name} on ${db.host}${cache}`));
+    await ctx.setStatus(active`serving "${settings.blog.title}" on port ${PORT}: database ${db.name} on ${db.host}${cache}`);
   }
 
   charm.reconcile(async (ctx) => {
