@@ -10,37 +10,57 @@ function units(doc: ModelStatusDoc): [string, UnitStatusDoc][] {
   return Object.values(doc.applications).flatMap((a) => Object.entries(a.units ?? {}).flatMap(([n, u]) => [[n, u] as [string, UnitStatusDoc], ...Object.entries(u.subordinates ?? {})]));
 }
 
-function line(name: string, u: UnitStatusDoc): string {
+/**
+ * How progress is shown: `live` redraws a block in place (a terminal); `changes` prints a
+ * line when a unit's workload status or message changes; `verbose` also when its agent
+ * starts or finishes a hook.
+ */
+export type ProgressMode = 'live' | 'changes' | 'verbose';
+
+/** A unit's progress line: its workload status and message, and with `hooks` what its agent is running. */
+export function progressLine(name: string, u: UnitStatusDoc, hooks: boolean): string {
   const agent = u['juju-status'];
   const work = u['workload-status'];
-  const doing = agent.current === 'executing' ? ` (${agent.message ?? 'executing'})` : '';
+  const doing = hooks && agent.current === 'executing' ? ` (${agent.message ?? 'executing'})` : '';
   return `${name}: ${work.current}${work.message ? ` "${work.message}"` : ''}${doing}`;
+}
+
+/** Turns status snapshots into the lines to print: one per unit whose line changed since the last. */
+export class ChangeLines {
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly hooks: boolean) {}
+
+  next(rows: [string, UnitStatusDoc][]): string[] {
+    const out: string[] = [];
+    for (const [n, u] of rows) {
+      const l = progressLine(n, u, this.hooks);
+      if (this.seen.get(n) !== l) out.push(l);
+      this.seen.set(n, l);
+    }
+    return out;
+  }
 }
 
 /**
  * Follows the change feed until the model settles (or errors, or times out), showing each
- * unit's progress: a live block redrawn in place on a terminal, plain lines when a unit
- * changes otherwise. Returns the final wait report.
+ * unit's progress as `mode` says. Returns the final wait report.
  */
-export async function followUntilSettled(c: Client, apps: string[], timeoutMs: number, live: boolean, out: (s: string) => void): Promise<SettleResult> {
+export async function followUntilSettled(c: Client, apps: string[], timeoutMs: number, mode: ProgressMode, out: (s: string) => void): Promise<SettleResult> {
   const started = Date.now();
-  const seen = new Map<string, string>();
+  const changes = new ChangeLines(mode === 'verbose');
   let drawn = 0;
   let report: WaitReport | undefined;
   const check = async (): Promise<boolean> => {
     const doc = await c.get<ModelStatusDoc>(c.m('/status'));
     const rows = units(doc).filter(([n]) => apps.length === 0 || apps.includes(n.split('/')[0]!));
-    if (live) {
+    if (mode === 'live') {
       if (drawn > 0) process.stderr.write(`\x1b[${drawn}A\x1b[J`);
-      const text = rows.map(([n, u]) => `  ${line(n, u)}`).join('\n');
+      const text = rows.map(([n, u]) => `  ${progressLine(n, u, true)}`).join('\n');
       process.stderr.write(text + (text ? '\n' : ''));
       drawn = rows.length;
     } else {
-      for (const [n, u] of rows) {
-        const l = line(n, u);
-        if (seen.get(n) !== l) out(l);
-        seen.set(n, l);
-      }
+      for (const l of changes.next(rows)) out(l);
     }
     report = await c.get<WaitReport>(c.m(`/wait?apps=${encodeURIComponent(apps.join(','))}`));
     return report.settled || report.errors.length > 0;

@@ -5,11 +5,13 @@ import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
 import type { BundleStateDoc } from '@sigil/api';
+import type { ProgressMode } from '../bundle/progress.ts';
 
 export interface BundleDeployOpts {
   overlay: string[];
   dryRun?: boolean;
   progress: boolean;
+  verbose?: boolean;
   wait: boolean;
   timeout: string;
 }
@@ -27,10 +29,20 @@ function printPlan(ctx: Ctx, changes: Change[]): void {
   else ctx.out(`Plan (${changes.length} change${changes.length === 1 ? '' : 's'}):\n${changes.map((ch, i) => `${String(i + 1).padStart(3)}. ${describeChange(ch)}`).join('\n')}`);
 }
 
+/**
+ * A live view on a terminal; otherwise (or with --no-progress) a line per workload status
+ * change, so a log is not drowned in hook starts and ends; every hook with --verbose.
+ */
+export function progressMode(o: Pick<BundleDeployOpts, 'progress' | 'verbose'>, tty: boolean): ProgressMode {
+  if (o.verbose) return 'verbose';
+  return o.progress && tty ? 'live' : 'changes';
+}
+
 /** `sigil deploy bundle.yaml`: plan, print, apply, then follow the model until it settles. */
 export async function deployBundle(ctx: Ctx, c: Client, path: string, o: BundleDeployOpts): Promise<void> {
   const { read, changes } = await plan(c, path, o.overlay);
   printPlan(ctx, changes);
+  if (o.dryRun && changes.length > 0) ctx.info('Dry run: nothing was changed; run the same command without --dry-run to apply the plan.');
   if (o.dryRun || changes.length === 0) return;
   const { applyPlan } = await import('../bundle/apply.ts');
   ctx.info('Applying:');
@@ -38,8 +50,7 @@ export async function deployBundle(ctx: Ctx, c: Client, path: string, o: BundleD
   if (!o.wait) return;
   const { followUntilSettled } = await import('../bundle/progress.ts');
   const apps = Object.keys(read.bundle.applications);
-  const live = o.progress && process.stderr.isTTY === true;
-  const { report, seconds } = await followUntilSettled(c, apps, parseDuration(o.timeout), live, (l) => ctx.info(l));
+  const { report, seconds } = await followUntilSettled(c, apps, parseDuration(o.timeout), progressMode(o, process.stderr.isTTY === true), (l) => ctx.info(l));
   if (report.errors.length > 0) {
     throw new SigilError('conflict', `deploy finished with units in error:\n  ${report.errors.map((e) => `${e.unit}: ${e.message}${e.output.length ? '\n    ' + e.output.join('\n    ') : ''}`).join('\n  ')}`, `fix the cause, then \`sigil resolve ${report.errors[0]!.unit}\``);
   }

@@ -3,8 +3,57 @@ import { deployBundle, type BundleDeployOpts } from './bundle.ts';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { SigilError } from '@sigil/core';
+import type { ModelStatusDoc } from '@sigil/api';
+import { planCharmDeploy, renderCharmPlan } from '../bundle/charm-plan.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
+
+/** Every flag of `sigil deploy`, parsed. */
+interface DeployOpts extends BundleDeployOpts {
+  numUnits: string;
+  config: string[];
+  constraints: string;
+  to?: string;
+  model?: string;
+}
+
+/**
+ * Flags that mean something for one kind of deploy only. Given with the other kind they
+ * are refused, never ignored: a user who typed them expects them to do something.
+ */
+const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to'];
+const BUNDLE_ONLY = ['overlay', 'progress', 'wait', 'timeout', 'verbose'];
+/** Flags about following the model until it settles, which `--no-wait` skips. */
+const FOLLOWING = ['progress', 'timeout', 'verbose'];
+
+/** The flags among `names` that the command line gave, as a user would recognise them. */
+export function givenFlags(cmd: Command, names: readonly string[]): string[] {
+  return cmd.options
+    .filter((o) => names.includes(o.attributeName()) && cmd.getOptionValueSource(o.attributeName()) === 'cli')
+    .map((o) => (o.short && o.long ? `${o.short}/${o.long}` : (o.long ?? o.flags)));
+}
+
+const listed = (flags: string[]) => `${flags.join(', ')} ${flags.length === 1 ? 'does' : 'do'} not apply`;
+
+/** Refuses flags that do not apply to this deploy, before anything is read or sent. */
+export function checkDeployFlags(cmd: Command, bundle: boolean, app: string | undefined): void {
+  if (bundle) {
+    if (app !== undefined) throw new SigilError('bad-request', 'an application name cannot be given with a bundle', 'names come from the bundle\'s applications section');
+    const wrong = givenFlags(cmd, CHARM_ONLY);
+    if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying a bundle`, 'a bundle gives each application its units, placement (to:), options and constraints: set them there, or in an overlay with --overlay FILE');
+    const idle = cmd.getOptionValueSource('wait') === 'cli' ? givenFlags(cmd, FOLLOWING) : [];
+    if (idle.length) throw new SigilError('bad-request', `${listed(idle)} with --no-wait`, 'they shape how deploy follows the model until it settles, which --no-wait skips; drop one or the other');
+    return;
+  }
+  const wrong = givenFlags(cmd, BUNDLE_ONLY);
+  if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying a charm`, `they are for bundles (.yaml); deploying a charm returns once the application is added: follow it with \`sigil wait${app ? ` ${app}` : ''}\` or \`sigil status --watch\``);
+}
+
+/** A subordinate has no units or machines of its own: flags about them would be ignored. */
+function checkSubordinateFlags(cmd: Command, app: string): void {
+  const wrong = givenFlags(cmd, ['numUnits', 'to', 'constraints']);
+  if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} to subordinate application "${app}"`, `its units are created beside the units of the application it is related to: \`sigil integrate ${app} <principal>\``);
+}
 
 export function registerDeploy(program: Command, ctx: Ctx): void {
   program
@@ -12,19 +61,21 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .description('deploy an application from a local charm directory, or a bundle (.yaml)')
     .argument('<charm>', 'path to a charm directory or a bundle file')
     .argument('[application]', 'application name (default: the charm name)')
-    .option('-n, --num-units <n>', 'number of units', '1')
-    .option('--config <key=value|file.yaml>', 'configuration (repeatable)', collect, [])
-    .option('--constraints <constraints>', 'machine constraints, e.g. "mem=2G cores=2"', '')
-    .option('--to <placement>', 'placement: machine id or "new" (comma-separated per unit)')
+    .option('-n, --num-units <n>', 'charms: number of units', '1')
+    .option('--config <key=value|file.yaml>', 'charms: configuration (repeatable)', collect, [])
+    .option('--constraints <constraints>', 'charms: machine constraints, e.g. "mem=2G cores=2"', '')
+    .option('--to <placement>', 'charms: placement: machine id or "new" (comma-separated per unit)')
     .option('-m, --model <model>', 'model to deploy into')
-    .option('--overlay <file>', 'bundle overlay (repeatable)', collect, [])
-    .option('--dry-run', 'bundles: print the plan and change nothing')
-    .option('--no-progress', 'bundles: plain progress lines instead of a live view')
+    .option('--dry-run', 'print what would be deployed and change nothing')
+    .option('--overlay <file>', 'bundles: overlay bundle (repeatable)', collect, [])
+    .option('--no-progress', 'bundles: plain lines instead of a live view on a terminal')
+    .option('--verbose', 'bundles: a line for every hook each unit runs, instead of one per workload status change')
     .option('--no-wait', 'bundles: return once the changes are applied')
     .option('--timeout <duration>', 'bundles: how long to wait for the model to settle', '10m')
-    .action(async (path: string, name: string | undefined, o: BundleDeployOpts & { numUnits: string; config: string[]; constraints: string; to?: string; model?: string }) => {
-      if (/\.ya?ml$/i.test(path)) {
-        if (name !== undefined) throw new SigilError('bad-request', 'an application name cannot be given with a bundle', 'names come from the bundle\'s applications section');
+    .action(async (path: string, name: string | undefined, o: DeployOpts, cmd: Command) => {
+      const bundle = /\.ya?ml$/i.test(path);
+      checkDeployFlags(cmd, bundle, name);
+      if (bundle) {
         await deployBundle(ctx, ctx.client(o.model), path, o);
         return;
       }
@@ -33,8 +84,15 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       const { readCharmDir } = await import('../charm-dir.ts');
       const { charm, archive } = readCharmDir(path);
       const app = name ?? charm.meta.name;
+      if (charm.meta.subordinate) checkSubordinateFlags(cmd, app);
       const config = parseConfigArgs(o.config, app);
+      const to = o.to ? o.to.split(',') : [];
       const c = ctx.client(o.model);
+      if (o.dryRun) {
+        const plan = planCharmDeploy({ app, charm, path, numUnits: n, config, constraints: o.constraints, to }, await c.get<ModelStatusDoc>(c.m('/status')));
+        ctx.out(renderCharmPlan(plan));
+        return;
+      }
       const uploaded = await c.post<{ url: string; revision: number }>(c.m('/charms'), archive);
       ctx.info(`Located local charm "${charm.meta.name}", revision ${uploaded.revision}`);
       const res = await c.post<{ name: string; units: string[] }>(c.m('/applications'), {
@@ -43,7 +101,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
         numUnits: charm.meta.subordinate ? 0 : n,
         config,
         constraints: o.constraints,
-        to: o.to ? o.to.split(',') : [],
+        to,
       });
       ctx.out(`Deployed "${res.name}" from local charm "${charm.meta.name}", revision ${uploaded.revision}${res.units.length ? ` with ${res.units.length} unit${res.units.length === 1 ? '' : 's'}` : ''}`);
     });
