@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -44,12 +44,16 @@ export class Home {
     return this.read<AccountsFile>('accounts.yaml', { controllers: {} });
   }
 
-  saveControllers(f: ControllersFile): void {
-    this.write('controllers.yaml', f, 0o644);
+  /**
+   * Changes controllers.yaml: `change` sees the file as it is now, under a lock, so two
+   * CLIs bootstrapping or switching at once never lose each other's entries.
+   */
+  updateControllers(change: (f: ControllersFile) => void): ControllersFile {
+    return this.update('controllers.yaml', 0o644, { controllers: {} }, change);
   }
 
-  saveAccounts(f: AccountsFile): void {
-    this.write('accounts.yaml', f, 0o600);
+  updateAccounts(change: (f: AccountsFile) => void): AccountsFile {
+    return this.update('accounts.yaml', 0o600, { controllers: {} }, change);
   }
 
   /** The controller a command talks to: `-c`/`-m ctl:model`, else the current one. */
@@ -73,10 +77,39 @@ export class Home {
     }
   }
 
-  private write(file: string, data: unknown, mode: number): void {
+  private update<T>(file: string, mode: number, fallback: T, change: (f: T) => void): T {
     mkdirSync(this.root, { recursive: true });
     const path = join(this.root, file);
-    writeFileSync(path + '.tmp', YAML.stringify(data), { mode });
-    renameSync(path + '.tmp', path);
+    const release = lock(path + '.lock');
+    try {
+      const f = this.read<T>(file, fallback);
+      change(f);
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, YAML.stringify(f), { mode });
+      renameSync(tmp, path);
+      return f;
+    } finally {
+      release();
+    }
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A lock file made with O_EXCL, waited for (a CLI holds it for milliseconds); one left by
+ * a process that died holding it is taken over after 10 s.
+ */
+function lock(path: string): () => void {
+  for (const deadline = Date.now() + 15_000; ;) {
+    try {
+      closeSync(openSync(path, 'wx'));
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 10_000 || Date.now() > deadline) rmSync(path, { force: true });
+      else Atomics.wait(pause, 0, 0, 20);
+    }
   }
 }

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
 import { isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
+import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
 
@@ -44,15 +45,17 @@ export function registerController(program: Command, ctx: Ctx): void {
       const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
       const endpoint = `http://${host}:${port}`;
-      f.controllers[name] = { endpoint, dir, provider, 'current-model': 'default' };
-      f['current-controller'] = name;
-      ctx.home.saveControllers(f);
-      const a = ctx.home.accounts();
-      a.controllers[name] = { user: 'admin', token };
-      ctx.home.saveAccounts(a);
+      const entry: ControllerEntry = { endpoint, dir, provider, 'current-model': 'default' };
+      ctx.home.updateControllers((g) => {
+        g.controllers[name] = entry;
+        g['current-controller'] = name;
+      });
+      ctx.home.updateAccounts((a) => {
+        a.controllers[name] = { user: 'admin', token };
+      });
       ctx.info(`Starting controller "${name}" (${provider})...`);
       startController(dir);
-      await waitHealthy(new Client(name, f.controllers[name], token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
+      await waitHealthy(new Client(name, entry, token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
       ctx.out(`Controller "${name}" is listening on ${endpoint}\nLogs: ${join(dir, 'controller.log')}\nModel "default" is ready: deploy with \`sigil deploy <charm-dir>\``);
     });
 
@@ -127,12 +130,13 @@ export function registerController(program: Command, ctx: Ctx): void {
       if (entry.provider === 'lxc') await (await import('../lxc-bootstrap.ts')).teardownLxc(entry.dir);
       killLeftoverAgents(join(entry.dir, 'machines'));
       rmSync(entry.dir, { recursive: true, force: true });
-      delete f.controllers[name];
-      if (f['current-controller'] === name) delete f['current-controller'];
-      ctx.home.saveControllers(f);
-      const a = ctx.home.accounts();
-      delete a.controllers[name];
-      ctx.home.saveAccounts(a);
+      ctx.home.updateControllers((g) => {
+        delete g.controllers[name];
+        if (g['current-controller'] === name) delete g['current-controller'];
+      });
+      ctx.home.updateAccounts((a) => {
+        delete a.controllers[name];
+      });
       ctx.out(`Controller "${name}" destroyed`);
     });
 
@@ -177,9 +181,9 @@ export function registerController(program: Command, ctx: Ctx): void {
         if (!models.some((m) => m.name === model)) throw new SigilError('not-found', `model "${model}" not found`, `models: ${models.map((m) => m.name).join(', ')}`);
         setCurrentModel(ctx, c.controller, model);
       }
-      const g = ctx.home.controllers();
-      g['current-controller'] = c.controller;
-      ctx.home.saveControllers(g);
+      ctx.home.updateControllers((g) => {
+        g['current-controller'] = c.controller;
+      });
       ctx.out(`${c.controller}:${model ?? c.model}`);
     });
 
@@ -229,10 +233,10 @@ export function registerController(program: Command, ctx: Ctx): void {
 }
 
 function setCurrentModel(ctx: Ctx, controller: string, model: string): void {
-  const f = ctx.home.controllers();
-  const e = f.controllers[controller];
-  if (e) e['current-model'] = model;
-  ctx.home.saveControllers(f);
+  ctx.home.updateControllers((f) => {
+    const e = f.controllers[controller];
+    if (e) e['current-model'] = model;
+  });
 }
 
 function startController(dir: string): void {
