@@ -14,6 +14,7 @@ import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
+import { logPruner } from './workers/logs.ts';
 import { Exposer } from './workers/exposer.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
@@ -120,7 +121,7 @@ async function serve(dir: string): Promise<void> {
   const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations]]);
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
 
   const app = buildServer(svc);
   await app.listen({ host: config.host, port: config.port });

@@ -13,6 +13,7 @@ import { Operations } from './domain/operations.ts';
 import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
+import { LogRepository } from './state/logs.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -29,6 +30,7 @@ export class Services {
   readonly agent: AgentFacade;
   readonly presence = new PresenceTracker();
   readonly logs = new LogHub();
+  readonly logRecords: LogRepository;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -50,6 +52,7 @@ export class Services {
     this.relations = new Relations(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
+    this.logRecords = new LogRepository(store);
   }
 
   /**
@@ -73,9 +76,8 @@ export class Services {
     return { accepted: accepted.length, refused };
   }
 
+  /** Stores log lines, then hands them to live `debug-log` streams. */
   appendLogs(model: string, lines: LogLine[]): void {
-    const first = (this.store.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM logs').get() as { id: number }).id;
-    this.agent.appendLogs(model, lines);
-    lines.forEach((l, i) => this.logs.publish({ ...l, model, id: first + i + 1 }));
+    for (const r of this.logRecords.append(model, lines)) this.logs.publish(r);
   }
 }

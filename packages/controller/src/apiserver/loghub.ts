@@ -1,9 +1,6 @@
-import type { LogLine } from '@sigil/api';
+import type { LogRecord } from '../state/logs.ts';
 
-export interface LogRecord extends LogLine {
-  id: number;
-  model: string;
-}
+export type { LogRecord };
 
 /** Live log fan-out for `debug-log`; the durable copy is in the logs table. */
 export class LogHub {

@@ -70,10 +70,15 @@ export function handleLogStream(ws: WebSocket, url: URL, svc: Services): void {
     (include.length === 0 || include.some((p) => matches(r.entity, p))) &&
     !exclude.some((p) => matches(r.entity, p));
   const send = (r: LogRecord) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(r));
-  const replay = q.get('replay') === 'true';
-  const lines = Number(q.get('lines') ?? '10');
-  const rows = (svc.store.db.prepare('SELECT id, model, entity, level, module, message, at FROM logs WHERE model = ? ORDER BY id').all(model) as LogRecord[]).filter(wanted);
-  for (const r of replay ? rows : rows.slice(-lines)) send(r);
+  // History: everything (`replay`), everything after a line the client already has
+  // (`after`, to resume), or the last `lines`; read through the index a page at a time.
+  const after = Number(q.get('after') ?? '-1');
+  const lines = Math.max(0, Math.min(Number(q.get('lines') ?? '10') || 0, 100_000));
+  if (q.get('replay') === 'true' || after >= 0) {
+    for (const r of svc.logRecords.forward(model, Math.max(after, 0))) if (wanted(r)) send(r);
+  } else {
+    for (const r of svc.logRecords.last(model, lines, wanted)) send(r);
+  }
   if (q.get('tail') === 'false') {
     ws.close(1000, 'done');
     return;

@@ -1,5 +1,5 @@
 import { SigilError } from '@sigil/core';
-import type { AgentStatusReport, CommitResult, HookCommit, LogLine, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
+import type { AgentStatusReport, CommitResult, HookCommit, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, status, type PortSpec } from './rows.ts';
 import { AgentViews } from './agent-view.ts';
@@ -169,14 +169,6 @@ export class AgentFacade {
     });
   }
 
-  appendLogs(model: string, lines: LogLine[]): void {
-    // Logs are not model changes: they go to the log table and the live log stream only,
-    // so a chatty hook never wakes the agents' watchers.
-    const insert = this.s.db.prepare('INSERT INTO logs (model, entity, level, module, message, at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.s.tx(() => {
-      for (const l of lines) insert.run(model, l.entity, l.level, l.module, l.message, l.at);
-    });
-  }
 }
 
 function applyBag(before: Bag, changes: Record<string, string | null>): Bag {

@@ -20,6 +20,9 @@ export interface ModelConfig {
   'max-relation-bag-size': string;
   'max-config-value-size': string;
   'max-charm-state-size': string;
+  /** Juju's names: the model log is pruned past this size and age. */
+  'logs-max-size': string;
+  'logs-max-age': string;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -30,6 +33,8 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   'max-config-value-size': '1M',
   // Juju's controller default for a unit's state-set data.
   'max-charm-state-size': '2M',
+  'logs-max-size': '100M',
+  'logs-max-age': '72h',
 };
 
 export class Models {
@@ -115,6 +120,12 @@ export class Models {
         } else if (k === 'max-relation-bag-size' || k === 'max-config-value-size' || k === 'max-charm-state-size') {
           const bytes = parseSize(v);
           if (bytes < 1024 || bytes > 64 * 1024 ** 2) throw new SigilError('invalid-config', `${k} ${v} out of range`, `use a size from 1K to 64M, e.g. ${k}=4M`);
+          next[k] = v;
+        } else if (k === 'logs-max-size') {
+          if (parseSize(v) < 1024 ** 2) throw new SigilError('invalid-config', `logs-max-size ${v} is too small`, 'use at least 1M, e.g. logs-max-size=100M');
+          next[k] = v;
+        } else if (k === 'logs-max-age') {
+          if (parseDuration(v) < 60_000) throw new SigilError('invalid-config', `logs-max-age ${v} is too short`, 'use at least 1m, e.g. logs-max-age=72h');
           next[k] = v;
         } else {
           throw new SigilError('invalid-config', `unknown model config key "${k}"`, `known keys: ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')}`);

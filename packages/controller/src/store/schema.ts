@@ -56,4 +56,5 @@ CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, entity TEXT NOT NULL, level TEXT NOT NULL,
   module TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_model ON logs (model, id);
+CREATE INDEX IF NOT EXISTS logs_model_at ON logs (model, at);
 `;
