@@ -34,6 +34,13 @@ interface Outcome {
   stdout: string;
   stderr: string;
   changes: HookChanges;
+  /** What the hook ran against: the view may move while it runs, and only this was seen. */
+  seen: Seen;
+}
+
+interface Seen {
+  view: UnitView;
+  configHash: string;
 }
 
 /**
@@ -202,7 +209,7 @@ export class Uniter {
       return;
     }
     const result = await this.commitChanges(hook.name, outcome.changes);
-    for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions));
+    for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions, outcome.seen));
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
@@ -290,6 +297,7 @@ export class Uniter {
 
   private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}): Promise<Outcome> {
     const view = this.view!;
+    const seen: Seen = { view, configHash: this.configHash() };
     const contextId = `${this.name}-${hook?.name ?? op?.name}-${randomBytes(6).toString('hex')}`;
     const action = op?.kind === 'action' ? { id: String(op.id), name: op.name, params: op.params } : undefined;
     const changes = emptyChanges();
@@ -324,11 +332,11 @@ export class Uniter {
         timeoutMs = Number(op.params.timeout) || undefined;
       } else {
         const path = await locate(this.charmDir, op ? `actions/${op.name}` : `hooks/${hook!.name}`);
-        if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes };
+        if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen };
         argv = [path];
       }
       const r = await runProcess(argv, { cwd: this.charmDir, env: { ...vars, ...extraEnv }, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
-      return { ...r, changes };
+      return { ...r, changes, seen };
     } finally {
       this.d.tools.unregister(contextId);
     }
@@ -372,9 +380,14 @@ export class Uniter {
     });
   }
 
-  private commitContext(ownAppVersions: Record<string, number>) {
+  /**
+   * What a completed hook marks as handled. A hook that ran passes what it saw (`seen`): the view
+   * may have moved while it ran, and recording the newer config hash or versions as handled
+   * would lose the change that arrived meanwhile.
+   */
+  private commitContext(ownAppVersions: Record<string, number>, seen: Seen = { view: this.view!, configHash: this.configHash() }) {
     const ms = parseDuration(this.model!.updateStatusInterval);
-    return { unit: this.view!, configHash: this.configHash(), now: Date.now(), updateStatusDelay: ms * (0.8 + 0.4 * Math.random()), ownAppVersions };
+    return { unit: seen.view, configHash: seen.configHash, now: Date.now(), updateStatusDelay: ms * (0.8 + 0.4 * Math.random()), ownAppVersions };
   }
 
   /** Downloads and unpacks the unit's charm when it differs from what is on disk. */
