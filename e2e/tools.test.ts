@@ -31,7 +31,7 @@ describe('hook tools in a live model', () => {
     expect(json.token).toBe('t9');
     const ids = JSON.parse(await sh('sink/0', 'relation-ids input --format=json')) as string[];
     expect(ids).toEqual([rel]);
-  });
+  }, 120_000); // ten CLI calls: a few seconds each on a loaded 2-core runner
 
   it('shows every relation bag a unit can see with show-unit', async () => {
     const doc = JSON.parse(await ok(['show-unit', 'sink/0', '-m', m, '--format', 'json'])) as Record<string, { 'relation-info': { endpoint: string; 'application-data': Record<string, string>; 'local-unit': { 'in-scope': boolean; data: Record<string, string> }; 'related-units': Record<string, { data: Record<string, string> }> }[] }>;
@@ -70,7 +70,7 @@ describe('hook tools in a live model', () => {
     await sh('source/0', 'juju-log -l WARNING hello from a hook tool');
     const log = await ok(['debug-log', '-m', m, '--replay', '--no-tail', '-l', 'WARNING', '--include', 'source/0']);
     expect(log).toMatch(/WARNING unit\.source\/0\.juju-log hello from a hook tool/);
-  });
+  }, 180_000); // seventeen CLI calls: a few seconds each on a loaded 2-core runner
 
   it('propagates leader settings to followers', async () => {
     const s = await status(m);
