@@ -26,6 +26,19 @@ export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise
   return { controller: c.controller, model: c.model, address, login: `${address}#token=${encodeURIComponent(token)}` };
 }
 
+/**
+ * The link to open comes first: the bare address shows a login page, which is not where a
+ * newcomer means to go. Each address is alone on its line, so it can be copied (or clicked).
+ */
+export function renderGuiLinks(l: GuiLinks): string {
+  return [
+    `Open the GUI for model "${l.model}" on controller "${l.controller}" with this link (it logs you in as admin: do not share it):`,
+    l.login,
+    'The same page without the login, to bookmark or share (it asks for the admin token):',
+    l.address,
+  ].join('\n');
+}
+
 /** A browser opener when there is a display to open it on; undefined on a headless host. */
 function opener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
   if (platform === 'darwin') return 'open';
@@ -36,17 +49,16 @@ function opener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | und
 export function registerGui(program: Command, ctx: Ctx): void {
   program
     .command('gui')
-    .description('print the web GUI address and a login link, and open it in a browser if one is available')
-    .option('--no-browser', 'only print the address and the login link')
+    .description('print a link that opens the web GUI logged in (and its plain address), and open it in a browser if one is available')
+    .option('--no-browser', 'only print the links')
     .option('-m, --model <model>', 'model')
     .action(async (o: { browser: boolean; model?: string }) => {
       const links = await guiLinks(ctx, o.model);
-      ctx.out(`GUI for model "${links.model}" on controller "${links.controller}": ${links.address}`);
-      ctx.out(`Login link (it carries your admin credentials; do not share it):\n${links.login}`);
+      ctx.out(renderGuiLinks(links));
       const cmd = o.browser ? opener(process.env, process.platform) : undefined;
       if (cmd === undefined) return;
       const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });
-      child.on('error', () => ctx.info(`could not start ${cmd}; open the login link above in a browser`));
+      child.on('error', () => ctx.info(`could not start ${cmd}; open the first link above in a browser`));
       child.unref();
       ctx.info(`Opening the GUI in a browser (${cmd})`);
     });
