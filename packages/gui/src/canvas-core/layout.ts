@@ -4,10 +4,14 @@ export interface Point {
   y: number;
 }
 
-export const NODE_WIDTH = 200;
+export const NODE_WIDTH = 220;
+/**
+ * The height of a node whose name fits on one line. A longer name wraps instead of being
+ * cut, so a node can be taller: GAP_Y leaves room for a name of three lines.
+ */
 export const NODE_HEIGHT = 84;
-const GAP_X = 140;
-const GAP_Y = 50;
+const GAP_X = 120;
+const GAP_Y = 60;
 
 /** The position saved in an application's `gui-x`/`gui-y` annotations (as Juju's GUI saves it), if any. */
 export function annotatedPosition(annotations: Record<string, string>): Point | undefined {

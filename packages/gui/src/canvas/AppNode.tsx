@@ -23,18 +23,19 @@ function iconSrc(svg: string): string {
 }
 
 /**
- * An application: icon, name, unit count and status colour. Drag from the dot on the
- * right to another application to relate them.
+ * An application: icon, name, unit count and status colour. The name is shown whole,
+ * wrapping onto more lines when it is long (the node grows), and again on hover. Drag from
+ * the dot on the right to another application to relate them.
  */
 export const AppNode = memo(function AppNode({ data, selected }: NodeProps<AppNodeType>) {
   const colour = statusColour(data.status);
   return (
     <div
       className={`app-node${selected ? ' selected' : ''}${data.subordinate ? ' subordinate' : ''}`}
-      style={{ width: NODE_WIDTH, height: NODE_HEIGHT, borderColor: colour }}
+      style={{ width: NODE_WIDTH, minHeight: NODE_HEIGHT, borderColor: colour }}
       data-testid={`node-${data.name}`}
       data-status={data.status}
-      title={data.message ? `${data.status}: ${data.message}` : data.status}
+      title={`${data.name}\n${data.message ? `${data.status}: ${data.message}` : data.status}`}
     >
       <Handle type="target" position={Position.Left} isConnectableStart={false} className={`drop-target${data.connecting ? ' active' : ''}`} />
       <div className="status-bar" style={{ background: colour }} />

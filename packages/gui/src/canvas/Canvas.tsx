@@ -1,5 +1,5 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, applyNodeChanges, useReactFlow, type Connection, type Edge, type NodeChange } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, applyNodeChanges, useReactFlow, type Connection, type Edge, type FitViewOptions, type NodeChange } from '@xyflow/react';
 import type { GuiModel } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
@@ -13,7 +13,11 @@ import type { Selection } from '../pages/Inspector.tsx';
 
 const nodeTypes = { app: AppNode };
 const PRO_OPTIONS = { hideAttribution: true };
-const FIT_VIEW = { maxZoom: 1, padding: 0.2 };
+/**
+ * Fitting the model leaves the corners the controls (bottom left) and the minimap (bottom
+ * right, 200 × 150 px) cover free of nodes: the minimap's column on the right, a margin elsewhere.
+ */
+const FIT_VIEW: FitViewOptions = { maxZoom: 1, padding: { top: '40px', right: '250px', bottom: '40px', left: '70px' } };
 const edgeTypes = { relation: RelationEdge };
 
 const miniMapColour = (n: { data: Record<string, unknown> }) => statusColour(String((n.data as AppNodeData).status));
@@ -67,9 +71,10 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
     return {
       id: a.name,
       type: 'app',
-      // A known size lets React Flow draw and fit nodes in the first pass instead of measuring first.
+      // A known width, and the height of a one-line name until the node is measured (a long
+      // name wraps and makes it taller), let React Flow draw nodes in the first pass.
       width: NODE_WIDTH,
-      height: NODE_HEIGHT,
+      initialHeight: NODE_HEIGHT,
       position: positions.get(a.name) ?? { x: 0, y: 0 },
       selected: a.name === selectedApp,
       data: {

@@ -1,0 +1,78 @@
+// The canvas as a newcomer first sees it (issue 23), in a real browser (Debian's chromium,
+// driven by playwright-core) against the shared local-process controller: whole application
+// names, and the whole model in view on first load.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+/** Names as long as they come (50 characters is the limit), placed far apart as a saved layout may have them. */
+const APPS: Record<string, { charm: string; x: number; y: number }> = {
+  'dummy-source': { charm: 'source', x: 0, y: 0 },
+  'dummy-sink-for-the-reporting-pipeline-in-europe': { charm: 'sink', x: 2400, y: 1500 },
+  'wordpress-frontend-blue': { charm: 'sink', x: -900, y: 1400 },
+};
+
+type Box = { x: number; y: number; width: number; height: number };
+
+let browser: Browser;
+let page: Page;
+let login: string;
+
+describe.skipIf(!existsSync(CHROMIUM))('GUI canvas on first load', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const m = await freshModel('gui-canvas');
+    const bundle = join(mkdtempSync(join(tmpdir(), 'sigil-gui-canvas-')), 'apps.yaml');
+    writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}`);
+    await ok(['deploy', bundle, '-m', m, '--no-wait']);
+    const out = await ok(['gui', '--no-browser', '-m', m]);
+    login = /^(http:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
+    expect(login, out).not.toBe('');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(login);
+    for (const name of Object.keys(APPS)) await page.getByTestId(`node-${name}`).waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows every application name whole, and the full name on hover', async () => {
+    for (const name of Object.keys(APPS)) {
+      const node = page.getByTestId(`node-${name}`);
+      const label = node.locator('.name');
+      expect(await label.textContent()).toBe(name);
+      // Nothing of the name is clipped: its box holds all of its text.
+      const clipped = await label.evaluate((el) => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight);
+      expect(clipped, name).toBe(false);
+      // Nor by the node around it.
+      const [nodeBox, labelBox] = [await node.boundingBox(), await label.boundingBox()];
+      expect(labelBox!.x + labelBox!.width, name).toBeLessThanOrEqual(nodeBox!.x + nodeBox!.width);
+      expect(labelBox!.y + labelBox!.height, name).toBeLessThanOrEqual(nodeBox!.y + nodeBox!.height);
+      expect(await node.getAttribute('title'), name).toMatch(new RegExp(`^${name}\\b`));
+    }
+  });
+
+  it('fits the whole model in view on first load, clear of the minimap and the controls', async () => {
+    const canvas = (await page.getByTestId('canvas').boundingBox())!;
+    const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    const inView = async () => {
+      const covers = await Promise.all(['.react-flow__minimap', '.react-flow__controls'].map(async (sel) => [sel, await page.locator(sel).boundingBox()] as const));
+      for (const name of Object.keys(APPS)) {
+        const b = await page.getByTestId(`node-${name}`).boundingBox();
+        if (!b || b.x < canvas.x || b.y < canvas.y || b.x + b.width > canvas.x + canvas.width || b.y + b.height > canvas.y + canvas.height) return `${name} out of view at ${JSON.stringify(b)}`;
+        for (const [sel, c] of covers) if (c && overlap(b, c)) return `${name} under ${sel} at ${JSON.stringify(b)}`;
+      }
+      return 'all in view';
+    };
+    await expect.poll(inView, { timeout: 5000 }).toBe('all in view');
+    await page.screenshot({ path: join(ARTIFACTS, 'gui-canvas-first-load.png') });
+  });
+});
