@@ -108,11 +108,11 @@ describe.skipIf(!canRunContainers())('haproxy charm (real containers)', () => {
     await ok(['deploy', BACKEND, '-m', M, '-n', '2']);
     await ok(['integrate', 'haproxy:reverseproxy', 'http-backend:website', '-m', M]);
     await ok(['expose', 'haproxy', '-m', M]);
-    await ok(['wait', '-m', M, '--timeout', '6m']); // the harness outwaits the CLI's deadline by a little
+    await ok(['wait', '-m', M, '--timeout', '8m']); // installs on a shared 2-core runner; the harness outwaits the CLI's deadline by a little
     const s = await until(M, 'frontend port published', (x) => (unit(x, 'haproxy/0')?.['published-ports'] ?? []).some((p) => p.endsWith('->80/tcp')), 30_000);
     const published = unit(s, 'haproxy/0')!['published-ports']!.find((p) => p.endsWith('->80/tcp'))!;
     port = Number(/^\*:(\d+)->80\/tcp$/.exec(published)![1]);
-  }, 540_000); // add-model and four commands, the 6 m wait, the published port
+  }, 660_000); // add-model and four commands, the 8 m wait, the published port
 
   it('answers from the host through the published port, from both backends', async () => {
     const s = await status(M);
@@ -125,10 +125,10 @@ describe.skipIf(!canRunContainers())('haproxy charm (real containers)', () => {
 
   it('add-unit adds a backend that starts taking traffic', async () => {
     await ok(['add-unit', 'http-backend', '-m', M]);
-    await ok(['wait', '-m', M, '--timeout', '4m']);
+    await ok(['wait', '-m', M, '--timeout', '8m']);
     await waitFor('http-backend/2 to answer', async () => ((await bodies(6)).has('http-backend/2') ? true : undefined), 30_000);
     expect(await bodies(9)).toEqual(new Set(['http-backend/0', 'http-backend/1', 'http-backend/2']));
-  }, 360_000);
+  }, 600_000); // the new machine's install (8 m), then 30 s for HAProxy to send it traffic
 
   it('remove-unit takes the backend out with no failed request under load', async () => {
     const l = load(port);

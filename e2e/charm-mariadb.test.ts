@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { CHARMS, ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
 
+/** Installs run alongside other suites' installs on a 2-core runner: minutes each. */
+const INSTALL = '8m';
+
 // The mariadb charm on real machines: MariaDB from Debian 12 serving the db-client test
 // charm over Juju's legacy mysql interface, on the shared LXC controller.
 describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
@@ -40,7 +43,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
   }
 
   /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
-  async function settle(timeout = '3m') {
+  async function settle(timeout: string) {
     const w = await sigil(['wait', '-m', M, '--timeout', timeout]);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   }
@@ -58,7 +61,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await ok(['deploy', join(ROOT, 'charms', 'mariadb'), '-m', M]);
     await ok(['deploy', join(CHARMS, 'db-client'), '-m', M]);
     await ok(['integrate', 'db-client:mysql', 'mariadb:db', '-m', M]);
-    await settle();
+    await settle(INSTALL);
     process.stderr.write(`mariadb + db-client deployed, related and connected in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
 
     const s = await status(M);
@@ -75,7 +78,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     const r = await sigil(['run', '-m', M, 'db-client/0', 'query', 'endpoint=mysql', ...params({ sql: 'SELECT COUNT(*) FROM mysql.user' })]);
     expect(r.code).not.toBe(0);
     expect(r.stderr + r.stdout).toContain(`command denied to user '${creds.user}'`);
-  }, 300_000); // three commands, settling (3 m), then the checks
+  }, 600_000); // three commands, the install (8 m), then the checks
 
   it('applies dynamic settings live and a new port with a restart the client follows', async () => {
     // A second unit installs meanwhile: the fresh server the restore test needs.
@@ -113,7 +116,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await ok(['scp', '-m', M, `mariadb/0:${backup.path}`, local]);
     expect(readFileSync(local, 'utf8')).toContain('INSERT INTO `notes` VALUES');
 
-    await settle();
+    await settle(INSTALL); // mariadb/1, added two tests ago, may still be installing
     const s = await status(M);
     expect(workload(s, 'mariadb/1')).toMatch(/^active ready on .*:3307 \(standalone: the leader serves relations\)$/);
     const fresh = () => ok(['exec', '-m', M, '--unit', 'mariadb/1', '--', 'mariadb', '-NB', '-D', 'db-client', '-e', '"SELECT body FROM notes ORDER BY id"']);
@@ -121,7 +124,7 @@ describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
     await ok(['scp', '-m', M, local, 'mariadb/1:/var/backups/from-mariadb-0.sql']);
     expect(JSON.parse(await ok(['run', '-m', M, 'mariadb/1', 'restore', 'path=/var/backups/from-mariadb-0.sql', '--format', 'json']))).toEqual({ restored: '/var/backups/from-mariadb-0.sql' });
     expect((await fresh()).trim()).toBe('kept\nsafe');
-  }, 300_000); // the new unit settling (3 m), backup, copies and restore
+  }, 600_000); // the new unit's install (8 m), backup, copies and restore
 
   it('removing the relation drops the user: the credentials the client saved stop working', async () => {
     const creds = JSON.parse(await ok(['run', '-m', M, 'db-client/0', 'credentials', 'endpoint=mysql', '--format', 'json'])) as Record<string, string>;

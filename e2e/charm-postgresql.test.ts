@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
 
+/** Installs run alongside other suites' installs on a 2-core runner: minutes each. */
+const INSTALL = '8m';
+
 // The postgresql charm on real machines: PostgreSQL 15 from Debian 12 serving the db-client
 // test charm over Juju's legacy pgsql interface, on the shared LXC controller.
 describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () => {
@@ -26,7 +29,7 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
   }
 
   /** Waits for the model to settle; the harness outwaits the CLI's own deadline by a little. */
-  async function settle(timeout = '3m') {
+  async function settle(timeout: string) {
     const w = await sigil(['wait', '-m', M, '--timeout', timeout]);
     expect(w.code, w.stderr + w.stdout).toBe(0);
   }
@@ -55,7 +58,7 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     // The restore target for the backup test, deployed now so the machines install together.
     await ok(['deploy', join(ROOT, 'charms', 'postgresql'), 'pg-restore', '-m', M]);
     await ok(['integrate', 'db-client:db', 'postgresql:db', '-m', M]);
-    await settle();
+    await settle(INSTALL);
     process.stderr.write(`postgresql + db-client (+ pg-restore) deployed, related and connected in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
 
     const s = await status(M);
@@ -80,7 +83,7 @@ describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () =>
     const other = await sigil(['run', '-m', M, 'db-client/0', 'query', 'endpoint=db', 'sql=SELECT 1', 'database=postgres', '--string-args']);
     expect(other.code).not.toBe(0);
     expect(other.stderr + other.stdout).toContain('pg_hba.conf rejects connection');
-  }, 300_000); // four commands, settling (3 m), then the checks
+  }, 600_000); // four commands, the installs (8 m), then the checks
 
   it('reloads for work_mem, restarts for max_connections, and blocks on a bad value while serving on the last good one', async () => {
     const started = () => query('SELECT pg_postmaster_start_time()');

@@ -42,7 +42,7 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
     await ok(['deploy', join(CHARMS, 'source'), '-m', M, '--config', 'token=lxc']);
     await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', M]);
     await ok(['integrate', 'source', 'sink', '-m', M]);
-    const w = await sigil(['wait', '-m', M, '--timeout', '4m']); // the harness outwaits the CLI's deadline by a little
+    const w = await sigil(['wait', '-m', M, '--timeout', '8m']); // installs on a shared runner; the harness outwaits the CLI's deadline by a little
     expect(w.code, w.stderr).toBe(0);
     const s = await status(M);
     const addr = unit(s, 'memcache-like/0')!['public-address']!;
@@ -54,7 +54,7 @@ describe.skipIf(!root)('lxc provider (real containers)', () => {
     expect(reply).toBe('STORED\r\nVALUE k 0 5\r\nhello\r\nEND\r\n');
     const machine = unit(s, 'memcache-like/0')!.machine!;
     expect((await ok(['ssh', '-m', M, machine, 'cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'])).trim()).toBe(String(256 * 1024 * 1024));
-  }, 400_000);
+  }, 600_000); // four commands and the 8 m wait
 
   it('expose publishes the opened ports on the host; unexpose withdraws them', async () => {
     await ok(['expose', 'memcache-like', '-m', M]);
