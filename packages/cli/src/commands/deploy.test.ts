@@ -42,7 +42,7 @@ async function flagError(argv: string[]): Promise<string | undefined> {
 
 describe('deploy refuses flags that would be ignored', () => {
   it.each([
-    [['./mycharm', '--overlay', 'o.yaml'], /^--overlay does not apply when deploying a charm\nhint: they are for bundles/],
+    [['./mycharm', '--overlay', 'o.yaml'], /^--overlay does not apply when deploying a charm\nhint: it is for bundles/],
     [['./mycharm', 'web', '--no-wait', '--no-progress'], /^--no-progress, --no-wait do not apply when deploying a charm\nhint: .*`sigil wait web`/],
     [['./mycharm', '--timeout', '5m'], /^--timeout does not apply when deploying a charm/],
     [['./mycharm', '--verbose'], /^--verbose does not apply when deploying a charm/],

@@ -42,11 +42,11 @@ export function checkDeployFlags(cmd: Command, bundle: boolean, app: string | un
     const wrong = givenFlags(cmd, CHARM_ONLY);
     if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying a bundle`, 'a bundle gives each application its units, placement (to:), options and constraints: set them there, or in an overlay with --overlay FILE');
     const idle = cmd.getOptionValueSource('wait') === 'cli' ? givenFlags(cmd, FOLLOWING) : [];
-    if (idle.length) throw new SigilError('bad-request', `${listed(idle)} with --no-wait`, 'they shape how deploy follows the model until it settles, which --no-wait skips; drop one or the other');
+    if (idle.length) throw new SigilError('bad-request', `${listed(idle)} with --no-wait`, `${idle.length === 1 ? 'it shapes' : 'they shape'} how deploy follows the model until it settles, which --no-wait skips; drop one or the other`);
     return;
   }
   const wrong = givenFlags(cmd, BUNDLE_ONLY);
-  if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying a charm`, `they are for bundles (.yaml); deploying a charm returns once the application is added: follow it with \`sigil wait${app ? ` ${app}` : ''}\` or \`sigil status --watch\``);
+  if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying a charm`, `${wrong.length === 1 ? 'it is' : 'they are'} for bundles (.yaml); deploying a charm returns once the application is added: follow it with \`sigil wait${app ? ` ${app}` : ''}\` or \`sigil status --watch\``);
 }
 
 /** A subordinate has no units or machines of its own: flags about them would be ignored. */
