@@ -1,0 +1,110 @@
+// Config churn on a mid-size application: 100 config changes to a 50-unit application of
+// the `source` test charm (its config-changed publishes the token and sets the workload
+// message `token=<value>`) on the local-process provider. Each change is one API call, the
+// next starting 200 ms after the previous one started (or when it returns, if later).
+// Prints the latency of the config calls and of /api/health (polled every 100 ms during
+// the churn), and the time from the last change until every unit shows the last value
+// (given up after CONVERGE_S seconds, 600 by default, naming the units still behind),
+// and the CPU time the controller process used from the first change until then (a figure
+// that, unlike latencies, does not depend on what else the host is running).
+// UNITS and CHANGES override the sizes.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import type { ModelStatusDoc } from '@sigil/api';
+import { ROOT, ms, stats, withController } from './lib.ts';
+
+const UNITS = Number(process.env.UNITS ?? 50);
+const CHANGES = Number(process.env.CHANGES ?? 100);
+const PACE_MS = 200;
+const CONVERGE_MS = Number(process.env.CONVERGE_S ?? 600) * 1000;
+const NAME = 'bench-churn';
+
+const c = withController(NAME);
+try {
+  const cfg = YAML.parse(readFileSync(join(c.home, 'controllers.yaml'), 'utf8')).controllers[NAME];
+  const token = YAML.parse(readFileSync(join(c.home, 'accounts.yaml'), 'utf8')).controllers[NAME].token;
+  const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${cfg.endpoint}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const messages = async () => {
+    const s = (await api('GET', '/api/models/default/status')) as ModelStatusDoc;
+    return Object.values(s.applications.source?.units ?? {}).map((u) => ({ message: u['workload-status'].message ?? '', agent: u['juju-status'].current }));
+  };
+  const until = async (done: (units: { message: string; agent: string }[]) => boolean, what: string, limitMs: number) => {
+    const t = performance.now();
+    for (;;) {
+      if (done(await messages())) return performance.now() - t;
+      if (performance.now() - t > limitMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
+  const t0 = performance.now();
+  c.run(['deploy', join(ROOT, 'tests', 'charms', 'source'), '-n', String(UNITS)]);
+  await until((us) => us.length === UNITS && us.every((u) => u.message === 'token=' && u.agent === 'idle'), 'the deploy', 30 * 60_000);
+  console.log(`deploy ${UNITS} units of source (local-process) to all idle: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  // utime + stime of the controller process, in seconds (/proc/<pid>/stat fields 14 and 15).
+  const pid = readFileSync(join(c.home, 'controllers', NAME, 'controller.pid'), 'utf8').trim();
+  const tick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+  const cpu = () => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / tick;
+  };
+  const cpu0 = cpu();
+  const health: number[] = [];
+  let whileSending = 0;
+  let churning = true;
+  const poller = (async () => {
+    while (churning) {
+      const t = performance.now();
+      await api('GET', '/api/health');
+      health.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - t))));
+    }
+  })();
+
+  const calls: number[] = [];
+  const start = performance.now();
+  for (let i = 1; i <= CHANGES; i++) {
+    const t = performance.now();
+    await api('POST', '/api/models/default/applications/source/config', { set: { token: `v${i}` }, reset: [] });
+    calls.push(performance.now() - t);
+    await new Promise((r) => setTimeout(r, Math.max(0, PACE_MS - (performance.now() - t))));
+  }
+  const lastSent = performance.now();
+  whileSending = health.length;
+  const cpuSending = cpu() - cpu0;
+  const a = stats(calls);
+  console.log(`config churn, ${CHANGES} changes to ${UNITS} units, one every ${PACE_MS} ms (sent over ${((lastSent - start) / 1000).toFixed(1)} s):`);
+  console.log(`  config API calls: p50 ${ms(a.median)}, p99 ${ms(a.p99)}, max ${ms(a.max)}`);
+  const last = `token=v${CHANGES}`;
+  let behind: string[] = [];
+  try {
+    const converge = await until((us) => {
+      behind = us.filter((u) => u.message !== last).map((u) => u.message);
+      return us.length === UNITS && behind.length === 0;
+    }, 'the last value', CONVERGE_MS);
+    console.log(`  every unit shows the last value ${(converge / 1000).toFixed(1)} s after the last change was sent`);
+  } catch {
+    console.log(`  NOT converged ${CONVERGE_MS / 1000} s after the last change was sent: ${behind.length} units behind (${behind.join(', ')})`);
+  }
+  const cpuUsed = cpu() - cpu0;
+  churning = false;
+  await poller;
+  const h = stats(health.slice(0, whileSending));
+  const all = stats(health);
+  console.log(`  /api/health while the changes were sent (${whileSending} calls): p50 ${ms(h.median)}, p99 ${ms(h.p99)}, max ${ms(h.max)}; until the end (${health.length} calls): p50 ${ms(all.median)}, p99 ${ms(all.p99)}`);
+  console.log(`  controller CPU while the changes were sent: ${cpuSending.toFixed(1)} s; until the end: ${cpuUsed.toFixed(1)} s`);
+} finally {
+  if (process.env.KEEP) console.log(`kept SIGIL_HOME=${c.home}`);
+  else c.close();
+}
