@@ -15,4 +15,8 @@ describe('escapeControl', () => {
   ])('%j → %j', (input, shown) => {
     expect(escapeControl(input)).toBe(shown);
   });
+
+  it('can indent the lines of a multi-line message instead of escaping the breaks', () => {
+    expect(escapeControl('failed; last output:\n  boom\nunit-x-1: forged\r', { newline: '\n    ' })).toBe('failed; last output:\n      boom\n    unit-x-1: forged\\r');
+  });
 });

@@ -29,7 +29,9 @@ export function registerDebugLog(program: Command, ctx: Ctx): void {
       await c.stream(`/api/logs?${q}`, (m) => {
         const r = m as LogRecord;
         if (o.format === 'json') ctx.out(JSON.stringify(r));
-        else ctx.out(escapeControl(`${r.entity}: ${new Date(r.at).toISOString().slice(11, 19)} ${r.level} ${r.module} ${r.message}`));
+        // A message's own line breaks are kept but indented, so no line it prints can pass
+        // for another entity's log line.
+        else ctx.out(escapeControl(`${r.entity}: ${new Date(r.at).toISOString().slice(11, 19)} ${r.level} ${r.module} ${r.message}`, { newline: '\n    ' }));
       });
     });
 }
