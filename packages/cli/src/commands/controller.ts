@@ -43,8 +43,13 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
-      const endpoint = `http://${host}:${port}`;
-      f.controllers[name] = { endpoint, dir, provider, 'current-model': 'default' };
+      // The certificate covers the address the API listens on (the bridge's gateway for lxc,
+      // where machines dial it), the name machines know it by, and loopback.
+      const { createControllerPki, writePki } = await import('../tls/pki.ts');
+      const pki = await createControllerPki(name, [host, 'sigil-controller']);
+      writePki(dir, pki);
+      const endpoint = `https://${host}:${port}`;
+      f.controllers[name] = { endpoint, dir, provider, 'current-model': 'default', 'ca-cert': pki.caCert };
       f['current-controller'] = name;
       ctx.home.saveControllers(f);
       const a = ctx.home.accounts();
