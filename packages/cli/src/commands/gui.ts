@@ -41,6 +41,7 @@ export function registerGui(program: Command, ctx: Ctx): void {
       const links = await guiLinks(ctx, o.model);
       ctx.out(`GUI for model "${links.model}" on controller "${links.controller}": ${links.address}`);
       ctx.out(`Login link (it carries your admin credentials; do not share it):\n${links.login}`);
+      ctx.info(`The controller's certificate comes from its own CA: have the browser trust ${ctx.home.resolve(links.controller).entry.dir}/tls/ca.crt, and check the CA's fingerprint`);
       const cmd = o.browser ? opener(process.env, process.platform) : undefined;
       if (cmd === undefined) return;
       const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });
