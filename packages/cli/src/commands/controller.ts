@@ -49,15 +49,17 @@ export function registerController(program: Command, ctx: Ctx): void {
       const pki = await createControllerPki(name, [host, 'sigil-controller']);
       writePki(dir, pki);
       const endpoint = `https://${host}:${port}`;
-      f.controllers[name] = { endpoint, dir, provider, 'current-model': 'default', 'ca-cert': pki.caCert };
-      f['current-controller'] = name;
-      ctx.home.saveControllers(f);
+      // Read again: preparing lxc takes long enough for another bootstrap to have saved meanwhile.
+      const latest = ctx.home.controllers();
+      latest.controllers[name] = { endpoint, dir, provider, 'current-model': 'default', 'ca-cert': pki.caCert };
+      latest['current-controller'] = name;
+      ctx.home.saveControllers(latest);
       const a = ctx.home.accounts();
       a.controllers[name] = { user: 'admin', token };
       ctx.home.saveAccounts(a);
       ctx.info(`Starting controller "${name}" (${provider})...`);
       startController(dir);
-      await waitHealthy(new Client(name, f.controllers[name], token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
+      await waitHealthy(new Client(name, latest.controllers[name], token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
       ctx.out(`Controller "${name}" is listening on ${endpoint}\nLogs: ${join(dir, 'controller.log')}\nModel "default" is ready: deploy with \`sigil deploy <charm-dir>\``);
     });
 
@@ -132,9 +134,11 @@ export function registerController(program: Command, ctx: Ctx): void {
       if (entry.provider === 'lxc') await (await import('../lxc-bootstrap.ts')).teardownLxc(entry.dir);
       killLeftoverAgents(join(entry.dir, 'machines'));
       rmSync(entry.dir, { recursive: true, force: true });
-      delete f.controllers[name];
-      if (f['current-controller'] === name) delete f['current-controller'];
-      ctx.home.saveControllers(f);
+      // Read again: other controllers may have been bootstrapped while this one was torn down.
+      const latest = ctx.home.controllers();
+      delete latest.controllers[name];
+      if (latest['current-controller'] === name) delete latest['current-controller'];
+      ctx.home.saveControllers(latest);
       const a = ctx.home.accounts();
       delete a.controllers[name];
       ctx.home.saveAccounts(a);
