@@ -1,6 +1,7 @@
 // `sigil status --format json` end to end on a model of 1,000 units (agents simulated: the
 // model is written through the controller's own domain code, with no agent processes).
 // Target: under 300 ms. Baseline: starting `node` with an empty script, same process.
+import { request as httpsRequest } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ try {
   const api: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t = performance.now();
-    await (await fetch(`${cfg.endpoint}/api/models/default/status`, { headers: { authorization: `Bearer ${token}` } })).json();
+    await getJson(`${cfg.endpoint}/api/models/default/status`, cfg['ca-cert'], token);
     api.push(performance.now() - t);
   }
   console.log(`status API alone (no CLI start-up): median ${ms(stats(api).median)}`);
@@ -65,4 +66,17 @@ try {
 } finally {
   if (process.env.KEEP) console.log(`kept SIGIL_HOME=${c.home}`);
   else c.close();
+}
+
+/** A GET over HTTPS trusting only the controller's pinned CA, as the CLI does. */
+function getJson(url: string, ca: string, token: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

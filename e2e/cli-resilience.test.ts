@@ -1,12 +1,14 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTlsServer } from 'node:tls';
+import { createControllerPki } from '../packages/cli/src/tls/pki.ts';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { CHARMS, ROOT, ok, sigil, status, until, workload, type Run } from './harness.ts';
+import { CHARMS, ROOT, apiGet, ok, sigil, status, until, workload, type Run } from './harness.ts';
 
 // Its own controller: these tests kill its processes, and the other files share theirs.
 const C = 'e2e-resilience';
@@ -32,14 +34,9 @@ function alive(pid: number): boolean {
   }
 }
 
-function endpoint(): string {
-  const f = YAML.parse(readFileSync(join(process.env.SIGIL_HOME!, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, { endpoint: string }> };
-  return f.controllers[C]!.endpoint;
-}
-
 async function healthy(): Promise<boolean> {
   try {
-    return (await fetch(`${endpoint()}/api/health`)).ok;
+    return (await apiGet(C, '/api/health')).status === 200;
   } catch {
     return false;
   }
@@ -127,12 +124,14 @@ describe('CLI resilience', () => {
 
     it('for a controller endpoint that refuses, drops the connection, or is not a Sigil controller', async () => {
       // A proxy answering HTML in place of the controller, and a peer that hangs up mid-answer.
-      const proxy = createHttpServer((_req, res) => {
+      // They hold a certificate from the CA pinned for them: these are failures past TLS.
+      const pki = await createControllerPki('fake', ['127.0.0.1']);
+      const proxy = createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => {
         res.statusCode = 502;
         res.setHeader('content-type', 'text/html');
         res.end('<html><body>502 Bad Gateway</body></html>');
       });
-      const dropper = createServer((sock) => sock.once('data', () => {
+      const dropper = createTlsServer({ key: pki.key, cert: pki.cert }, (sock) => sock.once('data', () => {
         sock.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"part');
         sock.destroy();
       }));
@@ -144,7 +143,7 @@ describe('CLI resilience', () => {
         const accounts: Record<string, unknown> = {};
         for (const [name, port] of Object.entries(ports)) {
           mkdirSync(join(home, 'controllers', name), { recursive: true });
-          controllers[name] = { endpoint: `http://127.0.0.1:${port}`, dir: join(home, 'controllers', name), provider: 'local-process', 'current-model': 'default' };
+          controllers[name] = { endpoint: `https://127.0.0.1:${port}`, dir: join(home, 'controllers', name), provider: 'local-process', 'current-model': 'default', 'ca-cert': pki.caCert };
           accounts[name] = { user: 'admin', token: 'x' };
         }
         writeFileSync(join(home, 'controllers.yaml'), YAML.stringify({ 'current-controller': 'gone', controllers }));
@@ -153,7 +152,7 @@ describe('CLI resilience', () => {
 
         // Not known to be stopped: the CLI waits for it briefly, then gives up.
         let r = await run(['status']);
-        expectCleanError(r, new RegExp(`cannot connect to controller "gone" at http://127\\.0\\.0\\.1:${ports.gone} \\(ECONNREFUSED\\)`));
+        expectCleanError(r, new RegExp(`cannot connect to controller "gone" at https://127\\.0\\.0\\.1:${ports.gone} \\(ECONNREFUSED\\)`));
         expect(r.stderr).toMatch(/^hint: .*sigil start-controller gone/m);
         // Its supervisor has exited: nothing will bring it back, so the CLI does not wait.
         writeFileSync(join(home, 'controllers', 'gone', 'supervisor.pid'), String(spawnSync(process.execPath, ['-e', '0']).pid));
@@ -162,8 +161,8 @@ describe('CLI resilience', () => {
         expect(Date.now() - started).toBeLessThan(5_000);
 
         r = await run(['status', '-m', 'proxy:default']);
-        expectCleanError(r, new RegExp(`controller "proxy" at http://127\\.0\\.0\\.1:${ports.proxy} answered HTTP 502 with something other than JSON`));
-        expectCleanError(await run(['status', '-m', 'dropper:default']), new RegExp(`controller "dropper" at http://127\\.0\\.0\\.1:${ports.dropper}`));
+        expectCleanError(r, new RegExp(`controller "proxy" at https://127\\.0\\.0\\.1:${ports.proxy} answered HTTP 502 with something other than JSON`));
+        expectCleanError(await run(['status', '-m', 'dropper:default']), new RegExp(`controller "dropper" at https://127\\.0\\.0\\.1:${ports.dropper}`));
       } finally {
         proxy.close();
         dropper.close();

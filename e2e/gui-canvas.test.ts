@@ -1,12 +1,13 @@
 // The canvas as a newcomer first sees it (issue 23), in a real browser (Debian's chromium,
 // driven by playwright-core) against the shared local-process controller: whole application
 // names, and the whole model in view on first load.
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
+import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -32,9 +33,12 @@ describe.skipIf(!existsSync(CHROMIUM))('GUI canvas on first load', () => {
     writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}`);
     await ok(['deploy', bundle, '-m', m, '--no-wait']);
     const out = await ok(['gui', '--no-browser', '-m', m]);
-    login = /^(http:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
+    login = /^(https:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
+    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
+    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(login);
     for (const name of Object.keys(APPS)) await page.getByTestId(`node-${name}`).waitFor();

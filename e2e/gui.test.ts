@@ -1,13 +1,14 @@
 // The web GUI in a real browser (Debian's chromium, driven by playwright-core) against the
 // shared local-process controller: every operation is done by clicking and dragging, and
 // checked through the CLI.
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import YAML from 'yaml';
-import { CHARMS, ROOT, freshModel, ok, sigil, status, unit, until } from './harness.ts';
+import { CHARMS, ROOT, apiGet, controllerEntry, freshModel, ok, sigil, status, unit, until } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -58,9 +59,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     await ok(['deploy', join(CHARMS, 'sink'), '-n', '0', '-m', lib]);
     m = await freshModel('gui');
     const out = await ok(['gui', '--no-browser', '-m', m]);
-    login = /^(http:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
+    login = /^(https:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    // The browser trusts exactly the controller's key (not "any certificate"): Chromium's
+    // SPKI pin list takes the base64 SHA-256 of the server's public key.
+    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
+    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
     page.on('websocket', (ws) => ws.on('framereceived', (f) => void frames.push(String(f.payload))));
   });
@@ -81,7 +86,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     await new Promise((r) => setTimeout(r, 2000));
     expect(requests).toEqual([]);
     // Without the token the API refuses, so the link is what carries the credentials.
-    const anon = await fetch(new URL(`/api/models/${m.split(':')[1]}/status`, login));
+    const anon = await apiGet(m.split(':')[0]!, `/api/models/${m.split(':')[1]}/status`);
     expect(anon.status).toBe(401);
   });
 

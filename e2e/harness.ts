@@ -1,8 +1,11 @@
 import { execFile, type ExecFileException } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration } from '@sigil/core';
 import type { ModelStatusDoc } from '@sigil/api';
+import YAML from 'yaml';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CHARMS = join(ROOT, 'tests', 'charms');
@@ -233,4 +236,31 @@ export async function lxcModel(prefix: string): Promise<string> {
   const name = `${prefix}-${process.pid}-${counter++}`;
   await ok(['add-model', name, '-c', LXC_CONTROLLER]);
   return `${LXC_CONTROLLER}:${name}`;
+}
+
+/** A controller's entry in the test run's controllers.yaml, and its admin token. */
+export function controllerEntry(name: string, home = process.env.SIGIL_HOME!): { endpoint: string; 'ca-cert': string; dir: string; token: string } {
+  const f = YAML.parse(readFileSync(join(home, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, { endpoint: string; 'ca-cert': string; dir: string }> };
+  const a = YAML.parse(readFileSync(join(home, 'accounts.yaml'), 'utf8')) as { controllers: Record<string, { token: string }> };
+  const entry = f.controllers[name];
+  if (!entry) throw new Error(`harness: no controller "${name}" in ${home}/controllers.yaml`);
+  return { ...entry, token: a.controllers[name]?.token ?? '' };
+}
+
+/**
+ * A GET straight to a controller's API, trusting only the CA pinned for it in
+ * controllers.yaml, as the CLI does (fetch would need an undici dispatcher for that).
+ */
+export function apiGet(name: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const e = controllerEntry(name);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(e.endpoint + path, { ca: e['ca-cert'], headers, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`harness: GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

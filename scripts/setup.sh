@@ -16,6 +16,8 @@ if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
 fi
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v bash >/dev/null || need_apt+=(bash)
+# e2e/tls.test.ts checks the controller's certificate with openssl s_client.
+command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "ERROR missing packages: ${need_apt[*]}" >&2

@@ -1,10 +1,15 @@
+import { request as httpsRequest } from 'node:https';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
+import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
 import type { WatchMessage } from '@sigil/api';
 
-/** The agent's connection to the controller: JSON over HTTP, plus the change-feed WebSocket. */
+/**
+ * The agent's connection to the controller: JSON over HTTPS, plus the change-feed
+ * WebSocket. Both trust only the controller's CA, given to the machine at provisioning.
+ */
 export class AgentApi {
-  constructor(private readonly url: string, private readonly token: string) {}
+  constructor(private readonly url: string, private readonly ca: string, private readonly token: string) {}
 
   async get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path);
@@ -15,28 +20,51 @@ export class AgentApi {
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(this.url + path, init);
-    const text = await res.text();
-    const data = text === '' ? undefined : JSON.parse(text);
-    if (!res.ok) {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const res = await this.send(method, path, payload).catch((e: unknown) => {
+      throw isCertificateFailure(e) ? this.untrusted(e) : e;
+    });
+    const data = res.text === '' ? undefined : JSON.parse(res.text);
+    if (res.status < 200 || res.status >= 300) {
       const e = (data as { error?: { code: ErrorCode; message: string; hint?: string } } | undefined)?.error;
       throw new SigilError(e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.hint);
     }
     return data as T;
   }
 
+  private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(this.url + path, {
+        method,
+        ca: this.ca,
+        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  private untrusted(cause: unknown): SigilError {
+    return untrustedController('controller', this.url, this.ca, cause);
+  }
+
   /**
    * Follows the change feed until `signal` aborts, reconnecting with backoff (200 ms to
    * 5 s) whenever the controller goes away; `onConnect` runs after every (re)connection
-   * so the caller can re-read its state.
+   * so the caller can re-read its state. A controller whose certificate does not verify is
+   * reported through `onUntrusted` and retried like an absent one: the agent never talks to
+   * it, and recovers by itself if the right controller comes back at that address.
    */
-  async watch(onMessage: (m: WatchMessage) => void, onConnect: () => void, signal: AbortSignal): Promise<void> {
+  async watch(onMessage: (m: WatchMessage) => void, onConnect: () => void, signal: AbortSignal, onUntrusted: (e: SigilError) => void = () => {}): Promise<void> {
     let delay = 200;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         const abort = () => ws.terminate();
         signal.addEventListener('abort', abort, { once: true });
         let alive = setTimeout(() => ws.terminate(), 15_000);
@@ -49,7 +77,10 @@ export class AgentApi {
           alive = setTimeout(() => ws.terminate(), 15_000);
         });
         ws.on('message', (data) => onMessage(JSON.parse(String(data)) as WatchMessage));
-        ws.on('error', () => ws.terminate());
+        ws.on('error', (e) => {
+          if (isCertificateFailure(e)) onUntrusted(this.untrusted(e));
+          ws.terminate();
+        });
         ws.on('close', () => {
           clearTimeout(alive);
           signal.removeEventListener('abort', abort);

@@ -10,6 +10,8 @@ import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 
 export interface AgentConfig {
   controllerUrl: string;
+  /** The controller's CA (PEM), written by the provider: the agent trusts no other certificate for it. */
+  caCert: string;
   token: string;
   model: string;
   id: string;
@@ -37,7 +39,7 @@ export class MachineAgent {
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: AgentConfig) {
-    this.api = new AgentApi(c.controllerUrl, c.token);
+    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
     this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
     this.tools = new HookToolServer(this.socket);
   }
@@ -46,7 +48,14 @@ export class MachineAgent {
     await installToolLinks(join(this.c.dataDir, 'tools'), this.c.toolBinary);
     await this.tools.start();
     this.log('INFO', 'agent started', `machine-${this.c.id}`);
-    await this.api.watch((m) => this.onMessage(m), () => this.scheduleFetch(), signal);
+    // An untrusted controller is told nothing, not even this agent's logs: the refusal goes
+    // to the agent's own stderr (its journal, or agent.log for local-process), once.
+    let reported = '';
+    const untrusted = (e: Error) => {
+      if (e.message !== reported) process.stderr.write(JSON.stringify({ level: 'error', msg: 'controller certificate refused', error: e.message }) + '\n');
+      reported = e.message;
+    };
+    await this.api.watch((m) => this.onMessage(m), () => this.scheduleFetch(), signal, untrusted);
     for (const u of this.uniters.values()) u.abort.abort();
     await Promise.all([...this.uniters.values()].map((u) => u.done));
     await this.flushLogs();

@@ -1,15 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { WebSocketServer } from 'ws';
+import { certFingerprint } from '@sigil/core/tls';
 import { Client } from './client.ts';
+import { createControllerPki } from './tls/pki.ts';
 
-// A real server on an ephemeral port stands in for the controller; its "restart" is the
-// port refusing connections for a while, or dropping them after a request arrived.
+// A real HTTPS server on an ephemeral port stands in for the controller; its "restart" is
+// the port refusing connections for a while, or dropping them after a request arrived.
+
+const pki = await createControllerPki('test', ['127.0.0.1']);
 
 const servers: Server[] = [];
 const dirs: string[] = [];
@@ -30,13 +35,13 @@ function freePort(): Promise<number> {
 }
 
 function serve(port: number, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
-  const server = createServer(handler);
+  const server = createServer({ key: pki.key, cert: pki.cert }, handler);
   servers.push(server);
   return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
 }
 
-function client(port: number, retryForMs: number, dir = '/nonexistent'): Client {
-  return new Client('test', { endpoint: `http://127.0.0.1:${port}`, dir, provider: 'local-process', 'current-model': 'default' }, 'token', 'default', { retryForMs });
+function client(port: number, retryForMs: number, dir = '/nonexistent', ca = pki.caCert): Client {
+  return new Client('test', { endpoint: `https://127.0.0.1:${port}`, dir, provider: 'local-process', 'current-model': 'default', 'ca-cert': ca }, 'token', 'default', { retryForMs });
 }
 
 const answer = (res: ServerResponse, body: unknown) => {
@@ -126,7 +131,7 @@ describe('Client requests while the controller restarts', () => {
     const err = await client(port, 600).get('/api/health').then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(err?.code).toBe('unavailable');
-    expect(err?.message).toBe(`cannot connect to controller "test" at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(err?.message).toBe(`cannot connect to controller "test" at https://127.0.0.1:${port} (ECONNREFUSED)`);
     expect(err?.hint).toContain('sigil start-controller test');
   });
 
@@ -186,5 +191,56 @@ describe('Client.watch across a controller restart', () => {
       }, 50);
     });
     await expect(client(port, 500).watch(() => false)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('Client pins the controller CA', () => {
+  const other = createControllerPki('impostor', ['127.0.0.1']);
+
+  it('talks to a controller whose certificate its pinned CA issued, over HTTPS and WSS', async () => {
+    const port = await freePort();
+    const server = await serve(port, (_req, res) => answer(res, { ok: true }));
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws) => ws.send(JSON.stringify({ rev: 3 })));
+    expect(await client(port, 1_000).get('/api/health')).toEqual({ ok: true });
+    await client(port, 1_000).watch((m) => m.rev === 3);
+    wss.close();
+  });
+
+  it('refuses a controller whose certificate another CA issued, naming the controller and the expected fingerprint', async () => {
+    const port = await freePort();
+    const seen: string[] = [];
+    const server = await serve(port, (req, res) => {
+      seen.push(req.url ?? '');
+      answer(res, { ok: true });
+    });
+    const wss = new WebSocketServer({ server });
+    const pinned = (await other).caCert;
+    const expected = new RegExp(`controller "test" at https://127\\.0\\.0\\.1:${port} presented a certificate that does not verify against its pinned CA \\(expected a certificate issued by the CA with SHA-256 fingerprint ${certFingerprint(pinned)};`);
+    const err = await client(port, 2_000, '/nonexistent', pinned).get('/api/health').then(() => undefined, (e: unknown) => e as { code: string; message: string; hint?: string });
+    expect(err?.code).toBe('unavailable');
+    expect(err?.message).toMatch(expected);
+    expect(err?.message).not.toContain(certFingerprint(pki.caCert));
+    expect(err?.hint).toContain('do not send it credentials');
+    await expect(client(port, 2_000, '/nonexistent', pinned).watch(() => true)).rejects.toMatchObject({ message: expect.stringMatching(expected) });
+    await expect(client(port, 2_000, '/nonexistent', pinned).stream('/api/logs', () => {})).rejects.toMatchObject({ message: expect.stringMatching(expected) });
+    // Nothing, the credential included, reached the server.
+    expect(seen).toEqual([]);
+    wss.close();
+  });
+
+  it('refuses a certificate whose addresses do not include the endpoint, even from the pinned CA', async () => {
+    const elsewhere = await createControllerPki('elsewhere', ['10.9.9.9']);
+    const port = await freePort();
+    const server = createServer({ key: elsewhere.key, cert: elsewhere.cert }, (_req, res) => answer(res, { ok: true }));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.2', () => resolve()));
+    const c = new Client('test', { endpoint: `https://127.0.0.2:${port}`, dir: '/nonexistent', provider: 'local-process', 'current-model': 'default', 'ca-cert': elsewhere.caCert }, 'token', 'default', { retryForMs: 1_000 });
+    await expect(c.get('/api/health')).rejects.toMatchObject({ message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
+  });
+
+  it('will not talk to a controller entry with no pinned CA', async () => {
+    const c = new Client('old', { endpoint: 'http://127.0.0.1:1', dir: '/nonexistent', provider: 'local-process', 'current-model': 'default' }, 'token', 'default', { retryForMs: 100 });
+    await expect(c.get('/api/health')).rejects.toMatchObject({ message: 'controller "old" has no pinned CA certificate (it was bootstrapped before controllers served TLS)' });
   });
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
+import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
 import { isAlive } from '@sigil/providers';
 import type { WatchMessage } from '@sigil/api';
 import { Home, type ControllerEntry } from './home.ts';
@@ -73,7 +74,7 @@ export class Client {
           await pause(attempt, deadline);
           continue;
         }
-        throw failure === 'interrupted' && !safe ? interrupted(this, method, path, e) : notRunning(this.controller, this.entry, e);
+        throw failure === 'interrupted' && !safe ? interrupted(this, method, path, e) : this.failure(e);
       }
       // A controller that is shutting down answers 503 (not a Sigil error) on open connections.
       if (res.status === 503 && safe && sigilError(res.text) === undefined && Date.now() < deadline) {
@@ -84,11 +85,34 @@ export class Client {
     }
   }
 
-  /** node:http rather than fetch: loading undici costs a CLI call ~40 ms of start-up. */
+  /**
+   * The only certificate this client trusts for the controller: its CA, pinned at bootstrap.
+   * Node then verifies the chain and the endpoint's address against the certificate's SANs.
+   */
+  private get ca(): string {
+    const ca = this.entry['ca-cert'];
+    if (!ca || !this.entry.endpoint.startsWith('https://')) {
+      throw new SigilError('unavailable', `controller "${this.controller}" has no pinned CA certificate (it was bootstrapped before controllers served TLS)`, `destroy it with \`sigil destroy-controller ${this.controller} --yes\` and bootstrap it again`);
+    }
+    return ca;
+  }
+
+  /** The HTTP status of a GET of `path` (the GUI's page, which is not JSON), over the pinned connection. */
+  async status(path: string): Promise<number> {
+    try {
+      return (await this.send('GET', path, undefined)).status;
+    } catch (e) {
+      throw this.failure(e);
+    }
+  }
+
+  /** node:https rather than fetch: loading undici costs a CLI call ~40 ms of start-up. */
   private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+    const ca = this.ca;
     return new Promise((resolve, reject) => {
-      const req = httpRequest(this.entry.endpoint + path, {
+      const req = httpsRequest(this.entry.endpoint + path, {
         method,
+        ca,
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -99,6 +123,12 @@ export class Client {
       req.on('error', reject);
       req.end(payload);
     });
+  }
+
+  /** The error for a call that got no answer: an untrusted certificate, or a controller not running. */
+  private failure(e: unknown): SigilError {
+    if (e instanceof SigilError) return e;
+    return isCertificateFailure(e) ? untrustedController(this.controller, this.entry.endpoint, this.ca, e) : notRunning(this.controller, this.entry, e);
   }
 
   private decode<T>(status: number, text: string): T {
@@ -130,7 +160,7 @@ export class Client {
       let chain = Promise.resolve();
       const connect = () => {
         const url = `${this.entry.endpoint.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${rev}`;
-        const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(url, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         let failure: unknown;
         ws.on('open', () => {
           attempt = 0;
@@ -161,7 +191,7 @@ export class Client {
           const final = failure !== undefined && transportFailure(failure) === undefined;
           if (final || Date.now() - downSince >= this.retryForMs || supervisorGone(this.entry)) {
             done = true;
-            reject(notRunning(this.controller, this.entry, failure ?? 'connection closed'));
+            reject(failure === undefined ? notRunning(this.controller, this.entry, 'connection closed') : this.failure(failure));
             return;
           }
           setTimeout(connect, backoff(attempt++));
@@ -176,7 +206,7 @@ export class Client {
     const deadline = Date.now() + this.retryForMs;
     return new Promise((resolve, reject) => {
       const connect = (attempt: number) => {
-        const ws = new WebSocket(this.entry.endpoint.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(this.entry.endpoint.replace(/^http/, 'ws') + path, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         let opened = false;
         let failure: unknown;
         ws.on('open', () => (opened = true));
@@ -186,7 +216,7 @@ export class Client {
           // Only a stream that never opened is retried: reopening one would repeat its output.
           if (opened || failure === undefined) resolve();
           else if (transportFailure(failure) === 'refused' && Date.now() < deadline && !supervisorGone(this.entry)) setTimeout(() => connect(attempt + 1), backoff(attempt));
-          else reject(notRunning(this.controller, this.entry, failure));
+          else reject(this.failure(failure));
         });
       };
       connect(0);

@@ -14,6 +14,11 @@ export interface ControllerEntry {
   dir: string;
   provider: string;
   'current-model': string;
+  /**
+   * The controller's CA (PEM), pinned at bootstrap: the only certificate the CLI trusts for
+   * this controller. Absent only in entries written before controllers served TLS.
+   */
+  'ca-cert'?: string;
 }
 
 export interface ControllersFile {

@@ -113,17 +113,21 @@ async function serve(dir: string): Promise<void> {
       },
     });
   }
-  const controllerUrl = `http://${config.host}:${config.port}`;
+  // Written by `sigil bootstrap`: the controller serves HTTPS only, and hands its CA to
+  // every machine it provisions so agents verify it as the CLI does.
+  const tls = { key: readFileSync(join(dir, 'tls', 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'tls', 'server.crt'), 'utf8') };
+  const caCert = readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8');
+  const controllerUrl = `https://${config.host}:${config.port}`;
 
   let reconciler: Reconciler | undefined;
   const wake = () => reconciler?.wake();
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
-  const ctx: WorkerContext = { store, provider, controllerUrl, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
   reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
 
-  const app = buildServer(svc);
+  const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
   writeFileSync(join(dir, 'controller.pid'), String(process.pid));
   log.info('controller listening', { url: controllerUrl, revision: store.revision() });

@@ -44,8 +44,13 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
-      const endpoint = `http://${host}:${port}`;
-      const entry: ControllerEntry = { endpoint, dir, provider, 'current-model': 'default' };
+      // The certificate covers the address the API listens on (the bridge's gateway for lxc,
+      // where machines dial it), the name machines know it by, and loopback.
+      const { createControllerPki, writePki } = await import('../tls/pki.ts');
+      const pki = await createControllerPki(name, [host, 'sigil-controller']);
+      writePki(dir, pki);
+      const endpoint = `https://${host}:${port}`;
+      const entry: ControllerEntry = { endpoint, dir, provider, 'current-model': 'default', 'ca-cert': pki.caCert };
       ctx.home.updateControllers((g) => {
         g.controllers[name] = entry;
         g['current-controller'] = name;

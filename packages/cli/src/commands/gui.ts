@@ -17,11 +17,9 @@ export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise
   const { token } = ctx.home.resolve(c.controller);
   await c.get(c.m('/config'));
   const address = `${c.entry.endpoint}/gui/?model=${encodeURIComponent(c.model)}`;
-  const page = await fetch(address).catch((e: Error) => {
-    throw new SigilError('unavailable', `cannot reach the GUI at ${address}: ${e.message}`, 'is the controller running? see `sigil controllers`');
-  });
-  if (!page.ok) {
-    throw new SigilError('not-found', `the controller does not serve the GUI (${page.status} from ${address})`, 'build it with `npm run build` in the Sigil checkout, then `sigil start-controller` if it was running');
+  const status = await c.status(`/gui/?model=${encodeURIComponent(c.model)}`);
+  if (status < 200 || status >= 300) {
+    throw new SigilError('not-found', `the controller does not serve the GUI (${status} from ${address})`, 'build it with `npm run build` in the Sigil checkout, then `sigil start-controller` if it was running');
   }
   return { controller: c.controller, model: c.model, address, login: `${address}#token=${encodeURIComponent(token)}` };
 }
@@ -55,6 +53,7 @@ export function registerGui(program: Command, ctx: Ctx): void {
     .action(async (o: { browser: boolean; model?: string }) => {
       const links = await guiLinks(ctx, o.model);
       ctx.out(renderGuiLinks(links));
+      ctx.info(`The controller's certificate comes from its own CA: have the browser trust ${ctx.home.resolve(links.controller).entry.dir}/tls/ca.crt, and check the CA's fingerprint`);
       const cmd = o.browser ? opener(process.env, process.platform) : undefined;
       if (cmd === undefined) return;
       const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });

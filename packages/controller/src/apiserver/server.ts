@@ -17,14 +17,24 @@ declare module 'fastify' {
   }
 }
 
+/** The controller's server certificate and key (PEM), issued by its CA at bootstrap. */
+export interface ServerTls {
+  key: string;
+  cert: string;
+}
+
 /**
  * The HTTP + WebSocket JSON API. Errors leave as `{error: {code, message, hint}}` with the
  * HTTP status their code maps to; nothing else at this edge knows about HTTP.
  */
-export function buildServer(svc: Services): FastifyInstance {
+export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   // Bodies are bounded (charm archives have their own, larger bound on their route);
   // route parameters may be long enough for any name that was ever accepted.
-  const app = Fastify({ logger: false, bodyLimit: MAX_BODY, routerOptions: { maxParamLength: 512 } });
+  const options = { logger: false, bodyLimit: MAX_BODY, routerOptions: { maxParamLength: 512 } };
+  // The controller (main.ts) always passes its certificate; only in-process route tests
+  // build a server without one. The HTTPS server's type differs from the HTTP one only in
+  // the TLS methods, which nothing here uses.
+  const app = tls ? (Fastify({ ...options, https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' } }) as unknown as FastifyInstance) : Fastify(options);
   const auth = new Authenticator(svc.adminTokenHash, svc.machines);
 
   app.decorateRequest('principal', null as never);

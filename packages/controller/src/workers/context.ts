@@ -6,6 +6,8 @@ export interface WorkerContext {
   store: Store;
   provider: Provider;
   controllerUrl: string;
+  /** The controller's CA (PEM), given to every machine so its agent verifies the controller. */
+  caCert: string;
   log: Logger;
   /** Machines this controller process has already brought up once (after a host reboot, say). */
   ensuredAtStart: Set<string>;

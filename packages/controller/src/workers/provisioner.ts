@@ -15,7 +15,7 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       const token = machines.issueToken(m.model, m.id);
       try {
         machines.setStatus(m.model, m.id, 'allocating', 'creating machine');
-        const inst = await ctx.provider.create({ model: m.model, id: m.id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, token });
+        const inst = await ctx.provider.create({ model: m.model, id: m.id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, caCert: ctx.caCert, token });
         machines.provisioned(m.model, m.id, inst);
         ctx.log.info('machine provisioned', { model: m.model, machine: m.id, address: inst.address });
       } catch (e) {

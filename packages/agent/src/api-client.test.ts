@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { certFingerprint } from '@sigil/core/tls';
+// The CLI issues controller certificates at bootstrap; the test borrows its generator.
+import { createControllerPki } from '../../cli/src/tls/pki.ts';
+import { AgentApi } from './api-client.ts';
+
+const pki = await createControllerPki('test', ['127.0.0.1']);
+const impostor = await createControllerPki('impostor', ['127.0.0.1']);
+const seen: string[] = [];
+const server: Server = createServer({ key: pki.key, cert: pki.cert }, (req, res) => {
+  seen.push(req.url ?? '');
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ ok: true }));
+});
+const wss = new WebSocketServer({ server });
+wss.on('connection', (ws) => ws.send(JSON.stringify({ rev: 1 })));
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+afterAll(() => {
+  wss.close();
+  server.close();
+});
+
+describe('AgentApi pins the controller CA', () => {
+  it('talks to the controller whose certificate the pinned CA issued', async () => {
+    expect(await new AgentApi(url, pki.caCert, 't').get('/api/health')).toEqual({ ok: true });
+    const abort = new AbortController();
+    const revs: number[] = [];
+    await new AgentApi(url, pki.caCert, 't').watch((m) => {
+      revs.push(m.rev);
+      abort.abort();
+    }, () => {}, abort.signal);
+    expect(revs).toEqual([1]);
+  });
+
+  it('refuses any other certificate, says which CA it expected, and sends nothing', async () => {
+    const before = seen.length;
+    await expect(new AgentApi(url, impostor.caCert, 't').get('/api/health')).rejects.toMatchObject({ message: expect.stringContaining(`fingerprint ${certFingerprint(impostor.caCert)}`) });
+    const abort = new AbortController();
+    const refused: string[] = [];
+    await new AgentApi(url, impostor.caCert, 't').watch(() => {}, () => refused.push('connected'), abort.signal, (e) => {
+      refused.push(e.message);
+      abort.abort();
+    });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain('presented a certificate that does not verify against its pinned CA');
+    expect(seen.length).toBe(before);
+  });
+});
