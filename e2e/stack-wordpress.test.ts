@@ -26,7 +26,9 @@ interface Reply {
 /** One request on a new connection, so HAProxy balances every request. */
 function http(port: number, path: string, opts: { method?: string; form?: Record<string, string>; cookie?: string; timeoutMs?: number } = {}): Promise<Reply> {
   const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
-  const headers: Record<string, string> = {};
+  // Always name the port: Node leaves ":80" out of Host, and the published port is 80 when
+  // the host had it free, which would change the links WordPress writes (WP_HOME follows Host).
+  const headers: Record<string, string> = { host: `127.0.0.1:${port}` };
   if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   if (opts.cookie) headers.cookie = opts.cookie;
   const timeoutMs = opts.timeoutMs ?? 10_000;
