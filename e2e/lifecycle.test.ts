@@ -42,7 +42,7 @@ describe('lifecycle', () => {
     const seq = await hooks(m, 'sink/0');
     expect(seq.indexOf('input-relation-broken')).toBeGreaterThan(seq.indexOf('input-relation-departed'));
     await until(m, 'relation gone', (s) => s.applications.sink?.relations?.input === undefined);
-  });
+  }, 180_000); // two status waits of up to 30 s each, and five CLI calls, on a loaded runner
 
   it('attaches a subordinate to every principal unit', async () => {
     const m = await freshModel('sub');
@@ -56,7 +56,7 @@ describe('lifecycle', () => {
     expect(s.applications.logger?.units).toBeUndefined();
     const table = await ok(['status', '-m', m]);
     expect(table).toMatch(/^ {2}logger\/\d+\*?\s+active/m);
-  });
+  }, 180_000); // one status wait of up to 30 s, and four CLI calls, on a loaded runner
 
   it('puts a failing hook in error, retries on resolve, and skips with --no-retry', async () => {
     const m = await freshModel('fail');
@@ -115,5 +115,5 @@ describe('refresh', () => {
     expect((await ok(['config', 'source', 'token', '-m', m])).trim()).toBe('r1');
     const other = await sigil(['refresh', 'source', '--path', join(CHARMS, 'sink'), '-m', m]);
     expect(other.stderr).toMatch(/cannot refresh "source" from charm "source" to "sink"/);
-  });
+  }, 180_000); // status waits and CLI calls on a loaded runner
 });
