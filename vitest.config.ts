@@ -5,7 +5,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts', 'charms/*/src/**/*.test.ts', 'tests/charms/*/src/**/*.test.ts'],
-    testTimeout: 60_000,
+    // End-to-end tests wait on conditions with their own deadlines, which say what was still
+    // missing; vitest's own timeout is only the backstop for a test that hangs, sized for four
+    // suites sharing a 2-core runner.
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // End-to-end files spend most of their time waiting on containers, apt and hooks, so
