@@ -44,6 +44,12 @@ if ($mode === 'install') {
         fwrite(STDERR, 'wp_install failed: ' . $result->get_error_message() . "\n");
         exit(1);
     }
+    // wp_install picks pretty permalinks only if a request it makes to the site itself
+    // answers in time, so a busy machine got plain ones (`?feed=rss2`). The charm serves the
+    // rewrite rules itself (render.ts), so set WordPress's default structure outright.
+    global $wp_rewrite;
+    $wp_rewrite->set_permalink_structure('/%year%/%monthnum%/%day%/%postname%/');
+    flush_rewrite_rules(false);
     echo 'installed; administrator ' . setting('ADMIN_USER') . "\n";
     exit(0);
 }
