@@ -37,6 +37,7 @@ export class MachineAgent {
   private held: HeldView | undefined;
   private logBuffer: LogLine[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly c: AgentConfig) {
     this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
@@ -144,7 +145,19 @@ export class MachineAgent {
     this.flushTimer ??= setTimeout(() => void this.flushLogs(), 100);
   }
 
-  private async flushLogs(): Promise<void> {
+  /**
+   * Sends the buffered log lines. Flushes run one after another, never side by side, so
+   * lines reach the controller in the order they were written (the log's order is what
+   * shows hooks serialised under the machine lock).
+   */
+  private flushLogs(): Promise<void> {
+    const next = this.flushing.then(() => this.sendLogs());
+    this.flushing = next.catch(() => {});
+    return next;
+  }
+
+  private async sendLogs(): Promise<void> {
+    clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const lines = this.logBuffer;
     if (lines.length === 0) return;
@@ -159,4 +172,5 @@ export class MachineAgent {
       this.flushTimer ??= setTimeout(() => void this.flushLogs(), 1000);
     }
   }
+
 }
