@@ -1,48 +1,27 @@
 // Walks the whole access table (ROUTE_ACCESS) against a real server and store: every route
 // with no credential, a machine's credential and the admin's, and every client route under
 // the spellings an attacker tries (percent-encoding, doubled and trailing slashes, case).
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ROUTE_ACCESS, type Access, type RouteKey } from '@sigil/api';
-import { openDb } from '../store/db.ts';
-import { Store } from '../store/store.ts';
-import { Services } from '../services.ts';
-import { silentLogger } from '../logger.ts';
-import { buildServer } from './server.ts';
+import type { Services } from '../services.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
 
 const ADMIN = 'access-test-admin-token';
-let dir: string;
+let server: TestServer;
 let svc: Services;
 let port: number;
 let machineToken: string;
-let close: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sigil-access-'));
-  const store = new Store(openDb(join(dir, 'state.db')));
-  svc = new Services(store, silentLogger, 'test', createHash('sha256').update(ADMIN).digest('hex'), join(dir, 'controller.log'), () => {});
-  svc.models.add('m');
-  const machine = svc.machines.add('m', { constraints: '', autoRemove: false });
-  machineToken = svc.machines.issueToken('m', machine.id);
-  const app = buildServer(svc);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  port = (app.server.address() as AddressInfo).port;
-  close = async () => {
-    await app.close();
-    store.db.close();
-  };
+  server = await startTestServer(ADMIN, (s) => {
+    machineToken = s.machines.issueToken('m', s.machines.add('m', { constraints: '', autoRemove: false }).id);
+  });
+  ({ svc, port } = server);
 });
 
-afterAll(async () => {
-  await close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 /** A raw request: the path goes on the wire exactly as written (fetch would normalise it). */
 function call(method: string, path: string, token?: string): Promise<{ status: number; body: string }> {

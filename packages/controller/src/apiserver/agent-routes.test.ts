@@ -1,47 +1,27 @@
 // What a machine agent may do with its credential, against a real server and store: its own
 // units only, whatever it claims in a request body.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb } from '../store/db.ts';
-import { Store } from '../store/store.ts';
-import { Services } from '../services.ts';
-import { silentLogger } from '../logger.ts';
-import { buildServer } from './server.ts';
+import type { Services } from '../services.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
 
 const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
 const SINK = files('name: snk\nsummary: s\ndescription: d\nrequires:\n  in: {interface: token}\n');
 
-let dir: string;
+let server: TestServer;
 let svc: Services;
 let url: string;
 const tokens: Record<string, string> = {};
-let close: () => Promise<void>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sigil-agent-routes-'));
-  const store = new Store(openDb(join(dir, 'state.db')));
-  svc = new Services(store, silentLogger, 'test', createHash('sha256').update('admin').digest('hex'), join(dir, 'controller.log'), () => {});
-  svc.models.add('m');
-  const charm = svc.charms.add('m', SINK);
-  svc.applications.deploy({ model: 'm', app: 'snk', charmUrl: charm.url, numUnits: 2, config: {}, constraints: '', to: [] });
-  for (const u of svc.reads.units('m')) tokens[u.name] = svc.machines.issueToken('m', u.machine!);
-  const app = buildServer(svc);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  close = async () => {
-    await app.close();
-    store.db.close();
-  };
+  server = await startTestServer('admin', (s) => {
+    const charm = s.charms.add('m', SINK);
+    s.applications.deploy({ model: 'm', app: 'snk', charmUrl: charm.url, numUnits: 2, config: {}, constraints: '', to: [] });
+    for (const u of s.reads.units('m')) tokens[u.name] = s.machines.issueToken('m', u.machine!);
+  });
+  ({ svc, url } = server);
 });
 
-afterAll(async () => {
-  await close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server.close());
 
 const post = (token: string, path: string, body: unknown) =>
   fetch(url + path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
