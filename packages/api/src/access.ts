@@ -5,12 +5,16 @@
  * of the route it matched, after routing, so no spelling of a path can reach a route under
  * another route's rules.
  *
- * Roles, as Juju's model access: `read` sees the model, `write` changes applications,
- * `admin` also manages models, the controller and runs commands as root on units. `agent`
- * is a machine's own credential, scoped further by each agent route to its own units.
- * `public` needs no credential.
+ * Roles, as Juju's model access, held per model: `read` sees the model, `write` changes
+ * applications, `admin` also grants access, destroys the model and runs commands as root on
+ * units. A route needing one of these is about the model its `:model` parameter names (or,
+ * for streams and routes without one, its `?model=` query); a user's role on *that* model
+ * decides. `login` is any valid user (controller-level routes that show each user only what
+ * it may see), `superuser` a controller admin (users, models, the controller, the audit
+ * trail). `agent` is a machine's own credential, scoped further by each agent route to its
+ * own units. `public` needs no credential.
  */
-export type Role = 'public' | 'agent' | 'read' | 'write' | 'admin';
+export type Role = 'public' | 'agent' | 'login' | 'superuser' | 'read' | 'write' | 'admin';
 
 /** A route may admit more than one kind of caller (the change feed serves agents and users). */
 export type Access = Role | readonly Role[];
@@ -20,10 +24,29 @@ export const ROUTE_ACCESS = {
   'GET /gui': 'public',
   'GET /gui/*': 'public',
 
-  'GET /api/controller': 'read',
-  'POST /api/controller/destroy': 'admin',
-  'GET /api/models': 'read',
-  'POST /api/models': 'admin',
+  // Users, their sessions and their access (issue 12). Login and register check their own
+  // secret (a password, a one-time key); changing another user's password needs a superuser
+  // (checked by the route: a user may change its own).
+  'GET /api/ca': 'public',
+  'POST /api/login': 'public',
+  'POST /api/register': 'public',
+  'POST /api/login/refresh': 'login',
+  'POST /api/logout': 'login',
+  'GET /api/whoami': 'login',
+  'GET /api/users': 'login',
+  'POST /api/users': 'superuser',
+  'DELETE /api/users/:user': 'superuser',
+  'POST /api/users/:user/disable': 'superuser',
+  'POST /api/users/:user/enable': 'superuser',
+  'POST /api/users/:user/reset': 'superuser',
+  'POST /api/users/:user/password': 'login',
+  'POST /api/models/:model/access': 'admin',
+  'GET /api/audit': 'superuser',
+
+  'GET /api/controller': 'login',
+  'POST /api/controller/destroy': 'superuser',
+  'GET /api/models': 'login',
+  'POST /api/models': 'superuser',
   'DELETE /api/models/:model': 'admin',
   'GET /api/models/:model/config': 'read',
   'POST /api/models/:model/config': 'admin',
@@ -52,8 +75,8 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/machines': 'write',
   'POST /api/models/:model/machines/remove': 'write',
 
-  'GET /api/gui/charms': 'read',
-  'GET /api/gui/charm': 'read',
+  'GET /api/gui/charms': 'login',
+  'GET /api/gui/charm': 'login',
   'POST /api/gui/models/:model/deploy': 'write',
   'GET /api/gui/models/:model/bundle': 'read',
   'POST /api/gui/models/:model/bundle/plan': 'read',

@@ -125,6 +125,7 @@ async function serve(dir: string): Promise<void> {
   const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
+  svc.caCert = caCert;
   reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
 
   const app = buildServer(svc, tls);

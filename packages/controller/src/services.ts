@@ -14,6 +14,9 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
+import { UserRepository } from './state/users.ts';
+import { AuditRepository } from './state/audit.ts';
+import { Authenticator } from './apiserver/auth.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -31,6 +34,12 @@ export class Services {
   readonly presence = new PresenceTracker();
   readonly logs = new LogHub();
   readonly logRecords: LogRepository;
+  /** Users, their model access and session tokens; the audit trail; the one authoriser (issue 12). */
+  readonly users: UserRepository;
+  readonly audit: AuditRepository;
+  readonly auth: Authenticator;
+  /** The controller's CA certificate (PEM), served at /api/ca for `sigil register` to check against its fingerprint (set by main.ts). */
+  caCert = '';
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -53,6 +62,11 @@ export class Services {
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.logRecords = new LogRepository(store);
+    this.users = new UserRepository(store);
+    this.audit = new AuditRepository(store);
+    this.auth = new Authenticator(this.users, this.machines);
+    // The bootstrap admin, and the token `sigil bootstrap` stored for it (taken in once).
+    this.users.seedBootstrapAdmin(adminTokenHash);
   }
 
   /**

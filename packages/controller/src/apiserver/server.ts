@@ -4,7 +4,8 @@ import { routeAccess } from '@sigil/api';
 import { SigilError, errorHttpStatus, formatSize, isSigilError } from '@sigil/core';
 import { MAX_BODY, MAX_CHARM_BODY } from './body-limits.ts';
 import type { Services } from '../services.ts';
-import { Authenticator, type Principal } from './auth.ts';
+import type { Principal } from './auth.ts';
+import { auditRefusedStream, registerAudit, registerUserRoutes, requestModel } from './user-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
@@ -35,7 +36,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   // build a server without one. The HTTPS server's type differs from the HTTP one only in
   // the TLS methods, which nothing here uses.
   const app = tls ? (Fastify({ ...options, https: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' } }) as unknown as FastifyInstance) : Fastify(options);
-  const auth = new Authenticator(svc.adminTokenHash, svc.machines);
+  const auth = svc.auth;
 
   app.decorateRequest('principal', null as never);
   // Every route must be declared in ROUTE_ACCESS before it can exist.
@@ -49,7 +50,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     const pattern = req.routeOptions.url;
     const access = pattern === undefined ? undefined : routeAccess(req.method, pattern);
-    const principal = auth.authorize(access, req.headers.authorization, pattern === undefined ? 'this path' : `${req.method} ${pattern}`);
+    const principal = auth.authorize(access, req.headers.authorization, pattern === undefined ? 'this path' : `${req.method} ${pattern}`, requestModel(req));
     if (principal) req.principal = principal;
   });
   app.setErrorHandler((err, req, reply) => {
@@ -67,8 +68,10 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
     return reply.status(500).send({ error: { code: 'internal', message: e.message, hint: `see the controller log: ${svc.logPath}` } });
   });
 
+  registerAudit(app, svc);
   app.get('/api/health', async () => ({ ok: true, revision: svc.store.revision() }));
   registerClientRoutes(app, svc);
+  registerUserRoutes(app, svc);
   registerAgentRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
@@ -77,9 +80,13 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
     const url = new URL(req.url ?? '/', 'http://x');
     const access = routeAccess('WS', url.pathname);
     let principal: Principal | undefined;
+    const credential = req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']);
+    // The model a stream is about; debug-log's default model is `default` (see handleLogStream).
+    const model = url.searchParams.get('model') ?? (url.pathname === '/api/logs' ? 'default' : undefined);
     try {
-      principal = auth.authorize(access, req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']), `stream ${url.pathname}`);
+      principal = auth.authorize(access, credential, `stream ${url.pathname}`, model);
     } catch (e) {
+      auditRefusedStream(svc, req, credential, url, isSigilError(e) ? errorHttpStatus(e.code) : 401, e);
       socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\n\r\n`);
       return;
     }

@@ -57,4 +57,20 @@ CREATE TABLE IF NOT EXISTS logs (
   module TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS logs_model ON logs (model, id);
 CREATE INDEX IF NOT EXISTS logs_model_at ON logs (model, at);
+-- Users, their model access, their tokens (only hashes) and the audit trail (issue 12).
+-- A user's password is an scrypt hash with its own salt ('' until registered).
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, display_name TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL DEFAULT '',
+  superuser INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0, created_by TEXT NOT NULL DEFAULT '',
+  created INTEGER NOT NULL, last_login INTEGER);
+-- Access is to a model's uuid, so a model added again under a destroyed one's name starts with no grants.
+CREATE TABLE IF NOT EXISTS user_access (
+  user TEXT NOT NULL, model_uuid TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (user, model_uuid));
+CREATE TABLE IF NOT EXISTS user_tokens (
+  hash TEXT PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL, expires INTEGER NOT NULL, created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS user_tokens_user ON user_tokens (user);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, user TEXT NOT NULL, address TEXT NOT NULL,
+  method TEXT NOT NULL, route TEXT NOT NULL, model TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 `;
