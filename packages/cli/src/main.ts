@@ -14,6 +14,8 @@ import { registerBundle } from './commands/bundle.ts';
 import { registerSsh } from './commands/ssh.ts';
 import { registerCharm } from './commands/charm.ts';
 import { registerGui } from './commands/gui.ts';
+import { registerSpec } from './commands/spec.ts';
+import { registerCollect } from './commands/collect.ts';
 
 /** The whole command tree; exported so tests can check how argv is parsed without running anything. */
 export function buildProgram(ctx: Ctx): Command {
@@ -36,6 +38,8 @@ export function buildProgram(ctx: Ctx): Command {
   registerSsh(program, ctx);
   registerCharm(program, ctx);
   registerGui(program, ctx);
+  registerSpec(program, ctx);
+  registerCollect(program, ctx);
   return program;
 }
 

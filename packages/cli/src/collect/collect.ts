@@ -100,7 +100,7 @@ async function collectGit(d: Directive, root: string, staged: string, now: Date)
 
 function localPath(d: Directive, baseDir: string): string {
   if (d.url.startsWith('file://')) return fileURLToPath(d.url);
-  return isAbsolute(d.url) ? d.url : resolve(baseDir, d.url);
+  return isAbsolute(d.url) ? d.url : resolve(d.base ?? baseDir, d.url);
 }
 
 async function download(d: Directive): Promise<Buffer> {

@@ -77,3 +77,12 @@ describe('Codetree config grammar', () => {
     expect(sourceText('@', {})).toBe('@');
   });
 });
+
+describe('variables in a collect config', () => {
+  it('expands ${VAR} and ${VAR:-default} when given an environment, naming the line when unset', () => {
+    const ds = parseCollectConfig('# repos\ncharms/django git+file://${GIT:-/srv/git}/django.git;revno=${REV}\n', 'collect', { REV: 'v1' });
+    expect(ds).toMatchObject([{ dest: 'charms/django', url: 'git+file:///srv/git/django.git', options: { revno: 'v1' }, line: 2 }]);
+    expect(() => parseCollectConfig('a ../a\nb ${NOPE}/b\n', 'collect', {})).toThrow('collect:2: variable NOPE is not set');
+    expect(parseCollectConfig('a ${NOPE}', 'collect')[0]!.url).toBe('${NOPE}');
+  });
+});

@@ -1,4 +1,5 @@
 import { SigilError, quoteArchivePath } from '@sigil/core';
+import { expandVariables } from '../spec/manifest.ts';
 
 /**
  * Codetree's config grammar (lp:codetree, `codetree/config.py`): one directive per line,
@@ -18,6 +19,8 @@ export interface Directive {
   options: Record<string, string>;
   file: string;
   line: number;
+  /** Directory a relative local source resolves against, when not the collection's default. */
+  base?: string;
 }
 
 /** Options each kind of source understands; anything else is refused rather than ignored. */
@@ -73,8 +76,12 @@ function parseOptions(text: string, where: string): Record<string, string> {
   return out;
 }
 
-/** Parses one config file's text; `file` names it in errors (`collect-next:3: …`). */
-export function parseCollectConfig(text: string, file: string): Directive[] {
+/**
+ * Parses one config file's text; `file` names it in errors (`collect-next:3: …`). With `env`,
+ * `${VAR}` and `${VAR:-default}` are expanded first, as in a manifest (a Sigil addition: a
+ * Codetree line never contains `${`), so one spec can name repositories that live elsewhere.
+ */
+export function parseCollectConfig(text: string, file: string, env?: Readonly<Record<string, string | undefined>>): Directive[] {
   const out: Directive[] = [];
   const seen = new Map<string, number>();
   text.split('\n').forEach((raw, i) => {
@@ -82,6 +89,14 @@ export function parseCollectConfig(text: string, file: string): Directive[] {
     const where = at(file, line);
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (env !== undefined && trimmed.includes('${')) {
+      parseCollectConfig(`${'\n'.repeat(i)}${expandVariables(trimmed, env, file, line)}`, file).forEach((d) => {
+        if (seen.has(d.dest)) throw new SigilError('bad-request', `${where}: destination "${d.dest}" is already collected at line ${seen.get(d.dest)!}`, 'each destination may appear once');
+        seen.set(d.dest, line);
+        out.push(d);
+      });
+      return;
+    }
     const m = /^(\S+)\s+(.+)$/.exec(trimmed);
     if (!m) throw new SigilError('bad-request', `${where}: "${trimmed}" has a destination but no source`, HINT);
     const dest = checkDest(m[1]!, where);

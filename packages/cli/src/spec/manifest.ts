@@ -59,7 +59,7 @@ function fail(file: string, line: number, message: string, hint: string): SigilE
 }
 
 /** Expands `${VAR}` and `${VAR:-default}` in `text`; an unset variable without a default is an error. */
-function expand(text: string, env: Readonly<Record<string, string | undefined>>, file: string, line: number): string {
+export function expandVariables(text: string, env: Readonly<Record<string, string | undefined>>, file: string, line: number): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -92,7 +92,7 @@ export function splitWords(raw: string, env: Readonly<Record<string, string | un
   const words: string[] = [];
   let cur: string | undefined;
   let i = 0;
-  const plain = (from: number, to: number) => expand(raw.slice(from, to), env, file, line);
+  const plain = (from: number, to: number) => expandVariables(raw.slice(from, to), env, file, line);
   while (i < raw.length) {
     const c = raw[i]!;
     if (c === ' ' || c === '\t' || c === '\r') {
