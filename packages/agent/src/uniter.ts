@@ -14,6 +14,7 @@ import { buildSnapshot, hookEnv, type MachineInfo } from './hooks/snapshot.ts';
 import { locate, runProcess } from './hooks/runner.ts';
 import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from './hook-tools/context.ts';
 import type { HookToolServer } from './hook-tools/server.ts';
+import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
 
 export interface UniterDeps {
   api: AgentApi;
@@ -36,6 +37,8 @@ interface Outcome {
   changes: HookChanges;
   /** What the hook ran against: the view may move while it runs, and only this was seen. */
   seen: Seen;
+  /** Masks the secret values this hook could read or wrote in anything it reports. */
+  scrub: HookScrubber;
 }
 
 interface Seen {
@@ -208,7 +211,23 @@ export class Uniter {
       await this.reportFailure(hook, outcome.code, outcome.tail);
       return;
     }
-    const result = await this.commitChanges(hook.name, outcome.changes);
+    if (hook.name === 'secret-rotate' && hook.secretId !== undefined) (outcome.changes.secrets ??= []).push({ op: 'rotated', id: hook.secretId });
+    let result: { appVersions: Record<string, number> };
+    try {
+      result = await this.commitChanges(hook.name, outcome.changes, outcome.scrub);
+    } catch (e) {
+      // The controller refused the hook's changes (a secret it may not change, a bag too
+      // large): the hook failed, as Juju's CommitHookChanges failing fails it.
+      if (!(isSigilError(e) && errorHttpStatus(e.code) < 500)) throw e;
+      delete this.local.running;
+      this.local.failed = first;
+      this.local.retries += 1;
+      this.local.nextRetryAt = Date.now() + Math.min(5000 * 2 ** (this.local.retries - 1), 300_000);
+      await this.save();
+      await this.reportFailure(hook, -1, [`the controller refused the hook's changes: ${outcome.scrub.scrub((e as Error).message)}`]);
+      return;
+    }
+    this.rememberTracked(outcome.changes);
     for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions, outcome.seen));
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
@@ -234,11 +253,14 @@ export class Uniter {
         await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
         return this.runInContext(undefined, op);
       });
-      const failed = outcome.changes.actionFailed;
-      const results: Record<string, unknown> = { ...outcome.changes.actionResults, 'return-code': outcome.code };
-      if (outcome.stdout !== '') results.stdout = outcome.stdout;
-      if (outcome.stderr !== '') results.stderr = outcome.stderr;
-      if (outcome.code === 0) await this.commitChanges(op.kind === 'exec' ? 'juju-exec' : op.name, outcome.changes);
+      const failed = outcome.changes.actionFailed === undefined ? undefined : outcome.scrub.scrub(outcome.changes.actionFailed);
+      const results: Record<string, unknown> = outcome.scrub.scrubDeep({ ...outcome.changes.actionResults, 'return-code': outcome.code });
+      if (outcome.stdout !== '') results.stdout = outcome.scrub.scrub(outcome.stdout);
+      if (outcome.stderr !== '') results.stderr = outcome.scrub.scrub(outcome.stderr);
+      if (outcome.code === 0) {
+        await this.commitChanges(op.kind === 'exec' ? 'juju-exec' : op.name, outcome.changes, outcome.scrub);
+        this.rememberTracked(outcome.changes);
+      }
       const status = op.kind === 'exec' || (outcome.code === 0 && failed === undefined) ? 'completed' : 'failed';
       const message = failed ?? (op.kind === 'action' && outcome.code !== 0 ? `exit status ${outcome.code}` : '');
       result = { id: op.id, status, message, results };
@@ -303,14 +325,19 @@ export class Uniter {
     const changes = emptyChanges();
     const entity = unitTag(this.name);
     const module = `unit.${this.name}.${hook?.name ?? op?.name}`;
+    const snapshot = buildSnapshot(view, this.machine!, hook, action);
+    const secrets = await loadSecretEntries(this.d.api, view);
+    if (secrets) snapshot.secrets = secrets;
     const env: HookToolEnv = {
-      snapshot: buildSnapshot(view, this.machine!, hook, action),
+      snapshot,
       changes,
-      log: (level: LogLevel, message: string) => this.d.log({ entity, level, module: `unit.${this.name}.juju-log`, message, at: Date.now() }),
+      log: (level: LogLevel, message: string) => this.d.log({ entity, level, module: `unit.${this.name}.juju-log`, message: scrub.scrub(message), at: Date.now() }),
       actionLog: (message: string) => {
-        if (op) void this.d.api.post(`/api/agent/operations/${op.id}/log`, { message }).catch(() => {});
+        if (op) void this.d.api.post(`/api/agent/operations/${op.id}/log`, { message: scrub.scrub(message) }).catch(() => {});
       },
     };
+    // The env's callbacks run only while the hook runs, after this line.
+    const scrub = new HookScrubber(env);
     this.d.tools.register(contextId, env);
     try {
       const vars = hookEnv({
@@ -324,7 +351,7 @@ export class Uniter {
         ...(hook ? { hook } : {}),
         ...(op?.kind === 'action' ? { action: { id: op.id, name: op.name } } : {}),
       });
-      const onLine = (stream: 'stdout' | 'stderr', line: string) => this.d.log({ entity, level: 'DEBUG', module, message: line, at: Date.now() });
+      const onLine = (stream: 'stdout' | 'stderr', line: string) => this.d.log({ entity, level: 'DEBUG', module, message: scrub.scrub(line), at: Date.now() });
       let argv: string[] | undefined;
       let timeoutMs: number | undefined;
       if (op?.kind === 'exec') {
@@ -332,11 +359,11 @@ export class Uniter {
         timeoutMs = Number(op.params.timeout) || undefined;
       } else {
         const path = await locate(this.charmDir, op ? `actions/${op.name}` : `hooks/${hook!.name}`);
-        if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen };
+        if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen, scrub };
         argv = [path];
       }
       const r = await runProcess(argv, { cwd: this.charmDir, env: { ...vars, ...extraEnv }, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
-      return { ...r, changes, seen };
+      return { ...r, tail: r.tail.map((l) => scrub.scrub(l)), changes, seen, scrub };
     } finally {
       this.d.tools.unregister(contextId);
     }
@@ -346,7 +373,16 @@ export class Uniter {
     this.d.log({ entity: unitTag(this.name), level, module: 'juju.worker.uniter.operation', message, at: Date.now() });
   }
 
-  private async commitChanges(hook: string, c: HookChanges): Promise<{ appVersions: Record<string, number> }> {
+  /** A consumer that pinned a revision in this hook is not told about that revision again (secret-changed). */
+  private rememberTracked(c: HookChanges): void {
+    for (const op of c.secrets ?? []) {
+      if (op.op !== 'track') continue;
+      const done = (this.local.secrets ??= { changed: {}, rotated: {}, expired: {}, removed: {} });
+      done.changed[op.id] = Math.max(done.changed[op.id] ?? 0, op.revision);
+    }
+  }
+
+  private async commitChanges(hook: string, c: HookChanges, scrub: HookScrubber): Promise<{ appVersions: Record<string, number> }> {
     const body: HookCommit = {
       unit: this.name,
       hook,
@@ -357,8 +393,9 @@ export class Uniter {
       openPorts: c.openPorts,
       closePorts: c.closePorts,
     };
-    if (c.unitStatus) body.unitStatus = c.unitStatus;
-    if (c.appStatus) body.appStatus = c.appStatus;
+    if (c.unitStatus) body.unitStatus = scrub.scrubDeep(c.unitStatus);
+    if (c.appStatus) body.appStatus = scrub.scrubDeep(c.appStatus);
+    if (c.secrets && c.secrets.length > 0) body.secrets = c.secrets;
     if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
     return this.d.api.post('/api/agent/commit', body);
   }
@@ -376,7 +413,7 @@ export class Uniter {
       unit: this.name,
       agent: 'error',
       message: `hook failed: "${hook.name}"`,
-      data: { hook: hook.name, 'exit-code': code, output: last, ...(hook.relationId !== undefined ? { 'relation-id': hook.relationId } : {}), ...(hook.remoteUnit ? { 'remote-unit': hook.remoteUnit } : {}) },
+      data: { hook: hook.name, 'exit-code': code, output: last, ...(hook.relationId !== undefined ? { 'relation-id': hook.relationId } : {}), ...(hook.remoteUnit ? { 'remote-unit': hook.remoteUnit } : {}), ...(hook.secretId !== undefined ? { 'secret-uri': `secret:${hook.secretId}`, 'secret-label': hook.secretLabel ?? '' } : {}) },
     });
   }
 

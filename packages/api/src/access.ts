@@ -74,6 +74,15 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/operations/:id': 'read',
   'POST /api/models/:model/machines': 'write',
   'POST /api/models/:model/machines/remove': 'write',
+  // User secrets (Juju 3.3): anyone who reads the model sees their metadata; values only
+  // with `show-secret --reveal`, which the route admits for model admins only.
+  'GET /api/models/:model/secrets': 'read',
+  'POST /api/models/:model/secrets': 'admin',
+  'GET /api/models/:model/secrets/:secret': 'read',
+  'POST /api/models/:model/secrets/:secret': 'admin',
+  'DELETE /api/models/:model/secrets/:secret': 'admin',
+  'POST /api/models/:model/secrets/:secret/grant': 'admin',
+  'POST /api/models/:model/secrets/:secret/revoke': 'admin',
 
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
@@ -93,6 +102,8 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/operations/:id/finish': 'agent',
   'POST /api/agent/operations/:id/log': 'agent',
   'POST /api/agent/logs': 'agent',
+  // The content of the secrets the calling unit owns or was granted (never anyone else's).
+  'POST /api/agent/secrets/content': 'agent',
 
   // WebSocket streams (upgraded GET requests), matched on the exact path.
   'WS /api/watch': ['agent', 'read'],

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SecretOpSchema } from './secrets.ts';
 
 /** Request bodies of the agent API, validated at the controller's edge (types in agent.ts). */
 const Port = Type.Object({ from: Type.Integer(), to: Type.Integer(), protocol: Type.Union([Type.Literal('tcp'), Type.Literal('udp'), Type.Literal('icmp')]), endpoints: Type.Array(Type.String()) });
@@ -17,6 +18,7 @@ export const HookCommitSchema = Type.Object({
   openPorts: Type.Array(Port),
   closePorts: Type.Array(Port),
   applicationVersion: Type.Optional(Type.String()),
+  secrets: Type.Optional(Type.Array(SecretOpSchema, { maxItems: 1000 })),
 }, { additionalProperties: false });
 
 export const AgentStatusSchema = Type.Object({

@@ -4,6 +4,8 @@
  * that changed, as a `MachineViewDelta`), and reports back through small, idempotent calls.
  */
 
+import type { SecretOp, UnitSecretsView } from './secrets.ts';
+
 export type ConfigScalar = string | number | boolean;
 
 export interface RelationView {
@@ -63,6 +65,8 @@ export interface UnitView {
   agentStatus: string;
   ports: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
   state: Record<string, string>;
+  /** Secrets the unit manages or may read (metadata only); absent when there are none. */
+  secrets?: UnitSecretsView;
 }
 
 export interface MachineView {
@@ -113,6 +117,8 @@ export interface HookCommit {
   openPorts: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
   closePorts: { from: number; to: number; protocol: 'tcp' | 'udp' | 'icmp'; endpoints: string[] }[];
   applicationVersion?: string;
+  /** secret-add/set/grant/revoke/remove and consumer tracking, in the order the hook ran them. */
+  secrets?: SecretOp[];
 }
 
 export interface CommitResult {

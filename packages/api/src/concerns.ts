@@ -35,6 +35,9 @@ export function concerns(kind: string, key: string, i: Interest, op: string): bo
       return i.relationIds.has(key);
     case 'operation':
       return i.units.has(key.slice(0, key.indexOf('#')));
+    // A secret changed that the application (key) owns, was granted or reads.
+    case 'secret':
+      return i.apps.has(key);
     default:
       return false;
   }

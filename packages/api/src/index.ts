@@ -7,3 +7,4 @@ export * from './bundle.ts';
 export * from './agent-schemas.ts';
 export * from './gui.ts';
 export * from './access.ts';
+export * from './secrets.ts';

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { LogLine } from '@sigil/api';
 import { machineTag, unitTag } from '@sigil/core';
 import type { Store } from './store/store.ts';
@@ -14,6 +15,7 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
+import { Secrets } from './domain/secrets-service.ts';
 import { UserRepository } from './state/users.ts';
 import { AuditRepository } from './state/audit.ts';
 import { Authenticator } from './apiserver/auth.ts';
@@ -34,6 +36,8 @@ export class Services {
   readonly presence = new PresenceTracker();
   readonly logs = new LogHub();
   readonly logRecords: LogRepository;
+  /** Juju secrets: content encrypted with the key in the controller's directory, and the scrubber for agent output. */
+  readonly secrets: Secrets;
   /** Users, their model access and session tokens; the audit trail; the one authoriser (issue 12). */
   readonly users: UserRepository;
   readonly audit: AuditRepository;
@@ -62,6 +66,8 @@ export class Services {
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.logRecords = new LogRepository(store);
+    // The controller's directory is where its log lives; the secrets key file sits beside it.
+    this.secrets = Secrets.forDirectory(store, dirname(logPath));
     this.users = new UserRepository(store);
     this.audit = new AuditRepository(store);
     this.auth = new Authenticator(this.users, this.machines);
@@ -86,7 +92,8 @@ export class Services {
       kept.push({ entity: machineTag(machine), level: 'WARNING', module: 'sigil.controller', message: `refused ${refused} log lines for entities not on machine ${machine}: ${claimed.join(', ')}`, at: Date.now() });
       this.log.warn('agent log lines refused', { model, machine, refused, entities: claimed });
     }
-    this.appendLogs(model, kept);
+    // Agents scrub secret values from hook output; the controller does it again here.
+    this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, l.message) })));
     return { accepted: accepted.length, refused };
   }
 

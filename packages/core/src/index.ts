@@ -6,3 +6,4 @@ export * from './charm/index.ts';
 export * from './bundle/index.ts';
 export * from './text.ts';
 export * from './size.ts';
+export * from './secrets.ts';

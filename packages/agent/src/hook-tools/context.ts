@@ -4,6 +4,7 @@
  * it) and collects a `HookChanges` buffer that is committed to the controller only if the
  * hook exits 0 (Juju's CommitHookChanges). Hook tools are pure functions over these two.
  */
+import type { OwnedSecretView, SecretOp } from '@sigil/api';
 
 export type ConfigValue = string | number | boolean;
 
@@ -62,6 +63,25 @@ export interface HookSnapshot {
   remoteUnit?: string;
   remoteApp?: string;
   action?: { id: string; name: string; params: Record<string, unknown> };
+  /** Secrets the unit manages or may read, with the content of the revisions it may read now. */
+  secrets?: SecretEntry[];
+  /** Set in secret hooks (JUJU_SECRET_ID). */
+  hookSecretId?: string;
+}
+
+/** One secret as a hook sees it (see secrets.ts): how the unit stands towards it, and the content it may read. */
+export interface SecretEntry {
+  id: string;
+  access: 'manage' | 'owner-app' | 'granted';
+  /** The owner's label (managed and own application's secrets) or this consumer's. */
+  label: string;
+  /** The revision `secret-get` returns without --peek/--refresh (0: a consumer that never read it). */
+  tracked: number;
+  latest: number;
+  /** Decrypted content by revision (key → base64 value), for the revisions the unit may read now. */
+  content: Record<number, Record<string, string>>;
+  /** Metadata of a managed secret (secret-info-get). */
+  meta?: OwnedSecretView;
 }
 
 export interface HookChanges {
@@ -78,6 +98,8 @@ export interface HookChanges {
   applicationVersion?: string;
   actionResults: Record<string, unknown>;
   actionFailed?: string;
+  /** Secret operations in the order the hook ran them (committed with everything else). */
+  secrets?: SecretOp[];
 }
 
 export function emptyChanges(): HookChanges {

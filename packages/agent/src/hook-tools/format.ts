@@ -24,6 +24,22 @@ export const OUTPUT_FLAGS: readonly FlagSpec[] = [
   { names: ['o', 'output'], kind: 'string', help: 'Specify an output file' },
 ];
 
+/** The output flags of a tool that offers only some formats (secret-get: yaml or json, yaml by default). */
+export function outputFlags(formats: { default: OutputFormat; allowed: readonly OutputFormat[] } | undefined): readonly FlagSpec[] {
+  if (formats === undefined) return OUTPUT_FLAGS;
+  const [, file] = OUTPUT_FLAGS;
+  return [
+    {
+      names: ['format'],
+      kind: 'string',
+      help: `Specify output format (${[...formats.allowed].sort().join('|')})`,
+      default: formats.default,
+      check: (v) => ((formats.allowed as readonly string[]).includes(v) ? undefined : `unknown format ${goQuote(v)}`),
+    },
+    file!,
+  ];
+}
+
 export function formatOutput(value: GoValue, format: OutputFormat): string {
   if (format === 'json') return goJsonMarshal(value) + '\n';
   if (format === 'yaml') return formatYaml(value);

@@ -35,6 +35,10 @@ export interface ToolSpec {
   readonly purpose: string;
   /** Adds `--format` and `-o/--output`, and prints what `run` returns. */
   readonly output: boolean;
+  /** The formats `--format` offers when not juju/cmd's default set (smart, yaml, json; smart by default). */
+  readonly formats?: { default: OutputFormat; allowed: readonly OutputFormat[] };
+  /** Without output flags: a string `run` returns is printed as one line (secret-add prints the new URI so). */
+  readonly printsLine?: boolean;
   flags(env: HookToolEnv): readonly FlagSpec[];
   /**
    * Runs the tool. Throws SigilError: code `invalid-params` is a usage error (exit 2),

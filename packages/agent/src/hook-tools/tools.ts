@@ -11,12 +11,13 @@ import { isSigilError } from '@sigil/core';
 import { type FlagSpec, helpText, parseArgs, usageLine } from './args.ts';
 import { actionFail, actionGet, actionLog, actionSet } from './action.ts';
 import type { HookToolEnv, ToolResult } from './context.ts';
-import { OUTPUT_FLAGS, type OutputFormat, formatOutput } from './format.ts';
+import { type OutputFormat, formatOutput, outputFlags } from './format.ts';
 import { isLeader, leaderGet, leaderSet } from './leader.ts';
 import { closePort, openPort, openedPorts } from './ports.ts';
 import { relationGet, relationIds, relationList, relationSet } from './relation.ts';
 import { NEED_STDIN, type ToolCall, type ToolSpec, fileError } from './spec.ts';
 import { stateDelete, stateGet, stateSet } from './state.ts';
+import { SECRET_TOOLS } from './secrets.ts';
 import { applicationVersionSet, statusGet, statusSet } from './status.ts';
 import { configGet, jujuLog, networkGet, unitGet } from './unit.ts';
 
@@ -46,6 +47,7 @@ const TOOLS: ReadonlyMap<string, ToolSpec> = new Map(
     statusGet,
     statusSet,
     unitGet,
+    ...SECRET_TOOLS,
   ].map((t) => [t.name, t]),
 );
 
@@ -63,7 +65,7 @@ export function runHookTool(
   if (spec === undefined) {
     return { code: 1, stdout: '', stderr: `ERROR bad request: unknown command: ${command}\n` };
   }
-  const flags: FlagSpec[] = [...spec.flags(env), ...(spec.output ? OUTPUT_FLAGS : [])];
+  const flags: FlagSpec[] = [...spec.flags(env), ...(spec.output ? outputFlags(spec.formats) : [])];
   let warnings = '';
   try {
     const parsed = parseArgs(flags, args);
@@ -81,6 +83,7 @@ export function runHookTool(
     };
     const value = spec.run(call);
     if (value === NEED_STDIN) return { needStdin: true };
+    if (spec.printsLine === true && typeof value === 'string') return { code: 0, stdout: value + '\n', stderr: warnings };
     if (value === undefined || !spec.output) return { code: 0, stdout: '', stderr: warnings };
     const text = formatOutput(value, call.format);
     const outPath = parsed.strings.get('o');

@@ -46,6 +46,7 @@ export function buildSnapshot(u: UnitView, m: MachineInfo, hook: HookInfo | unde
   if (hook?.remoteUnit) snap.remoteUnit = hook.remoteUnit;
   if (hook?.remoteApp) snap.remoteApp = hook.remoteApp;
   if (action) snap.action = action;
+  if (hook?.secretId !== undefined) snap.hookSecretId = hook.secretId;
   return snap;
 }
 
@@ -98,6 +99,11 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     env.JUJU_REMOTE_APP = h.remoteApp ?? '';
     env.JUJU_REMOTE_UNIT = h.remoteUnit ?? '';
     if (h.departingUnit) env.JUJU_DEPARTING_UNIT = h.departingUnit;
+  }
+  if (h?.secretId !== undefined) {
+    env.JUJU_SECRET_ID = `secret:${h.secretId}`;
+    env.JUJU_SECRET_LABEL = h.secretLabel ?? '';
+    if (h.secretRevision !== undefined && (h.name === 'secret-expired' || h.name === 'secret-remove')) env.JUJU_SECRET_REVISION = String(h.secretRevision);
   }
   if (i.action) {
     env.JUJU_ACTION_NAME = i.action.name;

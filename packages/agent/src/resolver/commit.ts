@@ -1,5 +1,6 @@
 import type { RelationView, UnitView } from '@sigil/api';
 import type { HookInfo, LocalState } from './state.ts';
+import { commitSecretHook } from './secrets.ts';
 
 export interface CommitContext {
   unit: UnitView;
@@ -63,7 +64,8 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
       s.removed = true;
       break;
     default:
-      if (h.relationId !== undefined) applyRelationHook(s, key, suffix, h, rel);
+      if (h.secretId !== undefined) commitSecretHook(s, h);
+      else if (h.relationId !== undefined) applyRelationHook(s, key, suffix, h, rel);
   }
   for (const [id, v] of Object.entries(c.ownAppVersions)) {
     const l = s.relations[id];

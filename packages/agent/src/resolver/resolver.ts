@@ -1,6 +1,7 @@
 import type { OperationView, RelationView, UnitView } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
 import type { HookInfo, LocalRelation, LocalState } from './state.ts';
+import { nextSecretDue, secretHook } from './secrets.ts';
 
 export interface RemoteState {
   unit: UnitView;
@@ -49,6 +50,12 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
     }
   }
 
+  // Secrets come after leadership and before actions (Juju's uniterResolver order).
+  if (local.installed && !local.failed && alive) {
+    const secret = secretHook(local, u, now);
+    if (secret) return { type: 'run-hook', hook: secret };
+  }
+
   // Actions and commands run even while a hook error waits for resolution (Juju does too).
   const op = u.operations.find((o) => o.kind === 'exec' || local.installed);
   if (op) return { type: 'run-operation', operation: op };
@@ -87,7 +94,9 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
 
   if (alive) {
     if (local.started && now >= local.nextUpdateStatus) return { type: 'run-hook', hook: { name: 'update-status' } };
-    return local.started ? { type: 'wait', until: local.nextUpdateStatus } : { type: 'wait' };
+    const secretDue = local.installed ? nextSecretDue(u, now) : undefined;
+    const until = local.started ? Math.min(local.nextUpdateStatus, secretDue ?? Infinity) : secretDue;
+    return until === undefined ? { type: 'wait' } : { type: 'wait', until };
   }
   if (local.started && !local.stopped) return { type: 'run-hook', hook: { name: 'stop' } };
   if (local.installed && !local.removed) return { type: 'run-hook', hook: { name: 'remove' } };

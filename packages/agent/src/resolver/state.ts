@@ -1,4 +1,5 @@
 /** The uniter's persisted local state: what this unit has done, as Juju's uniter keeps it. */
+import type { LocalSecrets } from './secrets.ts';
 
 export interface HookInfo {
   /** The full hook name, e.g. `install` or `db-relation-changed`. */
@@ -10,6 +11,12 @@ export interface HookInfo {
   departingUnit?: string;
   /** For relation-changed: the settings version this run consumes. */
   version?: number;
+  /** Secret hooks: JUJU_SECRET_ID (the bare id), JUJU_SECRET_LABEL, JUJU_SECRET_REVISION. */
+  secretId?: string;
+  secretLabel?: string;
+  secretRevision?: number;
+  /** secret-rotate: the rotation time it answers. */
+  secretRotateAt?: number;
 }
 
 export interface LocalRelation {
@@ -44,6 +51,8 @@ export interface LocalState {
   retries: number;
   nextRetryAt: number;
   nextUpdateStatus: number;
+  /** Secret events already handled (resolver/secrets.ts). */
+  secrets?: LocalSecrets;
 }
 
 export function initialState(): LocalState {

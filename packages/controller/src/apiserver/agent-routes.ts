@@ -6,6 +6,7 @@ import {
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
+import { agentUnit } from './secret-routes.ts';
 import { MAX_BODY } from './body-limits.ts';
 
 /** Routes a machine agent calls; each checks that the unit named lives on the caller's machine. */
@@ -33,11 +34,19 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     return reply.type('application/json').send(svc.charms.blob(req.params.hash));
   });
   app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
-    svc.agent.reportStatus(ownUnit(req, req.body.unit), req.body);
+    const model = ownUnit(req, req.body.unit);
+    // Status messages are shown to every reader of the model: no secret value may reach them.
+    svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, req.body));
     return { ok: true };
   });
   app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
-    const r = svc.agent.commit(ownUnit(req, req.body.unit), req.body);
+    const model = ownUnit(req, req.body.unit);
+    const { secrets: secretOps, ...rest } = req.body;
+    // The hook's secret operations commit with its other changes, in one transaction.
+    const r = svc.store.tx(() => {
+      svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
+      return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, rest.appStatus) } : {}) });
+    });
     return r;
   });
   app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', { schema: { body: ScopeSchema } }, async (req) => {
@@ -62,11 +71,13 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     return { ok: true, claimed };
   });
   app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', { schema: { body: OperationResultSchema } }, async (req) => {
-    svc.agent.finishOperation(ownOperation(req, Number(req.params.id)), { ...req.body, id: Number(req.params.id) });
+    const model = ownOperation(req, Number(req.params.id));
+    svc.agent.finishOperation(model, svc.secrets.scrubDeep(model, { ...req.body, id: Number(req.params.id) }));
     return { ok: true };
   });
   app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', { schema: { body: ActionLogSchema } }, async (req) => {
-    svc.operations.appendLog(ownOperation(req, Number(req.params.id)), Number(req.params.id), req.body.message);
+    const model = ownOperation(req, Number(req.params.id));
+    svc.operations.appendLog(model, Number(req.params.id), svc.secrets.scrub(model, req.body.message));
     return { ok: true };
   });
   app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema }, bodyLimit: 4 * MAX_BODY }, async (req) => {

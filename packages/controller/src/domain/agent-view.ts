@@ -4,6 +4,8 @@ import { VIEW_HASH_LENGTH, type MachineView, type MachineViewDelta, type Operati
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
+import { CharmSecrets } from './secrets.ts';
+import { SecretRepository } from '../state/secrets.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -50,8 +52,11 @@ class ViewRead {
   private readonly appUnits = new Map<string, UnitRow[]>();
   private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
   private allRelations: RelationRow[] | undefined;
+  private readonly secrets: CharmSecrets;
 
-  constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {}
+  constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {
+    this.secrets = new CharmSecrets(s, new SecretRepository(s), () => {});
+  }
 
   build(models: Models, machineId: string, known: ReadonlySet<string>): MachineViewDelta {
     const m = models.mustGet(this.model);
@@ -96,6 +101,9 @@ class ViewRead {
       ports: u.ports,
       state: u.state,
     };
+    // Secret metadata only (no content); absent for units without secrets, as before secrets existed.
+    const secrets = this.secrets.unitView(this.model, { name: u.name, app: u.app, leader });
+    if (secrets) core.secrets = secrets;
     const hash = partHash('u', u.name, JSON.stringify(core));
     const relations = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => this.relationPart(r, u, leader, known));
     return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };

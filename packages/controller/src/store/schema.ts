@@ -73,4 +73,21 @@ CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, user TEXT NOT NULL, address TEXT NOT NULL,
   method TEXT NOT NULL, route TEXT NOT NULL, model TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+-- Juju secrets (issue 12). Revision content is only ever AES-256-GCM ciphertext sealed
+-- with the controller's key file (state/secrets-crypto.ts); nothing here is plaintext.
+-- owner_kind: model (a user secret, owner ''), application or unit.
+CREATE TABLE IF NOT EXISTS secrets (
+  model TEXT NOT NULL, id TEXT NOT NULL, owner_kind TEXT NOT NULL, owner TEXT NOT NULL,
+  name TEXT NOT NULL DEFAULT '', label TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+  rotate_policy TEXT NOT NULL DEFAULT '', next_rotate INTEGER, latest_revision INTEGER NOT NULL,
+  created INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (model, id));
+CREATE TABLE IF NOT EXISTS secret_revisions (
+  model TEXT NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL, content BLOB NOT NULL,
+  expire INTEGER, created INTEGER NOT NULL, PRIMARY KEY (model, id, revision));
+CREATE TABLE IF NOT EXISTS secret_grants (
+  model TEXT NOT NULL, id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject TEXT NOT NULL,
+  relation_id INTEGER, PRIMARY KEY (model, id, subject_kind, subject));
+CREATE TABLE IF NOT EXISTS secret_consumers (
+  model TEXT NOT NULL, id TEXT NOT NULL, unit TEXT NOT NULL, revision INTEGER NOT NULL,
+  label TEXT NOT NULL DEFAULT '', PRIMARY KEY (model, id, unit));
 `;
