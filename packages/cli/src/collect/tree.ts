@@ -85,7 +85,10 @@ export function readCollectInfo(dir: string): CollectInfo | undefined {
 
 export function renderCollectInfo(info: CollectInfo): string {
   const hashes = Object.fromEntries(Object.keys(info.hashes).sort().map((k) => [k, info.hashes[k]!]));
-  return YAML.stringify({ collect_date: info.collect_date, collect_url: info.collect_url, hashes }, { defaultStringType: 'QUOTE_SINGLE', defaultKeyType: 'PLAIN', lineWidth: 0 });
+  // As PyYAML writes it for Codetree: the date quoted (it would read back as a timestamp), the rest plain.
+  const date = new YAML.Scalar(info.collect_date);
+  date.type = 'QUOTE_SINGLE';
+  return YAML.stringify({ collect_date: date, collect_url: info.collect_url, hashes }, { lineWidth: 0 });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import YAML from 'yaml';
 import { SigilError } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
@@ -111,8 +112,40 @@ async function bundle(r: RunContext, p: PlannedPhase): Promise<PhaseOutcome> {
     overlays.push(resolveBundle(secret, r.ws.build, r.ws.bundles, `${tag}-local`));
   }
   const { deployBundle } = await import('../commands/bundle.ts');
-  await deployBundle(r.ctx, r.client(), path, { overlay: overlays, dryRun: r.dryRun, progress: true, wait: p.wait !== false, timeout: `${p.seconds ?? 600}s` });
+  // The plan names option values; those that come from the secrets file are shown masked.
+  const ctx = p.options.local === undefined ? r.ctx : redacting(r.ctx, secretValues(join(r.ws.local, p.options.local)));
+  await deployBundle(ctx, r.client(), path, { overlay: overlays, dryRun: r.dryRun, progress: true, wait: p.wait !== false, timeout: `${p.seconds ?? 600}s` });
   return { result: r.dryRun ? 'dry run' : 'ok' };
+}
+
+/** Every scalar value in a secrets overlay (three characters or more), to be masked wherever output would show it. */
+export function secretValues(file: string): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number') {
+      const s = String(v);
+      if (s.length >= 3) {
+        out.add(s);
+        out.add(JSON.stringify(s).slice(1, -1));
+      }
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  try {
+    walk(YAML.parse(readFileSync(file, 'utf8')));
+  } catch {
+    // An unreadable overlay fails the deploy with its own error; nothing to mask before that.
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** A Ctx that prints through `ctx` with every secret value replaced by `***`. */
+export function redacting(ctx: Ctx, secrets: readonly string[]): Ctx {
+  const mask = (t: string) => secrets.reduce((acc, s) => acc.split(s).join('***'), t);
+  const c = Object.create(ctx) as Ctx;
+  c.out = (t: string) => ctx.out(mask(t));
+  c.info = (t: string) => ctx.info(mask(t));
+  return c;
 }
 
 /** The environment a script sees: Sigil's names, Mojo's as aliases, the line's KEY=VALUEs, and `sigil` first on PATH. */

@@ -176,3 +176,16 @@ describe('spec sources', () => {
     expect((e as SigilError).message).toContain('cannot fetch the spec: git+file://');
   });
 });
+
+describe('secret values in output', () => {
+  it('are masked wherever a plan would print them', async () => {
+    const { redacting, secretValues } = await import('./phases.ts');
+    const f = join(tmp, 'deploy-secrets');
+    writeFileSync(f, 'applications:\n  source:\n    options:\n      token: s3cret-token\n      quoted: "a \\"b\\" c"\n      n: 42\n');
+    const ctx = new Captured();
+    const c = redacting(ctx, secretValues(f));
+    c.out('deploy application "source" from /x, options token="s3cret-token", quoted="a \\"b\\" c", n=42');
+    c.info('set token=s3cret-token');
+    expect(ctx.lines).toEqual(['deploy application "source" from /x, options token="***", quoted="***", n=42', 'set token=***']);
+  });
+});
