@@ -9,7 +9,19 @@ import type { WatchMessage } from '@sigil/api';
  * WebSocket. Both trust only the controller's CA, given to the machine at provisioning.
  */
 export class AgentApi {
-  constructor(private readonly url: string, private readonly ca: string, private readonly token: string) {}
+  private socket: WebSocket | undefined;
+
+  constructor(private readonly url: string, private readonly ca: string, private token: string) {}
+
+  /** Uses a new credential for every request from now on (after a rotation). */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  /** Drops the change-feed connection; `watch` opens a new one with the current credential. */
+  reconnect(): void {
+    this.socket?.terminate();
+  }
 
   async get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path);
@@ -65,6 +77,7 @@ export class AgentApi {
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
         const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        this.socket = ws;
         const abort = () => ws.terminate();
         signal.addEventListener('abort', abort, { once: true });
         let alive = setTimeout(() => ws.terminate(), 15_000);

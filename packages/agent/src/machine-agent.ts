@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError } from '@sigil/core';
@@ -7,6 +8,7 @@ import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
 import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
+import { applyAuthorizedKeys, writeAtomically } from './authorized-keys.ts';
 
 export interface AgentConfig {
   controllerUrl: string;
@@ -19,6 +21,13 @@ export interface AgentConfig {
   dataDir: string;
   /** The compiled hook-tool client every tool name links to. */
   toolBinary: string;
+  /** This config's own file: a rotated credential is written back to it. */
+  configPath?: string;
+  /**
+   * Root's authorized_keys on this machine (the machine's own directory for local-process);
+   * without it the agent leaves SSH keys alone.
+   */
+  authorizedKeysFile?: string;
 }
 
 /**
@@ -38,6 +47,12 @@ export class MachineAgent {
   private logBuffer: LogLine[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** The keys last written to authorized_keys (as JSON), and the write in progress. */
+  private keysApplied: string | undefined;
+  private keysWriting: Promise<void> = Promise.resolve();
+  /** Bumped when the credential changes: a view read with the old one cannot start another rotation. */
+  private credentialGeneration = 0;
+  private rotating = false;
 
   constructor(private readonly c: AgentConfig) {
     this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
@@ -91,11 +106,12 @@ export class MachineAgent {
         this.refetch = false;
         try {
           const known = knownHashes(this.held);
+          const generation = this.credentialGeneration;
           const delta = await this.api.get<MachineViewDelta>(known.length > 0 ? `/api/agent/view?known=${known.join(',')}` : '/api/agent/view');
           const next = mergeView(this.held, delta);
           // A part neither sent nor held (never expected): start again from a snapshot.
           this.held = next;
-          if (next) this.apply(next.view);
+          if (next) this.apply(next.view, generation);
           else this.refetch = true;
         } catch (e) {
           this.log('WARNING', `cannot read machine view: ${(e as Error).message}`, `machine-${this.c.id}`);
@@ -107,7 +123,9 @@ export class MachineAgent {
     })();
   }
 
-  private apply(view: MachineView): void {
+  private apply(view: MachineView, generation: number): void {
+    this.syncKeys(view.machine.sshKeys);
+    if (view.machine.rotateCredential && generation === this.credentialGeneration) void this.rotateCredential();
     for (const u of view.units) {
       let entry = this.uniters.get(u.name);
       if (!entry) {
@@ -133,6 +151,50 @@ export class MachineAgent {
         entry.abort.abort();
         this.uniters.delete(name);
       }
+    }
+  }
+
+  /** Keeps root's authorized_keys in step with the model's keys; writes run one after another. */
+  private syncKeys(keys: string[]): void {
+    const path = this.c.authorizedKeysFile;
+    const wanted = JSON.stringify(keys);
+    if (path === undefined || wanted === this.keysApplied) return;
+    this.keysApplied = wanted;
+    this.keysWriting = this.keysWriting.then(async () => {
+      if (this.keysApplied !== wanted) return;
+      try {
+        if (await applyAuthorizedKeys(path, keys)) this.log('INFO', `authorized_keys updated: ${keys.length} model keys`, `machine-${this.c.id}`);
+      } catch (e) {
+        this.keysApplied = undefined;
+        this.log('ERROR', `cannot update ${path}: ${(e as Error).message}`, `machine-${this.c.id}`);
+      }
+    });
+  }
+
+  /**
+   * Takes a new credential the operator asked for: fetched over the agent's authenticated
+   * connection, written to the agent's config file atomically (so a restart uses it), then
+   * used for every request and a new change-feed connection. Its first use retires the old
+   * credential on the controller. A failure is retried at the next view read that still
+   * asks for it.
+   */
+  private async rotateCredential(): Promise<void> {
+    const path = this.c.configPath;
+    if (this.rotating || path === undefined) return;
+    this.rotating = true;
+    try {
+      const { token } = await this.api.post<{ token: string }>('/api/agent/credential', {});
+      const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+      await writeAtomically(path, JSON.stringify({ ...raw, token }, null, 2) + '\n');
+      this.credentialGeneration++;
+      this.api.setToken(token);
+      this.log('INFO', 'agent credential rotated', `machine-${this.c.id}`);
+      this.api.reconnect();
+      this.scheduleFetch();
+    } catch (e) {
+      this.log('WARNING', `cannot rotate the agent credential: ${(e as Error).message}`, `machine-${this.c.id}`);
+    } finally {
+      this.rotating = false;
     }
   }
 

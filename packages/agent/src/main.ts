@@ -10,7 +10,7 @@ if (!path) {
   process.exit(2);
 }
 const raw = JSON.parse(readFileSync(path, 'utf8')) as Omit<AgentConfig, 'toolBinary'>;
-const config: AgentConfig = { ...raw, toolBinary: join(dirname(fileURLToPath(import.meta.url)), 'sigil-hook-tool') };
+const config: AgentConfig = { ...raw, configPath: path, toolBinary: join(dirname(fileURLToPath(import.meta.url)), 'sigil-hook-tool') };
 const abort = new AbortController();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => abort.abort());
 await new MachineAgent(config).run(abort.signal);

@@ -74,6 +74,15 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/operations/:id': 'read',
   'POST /api/models/:model/machines': 'write',
   'POST /api/models/:model/machines/remove': 'write',
+  // A key in the model is root on every machine: listing is read, changing it admin. `sigil
+  // ssh` asks where to connect with write (Juju lets model writers ssh), so read users are
+  // refused before they try. Rotating an agent's credential is for model admins.
+  'GET /api/models/:model/ssh-keys': 'read',
+  'POST /api/models/:model/ssh-keys': 'admin',
+  'POST /api/models/:model/ssh-keys/remove': 'admin',
+  'GET /api/models/:model/ssh-address': 'write',
+  'POST /api/models/:model/machines/:id/rotate-credential': 'admin',
+  'GET /api/models/:model/machines/:id/rotate-credential': 'admin',
   // User secrets (Juju 3.3): anyone who reads the model sees their metadata; values only
   // with `show-secret --reveal`, which the route admits for model admins only.
   'GET /api/models/:model/secrets': 'read',
@@ -102,6 +111,7 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/operations/:id/finish': 'agent',
   'POST /api/agent/operations/:id/log': 'agent',
   'POST /api/agent/logs': 'agent',
+  'POST /api/agent/credential': 'agent',
   // The content of the secrets the calling unit owns or was granted (never anyone else's).
   'POST /api/agent/secrets/content': 'agent',
 

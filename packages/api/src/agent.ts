@@ -72,7 +72,16 @@ export interface UnitView {
 export interface MachineView {
   revision: number;
   model: { name: string; uuid: string; life: string; updateStatusInterval: string; retryHooks: boolean };
-  machine: { id: string; life: string; address: string; hostname: string };
+  machine: {
+    id: string;
+    life: string;
+    address: string;
+    hostname: string;
+    /** The model's SSH keys (authorized_keys lines): the agent keeps root's authorized_keys in step. */
+    sshKeys: string[];
+    /** An operator asked for a new credential: the agent fetches it and replaces its own. */
+    rotateCredential: boolean;
+  };
   units: UnitView[];
 }
 

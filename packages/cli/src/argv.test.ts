@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommanderError } from 'commander';
 import { buildProgram } from './main.ts';
@@ -87,8 +90,14 @@ describe('scp passes scp options through in order', () => {
 });
 
 describe('the ssh and scp command lines', () => {
-  const keyDir = '/ctl/ssh';
-  const common = ['-i', '/ctl/ssh/id_ed25519', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'UserKnownHostsFile=/ctl/ssh/known_hosts', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+  // The controller's key, as the operator who bootstrapped it has it.
+  const keyDir = mkdtempSync(join(tmpdir(), 'sigil-ssh-argv-'));
+  writeFileSync(join(keyDir, 'id_ed25519'), '');
+  const common = ['-i', join(keyDir, 'id_ed25519'), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(keyDir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+
+  it('leave ssh to pick the user\'s own key when this client has no controller key', () => {
+    expect(sshArgs('/nowhere/ssh', '10.1.2.3', [], false)).toEqual(['-o', 'StrictHostKeyChecking=accept-new', '-o', 'UserKnownHostsFile=/nowhere/ssh/known_hosts', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', 'root@10.1.2.3']);
+  });
 
   it('puts what followed the target after the host, unchanged', () => {
     expect(sshArgs(keyDir, '10.1.2.3', ['test', '-s', 'FILE'], true)).toEqual([...common, 'root@10.1.2.3', 'test', '-s', 'FILE']);

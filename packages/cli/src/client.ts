@@ -22,11 +22,15 @@ export interface RequestOptions {
   safeToRetry?: boolean;
 }
 
+const RENEW_BEFORE_MS = 12 * 3600_000;
+
 /** The CLI's view of one controller and model. */
 export class Client {
   private readonly retryForMs: number;
+  /** Set by `open`: the session token is refreshed (once per CLI run) when it is this close to expiring. */
+  private renewal: { home: Home; expires: number } | undefined;
 
-  constructor(readonly controller: string, readonly entry: ControllerEntry, private readonly token: string, readonly model: string, opts: ClientOptions = {}) {
+  constructor(readonly controller: string, readonly entry: ControllerEntry, private token: string, readonly model: string, opts: ClientOptions = {}) {
     this.retryForMs = opts.retryForMs ?? 10_000;
   }
 
@@ -34,8 +38,32 @@ export class Client {
     let controller: string | undefined;
     let model: string | undefined = modelFlag;
     if (modelFlag?.includes(':')) [controller, model] = modelFlag.split(':') as [string, string];
-    const { name, entry, token } = home.resolve(controller);
-    return new Client(name, entry, token, model || entry['current-model']);
+    const { name, entry, token, expires } = home.resolve(controller);
+    const c = new Client(name, entry, token, model || entry['current-model']);
+    if (expires !== undefined) c.renewal = { home, expires };
+    return c;
+  }
+
+  /**
+   * A session token with less than half its 24 h left is exchanged for a fresh one before
+   * the call (`POST /api/login/refresh`), and accounts.yaml updated under its lock; a failed
+   * refresh leaves the call to succeed or fail with the token it has.
+   */
+  private async renewIfDue(): Promise<void> {
+    const r = this.renewal;
+    if (!r || r.expires - Date.now() > RENEW_BEFORE_MS || r.expires <= Date.now()) return;
+    this.renewal = undefined;
+    try {
+      const res = await this.send('POST', '/api/login/refresh', Buffer.from('{}'));
+      if (res.status !== 200) return;
+      const fresh = JSON.parse(res.text) as { token: string; expires: string; user: string };
+      this.token = fresh.token;
+      r.home.updateAccounts((a) => {
+        a.controllers[this.controller] = { user: fresh.user, token: fresh.token, expires: fresh.expires };
+      });
+    } catch {
+      // The call itself reports what is wrong with the controller.
+    }
   }
 
   m(path: string): string {
@@ -63,6 +91,7 @@ export class Client {
   async request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const safe = opts.safeToRetry ?? (method === 'GET' || method === 'HEAD');
+    await this.renewIfDue();
     const deadline = Date.now() + this.retryForMs;
     for (let attempt = 0; ; attempt++) {
       let res: { status: number; text: string };

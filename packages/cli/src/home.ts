@@ -26,8 +26,19 @@ export interface ControllersFile {
   controllers: Record<string, ControllerEntry>;
 }
 
+/**
+ * A user's session on a controller: its name, a session token (never a password) and when
+ * the token expires (ISO 8601; the CLI refreshes it as it nears expiry). `token` is absent
+ * after `sigil logout`.
+ */
+export interface AccountEntry {
+  user: string;
+  token?: string;
+  expires?: string;
+}
+
 export interface AccountsFile {
-  controllers: Record<string, { user: string; token: string }>;
+  controllers: Record<string, AccountEntry>;
 }
 
 export class Home {
@@ -62,15 +73,17 @@ export class Home {
   }
 
   /** The controller a command talks to: `-c`/`-m ctl:model`, else the current one. */
-  resolve(controller?: string): { name: string; entry: ControllerEntry; token: string } {
+  resolve(controller?: string): { name: string; entry: ControllerEntry; token: string; user: string; expires: number | undefined } {
     const f = this.controllers();
     const name = controller ?? f['current-controller'];
     if (!name) throw new SigilError('not-found', 'no controller selected', 'bootstrap one with `sigil bootstrap --provider local-process demo`');
     const entry = f.controllers[name];
     if (!entry) throw new SigilError('not-found', `controller "${name}" not found`, `known controllers: ${Object.keys(f.controllers).join(', ') || '(none)'}; see \`sigil controllers\``);
-    const token = this.accounts().controllers[name]?.token;
-    if (!token) throw new SigilError('unauthorized', `no credentials for controller "${name}"`, `expected in ${join(this.root, 'accounts.yaml')}`);
-    return { name, entry, token };
+    const account = this.accounts().controllers[name];
+    const token = account?.token;
+    if (!token) throw new SigilError('unauthorized', `not logged in to controller "${name}"`, `log in with \`sigil login -c ${name} -u ${account?.user ?? 'NAME'}\` (credentials are kept in ${join(this.root, 'accounts.yaml')})`);
+    const expires = account.expires ? Date.parse(account.expires) : undefined;
+    return { name, entry, token, user: account.user, expires: Number.isNaN(expires) ? undefined : expires };
   }
 
   private read<T>(file: string, fallback: T): T {

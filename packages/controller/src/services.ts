@@ -15,6 +15,7 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
+import { SshKeys } from './domain/ssh-keys.ts';
 import { Secrets } from './domain/secrets-service.ts';
 import { UserRepository } from './state/users.ts';
 import { AuditRepository } from './state/audit.ts';
@@ -33,6 +34,7 @@ export class Services {
   readonly relations: Relations;
   readonly operations: Operations;
   readonly agent: AgentFacade;
+  readonly sshKeys: SshKeys;
   readonly presence = new PresenceTracker();
   readonly logs = new LogHub();
   readonly logRecords: LogRepository;
@@ -65,6 +67,7 @@ export class Services {
     this.relations = new Relations(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
+    this.sshKeys = new SshKeys(store);
     this.logRecords = new LogRepository(store);
     // The controller's directory is where its log lives; the secrets key file sits beside it.
     this.secrets = Secrets.forDirectory(store, dirname(logPath));

@@ -56,7 +56,8 @@ export function registerController(program: Command, ctx: Ctx): void {
         g['current-controller'] = name;
       });
       ctx.home.updateAccounts((a) => {
-        a.controllers[name] = { user: 'admin', token };
+        // The controller takes this token in as the admin's first session (24 h, refreshed as it is used).
+        a.controllers[name] = { user: 'admin', token, expires: new Date(Date.now() + 24 * 3600_000).toISOString() };
       });
       ctx.info(`Starting controller "${name}" (${provider})...`);
       startController(dir);

@@ -1,35 +1,39 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ModelStatusDoc } from '@sigil/api';
-import { SigilError } from '@sigil/core';
+import { existsSync } from 'node:fs';
+import { SigilError, isSigilError } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 
-/** The address of a unit (`app/N`) or machine (`N`), from one status read. */
+/**
+ * The address of a unit (`app/N`) or machine (`N`). The controller answers only users with
+ * write access to the model (Juju's rule for ssh), so a read user is refused here, before
+ * any connection is tried.
+ */
 async function address(c: Client, target: string): Promise<string> {
   if (c.entry.provider !== 'lxc') {
     throw new SigilError('bad-request', `ssh needs machines with their own sshd; controller "${c.controller}" uses the ${c.entry.provider} provider`, 'use `sigil exec --unit <unit> -- <command>` instead');
   }
-  const s = await c.get<ModelStatusDoc>(c.m('/status'));
-  if (/^\d+$/.test(target)) {
-    const m = s.machines[target];
-    if (!m?.['dns-name']) throw new SigilError('not-found', `machine "${target}" not found or has no address yet`, 'see `sigil status`');
-    return m['dns-name'];
-  }
-  for (const app of Object.values(s.applications)) {
-    for (const [name, u] of Object.entries(app.units ?? {})) {
-      if (name === target && u['public-address']) return u['public-address'];
-      const sub = u.subordinates?.[target];
-      if (sub && u['public-address']) return u['public-address'];
+  try {
+    return (await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(target)}`))).address;
+  } catch (e) {
+    if (isSigilError(e) && e.code === 'forbidden') {
+      throw new SigilError('forbidden', `ssh to ${target} needs write access to model ${c.model}: ${e.message}`, 'ask a model admin to `sigil grant <you> write <model>` and to add your public key with `sigil add-ssh-key`');
     }
+    throw e;
   }
-  throw new SigilError('not-found', `unit "${target}" not found or has no address yet`, 'see `sigil status`');
 }
 
-/** The options every ssh and scp call gets: the controller's key, and host keys remembered per controller. */
+/**
+ * The options every ssh and scp call gets: host keys remembered per controller, and the
+ * controller's own key where this client has it (the operator who bootstrapped); another
+ * user connects with their own key (ssh's defaults or agent), which a model admin added
+ * with `sigil add-ssh-key`.
+ */
 function sshOptions(keyDir: string): string[] {
-  return ['-i', join(keyDir, 'id_ed25519'), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(keyDir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+  const own = join(keyDir, 'id_ed25519');
+  return [...(existsSync(own) ? ['-i', own] : []), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(keyDir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
 }
 
 /**

@@ -3,26 +3,43 @@ import {
   ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema, ViewQuerySchema,
   type AgentStatusReport, type HookCommit, type LogLine, type OperationResult, type ViewQuery,
 } from '@sigil/api';
-import { SigilError } from '@sigil/core';
+import { SigilError, isSigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
 import { agentUnit } from './secret-routes.ts';
 import { MAX_BODY } from './body-limits.ts';
 
-/** Routes a machine agent calls; each checks that the unit named lives on the caller's machine. */
+const REFUSED: ReadonlySet<string> = new Set(['forbidden', 'permission-denied']);
+
+/**
+ * Routes a machine agent calls. A machine's credential speaks for that machine and the
+ * units on it, nothing else: every route checks that the unit (or the operation's unit)
+ * named lives on the caller's machine, and the domain checks the rest (a unit writes only
+ * to relations its application is in, its application's bag and leader settings only as
+ * the leader). Every refusal is a 403 and a line in the controller log naming the machine,
+ * the route and the reason (never the credential).
+ */
 export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   const ownUnit = (req: FastifyRequest, unit: string) => {
     const { machine } = requireMachine(req);
     const u = svc.reads.unit(machine.model, unit);
-    if (!u || u.machine !== machine.id) throw new SigilError('forbidden', `unit ${unit} is not on machine ${machine.id}`);
+    if (!u || u.machine !== machine.id) throw new SigilError('forbidden', `unit ${unit} is not on machine ${machine.id}`, 'a machine agent speaks only for the units on its own machine');
     return machine.model;
   };
   const ownOperation = (req: FastifyRequest, id: number) => {
     const { machine } = requireMachine(req);
     const op = svc.operations.get(machine.model, id);
-    ownUnit(req, op.unit);
+    if (svc.reads.unit(machine.model, op.unit)?.machine !== machine.id) throw new SigilError('forbidden', `operation ${id} is for ${op.unit}, which is not on machine ${machine.id}`, 'a machine agent runs only its own units\' operations');
     return machine.model;
   };
+
+  app.addHook('onError', async (req, _reply, err) => {
+    const route = req.routeOptions.url;
+    if (!isSigilError(err) || !REFUSED.has(err.code) || !route?.startsWith('/api/agent/')) return;
+    const p = req.principal as FastifyRequest['principal'] | null;
+    const machine = p?.kind === 'machine' ? { model: p.machine.model, machine: p.machine.id } : {};
+    svc.log.warn('agent request refused', { ...machine, route: `${req.method} ${route}`, reason: err.message });
+  });
 
   app.get<{ Querystring: ViewQuery }>('/api/agent/view', { schema: { querystring: ViewQuerySchema } }, async (req) => {
     const { machine } = requireMachine(req);
@@ -30,7 +47,12 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.get<{ Params: { hash: string } }>('/api/agent/charms/:hash', async (req, reply) => {
     const { machine } = requireMachine(req);
-    if (!svc.reads.charms(machine.model).some((c) => c.hash === req.params.hash)) throw new SigilError('not-found', 'no such charm in this model');
+    // Only the charms of the applications with units on this machine (what its view names).
+    const apps = new Set(svc.reads.unitsOn(machine.model, machine.id).map((u) => u.app));
+    const urls = new Set(svc.reads.apps(machine.model).filter((a) => apps.has(a.name)).map((a) => a.charmUrl));
+    if (!svc.reads.charms(machine.model).some((c) => c.hash === req.params.hash && urls.has(c.url))) {
+      throw new SigilError('forbidden', `charm ${req.params.hash.slice(0, 12)} is not used by any unit on machine ${machine.id}`, 'a machine agent fetches only its own units\' charms');
+    }
     return reply.type('application/json').send(svc.charms.blob(req.params.hash));
   });
   app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
@@ -79,6 +101,13 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     const model = ownOperation(req, Number(req.params.id));
     svc.operations.appendLog(model, Number(req.params.id), svc.secrets.scrub(model, req.body.message));
     return { ok: true };
+  });
+  // A new credential for this machine, after an operator asked for one (rotate-agent-credential).
+  app.post('/api/agent/credential', async (req) => {
+    const { machine } = requireMachine(req);
+    const token = svc.machines.newCredential(machine.model, machine.id);
+    svc.log.info('agent credential issued', { model: machine.model, machine: machine.id });
+    return { token };
   });
   app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema }, bodyLimit: 4 * MAX_BODY }, async (req) => {
     const { machine } = requireMachine(req);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ActionRequest, AddMachinesRequest, AddUnitsRequest, CharmArchiveSchema, ConfigRequest, DeployRequest, ExecRequest,
   ExposeRequest, ModelRequest, NamesRequest, RelateRequest, ResolveRequest, AnnotationsRequest, ConstraintsRequest, type CharmUpload,
@@ -21,13 +21,20 @@ type M = { Params: { model: string } };
 export function registerClientRoutes(app: FastifyInstance, svc: Services): void {
   const model = (name: string) => svc.models.mustGet(name).name;
 
-  app.get('/api/controller', async () => ({ name: svc.controllerName, revision: svc.store.revision(), models: svc.models.list().map((m) => m.name) }));
+  // A user sees the models it holds a role on (a superuser all of them).
+  const visible = (req: FastifyRequest) => {
+    const p = req.principal;
+    if (p?.kind !== 'user' || p.superuser) return svc.models.list();
+    const mine = svc.users.access(svc.users.mustGet(p.name));
+    return svc.models.list().filter((m) => Object.hasOwn(mine, m.name));
+  };
+  app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name) }));
   app.post('/api/controller/destroy', async () => {
     for (const m of svc.models.list()) svc.models.destroy(m.name);
     svc.wake();
     return { ok: true };
   });
-  app.get('/api/models', async () => svc.models.list());
+  app.get('/api/models', async (req) => visible(req));
   app.post<{ Body: ModelRequest }>('/api/models', { schema: { body: ModelRequest } }, async (req) => svc.models.add(req.body.name));
   app.delete<M>('/api/models/:model', async (req) => {
     svc.models.destroy(model(req.params.model));

@@ -8,6 +8,7 @@ import type { Principal } from './auth.ts';
 import { auditRefusedStream, registerAudit, registerUserRoutes, requestModel } from './user-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
+import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
@@ -74,6 +75,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerClientRoutes(app, svc);
   registerUserRoutes(app, svc);
   registerAgentRoutes(app, svc);
+  registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 

@@ -6,6 +6,8 @@ import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, 
 import { Models } from './models.ts';
 import { CharmSecrets } from './secrets.ts';
 import { SecretRepository } from '../state/secrets.ts';
+import { SshKeyRepository } from '../state/ssh-keys.ts';
+import { Machines } from './machines.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -68,7 +70,14 @@ class ViewRead {
     return {
       revision: this.s.revision(),
       model: { name: m.name, uuid: m.uuid, life: m.life, updateStatusInterval: m.config['update-status-hook-interval'], retryHooks: m.config['automatically-retry-hooks'] },
-      machine: { id: machine.id, life: machine.life, address: machine.address ?? '', hostname: machine.hostname ?? '' },
+      machine: {
+        id: machine.id,
+        life: machine.life,
+        address: machine.address ?? '',
+        hostname: machine.hostname ?? '',
+        sshKeys: new SshKeyRepository(this.s).list(this.model).map((k) => k.key),
+        rotateCredential: new Machines(this.s).rotationPending(this.model, machineId),
+      },
       units: units.map((u) => this.unitPart(u, subordinates.get(u.name) ?? [], operations.get(u.name) ?? [], known)),
     };
   }

@@ -59,16 +59,28 @@ export class AgentFacade {
       const app = this.reads.mustApp(model, u.app);
       const leader = app.leader === u.name;
       const appVersions: Record<string, number> = {};
-      for (const [rel, changes] of Object.entries(c.relationUnit)) this.mergeBag(model, Number(rel), u.name, false, changes);
-      for (const [rel, changes] of Object.entries(c.relationApp)) {
-        if (!leader) throw new SigilError('permission-denied', `${u.name} is not the leader of ${u.app}`, 'only the leader may write its application bag');
+      // A unit writes only to relations its application is in (Juju: relation-set -r on any
+      // other relation is refused), its application's bags only as the leader. Writes to a
+      // relation already removed (a relation-broken hook runs after its unit left scope, and
+      // the relation may be gone by the time the hook commits) have no bag left to go to:
+      // they are dropped, never stored, so no bag can be written ahead of a future relation.
+      const gone = (rel: string) => this.reads.relation(model, Number(rel)) === undefined;
+      const relationUnit = Object.entries(c.relationUnit).filter(([rel]) => !gone(rel));
+      const relationApp = Object.entries(c.relationApp).filter(([rel]) => !gone(rel));
+      for (const [rel] of [...relationUnit, ...relationApp]) this.mustBeMember(model, u, Number(rel));
+      if (relationApp.length > 0 && !leader) {
+        throw new SigilError('permission-denied', `${u.name} is not the leader of ${u.app}: it cannot write the application bag`, 'only the leader may call relation-set --app');
+      }
+      if (c.appStatus && !leader) throw new SigilError('permission-denied', `${u.name} is not the leader of ${u.app}: it cannot set the application status`, 'only the leader may call status-set --application');
+      for (const [rel, changes] of relationUnit) this.mergeBag(model, Number(rel), u.name, false, changes);
+      for (const [rel, changes] of relationApp) {
         appVersions[rel] = this.mergeBag(model, Number(rel), u.app, true, changes);
       }
       if (c.unitStatus) {
         this.s.db.prepare('UPDATE units SET workload = ? WHERE model = ? AND name = ?')
           .run(JSON.stringify(status(c.unitStatus.status, c.unitStatus.message, { byCharm: true, ...(c.unitStatus.data ? { data: c.unitStatus.data } : {}) })), model, u.name);
       }
-      if (c.appStatus && leader) {
+      if (c.appStatus) {
         this.s.db.prepare('UPDATE applications SET status = ? WHERE model = ? AND name = ?').run(JSON.stringify(status(c.appStatus.status, c.appStatus.message)), model, u.app);
         this.s.changed(model, 'application', u.app, 'status');
       }
@@ -93,6 +105,14 @@ export class AgentFacade {
     });
   }
 
+  /** Refuses a relation the unit's application is not an endpoint of (or that does not exist). */
+  private mustBeMember(model: string, u: { name: string; app: string }, rel: number): void {
+    const r = this.reads.relation(model, rel);
+    if (!r || !r.endpoints.some((e) => e.app === u.app)) {
+      throw new SigilError('forbidden', `${u.name} is not a member of relation ${rel}`, 'a unit reads and writes only the relations its application takes part in (relation-ids)');
+    }
+  }
+
   /** Merges changes into a bag; bumps its version only when the content really changed. */
   private mergeBag(model: string, rel: number, owner: string, isApp: boolean, changes: Record<string, string | null>): number {
     const row = this.s.db.prepare('SELECT data, version FROM relation_settings WHERE model = ? AND relation_id = ? AND owner = ? AND is_app = ?').get(model, rel, owner, isApp ? 1 : 0) as { data: string; version: number } | undefined;
@@ -109,6 +129,7 @@ export class AgentFacade {
   /** The unit joins a relation: its address keys are written first, so counterparts can always read them. */
   enterScope(model: string, unit: string, rel: number, address: string): void {
     this.s.tx(() => {
+      this.mustBeMember(model, this.reads.mustUnit(model, unit), rel);
       const r = this.reads.relation(model, rel);
       if (!r || r.life !== 'alive') throw new SigilError('conflict', `relation ${rel} is not alive`);
       // The address keys are filled in (unless the charm already set them) before the unit
@@ -126,6 +147,8 @@ export class AgentFacade {
 
   leaveScope(model: string, unit: string, rel: number): void {
     this.s.tx(() => {
+      // A relation already removed has nothing left to leave; any other must be the unit's own.
+      if (this.reads.relation(model, rel)) this.mustBeMember(model, this.reads.mustUnit(model, unit), rel);
       this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND relation_id = ? AND unit = ?').run(model, rel, unit);
       this.s.changed(model, 'relation', String(rel));
     });

@@ -79,15 +79,65 @@ export class Machines {
     });
   }
 
-  /** The machine a token belongs to, for agent authentication. */
+  /**
+   * The machine a token belongs to, for agent authentication. A rotated credential's new
+   * token is accepted beside the old one until its first use, which completes the rotation:
+   * the new token becomes the machine's only credential and the old one stops working.
+   */
   byToken(token: string): MachineRow | undefined {
-    const r = this.s.db.prepare('SELECT model, id FROM machines WHERE token_hash = ?').get(hashToken(token)) as { model: string; id: string } | undefined;
-    return r && this.reads.machine(r.model, r.id);
+    const hash = hashToken(token);
+    const r = this.s.db.prepare('SELECT model, id FROM machines WHERE token_hash = ?').get(hash) as { model: string; id: string } | undefined;
+    if (r) return this.reads.machine(r.model, r.id);
+    const pending = this.s.db.prepare('SELECT model, machine AS id FROM credential_rotations WHERE pending_hash = ?').get(hash) as { model: string; id: string } | undefined;
+    if (!pending) return undefined;
+    this.s.tx(() => {
+      this.s.db.prepare('UPDATE machines SET token_hash = ? WHERE model = ? AND id = ?').run(hash, pending.model, pending.id);
+      this.s.db.prepare('DELETE FROM credential_rotations WHERE model = ? AND machine = ?').run(pending.model, pending.id);
+      this.s.changed(pending.model, 'machine', pending.id);
+    });
+    return this.reads.machine(pending.model, pending.id);
+  }
+
+  /**
+   * Asks the machine's agent to take a new credential (`sigil rotate-agent-credential`).
+   * Nothing secret is stored or sent here: the agent sees the request in its machine view
+   * and fetches the new token itself, over its authenticated connection (`newCredential`).
+   */
+  requestRotation(model: string, id: string): void {
+    this.s.tx(() => {
+      const m = this.reads.machine(model, id);
+      if (!m) throw new SigilError('not-found', `machine "${id}" not found in model ${model}`, 'see `sigil status` for the machines in this model');
+      if (m.life !== 'alive') throw new SigilError('conflict', `machine ${id} is ${m.life}`, 'only a live machine has an agent to take a new credential');
+      const issued = this.s.db.prepare('SELECT token_hash FROM machines WHERE model = ? AND id = ?').get(model, id) as { token_hash: string | null };
+      if (issued.token_hash === null) throw new SigilError('conflict', `machine ${id} has no credential yet`, 'wait until it is provisioned (`sigil status`)');
+      this.s.db.prepare('INSERT OR REPLACE INTO credential_rotations (model, machine, requested, pending_hash) VALUES (?, ?, ?, NULL)').run(model, id, Date.now());
+      this.s.changed(model, 'machine', id);
+    });
+  }
+
+  /** Whether a requested rotation is still waiting for the agent to take (and use) its new credential. */
+  rotationPending(model: string, id: string): boolean {
+    return this.s.db.prepare('SELECT 1 FROM credential_rotations WHERE model = ? AND machine = ?').get(model, id) !== undefined;
+  }
+
+  /**
+   * The new credential for a machine whose rotation was requested, for its agent only. Each
+   * call replaces the previous pending token (an answer lost on the way is simply asked for
+   * again); the old token keeps working until the new one is first used.
+   */
+  newCredential(model: string, id: string): string {
+    const token = randomBytes(24).toString('base64url');
+    this.s.tx(() => {
+      const r = this.s.db.prepare('UPDATE credential_rotations SET pending_hash = ? WHERE model = ? AND machine = ?').run(hashToken(token), model, id);
+      if (r.changes === 0) throw new SigilError('conflict', `no credential rotation was requested for machine ${id}`, 'an operator starts one with `sigil rotate-agent-credential`');
+    });
+    return token;
   }
 
   delete(model: string, id: string): void {
     this.s.tx(() => {
       this.s.db.prepare('DELETE FROM machines WHERE model = ? AND id = ?').run(model, id);
+      this.s.db.prepare('DELETE FROM credential_rotations WHERE model = ? AND machine = ?').run(model, id);
       this.s.changed(model, 'machine', id, 'remove');
     });
   }

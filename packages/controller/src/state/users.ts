@@ -164,7 +164,7 @@ export class UserRepository {
   remove(name: string): void {
     this.s.tx(() => {
       const u = this.mustGet(name);
-      if (u.name === 'admin') throw new SigilError('forbidden', 'the controller\'s admin user cannot be removed', 'add another user and grant it what it needs instead');
+      if (u.name === 'admin') throw new SigilError('bad-request', 'the controller\'s admin user cannot be removed', 'add another user and grant it what it needs instead');
       for (const t of ['user_tokens', 'user_access', 'users']) this.s.db.prepare(`DELETE FROM ${t} WHERE ${t === 'users' ? 'name' : 'user'} = ?`).run(name);
     });
   }
@@ -172,7 +172,7 @@ export class UserRepository {
   setDisabled(name: string, disabled: boolean): void {
     this.s.tx(() => {
       const u = this.mustGet(name);
-      if (u.name === 'admin' && disabled) throw new SigilError('forbidden', 'the controller\'s admin user cannot be disabled', 'disable the other users instead');
+      if (u.name === 'admin' && disabled) throw new SigilError('bad-request', 'the controller\'s admin user cannot be disabled', 'disable the other users instead');
       this.s.db.prepare('UPDATE users SET disabled = ? WHERE name = ?').run(disabled ? 1 : 0, name);
     });
   }
@@ -225,7 +225,7 @@ export class UserRepository {
   resetRegistration(name: string): IssuedToken {
     return this.s.tx(() => {
       this.mustGet(name);
-      if (name === 'admin') throw new SigilError('forbidden', 'the controller\'s admin user cannot be reset', 'the admin changes its password with `sigil change-user-password`');
+      if (name === 'admin') throw new SigilError('bad-request', 'the controller\'s admin user cannot be reset', 'the admin changes its password with `sigil change-user-password`');
       this.s.db.prepare('UPDATE users SET password_hash = \'\' WHERE name = ?').run(name);
       this.s.db.prepare('DELETE FROM user_tokens WHERE user = ?').run(name);
       return this.issue(name, 'register', REGISTRATION_TTL_MS);

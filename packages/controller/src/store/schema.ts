@@ -73,6 +73,16 @@ CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, user TEXT NOT NULL, address TEXT NOT NULL,
   method TEXT NOT NULL, route TEXT NOT NULL, model TEXT NOT NULL, summary TEXT NOT NULL, status INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+-- SSH keys of a model (Juju's per-model key cache), written by agents into authorized_keys;
+-- and agent credentials being rotated: the new token's hash, valid beside the old one
+-- until the agent first uses it (issue 12).
+CREATE TABLE IF NOT EXISTS ssh_keys (
+  model TEXT NOT NULL, fingerprint TEXT NOT NULL, md5 TEXT NOT NULL, comment TEXT NOT NULL,
+  key TEXT NOT NULL, added_by TEXT NOT NULL, added INTEGER NOT NULL, PRIMARY KEY (model, fingerprint));
+CREATE TABLE IF NOT EXISTS credential_rotations (
+  model TEXT NOT NULL, machine TEXT NOT NULL, requested INTEGER NOT NULL, pending_hash TEXT,
+  PRIMARY KEY (model, machine));
+CREATE UNIQUE INDEX IF NOT EXISTS credential_rotations_pending ON credential_rotations (pending_hash);
 -- Juju secrets (issue 12). Revision content is only ever AES-256-GCM ciphertext sealed
 -- with the controller's key file (state/secrets-crypto.ts); nothing here is plaintext.
 -- owner_kind: model (a user secret, owner ''), application or unit.

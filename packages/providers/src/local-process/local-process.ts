@@ -36,7 +36,10 @@ export class LocalProcessProvider implements Provider {
     const n = this.o.allocateIndex(spec.model, spec.id);
     const address = `127.${this.o.octet}.${(n >> 8) & 255}.${(n & 255) || 1}`;
     const instance: Instance = { instanceId: `local-${spec.model}-${spec.id}`, address, hostname: hostname() };
-    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir }, null, 2), { mode: 0o600 });
+    // The machine's root home is its own directory: the model's SSH keys land there, never
+    // in the host's /root/.ssh.
+    const authorizedKeysFile = join(dir, 'root', '.ssh', 'authorized_keys');
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile }, null, 2), { mode: 0o600 });
     await this.start(dir);
     return instance;
   }

@@ -125,7 +125,7 @@ export class LxcProvider implements Provider {
         gateway: this.subnet.gateway,
         aptProxyUrl: this.aptCache.url,
         authorizedKeys: this.o.authorizedKeys,
-        agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR },
+        agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR, authorizedKeysFile: '/root/.ssh/authorized_keys' },
       });
       const swapAccounting = await stat('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(() => true, () => false);
       await writeFile(join(dir, 'config'), renderConfig({
