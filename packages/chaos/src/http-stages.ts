@@ -1,0 +1,2 @@
+import type { StageFactory } from './stages.ts';
+export const HTTP_STAGES: Record<string, StageFactory> = {};
