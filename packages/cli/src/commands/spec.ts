@@ -60,12 +60,13 @@ export function registerSpec(program: Command, ctx: Ctx): void {
       let model = '';
       try {
         client = ctx.client(o.model);
-        model = client.model;
+        // Qualified, so a script's `sigil status -m "$SIGIL_MODEL"` reaches this controller whatever is current.
+        model = `${client.controller}:${client.model}`;
       } catch (e) {
         // A spec that only collects and runs scripts needs no controller; one that deploys says so then.
         if (o.model !== undefined) throw e;
       }
-      const project = component('project', o.project ?? process.env.SIGIL_PROJECT ?? process.env.MOJO_PROJECT ?? (model.includes('/') ? model.split('/').pop()! : model || 'default'));
+      const project = component('project', o.project ?? process.env.SIGIL_PROJECT ?? process.env.MOJO_PROJECT ?? (client?.model.split('/').pop() || 'default'));
       const wsDir = o.workspace ?? join(ctx.home.root, 'specs', project, ...stage.split('/'));
       const ws = workspaceAt(wsDir);
       const fetched = await fetchSpec(source, ws.dir, (l) => ctx.info(l));
