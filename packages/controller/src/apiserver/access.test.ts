@@ -205,6 +205,16 @@ describe('the access table', () => {
     expect(snapshot()).toBe(before);
     expect((await call('POST', '/api/users/reader/password', reader, { password: 'a-long-password' })).status).toBe(200);
     expect((await call('POST', '/api/login', undefined, { user: 'reader', password: 'a-long-password' })).status).toBe(200);
+    expect((await call('POST', '/api/login', undefined, { user: 'reader', password: 'wrong-password' })).status).toBe(401);
+    // The trail has who, what and the result of each, and never a password.
+    const trail = svc.audit.query({ user: 'reader' });
+    expect(trail.slice(-3).map((r) => [r.method, r.route, r.summary, r.status])).toEqual([
+      ['POST', '/api/users/:user/password', 'user=reader', 200],
+      ['POST', '/api/login', 'login', 200],
+      ['POST', '/api/login', expect.stringMatching(/^login: invalid user name or password/), 401],
+    ]);
+    expect(trail.at(-1)?.address).toBe('127.0.0.1');
+    expect(JSON.stringify(svc.store.db.prepare('SELECT * FROM audit').all())).not.toMatch(/a-long-password|wrong-password/);
   });
 
   it('admits the callers the table admits to logout and destroy (checked last: they end the walk)', async () => {
