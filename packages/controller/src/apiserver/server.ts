@@ -91,7 +91,9 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
       principal = auth.authorize(access, credential, `stream ${url.pathname}`, model);
     } catch (e) {
       auditRefusedStream(svc, req, credential, url, isSigilError(e) ? errorHttpStatus(e.code) : 401, e);
-      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\n\r\n`);
+      // The same JSON error an HTTP call gets, so a client can show its message and hint.
+      const body = JSON.stringify({ error: isSigilError(e) ? e.toJSON() : { code: 'unauthorized', message: 'refused' } });
+      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
