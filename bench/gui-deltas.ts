@@ -13,7 +13,7 @@ const sim = await simulatedController(100, 10);
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  await firstRender(page, sim.login, 100);
+  await firstRender(page, sim.login(), 100);
   // The GUI saves the positions it chose for the unplaced applications half a second after
   // the first render; measure the steady state after that.
   await new Promise((r) => setTimeout(r, 1500));

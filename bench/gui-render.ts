@@ -23,8 +23,10 @@ export const MODEL = 'bench';
 export interface SimController {
   svc: Services;
   url: string;
-  /** The GUI's login link for the model. */
-  login: string;
+  /** A fresh one-time login link for the model (each works once, as `sigil gui`'s). */
+  login(): string;
+  /** The model's page without a login (the session cookie from a login link opens it). */
+  page: string;
   units: string[];
   close(): Promise<void>;
 }
@@ -69,7 +71,8 @@ export async function simulatedController(apps: number, perApp: number): Promise
   return {
     svc,
     url,
-    login: `${url}/gui/?model=${MODEL}#token=${token}`,
+    login: () => `${url}/gui/login?model=${MODEL}&code=${svc.guiLogins.issue('admin').code}`,
+    page: `${url}/gui/?model=${MODEL}`,
     units,
     async close() {
       await app.close();
@@ -115,8 +118,8 @@ if (process.argv[1]?.includes('gui-render')) {
       // A fresh context has an empty cache (the first load of the day); the same context again is a reload.
       const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
       const page = await context.newPage();
-      cold.push(await firstRender(page, sim.login, 100));
-      warm.push(await firstRender(page, sim.login.replace(/#.*/, ''), 100));
+      cold.push(await firstRender(page, sim.login(), 100));
+      warm.push(await firstRender(page, sim.page, 100));
       await context.close();
     }
     const snapshot = await (await fetch(`${sim.url}/api/health`)).json();

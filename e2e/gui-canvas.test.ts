@@ -33,7 +33,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GUI canvas on first load', () => {
     writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}`);
     await ok(['deploy', bundle, '-m', m, '--no-wait']);
     const out = await ok(['gui', '--no-browser', '-m', m]);
-    login = /^(https:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
+    login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
     // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
     const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));

@@ -59,7 +59,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     await ok(['deploy', join(CHARMS, 'sink'), '-n', '0', '-m', lib]);
     m = await freshModel('gui');
     const out = await ok(['gui', '--no-browser', '-m', m]);
-    login = /^(https:\/\/\S+#token=\S+)$/m.exec(out)?.[1] ?? '';
+    login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
     // The browser trusts exactly the controller's key (not "any certificate"): Chromium's
     // SPKI pin list takes the base64 SHA-256 of the server's public key.
@@ -75,17 +75,17 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('logs in with the link `sigil gui` prints and drops the token from the address bar', async () => {
+  it('logs in with the one-time link `sigil gui` prints and drops the code from the address bar', async () => {
     await page.goto(login);
     await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
-    expect(page.url()).not.toContain('token');
+    expect(page.url()).not.toContain('code=');
     // Live means pushed: a quiet model costs no requests at all (nothing polls).
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
     // Not a synchronisation: an observation window in which a poll would show up.
     await new Promise((r) => setTimeout(r, 2000));
     expect(requests).toEqual([]);
-    // Without the token the API refuses, so the link is what carries the credentials.
+    // Without the session cookie the API refuses, so the link is what logged the page in.
     const anon = await apiGet(m.split(':')[0]!, `/api/models/${m.split(':')[1]}/status`);
     expect(anon.status).toBe(401);
   });
@@ -297,7 +297,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
   });
 
   it('removes a relation from its edge', async () => {
-    await page.goto(login.replace(/#.*$/, ''));
+    // The plain address: the session cookie is what keeps the page logged in.
+    await page.goto(new URL(`/gui/?model=${encodeURIComponent(m.split(':')[1]!)}`, login).toString());
     await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
     await page.locator('.relation-label', { hasText: 'token' }).click();
     await page.getByTestId('remove-relation').click();

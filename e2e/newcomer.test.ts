@@ -93,8 +93,9 @@ describe('sigil gui', () => {
     const lines = out.trimEnd().split('\n');
     const urls = lines.filter((l) => /^https?:\/\//.test(l));
     expect(urls).toHaveLength(2);
-    expect(urls[0]).toMatch(/#token=\S+$/);
-    expect(urls[1]).not.toContain('token');
+    // A one-time code (2 minutes, single use), never a token.
+    expect(urls[0]).toMatch(/\/gui\/login\?model=\S+&code=[A-Za-z0-9_-]+$/);
+    expect(urls[1]).not.toMatch(/token|code=/);
     expect(lines[lines.indexOf(urls[0]!) - 1]).toMatch(/^Open the GUI .* with this link/);
     expect(lines[lines.indexOf(urls[1]!) - 1]).toMatch(/without the login/);
   });

@@ -68,11 +68,6 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/resolve': 'write',
   'POST /api/models/:model/relations': 'write',
   'POST /api/models/:model/relations/remove': 'write',
-  // Relation chaos (issue 17): it changes how the model behaves, as relating does.
-  'GET /api/models/:model/chaos': 'read',
-  'POST /api/models/:model/chaos': 'write',
-  'POST /api/models/:model/chaos/remove': 'write',
-  'POST /api/models/:model/chaos/reset': 'write',
   'POST /api/models/:model/actions': 'write',
   // Juju's `exec` runs arbitrary commands as root on the units: model admins only.
   'POST /api/models/:model/exec': 'admin',
@@ -100,6 +95,12 @@ export const ROUTE_ACCESS = {
 
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
+  // The GUI logs in like a web app: `sigil gui` asks for a one-time code for its own user; the
+  // page trades it (or a user name and password: the route checks them) for a session
+  // cookie, and logs out. A session cookie authenticates no route an agent may call.
+  'POST /api/gui/login-code': 'login',
+  'POST /api/gui/session': 'public',
+  'DELETE /api/gui/session': 'public',
   'POST /api/gui/models/:model/deploy': 'write',
   'GET /api/gui/models/:model/bundle': 'read',
   'POST /api/gui/models/:model/bundle/plan': 'read',

@@ -19,8 +19,11 @@ interface Toast {
 
 let toastId = 0;
 
-/** The whole page for one model; `feed` is already following it (see main.tsx). */
-export function App({ api, model, feed }: { api: Api; model: string; feed: ModelFeed }) {
+/**
+ * The whole page for one model; `feed` is already following it (see main.tsx). A user who
+ * may only read the model gets the same page without the controls that change it.
+ */
+export function App({ api, model, feed, user, canWrite, logout }: { api: Api; model: string; feed: ModelFeed; user: string; canWrite: boolean; logout: () => void }) {
   const state = useModel(feed);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [selection, setSelection] = useState<Selection | null>(null);
@@ -35,9 +38,12 @@ export function App({ api, model, feed }: { api: Api; model: string; feed: Model
     api,
     model,
     feed,
+    user,
+    canWrite,
+    logout,
     report: (e: unknown) => push({ kind: 'error', message: e instanceof Error ? e.message : String(e), hint: e instanceof ApiError ? e.hint : undefined }),
     notify: (message: string) => push({ kind: 'info', message }),
-  }), [api, model, feed, push]);
+  }), [api, model, feed, user, canWrite, logout, push]);
 
   const previous = useRef<ReadonlyMap<string, AppSummary>>(new Map());
   const summaries = useMemo(() => (previous.current = state ? reuseSummaries(previous.current, summarize(state)) : new Map()), [state]);
@@ -52,7 +58,7 @@ export function App({ api, model, feed }: { api: Api; model: string; feed: Model
       <div className="app">
         <Header status={feed.status} reason={feed.reason} onDeploy={onDeploy} onBundle={onBundle} />
         <div className="main">
-          {panel === 'deploy' && state && (
+          {panel === 'deploy' && state && canWrite && (
             <DeployPanel model={state} onClose={() => setPanel(null)} onDeployed={(app) => setSelection({ kind: 'app', name: app })} />
           )}
           <ReactFlowProvider>

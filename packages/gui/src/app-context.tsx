@@ -7,6 +7,14 @@ export interface AppCtx {
   api: Api;
   model: string;
   feed: ModelFeed;
+  /** Who is logged in. */
+  user: string;
+  /**
+   * The user may change this model. Read users see no control that changes it (the server
+   * refuses those calls anyway); the page shows the model as it is.
+   */
+  canWrite: boolean;
+  logout(): void;
   /** Shows an error (with its hint) to the user. */
   report(e: unknown): void;
   notify(message: string): void;

@@ -1,32 +1,18 @@
 import { createRoot } from 'react-dom/client';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
-import { Api } from './api/client.ts';
+import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
 import { App } from './App.tsx';
 import { Login } from './pages/Login.tsx';
 
-/**
- * The login link carries the token in the URL fragment, which browsers never send to the
- * server; it moves to session storage and out of the address bar at once.
- */
-function takeToken(): string | undefined {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get('token');
-  if (token) {
-    sessionStorage.setItem('sigil-token', token);
-    history.replaceState(null, '', location.pathname + location.search);
-    return token;
-  }
-  return sessionStorage.getItem('sigil-token') ?? undefined;
-}
-
 // Marks for the render benchmark (bench/gui-render.ts): script start, snapshot, first canvas paint.
 performance.mark('sigil:script');
-/** The model's delta stream over the page's WebSocket. */
-function openFeed(model: string, token: string): ModelFeed {
+
+/** The model's delta stream over the page's WebSocket (the session cookie authenticates it). */
+function openFeed(model: string): ModelFeed {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return new ModelFeed(`${scheme}://${location.host}/api/gui/watch?model=${encodeURIComponent(model)}`, token, {
+  return new ModelFeed(`${scheme}://${location.host}/api/gui/watch?model=${encodeURIComponent(model)}`, {
     open: (url, protocols, on) => {
       const ws = new WebSocket(url, protocols);
       ws.onopen = () => on.open();
@@ -40,15 +26,59 @@ function openFeed(model: string, token: string): ModelFeed {
 }
 
 const root = createRoot(document.getElementById('root')!);
-const token = takeToken();
-const model = new URLSearchParams(location.search).get('model') ?? 'default';
-if (token) {
-  // Connect before the first render, so the snapshot is on its way while React starts.
-  const feed = openFeed(model, token);
-  feed.start();
-  // The benchmarks read the feed's counters.
-  (window as unknown as { __sigil: unknown }).__sigil = { feed };
-  root.render(<App api={new Api(token)} model={model} feed={feed} />);
-} else {
-  root.render(<Login />);
+const params = new URLSearchParams(location.search);
+const model = params.get('model') ?? 'default';
+let feed: ModelFeed | undefined;
+
+function showLogin(message?: string, hint?: string): void {
+  feed?.stop();
+  feed = undefined;
+  root.render(<Login message={message} hint={hint} onLoggedIn={() => void boot()} />);
 }
+
+function showApp(who: WhoAmI, started: ModelFeed): void {
+  feed = started;
+  const api = new Api();
+  api.onSessionEnded = () => showLogin('Your session has ended.', 'log in again, or run `sigil gui` for a new link');
+  const logout = () => void session.logout().then(() => showLogin('Logged out.'), (e: unknown) => showLogin(e instanceof Error ? e.message : String(e)));
+  root.render(<App api={api} model={model} feed={feed} user={who.user} canWrite={canWrite(who, model)} logout={logout} />);
+}
+
+/**
+ * With a session cookie, the model; without one, the login form. The feed connects while
+ * the page asks who is logged in, so the snapshot is on its way before React starts.
+ */
+async function boot(): Promise<void> {
+  const started = openFeed(model);
+  started.start();
+  // The benchmarks read the feed's counters.
+  (window as unknown as { __sigil: unknown }).__sigil = { feed: started };
+  let who: WhoAmI | undefined;
+  try {
+    who = await session.whoami();
+  } finally {
+    if (who === undefined) started.stop();
+  }
+  if (who === undefined) showLogin();
+  else showApp(who, started);
+}
+
+/**
+ * `sigil gui` links to /gui/login?code=…: the code leaves the address bar (and the history)
+ * at once, and the page posts it, so a link previewer that fetches the URL cannot spend it.
+ */
+async function start(): Promise<void> {
+  const code = params.get('code');
+  if (code !== null) {
+    params.delete('code');
+    history.replaceState(null, '', `/gui/?${params.toString()}`);
+    try {
+      await session.withCode(code);
+    } catch (e) {
+      return showLogin(e instanceof Error ? e.message : String(e), e instanceof ApiError ? e.hint : undefined);
+    }
+  }
+  await boot();
+}
+
+start().catch((e: unknown) => showLogin(e instanceof Error ? e.message : String(e), e instanceof ApiError ? e.hint : undefined));

@@ -6,22 +6,30 @@ import type { Ctx } from '../context.ts';
 export interface GuiLinks {
   controller: string;
   model: string;
+  /** Who the link logs in. */
+  user: string;
   address: string;
-  /** The address with the admin token in the fragment, which browsers never send to a server. */
+  /**
+   * The login page with a one-time code (2 minutes, single use) that the page trades for a
+   * session cookie. Once used or expired the code is worth nothing, so unlike a token it
+   * may sit in a URL.
+   */
   login: string;
 }
 
-/** The GUI's address for the model, after checking that the controller serves it. */
+/** The GUI's address for the model, after checking that the controller serves it, and a fresh login link. */
 export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise<GuiLinks> {
   const c = ctx.client(modelFlag);
-  const { token } = ctx.home.resolve(c.controller);
   await c.get(c.m('/config'));
-  const address = `${c.entry.endpoint}/gui/?model=${encodeURIComponent(c.model)}`;
-  const status = await c.status(`/gui/?model=${encodeURIComponent(c.model)}`);
+  const query = `model=${encodeURIComponent(c.model)}`;
+  const address = `${c.entry.endpoint}/gui/?${query}`;
+  const status = await c.status(`/gui/?${query}`);
   if (status < 200 || status >= 300) {
     throw new SigilError('not-found', `the controller does not serve the GUI (${status} from ${address})`, 'build it with `npm run build` in the Sigil checkout, then `sigil start-controller` if it was running');
   }
-  return { controller: c.controller, model: c.model, address, login: `${address}#token=${encodeURIComponent(token)}` };
+  // Asked for last, so a failed check above wastes no code.
+  const { code, user } = await c.post<{ code: string; user: string }>('/api/gui/login-code');
+  return { controller: c.controller, model: c.model, user, address, login: `${c.entry.endpoint}/gui/login?${query}&code=${encodeURIComponent(code)}` };
 }
 
 /**
@@ -30,9 +38,9 @@ export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise
  */
 export function renderGuiLinks(l: GuiLinks): string {
   return [
-    `Open the GUI for model "${l.model}" on controller "${l.controller}" with this link (it logs you in as admin: do not share it):`,
+    `Open the GUI for model "${l.model}" on controller "${l.controller}" with this link (it logs you in as ${l.user}, once, within 2 minutes):`,
     l.login,
-    'The same page without the login, to bookmark or share (it asks for the admin token):',
+    'The same page without the login, to bookmark or share (it asks for a user name and password):',
     l.address,
   ].join('\n');
 }
@@ -47,7 +55,7 @@ function opener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | und
 export function registerGui(program: Command, ctx: Ctx): void {
   program
     .command('gui')
-    .description('print a link that opens the web GUI logged in (and its plain address), and open it in a browser if one is available')
+    .description('print a one-time link that opens the web GUI logged in as you (and its plain address), and open it in a browser if one is available')
     .option('--no-browser', 'only print the links')
     .option('-m, --model <model>', 'model')
     .action(async (o: { browser: boolean; model?: string }) => {
@@ -57,7 +65,7 @@ export function registerGui(program: Command, ctx: Ctx): void {
       const cmd = o.browser ? opener(process.env, process.platform) : undefined;
       if (cmd === undefined) return;
       const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });
-      child.on('error', () => ctx.info(`could not start ${cmd}; open the first link above in a browser`));
+      child.on('error', () => ctx.info(`could not start ${cmd}; open the first link above in a browser within 2 minutes (or run \`sigil gui\` again)`));
       child.unref();
       ctx.info(`Opening the GUI in a browser (${cmd})`);
     });

@@ -10,6 +10,7 @@ import type { Change } from '../store/store.ts';
 import { GuiView } from '../domain/gui-view.ts';
 import { CharmLibrary } from '../domain/gui-library.ts';
 import { GuiBundles } from '../domain/gui-bundle.ts';
+import { registerGuiSessionRoutes } from './gui-session.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -46,7 +47,7 @@ export interface GuiStreams {
   watch(ws: WebSocket, url: URL): void;
 }
 
-/** The web GUI: its static files at /gui, its charm search, deploy and bundle routes, and its delta stream. */
+/** The web GUI: its static files at /gui, its login, its charm search, deploy and bundle routes, and its delta stream. */
 export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = findInstallRoot()): GuiStreams {
   const view = new GuiView(svc.store, { connected: (m, id) => svc.presence.connected(m, id), published: (m, u) => svc.publishedPorts(m, u) });
   const library = new CharmLibrary(svc.store, root === undefined ? undefined : join(root, 'charms'));
@@ -75,6 +76,7 @@ export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = fi
       .send(readFileSync(file));
   });
 
+  registerGuiSessionRoutes(app, svc);
   app.get<{ Querystring: { q?: string } }>('/api/gui/charms', async (req) => library.search(req.query.q ?? ''));
   app.get<{ Querystring: { id?: string } }>('/api/gui/charm', async (req) => library.page(req.query.id ?? ''));
   app.post<M & { Body: GuiDeployRequest }>('/api/gui/models/:model/deploy', { schema: { body: DEPLOY } }, async (req) => {

@@ -1,3 +1,4 @@
+import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { routeAccess } from '@sigil/api';
@@ -10,9 +11,9 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
-import { registerChaosRoutes } from './chaos-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
+import { cookieAuthorization } from './gui-session.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,7 +54,9 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   app.addHook('onRequest', async (req) => {
     const pattern = req.routeOptions.url;
     const access = pattern === undefined ? undefined : routeAccess(req.method, pattern);
-    const principal = auth.authorize(access, req.headers.authorization, pattern === undefined ? 'this path' : `${req.method} ${pattern}`, requestModel(req));
+    // Without an Authorization header, the GUI's session cookie (never on an agent's route).
+    const credential = req.headers.authorization ?? cookieAuthorization(access, req.method, req.headers, req.protocol === 'https');
+    const principal = auth.authorize(access, credential, pattern === undefined ? 'this path' : `${req.method} ${pattern}`, requestModel(req));
     if (principal) req.principal = principal;
   });
   app.setErrorHandler((err, req, reply) => {
@@ -78,7 +81,6 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerAgentRoutes(app, svc);
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
-  registerChaosRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });
@@ -86,16 +88,15 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
     const url = new URL(req.url ?? '/', 'http://x');
     const access = routeAccess('WS', url.pathname);
     let principal: Principal | undefined;
-    const credential = req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']);
+    let credential = req.headers.authorization ?? protocolAuthorization(req.headers['sec-websocket-protocol']);
     // The model a stream is about; debug-log's default model is `default` (see handleLogStream).
     const model = url.searchParams.get('model') ?? (url.pathname === '/api/logs' ? 'default' : undefined);
     try {
+      credential ??= cookieAuthorization(access, 'GET', req.headers, (req.socket as TLSSocket).encrypted === true);
       principal = auth.authorize(access, credential, `stream ${url.pathname}`, model);
     } catch (e) {
       auditRefusedStream(svc, req, credential, url, isSigilError(e) ? errorHttpStatus(e.code) : 401, e);
-      // The same JSON error an HTTP call gets, so a client can show its message and hint.
-      const body = JSON.stringify({ error: isSigilError(e) ? e.toJSON() : { code: 'unauthorized', message: 'refused' } });
-      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {

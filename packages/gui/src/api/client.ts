@@ -1,13 +1,33 @@
 /** A failed API call, with the controller's message and hint (`{error: {code, message, hint}}`). */
 export class ApiError extends Error {
-  constructor(message: string, readonly code: string, readonly hint: string | undefined) {
+  constructor(message: string, readonly code: string, readonly hint: string | undefined, readonly status = 0) {
     super(message);
   }
 }
 
-/** The controller's JSON API, called with the admin token the login link carried. */
+/** Who is logged in, as `GET /api/whoami` says: superusers may do anything, others what each model grants. */
+export interface WhoAmI {
+  user: string;
+  superuser: boolean;
+  models: Record<string, 'read' | 'write' | 'admin'>;
+}
+
+/** Whether the user may change `model` (deploy, config, relate, scale, run actions); read users only look. */
+export function canWrite(who: WhoAmI, model: string): boolean {
+  const role = who.models[model];
+  return who.superuser || role === 'write' || role === 'admin';
+}
+
+/**
+ * The controller's JSON API. The page holds no credential: the browser sends the session
+ * cookie (HttpOnly, so no script here can read it) with every same-origin call and with
+ * the WebSocket handshakes.
+ */
 export class Api {
-  constructor(readonly token: string, readonly base = '') {}
+  /** Called when the session has ended (expired, revoked, or the user was disabled). */
+  onSessionEnded: () => void = () => {};
+
+  constructor(readonly base = '') {}
 
   get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path);
@@ -22,8 +42,8 @@ export class Api {
   }
 
   async text(path: string): Promise<string> {
-    const r = await fetch(this.base + path, { headers: { authorization: `Bearer ${this.token}` } });
-    if (!r.ok) throw await failure(r);
+    const r = await fetch(this.base + path, { credentials: 'same-origin' });
+    if (!r.ok) throw await this.failure(r);
     return r.text();
   }
 
@@ -37,19 +57,50 @@ export class Api {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const r = await fetch(this.base + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    if (!r.ok) throw await failure(r);
+    const r = await fetch(this.base + path, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (!r.ok) throw await this.failure(r);
     return (await r.json()) as T;
+  }
+
+  private async failure(r: Response): Promise<ApiError> {
+    const e = await failure(r);
+    if (r.status === 401) this.onSessionEnded();
+    return e;
   }
 }
 
 async function failure(r: Response): Promise<ApiError> {
   try {
     const e = ((await r.json()) as { error?: { code?: string; message?: string; hint?: string } }).error;
-    return new ApiError(e?.message ?? `HTTP ${r.status}`, e?.code ?? 'internal', e?.hint);
+    return new ApiError(e?.message ?? `HTTP ${r.status}`, e?.code ?? 'internal', e?.hint, r.status);
   } catch {
-    return new ApiError(`HTTP ${r.status} ${r.statusText}`, 'internal', undefined);
+    return new ApiError(`HTTP ${r.status} ${r.statusText}`, 'internal', undefined, r.status);
   }
+}
+
+/** Logging in and out: each answer sets or clears the session cookie; nothing is kept by the page. */
+export const session = {
+  async withCode(code: string, base = ''): Promise<void> {
+    await post(`${base}/api/gui/session`, { code });
+  },
+  async withPassword(user: string, password: string, base = ''): Promise<void> {
+    await post(`${base}/api/gui/session`, { user, password });
+  },
+  async whoami(base = ''): Promise<WhoAmI | undefined> {
+    const r = await fetch(`${base}/api/whoami`, { credentials: 'same-origin' });
+    if (r.status === 401) return undefined;
+    if (!r.ok) throw await failure(r);
+    return (await r.json()) as WhoAmI;
+  },
+  async logout(base = ''): Promise<void> {
+    const r = await fetch(`${base}/api/gui/session`, { method: 'DELETE', credentials: 'same-origin' });
+    if (!r.ok) throw await failure(r);
+  },
+};
+
+async function post(url: string, body: unknown): Promise<void> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin', body: JSON.stringify(body) });
+  if (!r.ok) throw await failure(r);
 }

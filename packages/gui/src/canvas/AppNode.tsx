@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { statusColour } from '../canvas-core/status.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from '../canvas-core/layout.ts';
+import { useApp } from '../app-context.tsx';
 
 export interface AppNodeData extends Record<string, unknown> {
   name: string;
@@ -25,9 +26,11 @@ function iconSrc(svg: string): string {
 /**
  * An application: icon, name, unit count and status colour. The name is shown whole,
  * wrapping onto more lines when it is long (the node grows), and again on hover. Drag from
- * the dot on the right to another application to relate them.
+ * the dot on the right to another application to relate them (users who may change the
+ * model: a read user's node has no dot).
  */
 export const AppNode = memo(function AppNode({ data, selected }: NodeProps<AppNodeType>) {
+  const { canWrite } = useApp();
   const colour = statusColour(data.status);
   return (
     <div
@@ -48,7 +51,7 @@ export const AppNode = memo(function AppNode({ data, selected }: NodeProps<AppNo
         </div>
         <div className="status-text" style={{ color: colour }}>{data.status}</div>
       </div>
-      <Handle type="source" position={Position.Right} className="relate-handle" data-testid={`relate-${data.name}`} title="drag to another application to relate" />
+      {canWrite && <Handle type="source" position={Position.Right} className="relate-handle" data-testid={`relate-${data.name}`} title="drag to another application to relate" />}
     </div>
   );
 });

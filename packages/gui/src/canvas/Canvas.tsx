@@ -40,7 +40,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
   selection: Selection | null;
   onSelect: (s: Selection | null) => void;
 }) {
-  const { api, model: modelName, report } = useApp();
+  const { api, model: modelName, report, canWrite } = useApp();
   // Positions dragged in this browser, kept until the annotation round-trips.
   const [moved, setMoved] = useState<ReadonlyMap<string, Point>>(new Map());
   const [connecting, setConnecting] = useState(false);
@@ -124,9 +124,11 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
   }, [apps, positions, flow]);
 
   // Applications placed automatically get their position saved, as if dropped there, so they
-  // stay put when others arrive and bundles keep them. Each is tried once per page.
+  // stay put when others arrive and bundles keep them. Each is tried once per page. A read
+  // user's page only shows where they would go.
   const placed = useRef(new Set<string>());
   useEffect(() => {
+    if (!canWrite) return;
     const unsaved = apps.filter((a) => a.life === 'alive' && !placed.current.has(a.name) && !moved.has(a.name) && annotatedPosition(a.annotations) === undefined);
     if (unsaved.length === 0) return;
     const timer = setTimeout(() => {
@@ -137,7 +139,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
       }
     }, 500);
     return () => clearTimeout(timer);
-  }, [apps, positions, moved, api, modelName, report]);
+  }, [apps, positions, moved, api, modelName, report, canWrite]);
 
   const onNodesChange = useCallback((changes: NodeChange<AppNodeType>[]) => {
     setNodes((ns) => applyNodeChanges(changes.filter((c) => c.type !== 'select' && c.type !== 'remove'), ns));
@@ -224,6 +226,8 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
+        nodesDraggable={canWrite}
+        nodesConnectable={canWrite}
         connectionRadius={40}
         minZoom={0.1}
         fitView
@@ -235,7 +239,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
         <Controls showInteractive={false} />
         {showMiniMap && <MiniMap pannable zoomable nodeColor={miniMapColour} />}
       </ReactFlow>
-      {apps.length === 0 && <div className="empty" data-testid="empty-model">This model is empty. <b>Deploy a charm</b> or import a <b>Bundle</b> to start.</div>}
+      {apps.length === 0 && <div className="empty" data-testid="empty-model">This model is empty.{canWrite && <> <b>Deploy a charm</b> or import a <b>Bundle</b> to start.</>}</div>}
       {choice && <RelateChoice pairs={choice} onPick={relate} onCancel={() => setChoice(null)} />}
     </div>
     </SelectRelation.Provider>

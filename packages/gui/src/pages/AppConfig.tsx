@@ -9,9 +9,9 @@ interface ConfigDoc {
   settings: Record<string, { value?: ConfigValue; source: string }>;
 }
 
-/** An application's configuration, edited in place and checked before it is sent. */
+/** An application's configuration, edited in place and checked before it is sent (shown read-only to read users). */
 export function AppConfig({ app, options }: { app: string; options: Record<string, ConfigOption> }) {
-  const { api, model, report, notify, feed } = useApp();
+  const { api, model, report, notify, feed, canWrite } = useApp();
   const [current, setCurrent] = useState<Record<string, ConfigValue | undefined>>({});
   const [form, setForm] = useState<Record<string, string | boolean>>({});
   const [errors, setErrors] = useState<Record<string, FieldError>>({});
@@ -44,9 +44,13 @@ export function AppConfig({ app, options }: { app: string; options: Record<strin
   return (
     <form className="app-config" onSubmit={(e) => { e.preventDefault(); save(); }} data-testid="config-form">
       <h3>Configuration</h3>
-      <ConfigFields options={options} form={form} errors={errors} onChange={(k, v) => { setForm({ ...form, [k]: v }); setErrors(({ [k]: _, ...rest }) => rest); setDirty(true); }} />
-      <button type="submit" disabled={!dirty} data-testid="config-save">Save</button>{' '}
-      <button type="button" disabled={!dirty} onClick={() => api.get<ConfigDoc>(path).then(load, report)}>Discard</button>
+      <ConfigFields options={options} form={form} errors={errors} readOnly={!canWrite} onChange={(k, v) => { setForm({ ...form, [k]: v }); setErrors(({ [k]: _, ...rest }) => rest); setDirty(true); }} />
+      {canWrite && (
+        <>
+          <button type="submit" disabled={!dirty} data-testid="config-save">Save</button>{' '}
+          <button type="button" disabled={!dirty} onClick={() => api.get<ConfigDoc>(path).then(load, report)}>Discard</button>
+        </>
+      )}
     </form>
   );
 }

@@ -14,7 +14,7 @@ export function AppInspector({ model, app, summary, onSelect }: {
   summary: AppSummary | undefined;
   onSelect: (s: Selection | null) => void;
 }) {
-  const { api, model: m, report, notify } = useApp();
+  const { api, model: m, report, notify, canWrite } = useApp();
   const [busy, setBusy] = useState(false);
   const charm = model.charms[app.charmUrl];
   const units = Object.values(model.units).filter((u) => u.app === app.name && u.life === 'alive').sort((a, b) => naturalCompare(a.name, b.name));
@@ -40,20 +40,24 @@ export function AppInspector({ model, app, summary, onSelect }: {
       <p>
         <StatusBadge current={status.current} message={status.message} /> <span data-testid="app-status-message">{status.message}</span>
       </p>
-      <div className="row">
-        <label className="switch">
-          <input type="checkbox" checked={app.exposed} disabled={busy} onChange={(e) => run(api.post(path('/expose'), { exposed: e.target.checked }))} data-testid="expose-toggle" />
-          exposed
-        </label>
-        {!charm?.subordinate && (
-          <span className="scale">
-            units{' '}
-            <button onClick={removeUnit} disabled={busy || units.length === 0} data-testid="remove-unit" aria-label="remove a unit">−</button>
-            <span data-testid="unit-count">{units.length}</span>
-            <button onClick={addUnit} disabled={busy} data-testid="add-unit" aria-label="add a unit">+</button>
-          </span>
-        )}
-      </div>
+      {canWrite ? (
+        <div className="row">
+          <label className="switch">
+            <input type="checkbox" checked={app.exposed} disabled={busy} onChange={(e) => run(api.post(path('/expose'), { exposed: e.target.checked }))} data-testid="expose-toggle" />
+            exposed
+          </label>
+          {!charm?.subordinate && (
+            <span className="scale">
+              units{' '}
+              <button onClick={removeUnit} disabled={busy || units.length === 0} data-testid="remove-unit" aria-label="remove a unit">−</button>
+              <span data-testid="unit-count">{units.length}</span>
+              <button onClick={addUnit} disabled={busy} data-testid="add-unit" aria-label="add a unit">+</button>
+            </span>
+          )}
+        </div>
+      ) : (
+        <p className="muted" data-testid="app-facts">{app.exposed ? 'exposed' : 'not exposed'} · {units.length} unit{units.length === 1 ? '' : 's'}</p>
+      )}
       <h3>Units</h3>
       <table className="units" data-testid="units-table">
         <thead>
@@ -77,7 +81,7 @@ export function AppInspector({ model, app, summary, onSelect }: {
         </tbody>
       </table>
       {charm && Object.keys(charm.config).length > 0 && <AppConfig app={app.name} options={charm.config} />}
-      <p><button className="danger" onClick={removeApp} disabled={busy || app.life !== 'alive'}>Remove application</button></p>
+      {canWrite && <p><button className="danger" onClick={removeApp} disabled={busy || app.life !== 'alive'} data-testid="remove-app">Remove application</button></p>}
     </div>
   );
 }

@@ -3,9 +3,12 @@ import type { GuiBundlePlan } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
 
-/** Export the model as a bundle; import one by upload or paste, with its plan shown before it is applied. */
+/**
+ * Export the model as a bundle; import one by upload or paste, with its plan shown before it
+ * is applied. A read user may export and see what a bundle would change, not apply it.
+ */
 export function BundlePanel({ onClose }: { onClose: () => void }) {
-  const { api, model, report, notify } = useApp();
+  const { api, model, report, notify, canWrite } = useApp();
   const [yaml, setYaml] = useState('');
   const [plan, setPlan] = useState<GuiBundlePlan | null>(null);
   const [busy, setBusy] = useState(false);
@@ -60,7 +63,7 @@ export function BundlePanel({ onClose }: { onClose: () => void }) {
                 <>
                   <p>Plan ({plan.changes.length} change{plan.changes.length === 1 ? '' : 's'}):</p>
                   <ol>{plan.changes.map((c, i) => <li key={i}>{c}</li>)}</ol>
-                  <button onClick={apply} disabled={busy} data-testid="bundle-apply">Apply</button>
+                  {canWrite ? <button onClick={apply} disabled={busy} data-testid="bundle-apply">Apply</button> : <p className="muted">Applying a bundle needs write access to this model.</p>}
                 </>
               )}
             </div>

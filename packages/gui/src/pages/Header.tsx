@@ -1,20 +1,14 @@
 import { memo, useEffect, useState } from 'react';
 import { useApp } from '../app-context.tsx';
-import { ApiError } from '../api/client.ts';
 import type { FeedStatus } from '../store/feed.ts';
 
-/** The model picker, the live indicator and the deploy and bundle buttons. */
+/** The model picker, the live indicator, the deploy and bundle buttons, who is logged in and logging out. */
 export const Header = memo(function Header({ status, reason, onDeploy, onBundle }: { status: FeedStatus; reason: string; onDeploy: () => void; onBundle: () => void }) {
-  const { api, model, report } = useApp();
+  const { api, model, report, user, canWrite, logout } = useApp();
   const [models, setModels] = useState<string[]>([model]);
   useEffect(() => {
-    api.get<{ name: string }[]>('/api/models').then((ms) => setModels(ms.map((m) => m.name)), (e: unknown) => {
-      // A token from another controller (or an old one) cannot work: back to the login page.
-      if (e instanceof ApiError && e.code === 'unauthorized') {
-        sessionStorage.removeItem('sigil-token');
-        location.reload();
-      } else report(e);
-    });
+    // An ended session takes the page back to the login form (Api.onSessionEnded).
+    api.get<{ name: string }[]>('/api/models').then((ms) => setModels(ms.map((m) => m.name)), report);
   }, [api, report]);
   const live = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', failed: `not watching: ${reason}` }[status];
   return (
@@ -28,8 +22,10 @@ export const Header = memo(function Header({ status, reason, onDeploy, onBundle 
       </label>
       <span className={`live ${status}`} data-testid="live">{live}</span>
       <span className="spacer" />
-      <button onClick={onDeploy} data-testid="open-deploy">Deploy a charm</button>
+      {canWrite ? <button onClick={onDeploy} data-testid="open-deploy">Deploy a charm</button> : <span className="read-only" data-testid="read-only" title="you have read access to this model">read only</span>}
       <button onClick={onBundle} data-testid="open-bundle">Bundle</button>
+      <span className="user" data-testid="user">{user}</span>
+      <button onClick={logout} data-testid="logout">Log out</button>
     </header>
   );
 });

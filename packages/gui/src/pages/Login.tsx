@@ -1,24 +1,41 @@
 import { useState } from 'react';
+import { ApiError, session } from '../api/client.ts';
 
-/** Shown without a token: how to get a login link, or paste the token by hand. */
-export function Login() {
-  const [token, setToken] = useState('');
+/**
+ * Shown without a session: a user name and password form, or the link `sigil gui` prints.
+ * The page keeps nothing: a successful login sets an HttpOnly cookie and the page starts over.
+ */
+export function Login({ message, hint, onLoggedIn }: { message?: string | undefined; hint?: string | undefined; onLoggedIn: () => void }) {
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ message: string; hint?: string | undefined } | null>(message === undefined ? null : { message, hint });
+  const submit = () => {
+    setBusy(true);
+    setError(null);
+    session.withPassword(user.trim(), password).then(onLoggedIn, (e: unknown) => {
+      // Nothing is kept from a failed attempt, the password least of all.
+      setPassword('');
+      setBusy(false);
+      setError(e instanceof ApiError ? { message: e.message, hint: e.hint } : { message: String(e) });
+    });
+  };
   return (
-    <div className="login">
+    <div className="login" data-testid="login">
       <h1>Sigil</h1>
       <p>
-        Open the login link printed by <code>sigil gui</code> (it carries your credentials), or paste the admin token from{' '}
-        <code>$SIGIL_HOME/accounts.yaml</code>.
+        Log in with your user name and password, or open the link <code>sigil gui</code> prints (it works once, for two minutes).
       </p>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          sessionStorage.setItem('sigil-token', token.trim());
-          location.reload();
-        }}
-      >
-        <input type="password" placeholder="token" value={token} onChange={(e) => setToken(e.target.value)} aria-label="token" />
-        <button type="submit" disabled={token.trim() === ''}>Log in</button>
+      {error && (
+        <div className="error" role="alert" data-testid="login-error">
+          {error.message}
+          {error.hint && <div className="hint">hint: {error.hint}</div>}
+        </div>
+      )}
+      <form onSubmit={(e) => { e.preventDefault(); submit(); }}>
+        <input autoComplete="username" placeholder="user" value={user} onChange={(e) => setUser(e.target.value)} aria-label="user" data-testid="login-user" />
+        <input type="password" autoComplete="current-password" placeholder="password" value={password} onChange={(e) => setPassword(e.target.value)} aria-label="password" data-testid="login-password" />
+        <button type="submit" disabled={busy || user.trim() === '' || password === ''} data-testid="login-submit">Log in</button>
       </form>
     </div>
   );

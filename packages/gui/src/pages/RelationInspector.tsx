@@ -5,7 +5,7 @@ import type { Selection } from './Inspector.tsx';
 
 /** A relation picked on the canvas: its endpoints, and removing it. */
 export function RelationInspector({ relation, onSelect }: { relation: GuiRelation; onSelect: (s: Selection | null) => void }) {
-  const { api, model, report, notify } = useApp();
+  const { api, model, report, notify, canWrite } = useApp();
   const remove = () => {
     api.post(Api.m(model, '/relations/remove'), { a: String(relation.id) }).then(() => {
       notify(`Removing relation ${relation.key}`);
@@ -27,7 +27,7 @@ export function RelationInspector({ relation, onSelect }: { relation: GuiRelatio
           ))}
         </tbody>
       </table>
-      {relation.endpoints.length === 2 && relation.life === 'alive' && (
+      {canWrite && relation.endpoints.length === 2 && relation.life === 'alive' && (
         <button className="danger" onClick={remove} data-testid="remove-relation">Remove relation</button>
       )}
     </div>

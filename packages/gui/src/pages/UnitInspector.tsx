@@ -12,7 +12,7 @@ type Tab = 'log' | 'relations' | 'actions';
 
 /** One unit: its status, resolve when in error, its log, its relation data and its actions. */
 export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit: GuiUnit; onSelect: (s: Selection | null) => void }) {
-  const { api, model: m, report, notify } = useApp();
+  const { api, model: m, report, notify, canWrite } = useApp();
   const [tab, setTab] = useState<Tab>('log');
   const app = model.apps[unit.app];
   const charm = app && model.charms[app.charmUrl];
@@ -31,15 +31,15 @@ export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit
           <tr><th>ports</th><td>{[...unit.ports, ...unit.published].join(' ')}</td></tr>
         </tbody>
       </table>
-      {v.workload.current === 'error' && <button onClick={resolve} data-testid="resolve">Resolve (retry hook)</button>}
+      {v.workload.current === 'error' && canWrite && <button onClick={resolve} data-testid="resolve">Resolve (retry hook)</button>}
       <div className="tabs">
-        {(['log', 'relations', 'actions'] as const).map((t) => (
+        {(canWrite ? (['log', 'relations', 'actions'] as const) : (['log', 'relations'] as const)).map((t) => (
           <button key={t} className={t === tab ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>{t}</button>
         ))}
       </div>
       {tab === 'log' && <UnitLog unit={unit.name} />}
       {tab === 'relations' && <RelationData unit={unit} />}
-      {tab === 'actions' && charm && <ActionForm unit={unit.name} actions={charm.actions} />}
+      {tab === 'actions' && charm && canWrite && <ActionForm unit={unit.name} actions={charm.actions} />}
     </div>
   );
 }

@@ -6,7 +6,7 @@ const KEEP = 2000;
 
 /** The unit's log as `sigil debug-log --include UNIT --replay` shows it, then live. */
 export function UnitLog({ unit }: { unit: string }) {
-  const { api, model } = useApp();
+  const { model } = useApp();
   const [lines, setLines] = useState<(LogLine & { id: number })[]>([]);
   const [state, setState] = useState('connecting…');
   const box = useRef<HTMLDivElement>(null);
@@ -14,7 +14,8 @@ export function UnitLog({ unit }: { unit: string }) {
     setLines([]);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const q = new URLSearchParams({ model, include: unit, replay: 'true' });
-    const ws = new WebSocket(`${scheme}://${location.host}/api/logs?${q}`, ['sigil', `bearer.${api.token}`]);
+    // The session cookie authenticates the handshake.
+    const ws = new WebSocket(`${scheme}://${location.host}/api/logs?${q}`, ['sigil']);
     let queued: (LogLine & { id: number })[] = [];
     let framed = false;
     ws.onopen = () => setState('live');
@@ -31,7 +32,7 @@ export function UnitLog({ unit }: { unit: string }) {
       });
     };
     return () => ws.close();
-  }, [api, model, unit]);
+  }, [model, unit]);
   useEffect(() => {
     const b = box.current;
     if (b) b.scrollTop = b.scrollHeight;

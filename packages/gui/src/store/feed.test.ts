@@ -9,7 +9,7 @@ function world() {
   const sockets: { url: string; protocols: string[]; on: SocketHandlers; closed: boolean }[] = [];
   const frames: (() => void)[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
-  const feed = new ModelFeed('ws://x/api/gui/watch?model=m', 'tok', {
+  const feed = new ModelFeed('ws://x/api/gui/watch?model=m', {
     open: (url, protocols, on) => {
       const s = { url, protocols, on, closed: false };
       sockets.push(s);
@@ -24,12 +24,12 @@ function world() {
 }
 
 describe('ModelFeed', () => {
-  it('offers the token as a subprotocol and applies a burst of messages in one frame', () => {
+  it('offers only the sigil subprotocol (no token: the cookie authenticates) and applies a burst of messages in one frame', () => {
     const w = world();
     let renders = 0;
     w.feed.subscribe(() => renders++);
     w.feed.start();
-    expect(w.sockets[0]!.protocols).toEqual(['sigil', 'bearer.tok']);
+    expect(w.sockets[0]!.protocols).toEqual(['sigil']);
     w.send({ type: 'snapshot', rev: 5, model });
     w.send({ type: 'deltas', rev: 6, deltas: [{ kind: 'machine', op: 'put', value: { id: '0', address: null, up: true, status: { current: 'running', message: '' } } }] });
     expect(w.feed.state.model).toBeUndefined();

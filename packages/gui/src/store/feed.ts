@@ -39,11 +39,12 @@ export class ModelFeed {
   /** Moves whenever listeners are told of a change (React compares it to decide to re-render). */
   version = 0;
 
-  constructor(private readonly url: string, private readonly token: string, private readonly deps: FeedDeps) {}
+  constructor(private readonly url: string, private readonly deps: FeedDeps) {}
 
   start(): void {
     const since = this.state.rev >= 0 ? `&since=${this.state.rev}` : '';
-    this.socket = this.deps.open(`${this.url}${since}`, ['sigil', `bearer.${this.token}`], {
+    // The session cookie authenticates the handshake; the page has no token to offer.
+    this.socket = this.deps.open(`${this.url}${since}`, ['sigil'], {
       open: () => {
         this.retries = 0;
         this.setStatus('live');

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { canWrite, type WhoAmI } from './client.ts';
+
+describe('canWrite', () => {
+  const who = (superuser: boolean, models: WhoAmI['models']): WhoAmI => ({ user: 'u', superuser, models });
+
+  it.each([
+    ['a superuser, on any model', who(true, {}), 'm', true],
+    ['write on the model', who(false, { m: 'write' }), 'm', true],
+    ['admin on the model', who(false, { m: 'admin' }), 'm', true],
+    ['read on the model', who(false, { m: 'read' }), 'm', false],
+    ['write on another model only', who(false, { other: 'write' }), 'm', false],
+    ['no access at all', who(false, {}), 'm', false],
+  ])('%s', (_what, w, model, expected) => {
+    expect(canWrite(w, model)).toBe(expected);
+  });
+});
