@@ -68,6 +68,11 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/resolve': 'write',
   'POST /api/models/:model/relations': 'write',
   'POST /api/models/:model/relations/remove': 'write',
+  // Relation chaos (issue 17): it changes how the model behaves, as relating does.
+  'GET /api/models/:model/chaos': 'read',
+  'POST /api/models/:model/chaos': 'write',
+  'POST /api/models/:model/chaos/remove': 'write',
+  'POST /api/models/:model/chaos/reset': 'write',
   'POST /api/models/:model/actions': 'write',
   // Juju's `exec` runs arbitrary commands as root on the units: model admins only.
   'POST /api/models/:model/exec': 'admin',

@@ -191,6 +191,10 @@ export class Client {
         const url = `${this.entry.endpoint.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${rev}`;
         const ws = new WebSocket(url, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         let failure: unknown;
+        refusedUpgrade(ws, (e) => {
+          done = true;
+          reject(e);
+        });
         ws.on('open', () => {
           attempt = 0;
           downSince = undefined;
@@ -238,10 +242,16 @@ export class Client {
         const ws = new WebSocket(this.entry.endpoint.replace(/^http/, 'ws') + path, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         let opened = false;
         let failure: unknown;
+        let settled = false;
+        refusedUpgrade(ws, (e) => {
+          settled = true;
+          reject(e);
+        });
         ws.on('open', () => (opened = true));
         ws.on('message', (d) => onMessage(JSON.parse(String(d))));
         ws.on('error', (e) => (failure = e));
         ws.on('close', () => {
+          if (settled) return;
           // Only a stream that never opened is retried: reopening one would repeat its output.
           if (opened || failure === undefined) resolve();
           else if (transportFailure(failure) === 'refused' && Date.now() < deadline && !supervisorGone(this.entry)) setTimeout(() => connect(attempt + 1), backoff(attempt));
@@ -283,6 +293,23 @@ function backoff(attempt: number): number {
 
 function pause(attempt: number, deadline: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, Math.min(backoff(attempt), deadline - Date.now()))));
+}
+
+/**
+ * A stream the controller refused (401/403, with its JSON error body) fails with that error,
+ * as an HTTP call would, instead of looking like a controller that is not running.
+ */
+function refusedUpgrade(ws: WebSocket, fail: (e: SigilError) => void): void {
+  ws.on('unexpected-response', (req, res) => {
+    let text = '';
+    res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    res.on('end', () => {
+      const e = sigilError(text);
+      const status = res.statusCode ?? 0;
+      fail(new SigilError(e?.code ?? (status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'internal'), e?.message ?? `the controller refused the stream (HTTP ${status})`, e?.hint));
+      req.destroy();
+    });
+  });
 }
 
 function sigilError(text: string): { code: ErrorCode; message: string; hint?: string } | undefined {

@@ -16,6 +16,7 @@ import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
 import { logPruner } from './workers/logs.ts';
 import { Exposer } from './workers/exposer.ts';
+import { ChaosProxies } from './workers/chaos.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
 
@@ -126,7 +127,10 @@ async function serve(dir: string): Promise<void> {
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
   svc.caCert = caCert;
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
+  // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
+  const chaos = new ChaosProxies(config.host);
+  svc.chaosProxies = chaos;
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
@@ -144,6 +148,7 @@ async function serve(dir: string): Promise<void> {
     abort.abort();
     clearInterval(compact);
     await exposer.close();
+    await chaos.close();
     app.server.closeAllConnections();
     await app.close();
     store.db.close();

@@ -21,6 +21,8 @@ import { UserRepository } from './state/users.ts';
 import { AuditRepository } from './state/audit.ts';
 import { Authenticator } from './apiserver/auth.ts';
 import { GuiLoginCodes } from './apiserver/gui-session.ts';
+import { RelationChaos } from './domain/chaos.ts';
+import type { ChaosProxies } from './workers/chaos.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -49,6 +51,9 @@ export class Services {
   guiLogins = new GuiLoginCodes();
   /** The controller's CA certificate (PEM), served at /api/ca for `sigil register` to check against its fingerprint (set by main.ts). */
   caCert = '';
+  /** Relation chaos (issue 17): what is recorded, and the proxies this controller runs (set by main.ts). */
+  readonly chaos: RelationChaos;
+  chaosProxies: ChaosProxies | undefined;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -68,6 +73,7 @@ export class Services {
     this.units = new Units(store);
     this.machines = new Machines(store);
     this.relations = new Relations(store);
+    this.chaos = new RelationChaos(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.sshKeys = new SshKeys(store);

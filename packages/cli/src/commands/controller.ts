@@ -112,6 +112,7 @@ export function registerController(program: Command, ctx: Ctx): void {
       const f = ctx.home.controllers();
       const entry = f.controllers[name];
       if (!entry) throw new SigilError('not-found', `controller "${name}" not found`, 'see `sigil controllers`');
+      if (entry.provider === 'remote') throw new SigilError('bad-request', `controller "${name}" was registered here, not bootstrapped: it runs elsewhere`, `forget it with \`sigil unregister ${name}\`; only its admin destroys it, where it was bootstrapped`);
       await ctx.confirm(`destroy controller "${name}" and all its models`, o);
       const token = ctx.home.accounts().controllers[name]?.token ?? '';
       const client = new Client(name, entry, token, 'default');

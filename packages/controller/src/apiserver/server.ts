@@ -11,6 +11,7 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
+import { registerChaosRoutes } from './chaos-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
@@ -81,6 +82,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerAgentRoutes(app, svc);
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
+  registerChaosRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });
@@ -96,7 +98,9 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
       principal = auth.authorize(access, credential, `stream ${url.pathname}`, model);
     } catch (e) {
       auditRefusedStream(svc, req, credential, url, isSigilError(e) ? errorHttpStatus(e.code) : 401, e);
-      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\n\r\n`);
+      // The same JSON error an HTTP call gets, so a client can show its message and hint.
+      const body = JSON.stringify({ error: isSigilError(e) ? e.toJSON() : { code: 'unauthorized', message: 'refused' } });
+      socket.end(`HTTP/1.1 ${isSigilError(e) ? errorHttpStatus(e.code) : 401} ${isSigilError(e) && e.code === 'forbidden' ? 'Forbidden' : 'Unauthorized'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {

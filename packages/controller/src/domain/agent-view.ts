@@ -8,6 +8,7 @@ import { CharmSecrets } from './secrets.ts';
 import { SecretRepository } from '../state/secrets.ts';
 import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
+import { RelationChaos } from './chaos.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -145,6 +146,12 @@ class ViewRead {
         if (local.scope === 'container' && !this.sameContainer(u, other)) continue;
         members[other] = unitVersions.get(other) ?? 0;
       }
+    }
+    // Relation chaos (issue 17): a consumer sees the provider's units through the proxies.
+    const chaos = new RelationChaos(this.s).overlay(this.model, r.id, u.app);
+    if (chaos) {
+      for (const owner of Object.keys(unitData)) if (appOf(owner) === remote.app) unitData[owner] = chaos.rewrite(owner, unitData[owner]!);
+      for (const other of Object.keys(members)) members[other] = members[other]! + chaos.epoch;
     }
     const raw: RawRelationView = {
       id: r.id,

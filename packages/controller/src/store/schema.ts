@@ -100,4 +100,14 @@ CREATE TABLE IF NOT EXISTS secret_grants (
 CREATE TABLE IF NOT EXISTS secret_consumers (
   model TEXT NOT NULL, id TEXT NOT NULL, unit TEXT NOT NULL, revision INTEGER NOT NULL,
   label TEXT NOT NULL DEFAULT '', PRIMARY KEY (model, id, unit));
+-- Relation chaos (issue 17): relations running through a chaos proxy, with the proxies'
+-- listeners (kept so they come back at the same ports after a restart), and each
+-- relation's chaos epoch, which only grows: the consumer's view of the provider's bag
+-- versions moves on by it, so adding and removing chaos both reach its charm.
+CREATE TABLE IF NOT EXISTS chaos_relations (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, consumer TEXT NOT NULL, provider TEXT NOT NULL,
+  endpoint TEXT NOT NULL, faults TEXT NOT NULL, listeners TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY (model, relation_id));
+CREATE TABLE IF NOT EXISTS chaos_epochs (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
 `;

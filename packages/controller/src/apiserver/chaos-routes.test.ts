@@ -1,0 +1,125 @@
+// Relation chaos against a real store and server: the consumer's view of the provider's bag
+// points at a real chaos proxy that adds latency on loopback; removing it restores the
+// stored bag exactly, and every change moves the consumer's bag versions forward.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../services.ts';
+import { AgentViews } from '../domain/agent-view.ts';
+import { ChaosProxies } from '../workers/chaos.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
+
+const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
+const DB = files('name: db\nsummary: s\ndescription: d\nprovides:\n  db: {interface: pgsql}\n');
+const APP = files('name: app\nsummary: s\ndescription: d\nrequires:\n  db: {interface: pgsql}\n');
+
+let server: TestServer;
+let svc: Services;
+let rel: number;
+let echo: net.Server;
+let echoPort: number;
+
+beforeAll(async () => {
+  echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  echoPort = (echo.address() as net.AddressInfo).port;
+  server = await startTestServer('admin', (s) => {
+    s.applications.deploy({ model: 'm', app: 'db', charmUrl: s.charms.add('m', DB).url, numUnits: 1, config: {}, constraints: '', to: [] });
+    s.applications.deploy({ model: 'm', app: 'app', charmUrl: s.charms.add('m', APP).url, numUnits: 1, config: {}, constraints: '', to: [] });
+    rel = s.relations.integrate('m', 'app', 'db').id;
+    s.agent.enterScope('m', 'db/0', rel, '127.0.0.1');
+    s.agent.enterScope('m', 'app/0', rel, '127.0.0.2');
+    s.store.tx(() => {
+      const bag = { 'private-address': '127.0.0.1', 'ingress-address': '127.0.0.1', 'egress-subnets': '127.0.0.1/32', host: '127.0.0.1', port: String(echoPort), database: 'wp' };
+      s.store.db.prepare('UPDATE relation_settings SET data = ?, version = version + 1 WHERE model = ? AND relation_id = ? AND owner = ?').run(JSON.stringify(bag), 'm', rel, 'db/0');
+    });
+  });
+  svc = server.svc;
+  svc.chaosProxies = new ChaosProxies('127.0.0.1');
+});
+
+afterAll(async () => {
+  await svc.chaosProxies?.close();
+  await server.close();
+  await new Promise<void>((r) => echo.close(() => r()));
+});
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${server.url}/api/models/m${path}`, {
+    method,
+    headers: { authorization: 'Bearer admin', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { message: string; hint?: string } } };
+};
+
+/** What app/0's agent sees of db/0 in the relation: the bag and the member version. */
+function consumerView(): { bag: Record<string, string>; version: number } {
+  const machine = svc.reads.unit('m', 'app/0')!.machine!;
+  const view = new AgentViews(svc.store).full('m', machine);
+  const r = view.units[0]!.relations.find((x) => x.id === rel)!;
+  return { bag: r.unitData['db/0']!, version: r.members['db/0']! };
+}
+
+function roundTrip(address: string): Promise<number> {
+  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const start = performance.now();
+    socket.on('connect', () => socket.write('ping'));
+    socket.on('data', () => {
+      resolve(performance.now() - start);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('sigil chaos add / remove on a relation', () => {
+  it('refuses bad input with a hint and changes nothing', async () => {
+    const before = consumerView();
+    const cases: [unknown, number, RegExp][] = [
+      [{ a: 'app:db', b: 'nope', faults: { latencyMs: 10 } }, 404, /no relation between app:db and nope/],
+      [{ a: 'app:db', b: 'db', faults: {} }, 400, /no fault given/],
+      [{ a: 'app:db', b: 'db', faults: { latencyMs: 10, toxicity: 1.5 } }, 400, /toxicity 1.5 is outside 0..1/],
+      [{ a: 'app:db', b: 'db', faults: { httpError: { status: 42, rate: 0.2 } } }, 400, /not an HTTP status/],
+    ];
+    for (const [body, status, message] of cases) {
+      const res = await api('POST', '/chaos', body);
+      expect(res.status).toBe(status);
+      expect(res.body.error!.message).toMatch(message);
+      expect(res.body.error!.hint).toBeTruthy();
+    }
+    expect((await api('GET', '/chaos')).body).toEqual([]);
+    expect(consumerView()).toEqual(before);
+    expect(svc.chaosProxies!.proxies.list()).toEqual([]);
+  });
+
+  it('points the consumer at a proxy that adds the latency, and restores the exact bag on remove', async () => {
+    const before = consumerView();
+    expect(before.bag['port']).toBe(String(echoPort));
+
+    const added = await api('POST', '/chaos', { a: 'app:db', b: 'db', faults: { latencyMs: 150 } });
+    expect(added.status).toBe(200);
+    const listeners = added.body['listeners'] as { unit: string; port: number; listen: string }[];
+    expect(listeners).toEqual([{ unit: 'db/0', host: '127.0.0.1', port: echoPort, listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/) as string }]);
+    const listen = listeners[0]!.listen;
+
+    const during = consumerView();
+    expect(during.bag).toEqual({ ...before.bag, host: '127.0.0.1', port: listen.split(':')[1] });
+    expect(during.version).toBeGreaterThan(before.version);
+    expect(await roundTrip(listen)).toBeGreaterThanOrEqual(149);
+
+    const again = await api('POST', '/chaos', { a: 'app:db', b: 'db', faults: { latencyMs: 10 } });
+    expect(again.status).toBe(409);
+    expect(again.body.error!.hint).toMatch(/sigil chaos remove/);
+
+    const listed = (await api('GET', '/chaos')).body as unknown as { key: string; consumer: string; provider: string; faults: unknown }[];
+    expect(listed).toMatchObject([{ key: 'app:db db:db', consumer: 'app', provider: 'db', faults: { latencyMs: 150 } }]);
+
+    expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
+    const after = consumerView();
+    expect(after.bag).toEqual(before.bag);
+    expect(after.version).toBeGreaterThan(during.version);
+    expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(404);
+  });
+});

@@ -1,0 +1,103 @@
+import { ProxyCollection, parseToxic, type Proxy } from '@sigil/chaos';
+import { RelationChaos, type ChaosFaults, type ChaosListener } from '../domain/chaos.ts';
+import { Reads } from '../domain/rows.ts';
+import type { WorkerContext } from './context.ts';
+
+/** Toxiproxy toxics for a relation's faults (the proxy's `enabled` carries `down`). */
+export function toxicsFor(faults: ChaosFaults): Record<string, unknown>[] {
+  const toxicity = faults.toxicity ?? 1;
+  const out: Record<string, unknown>[] = [];
+  if (faults.latencyMs !== undefined) {
+    out.push({ name: 'latency', type: 'latency', stream: 'downstream', toxicity, attributes: { latency: faults.latencyMs, jitter: faults.jitterMs ?? 0 } });
+  }
+  if (faults.httpError) {
+    out.push({ name: 'http_error', type: 'http_error', stream: 'upstream', toxicity, attributes: { status: faults.httpError.status, rate: faults.httpError.rate } });
+  }
+  return out;
+}
+
+/**
+ * The controller's chaos proxies: one listener per provider unit and port of each relation
+ * under chaos, on the address the machines reach the controller at (the host bridge for
+ * LXC, loopback for local-process). Level-based: every run converges the proxies on the
+ * chaos_relations table, so they come back at the same ports after a controller restart.
+ */
+export class ChaosProxies {
+  readonly proxies = new ProxyCollection();
+
+  constructor(readonly listenHost: string) {}
+
+  static proxyName(model: string, relationId: number, unit: string, port: number): string {
+    return `${model}.r${relationId}.${unit.replace('/', '-')}.${port}`;
+  }
+
+  /** Opens a listener (on a free port) for each target; returns them for the record. */
+  async open(model: string, relationId: number, targets: { unit: string; host: string; port: number }[], faults: ChaosFaults): Promise<ChaosListener[]> {
+    const out: ChaosListener[] = [];
+    try {
+      for (const t of targets) {
+        const proxy = await this.proxies.add({ name: ChaosProxies.proxyName(model, relationId, t.unit, t.port), listen: `${this.listenHost}:0`, upstream: `${t.host}:${t.port}`, enabled: true });
+        out.push({ ...t, listen: proxy.listen });
+        // The faults are on before the consumer is told the proxy's address.
+        await ChaosProxies.applyFaults(proxy, faults);
+      }
+    } catch (e) {
+      await this.closeListeners(model, relationId, out);
+      throw e;
+    }
+    return out;
+  }
+
+  async closeListeners(model: string, relationId: number, listeners: ChaosListener[]): Promise<void> {
+    for (const l of listeners) {
+      const name = ChaosProxies.proxyName(model, relationId, l.unit, l.port);
+      if (this.proxies.list().some((p) => p.name === name)) await this.proxies.remove(name);
+    }
+  }
+
+  private static async applyFaults(proxy: Proxy, faults: ChaosFaults): Promise<void> {
+    const wanted = toxicsFor(faults);
+    const have = proxy.toxicList();
+    const same = wanted.length === have.length && wanted.every((w, i) => JSON.stringify(w) === JSON.stringify({ name: have[i]!.name, type: have[i]!.type, stream: have[i]!.stream, toxicity: have[i]!.toxicity, attributes: have[i]!.attributes }));
+    if (!same) {
+      proxy.removeAllToxics();
+      for (const w of wanted) proxy.addToxic(parseToxic(w));
+    }
+    if (faults.down && proxy.enabled) await proxy.stop();
+    if (!faults.down && !proxy.enabled) await proxy.start();
+  }
+
+  async reconcile(ctx: WorkerContext): Promise<void> {
+    const chaos = new RelationChaos(ctx.store);
+    const reads = new Reads(ctx.store);
+    const wanted = new Set<string>();
+    for (const entry of chaos.all()) {
+      const relation = reads.relation(entry.model, entry.relationId);
+      if (!relation || relation.life !== 'alive') {
+        // The relation is going or gone: its chaos goes with it.
+        chaos.delete(entry.model, entry.relationId);
+        continue;
+      }
+      for (const l of entry.listeners) {
+        const name = ChaosProxies.proxyName(entry.model, entry.relationId, l.unit, l.port);
+        wanted.add(name);
+        let proxy = this.proxies.list().find((p) => p.name === name);
+        if (!proxy) {
+          try {
+            proxy = await this.proxies.add({ name, listen: l.listen, upstream: `${l.host}:${l.port}`, enabled: !entry.faults.down });
+            ctx.log.info('chaos proxy restored', { model: entry.model, relation: entry.relationId, unit: l.unit, listen: l.listen });
+          } catch (e) {
+            ctx.log.warn('chaos proxy cannot listen', { model: entry.model, relation: entry.relationId, listen: l.listen, error: (e as Error).message });
+            continue;
+          }
+        }
+        await ChaosProxies.applyFaults(proxy, entry.faults);
+      }
+    }
+    for (const proxy of this.proxies.list()) if (!wanted.has(proxy.name)) await this.proxies.remove(proxy.name);
+  }
+
+  async close(): Promise<void> {
+    await this.proxies.close();
+  }
+}
