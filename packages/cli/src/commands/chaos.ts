@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { SigilError, parseDuration } from '@sigil/core';
+import type { Ctx, FormatOpt } from '../context.ts';
+import { renderTable } from '../render/table.ts';
+
+interface ModelOpt {
+  model?: string;
+}
+
+interface AddOpts extends ModelOpt {
+  latency?: string;
+  jitter?: string;
+  toxicity?: string;
+  down?: boolean;
+  httpError?: string;
+  rate?: string;
+}
+
+/** The faults body of `chaos add`, from its flags; bad values are refused before anything is sent. */
+export function faultsFromFlags(o: AddOpts): Record<string, unknown> {
+  const faults: Record<string, unknown> = {};
+  const ms = (flag: string, text: string) => {
+    const v = parseDuration(text);
+    if (!Number.isInteger(v)) throw new SigilError('bad-request', `--${flag} ${text} is not a whole number of milliseconds`, `for example --${flag} 200ms`);
+    return v;
+  };
+  const fraction = (flag: string, text: string) => {
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new SigilError('bad-request', `--${flag} ${text} is outside 0..1`, `a share between 0 and 1, e.g. --${flag} 0.3`);
+    return v;
+  };
+  if (o.latency !== undefined) faults['latencyMs'] = ms('latency', o.latency);
+  if (o.jitter !== undefined) faults['jitterMs'] = ms('jitter', o.jitter);
+  if (o.toxicity !== undefined) faults['toxicity'] = fraction('toxicity', o.toxicity);
+  if (o.down) faults['down'] = true;
+  if (o.httpError !== undefined) {
+    const status = Number(o.httpError);
+    if (!/^\d{3}$/.test(o.httpError) || status < 100 || status > 599) throw new SigilError('bad-request', `--http-error ${o.httpError} is not an HTTP status`, 'for example --http-error 503');
+    faults['httpError'] = { status, rate: o.rate === undefined ? 1 : fraction('rate', o.rate) };
+  } else if (o.rate !== undefined) {
+    throw new SigilError('bad-request', '--rate needs --http-error', 'for example --http-error 503 --rate 0.2');
+  }
+  if (Object.keys(faults).length === 0 || (Object.keys(faults).length === 1 && faults['toxicity'] !== undefined)) {
+    throw new SigilError('bad-request', 'no fault given', 'name at least one of --latency, --down or --http-error');
+  }
+  return faults;
+}
+
+interface ChaosEntry {
+  key: string;
+  consumer: string;
+  provider: string;
+  faults: { latencyMs?: number; jitterMs?: number; toxicity?: number; down?: boolean; httpError?: { status: number; rate: number } };
+  listeners: { unit: string; host: string; port: number; listen: string }[];
+}
+
+export function describeFaults(f: ChaosEntry['faults']): string {
+  const parts: string[] = [];
+  if (f.latencyMs !== undefined) parts.push(`latency ${f.latencyMs}ms${f.jitterMs ? ` ±${f.jitterMs}ms` : ''}`);
+  if (f.down) parts.push('down');
+  if (f.httpError) parts.push(`http ${f.httpError.status} for ${Math.round(f.httpError.rate * 100)}% of requests`);
+  if (f.toxicity !== undefined && f.toxicity !== 1) parts.push(`toxicity ${f.toxicity}`);
+  return parts.join(', ');
+}
+
+export function registerChaos(program: Command, ctx: Ctx): void {
+  const chaos = program.command('chaos').description('fault injection: a Toxiproxy-compatible proxy on relations');
+  const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
+
+  withModel(chaos.command('add'))
+    .description("put a chaos proxy between a relation's consumer and provider units")
+    .argument('<app>', 'APP[:ENDPOINT]')
+    .argument('<remote-app>', 'the other application of the relation')
+    .option('--latency <duration>', 'delay every response, e.g. 200ms')
+    .option('--jitter <duration>', 'vary the latency by up to this much either way')
+    .option('--toxicity <share>', 'share of connections affected, 0..1 (default 1)')
+    .option('--down', 'refuse connections, as if the provider were down')
+    .option('--http-error <status>', 'answer this HTTP status instead of forwarding')
+    .option('--rate <share>', 'share of requests answered with --http-error, 0..1 (default 1)')
+    .action(async (a: string, b: string, o: AddOpts) => {
+      const faults = faultsFromFlags(o);
+      const c = ctx.client(o.model);
+      const entry = await c.post<ChaosEntry>(c.m('/chaos'), { a, b, faults });
+      ctx.out(`chaos on ${entry.key}: ${describeFaults(entry.faults)}`);
+      for (const l of entry.listeners) ctx.out(`  ${entry.consumer} reaches ${l.unit} ${l.host}:${l.port} through ${l.listen}`);
+    });
+
+  withModel(chaos.command('list'))
+    .description('relations under chaos')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (o: ModelOpt & FormatOpt) => {
+      const c = ctx.client(o.model);
+      const entries = await c.get<ChaosEntry[]>(c.m('/chaos'));
+      ctx.print(entries, o.format, () =>
+        entries.length === 0
+          ? 'No relation is under chaos.'
+          : renderTable(['Relation', 'Consumer', 'Provider', 'Faults', 'Proxies'], entries.map((e) => [e.key, e.consumer, e.provider, describeFaults(e.faults), e.listeners.map((l) => `${l.unit}:${l.port}->${l.listen}`).join(' ')])),
+      );
+    });
+
+  withModel(chaos.command('remove'))
+    .description("take chaos off a relation: the consumer gets the provider's real address back")
+    .argument('<app>', 'APP[:ENDPOINT]')
+    .argument('<remote-app>')
+    .action(async (a: string, b: string, o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      const r = await c.post<{ removed: string }>(c.m('/chaos/remove'), { a, b });
+      ctx.out(`chaos removed from ${r.removed}`);
+    });
+
+  withModel(chaos.command('reset'))
+    .description('take chaos off every relation of the model')
+    .action(async (o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      const r = await c.post<{ removed: string[] }>(c.m('/chaos/reset'), {});
+      ctx.out(r.removed.length === 0 ? 'No relation was under chaos.' : `chaos removed from ${r.removed.join(', ')}`);
+    });
+
+  chaos
+    .command('serve')
+    .description("run a standalone chaos proxy daemon with Toxiproxy's HTTP API (clients such as toxiproxy-node-client work unchanged)")
+    .option('--host <host>', 'address of the API', '127.0.0.1')
+    .option('--port <port>', 'port of the API', '8474')
+    .option('--config <file>', 'JSON array of proxies to create at start (as POST /populate)')
+    .option('--seed <n>', 'seed for the toxicity draws, for repeatable runs')
+    .action(async (o: { host: string; port: string; config?: string; seed?: string }) => {
+      const port = Number(o.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SigilError('bad-request', `--port ${o.port} is not a port`, 'for example --port 8474');
+      const { ProxyCollection, parseProxyInput, seededRandom, serveApi } = await import('@sigil/chaos');
+      let random: (() => number) | undefined;
+      if (o.seed !== undefined) {
+        if (!/^\d+$/.test(o.seed)) throw new SigilError('bad-request', `--seed ${o.seed} is not a whole number`, 'for example --seed 42');
+        random = seededRandom(Number(o.seed));
+      }
+      const proxies = new ProxyCollection(random ? { random } : {});
+      if (o.config !== undefined) {
+        let list: unknown;
+        try {
+          list = JSON.parse(readFileSync(o.config, 'utf8'));
+        } catch (e) {
+          throw new SigilError('bad-request', `cannot read ${o.config}: ${(e as Error).message}`, 'the file is a JSON array of {name, listen, upstream}');
+        }
+        if (!Array.isArray(list)) throw new SigilError('bad-request', `${o.config} is not a JSON array`, 'the file is a JSON array of {name, listen, upstream}');
+        const inputs = list.map((item, i) => {
+          try {
+            return parseProxyInput(item, {}, ` at proxy ${i + 1}`);
+          } catch (e) {
+            throw new SigilError('bad-request', `${o.config}: ${(e as Error).message}`, 'each proxy needs a name and an upstream');
+          }
+        });
+        for (const input of inputs) await proxies.addOrReplace(input);
+      }
+      const api = await serveApi(proxies, o.host, port).catch((e: NodeJS.ErrnoException) => {
+        throw new SigilError('unavailable', `cannot listen on ${o.host}:${port}: ${e.code ?? e.message}`, e.code === 'EADDRINUSE' ? 'another process (a Toxiproxy?) has the port; pick another with --port' : 'check --host');
+      });
+      ctx.info(`chaos proxy API (Toxiproxy ${'compatible'}) on ${api.url}; ${proxies.list().length} proxies; Ctrl-C stops it`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await api.close();
+    });
+}
