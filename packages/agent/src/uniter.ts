@@ -316,6 +316,8 @@ export class Uniter {
   }
 
   private holisticFor: { hash: string; holistic: boolean } | undefined;
+  /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
+  private hadSecrets = false;
 
   private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}): Promise<Outcome> {
     const view = this.view!;
@@ -326,7 +328,7 @@ export class Uniter {
     const entity = unitTag(this.name);
     const module = `unit.${this.name}.${hook?.name ?? op?.name}`;
     const snapshot = buildSnapshot(view, this.machine!, hook, action);
-    const secrets = await loadSecretEntries(this.d.api, view);
+    const secrets = await loadSecretEntries(this.d.api, view, this.hadSecrets);
     if (secrets) snapshot.secrets = secrets;
     const env: HookToolEnv = {
       snapshot,
@@ -375,6 +377,7 @@ export class Uniter {
 
   /** A consumer that pinned a revision in this hook is not told about that revision again (secret-changed). */
   private rememberTracked(c: HookChanges): void {
+    if ((c.secrets?.length ?? 0) > 0) this.hadSecrets = true;
     for (const op of c.secrets ?? []) {
       if (op.op !== 'track') continue;
       const done = (this.local.secrets ??= { changed: {}, rotated: {}, expired: {}, removed: {} });

@@ -52,16 +52,21 @@ const Meta = {
 };
 
 /** One secret operation a hook buffered; applied in order with the hook's other changes. */
+/*
+ * The members carry no `additionalProperties: false`: Fastify's Ajv removes additional
+ * properties while it tries each member of a union, which would strip a later member's
+ * fields before it is tried. The domain reads only the fields it knows.
+ */
 export const SecretOpSchema = Type.Union([
-  Type.Object({ op: Type.Literal('add'), id: Type.String(), owner: Type.Union([Type.Literal('application'), Type.Literal('unit')]), content: Content, ...Meta }, { additionalProperties: false }),
-  Type.Object({ op: Type.Literal('set'), id: Type.String(), content: Type.Optional(Content), ...Meta }, { additionalProperties: false }),
-  Type.Object({ op: Type.Literal('grant'), id: Type.String(), relation: Type.Integer(), app: Type.String(), unit: Type.Optional(Type.String()) }, { additionalProperties: false }),
-  Type.Object({ op: Type.Literal('revoke'), id: Type.String(), app: Type.Optional(Type.String()), unit: Type.Optional(Type.String()), relation: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
-  Type.Object({ op: Type.Literal('remove'), id: Type.String(), revision: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('add'), id: Type.String(), owner: Type.Union([Type.Literal('application'), Type.Literal('unit')]), content: Content, ...Meta }),
+  Type.Object({ op: Type.Literal('set'), id: Type.String(), content: Type.Optional(Content), ...Meta }),
+  Type.Object({ op: Type.Literal('grant'), id: Type.String(), relation: Type.Integer(), app: Type.String(), unit: Type.Optional(Type.String()) }),
+  Type.Object({ op: Type.Literal('revoke'), id: Type.String(), app: Type.Optional(Type.String()), unit: Type.Optional(Type.String()), relation: Type.Optional(Type.Integer()) }),
+  Type.Object({ op: Type.Literal('remove'), id: Type.String(), revision: Type.Optional(Type.Integer({ minimum: 1 })) }),
   /** A consumer's `secret-get --refresh` (or its first read): it now tracks `revision`. */
-  Type.Object({ op: Type.Literal('track'), id: Type.String(), revision: Type.Integer({ minimum: 1 }), label: Type.Optional(Type.String()) }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('track'), id: Type.String(), revision: Type.Integer({ minimum: 1 }), label: Type.Optional(Type.String()) }),
   /** The owner ran `secret-rotate`: the next rotation is one policy interval from now. */
-  Type.Object({ op: Type.Literal('rotated'), id: Type.String() }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('rotated'), id: Type.String() }),
 ]);
 export type SecretOp = Static<typeof SecretOpSchema>;
 
@@ -71,6 +76,8 @@ export type SecretContentRequest = Static<typeof SecretContentRequest>;
 /** Per secret, the content of each revision this unit may read in its next hook (pinned and latest). */
 export interface SecretContentResponse {
   secrets: { id: string; revisions: Record<string, SecretContent> }[];
+  /** The unit's secrets as of this read (fresher than its view, which may lag its last commit). */
+  view: UnitSecretsView;
 }
 
 // User secrets (`sigil add-secret`, …).

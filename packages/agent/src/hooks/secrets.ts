@@ -8,13 +8,14 @@ const MIN_SCRUB_LENGTH = 4;
 
 /**
  * The secrets a hook may read, with their content, fetched from the controller as the hook
- * starts (only when the unit has any). Content lives in this process's memory for the
+ * starts (only when the unit has any, or has made one: its view may lag its own commits). Content lives in this process's memory for the
  * hook's life and is never written to disk.
  */
-export async function loadSecretEntries(api: AgentApi, view: UnitView): Promise<SecretEntry[] | undefined> {
-  const s = view.secrets;
-  if (!s || s.owned.length + s.consumed.length === 0) return undefined;
-  const { secrets } = await api.post<SecretContentResponse>('/api/agent/secrets/content', { unit: view.name });
+export async function loadSecretEntries(api: AgentApi, view: UnitView, hadSecrets: boolean): Promise<SecretEntry[] | undefined> {
+  const known = view.secrets;
+  if (!hadSecrets && (!known || known.owned.length + known.consumed.length === 0)) return undefined;
+  // The answer carries the unit's secrets as of now: the view may not show the last commit yet.
+  const { secrets, view: s } = await api.post<SecretContentResponse>('/api/agent/secrets/content', { unit: view.name });
   const content = new Map(secrets.map((x) => [x.id, Object.fromEntries(Object.entries(x.revisions).map(([r, c]) => [Number(r), c]))]));
   return [
     ...s.owned.map((o): SecretEntry => ({ id: o.id, access: 'manage', label: o.label, tracked: o.revision, latest: o.revision, content: content.get(o.id) ?? {}, meta: o })),

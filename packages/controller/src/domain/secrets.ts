@@ -87,7 +87,7 @@ export class CharmSecrets {
    */
   content(model: string, u: UnitRef, ids?: readonly string[]): SecretContentResponse {
     return this.s.db.transaction(() => {
-      const out: SecretContentResponse = { secrets: [] };
+      const out: SecretContentResponse = { secrets: [], view: this.unitView(model, u) ?? { owned: [], consumed: [] } };
       const rows = ids === undefined
         ? [...new Map([...this.repo.ownedBy(model, u.app, u.name), ...this.repo.grantedTo(model, u.app, u.name)].map((r) => [r.id, r])).values()]
         : ids.map((id) => this.readable(model, u, id));
