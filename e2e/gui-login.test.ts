@@ -2,9 +2,10 @@
 // playwright-core) against the shared local-process controller: the one-time link `sigil
 // gui` prints, a user name and password, and a read user's canvas with no control that
 // changes the model.
+import { execFile } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -22,6 +23,7 @@ let controller: string;
 /** The model's page without a login. */
 let address: string;
 const contexts: BrowserContext[] = [];
+let readerHome: string;
 
 /** A fresh browser profile: no cookies, no storage. */
 async function freshPage(): Promise<Page> {
@@ -38,19 +40,13 @@ async function guiLink(): Promise<string> {
   return link;
 }
 
-/** A POST straight to the controller, trusting only its pinned CA (as the CLI does). */
-function apiPost(path: string, body: unknown): Promise<{ status: number; text: string }> {
-  const e = controllerEntry(controller);
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(e.endpoint + path, { method: 'POST', ca: e['ca-cert'], headers: { 'content-type': 'application/json', 'content-length': payload.length }, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+/** The CLI as the new user: its own SIGIL_HOME, nothing shared with the admin's. */
+function asReader(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(join(ROOT, 'bin', 'sigil'), args, { env: { ...process.env, SIGIL_HOME: readerHome }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
-    req.on('timeout', () => req.destroy(new Error(`POST ${path} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
+    child.stdin?.end(input);
   });
 }
 
@@ -67,6 +63,7 @@ async function live(page: Page): Promise<void> {
 describe.skipIf(!existsSync(CHROMIUM))('GUI login', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
+    readerHome = mkdtempSync(join(tmpdir(), 'sigil-gui-reader-'));
     m = await freshModel('gui-login');
     [controller, model] = m.split(':') as [string, string];
     // Something to look at: a related pair, one unit that runs an action.
@@ -83,6 +80,7 @@ describe.skipIf(!existsSync(CHROMIUM))('GUI login', () => {
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {});
     await browser?.close();
+    if (readerHome) rmSync(readerHome, { recursive: true, force: true });
   });
 
   it('logs in once with the link `sigil gui` prints: the code leaves the address bar, the session is an HttpOnly cookie, nothing is stored', async () => {
@@ -131,11 +129,12 @@ describe.skipIf(!existsSync(CHROMIUM))('GUI login', () => {
   });
 
   it('logs in with a user name and password; a wrong password gets a clear message and stores nothing', async () => {
+    // A new user, registered as `sigil add-user` tells them to, with read access to the model.
     const added = await ok(['add-user', 'gui-reader', '-c', controller]);
-    const key = /sigil register (\S+)/.exec(added)?.[1];
-    expect(key, added).toBeDefined();
-    const reg = await apiPost('/api/register', { key, password: PASSWORD });
-    expect(reg.status, reg.text).toBe(200);
+    const string = /sigil register (\S+)/.exec(added)?.[1];
+    expect(string, added).toBeDefined();
+    const reg = await asReader(['register', string!, '--password-file', '-'], `${PASSWORD}\n`);
+    expect(reg.code, reg.stderr).toBe(0);
     await ok(['grant', 'gui-reader', 'read', m]);
 
     const page = await freshPage();
