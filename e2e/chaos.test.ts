@@ -1,0 +1,75 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { join } from 'node:path';
+import { CHARMS, freshModel, ok, sigil, until, workload } from './harness.ts';
+
+// Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
+// latency that the client unit itself measures (its `probe` action), through the client
+// charm's ordinary -relation-changed hook; removing it gives the real address back.
+const LATENCY_MS = 400;
+
+describe('sigil chaos on a relation', () => {
+  let m: string;
+  let realBackend: string;
+
+  const backend = async () => {
+    const s = await until(m, 'tcp-client to know its backend', (s) => workload(s, 'tcp-client/0').startsWith('active backend='));
+    return workload(s, 'tcp-client/0').slice('active backend='.length);
+  };
+  const probe = async (): Promise<{ backend: string; ms: number }> => {
+    const out = await ok(['run', 'tcp-client/0', 'probe', '-m', m, '--format', 'json']);
+    const results = JSON.parse(out) as Record<string, string>;
+    return { backend: results['backend'] ?? '', ms: Number(results['ms']) };
+  };
+
+  beforeAll(async () => {
+    m = await freshModel('chaos');
+    await ok(['deploy', join(CHARMS, 'tcp-echo'), '-m', m]);
+    await ok(['deploy', join(CHARMS, 'tcp-client'), '-m', m]);
+    await ok(['integrate', 'tcp-client', 'tcp-echo', '-m', m]);
+    realBackend = await backend();
+  }, 180_000);
+
+  it('puts a proxy on the relation that the client sees through relation-changed and measures as latency', async () => {
+    expect(realBackend).toMatch(/^127\.\d+\.\d+\.\d+:7007$/);
+    const direct = await probe();
+    expect(direct.backend).toBe(realBackend);
+
+    const added = await ok(['chaos', 'add', 'tcp-client:backend', 'tcp-echo', '--latency', `${LATENCY_MS}ms`, '-m', m]);
+    expect(added).toMatch(/chaos on tcp-client:backend tcp-echo:echo: latency 400ms/);
+    const proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
+    await until(m, 'tcp-client to be told the proxy address', (s) => workload(s, 'tcp-client/0') === `active backend=${proxied}`);
+
+    const slow = await probe();
+    expect(slow.backend).toBe(proxied);
+    expect(slow.ms).toBeGreaterThanOrEqual(LATENCY_MS);
+
+    const listed = JSON.parse(await ok(['chaos', 'list', '-m', m, '--format', 'json'])) as { key: string; faults: unknown; listeners: { listen: string }[] }[];
+    expect(listed).toMatchObject([{ key: 'tcp-client:backend tcp-echo:echo', faults: { latencyMs: LATENCY_MS }, listeners: [{ listen: proxied }] }]);
+  });
+
+  it('refuses bad input with a hint and changes nothing', async () => {
+    const before = await ok(['chaos', 'list', '-m', m, '--format', 'json']);
+    const cases: [string[], RegExp][] = [
+      [['chaos', 'add', 'tcp-client', 'nope', '--latency', '1s'], /no relation between tcp-client and nope/],
+      [['chaos', 'add', 'tcp-client', 'tcp-echo', '--latency', '1s', '--toxicity', '2'], /--toxicity 2 is outside 0..1/],
+      [['chaos', 'add', 'tcp-client', 'tcp-echo'], /no fault given/],
+      [['chaos', 'add', 'tcp-client', 'tcp-echo', '--latency', '1s'], /already under chaos/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await sigil([...args, '-m', m]);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/^hint: /m);
+    }
+    expect(await ok(['chaos', 'list', '-m', m, '--format', 'json'])).toBe(before);
+  });
+
+  it('remove gives the client the real address back', async () => {
+    expect(await ok(['chaos', 'remove', 'tcp-client', 'tcp-echo', '-m', m])).toMatch(/chaos removed from tcp-client:backend tcp-echo:echo/);
+    await until(m, 'tcp-client to get the real address back', (s) => workload(s, 'tcp-client/0') === `active backend=${realBackend}`);
+    const back = await probe();
+    expect(back.backend).toBe(realBackend);
+    expect(back.ms).toBeLessThan(LATENCY_MS);
+    expect((await ok(['chaos', 'list', '-m', m])).trim()).toBe('No relation is under chaos.');
+  });
+});
