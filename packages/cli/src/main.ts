@@ -14,6 +14,7 @@ import { registerBundle } from './commands/bundle.ts';
 import { registerSsh } from './commands/ssh.ts';
 import { registerCharm } from './commands/charm.ts';
 import { registerGui } from './commands/gui.ts';
+import { registerSecrets } from './commands/secrets.ts';
 import { registerChaos } from './commands/chaos.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
@@ -40,6 +41,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerSsh(program, ctx);
   registerCharm(program, ctx);
   registerGui(program, ctx);
+  registerSecrets(program, ctx);
   registerChaos(program, ctx);
   registerUsers(program, ctx);
   registerSpec(program, ctx);
