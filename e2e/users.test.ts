@@ -134,7 +134,7 @@ describe('users and roles', () => {
     const renewed = (YAML.parse(readFileSync(file, 'utf8')) as typeof acc).controllers.e2e!;
     expect(renewed.token).not.toBe(oldToken);
     expect(Date.parse(renewed.expires) - Date.now()).toBeGreaterThan(23 * 3600_000);
-    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--since', '10m', '--format', 'json'])) as { route: string; status: number; summary: string }[];
+    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--since', '10m', '--format', 'json'])) as { method: string; route: string; status: number; summary: string }[];
     expect(trail.some((r) => r.method === 'POST' && r.route === '/api/login' && r.status === 401)).toBe(true);
     expect(trail.some((r) => r.status === 401 && /disabled/.test(r.summary))).toBe(true);
     expect(JSON.stringify(trail)).not.toContain(PASSWORD);

@@ -40,7 +40,8 @@ export class Client {
     if (modelFlag?.includes(':')) [controller, model] = modelFlag.split(':') as [string, string];
     const { name, entry, token, expires } = home.resolve(controller);
     const c = new Client(name, entry, token, model || entry['current-model']);
-    if (expires !== undefined) c.renewal = { home, expires };
+    // An entry written before tokens expired (no `expires`) is renewed on first use, which records its expiry.
+    c.renewal = { home, expires: expires ?? Date.now() + 1000 };
     return c;
   }
 

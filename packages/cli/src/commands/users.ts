@@ -290,7 +290,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
           u.access + (u.disabled ? ' (disabled)' : ''),
           u.access === 'superuser' ? '(all: admin)' : Object.entries(u.models).map(([m, r]) => `${m}:${r}`).join(', ') || '-',
           ago(u.created),
-          u.registered ? ago(u['last-connection']) : 'not registered',
+          u.registered || u.access === 'superuser' ? ago(u['last-connection']) : 'not registered',
         ])));
     });
 

@@ -141,7 +141,7 @@ export class UserRepository {
   seedBootstrapAdmin(bootstrapTokenHash: string): void {
     this.s.tx(() => {
       const now = this.now();
-      this.s.db.prepare("INSERT OR IGNORE INTO users (name, display_name, superuser, created_by, created) VALUES ('admin', 'admin', 1, '', ?)").run(now);
+      this.s.db.prepare("INSERT OR IGNORE INTO users (name, display_name, superuser, created_by, created, last_login) VALUES ('admin', 'admin', 1, '', ?, ?)").run(now, now);
       const seeded = this.s.db.prepare("SELECT value FROM meta WHERE key = 'bootstrap-token'").get();
       if (seeded || !bootstrapTokenHash) return;
       this.s.db.prepare("INSERT OR IGNORE INTO user_tokens (hash, user, kind, expires, created) VALUES (?, 'admin', 'session', ?, ?)").run(bootstrapTokenHash, now + SESSION_TTL_MS, now);
