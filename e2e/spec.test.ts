@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -163,5 +163,29 @@ describe('sigil spec run', () => {
     expect(noStage.stderr).toContain('ERROR the spec has no stage "staging"');
     expect(noStage.stderr).toContain('hint: stages are directories of the spec: devel');
     expect(Object.keys((await status(m)).applications)).toEqual([]);
+  }, 120_000);
+});
+
+describe('the charm library', () => {
+  it('publishes a charm directory and deploys it by name', async () => {
+    const m = await freshModel('library');
+    // The sink as `sigil collect` gathered it above (with its collect-info), or as shipped when run alone.
+    const collected = existsSync(join(tmp, 'collected', 'charms', 'sink')) ? join(tmp, 'collected', 'charms', 'sink') : join(CHARMS, 'sink');
+    const pub = await ok(['charm', 'publish', collected, '-m', m]);
+    expect(pub).toContain('Published "sink"');
+    const list = await ok(['charms', 'sink', '-m', m]);
+    expect(list).toMatch(/^sink\s+controller\s+controller\/[0-9a-f]+/m);
+    const shipped = await ok(['charms', '-m', m, '--format', 'json']);
+    expect((JSON.parse(shipped) as { name: string; source: string }[]).find((c) => c.name === 'postgresql')?.source).toBe('library');
+    const dry = await ok(['deploy', 'sink', 'named-sink', '-m', m, '--dry-run']);
+    expect(dry).toContain('charm:       sink (a charm published to the controller');
+    expect(Object.keys((await status(m)).applications)).toEqual([]);
+    const out = await ok(['deploy', 'sink', 'named-sink', '-m', m, '--config', 'fail-hook=none']);
+    expect(out).toContain('Deployed "named-sink" from a charm published to the controller');
+    expect(Object.keys((await status(m)).applications)).toEqual(['named-sink']);
+    const missing = await sigil(['deploy', 'no-such-charm', '-m', m]);
+    expect(missing.stderr).toContain('ERROR no charm "no-such-charm" in the controller\'s charm library, and no such path');
+    const placed = await sigil(['deploy', 'sink', 'x', '--to', '0', '-m', m]);
+    expect(placed.stderr).toContain('--to does not apply when deploying from the charm library');
   }, 120_000);
 });

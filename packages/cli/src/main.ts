@@ -19,6 +19,7 @@ import { registerChaos } from './commands/chaos.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
 import { registerCollect } from './commands/collect.ts';
+import { registerCharms } from './commands/charms.ts';
 
 /** The whole command tree; exported so tests can check how argv is parsed without running anything. */
 export function buildProgram(ctx: Ctx): Command {
@@ -46,6 +47,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerUsers(program, ctx);
   registerSpec(program, ctx);
   registerCollect(program, ctx);
+  registerCharms(program, ctx);
   return program;
 }
 

@@ -59,7 +59,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
   program
     .command('deploy')
     .description('deploy an application from a local charm directory, or a bundle (.yaml)')
-    .argument('<charm>', 'path to a charm directory or a bundle file')
+    .argument('<charm>', 'path to a charm directory or a bundle file, or the name of a charm in the library (`sigil charms`)')
     .argument('[application]', 'application name (default: the charm name)')
     .option('-n, --num-units <n>', 'charms: number of units', '1')
     .option('--config <key=value|file.yaml>', 'charms: configuration (repeatable)', collect, [])
@@ -81,6 +81,14 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       }
       const n = Number(o.numUnits);
       if (!Number.isInteger(n) || n < 0) throw new SigilError('bad-request', `invalid --num-units "${o.numUnits}"`, 'give a whole number, e.g. -n 3');
+      const { isLibraryName, deployByName } = await import('./charms.ts');
+      if (isLibraryName(path)) {
+        // A bare name with no such path: the controller's charm library (`sigil charms`).
+        const wrong = givenFlags(cmd, ['constraints', 'to']);
+        if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying from the charm library`, `deploy it first, then place units with \`sigil add-unit ${name ?? path} --to M\`; or deploy the charm's directory`);
+        await deployByName(ctx, ctx.client(o.model), { name: path, ...(name !== undefined ? { app: name } : {}), numUnits: n, config: parseConfigArgs(o.config, name ?? path), dryRun: o.dryRun === true });
+        return;
+      }
       const { readCharmDir } = await import('../charm-dir.ts');
       const { charm, archive } = readCharmDir(path);
       const app = name ?? charm.meta.name;
