@@ -27,7 +27,7 @@ function iconSrc(svg: string): string {
  * An application: icon, name, unit count and status colour. The name is shown whole,
  * wrapping onto more lines when it is long (the node grows), and again on hover. Drag from
  * the dot on the right to another application to relate them (users who may change the
- * model: a read user's node has no dot).
+ * model: a read user's node shows no dot).
  */
 export const AppNode = memo(function AppNode({ data, selected }: NodeProps<AppNodeType>) {
   const { canWrite } = useApp();
@@ -51,7 +51,12 @@ export const AppNode = memo(function AppNode({ data, selected }: NodeProps<AppNo
         </div>
         <div className="status-text" style={{ color: colour }}>{data.status}</div>
       </div>
-      {canWrite && <Handle type="source" position={Position.Right} className="relate-handle" data-testid={`relate-${data.name}`} title="drag to another application to relate" />}
+      {canWrite ? (
+        <Handle type="source" position={Position.Right} className="relate-handle" data-testid={`relate-${data.name}`} title="drag to another application to relate" />
+      ) : (
+        // Edges still need a source handle to start from; a read user's cannot be dragged and is not shown.
+        <Handle type="source" position={Position.Right} className="relate-handle read-only" isConnectable={false} />
+      )}
     </div>
   );
 });
