@@ -215,6 +215,11 @@ describe('the access table', () => {
     ]);
     expect(trail.at(-1)?.address).toBe('127.0.0.1');
     expect(JSON.stringify(svc.store.db.prepare('SELECT * FROM audit').all())).not.toMatch(/a-long-password|wrong-password/);
+    // Guessing is slowed: five wrong passwords in a row and even the right one waits.
+    for (let i = 0; i < 4; i++) expect((await call('POST', '/api/login', undefined, { user: 'reader', password: `guess-${i}-xxxx` })).status).toBe(401);
+    const paused = await call('POST', '/api/login', undefined, { user: 'reader', password: 'a-long-password' });
+    expect(paused.status).toBe(401);
+    expect(JSON.parse(paused.body)).toMatchObject({ error: { code: 'unauthorized', message: expect.stringMatching(/^too many failed logins for user "reader": try again in \d+ s$/) } });
   });
 
   it('admits the callers the table admits to logout and destroy (checked last: they end the walk)', async () => {
