@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from './clock.ts';
 import type { Item, Stage, StageFactory, StageHost } from './stages.ts';
 import type { Stream, ToxicSpec } from './toxics.ts';
+import { HttpSession } from './http-session.ts';
 
 /** Past this many bytes held inside toxics, the link stops reading its source (TCP backpressure). */
 const HIGH_WATER = 1 << 20;
@@ -30,6 +31,10 @@ export class Link {
   private paused = false;
   private ended = false;
   private readonly host: StageHost;
+  /** Rewrites bytes as they are read (the HTTP toxics take failed requests out here). */
+  inputFilter: ((data: Buffer) => Buffer) | undefined;
+  /** Rewrites bytes as they are written (the HTTP toxics add answers and cut responses here). */
+  outputFilter: ((data: Buffer) => Buffer[]) | undefined;
 
   constructor(
     readonly direction: Stream,
@@ -52,7 +57,9 @@ export class Link {
   }
 
   /** Data read from the source, or `null` when it ended. */
-  input(data: Buffer | null): void {
+  input(raw: Buffer | null): void {
+    const data = raw && this.inputFilter ? this.inputFilter(raw) : raw;
+    if (data && data.length === 0) return;
     const item: Item = data === null ? null : { data, at: this.env.clock.now() };
     if (item) this.inFlight += item.data.length;
     const first = this.chain[0];
@@ -73,7 +80,10 @@ export class Link {
     }
     this.inFlight -= item.data.length;
     if (this.dest.destroyed) return;
-    if (!this.dest.write(item.data) && !this.waitingDrain) {
+    let ok = true;
+    if (this.outputFilter) for (const part of this.outputFilter(item.data)) ok = this.dest.write(part) && ok;
+    else ok = this.dest.write(item.data);
+    if (!ok && !this.waitingDrain) {
       this.waitingDrain = true;
       this.dest.once('drain', () => {
         this.waitingDrain = false;
@@ -141,6 +151,7 @@ export class Connection {
   readonly downstreamLink: Link;
   private finished = false;
   private socketsClosed = 0;
+  private readonly http: HttpSession | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -154,6 +165,22 @@ export class Connection {
     this.downstreamLink = new Link('downstream', server, client, env, reset, toxics.filter((t) => t.stream === 'downstream'));
     client.setNoDelay(true);
     server.setNoDelay(true);
+    // HTTP toxics frame a connection from its first byte, so only connections opened while
+    // the proxy has one are framed; the others pass unparsed (and at full speed).
+    if (toxics.some((t) => t.type === 'http_error' || t.type === 'http_abort')) {
+      const http = new HttpSession({
+        toClient: (data) => void client.write(data),
+        cut: () => {
+          client.end();
+          server.destroy();
+        },
+        random: env.random,
+      });
+      http.configure(toxics);
+      this.upstreamLink.inputFilter = (data) => http.fromClient(data);
+      this.downstreamLink.outputFilter = (data) => http.toClient(data);
+      this.http = http;
+    }
     this.wire(client, this.upstreamLink);
     this.wire(server, this.downstreamLink);
   }
@@ -177,6 +204,15 @@ export class Connection {
 
   link(stream: Stream): Link {
     return stream === 'upstream' ? this.upstreamLink : this.downstreamLink;
+  }
+
+  /** The proxy's toxics changed: the HTTP session (if framed) takes the new settings. */
+  toxicsChanged(toxics: ToxicSpec[]): void {
+    this.http?.configure(toxics);
+  }
+
+  httpCounts(): { injected: number; aborted: number } {
+    return { injected: this.http?.injected ?? 0, aborted: this.http?.aborted ?? 0 };
   }
 
   private finish(): void {

@@ -118,6 +118,7 @@ export class Proxy {
     if (this.getToxic(toxic.name)) throw ErrToxicAlreadyExists;
     this.toxics.push(toxic);
     for (const conn of this.connections) conn.link(toxic.stream).add(toxic);
+    this.tellConnections();
     return toxic;
   }
 
@@ -130,6 +131,7 @@ export class Proxy {
     const next: ToxicSpec = { attributes, name: current.name, type: current.type, stream: current.stream, toxicity };
     this.toxics[this.toxics.indexOf(current)] = next;
     for (const conn of this.connections) conn.link(next.stream).update(next);
+    this.tellConnections();
     return next;
   }
 
@@ -138,6 +140,12 @@ export class Proxy {
     if (!current) throw ErrToxicNotFound;
     this.toxics = this.toxics.filter((t) => t !== current);
     for (const conn of [...this.connections]) conn.link(current.stream).remove(name);
+    this.tellConnections();
+  }
+
+  private tellConnections(): void {
+    const list = this.toxicList();
+    for (const conn of this.connections) conn.toxicsChanged(list);
   }
 
   removeAllToxics(): void {
