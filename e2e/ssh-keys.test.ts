@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHARMS, apiGet, canRunContainers, controllerEntry, freshModel, lxcModel, ok, poll, sigil, until, workload } from './harness.ts';
+import { CHARMS, ROOT, apiGet, canRunContainers, controllerEntry, freshModel, lxcModel, ok, poll, sigil, until, workload } from './harness.ts';
 
 const C = 'e2e';
 const scratch = mkdtempSync(join(tmpdir(), 'sigil-ssh-keys-e2e-'));
@@ -162,6 +162,43 @@ describe('a unit', () => {
     const log = readFileSync(join(controllerEntry(C).dir, 'controller.log'), 'utf8');
     expect(log).toMatch(new RegExp(`agent request refused.*sink/0 is not a member of relation ${relId}|sink/0 is not a member of relation ${relId}.*agent request refused`));
   }, 240_000);
+});
+
+/** The CLI as bob, from his own SIGIL_HOME. */
+function bob(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(join(ROOT, 'bin', 'sigil'), args, { env: { ...process.env, SIGIL_HOME: join(scratch, 'bob') }, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+describe('who may use ssh keys', () => {
+  it('read lists them; only admins change them or rotate credentials; ssh needs write', async () => {
+    const added = await ok(['add-user', `bob${process.pid}`]);
+    const string = /sigil register (\S+)/.exec(added)![1]!;
+    const reg = await bob(['register', string, '--password-file', '-'], 'bob-e2e-Secret-0815\n');
+    expect(reg.code, reg.stderr).toBe(0);
+    await ok(['grant', `bob${process.pid}`, 'read', modelName, '-c', C]);
+    const bm = `e2e:${modelName}`;
+    const list = await bob(['ssh-keys', '-m', bm]);
+    expect(list.stdout).toBe(`Keys used in model: ${modelName}\n${fingerprint('one')} (joe@one)\n`);
+    for (const args of [['add-ssh-key', '-m', bm, keys.two!], ['remove-ssh-key', '-m', bm, 'joe@one'], ['rotate-agent-credential', '0', '-m', bm]]) {
+      const r = await bob(args);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`^ERROR user "bob${process.pid}" has read access to model "${modelName}"; .* needs admin access`, 'm'));
+    }
+    const ssh = await bob(['ssh', '-m', bm, '0', 'true']);
+    expect(ssh.code).not.toBe(0);
+    expect(ssh.stderr).toMatch(/^ERROR ssh to 0 needs write access to model /m);
+    expect(ssh.stderr).toMatch(/^hint: ask a model admin to `sigil grant <you> write <model>` and to add your public key with `sigil add-ssh-key`/m);
+    // With write, the controller says where to connect (this provider then has no sshd).
+    await ok(['grant', `bob${process.pid}`, 'write', modelName, '-c', C]);
+    const allowed = await bob(['ssh', '-m', bm, '0', 'true']);
+    expect(allowed.stderr).toMatch(/^ERROR ssh needs machines with their own sshd/m);
+    expect(await ok(['ssh-keys', '-m', m])).toBe(`Keys used in model: ${modelName}\n${fingerprint('one')} (joe@one)\n`);
+  }, 180_000);
 });
 
 /** Runs ssh as a user holding only `key` (not the controller's key), without prompts. */
