@@ -89,6 +89,8 @@ describe('spec planning', () => {
     ['manifest', 'script config=check.sh lxc=True\n', 'lxc=True is not supported', 'lxc=False'],
     ['manifest', 'include config=manifest\n', 'manifest includes itself', 'loop'],
     ['manifest', 'collect config=collect\nfrobnicate\n', 'manifest:2: unknown phase "frobnicate"', 'phases are'],
+    ['collect', '# charms\ncharms/pg git+https://host/repo;revno\n', 'manifest:1: collect: collect:2: option "revno" is not key=value', 'DEST SOURCE'],
+    ['collect', 'charms/pg ${NOPE}/pg\n', 'manifest:1: collect: collect:1: variable NOPE is not set', '${NOPE:-value}'],
   ])('refuses %s containing %j', (file, text, message, hint) => {
     const root = spec({ ...BASE, 'noexec.sh': 'echo\n', [file]: text });
     const e = refused(() => planSpec({ root, stage: 'devel', env: {} }));

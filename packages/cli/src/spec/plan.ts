@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { SigilError, parseDuration } from '@sigil/core';
+import { parseCollectConfig } from '../collect/config.ts';
 import { PHASES, parseManifest, type ManifestLine } from './manifest.ts';
 
 /**
@@ -123,7 +124,7 @@ function checkFile(root: string, stageDir: string, l: ManifestLine, at: string, 
   return found;
 }
 
-function planLine(root: string, stageDir: string, l: ManifestLine, at: string): Omit<PlannedPhase, 'n'> {
+function planLine(root: string, stageDir: string, l: ManifestLine, at: string, env: PlanInput['env']): Omit<PlannedPhase, 'n'> {
   const spec = PHASES[l.phase]!;
   const p: Omit<PlannedPhase, 'n'> = { phase: l.phase, at, options: l.options, env: l.env, overlays: [] };
   const config = l.options.config ?? spec.defaultConfig;
@@ -135,6 +136,15 @@ function planLine(root: string, stageDir: string, l: ManifestLine, at: string): 
       if (config === undefined) throw fail(at, l.phase, 'config= is required', `e.g. ${l.phase} config=${l.phase === 'include' ? 'manifest-common' : 'bundle.yaml'}`);
       p.file = checkFile(root, stageDir, l, at, config);
       if (!statSync(p.file).isFile()) throw fail(at, l.phase, `"${config}" is a directory`, 'give a file');
+      // A malformed Codetree line stops the spec before anything is collected.
+      if (l.phase === 'collect') {
+        try {
+          parseCollectConfig(readFileSync(p.file, 'utf8'), relative(root, p.file), env);
+        } catch (e) {
+          if (e instanceof SigilError) throw fail(at, l.phase, e.message, e.hint ?? 'fix the collect config');
+          throw e;
+        }
+      }
       break;
     case 'script':
     case 'verify': {
@@ -198,7 +208,7 @@ export function planSpec(i: PlanInput): SpecPlan {
     for (const l of parseManifest(readFileSync(file, 'utf8'), rel, i.env)) {
       if (stoppedAt !== undefined) return;
       const at = [...chain, `${rel}:${l.line}`].join(' > ');
-      const p = planLine(root, stageDir, l, at);
+      const p = planLine(root, stageDir, l, at, i.env);
       if (p.phase === 'include') {
         if (chain.some((c) => c.startsWith(`${relative(root, p.file!)}:`)) || relative(root, p.file!) === rel) throw fail(at, 'include', `${relative(root, p.file!)} includes itself`, 'remove the include loop');
         walk(p.file!, [...chain, `${rel}:${l.line}`]);
