@@ -61,6 +61,7 @@ try {
   bare.addHook('onRequest', async (req) => {
     req.principal = req.url.startsWith('/api/agent/') ? { kind: 'machine', machine: machineRow } : { kind: 'user', name: 'admin', superuser: true, role: 'admin' };
   });
+  bare.get('/api/health', async () => ({ ok: true, revision: svc.store.revision() }));
   registerClientRoutes(bare, svc);
   registerAgentRoutes(bare, svc);
   const pki = await createControllerPki('bench', ['127.0.0.1']);
@@ -110,6 +111,20 @@ try {
       if (i >= 0) statusTimes[k]!.push(r.took);
     }
   }
+  // Where the status difference goes: the same call over a kept-alive connection (no
+  // handshake), and the handshake alone (a new connection for the smallest call).
+  const keptTimes = targets.map(() => [] as number[]);
+  const healthTimes = targets.map(() => [] as number[]);
+  for (let i = -2; i < STATUS_RUNS; i++) {
+    for (const [k, t] of targets.entries()) {
+      const kept = await timed(() => call(t, 'GET', '/api/models/default/status', ADMIN_TOKEN, undefined, true));
+      const health = await timed(() => call(t, 'GET', '/api/health', ADMIN_TOKEN, undefined, false));
+      if (i >= 0) {
+        keptTimes[k]!.push(kept.took);
+        healthTimes[k]!.push(health.took);
+      }
+    }
+  }
   const toolTimes = targets.map(() => [] as number[]);
   let n = 0;
   for (let i = -20; i < TOOL_RUNS; i++) {
@@ -130,6 +145,8 @@ try {
     }
   };
   report(`status --format json API, ${unitCount} units (${(statusBytes / 1024).toFixed(0)} KiB), a new connection per call, ${STATUS_RUNS} runs:`, statusTimes);
+  report(`  the same over a kept-alive connection, ${STATUS_RUNS} runs:`, keptTimes);
+  report(`  GET /api/health on a new connection (the connection and handshake alone), ${STATUS_RUNS} runs:`, healthTimes);
   report(`hook-tool call (POST /api/agent/commit, relation-set), kept-alive connection, ${TOOL_RUNS} runs:`, toolTimes);
   // The command as a user runs it: `sigil status --format json` (a new process: Node's
   // start-up, the CLI, one HTTPS call with its handshake) against the HTTPS server. The CLI
