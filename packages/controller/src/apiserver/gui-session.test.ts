@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestServer, type TestServer } from './test-server.ts';
-import { GuiLoginCodes, LOGIN_CODE_TTL_MS, SESSION_COOKIE } from './gui-session.ts';
+import { GuiLoginCodes, LOGIN_CODE_TTL_MS, LOGIN_FAILURES, LOGIN_PAUSE_MS, LoginThrottle, SESSION_COOKIE } from './gui-session.ts';
 
 const ADMIN = 'gui-session-admin-token';
 const PASSWORD = 'correct horse battery';
@@ -199,5 +199,34 @@ describe('GUI login with a password', () => {
     }
     const mixed = await session({ code: 'x', user: 'reader', password: PASSWORD });
     expect(mixed.status).toBe(400);
+  });
+
+  it('slows guessing: after five wrong passwords in a row the name is refused for a while, even with the right one', async () => {
+    const key = s.svc.users.add('guessed', '', 'admin');
+    await s.svc.users.register(key.token, PASSWORD);
+    for (let i = 0; i < LOGIN_FAILURES; i++) expect((await session({ user: 'guessed', password: `guess ${i}` })).status).toBe(401);
+    const paused = await session({ user: 'guessed', password: PASSWORD });
+    expect(paused.status).toBe(401);
+    expect(paused.headers.getSetCookie()).toEqual([]);
+    expect(((await paused.json()) as { error: { message: string } }).error.message).toMatch(/too many failed logins for user "guessed"/);
+    // Other names are not held up.
+    expect((await session({ user: 'reader', password: PASSWORD })).status).toBe(200);
+  });
+});
+
+describe('LoginThrottle', () => {
+  it('pauses a name after five failures in a row, for thirty seconds on its clock, and forgets it after a success', () => {
+    let t = 0;
+    const th = new LoginThrottle(() => t);
+    for (let i = 0; i < LOGIN_FAILURES - 1; i++) th.record('u', false);
+    expect(() => th.check('u')).not.toThrow();
+    th.record('u', false);
+    expect(() => th.check('u')).toThrow(/too many failed logins for user "u": try again in 30 s/);
+    expect(() => th.check('v')).not.toThrow();
+    t += LOGIN_PAUSE_MS;
+    expect(() => th.check('u')).not.toThrow();
+    th.record('u', true);
+    th.record('u', false);
+    expect(() => th.check('u')).not.toThrow();
   });
 });

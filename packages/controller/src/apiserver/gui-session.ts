@@ -52,6 +52,39 @@ export class GuiLoginCodes {
   }
 }
 
+/**
+ * Guessing passwords is slowed per user name, as `POST /api/login` does: after
+ * LOGIN_FAILURES wrong passwords in a row, that name's logins are refused for LOGIN_PAUSE_MS
+ * (sessions already issued are untouched). In memory, like the codes.
+ */
+export const LOGIN_FAILURES = 5;
+export const LOGIN_PAUSE_MS = 30_000;
+
+export class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; until: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Throws while `user` is paused. */
+  check(user: string): void {
+    const f = this.failures.get(user);
+    if (f && f.count >= LOGIN_FAILURES && f.until > this.now()) {
+      throw new SigilError('unauthorized', `too many failed logins for user "${user.slice(0, 64)}": try again in ${Math.ceil((f.until - this.now()) / 1000)} s`, 'wait, then check the password; a controller admin can reset it with `sigil change-user-password NAME --reset`');
+    }
+  }
+
+  record(user: string, ok: boolean): void {
+    if (ok) {
+      this.failures.delete(user);
+      return;
+    }
+    const f = this.failures.get(user);
+    const count = (f && f.until > this.now() - LOGIN_PAUSE_MS ? f.count : 0) + 1;
+    if (this.failures.size > 10_000) this.failures.clear();
+    this.failures.set(user, { count, until: this.now() + LOGIN_PAUSE_MS });
+  }
+}
+
 /** The session token in a request's cookies, if any. */
 export function sessionCookie(header: string | undefined): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -115,7 +148,7 @@ const SESSION_BODY = {
  * which answers with the cookie, a session token of the user like `sigil login`'s, with the
  * same lifetime; `DELETE` ends that session and clears the cookie.
  */
-export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services): void {
+export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services, throttle = new LoginThrottle()): void {
   const start = (reply: FastifyReply, user: string) => {
     const s = svc.auth.issueSession(user);
     return reply.header('set-cookie', setSessionCookie(s.token, s.expires)).header('cache-control', 'no-store').send({ user, expires: new Date(s.expires).toISOString() });
@@ -139,7 +172,9 @@ export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services): v
     }
     if (code === undefined && user !== undefined && password !== undefined) {
       req.audit = { who: user.slice(0, 64), summary: 'gui login (password)' };
+      throttle.check(user);
       const u = await svc.users.checkPassword(user, password);
+      throttle.record(user, u !== undefined);
       if (!u) throw new SigilError('unauthorized', `invalid user name or password for user "${user.slice(0, 64)}"`, 'check both; a new user sets a password first with `sigil register STRING` (the string `sigil add-user` printed)');
       return start(reply, u.name);
     }
