@@ -42,6 +42,8 @@ export const ROUTE_ACCESS = {
   'POST /api/users/:user/password': 'login',
   'POST /api/models/:model/access': 'admin',
   'GET /api/audit': 'superuser',
+  'GET /api/controller/config': 'superuser',
+  'POST /api/controller/config': 'superuser',
 
   'GET /api/controller': 'login',
   'POST /api/controller/destroy': 'superuser',

@@ -381,6 +381,25 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     });
 
   program
+    .command('controller-config')
+    .description('show or set controller configuration (superusers): audit-log-max-size, audit-log-max-age')
+    .argument('[settings...]', 'key to read, or key=value pairs to set')
+    .option('-c, --controller <name>', 'controller')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (settings: string[], o: { controller?: string; format?: string }) => {
+      const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
+      const set = Object.fromEntries(settings.filter((x) => x.includes('=')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+      const config = Object.keys(set).length > 0 ? await c.post<Record<string, unknown>>('/api/controller/config', set) : await c.get<Record<string, unknown>>('/api/controller/config');
+      const key = settings.find((x) => !x.includes('='));
+      if (key !== undefined) {
+        if (!(key in config)) throw new SigilError('invalid-config', `unknown controller config key "${key}"`, `known keys: ${Object.keys(config).join(', ')}`);
+        ctx.out(String(config[key]));
+      } else if (Object.keys(set).length === 0) {
+        ctx.print(config, o.format, () => renderList(['Attribute', 'Value'], Object.entries(config).map(([k, v]) => [k, String(v)])));
+      }
+    });
+
+  program
     .command('unregister')
     .description('forget a controller this client registered with (the controller is not touched)')
     .argument('<name>')

@@ -149,6 +149,12 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
     return { user: who, model: req.params.model, access: now ?? null };
   });
 
+  app.get('/api/controller/config', async () => svc.audit.config());
+  app.post<{ Body: Record<string, string> }>('/api/controller/config', { schema: { body: { type: 'object', additionalProperties: { type: 'string', maxLength: 64 } } } }, async (req) => {
+    req.audit = { summary: Object.keys(req.body).map((k) => k.slice(0, 64)).join(' ') };
+    return svc.audit.setConfig(req.body);
+  });
+
   app.get<{ Querystring: { user?: string; model?: string; since?: string; limit?: string } }>('/api/audit', async (req) => {
     const q = req.query;
     const since = q.since === undefined ? undefined : Number(q.since);

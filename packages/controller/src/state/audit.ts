@@ -1,3 +1,4 @@
+import { SigilError, parseDuration, parseSize } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 
 /** One call in the audit trail. Never a request body: only what was called, on what, by whom. */
@@ -26,9 +27,19 @@ export interface AuditQuery {
   limit?: number | undefined;
 }
 
-/** The trail is bounded: past either limit the oldest records go (checked every PRUNE_EVERY records). */
-export const AUDIT_MAX_RECORDS = 100_000;
-export const AUDIT_MAX_AGE_MS = 90 * 24 * 3600_000;
+/**
+ * Controller configuration for the trail (Juju's `controller-config` key
+ * `audit-log-max-size`, and an age): past either, the oldest records go (checked every
+ * PRUNE_EVERY records and on every change of the limits).
+ */
+export interface AuditConfig {
+  'audit-log-max-size': string;
+  'audit-log-max-age': string;
+}
+
+export const DEFAULT_AUDIT_CONFIG: AuditConfig = { 'audit-log-max-size': '100M', 'audit-log-max-age': '2160h' };
+/** What a record costs beside its text: its fixed fields and index entry. */
+const ROW_OVERHEAD = 64;
 const PRUNE_EVERY = 500;
 
 /**
@@ -39,7 +50,31 @@ const PRUNE_EVERY = 500;
 export class AuditRepository {
   private sincePrune = 0;
 
-  constructor(private readonly s: Store, private readonly limits = { maxRecords: AUDIT_MAX_RECORDS, maxAgeMs: AUDIT_MAX_AGE_MS }) {}
+  constructor(private readonly s: Store) {}
+
+  config(): AuditConfig {
+    const r = this.s.db.prepare("SELECT value FROM meta WHERE key = 'audit-config'").get() as { value: string } | undefined;
+    return { ...DEFAULT_AUDIT_CONFIG, ...(r ? (JSON.parse(r.value) as Partial<AuditConfig>) : {}) };
+  }
+
+  /** `sigil controller-config k=v`: checked whole before anything changes; the trail is pruned to the new limits. */
+  setConfig(values: Record<string, string>): AuditConfig {
+    const next = { ...this.config() };
+    for (const [k, v] of Object.entries(values)) {
+      if (k === 'audit-log-max-size') {
+        if (parseSize(v) < 1024 ** 2) throw new SigilError('invalid-config', `audit-log-max-size ${v} is too small`, 'use at least 1M, e.g. audit-log-max-size=100M');
+        next[k] = v;
+      } else if (k === 'audit-log-max-age') {
+        if (parseDuration(v) < 3600_000) throw new SigilError('invalid-config', `audit-log-max-age ${v} is too short`, 'use at least 1h, e.g. audit-log-max-age=2160h (90 days)');
+        next[k] = v;
+      } else {
+        throw new SigilError('invalid-config', `unknown controller config key "${k}"`, `known keys: ${Object.keys(DEFAULT_AUDIT_CONFIG).join(', ')}`);
+      }
+    }
+    this.s.tx(() => this.s.db.prepare("INSERT INTO meta (key, value) VALUES ('audit-config', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(JSON.stringify(next)));
+    this.prune();
+    return next;
+  }
 
   record(r: Omit<AuditRecord, 'id'>): void {
     const clip = (t: string, n: number) => (t.length > n ? t.slice(0, n - 1) + '…' : t);
@@ -63,12 +98,27 @@ export class AuditRepository {
     return rows.reverse();
   }
 
-  /** Drops records older than the age limit, then the oldest past the count limit. Returns how many went. */
+  /**
+   * Drops records older than `audit-log-max-age`, then the oldest until the trail is under
+   * `audit-log-max-size` (to 90 % of it, so pruning is not constant). Returns how many went.
+   */
   prune(now = Date.now()): number {
+    const c = this.config();
+    const maxBytes = parseSize(c['audit-log-max-size']);
+    const size = `LENGTH(user) + LENGTH(address) + LENGTH(method) + LENGTH(route) + LENGTH(model) + LENGTH(summary) + ${ROW_OVERHEAD}`;
     return this.s.tx(() => {
-      let removed = this.s.db.prepare('DELETE FROM audit WHERE at < ?').run(now - this.limits.maxAgeMs).changes;
-      const newest = (this.s.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM audit').get() as { id: number }).id;
-      removed += this.s.db.prepare('DELETE FROM audit WHERE id <= ?').run(newest - this.limits.maxRecords).changes;
+      let removed = this.s.db.prepare('DELETE FROM audit WHERE at < ?').run(now - parseDuration(c['audit-log-max-age'])).changes;
+      const total = (this.s.db.prepare(`SELECT COALESCE(SUM(${size}), 0) AS n FROM audit`).get() as { n: number }).n;
+      if (total > maxBytes) {
+        let excess = total - Math.floor(maxBytes * 0.9);
+        let cutoff = 0;
+        for (const r of this.s.db.prepare(`SELECT id, ${size} AS n FROM audit ORDER BY id`).iterate() as Iterable<{ id: number; n: number }>) {
+          cutoff = r.id;
+          excess -= r.n;
+          if (excess <= 0) break;
+        }
+        removed += this.s.db.prepare('DELETE FROM audit WHERE id <= ?').run(cutoff).changes;
+      }
       return removed;
     });
   }

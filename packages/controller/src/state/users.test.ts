@@ -136,15 +136,33 @@ describe('model access (Juju grant and revoke)', () => {
 });
 
 describe('the audit trail', () => {
-  it('is bounded by age and by count, oldest first out', () => {
-    const audit = new AuditRepository(store, { maxRecords: 10, maxAgeMs: 1000 });
-    const rec = (at: number, user = 'u') => audit.record({ at, user, address: '127.0.0.1', method: 'POST', route: '/api/x', model: 'prod', summary: '', status: 200 });
-    rec(now - 5000, 'old');
-    for (let i = 0; i < 15; i++) rec(now, `u${i}`);
-    expect(audit.prune(now)).toBe(6);
-    const left = audit.query({});
-    expect(left.map((r) => r.user)).toEqual(Array.from({ length: 10 }, (_, i) => `u${i + 5}`));
-    expect(audit.query({ user: 'u7' })).toHaveLength(1);
-    expect(audit.query({ since: now + 1 })).toEqual([]);
+  it('is bounded by age and by size (controller config), oldest first out', () => {
+    const audit = new AuditRepository(store);
+    const rec = (at: number, user: string) => audit.record({ at, user, address: '127.0.0.1', method: 'POST', route: '/api/x', model: 'prod', summary: 's'.repeat(600), status: 200 });
+    expect(audit.config()).toEqual({ 'audit-log-max-size': '100M', 'audit-log-max-age': '2160h' });
+    rec(Date.now() - 91 * 24 * 3600_000, 'old');
+    store.tx(() => {
+      for (let i = 0; i < 3000; i++) rec(Date.now(), `u${i}`);
+    });
+    // Recording prunes as it goes (every 500 records): the 91-day-old record is gone already.
+    expect(audit.query({ user: 'old' })).toEqual([]);
+    expect(audit.query({ limit: 100_000 })).toHaveLength(3000);
+    // A record costs about 600 bytes here (its summary is cut at 512): 1M holds about 1700,
+    // and setting the limit prunes to 90 % of it at once, oldest first.
+    audit.setConfig({ 'audit-log-max-size': '1M' });
+    const left = audit.query({ limit: 100_000 }).map((r) => Number(r.user.slice(1)));
+    expect(left.length).toBeGreaterThan(1300);
+    expect(left.length).toBeLessThan(1700);
+    expect(left).toEqual(Array.from({ length: left.length }, (_, i) => 3000 - left.length + i));
+    expect(audit.query({ user: 'u2999' })).toHaveLength(1);
+    expect(audit.query({ since: Date.now() + 60_000 })).toEqual([]);
+  });
+
+  it('refuses a bad limit, changing nothing', () => {
+    const audit = new AuditRepository(store);
+    expect(() => audit.setConfig({ 'audit-log-max-size': '10K' })).toThrow(/too small/);
+    expect(() => audit.setConfig({ 'audit-log-max-age': '1m' })).toThrow(/too short/);
+    expect(() => audit.setConfig({ 'audit-log-max-rows': '1' })).toThrow(/unknown controller config key/);
+    expect(audit.config()).toEqual({ 'audit-log-max-size': '100M', 'audit-log-max-age': '2160h' });
   });
 });
