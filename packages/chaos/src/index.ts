@@ -4,3 +4,4 @@ export { serveApi, createApiHandler, TOXIPROXY_API_VERSION, type ApiServer } fro
 export { ApiError } from './errors.ts';
 export { TOXIC_TYPES, parseToxic, type ToxicSpec, type ToxicType, type Stream } from './toxics.ts';
 export { realClock, FakeClock, type Clock } from './clock.ts';
+export { partition, heal, listPartitions, dropTable, partitionCommands, tableScript, type PartitionSpec, type ActivePartitions } from './partition.ts';
