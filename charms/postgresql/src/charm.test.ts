@@ -140,8 +140,10 @@ describe('db relation', () => {
   test('the leader creates a role and database for the application and publishes the legacy keys', async () => {
     const w = installed();
     const out = await joined(w);
-    const pw = out.leaderData['password.juju_app']!;
+    // The password is in the application's Juju secret, not in leader data (only a version is).
+    const pw = out.appSecrets['client-passwords']![`pw-${Buffer.from('juju_app').toString('hex')}`]!;
     expect(pw).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(out.leaderData).toEqual({ 'passwords-version': '1' });
     expect(w.roles.get('juju_app')).toEqual({ login: true, password: pw, superuser: false, memberOf: [] });
     expect(out.relations[0]!.localUnitData).toEqual({
       host: ADDR,
@@ -168,6 +170,7 @@ describe('db relation', () => {
     w.calls = [];
     const second = await run(build(w), event.relationChanged(first.relations[0]!, 'app/0'), first);
     expect(second.leaderData).toEqual(first.leaderData);
+    expect(second.appSecrets).toEqual(first.appSecrets);
     expect(second.relations[0]!.localUnitData).toEqual(first.relations[0]!.localUnitData);
     expect(w.actions).toEqual(['ensureClient juju_app app']);
   });
@@ -207,13 +210,23 @@ describe('db relation', () => {
     expect(w.hbaText).toContain('host    all  all  10.0.0.20/32  scram-sha-256  # app/0 (db-admin:7)');
   });
 
-  test('a non-leader waits for the password in leader data, then serves the same credentials', async () => {
+  test('a non-leader waits for the password in the application secret, then serves the same credentials', async () => {
     const w = installed();
     const waiting = await joined(w, { leader: false });
     expect(waiting.relations[0]!.localUnitData).toEqual({});
     expect(w.actions).toEqual([]);
-    const served = await run(build(w), event.leaderSettingsChanged(), { ...waiting, leaderData: { 'password.juju_app': 'from-the-leader' } });
+    const key = `pw-${Buffer.from('juju_app').toString('hex')}`;
+    const served = await run(build(w), event.leaderSettingsChanged(), { ...waiting, leaderData: { 'passwords-version': '1' }, appSecrets: { 'client-passwords': { format: '1', [key]: 'from-the-leader' } } });
     expect(served.relations[0]!.localUnitData).toMatchObject({ user: 'juju_app', password: 'from-the-leader' });
+  });
+
+  test('passwords kept in leader data by older revisions move into the secret and leave leader data', async () => {
+    const w = installed();
+    const s = state(spec, { leader: true, relations: [client()], leaderData: { 'password.juju_app': 'kept-from-before' } });
+    const out = await run(build(w), event.relationChanged(s.relations[0]!, 'app/0'), s);
+    expect(out.leaderData).toEqual({ 'passwords-version': '1' });
+    expect(out.appSecrets['client-passwords']).toEqual({ format: '1', [`pw-${Buffer.from('juju_app').toString('hex')}`]: 'kept-from-before' });
+    expect(out.relations[0]!.localUnitData.password).toBe('kept-from-before');
   });
 
   test('a unit without an address is neither admitted nor listed in allowed-units', async () => {
@@ -242,7 +255,8 @@ describe('db relation', () => {
     expect(w.actions).toEqual(['writeHba', 'reload', 'revoke juju_app']);
     expect(w.roles.get('juju_app')).toMatchObject({ login: false, password: undefined });
     expect(w.hbaText).not.toMatch(/juju_app/);
-    expect(out.leaderData).toEqual({});
+    expect(out.leaderData).toEqual({ 'passwords-version': '2' });
+    expect(out.appSecrets['client-passwords']).toEqual({ format: '1' });
     expect(out.unitStatus?.name).toBe('active');
   });
 

@@ -9,8 +9,28 @@ type Ctx = Context<typeof spec>;
 /** Unit state: why config is refused, and why clients cannot be served (blocked messages). */
 const CONFIG_ERROR = 'config-error';
 const CLIENT_PROBLEMS = 'client-problems';
-/** Leader data key holding a client role's password, shared with every unit. */
-const passwordKey = (user: string) => `password.${user}`;
+/**
+ * Client roles' passwords live in an application-owned Juju secret (as Canonical's
+ * postgresql-operator keeps its passwords), which every unit of the application reads. Leader
+ * data holds only a counter the leader bumps when they change, so the other units get
+ * leader-settings-changed. `password.<user>` leader keys are what charms before secrets
+ * kept: they are moved into the secret and deleted.
+ */
+const PASSWORDS_SECRET = 'client-passwords';
+const PASSWORDS_VERSION = 'passwords-version';
+const LEGACY_PREFIX = 'password.';
+
+/** One secret key per role (`pw-<role name in hex>`: Juju's keys are lowercase letters, digits and hyphens), so each password is a value of its own. */
+const secretKey = (user: string) => `pw-${Buffer.from(user).toString('hex')}`;
+
+async function clientPasswords(ctx: Ctx): Promise<{ passwords: Record<string, string>; legacy: string[] }> {
+  const content = await ctx.appSecret(PASSWORDS_SECRET);
+  const stored = Object.fromEntries(Object.entries(content ?? {}).filter(([k]) => k.startsWith('pw-')).map(([k, v]) => [Buffer.from(k.slice(3), 'hex').toString(), v]));
+  const leader = await ctx.leaderData();
+  const legacy = Object.keys(leader).filter((k) => k.startsWith(LEGACY_PREFIX));
+  const fromLeader = Object.fromEntries(legacy.map((k) => [k.slice(LEGACY_PREFIX.length), leader[k]!]));
+  return { passwords: { ...fromLeader, ...stored }, legacy };
+}
 
 export function build(w: Workload) {
   const charm = new Charm(spec);
@@ -76,15 +96,17 @@ export function build(w: Workload) {
     const relations = (await Promise.all(CLIENT_ENDPOINTS.map((e) => ctx.relations(e)))).flat().filter((r) => r.id !== brokenRelation);
     const users = new Set(relations.map((r) => username(r.endpoint as 'db' | 'db-admin', r.app)));
 
-    let secrets = await ctx.leaderData();
+    let { passwords, legacy } = await clientPasswords(ctx);
     if (ctx.isLeader) {
-      const update: Record<string, string> = {};
-      for (const u of users) if (!secrets[passwordKey(u)]) update[passwordKey(u)] = password();
-      // A relation removed and added again gets a new password.
-      for (const k of Object.keys(secrets)) if (k.startsWith('password.') && !users.has(k.slice('password.'.length))) update[k] = '';
-      if (Object.keys(update).length > 0) {
-        await ctx.setLeaderData(update);
-        secrets = await ctx.leaderData();
+      const next: Record<string, string> = {};
+      for (const u of [...users].sort()) next[u] = passwords[u] ?? password();
+      // A relation removed and added again gets a new password: the old one is dropped here.
+      if (JSON.stringify(next) !== JSON.stringify(Object.fromEntries(Object.entries(passwords).sort(([a], [b]) => a.localeCompare(b)))) || legacy.length > 0) {
+        await ctx.setAppSecret(PASSWORDS_SECRET, { format: '1', ...Object.fromEntries(Object.entries(next).map(([u, pw]) => [secretKey(u), pw])) });
+        const version = Number((await ctx.leaderData())[PASSWORDS_VERSION] ?? '0') + 1;
+        await ctx.setLeaderData({ [PASSWORDS_VERSION]: String(version), ...Object.fromEntries(legacy.map((k) => [k, ''])) });
+        passwords = next;
+        legacy = [];
       }
     }
 
@@ -104,7 +126,7 @@ export function build(w: Workload) {
     for (const rel of relations) {
       const endpoint = rel.endpoint as 'db' | 'db-admin';
       const user = username(endpoint, rel.app);
-      const pw = secrets[passwordKey(user)];
+      const pw = passwords[user];
       if (!pw) continue; // a non-leader waits for the leader's password (leader-settings-changed)
       const unitBags = await rel.unitsData();
       const request = requestOf(await rel.remoteApp.read(), unitBags);

@@ -34,6 +34,10 @@ export interface Backend {
   actionSet(results: Record<string, string>): Promise<void>;
   actionFail(message: string): Promise<void>;
   actionLog(message: string): Promise<void>;
+  /** The latest content of this application's secret with `label` (Juju secrets); undefined if there is none. */
+  appSecretGet(label: string): Promise<Record<string, string> | undefined>;
+  /** Creates the application's secret with `label`, or gives it a new revision (leader only). */
+  appSecretSet(label: string, content: Record<string, string>): Promise<void>;
 }
 
 const json = (s: string): unknown => (s.trim() === '' ? null : JSON.parse(s));
@@ -43,6 +47,9 @@ const asYaml = (data: Record<string, string>) =>
   Object.entries(data)
     .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
     .join('\n') + '\n';
+
+/** A secret-get or secret-info-get by label that found nothing (Juju: `secret "<label>" not found`). */
+const notFound = (e: unknown) => e instanceof Error && / not found\b/.test(e.message);
 
 /** The real backend: Juju's hook tools, called in process over the agent socket. */
 export class SocketBackend implements Backend {
@@ -129,5 +136,26 @@ export class SocketBackend implements Backend {
   }
   async actionLog(message: string) {
     await this.s.call('action-log', [message]);
+  }
+  async appSecretGet(label: string) {
+    try {
+      return (await this.get<Record<string, string> | null>('secret-get', ['--label', label])) ?? {};
+    } catch (e) {
+      if (notFound(e)) return undefined;
+      throw e;
+    }
+  }
+  async appSecretSet(label: string, content: Record<string, string>) {
+    // Values go over the agent socket, never on a command line.
+    const pairs = Object.entries(content).map(([k, v]) => `${k}=${v}`);
+    let info: Record<string, unknown> | null = null;
+    try {
+      info = await this.get<Record<string, unknown> | null>('secret-info-get', ['--label', label]);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+    }
+    const id = info === null ? undefined : Object.keys(info)[0];
+    if (id === undefined) await this.s.call('secret-add', ['--label', label, ...pairs]);
+    else await this.s.call('secret-set', [id, ...pairs]);
   }
 }

@@ -146,6 +146,20 @@ export class Context<S extends CharmSpec> {
     await this.backend.leaderSet(data);
   }
 
+  /**
+   * The latest content of this application's Juju secret with `label` (every unit of the
+   * application may read it); undefined when the leader has not made it yet.
+   */
+  appSecret(label: string): Promise<Record<string, string> | undefined> {
+    return this.backend.appSecretGet(label);
+  }
+
+  /** Creates or updates (a new revision of) the application's secret `label`. Leader only. */
+  async setAppSecret(label: string, content: Record<string, string>): Promise<void> {
+    if (!this.isLeader) throw new Error(`cannot write the secret "${label}": ${this.unitName} is not the leader\nhint: check ctx.isLeader first`);
+    await this.backend.appSecretSet(label, content);
+  }
+
   /** Unit-local state kept by the controller across hooks (Juju's state-get/state-set). */
   async getStored(key: string): Promise<string | undefined> {
     this.stored ??= await this.backend.stateGet();

@@ -39,6 +39,8 @@ export interface State<S extends CharmSpec = CharmSpec> {
   readonly appStatus: Status | undefined;
   readonly workloadVersion: string | undefined;
   readonly logs: readonly { readonly level: LogLevel; readonly message: string }[];
+  /** The application's Juju secrets by label (latest content). */
+  readonly appSecrets: Readonly<Record<string, Data>>;
 }
 
 export interface ActionOutcome {
@@ -94,6 +96,7 @@ export function state<S extends CharmSpec>(
     appStatus: s.appStatus,
     workloadVersion: s.workloadVersion,
     logs: s.logs ?? [],
+    appSecrets: s.appSecrets ?? {},
   });
 }
 
@@ -325,5 +328,13 @@ class MemoryBackend implements Backend {
   }
   async actionLog(message: string) {
     this.actionLogs.push(message);
+  }
+  async appSecretGet(label: string) {
+    const c = this.s.appSecrets[label];
+    return c === undefined ? undefined : { ...c };
+  }
+  async appSecretSet(label: string, content: Record<string, string>) {
+    if (!this.s.leader) throw new Error(`secret-set failed (exit 1): cannot update secret "${label}": this unit is not the leader`);
+    this.s.appSecrets = { ...this.s.appSecrets, [label]: { ...content } };
   }
 }
