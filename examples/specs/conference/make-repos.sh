@@ -1,8 +1,10 @@
 #!/bin/sh
-# Makes the two git repositories this spec collects from, out of this Sigil checkout:
-#   $CONFERENCE_GIT/django-charm.git    the Django charm (charms/django, as committed)
+# Makes the git repositories this spec collects from, out of this Sigil checkout (committed
+# files only, so no build output):
+#   $CONFERENCE_GIT/django-charm.git    the Django charm (charms/django)
 #   $CONFERENCE_GIT/conference-app.git  the demo app (charms/django/app)
-# In real use these are the charm's and the app's own repositories.
+#   $CONFERENCE_GIT/haproxy-charm.git, postgresql-charm.git, memcached-charm.git
+# In real use these are the charms' and the app's own repositories.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 sigil_root=$(cd "$here/../../.." && pwd)
@@ -21,3 +23,4 @@ make_repo() { # make_repo NAME PATH-IN-CHECKOUT
 }
 make_repo django-charm.git charms/django
 make_repo conference-app.git charms/django/app
+for charm in haproxy postgresql memcached; do make_repo "$charm-charm.git" "charms/$charm"; done

@@ -177,6 +177,25 @@ describe('sigil collect', () => {
   });
 });
 
+describe('collecting again', () => {
+  it('keeps every unchanged collect-info byte for byte, children of a replaced parent included', async () => {
+    const root = join(tmp, 'out5');
+    const parent = join(tmp, 'parent-src');
+    mkdirSync(join(parent, 'lib'), { recursive: true });
+    writeFileSync(join(parent, 'lib', 'a.txt'), 'a');
+    const cfg = `charm ${parent}\ncharm/hooks git+file://${repo};revno=${commits[0]}\n`;
+    await collect(cfg, root);
+    const before = [readFileSync(join(root, 'charm', COLLECT_INFO), 'utf8'), readFileSync(join(root, 'charm/hooks', COLLECT_INFO), 'utf8')];
+    const again = await collect(cfg, root);
+    expect(again.results.map((r) => r.status)).toEqual(['collected', 'collected']);
+    expect([readFileSync(join(root, 'charm', COLLECT_INFO), 'utf8'), readFileSync(join(root, 'charm/hooks', COLLECT_INFO), 'utf8')]).toEqual(before);
+    // A change to the child's source is a new collection with a new date.
+    const next = await collect(`charm ${parent}\ncharm/hooks git+file://${repo};revno=${commits[1]}\n`, root);
+    expect(next.results[1]!.commit).toBe(commits[1]);
+    expect(readFileSync(join(root, 'charm/hooks', COLLECT_INFO), 'utf8')).not.toBe(before[1]);
+  });
+});
+
 describe('tar reader', () => {
   it('reads a gzipped tarball and refuses absolute names before anything is written', () => {
     const entries = readTar(readFileSync(join(tmp, 'app.tar.gz')), 'app.tar.gz');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { SigilError } from '@sigil/core';
 import { gitRevision, parentsOf, sourceText, type Directive } from './config.ts';
 import { readTar, stripSingleTop } from './tar.ts';
-import { COLLECT_INFO, checkDestOnDisk, hashTree, linksOutOf, readCollectInfo, readLocalTree, sha256, treeDigest, writeCollectInfo, writeTree } from './tree.ts';
+import { COLLECT_INFO, type CollectInfo, checkDestOnDisk, hashTree, linksOutOf, readCollectInfo, readLocalTree, sha256, treeDigest, writeCollectInfo, writeTree } from './tree.ts';
 
 /** Largest download accepted (a tarball or a file), in bytes. */
 export const MAX_DOWNLOAD = 512 * 1024 * 1024;
@@ -70,7 +70,7 @@ function pinnedOptions(d: Directive, extra: Record<string, string>): Record<stri
   return { ...rest, ...extra };
 }
 
-async function collectGit(d: Directive, root: string, staged: string, now: Date): Promise<Pick<CollectResult, 'pinned' | 'commit' | 'digest'>> {
+async function collectGit(d: Directive, staged: string, now: Date, previous: CollectInfo | undefined): Promise<Pick<CollectResult, 'pinned' | 'commit' | 'digest'>> {
   const url = d.url.replace(/^git\+/, '');
   const rev = gitRevision(d);
   const args = ['clone', '--quiet', '--no-checkout'];
@@ -93,7 +93,6 @@ async function collectGit(d: Directive, root: string, staged: string, now: Date)
   if (out.length > 0) throw new SigilError('bad-request', `${where(d)}: ${d.url} holds symlinks pointing outside it: ${out.slice(0, 3).join(', ')}`, 'a collected tree may link only inside itself; fix the repository');
   const pinned = sourceText(d.url, pinnedOptions(d, { revno: commit }));
   const hashes = hashTree(staged);
-  const previous = readCollectInfo(join(root, d.dest));
   writeCollectInfo(staged, pinned, hashes, previous, now);
   return { pinned, commit, digest: treeDigest(hashes) };
 }
@@ -129,7 +128,7 @@ export function isTarball(url: string): boolean {
 }
 
 /** Collects a tree (a local directory or a tarball's entries) into staging, with collect-info. */
-function collectTree(d: Directive, root: string, staged: string, entries: Parameters<typeof writeTree>[1], now: Date) {
+function collectTree(d: Directive, staged: string, entries: Parameters<typeof writeTree>[1], now: Date, previous: CollectInfo | undefined) {
   writeTree(staged, entries.filter((e) => e.path !== COLLECT_INFO));
   const hashes = hashTree(staged);
   const digest = treeDigest(hashes);
@@ -137,7 +136,7 @@ function collectTree(d: Directive, root: string, staged: string, entries: Parame
     throw new SigilError('conflict', `${where(d)}: ${d.url} does not match its pin (sha256 ${digest.slice(0, 12)}…, pinned ${d.options.sha256.slice(0, 12)}…)`, 'the source changed since it was pinned; collect without ;sha256= to take the new content, then pin again');
   }
   const pinned = sourceText(d.url, pinnedOptions(d, { sha256: digest }));
-  writeCollectInfo(staged, pinned, hashes, readCollectInfo(join(root, d.dest)), now);
+  writeCollectInfo(staged, pinned, hashes, previous, now);
   return { pinned, digest };
 }
 
@@ -159,7 +158,7 @@ function collectFile(d: Directive, target: string, data: Buffer): CollectResult[
   return { pinned, digest };
 }
 
-async function collectOne(d: Directive, root: string, o: CollectOptions): Promise<Omit<CollectResult, 'directive' | 'ms'>> {
+async function collectOne(d: Directive, root: string, o: CollectOptions, previous: CollectInfo | undefined): Promise<Omit<CollectResult, 'directive' | 'ms'>> {
   const target = checkDestOnDisk(root, d.dest, where(d));
   const now = (o.now ?? (() => new Date()))();
   if (d.kind === 'empty') {
@@ -171,7 +170,7 @@ async function collectOne(d: Directive, root: string, o: CollectOptions): Promis
   mkdirSync(dirname(staged), { recursive: true });
   try {
     if (d.kind === 'git') {
-      const r = await collectGit(d, root, staged, now);
+      const r = await collectGit(d, staged, now, previous);
       install(staged, target, d);
       return { status: 'collected', ...r };
     }
@@ -181,7 +180,7 @@ async function collectOne(d: Directive, root: string, o: CollectOptions): Promis
         const r = collectFile(d, target, data);
         return typeof r === 'string' ? { status: r, pinned: sourceText(d.url, pinnedOptions(d, { sha256: sha256(data) })), digest: sha256(data) } : { status: 'collected', ...r };
       }
-      const r = collectTree(d, root, staged, stripSingleTop(readTar(data, d.url)), now);
+      const r = collectTree(d, staged, stripSingleTop(readTar(data, d.url)), now, previous);
       install(staged, target, d);
       return { status: 'collected', ...r };
     }
@@ -191,7 +190,7 @@ async function collectOne(d: Directive, root: string, o: CollectOptions): Promis
       const r = collectFile(d, target, readFileSync(path));
       return typeof r === 'string' ? { status: r } : { status: 'collected', ...r };
     }
-    const r = collectTree(d, root, staged, readLocalTree(path, `${where(d)}: ${d.url}`), now);
+    const r = collectTree(d, staged, readLocalTree(path, `${where(d)}: ${d.url}`), now, previous);
     install(staged, target, d);
     return { status: 'collected', ...r };
   } finally {
@@ -207,6 +206,17 @@ async function collectOne(d: Directive, root: string, o: CollectOptions): Promis
 export async function collectAll(directives: readonly Directive[], root: string, o: CollectOptions): Promise<CollectResult[]> {
   mkdirSync(root, { recursive: true });
   const parents = parentsOf(directives);
+  // Every directive's previous collect-info, read before anything is replaced: a parent
+  // collected again replaces its children's directories, and their unchanged info (and date)
+  // must survive that.
+  const previous = new Map<string, CollectInfo | undefined>();
+  for (const d of directives) {
+    try {
+      previous.set(d.dest, readCollectInfo(checkDestOnDisk(root, d.dest, where(d))));
+    } catch {
+      previous.set(d.dest, undefined); // A bad destination is reported when it is collected.
+    }
+  }
   const jobs = Math.max(1, o.jobs ?? directives.length);
   let running = 0;
   const queue: (() => void)[] = [];
@@ -233,7 +243,7 @@ export async function collectAll(directives: readonly Directive[], root: string,
     const started = Date.now();
     let r: CollectResult;
     try {
-      r = { directive: d, ms: 0, ...(await collectOne(d, root, o)) };
+      r = { directive: d, ms: 0, ...(await collectOne(d, root, o, previous.get(d.dest))) };
     } catch (e) {
       const err = e instanceof SigilError ? e : new SigilError('internal', `${where(d)}: ${(e as Error).message}`, 'run again with SIGIL_DEBUG=1 for details');
       r = { directive: d, status: 'failed', ms: 0, error: err };
