@@ -48,20 +48,29 @@ class FakeMachine implements Workload {
 
 const runningWith = (config: { port?: number; persistence?: string } = {}) =>
   new FakeMachine({ conf: render(settingsFrom({ port: 6379, persistence: 'rdb', ...config }, PW)), up: true });
-const withPassword = { leaderData: { password: PW } };
+const withPassword = { appSecrets: { 'redis-password': { password: PW } } };
 
 describe('the password', () => {
-  test('the leader generates it once, keeps it in leader data and requires it', async () => {
+  test('the leader generates it once, keeps it in a Juju secret (never in leader data) and requires it', async () => {
     const m = new FakeMachine({ conf: 'bind 127.0.0.1 -::1\nport 6379\n' });
     const out = await run(build(m, () => 'generated-1'), event.install(), state(spec, { leader: true }));
-    expect(out.leaderData).toEqual({ password: 'generated-1' });
+    expect(out.appSecrets).toEqual({ 'redis-password': { password: 'generated-1' } });
+    expect(out.leaderData).toEqual({ 'password-secret': 'redis-password' });
     expect(parse(m.conf).get('requirepass')).toBe('generated-1');
     expect(m.calls).toEqual(['install', 'write', 'restart']);
     expect(out.unitStatus).toEqual({ name: 'active', message: 'ready on port 6379, persistence rdb' });
     expect(out.workloadVersion).toBe('7.0.15');
 
     const again = await run(build(m, () => 'generated-2'), event.leaderElected(), out);
-    expect(again.leaderData).toEqual({ password: 'generated-1' });
+    expect(again.appSecrets).toEqual({ 'redis-password': { password: 'generated-1' } });
+  });
+
+  test('a password older revisions kept in leader data moves into the secret', async () => {
+    const m = runningWith();
+    const out = await run(build(m, () => 'not-used'), event.leaderElected(), state(spec, { leader: true, leaderData: { password: PW } }));
+    expect(out.appSecrets).toEqual({ 'redis-password': { password: PW } });
+    expect(out.leaderData).toEqual({ 'password-secret': 'redis-password' });
+    expect(parse(m.conf).get('requirepass')).toBe(PW);
   });
 
   test('a unit that is not the leader waits for it, then uses it', async () => {

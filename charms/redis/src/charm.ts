@@ -35,13 +35,23 @@ export function build(w: Workload, newPassword: () => string = password) {
   return charm;
 }
 
-/** The password every unit requires: generated once by the leader, shared in leader data. */
+/** The application's Juju secret holding the password (redis-k8s keeps its password in one too). */
+export const PASSWORD_SECRET = 'redis-password';
+
+/**
+ * The password every unit requires: generated once by the leader and kept in an
+ * application-owned Juju secret that every unit reads. Leader data says only that it exists
+ * (so the other units hear of it); a password an older revision kept in leader data is moved
+ * into the secret by the leader and deleted there.
+ */
 async function sharedPassword(ctx: Ctx, generate: () => string): Promise<string | undefined> {
-  const existing = (await ctx.leaderData()).password;
-  if (existing) return existing;
-  if (!ctx.isLeader) return undefined;
-  const pw = generate();
-  await ctx.setLeaderData({ password: pw });
+  const secret = (await ctx.appSecret(PASSWORD_SECRET))?.password;
+  if (secret) return secret;
+  const legacy = (await ctx.leaderData()).password;
+  if (!ctx.isLeader) return legacy || undefined;
+  const pw = legacy || generate();
+  await ctx.setAppSecret(PASSWORD_SECRET, { password: pw });
+  await ctx.setLeaderData({ password: '', 'password-secret': PASSWORD_SECRET });
   return pw;
 }
 
