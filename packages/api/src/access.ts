@@ -75,6 +75,9 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/chaos': 'write',
   'POST /api/models/:model/chaos/remove': 'write',
   'POST /api/models/:model/chaos/reset': 'write',
+  'POST /api/models/:model/chaos/partition': 'write',
+  'POST /api/models/:model/chaos/heal': 'write',
+  'GET /api/models/:model/chaos/partitions': 'read',
   'POST /api/models/:model/actions': 'write',
   // Juju's `exec` runs arbitrary commands as root on the units: model admins only.
   'POST /api/models/:model/exec': 'admin',

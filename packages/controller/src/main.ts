@@ -128,7 +128,7 @@ async function serve(dir: string): Promise<void> {
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
   svc.caCert = caCert;
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
-  const chaos = new ChaosProxies(config.host);
+  const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
   reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
 

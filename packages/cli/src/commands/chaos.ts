@@ -117,6 +117,43 @@ export function registerChaos(program: Command, ctx: Ctx): void {
       ctx.out(r.removed.length === 0 ? 'No relation was under chaos.' : `chaos removed from ${r.removed.join(', ')}`);
     });
 
+  withModel(chaos.command('partition'))
+    .description('drop traffic to and from machines (nftables on the LXC bridge), as a cut cable; heals itself after --for')
+    .argument('<target>', 'MACHINE (an id) or APP (all its machines)')
+    .option('--from <other>', 'cut only from this MACHINE or APP (default: from everything, the controller included)')
+    .option('--one-way', 'drop only traffic from --from to the target')
+    .option('--for <duration>', 'heal by itself after this long (the kernel does it, even if the CLI and the controller are gone)')
+    .action(async (target: string, o: ModelOpt & { from?: string; oneWay?: boolean; for?: string }) => {
+      const forMs = o.for === undefined ? undefined : parseDuration(o.for);
+      if (forMs !== undefined && (forMs < 1000 || forMs > 86_400_000)) throw new SigilError('bad-request', `--for ${o.for} is outside 1s..24h`, 'for example --for 30s');
+      if (o.oneWay && o.from === undefined) throw new SigilError('bad-request', '--one-way needs --from', 'for example: sigil chaos partition 1 --from 2 --one-way');
+      const c = ctx.client(o.model);
+      const r = await c.post<{ targets: string[]; from: string[] }>(c.m('/chaos/partition'), { target, ...(o.from === undefined ? {} : { from: o.from }), ...(o.oneWay ? { oneWay: true } : {}), ...(forMs === undefined ? {} : { forMs }) });
+      ctx.out(`partitioned ${r.targets.join(', ')} from ${r.from.length ? r.from.join(', ') : 'everything'}${o.oneWay ? ' (one way)' : ''}${o.for ? ` for ${o.for}` : ' until `sigil chaos heal`'}`);
+    });
+
+  withModel(chaos.command('heal'))
+    .description('undo every partition on the controller bridge')
+    .action(async (o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      await c.post(c.m('/chaos/heal'), {});
+      ctx.out('healed: no partition left');
+    });
+
+  withModel(chaos.command('partitions'))
+    .description('partitions in force, and how long the timed ones have left')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (o: ModelOpt & FormatOpt) => {
+      const c = ctx.client(o.model);
+      const p = await c.get<{ cut: { address: string; expiresSeconds?: number }[]; pairs: { from: string; to: string; expiresSeconds?: number }[] }>(c.m('/chaos/partitions'));
+      const left = (s?: number) => (s === undefined ? 'until healed' : `${s}s left`);
+      ctx.print(p, o.format, () =>
+        p.cut.length + p.pairs.length === 0
+          ? 'No partition.'
+          : renderTable(['Dropped', 'Heals'], [...p.cut.map((x) => [`${x.address} <-> everything`, left(x.expiresSeconds)]), ...p.pairs.map((x) => [`${x.from} -> ${x.to}`, left(x.expiresSeconds)])]),
+      );
+    });
+
   chaos
     .command('serve')
     .description("run a standalone chaos proxy daemon with Toxiproxy's HTTP API (clients such as toxiproxy-node-client work unchanged)")

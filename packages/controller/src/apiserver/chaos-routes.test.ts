@@ -1,7 +1,9 @@
 // Relation chaos against a real store and server: the consumer's view of the provider's bag
 // points at a real chaos proxy that adds latency on loopback; removing it restores the
 // stored bag exactly, and every change moves the consumer's bag versions forward.
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
+import { dropTable } from '@sigil/chaos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../services.ts';
 import { AgentViews } from '../domain/agent-view.ts';
@@ -121,5 +123,48 @@ describe('sigil chaos add / remove on a relation', () => {
     expect(after.bag).toEqual(before.bag);
     expect(after.version).toBeGreaterThan(during.version);
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(404);
+  });
+});
+
+const nftWorks = process.getuid?.() === 0 && (() => {
+  try {
+    execFileSync('nft', ['list', 'tables'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('sigil chaos partition / heal', () => {
+  it('refuses on a controller without an LXC bridge, with a hint', async () => {
+    const res = await api('POST', '/chaos/partition', { target: 'app' });
+    expect(res.status).toBe(503);
+    expect(res.body.error!.message).toMatch(/partitions need machines on an LXC bridge/);
+    expect(res.body.error!.hint).toMatch(/--provider lxc/);
+  });
+
+  // A bridge name no interface has: the rules match no packet on this host.
+  it.runIf(nftWorks)('cuts an application from another both ways, lists it, and heals', async () => {
+    const bridge = `sgt-r${process.pid % 10000}`;
+    const before = svc.chaosProxies!;
+    svc.chaosProxies = new ChaosProxies('127.0.0.1', bridge);
+    try {
+      svc.store.tx(() => {
+        for (const [unit, address] of [['app/0', '10.251.0.2'], ['db/0', '10.251.0.3']] as const) {
+          svc.store.db.prepare('UPDATE machines SET address = ? WHERE model = ? AND id = ?').run(address, 'm', svc.reads.unit('m', unit)!.machine!);
+        }
+      });
+      const bad = await api('POST', '/chaos/partition', { target: 'nope' });
+      expect(bad.status).toBe(404);
+      expect(bad.body.error!.hint).toBeTruthy();
+      expect((await api('POST', '/chaos/partition', { target: 'app', from: 'db', forMs: 60_000 })).status).toBe(200);
+      const listed = (await api('GET', '/chaos/partitions')).body as unknown as { pairs: { from: string; to: string }[] };
+      expect(listed.pairs.map((p) => `${p.from}>${p.to}`).sort()).toEqual(['10.251.0.2>10.251.0.3', '10.251.0.3>10.251.0.2']);
+      expect((await api('POST', '/chaos/heal')).status).toBe(200);
+      expect((await api('GET', '/chaos/partitions')).body).toEqual({ cut: [], pairs: [] });
+    } finally {
+      svc.chaosProxies = before;
+      await dropTable(bridge);
+    }
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
+import { heal, listPartitions, partition } from '@sigil/chaos';
 import { checkFaults, type ChaosEntry } from '../domain/chaos.ts';
 
 type M = { Params: { model: string } };
@@ -18,6 +19,16 @@ const Faults = Type.Object(
 );
 const ChaosAddRequest = Type.Object({ a: Type.String({ maxLength: 200 }), b: Type.String({ maxLength: 200 }), faults: Faults }, { additionalProperties: false });
 const ChaosRemoveRequest = Type.Object({ a: Type.String({ maxLength: 200 }), b: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
+const PartitionRequest = Type.Object(
+  {
+    target: Type.String({ maxLength: 200 }),
+    from: Type.Optional(Type.String({ maxLength: 200 })),
+    oneWay: Type.Optional(Type.Boolean()),
+    forMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
+  },
+  { additionalProperties: false },
+);
+type PartitionRequest = Static<typeof PartitionRequest>;
 type ChaosAddRequest = Static<typeof ChaosAddRequest>;
 type ChaosRemoveRequest = Static<typeof ChaosRemoveRequest>;
 
@@ -68,6 +79,54 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     svc.wake();
     svc.log.info('chaos removed', { model: m, relation: relation.key });
     return { removed: relation.key };
+  });
+
+  /** MACHINE (an id) or APP (all its units' machines) → their addresses on the bridge. */
+  const addresses = (m: string, what: string): string[] => {
+    const ids = /^\d+$/.test(what)
+      ? [what]
+      : (() => {
+          if (!svc.reads.app(m, what)) throw new SigilError('not-found', `no machine or application "${what}" in model ${m}`, 'name a machine id (as in `sigil status`) or an application');
+          return [...new Set(svc.reads.units(m, what).map((u) => u.machine).filter((x): x is string => x !== null))];
+        })();
+    const out: string[] = [];
+    for (const id of ids) {
+      const machine = svc.reads.machine(m, id);
+      if (!machine) throw new SigilError('not-found', `machine ${id} not found in model ${m}`, 'see `sigil status`');
+      if (!machine.address) throw new SigilError('conflict', `machine ${id} has no address yet`, 'wait until it is started (`sigil status`)');
+      out.push(machine.address);
+    }
+    if (out.length === 0) throw new SigilError('conflict', `application ${what} has no machine yet`, 'wait until its units are placed (`sigil status`)');
+    return out;
+  };
+  const bridge = () => {
+    const b = proxies().bridge;
+    if (!b) throw new SigilError('unavailable', 'partitions need machines on an LXC bridge; this controller runs local-process machines', 'bootstrap a controller with --provider lxc');
+    return b;
+  };
+
+  app.post<M & { Body: PartitionRequest }>('/api/models/:model/chaos/partition', { schema: { body: PartitionRequest } }, async (req) => {
+    const m = model(req.params.model);
+    const b = bridge();
+    const targets = addresses(m, req.body.target);
+    const from = req.body.from === undefined ? [] : addresses(m, req.body.from);
+    if (req.body.oneWay && from.length === 0) throw new SigilError('bad-request', '--one-way needs --from', 'for example: sigil chaos partition 1 --from 2 --one-way');
+    if (from.length > 0 && targets.every((t) => from.includes(t))) throw new SigilError('bad-request', `${req.body.target} and ${req.body.from} are the same machines`, 'partition a machine from another one');
+    await partition(b, { targets, from, ...(req.body.oneWay ? { oneWay: true } : {}), ...(req.body.forMs === undefined ? {} : { forSeconds: Math.round(req.body.forMs / 1000) }) });
+    svc.log.info('chaos partition', { model: m, target: req.body.target, from: req.body.from ?? '(everything)', forMs: req.body.forMs ?? 0 });
+    return { targets, from, forMs: req.body.forMs ?? null };
+  });
+
+  app.post<M>('/api/models/:model/chaos/heal', async (req) => {
+    model(req.params.model);
+    await heal(bridge());
+    svc.log.info('chaos healed', { model: req.params.model });
+    return { healed: true };
+  });
+
+  app.get<M>('/api/models/:model/chaos/partitions', async (req) => {
+    model(req.params.model);
+    return listPartitions(bridge());
   });
 
   app.post<M>('/api/models/:model/chaos/reset', async (req) => {

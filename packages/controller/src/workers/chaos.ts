@@ -25,7 +25,8 @@ export function toxicsFor(faults: ChaosFaults): Record<string, unknown>[] {
 export class ChaosProxies {
   readonly proxies = new ProxyCollection();
 
-  constructor(readonly listenHost: string) {}
+  /** @param bridge the LXC bridge of this controller's machines (partitions need one). */
+  constructor(readonly listenHost: string, readonly bridge?: string) {}
 
   static proxyName(model: string, relationId: number, unit: string, port: number): string {
     return `${model}.r${relationId}.${unit.replace('/', '-')}.${port}`;
