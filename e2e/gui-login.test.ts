@@ -204,5 +204,11 @@ describe.skipIf(!existsSync(CHROMIUM))('GUI login', () => {
     expect(after?.exposed).toBe(before?.exposed);
     // The admin still sees the model through the CLI.
     expect((await sigil(['status', '-m', m])).code).toBe(0);
+
+    // A model the user was not granted: said so, with the ones it may open.
+    await page.goto(new URL('/gui/?model=not-granted', address).toString());
+    const none = page.getByTestId('no-access');
+    await none.getByText('User gui-reader has no access to model not-granted.').waitFor();
+    expect(await none.getByRole('link').allTextContents()).toEqual([model]);
   });
 });

@@ -4,7 +4,7 @@ import './styles.css';
 import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
 import { App } from './App.tsx';
-import { Login } from './pages/Login.tsx';
+import { Login, NoAccess } from './pages/Login.tsx';
 
 // Marks for the render benchmark (bench/gui-render.ts): script start, snapshot, first canvas paint.
 performance.mark('sigil:script');
@@ -30,17 +30,35 @@ const params = new URLSearchParams(location.search);
 const model = params.get('model') ?? 'default';
 let feed: ModelFeed | undefined;
 
-function showLogin(message?: string, hint?: string): void {
+function showLogin(message?: string, hint?: string, kind: 'error' | 'info' = 'error'): void {
   feed?.stop();
   feed = undefined;
-  root.render(<Login message={message} hint={hint} onLoggedIn={() => void boot()} />);
+  root.render(<Login notice={message === undefined ? undefined : { message, hint, kind }} onLoggedIn={() => void boot()} />);
 }
+
+/** A user who may not see this model: say so, and offer the models it may see. */
+function showNoAccess(who: WhoAmI): void {
+  feed?.stop();
+  feed = undefined;
+  root.render(<NoAccess user={who.user} model={model} models={Object.keys(who.models)} />);
+}
+
+const ENDED = ['Your session has ended.', 'log in again, or run `sigil gui` for a new link'] as const;
 
 function showApp(who: WhoAmI, started: ModelFeed): void {
   feed = started;
   const api = new Api();
-  api.onSessionEnded = () => showLogin('Your session has ended.', 'log in again, or run `sigil gui` for a new link');
-  const logout = () => void session.logout().then(() => showLogin('Logged out.'), (e: unknown) => showLogin(e instanceof Error ? e.message : String(e)));
+  api.onSessionEnded = () => showLogin(...ENDED);
+  // A stream that drops may mean the session ended (expired, revoked, user disabled): ask.
+  let wasLive = false;
+  started.subscribe(() => {
+    if (started.status === 'live') wasLive = true;
+    else if (started.status === 'reconnecting' && wasLive) {
+      wasLive = false;
+      session.whoami().then((w) => w === undefined && feed === started && showLogin(...ENDED), () => {});
+    }
+  });
+  const logout = () => void session.logout().then(() => showLogin('Logged out.', undefined, 'info'), (e: unknown) => showLogin(e instanceof Error ? e.message : String(e)));
   root.render(<App api={api} model={model} feed={feed} user={who.user} canWrite={canWrite(who, model)} logout={logout} />);
 }
 
@@ -59,8 +77,13 @@ async function boot(): Promise<void> {
   } finally {
     if (who === undefined) started.stop();
   }
-  if (who === undefined) showLogin();
-  else showApp(who, started);
+  if (who === undefined) return showLogin();
+  if (who.superuser || who.models[model] !== undefined) return showApp(who, started);
+  started.stop();
+  // No model named: the first one the user may see; a model named but not granted: say so.
+  const first = Object.keys(who.models)[0];
+  if (!params.has('model') && first !== undefined) location.replace(`/gui/?model=${encodeURIComponent(first)}`);
+  else showNoAccess(who);
 }
 
 /**
