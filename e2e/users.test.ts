@@ -141,4 +141,28 @@ describe('users and roles', () => {
     // Only a superuser reads the trail.
     await refused(['audit-log'], /needs a controller superuser/, /admin/);
   }, 120_000);
+
+  it('the bootstrap admin sets a password and logs in with it where its token is gone', async () => {
+    await ok(['change-user-password', '--password-file', '-', '-c', 'e2e'], { input: 'admin-e2e-Password-1\n' });
+    // A copy of the harness's home without the token: logging out there would revoke the token every test file shares.
+    const copy = mkdtempSync(join(tmpdir(), 'sigil-admin-e2e-'));
+    try {
+      writeFileSync(join(copy, 'controllers.yaml'), readFileSync(join(process.env.SIGIL_HOME!, 'controllers.yaml')));
+      writeFileSync(join(copy, 'accounts.yaml'), YAML.stringify({ controllers: { e2e: { user: 'admin' } } }), { mode: 0o600 });
+      const env = { ...process.env, SIGIL_HOME: copy };
+      const run = (args: string[], input = '') =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          const child = execFile(join(ROOT, 'bin', 'sigil'), args, { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+          child.stdin?.end(input);
+        });
+      const before = await run(['models', '-c', 'e2e']);
+      expect(before.stderr).toMatch(/^ERROR not logged in to controller "e2e"\nhint: log in with `sigil login -c e2e -u admin`/);
+      expect((await run(['login', '-u', 'admin', '-c', 'e2e', '--password-file', '-'], 'admin-e2e-Password-1\n')).stdout).toMatch(/^Welcome, admin\./);
+      expect((await run(['models', '-c', 'e2e'])).stdout).toContain(name);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+    // The harness's own session is untouched.
+    await ok(['whoami']);
+  }, 60_000);
 });
