@@ -249,6 +249,18 @@ describe('relations', () => {
     expect(w.users.size).toBe(0);
     expect(w.databases).toEqual(new Set(['wordpress'])); // The data stays, as in Juju's MySQL charm.
     expect(out.leaderData).toEqual({});
+    expect(out.appSecrets).toEqual({ 'client-passwords': { format: '1' } });
+  });
+
+  test('the password lives in the application secret; leader data keeps only the user and database', async () => {
+    const w = running(BASE);
+    const s = state(spec, { leader: true, relations: [db] });
+    const out = await run(build(w), event.relationJoined(s.relations[0]!, 'wordpress/0'), s);
+    const pw = out.appSecrets['client-passwords']!['relation-7-password']!;
+    expect(pw).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(out.leaderData).toEqual({ 'relation-7': '{"user":"wordpress_7","database":"wordpress"}' });
+    expect(JSON.stringify(out.leaderData)).not.toContain(pw);
+    expect(out.relations[0]!.localUnitData.password).toBe(pw);
   });
 
   test('a broken relation on a unit that is not the leader changes nothing', async () => {
@@ -266,6 +278,9 @@ describe('relations', () => {
     expect(w.users.get('wordpress_7')).toEqual({ password: 'secret', grant: { database: 'wordpress' } });
     expect(out.relations[0]!.localUnitData).toMatchObject({ user: 'wordpress_7', password: 'secret', database: 'wordpress' });
     expect(out.unitStatus).toEqual({ name: 'active', message: 'ready on 10.0.0.10:3306' });
+    // Leader data from before secrets: the password moved into the secret.
+    expect(out.leaderData).toEqual({ 'relation-7': '{"user":"wordpress_7","database":"wordpress"}' });
+    expect(out.appSecrets['client-passwords']).toEqual({ format: '1', 'relation-7-password': 'secret' });
   });
 
   test('user names fit in 32 characters', () => {

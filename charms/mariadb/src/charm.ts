@@ -15,7 +15,12 @@ type Ctx = Context<typeof spec>;
 const ENDPOINTS = ['db', 'db-admin'] as const;
 const KEYS = ['host', 'port', 'database', 'user', 'password', 'slave'] as const;
 
-/** What the leader keeps per relation (in leader data), so every hook publishes the same. */
+/**
+ * What the leader keeps per relation, so every hook (and a new leader) publishes the same:
+ * the user and database in leader data, the password in the application's Juju secret
+ * (Canonical's mysql-operator keeps its passwords in secrets too). Leader data from older
+ * revisions carried the password: the leader moves it into the secret.
+ */
 interface Credentials {
   user: string;
   password: string;
@@ -23,6 +28,8 @@ interface Credentials {
 }
 
 const credentialsKey = (relationId: number) => `relation-${relationId}`;
+const PASSWORDS_SECRET = 'client-passwords';
+const passwordKey = (relationId: number) => `relation-${relationId}-password`;
 
 /** A user name per relation, readable and within MySQL's 32 characters: `wordpress_7`. */
 export function userName(app: string, relationId: number): string {
@@ -94,11 +101,29 @@ export function build(w: Workload) {
     await ctx.setPorts([Number(next.port)]);
   }
 
+  async function savedCredentials(ctx: Ctx, relationId: number): Promise<Credentials | undefined> {
+    const saved = (await ctx.leaderData())[credentialsKey(relationId)];
+    if (!saved) return undefined;
+    const c = JSON.parse(saved) as Partial<Credentials>;
+    const pw = (await ctx.appSecret(PASSWORDS_SECRET))?.[passwordKey(relationId)] ?? c.password;
+    return pw === undefined ? undefined : { user: c.user ?? '', database: c.database ?? '', password: pw };
+  }
+
+  /** Saves (or with undefined, forgets) a relation's credentials: the password only in the secret. */
+  async function saveCredentials(ctx: Ctx, relationId: number, c: Credentials | undefined): Promise<void> {
+    const secret = { format: '1', ...((await ctx.appSecret(PASSWORDS_SECRET)) ?? {}) };
+    delete secret[passwordKey(relationId)];
+    if (c) secret[passwordKey(relationId)] = c.password;
+    await ctx.setAppSecret(PASSWORDS_SECRET, secret);
+    await ctx.setLeaderData({ [credentialsKey(relationId)]: c ? JSON.stringify({ user: c.user, database: c.database }) : '' });
+  }
+
   async function credentials(ctx: Ctx, rel: Relation): Promise<Credentials> {
-    const saved = (await ctx.leaderData())[credentialsKey(rel.id)];
-    if (saved) return JSON.parse(saved) as Credentials;
-    const made = { user: userName(rel.app, rel.id), password: password(), database: rel.app };
-    await ctx.setLeaderData({ [credentialsKey(rel.id)]: JSON.stringify(made) });
+    const saved = await savedCredentials(ctx, rel.id);
+    const stored = (await ctx.leaderData())[credentialsKey(rel.id)] ?? '';
+    if (saved && !stored.includes('"password"')) return saved;
+    const made = saved ?? { user: userName(rel.app, rel.id), password: password(), database: rel.app };
+    await saveCredentials(ctx, rel.id, made);
     return made;
   }
 
@@ -155,7 +180,7 @@ export function build(w: Workload) {
       if (!saved) return;
       const { user } = JSON.parse(saved) as Credentials;
       await w.dropUser(user);
-      await ctx.setLeaderData({ [credentialsKey(ev.relation.id)]: '' });
+      await saveCredentials(ctx, ev.relation.id, undefined);
       await ctx.log.info(`dropped user ${user}: ${ev.remoteApp} is no longer related on ${endpoint}`);
     });
   }
