@@ -257,7 +257,8 @@ export function registerUsers(program: Command, ctx: Ctx): void {
         const acc = a.controllers[c.controller];
         if (acc) a.controllers[c.controller] = { user: acc.user };
       });
-      ctx.out(`Logged out. You are still logged into ${Object.entries(ctx.home.accounts().controllers).filter(([, v]) => v.token).length} controller(s).`);
+      const left = Object.values(ctx.home.accounts().controllers).filter((v) => v.token).length;
+      ctx.out(left === 0 ? 'Logged out. You are no longer logged into any controllers.' : `Logged out. You are still logged into ${left} controller${left === 1 ? '' : 's'}.`);
     });
 
   program
