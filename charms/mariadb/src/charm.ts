@@ -111,7 +111,7 @@ export function build(w: Workload) {
 
   /** Saves (or with undefined, forgets) a relation's credentials: the password only in the secret. */
   async function saveCredentials(ctx: Ctx, relationId: number, c: Credentials | undefined): Promise<void> {
-    const secret = { format: '1', ...((await ctx.appSecret(PASSWORDS_SECRET)) ?? {}) };
+    const secret: Record<string, string> = { format: '1', ...((await ctx.appSecret(PASSWORDS_SECRET)) ?? {}) };
     delete secret[passwordKey(relationId)];
     if (c) secret[passwordKey(relationId)] = c.password;
     await ctx.setAppSecret(PASSWORDS_SECRET, secret);
