@@ -176,7 +176,7 @@ function bob(args: string[], input = ''): Promise<{ code: number; stdout: string
 
 describe('who may use ssh keys', () => {
   it('read lists them; only admins change them or rotate credentials; ssh needs write', async () => {
-    const added = await ok(['add-user', `bob${process.pid}`]);
+    const added = await ok(['add-user', `bob${process.pid}`, '-c', C]);
     const string = /sigil register (\S+)/.exec(added)![1]!;
     const reg = await bob(['register', string, '--password-file', '-'], 'bob-e2e-Secret-0815\n');
     expect(reg.code, reg.stderr).toBe(0);
