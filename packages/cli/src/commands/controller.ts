@@ -154,9 +154,9 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { format?: string; controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const models = await c.get<{ name: string; life: string; machines: number; units: number; applications: number }[]>('/api/models');
+      const models = await c.get<{ name: string; life: string; machines: number; units: number; applications: number; access?: string }[]>('/api/models');
       ctx.print({ models, 'current-model': c.entry['current-model'] }, o.format, () =>
-        `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units)])));
+        `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units', 'Access'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units), m.access ?? ''])));
     });
 
   program

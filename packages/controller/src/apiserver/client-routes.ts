@@ -21,12 +21,12 @@ type M = { Params: { model: string } };
 export function registerClientRoutes(app: FastifyInstance, svc: Services): void {
   const model = (name: string) => svc.models.mustGet(name).name;
 
-  // A user sees the models it holds a role on (a superuser all of them).
+  // A user sees the models it holds a role on (a superuser all of them), each with that role.
   const visible = (req: FastifyRequest) => {
     const p = req.principal;
-    if (p?.kind !== 'user' || p.superuser) return svc.models.list();
+    if (p?.kind !== 'user' || p.superuser) return svc.models.list().map((m) => ({ ...m, access: 'admin' }));
     const mine = svc.users.access(svc.users.mustGet(p.name));
-    return svc.models.list().filter((m) => Object.hasOwn(mine, m.name));
+    return svc.models.list().filter((m) => Object.hasOwn(mine, m.name)).map((m) => ({ ...m, access: mine[m.name]! }));
   };
   app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name) }));
   app.post('/api/controller/destroy', async () => {
