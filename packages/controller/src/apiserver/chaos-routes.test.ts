@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../services.ts';
 import { AgentViews } from '../domain/agent-view.ts';
 import { ChaosProxies } from '../workers/chaos.ts';
+import type { WorkerContext } from '../workers/context.ts';
+import { silentLogger } from '../logger.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
 const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
@@ -134,6 +136,28 @@ const nftWorks = process.getuid?.() === 0 && (() => {
     return false;
   }
 })();
+
+describe('a controller restart', () => {
+  it('reopens the proxies at the same addresses with their faults, and closes them once chaos is removed', async () => {
+    const added = await api('POST', '/chaos', { a: 'app', b: 'db', faults: { latencyMs: 150 } });
+    expect(added.status).toBe(200);
+    const listen = (added.body['listeners'] as { listen: string }[])[0]!.listen;
+    const seenBefore = consumerView();
+    // The old process goes away with its listeners; a new one starts from the store.
+    await svc.chaosProxies!.close();
+    const restarted = new ChaosProxies('127.0.0.1');
+    svc.chaosProxies = restarted;
+    const ctx = { store: svc.store, log: silentLogger } as unknown as WorkerContext;
+    await restarted.reconcile(ctx);
+    expect(restarted.proxies.list().map((p) => p.listen)).toEqual([listen]);
+    expect(consumerView()).toEqual(seenBefore);
+    expect(await roundTrip(listen)).toBeGreaterThanOrEqual(149);
+
+    expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
+    await restarted.reconcile(ctx);
+    expect(restarted.proxies.list()).toEqual([]);
+  });
+});
 
 describe('sigil chaos partition / heal', () => {
   it('refuses on a controller without an LXC bridge, with a hint', async () => {

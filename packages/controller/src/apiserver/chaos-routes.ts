@@ -59,7 +59,9 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
       throw new SigilError('conflict', `${provider.app} publishes no address and port on relation ${relation.key} yet`, 'chaos fronts the ports the provider puts in its relation data (keys ending in "port"); wait for the relation to settle (`sigil wait`)');
     }
     const runtime = proxies();
-    const listeners = await runtime.open(m, relation.id, targets, faults);
+    const listeners = await runtime.open(m, relation.id, targets, faults).catch((e: Error) => {
+      throw new SigilError('unavailable', `cannot open a chaos proxy on ${runtime.listenHost}: ${e.message}`, 'free a port on that address, or try again');
+    });
     const entry: ChaosEntry = { relationId: relation.id, key: relation.key, consumer: consumer.app, provider: provider.app, endpoint: consumer.name, faults, listeners, created: Date.now() };
     try {
       svc.chaos.put(m, entry);
@@ -75,7 +77,9 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
   app.post<M & { Body: ChaosRemoveRequest }>('/api/models/:model/chaos/remove', { schema: { body: ChaosRemoveRequest } }, async (req) => {
     const m = model(req.params.model);
     const { relation } = svc.chaos.resolve(m, req.body.a, req.body.b);
-    if (!svc.chaos.delete(m, relation.id)) throw new SigilError('not-found', `relation ${relation.key} is not under chaos`, 'see `sigil chaos list`');
+    const entry = svc.chaos.get(m, relation.id);
+    if (!entry || !svc.chaos.delete(m, relation.id)) throw new SigilError('not-found', `relation ${relation.key} is not under chaos`, 'see `sigil chaos list`');
+    await svc.chaosProxies?.closeListeners(m, relation.id, entry.listeners);
     svc.wake();
     svc.log.info('chaos removed', { model: m, relation: relation.key });
     return { removed: relation.key };
@@ -131,7 +135,12 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
 
   app.post<M>('/api/models/:model/chaos/reset', async (req) => {
     const m = model(req.params.model);
-    const removed = svc.chaos.list(m).filter((e) => svc.chaos.delete(m, e.relationId)).map((e) => e.key);
+    const removed: string[] = [];
+    for (const e of svc.chaos.list(m)) {
+      if (!svc.chaos.delete(m, e.relationId)) continue;
+      await svc.chaosProxies?.closeListeners(m, e.relationId, e.listeners);
+      removed.push(e.key);
+    }
     svc.wake();
     return { removed };
   });

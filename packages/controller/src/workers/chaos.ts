@@ -37,6 +37,10 @@ export class ChaosProxies {
     const out: ChaosListener[] = [];
     try {
       for (const t of targets) {
+        // A proxy of that name left from chaos removed a moment ago (the worker closes those
+        // on its next run) is stale: the caller checked the relation is not under chaos.
+        const name = ChaosProxies.proxyName(model, relationId, t.unit, t.port);
+        if (this.proxies.list().some((p) => p.name === name)) await this.proxies.remove(name);
         const proxy = await this.proxies.add({ name: ChaosProxies.proxyName(model, relationId, t.unit, t.port), listen: `${this.listenHost}:0`, upstream: `${t.host}:${t.port}`, enabled: true });
         out.push({ ...t, listen: proxy.listen });
         // The faults are on before the consumer is told the proxy's address.
