@@ -12,6 +12,7 @@ import type { Ctx } from '../context.ts';
  * any connection is tried.
  */
 async function address(c: Client, target: string): Promise<string> {
+  const noSshd = new SigilError('bad-request', `ssh needs machines with their own sshd; controller "${c.controller}" uses the ${c.entry.provider} provider`, 'use `sigil exec --unit <unit> -- <command>` instead');
   let addr: string;
   try {
     addr = (await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(target)}`))).address;
@@ -19,11 +20,11 @@ async function address(c: Client, target: string): Promise<string> {
     if (isSigilError(e) && e.code === 'forbidden') {
       throw new SigilError('forbidden', `ssh to ${target} needs write access to model ${c.model}: ${e.message}`, 'ask a model admin to `sigil grant <you> write <model>` and to add your public key with `sigil add-ssh-key`');
     }
+    // Without sshd on the machines, that is the answer whether or not the target has an address yet.
+    if (isSigilError(e) && e.code === 'not-found' && c.entry.provider !== 'lxc') throw noSshd;
     throw e;
   }
-  if (c.entry.provider !== 'lxc') {
-    throw new SigilError('bad-request', `ssh needs machines with their own sshd; controller "${c.controller}" uses the ${c.entry.provider} provider`, 'use `sigil exec --unit <unit> -- <command>` instead');
-  }
+  if (c.entry.provider !== 'lxc') throw noSshd;
   return addr;
 }
 
