@@ -72,4 +72,16 @@ describe('sigil chaos on a relation', () => {
     expect(back.ms).toBeLessThan(LATENCY_MS);
     expect((await ok(['chaos', 'list', '-m', m])).trim()).toBe('No relation is under chaos.');
   });
+
+  it('--down refuses the client connections until the chaos is removed', async () => {
+    const added = await ok(['chaos', 'add', 'tcp-client', 'tcp-echo', '--down', '-m', m]);
+    const proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
+    await until(m, 'tcp-client to be told the proxy address', (s) => workload(s, 'tcp-client/0') === `active backend=${proxied}`);
+    const refused = await sigil(['run', 'tcp-client/0', 'probe', '-m', m]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/ECONNREFUSED/);
+    await ok(['chaos', 'reset', '-m', m]);
+    await until(m, 'tcp-client to get the real address back', (s) => workload(s, 'tcp-client/0') === `active backend=${realBackend}`);
+    expect((await probe()).backend).toBe(realBackend);
+  });
 });
