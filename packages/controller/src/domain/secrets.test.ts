@@ -171,3 +171,26 @@ describe('encryption at rest and scrubbing', () => {
     expect(m).toBeDefined();
   });
 });
+
+describe('secrets of removed owners', () => {
+  it('go with their owner; grants and pins of removed units and applications go too', () => {
+    const id = newSecretId();
+    const now = Date.now();
+    svc.store.tx(() => {
+      svc.secrets.repo.insert({ model: 'm', id, ownerKind: 'unit', owner: 'gone/0', name: '', label: '', description: '', rotatePolicy: '', nextRotate: null, latestRevision: 1, created: now, updated: now });
+      svc.secrets.repo.putRevision('m', id, 1, { token: b64('orphaned-value') }, null, now);
+    });
+    const user = svc.secrets.repo.byName('m', 'apitoken')!;
+    svc.store.tx(() => {
+      svc.secrets.repo.grant('m', user.id, { subjectKind: 'application', subject: 'vanished', relationId: null });
+      svc.secrets.repo.putConsumer('m', user.id, { unit: 'vanished/0', revision: 1, label: '' });
+    });
+    expect(svc.store.tx(() => svc.secrets.repo.pruneOrphans('m'))).toBe(1);
+    expect(svc.secrets.repo.get('m', id)).toBeUndefined();
+    expect(svc.secrets.repo.revisions('m', id)).toEqual([]);
+    expect(svc.secrets.repo.grants('m', user.id).map((g) => g.subject)).toEqual(['other']);
+    expect(svc.secrets.repo.consumers('m', user.id).map((c) => c.unit)).not.toContain('vanished/0');
+    // Secrets whose owners are alive stay.
+    expect(svc.secrets.repo.list('m').length).toBeGreaterThan(0);
+  });
+});

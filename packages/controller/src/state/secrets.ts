@@ -163,7 +163,26 @@ export class SecretRepository {
     this.s.db.prepare('DELETE FROM secret_consumers WHERE model = ? AND id = ? AND unit = ?').run(model, id, unit);
   }
 
-  /** Everything a removed model or unit leaves behind. */
+  /**
+   * Drops what removed entities leave: secrets whose owning unit or application is gone
+   * (Juju removes a charm's secrets with their owner), and grants and consumer pins of
+   * units and applications that no longer exist. Returns how many secrets went.
+   */
+  pruneOrphans(model: string): number {
+    const gone = this.s.db
+      .prepare(`SELECT id FROM secrets s WHERE s.model = ? AND (
+        (s.owner_kind = 'application' AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.model = s.model AND a.name = s.owner))
+        OR (s.owner_kind = 'unit' AND NOT EXISTS (SELECT 1 FROM units u WHERE u.model = s.model AND u.name = s.owner)))`)
+      .all(model) as { id: string }[];
+    for (const { id } of gone) this.delete(model, id);
+    this.s.db.prepare(`DELETE FROM secret_consumers WHERE model = ? AND NOT EXISTS (SELECT 1 FROM units u WHERE u.model = secret_consumers.model AND u.name = secret_consumers.unit)`).run(model);
+    this.s.db.prepare(`DELETE FROM secret_grants WHERE model = ? AND (
+      (subject_kind = 'application' AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.model = secret_grants.model AND a.name = secret_grants.subject))
+      OR (subject_kind = 'unit' AND NOT EXISTS (SELECT 1 FROM units u WHERE u.model = secret_grants.model AND u.name = secret_grants.subject)))`).run(model);
+    return gone.length;
+  }
+
+  /** Everything a removed model leaves behind. */
   deleteModel(model: string): void {
     for (const t of ['secrets', 'secret_revisions', 'secret_grants', 'secret_consumers']) this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(model);
   }

@@ -1,5 +1,6 @@
 import { Reads } from '../domain/rows.ts';
 import { Models } from '../domain/models.ts';
+import { SecretRepository } from '../state/secrets.ts';
 import type { WorkerContext } from './context.ts';
 
 /**
@@ -45,6 +46,8 @@ export function cleanup(ctx: WorkerContext): void {
         db.prepare('DELETE FROM applications WHERE model = ? AND name = ?').run(model, a.name);
         store.changed(model, 'application', a.name, 'remove');
       }
+      // Secrets go with their owners; grants and pins with the units and applications they name.
+      new SecretRepository(store).pruneOrphans(model);
       for (const m of reads.machines(model)) {
         if (m.life === 'alive' && m.autoRemove && m.instanceId !== null && !remaining.some((u) => u.machine === m.id)) {
           db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, m.id);
@@ -53,7 +56,10 @@ export function cleanup(ctx: WorkerContext): void {
       }
     });
     if (life === 'dying' && reads.machines(model).length === 0 && reads.units(model).length === 0) {
-      new Models(store).remove(model);
+      store.tx(() => {
+        new SecretRepository(store).deleteModel(model);
+        new Models(store).remove(model);
+      });
       ctx.log.info('model removed', { model });
     }
   }
