@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx, FormatOpt } from '../context.ts';
 import { renderTable } from '../render/table.ts';
+import { parseDrill, runCheck, summarize, type DrillReport } from './chaos-drill.ts';
 
 interface ModelOpt {
   model?: string;
@@ -152,6 +153,41 @@ export function registerChaos(program: Command, ctx: Ctx): void {
           ? 'No partition.'
           : renderTable(['Dropped', 'Heals'], [...p.cut.map((x) => [`${x.address} <-> everything`, left(x.expiresSeconds)]), ...p.pairs.map((x) => [`${x.from} -> ${x.to}`, left(x.expiresSeconds)])]),
       );
+    });
+
+  withModel(chaos.command('drill'))
+    .description('a rehearsal: each fault of FILE in turn, with its check run over and over, then a report per fault')
+    .argument('<file>', 'YAML: faults: [{name, relation: [APP[:EP], REMOTE], latency|down|http-error…, duration: 30s, interval: 500ms, check: CMD}]')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (file: string, o: ModelOpt & FormatOpt) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new SigilError('bad-request', `cannot read ${file}: ${(e as Error).message}`, 'give the path of a drill YAML file');
+      }
+      const faults = parseDrill(text);
+      for (const f of faults) faultsFromFlags(f.flags);
+      const c = ctx.client(o.model);
+      const reports: DrillReport[] = [];
+      for (const f of faults) {
+        const [a, b] = f.relation;
+        ctx.info(`drill: ${f.name}: chaos on ${a} ${b} for ${f.durationMs / 1000}s`);
+        await c.post(c.m('/chaos'), { a, b, faults: faultsFromFlags(f.flags) });
+        const samples: { ms: number; ok: boolean }[] = [];
+        try {
+          const end = Date.now() + f.durationMs;
+          while (Date.now() < end) {
+            samples.push(await runCheck(f.check));
+            const left = end - Date.now();
+            if (left > 0) await new Promise((r) => setTimeout(r, Math.min(f.intervalMs, left)));
+          }
+        } finally {
+          await c.post(c.m('/chaos/remove'), { a, b });
+        }
+        reports.push(summarize(f.name, samples));
+      }
+      ctx.print(reports, o.format, () => renderTable(['Fault', 'Requests', 'Errors', 'p50', 'p99'], reports.map((r) => [r.name, String(r.requests), String(r.errors), `${r.p50Ms}ms`, `${r.p99Ms}ms`])));
     });
 
   chaos
