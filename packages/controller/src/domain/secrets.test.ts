@@ -194,3 +194,23 @@ describe('secrets of removed owners', () => {
     expect(svc.secrets.repo.list('m').length).toBeGreaterThan(0);
   });
 });
+
+describe('revealing values', () => {
+  it('is for model admins only: read and write users see the metadata and are refused the values', async () => {
+    for (const [name, role] of [['reader', 'read'], ['writer', 'write'], ['boss', 'admin']] as const) {
+      svc.users.add(name, '', 'admin');
+      svc.users.grant(name, 'm', role);
+    }
+    const as = (user: string, path: string) => call(svc.users.issueSession(user).token, 'GET', `/api/models/m${path}`);
+    for (const user of ['reader', 'writer']) {
+      expect((await as(user, '/secrets/apitoken')).status).toBe(200);
+      const refused = await as(user, '/secrets/apitoken?reveal=true');
+      expect(refused.status).toBe(403);
+      const body = await refused.text();
+      expect((JSON.parse(body) as { error: { message: string } }).error.message).toBe(`user "${user}" may not reveal secret values in model "m": that needs admin access`);
+      expect(body).not.toContain('tok-123456789');
+    }
+    const revealed = (await (await as('boss', '/secrets/apitoken?reveal=true')).json()) as { content: Record<string, string> };
+    expect(revealed.content).toEqual({ token: 'tok-123456789' });
+  });
+});
