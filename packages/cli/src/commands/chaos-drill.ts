@@ -62,7 +62,8 @@ export function parseDrill(text: string): DrillFault[] {
       if (v !== undefined) flags[flag] = v;
     }
     if (f['down'] === true) flags.down = true;
-    return { name: str('name') ?? `${rel[0]} ${rel[1]}`, relation: [rel[0], rel[1]], flags, durationMs, intervalMs, check };
+    const [a, b] = rel as [string, string];
+    return { name: str('name') ?? `${a} ${b}`, relation: [a, b], flags, durationMs, intervalMs, check };
   });
 }
 
