@@ -3,6 +3,7 @@ import { SigilError } from '@sigil/core';
 import type { Machines } from '../domain/machines.ts';
 import type { MachineRow } from '../domain/rows.ts';
 import type { IssuedToken, UserRepository } from '../state/users.ts';
+import { LoginThrottle } from './gui-session.ts';
 
 /**
  * Who is calling. A user carries its role on the model the request is about (`role`, set by
@@ -30,6 +31,12 @@ declare module 'fastify' {
  *   that came some other way than the Authorization header (a cookie).
  */
 export class Authenticator {
+  /**
+   * The one password-guessing throttle: `POST /api/login` and the GUI's password login
+   * count failures against the same name, so alternating them gains an attacker nothing.
+   */
+  readonly loginThrottle = new LoginThrottle();
+
   constructor(private readonly users: UserRepository, private readonly machines: Machines) {}
 
   /** The caller for a raw token (no `Bearer ` prefix). Throws `unauthorized` (401). */

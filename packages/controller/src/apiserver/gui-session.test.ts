@@ -212,6 +212,23 @@ describe('GUI login with a password', () => {
     // Other names are not held up.
     expect((await session({ user: 'reader', password: PASSWORD })).status).toBe(200);
   });
+
+  it('counts the CLI\'s login and the GUI\'s as one: alternating them still pauses the name after five failures, on both', async () => {
+    const key = s.svc.users.add('alternated', '', 'admin');
+    await s.svc.users.register(key.token, PASSWORD);
+    const cli = (password: string) => fetch(`${s.url}/api/login`, { method: 'POST', headers: json, body: JSON.stringify({ user: 'alternated', password }) });
+    const gui = (password: string) => session({ user: 'alternated', password });
+    for (let i = 0; i < LOGIN_FAILURES; i++) expect((await (i % 2 === 0 ? cli : gui)(`guess ${i}`)).status).toBe(401);
+    for (const r of [await cli(PASSWORD), await gui(PASSWORD)]) {
+      expect(r.status).toBe(401);
+      expect(r.headers.getSetCookie()).toEqual([]);
+      const body = (await r.json()) as { error: { message: string }; token?: string };
+      expect(body.error.message).toMatch(/too many failed logins for user "alternated"/);
+      expect(body.token).toBeUndefined();
+    }
+    // One throttle on the controller, not one per route.
+    expect(() => s.svc.auth.loginThrottle.check('alternated')).toThrow(/too many failed logins/);
+  });
 });
 
 describe('LoginThrottle', () => {

@@ -53,9 +53,10 @@ export class GuiLoginCodes {
 }
 
 /**
- * Guessing passwords is slowed per user name, as `POST /api/login` does: after
- * LOGIN_FAILURES wrong passwords in a row, that name's logins are refused for LOGIN_PAUSE_MS
- * (sessions already issued are untouched). In memory, like the codes.
+ * Guessing passwords is slowed per user name: after LOGIN_FAILURES wrong passwords in a row,
+ * that name's logins are refused for LOGIN_PAUSE_MS (sessions already issued are
+ * untouched). In memory, like the codes. The controller has one (`Authenticator.loginThrottle`),
+ * shared by `POST /api/login` and the GUI's password login.
  */
 export const LOGIN_FAILURES = 5;
 export const LOGIN_PAUSE_MS = 30_000;
@@ -148,7 +149,7 @@ const SESSION_BODY = {
  * which answers with the cookie, a session token of the user like `sigil login`'s, with the
  * same lifetime; `DELETE` ends that session and clears the cookie.
  */
-export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services, throttle = new LoginThrottle()): void {
+export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services, throttle = svc.auth.loginThrottle): void {
   const start = (reply: FastifyReply, user: string) => {
     const s = svc.auth.issueSession(user);
     return reply.header('set-cookie', setSessionCookie(s.token, s.expires)).header('cache-control', 'no-store').send({ user, expires: new Date(s.expires).toISOString() });

@@ -16,9 +16,6 @@ const ACCESS = { type: 'object', required: ['user', 'role', 'action'], propertie
 
 type U = { Params: { user: string } };
 
-const LOGIN_FAILURES = 5;
-const LOGIN_PAUSE_MS = 30_000;
-
 /** What `sigil users` and `whoami` show of a user. */
 function userView(svc: Services, u: UserInfo) {
   return {
@@ -54,21 +51,13 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
 
   app.get('/api/ca', async () => ({ 'ca-cert': svc.caCert, fingerprint: svc.caCert ? certFingerprint(svc.caCert) : '' }));
 
-  // Guessing is slowed per user name: after LOGIN_FAILURES wrong passwords in a row, that
-  // name's logins are refused for LOGIN_PAUSE_MS (sessions already issued are untouched).
-  const failures = new Map<string, { count: number; until: number }>();
+  // Guessing is slowed per user name (five wrong passwords in a row pause the name), by the
+  // throttle the GUI's password login shares: alternating the two counts every try.
   app.post<{ Body: { user: string; password: string } }>('/api/login', { schema: { body: LOGIN } }, async (req) => {
     req.audit = { who: req.body.user.slice(0, 64), summary: 'login' };
-    const f = failures.get(req.body.user);
-    if (f && f.count >= LOGIN_FAILURES && f.until > Date.now()) {
-      throw new SigilError('unauthorized', `too many failed logins for user "${req.body.user.slice(0, 64)}": try again in ${Math.ceil((f.until - Date.now()) / 1000)} s`, 'wait, then check the password; a controller admin can reset it with `sigil change-user-password NAME --reset`');
-    }
+    svc.auth.loginThrottle.check(req.body.user);
     const u = await svc.users.checkPassword(req.body.user, req.body.password);
-    if (!u) {
-      const count = (f && f.until > Date.now() - LOGIN_PAUSE_MS ? f.count : 0) + 1;
-      if (failures.size > 10_000) failures.clear();
-      failures.set(req.body.user, { count, until: Date.now() + LOGIN_PAUSE_MS });
-    } else failures.delete(req.body.user);
+    svc.auth.loginThrottle.record(req.body.user, u !== undefined);
     if (!u) throw new SigilError('unauthorized', `invalid user name or password for user "${req.body.user.slice(0, 64)}"`, 'check both; a new user sets a password first with `sigil register STRING` (the string `sigil add-user` printed)');
     if (u.disabled) throw new SigilError('unauthorized', `user "${u.name}" is disabled`, `ask a controller admin to run \`sigil enable-user ${u.name}\``);
     return session(u);
