@@ -15,6 +15,7 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
+import { Secrets } from './domain/secrets-service.ts';
 import { SshKeys } from './domain/ssh-keys.ts';
 import { Secrets } from './domain/secrets-service.ts';
 import { UserRepository } from './state/users.ts';
@@ -104,8 +105,10 @@ export class Services {
       kept.push({ entity: machineTag(machine), level: 'WARNING', module: 'sigil.controller', message: `refused ${refused} log lines for entities not on machine ${machine}: ${claimed.join(', ')}`, at: Date.now() });
       this.log.warn('agent log lines refused', { model, machine, refused, entities: claimed });
     }
-    // Agents scrub secret values from hook output; the controller does it again here.
-    this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, l.message) })));
+    // Agents scrub secret values from hook output; the controller does it again here, with
+    // the values of the secrets this machine's units can read.
+    const units = this.reads.units(model).filter((u) => u.machine === machine).map((u) => u.name);
+    this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, units, l.message) })));
     return { accepted: accepted.length, refused };
   }
 

@@ -58,7 +58,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     // Status messages are shown to every reader of the model: no secret value may reach them.
-    svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, req.body));
+    svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, [req.body.unit], req.body));
     return { ok: true };
   });
   app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
@@ -67,7 +67,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     // The hook's secret operations commit with its other changes, in one transaction.
     const r = svc.store.tx(() => {
       svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
-      return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, rest.appStatus) } : {}) });
+      return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
     });
     return r;
   });
@@ -94,12 +94,13 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', { schema: { body: OperationResultSchema } }, async (req) => {
     const model = ownOperation(req, Number(req.params.id));
-    svc.agent.finishOperation(model, svc.secrets.scrubDeep(model, { ...req.body, id: Number(req.params.id) }));
+    const unit = svc.operations.get(model, Number(req.params.id)).unit;
+    svc.agent.finishOperation(model, svc.secrets.scrubDeep(model, [unit], { ...req.body, id: Number(req.params.id) }));
     return { ok: true };
   });
   app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', { schema: { body: ActionLogSchema } }, async (req) => {
     const model = ownOperation(req, Number(req.params.id));
-    svc.operations.appendLog(model, Number(req.params.id), svc.secrets.scrub(model, req.body.message));
+    svc.operations.appendLog(model, Number(req.params.id), svc.secrets.scrub(model, [svc.operations.get(model, Number(req.params.id)).unit], req.body.message));
     return { ok: true };
   });
   // A new credential for this machine, after an operator asked for one (rotate-agent-credential).

@@ -10,8 +10,9 @@ export const MIN_SCRUB_LENGTH = 4;
 
 /**
  * Juju secrets in the controller: the repository (ciphertext only), the charm side, the
- * user side, and the scrubber that replaces any secret value found in text arriving from
- * agents (log lines, action output, status messages) with `***` before it is stored.
+ * user side, and the scrubber that replaces, in text arriving from an agent (log lines,
+ * action output, status messages), any value of a secret its units can read with `***`
+ * before it is stored, as the agent did before sending it.
  */
 export class Secrets {
   readonly repo: SecretRepository;
@@ -34,13 +35,34 @@ export class Secrets {
     return new Secrets(s, SecretCipher.forDirectory(dir));
   }
 
-  /** Every secret value of the model (each revision, and each line of a multi-line value), longest first. */
-  private modelValues(model: string): string[] {
-    const cached = this.values.get(model);
-    if (cached?.version === this.version) return cached.values;
+  /**
+   * The values of every secret the units can read (each revision, and each line of a
+   * multi-line value), longest first: what the agent scrubs for them, so the controller
+   * checks the same again. Cached per unit until a secret changes.
+   */
+  private unitValues(model: string, units: readonly string[]): string[] {
+    const found = new Set<string>();
+    for (const unit of units) {
+      const key = `${model}\0${unit}`;
+      let cached = this.values.get(key);
+      if (cached?.version !== this.version) {
+        cached = { version: this.version, values: this.readableValues(model, unit) };
+        this.values.set(key, cached);
+      }
+      for (const v of cached.values) found.add(v);
+    }
+    return [...found].sort((a, b) => b.length - a.length);
+  }
+
+  private readableValues(model: string, unit: string): string[] {
     const found = new Set<string>();
     this.s.db.transaction(() => {
-      for (const row of this.repo.list(model)) {
+      const u = this.s.db.prepare('SELECT u.name, u.app, a.leader FROM units u JOIN applications a ON a.model = u.model AND a.name = u.app WHERE u.model = ? AND u.name = ?').get(model, unit) as { name: string; app: string; leader: string | null } | undefined;
+      if (!u) return;
+      const ref = { name: u.name, app: u.app, leader: u.leader === u.name };
+      const rows = [...this.repo.ownedBy(model, u.app, u.name), ...this.repo.grantedTo(model, u.app, u.name)];
+      for (const row of rows) {
+        if (this.charm.access(model, ref, row) === undefined) continue;
         for (const rev of this.repo.revisions(model, row.id)) {
           for (const v of Object.values(decodeSecretContent(this.repo.content(model, row.id, rev.revision) ?? {}))) {
             for (const piece of [v, ...v.split(/\r?\n/)].map((x) => x.trim())) if (piece.length >= MIN_SCRUB_LENGTH) found.add(piece);
@@ -48,25 +70,23 @@ export class Secrets {
         }
       }
     })();
-    const values = [...found].sort((a, b) => b.length - a.length);
-    this.values.set(model, { version: this.version, values });
-    return values;
+    return [...found];
   }
 
-  /** `text` with every secret value of the model replaced by `***`. */
-  scrub(model: string, text: string): string {
-    const values = this.modelValues(model);
-    if (values.length === 0 || text === '') return text;
+  /** `text` with every value of a secret the units can read replaced by `***`. */
+  scrub(model: string, units: readonly string[], text: string): string {
+    if (text === '') return text;
+    const values = this.unitValues(model, units);
     let out = text;
     for (const v of values) if (out.includes(v)) out = out.split(v).join('***');
     return out;
   }
 
   /** Scrubs every string inside a JSON-like value (action results, status data). */
-  scrubDeep<T>(model: string, value: T): T {
-    if (this.modelValues(model).length === 0) return value;
+  scrubDeep<T>(model: string, units: readonly string[], value: T): T {
+    if (this.unitValues(model, units).length === 0) return value;
     const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return this.scrub(model, v);
+      if (typeof v === 'string') return this.scrub(model, units, v);
       if (Array.isArray(v)) return v.map(walk);
       if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
       return v;

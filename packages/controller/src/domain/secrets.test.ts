@@ -161,7 +161,7 @@ describe('encryption at rest and scrubbing', () => {
     expect(readFileSync(key, 'utf8').trim()).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('replaces secret values in agent log lines, status messages and action output with ***', async () => {
+  it('replaces the values of secrets the sending unit can read in its log lines and status with ***', async () => {
     const m = svc.reads.unit('m', 'other/0')!.machine!;
     await call(tokens['other/0']!, 'POST', '/api/agent/logs', { lines: [{ entity: 'unit-other-0', level: 'DEBUG', module: 'x', message: 'token is tok-123456789!', at: Date.now() }] });
     const stored = svc.store.db.prepare("SELECT message FROM logs WHERE entity = 'unit-other-0'").all() as { message: string }[];
@@ -169,6 +169,10 @@ describe('encryption at rest and scrubbing', () => {
     await call(tokens['other/0']!, 'POST', '/api/agent/status', { unit: 'other/0', agent: 'error', message: 'failed with tok-123456789', data: { output: ['tok-123456789'] } });
     expect(JSON.stringify(svc.reads.unit('m', 'other/0')!.agent)).not.toContain('tok-123456789');
     expect(m).toBeDefined();
+    // Another unit's output is its own business: a value it was given some other way (a
+    // password in relation data, say) is not a secret it can read, and stays.
+    await call(tokens['snk/0']!, 'POST', '/api/agent/logs', { lines: [{ entity: 'unit-snk-0', level: 'DEBUG', module: 'x', message: 'got tok-123456789 from relation data', at: Date.now() }] });
+    expect((svc.store.db.prepare("SELECT message FROM logs WHERE entity = 'unit-snk-0'").all() as { message: string }[]).map((r) => r.message)).toContain('got tok-123456789 from relation data');
   });
 });
 
