@@ -15,7 +15,6 @@ import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
-import { Secrets } from './domain/secrets-service.ts';
 import { SshKeys } from './domain/ssh-keys.ts';
 import { Secrets } from './domain/secrets-service.ts';
 import { UserRepository } from './state/users.ts';
