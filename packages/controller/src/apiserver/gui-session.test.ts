@@ -158,6 +158,34 @@ describe('the session cookie', () => {
     expect((await post({ origin })).status).toBe(404);
   });
 
+  it('names its user in the audit trail when a call or stream that came with it is refused (role, origin or route)', async () => {
+    const r = await session({ user: 'reader', password: PASSWORD });
+    const cookie = parseCookie(r).value;
+    const since = Date.now();
+    const post = (path: string, headers: Record<string, string>) => fetch(`${s.url}${path}`, { method: 'POST', headers: { ...withCookie(cookie, headers), ...json }, body: '{"exposed":true}' });
+    // Its role (read on m), its origin, a route the cookie never serves.
+    expect((await post('/api/models/m/applications/x/expose', { origin })).status).toBe(403);
+    expect((await post('/api/models/m/applications/y/expose', { origin: 'https://workload.example' })).status).toBe(403);
+    expect((await fetch(`${s.url}/api/agent/view?model=m`, { headers: withCookie(cookie) })).status).toBe(401);
+    const refusedStream = async (model: string, from: string) => {
+      const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/gui/watch?model=${model}`, ['sigil'], { headers: withCookie(cookie, { origin: from }) });
+      return new Promise<string>((resolve) => ws.on('error', (e) => resolve(e.message)));
+    };
+    expect(await refusedStream('not-granted', origin)).toMatch(/403/);
+    expect(await refusedStream('m', 'https://workload.example')).toMatch(/403/);
+    const trail = s.svc.audit.query({ since }).map((a) => `${a.user} ${a.status} ${a.method} ${a.route} ${a.model}`);
+    expect(trail).toEqual([
+      'reader 403 POST /api/models/:model/applications/:app/expose m',
+      'reader 403 POST /api/models/:model/applications/:app/expose m',
+      'reader 401 GET /api/agent/view m',
+      'reader 403 WS /api/gui/watch not-granted',
+      'reader 403 WS /api/gui/watch m',
+    ]);
+    // A cookie that is no session names nobody.
+    expect((await fetch(`${s.url}/api/models/m/applications/x/expose`, { method: 'POST', headers: { ...withCookie('not-a-session', { origin }), ...json }, body: '{}' })).status).toBe(401);
+    expect(s.svc.audit.query({ since }).at(-1)).toMatchObject({ user: '-', status: 401 });
+  });
+
   it('never authenticates a route an agent may call', async () => {
     const cookie = await codeLogin();
     const r = await fetch(`${s.url}/api/agent/view?model=m`, { headers: withCookie(cookie) });

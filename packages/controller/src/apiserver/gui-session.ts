@@ -98,6 +98,16 @@ export function sessionCookie(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * The credential a request's session cookie carries, as an Authorization value, whatever
+ * the route or origin: only to *name* who a refused request came with in the audit trail
+ * (`Authenticator.identify`), never to authorise; that is `cookieAuthorization`.
+ */
+export function cookieCredential(header: string | undefined): string | undefined {
+  const token = sessionCookie(header);
+  return token === undefined ? undefined : `Bearer ${token}`;
+}
+
 /** Set-Cookie for a session: exactly HttpOnly, Secure, SameSite=Strict, Path=/, living as long as the token. */
 export function setSessionCookie(token: string, expires: number, now = Date.now()): string {
   const maxAge = Math.max(0, Math.floor((expires - now) / 1000));

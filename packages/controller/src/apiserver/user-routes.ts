@@ -5,6 +5,7 @@ import { certFingerprint } from '@sigil/core/tls';
 import type { Services } from '../services.ts';
 import { checkModelRole, type UserInfo } from '../state/users.ts';
 import type { Principal } from './auth.ts';
+import { cookieCredential } from './gui-session.ts';
 
 const NAME = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const SECRET = { type: 'string', minLength: 1, maxLength: 1024 } as const;
@@ -183,7 +184,9 @@ export function registerAudit(app: FastifyInstance, svc: Services): void {
     const p = req.principal as Principal | null | undefined;
     const mutating = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
     if (!refused && !(mutating && p?.kind !== 'machine')) return;
-    const who = req.audit?.who ?? (p ? (p.kind === 'user' ? p.name : `machine-${p.machine.id}@${p.machine.model}`) : svc.auth.identify(req.headers.authorization));
+    // A refused call is named by the credential it came with: its Authorization header,
+    // else the GUI's session cookie (refused for its role, its origin or its route).
+    const who = req.audit?.who ?? (p ? (p.kind === 'user' ? p.name : `machine-${p.machine.id}@${p.machine.model}`) : svc.auth.identify(req.headers.authorization ?? cookieCredential(req.headers.cookie)));
     const what = req.audit?.summary ?? paramSummary(req);
     const why = refused && req.audit?.error ? req.audit.error : '';
     try {
@@ -203,12 +206,16 @@ export function registerAudit(app: FastifyInstance, svc: Services): void {
   });
 }
 
-/** A refused WebSocket stream, for the trail (the upgrade never reaches a route). */
+/**
+ * A refused WebSocket stream, for the trail (the upgrade never reaches a route). `credential`
+ * is what the check was given; without one (a cookie from a foreign origin, or on a stream
+ * that ignores cookies), the session cookie still names who it came with.
+ */
 export function auditRefusedStream(svc: Services, req: IncomingMessage, credential: string | undefined, url: URL, status: number, err: unknown): void {
   try {
     svc.audit.record({
       at: Date.now(),
-      user: svc.auth.identify(credential),
+      user: svc.auth.identify(credential ?? cookieCredential(req.headers.cookie)),
       address: req.socket.remoteAddress ?? '',
       method: 'WS',
       route: url.pathname.slice(0, 200),
