@@ -1,6 +1,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHARMS, freshModel, ok, sigil, until, workload } from './harness.ts';
+import { CHARMS, ROOT, freshModel, ok, sigil, until, workload } from './harness.ts';
 
 // Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
 // latency that the client unit itself measures (its `probe` action), through the client
@@ -83,5 +85,19 @@ describe('sigil chaos on a relation', () => {
     await ok(['chaos', 'reset', '-m', m]);
     await until(m, 'tcp-client to get the real address back', (s) => workload(s, 'tcp-client/0') === `active backend=${realBackend}`);
     expect((await probe()).backend).toBe(realBackend);
+  });
+
+  it('drill: runs a fault with its check over and over and reports every check failed while the provider is down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-drill-'));
+    const file = join(dir, 'drill.yaml');
+    const check = `${join(ROOT, 'bin', 'sigil')} run tcp-client/0 probe -m ${m}`;
+    writeFileSync(file, `faults:\n  - name: echo down\n    relation: [tcp-client, tcp-echo]\n    down: true\n    duration: 3s\n    interval: 100ms\n    check: ${JSON.stringify(check)}\n`);
+    const report = JSON.parse(await ok(['chaos', 'drill', file, '-m', m, '--format', 'json'], { timeoutMs: 170_000 })) as { name: string; requests: number; errors: number }[];
+    expect(report).toHaveLength(1);
+    expect(report[0]!.name).toBe('echo down');
+    expect(report[0]!.requests).toBeGreaterThanOrEqual(1);
+    expect(report[0]!.errors).toBe(report[0]!.requests);
+    expect((await ok(['chaos', 'list', '-m', m])).trim()).toBe('No relation is under chaos.');
+    await until(m, 'tcp-client to get the real address back', (s) => workload(s, 'tcp-client/0') === `active backend=${realBackend}`);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { WaitReport } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx, FormatOpt } from '../context.ts';
 import { renderTable } from '../render/table.ts';
@@ -173,9 +174,15 @@ export function registerChaos(program: Command, ctx: Ctx): void {
       for (const f of faults) {
         const [a, b] = f.relation;
         ctx.info(`drill: ${f.name}: chaos on ${a} ${b} for ${f.durationMs / 1000}s`);
-        await c.post(c.m('/chaos'), { a, b, faults: faultsFromFlags(f.flags) });
+        const entry = await c.post<ChaosEntry>(c.m('/chaos'), { a, b, faults: faultsFromFlags(f.flags) });
         const samples: { ms: number; ok: boolean }[] = [];
         try {
+          // The checks start once the consumer's charm has taken in the proxy's address.
+          const settleBy = Date.now() + 120_000;
+          while (!(await c.get<WaitReport>(c.m(`/wait?apps=${encodeURIComponent(entry.consumer)}`))).settled) {
+            if (Date.now() > settleBy) throw new SigilError('timeout', `${entry.consumer} did not settle within 2 minutes of the chaos`, 'see `sigil status` and `sigil debug-log`');
+            await new Promise((r) => setTimeout(r, 250));
+          }
           const end = Date.now() + f.durationMs;
           while (Date.now() < end) {
             samples.push(await runCheck(f.check));
