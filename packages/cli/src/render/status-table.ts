@@ -204,13 +204,13 @@ function integrationSection(integrations: readonly RelationRow[], color: boolean
   const sorted = [...integrations].sort(
     (a, b) => naturalCompare(a.provider, b.provider) || naturalCompare(a.requirer, b.requirer),
   );
-  const withMessage = sorted.some((r) => r.status !== 'joined');
+  const withMessage = sorted.some((r) => r.status !== 'joined' || r.message);
   const headers = ['Integration provider', 'Requirer', 'Interface', 'Type'];
   if (withMessage) headers.push('Message');
   const rows = sorted.map((r): CellValue[] => {
     const row: CellValue[] = [r.provider, r.requirer, r.interface, r.type];
     // As in Juju, the status and its message are separate cells, so statuses line up.
-    if (r.status !== 'joined') {
+    if (r.status !== 'joined' || r.message) {
       row.push(cell(r.status, relationStatusColour(r.status)), truncate(r.message ?? '', MAX_MESSAGE_LENGTH));
     } else if (withMessage) {
       row.push('');

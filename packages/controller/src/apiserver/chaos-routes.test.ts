@@ -117,12 +117,15 @@ describe('sigil chaos add / remove on a relation', () => {
     expect(again.status).toBe(409);
     expect(again.body.error!.hint).toMatch(/sigil chaos remove/);
 
+    const status = (await api('GET', '/status')).body as unknown as { integrations: { provider: string; status: string; message?: string }[] };
+    expect(status.integrations).toEqual([expect.objectContaining({ provider: 'db:db', status: 'joined', message: 'chaos: latency 150ms' })]);
     const listed = (await api('GET', '/chaos')).body as unknown as { key: string; consumer: string; provider: string; faults: unknown }[];
     expect(listed).toMatchObject([{ key: 'app:db db:db', consumer: 'app', provider: 'db', faults: { latencyMs: 150 } }]);
 
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
     const after = consumerView();
     expect(after.bag).toEqual(before.bag);
+    expect(((await api('GET', '/status')).body as unknown as { integrations: { message?: string }[] }).integrations[0]!.message).toBeUndefined();
     expect(after.version).toBeGreaterThan(during.version);
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(404);
   });

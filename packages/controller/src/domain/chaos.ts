@@ -40,6 +40,16 @@ type Bag = Record<string, string>;
 const PORT_KEY = /(^|[-_])port$/;
 const appOf = (unit: string) => unit.slice(0, unit.lastIndexOf('/'));
 
+/** The faults in a few words, for status: `chaos: latency 200ms ±50ms, http 503 for 20% of requests`. */
+export function describeChaos(f: ChaosFaults): string {
+  const parts: string[] = [];
+  if (f.latencyMs !== undefined) parts.push(`latency ${f.latencyMs}ms${f.jitterMs ? ` ±${f.jitterMs}ms` : ''}`);
+  if (f.down) parts.push('down');
+  if (f.httpError) parts.push(`http ${f.httpError.status} for ${Math.round(f.httpError.rate * 100)}% of requests`);
+  if (f.toxicity !== undefined && f.toxicity !== 1) parts.push(`toxicity ${f.toxicity}`);
+  return `chaos: ${parts.join(', ')}`;
+}
+
 /** Checks faults from outside (the API body) and returns them normalised. */
 export function checkFaults(input: ChaosFaults): ChaosFaults {
   const out: ChaosFaults = {};

@@ -4,6 +4,7 @@ import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRo
 import type { Store } from '../store/store.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
+import { RelationChaos, describeChaos } from './chaos.ts';
 
 export const SIGIL_VERSION = '0.1.0';
 const BASE = { name: 'debian', channel: '12' };
@@ -120,12 +121,16 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       machineDocs[x.id] = doc;
     }
 
+    const chaosOf = new Map(new RelationChaos(s).list(model).map((e) => [e.relationId, e]));
     const integrations: RelationDoc[] = relations.map((r) => {
       const provider = r.endpoints.find((e) => e.role !== 'requirer') ?? r.endpoints[0]!;
       const requirer = r.endpoints.find((e) => e.role === 'requirer') ?? provider;
       const type = r.endpoints.length === 1 ? 'peer' : r.endpoints[0]?.scope === 'container' ? 'subordinate' : 'regular';
       const row: RelationDoc = { id: r.id, provider: `${provider.app}:${provider.name}`, requirer: `${requirer.app}:${requirer.name}`, interface: provider.interface, type, status: r.life === 'alive' ? 'joined' : 'broken' };
       if (r.life !== 'alive') row.message = 'relation is being removed';
+      // Relation chaos (issue 17) is shown on the relation, which stays joined.
+      const chaos = r.life === 'alive' ? chaosOf.get(r.id) : undefined;
+      if (chaos) row.message = describeChaos(chaos.faults);
       return row;
     });
 
