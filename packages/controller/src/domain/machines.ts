@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads, status, type MachineRow } from './rows.ts';
+import { Reads, status, toMachine, type MachineRow } from './rows.ts';
 import { Models } from './models.ts';
 
 export function hashToken(token: string): string {
@@ -11,6 +11,8 @@ export function hashToken(token: string): string {
 export class Machines {
   private readonly reads: Reads;
   private readonly models: Models;
+  /** Prepared once: every agent request authenticates through it. */
+  private byHash: ReturnType<Store['db']['prepare']> | undefined;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
@@ -86,8 +88,8 @@ export class Machines {
    */
   byToken(token: string): MachineRow | undefined {
     const hash = hashToken(token);
-    const r = this.s.db.prepare('SELECT model, id FROM machines WHERE token_hash = ?').get(hash) as { model: string; id: string } | undefined;
-    if (r) return this.reads.machine(r.model, r.id);
+    const r = (this.byHash ??= this.s.db.prepare('SELECT * FROM machines WHERE token_hash = ?')).get(hash) as Parameters<typeof toMachine>[0] | undefined;
+    if (r) return toMachine(r);
     const pending = this.s.db.prepare('SELECT model, machine AS id FROM credential_rotations WHERE pending_hash = ?').get(hash) as { model: string; id: string } | undefined;
     if (!pending) return undefined;
     this.s.tx(() => {

@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS credential_rotations (
   model TEXT NOT NULL, machine TEXT NOT NULL, requested INTEGER NOT NULL, pending_hash TEXT,
   PRIMARY KEY (model, machine));
 CREATE UNIQUE INDEX IF NOT EXISTS credential_rotations_pending ON credential_rotations (pending_hash);
+-- Every agent request looks its machine up by credential: an index, not a scan of all machines.
+CREATE INDEX IF NOT EXISTS machines_token ON machines (token_hash);
 -- Juju secrets (issue 12). Revision content is only ever AES-256-GCM ciphertext sealed
 -- with the controller's key file (state/secrets-crypto.ts); nothing here is plaintext.
 -- owner_kind: model (a user secret, owner ''), application or unit.
