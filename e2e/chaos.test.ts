@@ -1,8 +1,10 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHARMS, ROOT, freshModel, ok, sigil, until, workload } from './harness.ts';
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { CHARMS, ROOT, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
 
 // Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
 // latency that the client unit itself measures (its `probe` action), through the client
@@ -99,5 +101,29 @@ describe('sigil chaos on a relation', () => {
     expect(report[0]!.errors).toBe(report[0]!.requests);
     expect((await ok(['chaos', 'list', '-m', m])).trim()).toBe('No relation is under chaos.');
     await until(m, 'tcp-client to get the real address back', (s) => workload(s, 'tcp-client/0') === `active backend=${realBackend}`);
+  });
+});
+
+describe('sigil chaos serve', () => {
+  it("serves Toxiproxy's API that the npm client drives, with the proxies of --config, until interrupted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-chaos-serve-'));
+    const config = join(dir, 'proxies.json');
+    writeFileSync(config, JSON.stringify([{ name: 'from_config', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }]));
+    const child = spawn(join(ROOT, 'bin', 'sigil'), ['chaos', 'serve', '--port', '0', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await poll('the API address on stderr', () => Promise.resolve(/on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1]), 30_000);
+      const client = new Toxiproxy(url);
+      expect(JSON.parse(await client.getVersion())).toEqual({ version: expect.stringMatching(/^2\./) as string });
+      expect(Object.keys(await client.getAll())).toEqual(['from_config']);
+      const proxy = await client.createProxy({ name: 'made', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' });
+      expect(proxy.listen).toMatch(/^127\.0\.0\.1:\d+$/);
+      await client.reset();
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 });
