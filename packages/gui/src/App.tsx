@@ -9,6 +9,7 @@ import { Inspector, type Selection } from './pages/Inspector.tsx';
 import { DeployPanel } from './pages/DeployPanel.tsx';
 import { BundlePanel } from './pages/BundlePanel.tsx';
 import { Header } from './pages/Header.tsx';
+import { AuditPanel } from './pages/AuditPanel.tsx';
 
 interface Toast {
   id: number;
@@ -23,11 +24,11 @@ let toastId = 0;
  * The whole page for one model; `feed` is already following it (see main.tsx). A user who
  * may only read the model gets the same page without the controls that change it.
  */
-export function App({ api, model, feed, user, canWrite, logout }: { api: Api; model: string; feed: ModelFeed; user: string; canWrite: boolean; logout: () => void }) {
+export function App({ api, model, feed, user, canWrite, superuser, logout }: { api: Api; model: string; feed: ModelFeed; user: string; canWrite: boolean; superuser: boolean; logout: () => void }) {
   const state = useModel(feed);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [selection, setSelection] = useState<Selection | null>(null);
-  const [panel, setPanel] = useState<'deploy' | 'bundle' | null>(null);
+  const [panel, setPanel] = useState<'deploy' | 'bundle' | 'audit' | null>(null);
 
   const push = useCallback((t: Omit<Toast, 'id'>) => {
     const id = ++toastId;
@@ -40,10 +41,11 @@ export function App({ api, model, feed, user, canWrite, logout }: { api: Api; mo
     feed,
     user,
     canWrite,
+    superuser,
     logout,
     report: (e: unknown) => push({ kind: 'error', message: e instanceof Error ? e.message : String(e), hint: e instanceof ApiError ? e.hint : undefined }),
     notify: (message: string) => push({ kind: 'info', message }),
-  }), [api, model, feed, user, canWrite, logout, push]);
+  }), [api, model, feed, user, canWrite, superuser, logout, push]);
 
   const previous = useRef<ReadonlyMap<string, AppSummary>>(new Map());
   const summaries = useMemo(() => (previous.current = state ? reuseSummaries(previous.current, summarize(state)) : new Map()), [state]);
@@ -52,11 +54,12 @@ export function App({ api, model, feed, user, canWrite, logout }: { api: Api; mo
   const canvasModel = useMemo(() => (state ? { apps: state.apps, relations: state.relations, charms: state.charms } : undefined), [state?.apps, state?.relations, state?.charms]);
   const onDeploy = useCallback(() => setPanel((p) => (p === 'deploy' ? null : 'deploy')), []);
   const onBundle = useCallback(() => setPanel((p) => (p === 'bundle' ? null : 'bundle')), []);
+  const onAudit = useCallback(() => setPanel((p) => (p === 'audit' ? null : 'audit')), []);
 
   return (
     <Ctx.Provider value={ctx}>
       <div className="app">
-        <Header status={feed.status} reason={feed.reason} onDeploy={onDeploy} onBundle={onBundle} />
+        <Header status={feed.status} reason={feed.reason} onDeploy={onDeploy} onBundle={onBundle} onAudit={onAudit} />
         <div className="main">
           {panel === 'deploy' && state && canWrite && (
             <DeployPanel model={state} onClose={() => setPanel(null)} onDeployed={(app) => setSelection({ kind: 'app', name: app })} />
@@ -67,6 +70,7 @@ export function App({ api, model, feed, user, canWrite, logout }: { api: Api; mo
           {selection && state && <Inspector model={state} summaries={summaries} selection={selection} onSelect={setSelection} />}
         </div>
         {panel === 'bundle' && <BundlePanel onClose={() => setPanel(null)} />}
+        {panel === 'audit' && superuser && <AuditPanel onClose={() => setPanel(null)} />}
         <div className="toasts" role="status">
           {toasts.map((t) => (
             <div key={t.id} className={`toast ${t.kind}`} data-testid={`toast-${t.kind}`}>

@@ -14,6 +14,8 @@ export interface AppCtx {
    * refuses those calls anyway); the page shows the model as it is.
    */
   canWrite: boolean;
+  /** A controller admin: may read the audit trail (the server refuses anyone else anyway). */
+  superuser: boolean;
   logout(): void;
   /** Shows an error (with its hint) to the user. */
   report(e: unknown): void;

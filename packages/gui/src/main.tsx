@@ -59,7 +59,7 @@ function showApp(who: WhoAmI, started: ModelFeed): void {
     }
   });
   const logout = () => void session.logout().then(() => showLogin('Logged out.', undefined, 'info'), (e: unknown) => showLogin(e instanceof Error ? e.message : String(e)));
-  root.render(<App api={api} model={model} feed={feed} user={who.user} canWrite={canWrite(who, model)} logout={logout} />);
+  root.render(<App api={api} model={model} feed={feed} user={who.user} canWrite={canWrite(who, model)} superuser={who.superuser} logout={logout} />);
 }
 
 /**

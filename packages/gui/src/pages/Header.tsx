@@ -2,9 +2,9 @@ import { memo, useEffect, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 import type { FeedStatus } from '../store/feed.ts';
 
-/** The model picker, the live indicator, the deploy and bundle buttons, who is logged in and logging out. */
-export const Header = memo(function Header({ status, reason, onDeploy, onBundle }: { status: FeedStatus; reason: string; onDeploy: () => void; onBundle: () => void }) {
-  const { api, model, report, user, canWrite, logout } = useApp();
+/** The model picker, the live indicator, the deploy and bundle buttons, the audit trail (controller admins), who is logged in and logging out. */
+export const Header = memo(function Header({ status, reason, onDeploy, onBundle, onAudit }: { status: FeedStatus; reason: string; onDeploy: () => void; onBundle: () => void; onAudit: () => void }) {
+  const { api, model, report, user, canWrite, superuser, logout } = useApp();
   const [models, setModels] = useState<string[]>([model]);
   useEffect(() => {
     // An ended session takes the page back to the login form (Api.onSessionEnded).
@@ -24,6 +24,7 @@ export const Header = memo(function Header({ status, reason, onDeploy, onBundle 
       <span className="spacer" />
       {canWrite ? <button onClick={onDeploy} data-testid="open-deploy">Deploy a charm</button> : <span className="read-only" data-testid="read-only" title="you have read access to this model">read only</span>}
       <button onClick={onBundle} data-testid="open-bundle">Bundle</button>
+      {superuser && <button onClick={onAudit} data-testid="open-audit" title="the controller's audit trail">Audit</button>}
       <span className="user" data-testid="user">{user}</span>
       <button onClick={logout} data-testid="logout">Log out</button>
     </header>
