@@ -2,6 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, canRunContainers, lxcModel, ok, status, unit, until } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 // HAProxy in front of http-backend units, on real containers: traffic from the host
 // through the published port, backends following the relation, health checks, busy
@@ -63,7 +64,7 @@ function load(port: number, workers = 4, pauseMs = 10) {
   };
 }
 
-describe.skipIf(!canRunContainers())('haproxy charm (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('haproxy charm (real containers)', () => {
   let M: string;
   let port: number;
 

@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { CHARMS, ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 /** Installs run alongside other suites' installs on a 2-core runner: minutes each. */
 const INSTALL = '8m';
 
 // The mariadb charm on real machines: MariaDB from Debian 12 serving the db-client test
 // charm over Juju's legacy mysql interface, on the shared LXC controller.
-describe.skipIf(!canRunContainers())('mariadb charm (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('mariadb charm (real containers)', () => {
   let M = '';
   const scratch = mkdtempSync(join(tmpdir(), 'sigil-mariadb-'));
 

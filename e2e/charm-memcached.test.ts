@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CHARMS, ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 // The memcached charm on a real machine, used through the db-client test charm the way a
 // Juju application would use it: over the `cache` relation's host and port.
-describe.skipIf(!canRunContainers())('memcached charm (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('memcached charm (real containers)', () => {
   let M: string;
 
   const run = async (u: string, action: string, ...params: string[]) =>

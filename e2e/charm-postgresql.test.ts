@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 /** Installs run alongside other suites' installs on a 2-core runner: minutes each. */
 const INSTALL = '8m';
 
 // The postgresql charm on real machines: PostgreSQL 15 from Debian 12 serving the db-client
 // test charm over Juju's legacy pgsql interface, on the shared LXC controller.
-describe.skipIf(!canRunContainers())('postgresql charm (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('postgresql charm (real containers)', () => {
   let M = '';
   let addr = '';
   /** What postgresql/0 published to the client, read from the client's side of the relation. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -62,7 +63,7 @@ async function rows(page: Page): Promise<{ cells: string[]; refused: string | nu
   return out;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('GUI audit trail', () => {
+describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI audit trail', () => {
   let reader: Page;
 
   beforeAll(async () => {

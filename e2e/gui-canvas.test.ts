@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -25,7 +26,7 @@ let browser: Browser;
 let page: Page;
 let login: string;
 
-describe.skipIf(!existsSync(CHROMIUM))('GUI canvas on first load', () => {
+describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI canvas on first load', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const m = await freshModel('gui-canvas');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHARMS, ROOT, controllerEntry, freshModel, ok, sigil, status } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -60,7 +61,7 @@ async function live(page: Page): Promise<void> {
   await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('GUI login', () => {
+describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI login', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     readerHome = mkdtempSync(join(tmpdir(), 'sigil-gui-reader-'));

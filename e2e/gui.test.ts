@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import YAML from 'yaml';
 import { CHARMS, ROOT, apiGet, controllerEntry, freshModel, ok, sigil, status, unit, until } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -49,7 +50,7 @@ async function deployFromSearch(query: string, charm: string, units: number, con
   await node(charm).waitFor();
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('web GUI', () => {
+describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('web GUI', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     scratch = mkdtempSync(join(tmpdir(), 'sigil-gui-e2e-'));

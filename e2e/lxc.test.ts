@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 // Real machines: LXC system containers on a bridge Sigil owns. Needs root on Linux (CI is).
 const root = process.platform === 'linux' && process.getuid?.() === 0;
@@ -26,7 +27,7 @@ function memcachedAt(host: string, port: number, request: string): Promise<strin
   });
 }
 
-describe.skipIf(!root)('lxc provider (real containers)', () => {
+describe.skipIf(!canRun(root, 'root on Linux (LXC containers)'))('lxc provider (real containers)', () => {
   let config: { bridge: { name: string; subnet: string } };
   beforeAll(async () => {
     const r = await sigil(['bootstrap', '--provider', 'lxc', C], { timeoutMs: 600_000 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHARMS, ROOT, apiGet, canRunContainers, controllerEntry, freshModel, lxcModel, ok, poll, sigil, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 const C = 'e2e';
 const scratch = mkdtempSync(join(tmpdir(), 'sigil-ssh-keys-e2e-'));
@@ -209,7 +210,7 @@ function sshWith(key: string, address: string): Promise<number> {
   });
 }
 
-describe.runIf(canRunContainers())('ssh keys on LXC machines', () => {
+describe.runIf(canRun(canRunContainers(), 'root on Linux (LXC containers)'))('ssh keys on LXC machines', () => {
   it("let a user's own key into root on a real machine within seconds, and out again when removed", async () => {
     const lm = await lxcModel('sshkeys');
     await ok(['add-machine', '-m', lm]);

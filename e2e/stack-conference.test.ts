@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ROOT, canRunContainers, lxcModel, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 /** How long the bundle may take to settle: five machines installing while other suites install theirs. */
 const SETTLE = '10m';
@@ -10,7 +11,7 @@ const SETTLE_MS = 600_000;
 // with memcached, HAProxy exposed. What a person would check from the host: the schedule
 // answers through HAProxy's published port, from both Django units, with the shared cache;
 // `config django debug=true` shows Django's debug pages without a redeploy.
-describe.skipIf(!canRunContainers())('conference stack: haproxy → django ×2 → postgresql + memcached (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('conference stack: haproxy → django ×2 → postgresql + memcached (real containers)', () => {
   let M: string;
   let base: string;
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ROOT, canRunContainers, lxcModel, ok, poll, sigil, status, unit, until } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 // bundles/wordpress.yaml on real containers: HAProxy → WordPress ×2 → MariaDB, with
 // memcached. The site is used from the host through HAProxy's published port, as a visitor
@@ -86,7 +87,7 @@ function load(port: number, workers = 3) {
   };
 }
 
-describe.skipIf(!canRunContainers())('wordpress bundle behind haproxy (real containers)', () => {
+describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('wordpress bundle behind haproxy (real containers)', () => {
   let M: string;
   let port: number;
 

@@ -13,7 +13,12 @@ if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
   command -v ssh >/dev/null || need_apt+=(openssh-client)
   # The web GUI's browser tests and benchmarks drive Debian's chromium (playwright-core).
   command -v chromium >/dev/null || need_apt+=(chromium)
+  # sigil chaos partition writes nftables rules on Sigil's own bridges.
+  command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need_apt+=(nftables)
 fi
+# Specs and `sigil collect` fetch git sources; the Django charm's tests run its settings module.
+command -v git >/dev/null || need_apt+=(git)
+command -v python3 >/dev/null || need_apt+=(python3)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v bash >/dev/null || need_apt+=(bash)
 # e2e/tls.test.ts checks the controller's certificate with openssl s_client.

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSettings } from './render.ts';
 import { MachineWorkload, SourceError } from './workload.ts';
+import { canRun } from '../../../tests/ci.ts';
 
 const CHARM = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(join(tmpdir(), 'django-workload-'));
@@ -64,7 +65,7 @@ describe('directory sources', () => {
   });
 });
 
-describe.skipIf(!has('git'))('git sources (a repository served from this machine)', () => {
+describe.skipIf(!canRun(has('git'), 'git'))('git sources (a repository served from this machine)', () => {
   const w = new MachineWorkload(CHARM, join(tmp, 'git-root'));
   const repo = join(tmp, 'repo');
   const git = (...args: string[]) =>
@@ -104,7 +105,7 @@ describe.skipIf(!has('git'))('git sources (a repository served from this machine
   });
 });
 
-describe.skipIf(!has('python3'))('sigil_settings.py, the settings module gunicorn loads', () => {
+describe.skipIf(!canRun(has('python3'), 'python3'))('sigil_settings.py, the settings module gunicorn loads', () => {
   test("puts the charm's settings over the project's and adds WhiteNoise after SecurityMiddleware", () => {
     const dir = join(tmp, 'overlay');
     mkdirSync(join(dir, 'proj', 'mysite'), { recursive: true });

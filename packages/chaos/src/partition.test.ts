@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropTable, heal, healCommands, listPartitions, partition, partitionCommands, tableName, tableScript } from './partition.ts';
+import { canRun } from '../../../tests/ci.ts';
 
 describe('partition rules (pure)', () => {
   it('only ever match traffic on the named bridge', () => {
@@ -36,7 +37,7 @@ const root = process.getuid?.() === 0 && (() => {
 })();
 const bridge = `sgt-${process.pid % 100000}`;
 
-describe.runIf(root)('partition rules in nftables', () => {
+describe.runIf(canRun(root, 'root with nftables (nft)'))('partition rules in nftables', () => {
   afterAll(() => dropTable(bridge));
 
   it('adds, lists, heals by itself when timed, and heals on demand', async () => {

@@ -11,6 +11,7 @@ import { ChaosProxies } from '../workers/chaos.ts';
 import type { WorkerContext } from '../workers/context.ts';
 import { silentLogger } from '../logger.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
+import { canRun } from '../../../../tests/ci.ts';
 
 const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
 const DB = files('name: db\nsummary: s\ndescription: d\nprovides:\n  db: {interface: pgsql}\n');
@@ -171,7 +172,7 @@ describe('sigil chaos partition / heal', () => {
   });
 
   // A bridge name no interface has: the rules match no packet on this host.
-  it.runIf(nftWorks)('cuts an application from another both ways, lists it, and heals', async () => {
+  it.runIf(canRun(nftWorks, 'root with nftables (nft)'))('cuts an application from another both ways, lists it, and heals', async () => {
     const bridge = `sgt-r${process.pid % 10000}`;
     const before = svc.chaosProxies!;
     svc.chaosProxies = new ChaosProxies('127.0.0.1', bridge);
