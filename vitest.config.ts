@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { SlowestFirst } from './e2e/sequencer.ts';
 
 // Unit tests sit beside the code; cross-process tests live in e2e/ and share one
 // controller per file. Both run in the README's single test command.
@@ -16,8 +15,6 @@ export default defineConfig({
     // run more files at once than there are cores (CI machines have 2).
     maxWorkers: 4,
     minWorkers: 1,
-    // The longest files first, so none of them starts last (see e2e/sequencer.ts).
-    sequence: { sequencer: SlowestFirst },
     globalSetup: ['e2e/global-setup.ts'],
   },
 });

@@ -90,7 +90,7 @@ describe('users and roles', () => {
     const after = await status(m);
     expect(Object.keys(after.applications)).toEqual(Object.keys(before.applications));
     expect(workload(after, 'source/0')).toBe('active token=users');
-    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--model', name, '--format', 'json'])) as { method: string; route: string; status: number; address: string }[];
+    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--model', name, '--format', 'json', '-c', 'e2e'])) as { method: string; route: string; status: number; address: string }[];
     expect(trail.filter((r) => r.status === 403).map((r) => `${r.method} ${r.route}`)).toEqual(expect.arrayContaining(['POST /api/models/:model/charms', 'POST /api/models/:model/applications/:app/config', 'POST /api/models/:model/relations']));
     expect(trail.every((r) => r.address !== '')).toBe(true);
   }, 60_000);
@@ -134,7 +134,7 @@ describe('users and roles', () => {
     const renewed = (YAML.parse(readFileSync(file, 'utf8')) as typeof acc).controllers.e2e!;
     expect(renewed.token).not.toBe(oldToken);
     expect(Date.parse(renewed.expires) - Date.now()).toBeGreaterThan(23 * 3600_000);
-    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--since', '10m', '--format', 'json'])) as { method: string; route: string; status: number; summary: string }[];
+    const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--since', '10m', '--format', 'json', '-c', 'e2e'])) as { method: string; route: string; status: number; summary: string }[];
     expect(trail.some((r) => r.method === 'POST' && r.route === '/api/login' && r.status === 401)).toBe(true);
     expect(trail.some((r) => r.status === 401 && /disabled/.test(r.summary))).toBe(true);
     expect(JSON.stringify(trail)).not.toContain(PASSWORD);
@@ -163,6 +163,6 @@ describe('users and roles', () => {
       rmSync(copy, { recursive: true, force: true });
     }
     // The harness's own session is untouched.
-    await ok(['whoami']);
+    expect(await ok(['models', '-c', 'e2e'])).toContain(name);
   }, 60_000);
 });
