@@ -90,10 +90,16 @@ export class LxcProvider implements Provider {
   }
 
   private async createLocked(spec: MachineSpec, constraints: Constraints): Promise<MachineRecord> {
+    // The controller asks for a machine only while it has no instance recorded for it, each
+    // time with a newly issued credential. A container already there is a create that failed
+    // part-way (lxc-wait timed out on a busy host, or the controller stopped before recording
+    // it): its agent holds the credential of that attempt, which no longer works, so it
+    // would never connect. Nothing has run on it yet: replace it.
     const existing = await this.record(spec.model, spec.id);
     if (existing) {
-      await this.startIfStopped(existing);
-      return existing;
+      await this.lxc.stop(existing.name, { kill: true });
+      await rm(join(this.lxcpath, existing.name), { recursive: true, force: true });
+      this.o.log?.('replacing a machine from an unfinished create', { model: spec.model, id: spec.id });
     }
     const lower = imageRootfs(this.o.imagesDir);
     if (!(await stat(join(dirname(lower), 'image.json')).then(() => true, () => false))) {
