@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ok, sigil, status, unit, until, workload } from './harness.ts';
@@ -81,6 +81,21 @@ describe.skipIf(!canRun(root, 'root on Linux (LXC containers)'))('lxc provider (
     expect(readFileSync(dest, 'utf8').trim()).toBe(host);
     expect((await ok(['ssh', '-m', M, 'sink/0', 'ip', 'route'])).includes('default')).toBe(false);
   }, 120_000);
+
+  it('replaces the container of a create that stopped part-way, so the machine\'s agent (with a fresh credential) connects', async () => {
+    // What a create that failed after writing its record leaves (lxc-wait timing out on a
+    // busy host; the controller stopping mid-create): a container record with no working
+    // container. The retry comes with a newly issued credential, which only a new container holds.
+    await ok(['add-model', 'leftover', '-c', C]);
+    const name = 'sigil-leftover-0';
+    const dir = join(process.env.SIGIL_HOME!, 'controllers', C, 'lxc-provider', 'lxc', name);
+    mkdirSync(dir, { recursive: true });
+    const address = config.bridge.subnet.replace(/\.0\/24$/, '.250');
+    writeFileSync(join(dir, 'machine.json'), JSON.stringify({ model: 'leftover', id: '0', name, hostname: name, address, constraints: '' }));
+    await ok(['deploy', join(CHARMS, 'source'), '-m', `${C}:leftover`, '--config', 'token=again']);
+    await until(`${C}:leftover`, 'source/0 active on a working machine', (x) => workload(x, 'source/0') === 'active token=again', 240_000);
+    await ok(['destroy-model', `${C}:leftover`, '--yes', '--timeout', '2m']);
+  }, 300_000);
 
   it('shows a machine stopped outside Sigil as down with lost agents, and remove-machine --force cleans it up', async () => {
     const s = await status(M);
