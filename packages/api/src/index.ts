@@ -8,3 +8,4 @@ export * from './agent-schemas.ts';
 export * from './gui.ts';
 export * from './access.ts';
 export * from './secrets.ts';
+export * from './audit.ts';

@@ -6,6 +6,7 @@ import { certFingerprint } from '@sigil/core/tls';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
+import type { AuditRecord } from '@sigil/api';
 import { renderKeyValue, renderList } from '../render/output.ts';
 
 /** What `sigil add-user` prints for the new user: everything `sigil register` needs, and nothing more. */
@@ -58,17 +59,6 @@ interface UserView {
   models: Record<string, string>;
 }
 
-interface AuditRecord {
-  id: number;
-  at: number;
-  user: string;
-  address: string;
-  method: string;
-  route: string;
-  model: string;
-  summary: string;
-  status: number;
-}
 
 /** "3 minutes ago", as Juju's `users` shows dates. */
 export function ago(iso: string | null, now = Date.now()): string {

@@ -1,21 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 
-/** One call in the trail, as `GET /api/audit` answers it (the controller's state/audit.ts). */
-export interface AuditRecord {
-  id: number;
-  /** Epoch milliseconds. */
-  at: number;
-  /** A user's name, `machine-N@model` for an agent, `-` for no valid credential. */
-  user: string;
-  address: string;
-  method: string;
-  /** The matched route pattern, or the raw path of an unmatched call. */
-  route: string;
-  model: string;
-  summary: string;
-  status: number;
-}
+import type { AuditRecord } from '@sigil/api';
 
 /** The newest records shown; narrower filters reach further back. */
 export const AUDIT_LIMIT = 500;
