@@ -8,6 +8,8 @@ export interface InventoryPackage {
   name: string;
   version: string;
   arch: string;
+  /** The source package, when it is named differently (OSV's Debian advisories name source packages). */
+  source?: string;
 }
 
 /** A file that differs from what its package shipped, as `debsums` reports it. */

@@ -24,7 +24,8 @@ export function parseDpkgStatus(text: string): { packages: InventoryPackage[]; b
       continue;
     }
     if (f.status !== 'install ok installed') continue;
-    packages.push({ name, version, arch: f.architecture ?? '' });
+    const source = f.source?.split(' ')[0];
+    packages.push({ name, version, arch: f.architecture ?? '', ...(source && source !== name ? { source } : {}) });
   }
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { packages, bad };

@@ -23,7 +23,7 @@ const ReportSchema = {
     request: { type: 'integer', minimum: 0 },
     collectedAt: { type: 'integer', minimum: 0 },
     ms: { type: 'integer', minimum: 0 },
-    packages: { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['name', 'version', 'arch'], additionalProperties: false, properties: { name: str(256), version: str(256), arch: str(64) } } },
+    packages: { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['name', 'version', 'arch'], additionalProperties: false, properties: { name: str(256), version: str(256), arch: str(64), source: str(256) } } },
     changed: { type: 'array', maxItems: 1_000_000, items: { type: 'object', required: ['package', 'path', 'state'], additionalProperties: false, properties: { package: str(256), path: PATH, state: { enum: ['modified', 'missing'] } } } },
     charm: {
       type: 'object', required: ['files', 'collected', 'modified', 'missing'], additionalProperties: false,
@@ -84,10 +84,13 @@ export function registerInventoryRoutes(app: FastifyInstance, svc: Services): vo
     if (req.body.files.some(([p]) => p.startsWith('/') || p.split('/').includes('..'))) throw new SigilError('bad-request', 'release file paths must be relative and without ".."', 'paths are relative to the release\'s top directory');
     const r = svc.inventory.repo.addRelease(req.body.name, req.body.version, req.body.source, req.body.files);
     svc.log.info('release indexed', { name: r.name, version: r.version, source: r.source, files: r.files });
+    // Every model's reports are matched again now, so status shows the new copies at once.
+    for (const m of svc.models.list()) svc.inventory.refreshStale(m.name);
     return { name: r.name, version: r.version, source: r.source, files: r.files, added: r.added };
   });
   app.post<{ Body: { name: string; version: string } }>('/api/inventory/index/remove', { schema: { body: IndexRemoveSchema } }, async (req) => {
     const removed = svc.inventory.repo.removeRelease(req.body.name, req.body.version);
+    for (const m of svc.models.list()) svc.inventory.refreshStale(m.name);
     if (removed === 0) throw new SigilError('not-found', `${req.body.name}=${req.body.version} is not in the index`, 'list it with `sigil audit index list`');
     return { removed };
   });

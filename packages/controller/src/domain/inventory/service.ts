@@ -103,7 +103,8 @@ export class Inventory {
     return this.repo.counts(model);
   }
 
-  private refreshStale(model: string): void {
+  /** Matches again the reports of a model matched against an older index. */
+  refreshStale(model: string): void {
     const gen = this.repo.indexGeneration();
     for (const { unit } of this.repo.reportedUnits(model)) {
       const stored = this.repo.report(model, unit);
