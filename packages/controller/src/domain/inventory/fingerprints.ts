@@ -44,25 +44,27 @@ export class FingerprintIndex {
         r2.set(rel);
         rel = r2;
       }
-      e.md5.copy(dig, n * 16);
+      dig.set(e.md5, n * 16);
       rel[n] = e.release;
       paths.push(e.path);
       n++;
     }
-    // Sort entry numbers by digest: a 48-bit prefix decides almost always; ties compare the rest.
-    const pre = new Float64Array(n);
-    for (let i = 0; i < n; i++) pre[i] = dig.readUIntBE(i * 16, 6);
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => pre[a]! - pre[b]! || dig.compare(dig, b * 16, b * 16 + 16, a * 16, a * 16 + 16));
+    if (n >= 1 << 24) throw new RangeError(`the fingerprint index holds at most ${1 << 24} files`);
+    // Sort by digest with a native numeric sort: each key is the digest's first 40 bits
+    // above the entry's number (24 bits). Digests sharing 40 bits sort next to each other
+    // in any order; lookups compare whole digests across such a run.
+    const keys = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (BigInt(dig.readUIntBE(i * 16, 5)) << 24n) | BigInt(i);
+    keys.sort();
     ix.digests = Buffer.alloc(n * 16);
     ix.prefix = new Float64Array(n);
     ix.release = new Uint32Array(n);
     ix.paths = new Array<string>(n);
     for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      dig.copy(ix.digests, k * 16, i * 16, i * 16 + 16);
-      ix.prefix[k] = pre[i]!;
+      const key = keys[k]!;
+      const i = Number(key & 0xffffffn);
+      ix.digests.set(dig.subarray(i * 16, i * 16 + 16), k * 16);
+      ix.prefix[k] = Number(key >> 24n);
       ix.release[k] = rel[i]!;
       ix.paths[k] = paths[i]!;
     }
@@ -70,6 +72,8 @@ export class FingerprintIndex {
     ix.common = new Uint8Array(n);
     const empty = Buffer.from(EMPTY_MD5, 'hex');
     for (let k = 0; k < n;) {
+      // Runs of one digest. (Two digests sharing 40 bits may interleave; they then count as
+      // separate runs, which can only make a digest look less common, never a match wrong.)
       let end = k + 1;
       while (end < n && ix.sameDigest(k, end)) end++;
       const names = new Set<string>();
@@ -77,15 +81,9 @@ export class FingerprintIndex {
       if (names.size > COMMON_NAMES || ix.digests.compare(empty, 0, 16, k * 16, k * 16 + 16) === 0) ix.common.fill(1, k, end);
       k = end;
     }
+    // Paths are unique within a release (the repository keeps one row per path).
     ix.totals.push(...releases.map(() => 0));
-    const seen = new Set<string>();
-    for (let k = 0; k < n; k++) {
-      const key = `${ix.release[k]}\0${ix.paths[k]}`;
-      if (ix.common[k] === 0 && !seen.has(key)) {
-        seen.add(key);
-        ix.totals[ix.release[k]!]!++;
-      }
-    }
+    for (let k = 0; k < n; k++) if (ix.common[k] === 0) ix.totals[ix.release[k]!]!++;
     return ix;
   }
 
@@ -101,7 +99,7 @@ export class FingerprintIndex {
   lookup(md5hex: string): { release: number; path: string; entry: number }[] {
     if (md5hex.length !== 32) return [];
     const d = Buffer.from(md5hex, 'hex');
-    const p = d.readUIntBE(0, 6);
+    const p = d.readUIntBE(0, 5);
     let lo = 0;
     let hi = this.size;
     while (lo < hi) {
