@@ -7,7 +7,7 @@ import type { Client } from '../client.ts';
 import { renderList } from '../render/output.ts';
 import { matches, parseQuery, softwareOf } from '../audit/query.ts';
 import { checkAdvisories, loadAdvisories } from '../audit/osv.ts';
-import { cyclonedxJson, spdxJson, type SbomSubject } from '../audit/sbom.ts';
+import type { SbomSubject } from '../audit/sbom.ts';
 import { releaseFiles } from '../audit/release-files.ts';
 
 interface ModelOpt { model?: string; format?: string }
@@ -132,6 +132,8 @@ export function registerAudit(program: Command, ctx: Ctx): void {
       const invs = await inventories(c, units);
       const missing = units.filter((u) => !invs.some((i) => i.unit === u));
       if (missing.length > 0) ctx.info(`no inventory yet for ${missing.join(', ')}: left out (collect with \`sigil audit collect\`)`);
+      // Loaded only here: the CycloneDX library is large, and every other command starts without it.
+      const { cyclonedxJson, spdxJson } = await import('../audit/sbom.ts');
       const text = o.format === 'cyclonedx-json' ? cyclonedxJson(subject, invs) : spdxJson(subject, invs);
       if (o.output) writeFileSync(o.output, text);
       else ctx.out(text);
