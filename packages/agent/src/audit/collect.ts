@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import type { AuditReport, CharmInventory, LanguagePackage } from '@sigil/api';
 import { collectDpkg } from './dpkg.ts';
 import { isManifest, readManifest } from './language.ts';
-import { DEFAULT_LIMITS, Skips, hashFile, listFiles, mapLimit, type WalkLimits } from './walk.ts';
+import { DEFAULT_LIMITS, Skips, Slicer, hashFiles, listFiles, type WalkLimits } from './walk.ts';
 
 /** Directories under a machine's root searched for embedded copies (files dpkg owns are left out). */
 export const AUDIT_ROOTS = ['usr', 'opt', 'srv', 'var/www', 'home', 'root'];
@@ -34,14 +34,11 @@ export async function collectUnit(t: CollectTarget): Promise<AuditReport> {
   const roots = [...AUDIT_ROOTS.map((r) => join(t.root, r)), t.unitDir];
   // The charm is reported on its own (with its provenance), not as an embedded copy.
   const charmPrefix = t.charmDir + '/';
-  const listed = await listFiles(roots, limits, skips, (p) => dpkg.owned.has(p) || p.startsWith(charmPrefix));
-  const files: [string, string][] = [];
+  const slicer = new Slicer();
+  const listed = await listFiles(roots, limits, skips, (p) => dpkg.owned.has(p) || p.startsWith(charmPrefix), slicer);
+  const files = await hashFiles(listed, 'md5', skips, limits.maxFileSize, slicer);
   const language: LanguagePackage[] = [];
-  await mapLimit(listed, 16, async (f) => {
-    const md5 = await hashFile(f.path, f.size, 'md5', skips);
-    if (md5 !== undefined) files.push([f.path, md5]);
-    if (isManifest(f.path)) language.push(...(await readManifest(f.path, f.size, skips)));
-  });
+  for (const path of listed) if (isManifest(path)) language.push(...(await readManifest(path, skips)));
   files.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   language.sort((a, b) => (a.ecosystem + a.name + a.path < b.ecosystem + b.name + b.path ? -1 : 1));
   return {
@@ -73,11 +70,7 @@ export async function charmInventory(charmDir: string, limits: WalkLimits, skips
   if (!info || typeof info.collect_url !== 'string' || typeof info.hashes !== 'object' || info.hashes === null) {
     return { files: listed.length, collected: false, modified: [], missing: [] };
   }
-  const deployed = new Map<string, string>();
-  await mapLimit(listed, 8, async (f) => {
-    const h = await hashFile(f.path, f.size, 'sha256', skips);
-    if (h) deployed.set(relative(charmDir, f.path), h);
-  });
+  const deployed = new Map((await hashFiles(listed, 'sha256', skips, limits.maxFileSize)).map(([p, h]) => [relative(charmDir, p), h]));
   const modified: string[] = [];
   const missing: string[] = [];
   for (const [path, hash] of Object.entries(info.hashes as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {

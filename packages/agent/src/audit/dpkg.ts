@@ -1,7 +1,8 @@
-import { lstat, readFile, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangedFile, InventoryPackage } from '@sigil/api';
-import { hashFile, mapLimit, type Skips } from './walk.ts';
+import { Slicer, hashFileSync, type Skips } from './walk.ts';
 
 /**
  * Parses dpkg's status database: the packages whose status is "install ok installed".
@@ -64,23 +65,30 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true)
   const owned = new Set<string>();
   const changed: ChangedFile[] = [];
   let checked = 0;
+  const slicer = new Slicer();
+  const buf = Buffer.allocUnsafe(1024 * 1024);
   for (const p of packages) {
     const file = [`${p.name}:${p.arch}.md5sums`, `${p.name}.md5sums`].find((f) => infoFiles.has(f));
     if (!file) continue;
     const sums = parseMd5sums(await readFile(join(admin, 'info', file), 'utf8').catch(() => ''));
     for (const [rel] of sums) owned.add(join(root, rel));
     if (!checkFiles) continue;
-    const results = await mapLimit(sums, 8, async ([rel, md5]) => {
+    for (const [rel, md5] of sums) {
+      await slicer.maybeYield();
       const path = join(root, rel);
-      const st = await lstat(path).catch(() => undefined);
-      if (!st) return { path: '/' + rel, state: 'missing' as const };
+      let st;
+      try {
+        st = lstatSync(path);
+      } catch {
+        changed.push({ package: p.name, path: '/' + rel, state: 'missing' });
+        continue;
+      }
       // A diverted or replaced-by-link file is not content dpkg shipped here: not compared.
-      if (!st.isFile()) return undefined;
-      const now = await hashFile(path, st.size, 'md5', skips);
-      return now !== undefined && now !== md5 ? { path: '/' + rel, state: 'modified' as const } : undefined;
-    });
-    checked += sums.length;
-    for (const r of results) if (r) changed.push({ package: p.name, ...r });
+      if (!st.isFile()) continue;
+      checked++;
+      const now = hashFileSync(path, 'md5', skips, Number.MAX_SAFE_INTEGER, buf);
+      if (now !== undefined && now !== md5) changed.push({ package: p.name, path: '/' + rel, state: 'modified' });
+    }
   }
   return { packages, changed, owned, checked };
 }

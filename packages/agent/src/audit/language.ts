@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { LanguagePackage } from '@sigil/api';
 import type { Skips } from './walk.ts';
@@ -24,7 +24,8 @@ export function isManifest(path: string): boolean {
  * The packages one manifest names. A manifest that does not parse (binary junk, truncated
  * JSON) is a skip with its reason, never an exception.
  */
-export async function readManifest(path: string, size: number, skips: Skips): Promise<LanguagePackage[]> {
+export async function readManifest(path: string, skips: Skips): Promise<LanguagePackage[]> {
+  const size = (await stat(path).catch(() => undefined))?.size ?? 0;
   if (size > MAX_MANIFEST) {
     skips.add(path, 'manifest larger than 8 MiB');
     return [];

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, readdir } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SkipSummary } from '@sigil/api';
 
 export interface WalkLimits {
@@ -33,7 +33,23 @@ export class Skips {
 
 function reasonOf(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'EACCES' || code === 'EPERM' ? 'unreadable' : code === 'ENOENT' ? 'vanished' : `error ${code ?? 'unknown'}`;
+  return code === 'EACCES' || code === 'EPERM' ? 'unreadable' : code === 'ENOENT' ? 'vanished' : code === 'ELOOP' ? 'symbolic link (not followed)' : `error ${code ?? 'unknown'}`;
+}
+
+/**
+ * Synchronous file-system calls in short slices: one call costs a few microseconds where a
+ * promise through libuv's thread pool costs tens, and tens of thousands of files are the
+ * normal case. After each slice the event loop runs, so the agent stays responsive.
+ */
+export class Slicer {
+  private started = performance.now();
+  constructor(private readonly sliceMs = 8) {}
+
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.started < this.sliceMs) return;
+    await yieldToLoop();
+    this.started = performance.now();
+  }
 }
 
 /**
@@ -42,27 +58,32 @@ function reasonOf(e: unknown): string {
  * (bind mounts can loop too), and stopping at the limits with a skip that says so.
  * `exclude` tells paths to leave out (files a package owns); excluded files are not skips.
  */
-export async function listFiles(roots: string[], limits: WalkLimits, skips: Skips, exclude: (path: string) => boolean = () => false): Promise<{ path: string; size: number }[]> {
-  const out: { path: string; size: number }[] = [];
+export async function listFiles(roots: string[], limits: WalkLimits, skips: Skips, exclude: (path: string) => boolean = () => false, slicer = new Slicer()): Promise<string[]> {
+  const out: string[] = [];
   const seen = new Set<string>();
   let full = false;
   for (const root of roots) {
-    const st = await lstat(root).catch(() => undefined);
-    if (!st?.isDirectory()) continue;
+    let st;
+    try {
+      st = lstatSync(root);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0 && !full) {
+      await slicer.maybeYield();
       const { dir, depth } = stack.pop()!;
-      const ds = await lstat(dir).catch(() => undefined);
-      if (!ds) continue;
-      const id = `${ds.dev}:${ds.ino}`;
-      if (seen.has(id)) {
-        skips.add(dir, 'directory seen before (loop)');
-        continue;
-      }
-      seen.add(id);
       let entries;
       try {
-        entries = await readdir(dir, { withFileTypes: true });
+        const ds = lstatSync(dir);
+        const id = `${ds.dev}:${ds.ino}`;
+        if (seen.has(id)) {
+          skips.add(dir, 'directory seen before (loop)');
+          continue;
+        }
+        seen.add(id);
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch (e) {
         skips.add(dir, reasonOf(e));
         continue;
@@ -82,13 +103,7 @@ export async function listFiles(roots: string[], limits: WalkLimits, skips: Skip
             full = true;
             break;
           }
-          const fst = await lstat(path).catch((err: unknown) => {
-            skips.add(path, reasonOf(err));
-            return undefined;
-          });
-          if (!fst) continue;
-          if (fst.size > limits.maxFileSize) skips.add(path, `larger than ${Math.round(limits.maxFileSize / 1024 ** 2)} MiB`);
-          else out.push({ path, size: fst.size });
+          out.push(path);
         }
         // Sockets, fifos and devices hold no content to compare: passed over silently.
       }
@@ -97,35 +112,49 @@ export async function listFiles(roots: string[], limits: WalkLimits, skips: Skip
   return out;
 }
 
-/** The hex digest of one file (md5 or sha256), or undefined (with a skip) when it cannot be read. */
-export async function hashFile(path: string, size: number, algorithm: 'md5' | 'sha256', skips: Skips): Promise<string | undefined> {
+const CHUNK = 1024 * 1024;
+
+/**
+ * The hex digest of one file (md5 or sha256), or undefined (with a skip) when it cannot be
+ * read or is over the size limit. O_NOFOLLOW: a file swapped for a link since it was listed
+ * is not followed. `buf` is a reusable read buffer of at least 1 MiB.
+ */
+export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): string | undefined {
+  let fd: number | undefined;
   try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      skips.add(path, 'not a regular file');
+      return undefined;
+    }
+    if (st.size > maxSize) {
+      skips.add(path, `larger than ${Math.round(maxSize / 1024 ** 2)} MiB`);
+      return undefined;
+    }
     const h = createHash(algorithm);
-    // O_NOFOLLOW: a file swapped for a link since it was listed is not followed.
-    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      if (size <= 1024 * 1024) h.update(await fh.readFile());
-      else for await (const c of fh.createReadStream({ autoClose: false })) h.update(c as Buffer);
-    } finally {
-      await fh.close();
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
     }
     return h.digest('hex');
   } catch (e) {
     skips.add(path, reasonOf(e));
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** Runs `fn` over `items` with at most `width` in flight, keeping order in the result. */
-export async function mapLimit<T, R>(items: readonly T[], width: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+/** Hashes files in slices (see `Slicer`); the result keeps the input's order, unreadable files left out. */
+export async function hashFiles(paths: readonly string[], algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, slicer = new Slicer()): Promise<[string, string][]> {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const out: [string, string][] = [];
+  for (const p of paths) {
+    await slicer.maybeYield();
+    const h = hashFileSync(p, algorithm, skips, maxSize, buf);
+    if (h !== undefined) out.push([p, h]);
+  }
   return out;
 }

@@ -32,6 +32,8 @@ export class FingerprintIndex {
     let dig = Buffer.alloc(cap * 16);
     let rel = new Uint32Array(cap);
     const paths: string[] = [];
+    // Versions of one software share most paths: one string per distinct path.
+    const intern = new Map<string, string>();
     let n = 0;
     for (const e of entries) {
       if (e.md5.length !== 16 || e.release >= releases.length) continue;
@@ -46,7 +48,9 @@ export class FingerprintIndex {
       }
       dig.set(e.md5, n * 16);
       rel[n] = e.release;
-      paths.push(e.path);
+      let p = intern.get(e.path);
+      if (p === undefined) intern.set(e.path, (p = e.path));
+      paths.push(p);
       n++;
     }
     if (n >= 1 << 24) throw new RangeError(`the fingerprint index holds at most ${1 << 24} files`);
