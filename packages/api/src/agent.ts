@@ -175,3 +175,14 @@ export interface OperationDoc {
   started?: number;
   completed?: number;
 }
+
+/**
+ * A unit's goal state (Juju's uniter GoalStates): every alive or dying unit of its
+ * application, and per local endpoint of each non-peer relation, the related application
+ * (relation status) and its units (workload status, `dying` while dying). `since` is ms
+ * since the epoch.
+ */
+export interface GoalState {
+  units: Record<string, { status: string; since?: number }>;
+  relations: Record<string, Record<string, { status: string; since?: number }>>;
+}
