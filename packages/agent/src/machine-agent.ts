@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError } from '@sigil/core';
@@ -28,6 +29,12 @@ export interface AgentConfig {
    * without it the agent leaves SSH keys alone.
    */
   authorizedKeysFile?: string;
+  /**
+   * What juju-reboot runs to reboot this machine (`["systemctl", "reboot"]` in an LXC
+   * container). Without it (local-process, where the machine is a directory on the host)
+   * a reboot restarts every unit's agent in this process, as the machine coming back would.
+   */
+  rebootCommand?: string[];
 }
 
 /**
@@ -53,6 +60,9 @@ export class MachineAgent {
   /** Bumped when the credential changes: a view read with the old one cannot start another rotation. */
   private credentialGeneration = 0;
   private rotating = false;
+  /** Units that start after a reboot: their started charms run `start` again. */
+  private booted = false;
+  private rebooting = false;
 
   constructor(private readonly c: AgentConfig) {
     this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
@@ -63,6 +73,7 @@ export class MachineAgent {
   async run(signal: AbortSignal): Promise<void> {
     await installToolLinks(join(this.c.dataDir, 'tools'), this.c.toolBinary);
     await this.tools.start();
+    this.booted = await firstRunSinceBoot(this.c);
     this.log('INFO', 'agent started', `machine-${this.c.id}`);
     // An untrusted controller is told nothing, not even this agent's logs: the refusal goes
     // to the agent's own stderr (its journal, or agent.log for local-process), once.
@@ -139,6 +150,8 @@ export class MachineAgent {
           controllerUrl: this.c.controllerUrl,
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
+          reboot: () => void this.reboot(),
+          booted: this.booted,
         });
         const abort = new AbortController();
         entry = { uniter, abort, done: uniter.run(abort.signal).catch((e) => this.log('ERROR', `uniter stopped: ${String(e)}`, `unit-${u.name}`)) };
@@ -152,6 +165,31 @@ export class MachineAgent {
         this.uniters.delete(name);
       }
     }
+  }
+
+  /**
+   * juju-reboot: waits for every uniter to stop (the machine lock lets the running hook
+   * finish), then reboots: the provider's command, or a restart of every uniter in
+   * process. Either way each started unit runs `start` when it comes back.
+   */
+  private async reboot(): Promise<void> {
+    if (this.rebooting) return;
+    this.rebooting = true;
+    this.log('INFO', 'rebooting for juju-reboot', `machine-${this.c.id}`);
+    const entries = [...this.uniters.values()];
+    for (const e of entries) e.abort.abort();
+    await Promise.all(entries.map((e) => e.done));
+    await this.flushLogs();
+    const command = this.c.rebootCommand;
+    if (command !== undefined && command.length > 0) {
+      spawn(command[0]!, command.slice(1), { stdio: 'ignore', detached: true }).unref();
+      return;
+    }
+    this.uniters.clear();
+    this.booted = true;
+    this.rebooting = false;
+    this.held = undefined;
+    this.scheduleFetch();
   }
 
   /** Keeps root's authorized_keys in step with the model's keys; writes run one after another. */
@@ -235,4 +273,20 @@ export class MachineAgent {
     }
   }
 
+}
+
+/**
+ * Whether the machine booted since an agent last ran on it: /run is emptied by every boot
+ * of a machine that reboots for real (an LXC container). A local-process machine never
+ * boots; its reboots happen in process.
+ */
+async function firstRunSinceBoot(c: AgentConfig): Promise<boolean> {
+  if (c.rebootCommand === undefined) return false;
+  const marker = '/run/sigil-agent.booted';
+  try {
+    await writeFile(marker, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -120,6 +120,7 @@ export const ROUTE_ACCESS = {
   'GET /api/agent/charms/:hash': 'agent',
   'POST /api/agent/status': 'agent',
   'POST /api/agent/commit': 'agent',
+  'POST /api/agent/goal-state': 'agent',
   'POST /api/agent/scope': 'agent',
   'POST /api/agent/settled': 'agent',
   'POST /api/agent/dead': 'agent',

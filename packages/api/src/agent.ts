@@ -137,7 +137,7 @@ export interface CommitResult {
 
 export interface AgentStatusReport {
   unit: string;
-  agent: 'idle' | 'executing' | 'error';
+  agent: 'idle' | 'executing' | 'error' | 'rebooting';
   message: string;
   data?: Record<string, unknown>;
   /** Set when this report starts the retry (or skip) a `resolve` asked for, which consumes it. */
