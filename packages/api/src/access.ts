@@ -55,6 +55,7 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/wait': 'read',
   'GET /api/models/:model/status': 'read',
   'GET /api/models/:model/unit': 'read',
+  'GET /api/models/:model/status-history': 'read',
   'GET /api/models/:model/bundle-state': 'read',
   'POST /api/models/:model/applications/:app/annotations': 'write',
   'POST /api/models/:model/applications/:app/constraints': 'write',
