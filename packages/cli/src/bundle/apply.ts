@@ -61,9 +61,6 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
       case 'add-unit':
         await c.post(c.m(`/applications/${ch.app}/units`), { n: ch.n, to: await place(ch.to) });
         break;
-      case 'remove-unit':
-        await c.post(c.m('/units/remove'), { names: ch.units });
-        break;
       case 'relate':
         await c.post(c.m('/relations'), { a: ch.a, b: ch.b });
         break;

@@ -82,7 +82,6 @@ export class GuiBundles {
             break;
           case 'set-constraints': svc.applications.setConstraints(model, ch.app, ch.constraints); break;
           case 'add-unit': svc.units.add(model, ch.app, ch.n, place(ch.to)); break;
-          case 'remove-unit': svc.units.remove(model, ch.units); break;
           case 'relate': svc.relations.integrate(model, ch.a, ch.b); break;
           case 'expose':
           case 'unexpose': svc.applications.setExposed(model, ch.app, ch.kind === 'expose'); break;

@@ -10,10 +10,11 @@ type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
 
 /**
  * The ordered changes that take `model` to `bundle`, in Juju's bundlechanges order:
- * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit and
- * remove-unit, relate, expose and unexpose, set-annotations. Pure and level-based: a
- * model that already matches yields [], and only what differs is changed. Applications,
- * relations and options the bundle does not mention are left alone.
+ * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit,
+ * relate, expose and unexpose, set-annotations. Pure and level-based: a model that already
+ * matches yields [], and only what differs is changed. Applications, relations and options
+ * the bundle does not mention are left alone, and so are units: as in Juju, a bundle only
+ * ever adds units (an application with more units than its num_units keeps them all).
  *
  * `charms` holds the charm read for each bundle application; `modelCharms` the charm of
  * each model application (by application name), used for relations that name model
@@ -58,7 +59,7 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   const deploy: Of<'deploy'>[] = [];
   const refresh: Of<'refresh'>[] = [];
   const settings: (Of<'set-config'> | Of<'set-constraints'>)[] = [];
-  const units: (Of<'add-unit'> | Of<'remove-unit'>)[] = [];
+  const units: Of<'add-unit'>[] = [];
   const exposure: Of<'expose' | 'unexpose'>[] = [];
   const annotate: Of<'set-annotations'>[] = [];
   const upload = (app: string, path: string) => {
@@ -103,8 +104,6 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
       if (app.numUnits > current.length) {
         const to = app.to.length === 0 ? [] : Array.from({ length: app.numUnits - current.length }, (_, i) => place(app.to[Math.min(current.length + i, app.to.length - 1)]!));
         units.push({ kind: 'add-unit', app: name, n: app.numUnits - current.length, to });
-      } else if (app.numUnits < current.length) {
-        units.push({ kind: 'remove-unit', units: current.slice(app.numUnits).map((u) => u.name) });
       }
     }
     if (app.expose !== m.exposed) exposure.push({ kind: app.expose ? 'expose' : 'unexpose', app: name });

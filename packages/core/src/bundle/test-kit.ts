@@ -101,9 +101,6 @@ export function applyPlan(model: ModelState, changes: Change[], hash = 'h1'): Mo
       case 'add-unit':
         addUnits(c.app, c.n, c.to);
         break;
-      case 'remove-unit':
-        for (const a of Object.values(m.applications)) a.units = a.units.filter((u) => !c.units.includes(u.name));
-        break;
       case 'set-config': {
         const a = app(c.app);
         Object.assign(a.config, c.set);

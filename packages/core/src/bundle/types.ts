@@ -88,7 +88,6 @@ export type Change =
   | { kind: 'deploy'; app: string; charmPath: string; numUnits: number; to: string[]; options: Record<string, ConfigValue>; constraints: string }
   | { kind: 'refresh'; app: string; charmPath: string }
   | { kind: 'add-unit'; app: string; n: number; to: string[] }
-  | { kind: 'remove-unit'; units: string[] }
   | { kind: 'set-config'; app: string; set: Record<string, ConfigValue>; reset: string[] }
   | { kind: 'set-constraints'; app: string; constraints: string }
   | { kind: 'relate'; a: string; b: string }
