@@ -42,7 +42,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
         await upload(ch.path);
         break;
       case 'add-machine': {
-        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints });
+        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints, ...(ch.annotations ? { annotations: ch.annotations } : {}) });
         machines.set(ch.id, r.machines[0]!);
         break;
       }

@@ -73,7 +73,7 @@ export class GuiBundles {
       function applyChange(ch: Change): void {
         switch (ch.kind) {
           case 'add-charm': upload(ch.path); break;
-          case 'add-machine': machines.set(ch.id, svc.machines.add(model, { constraints: ch.constraints, autoRemove: false }).id); break;
+          case 'add-machine': machines.set(ch.id, svc.machines.add(model, { constraints: ch.constraints, autoRemove: false, ...(ch.annotations ? { annotations: ch.annotations } : {}) }).id); break;
           case 'deploy': svc.applications.deploy({ model, app: ch.app, charmUrl: upload(ch.charmPath), numUnits: ch.numUnits, config: ch.options, constraints: ch.constraints, to: place(ch.to) }); break;
           case 'refresh': svc.applications.refresh(model, ch.app, upload(ch.charmPath)); break;
           case 'set-config':

@@ -126,6 +126,12 @@ CREATE INDEX IF NOT EXISTS status_history_entity ON status_history (model, entit
 ${historyTriggers('units', 'name', 'workload', 'workload')}
 ${historyTriggers('units', 'name', 'agent', 'juju-unit')}
 ${historyTriggers('machines', 'id', 'status', 'machine')}
+-- Machine annotations (issue 20: bundles' machines keep them, export-bundle writes them).
+CREATE TABLE IF NOT EXISTS machine_annotations (
+  model TEXT NOT NULL, id TEXT NOT NULL, annotations TEXT NOT NULL, PRIMARY KEY (model, id));
+CREATE TRIGGER IF NOT EXISTS machine_annotations_gone AFTER DELETE ON machines BEGIN
+  DELETE FROM machine_annotations WHERE model = OLD.model AND id = OLD.id;
+END;
 CREATE TRIGGER IF NOT EXISTS status_history_units_gone AFTER DELETE ON units BEGIN
   DELETE FROM status_history WHERE model = OLD.model AND entity = OLD.name AND kind IN ('workload', 'juju-unit');
 END;

@@ -115,7 +115,7 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   const addMachine = [...neededMachines].sort(naturalCompare).map((id): Of<'add-machine'> => {
     const machine = bundle.machines[id];
     if (machine === undefined) throw new SigilError('bad-request', `placement "${id}" refers to machine "${id}", which is not declared under "machines"`, `declare it: machines: {"${id}": {}}`);
-    return { kind: 'add-machine', id, constraints: machine.constraints };
+    return { kind: 'add-machine', id, constraints: machine.constraints, ...(Object.keys(machine.annotations).length > 0 ? { annotations: { ...machine.annotations } } : {}) };
   });
   return [...addCharm, ...addMachine, ...deploy, ...refresh, ...settings, ...units, ...relate, ...exposure, ...annotate];
 }
