@@ -20,7 +20,14 @@ type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
  * each model application (by application name), used for relations that name model
  * applications absent from the bundle.
  */
-export function planBundle(bundle: Bundle, model: ModelState, charms: Record<string, BundleCharm>, modelCharms: Record<string, Charm>): Change[] {
+export function planBundle(
+  bundle: Bundle,
+  model: ModelState,
+  charms: Record<string, BundleCharm>,
+  modelCharms: Record<string, Charm>,
+  /** `--map-machines`: bundle machine id → existing model machine id (see parseMapMachines). */
+  mapMachines: ReadonlyMap<string, string> = new Map(),
+): Change[] {
   const names = Object.keys(bundle.applications);
   const charmOf = (name: string): BundleCharm => {
     const c = Object.hasOwn(charms, name) ? charms[name] : undefined;
@@ -44,6 +51,9 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   // A placement as the executor can apply it: see Change.
   const place = (p: string): string => {
     if (/^[0-9]+$/.test(p)) {
+      // A bundle machine mapped onto a model machine: units go straight onto it.
+      const mapped = mapMachines.get(p);
+      if (mapped !== undefined) return mapped;
       const unit = machineUnits.get(p);
       if (unit !== undefined) return unit;
       neededMachines.add(p);
