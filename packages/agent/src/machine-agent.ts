@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
@@ -31,6 +32,12 @@ export interface AgentConfig {
   authorizedKeysFile?: string;
   /** The machine's filesystem root for the software inventory: `/` in a container (the default), the machine's directory for local-process. */
   auditRoot?: string;
+  /**
+   * What juju-reboot runs to reboot this machine (`["systemctl", "reboot"]` in an LXC
+   * container). Without it (local-process, where the machine is a directory on the host)
+   * a reboot restarts every unit's agent in this process, as the machine coming back would.
+   */
+  rebootCommand?: string[];
 }
 
 /**
@@ -59,6 +66,9 @@ export class MachineAgent {
   /** Inventory requests taken (unit → request number); collections run one at a time. */
   private readonly auditTaken = new Map<string, number>();
   private auditQueue: Promise<void> = Promise.resolve();
+  /** Units that start after a reboot: their started charms run `start` again. */
+  private booted = false;
+  private rebooting = false;
 
   constructor(private readonly c: AgentConfig) {
     this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
@@ -69,6 +79,7 @@ export class MachineAgent {
   async run(signal: AbortSignal): Promise<void> {
     await installToolLinks(join(this.c.dataDir, 'tools'), this.c.toolBinary);
     await this.tools.start();
+    this.booted = await firstRunSinceBoot(this.c);
     this.log('INFO', 'agent started', `machine-${this.c.id}`);
     // An untrusted controller is told nothing, not even this agent's logs: the refusal goes
     // to the agent's own stderr (its journal, or agent.log for local-process), once.
@@ -146,6 +157,8 @@ export class MachineAgent {
           controllerUrl: this.c.controllerUrl,
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
+          reboot: () => void this.reboot(),
+          booted: this.booted,
         });
         const abort = new AbortController();
         entry = { uniter, abort, done: uniter.run(abort.signal).catch((e) => this.log('ERROR', `uniter stopped: ${String(e)}`, `unit-${u.name}`)) };
@@ -186,6 +199,31 @@ export class MachineAgent {
       this.log('WARNING', `cannot collect the inventory: ${(e as Error).message}`, unitTag(unit));
       setTimeout(() => this.scheduleFetch(), 30_000).unref();
     }
+  }
+
+  /**
+   * juju-reboot: waits for every uniter to stop (the machine lock lets the running hook
+   * finish), then reboots: the provider's command, or a restart of every uniter in
+   * process. Either way each started unit runs `start` when it comes back.
+   */
+  private async reboot(): Promise<void> {
+    if (this.rebooting) return;
+    this.rebooting = true;
+    this.log('INFO', 'rebooting for juju-reboot', `machine-${this.c.id}`);
+    const entries = [...this.uniters.values()];
+    for (const e of entries) e.abort.abort();
+    await Promise.all(entries.map((e) => e.done));
+    await this.flushLogs();
+    const command = this.c.rebootCommand;
+    if (command !== undefined && command.length > 0) {
+      spawn(command[0]!, command.slice(1), { stdio: 'ignore', detached: true }).unref();
+      return;
+    }
+    this.uniters.clear();
+    this.booted = true;
+    this.rebooting = false;
+    this.held = undefined;
+    this.scheduleFetch();
   }
 
   /** Keeps root's authorized_keys in step with the model's keys; writes run one after another. */
@@ -269,4 +307,20 @@ export class MachineAgent {
     }
   }
 
+}
+
+/**
+ * Whether the machine booted since an agent last ran on it: /run is emptied by every boot
+ * of a machine that reboots for real (an LXC container). A local-process machine never
+ * boots; its reboots happen in process.
+ */
+async function firstRunSinceBoot(c: AgentConfig): Promise<boolean> {
+  if (c.rebootCommand === undefined) return false;
+  const marker = '/run/sigil-agent.booted';
+  try {
+    await writeFile(marker, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
+import type { GoalState, HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
 import { errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
@@ -15,6 +15,7 @@ import { locate, runProcess } from './hooks/runner.ts';
 import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from './hook-tools/context.ts';
 import type { HookToolServer } from './hook-tools/server.ts';
 import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
+import { MetricsCollector, formatMetrics } from './hooks/metrics.ts';
 
 export interface UniterDeps {
   api: AgentApi;
@@ -27,6 +28,10 @@ export interface UniterDeps {
   log(line: LogLine): void;
   /** Sends buffered log lines now (before the unit is reported dead and forgotten). */
   flushLogs(): Promise<void>;
+  /** juju-reboot: reboots the machine (the machine agent stops every uniter first). */
+  reboot?(): void;
+  /** The machine booted since this unit's agent last ran: a started unit runs `start` first (Juju ≥ 2.8). */
+  booted?: boolean;
 }
 
 interface Outcome {
@@ -93,13 +98,22 @@ export class Uniter {
       await this.save();
       await this.reportFailure(this.local.failed, -1, ['the agent stopped while the hook was running']).catch(() => {});
     }
-    while (!signal.aborted && !this.local.dead) {
+    // After a reboot a started unit runs `start` again before anything else, as Juju does.
+    if (this.d.booted === true && this.local.started && !this.local.failed && !this.local.running) this.pendingStart = true;
+    while (!signal.aborted && !this.local.dead && !this.rebooting) {
       this.dirty = false;
+      if (this.pendingStart && this.view) {
+        this.pendingStart = false;
+        await this.runAfterBoot().catch((e: Error) => this.opLog('ERROR', `start after reboot failed: ${e.message}`));
+        continue;
+      }
       const op = this.view ? this.decide() : { type: 'wait' as const };
       try {
         if (op.type === 'wait') {
+          if (await this.collectMetrics()) continue;
           await this.reportSettled();
-          await this.sleep(op.until, signal);
+          const collectAt = this.metrics.nextAt;
+          await this.sleep(collectAt === undefined ? op.until : Math.min(op.until ?? collectAt, collectAt), signal);
         }
         else await this.execute(op);
       } catch (e) {
@@ -202,6 +216,12 @@ export class Uniter {
       this.opLog(r.code === 0 ? 'INFO' : 'ERROR', r.code === 0 ? `ran "${hook.name}" hook` : `"${hook.name}" hook exited ${r.code}`);
       return r;
     });
+    if (outcome.changes.reboot === 'now') {
+      // juju-reboot --now: the hook was killed; nothing it did counts, and it runs again after the reboot.
+      delete this.local.running;
+      await this.save();
+      return this.reboot();
+    }
     if (outcome.code !== 0) {
       delete this.local.running;
       this.local.failed = first;
@@ -232,6 +252,34 @@ export class Uniter {
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
+    if (outcome.changes.reboot === 'after-hook') await this.reboot();
+  }
+
+  /** Acts on juju-reboot: reports `rebooting` and hands over to the machine agent. */
+  private async reboot(): Promise<void> {
+    this.rebooting = true;
+    this.opLog('INFO', 'reboot requested by juju-reboot');
+    await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'rebooting', message: '' }).catch(() => {});
+    this.d.reboot?.();
+  }
+
+  /** `start` after a reboot: the charm restarts its workload (Juju's reboot resolver). */
+  private async runAfterBoot(): Promise<void> {
+    await this.runHook({ name: 'start' }, false);
+  }
+
+  /** Runs collect-metrics when it is due; true when it ran. Its values go to the unit's log. */
+  private async collectMetrics(): Promise<boolean> {
+    if (!this.local.started || this.local.failed) return false;
+    await this.ensureCharm();
+    if (!(await this.metrics.due(this.charmDir, this.view!.charmHash, Date.now()))) return false;
+    const outcome = await this.d.lock.run(() => this.runInContext({ name: 'collect-metrics' }, undefined));
+    this.metrics.ran(Date.now());
+    const entity = unitTag(this.name);
+    const module = `unit.${this.name}.collect-metrics`;
+    if (outcome.code !== 0) this.d.log({ entity, level: 'WARNING', module, message: `collect-metrics hook exited ${outcome.code}; its metrics are dropped`, at: Date.now() });
+    else for (const line of formatMetrics(outcome.changes.metrics ?? [])) this.d.log({ entity, level: 'INFO', module, message: line, at: Date.now() });
+    return true;
   }
 
   private async runOperation(op: OperationView): Promise<void> {
@@ -316,6 +364,11 @@ export class Uniter {
   }
 
   private holisticFor: { hash: string; holistic: boolean } | undefined;
+  /** collect-metrics runs every 5 minutes (first at once) while the charm declares metrics. */
+  private readonly metrics = new MetricsCollector();
+  private pendingStart = false;
+  /** juju-reboot was acted on: this uniter runs nothing more until the machine is back. */
+  private rebooting = false;
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
   private hadSecrets = false;
 
@@ -328,6 +381,9 @@ export class Uniter {
     const entity = unitTag(this.name);
     const module = `unit.${this.name}.${hook?.name ?? op?.name}`;
     const snapshot = buildSnapshot(view, this.machine!, hook, action);
+    if (hook) snapshot.hookName = hook.name;
+    if (hook?.name === 'collect-metrics') snapshot.metrics = this.metrics.declared ?? {};
+    const kill = new AbortController();
     const secrets = await loadSecretEntries(this.d.api, view, this.hadSecrets);
     if (secrets) snapshot.secrets = secrets;
     const env: HookToolEnv = {
@@ -337,6 +393,8 @@ export class Uniter {
       actionLog: (message: string) => {
         if (op) void this.d.api.post(`/api/agent/operations/${op.id}/log`, { message: scrub.scrub(message) }).catch(() => {});
       },
+      goalState: () => this.d.api.post<GoalState>('/api/agent/goal-state', { unit: this.name }),
+      rebootNow: () => kill.abort(),
     };
     // The env's callbacks run only while the hook runs, after this line.
     const scrub = new HookScrubber(env);
@@ -364,7 +422,7 @@ export class Uniter {
         if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen, scrub };
         argv = [path];
       }
-      const r = await runProcess(argv, { cwd: this.charmDir, env: { ...vars, ...extraEnv }, onLine, ...(timeoutMs ? { timeoutMs } : {}) });
+      const r = await runProcess(argv, { cwd: this.charmDir, env: { ...vars, ...extraEnv }, onLine, signal: kill.signal, ...(timeoutMs ? { timeoutMs } : {}) });
       return { ...r, tail: r.tail.map((l) => scrub.scrub(l)), changes, seen, scrub };
     } finally {
       this.d.tools.unregister(contextId);

@@ -23,7 +23,7 @@ export const HookCommitSchema = Type.Object({
 
 export const AgentStatusSchema = Type.Object({
   unit: Type.String(),
-  agent: Type.Union([Type.Literal('idle'), Type.Literal('executing'), Type.Literal('error')]),
+  agent: Type.Union([Type.Literal('idle'), Type.Literal('executing'), Type.Literal('error'), Type.Literal('rebooting')]),
   message: Type.String(),
   data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   resolvedAck: Type.Optional(Type.Boolean()),

@@ -139,7 +139,7 @@ export interface CommitResult {
 
 export interface AgentStatusReport {
   unit: string;
-  agent: 'idle' | 'executing' | 'error';
+  agent: 'idle' | 'executing' | 'error' | 'rebooting';
   message: string;
   data?: Record<string, unknown>;
   /** Set when this report starts the retry (or skip) a `resolve` asked for, which consumes it. */
@@ -176,4 +176,15 @@ export interface OperationDoc {
   enqueued: number;
   started?: number;
   completed?: number;
+}
+
+/**
+ * A unit's goal state (Juju's uniter GoalStates): every alive or dying unit of its
+ * application, and per local endpoint of each non-peer relation, the related application
+ * (relation status) and its units (workload status, `dying` while dying). `since` is ms
+ * since the epoch.
+ */
+export interface GoalState {
+  units: Record<string, { status: string; since?: number }>;
+  relations: Record<string, Record<string, { status: string; since?: number }>>;
 }

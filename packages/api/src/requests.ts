@@ -44,7 +44,7 @@ export type ExecRequest = Static<typeof ExecRequest>;
 export const ModelRequest = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 export type ModelRequest = Static<typeof ModelRequest>;
 
-export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String() }, { additionalProperties: false });
+export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String(), annotations: Type.Optional(Type.Record(Type.String(), Type.String())) }, { additionalProperties: false });
 export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
 
 export const AnnotationsRequest = Type.Record(Type.String(), Type.String());

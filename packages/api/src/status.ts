@@ -106,3 +106,15 @@ export interface WaitReport {
   busy: { unit: string; reason: string }[];
   revision: number;
 }
+
+/** The kinds of status history kept (show-status-log --type; `unit` is workload and juju-unit). */
+export type StatusHistoryKind = 'workload' | 'juju-unit' | 'machine';
+
+/** One show-status-log entry; `since` is ms since the epoch. */
+export interface StatusHistoryEntry {
+  type: StatusHistoryKind;
+  status: string;
+  message: string;
+  data: Record<string, unknown>;
+  since: number;
+}

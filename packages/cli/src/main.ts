@@ -7,6 +7,7 @@ import { registerController } from './commands/controller.ts';
 import { registerDeploy, registerRefresh } from './commands/deploy.ts';
 import { registerApp } from './commands/app.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerStatusLog } from './commands/status-log.ts';
 import { registerExec } from './commands/exec.ts';
 import { registerDebugLog } from './commands/debug-log.ts';
 import { registerWait } from './commands/wait.ts';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerRefresh(program, ctx);
   registerApp(program, ctx);
   registerStatus(program, ctx);
+  registerStatusLog(program, ctx);
   registerExec(program, ctx);
   registerDebugLog(program, ctx);
   registerWait(program, ctx);

@@ -4,7 +4,7 @@
  * it) and collects a `HookChanges` buffer that is committed to the controller only if the
  * hook exits 0 (Juju's CommitHookChanges). Hook tools are pure functions over these two.
  */
-import type { OwnedSecretView, SecretOp } from '@sigil/api';
+import type { GoalState, OwnedSecretView, SecretOp } from '@sigil/api';
 
 export type ConfigValue = string | number | boolean;
 
@@ -67,7 +67,22 @@ export interface HookSnapshot {
   secrets?: SecretEntry[];
   /** Set in secret hooks (JUJU_SECRET_ID). */
   hookSecretId?: string;
+  /** The hook running (empty for actions and `exec`): add-metric works only in collect-metrics. */
+  hookName?: string;
+  /** The charm's metrics.yaml declarations, read for collect-metrics (add-metric checks keys against them). */
+  metrics?: Record<string, { type: string; description: string }>;
 }
+
+/** One add-metric value (Juju's jujuc.Metric). */
+export interface MetricValue {
+  key: string;
+  value: string;
+  time: number;
+  labels?: Record<string, string>;
+}
+
+/** What goal-state prints before formatting: names to `{status, since}` (since in ms since the epoch). */
+export type GoalStateView = GoalState;
 
 /** One secret as a hook sees it (see secrets.ts): how the unit stands towards it, and the content it may read. */
 export interface SecretEntry {
@@ -100,6 +115,10 @@ export interface HookChanges {
   actionFailed?: string;
   /** Secret operations in the order the hook ran them (committed with everything else). */
   secrets?: SecretOp[];
+  /** juju-reboot: after the hook succeeds, or now (the hook is killed and runs again after the reboot). */
+  reboot?: 'after-hook' | 'now';
+  /** add-metric values (collect-metrics only), sent when the hook succeeds. */
+  metrics?: MetricValue[];
 }
 
 export function emptyChanges(): HookChanges {
@@ -124,6 +143,10 @@ export interface HookToolEnv {
   log(level: LogLevel, message: string): void;
   /** action-log: a progress message visible while the action runs. */
   actionLog(message: string): void;
+  /** goal-state: asks the controller (the agent's view holds only the relations' members in scope). */
+  goalState?(): Promise<GoalStateView>;
+  /** juju-reboot --now: kills the hook's process at once (its changes are dropped; it runs again after the reboot). */
+  rebootNow?(): void;
 }
 
 export interface ToolResult {

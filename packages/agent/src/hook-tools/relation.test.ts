@@ -8,7 +8,7 @@ import { runHookTool } from './tools.ts';
 
 function run(env: HookToolEnv, command: string, args: string[] = [], stdin?: Buffer, cwd = '/'): ToolResult {
   const r = runHookTool(env, command, args, stdin, cwd);
-  if ('needStdin' in r) throw new Error('unexpected stdin request');
+  if (r instanceof Promise || 'needStdin' in r) throw new Error('unexpected stdin request or promise');
   return r;
 }
 

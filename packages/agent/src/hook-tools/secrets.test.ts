@@ -12,7 +12,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 function run(env: HookToolEnv, command: string, args: string[] = []): ToolResult {
   const r = runHookTool(env, command, args, undefined, '/');
-  if ('needStdin' in r) throw new Error('unexpected stdin request');
+  if (r instanceof Promise || 'needStdin' in r) throw new Error('unexpected stdin request or promise');
   return r;
 }
 

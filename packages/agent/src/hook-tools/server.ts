@@ -95,12 +95,15 @@ export class HookToolServer {
         if (buffered.length < 4 + length) break;
         const payload = buffered.subarray(4, 4 + length);
         buffered = buffered.subarray(4 + length);
-        socket.write(encodeResponse(this.handle(payload)));
+        // The client sends its next request only after this answer, so answers stay in order.
+        const answer = this.handle(payload);
+        if (answer instanceof Promise) void answer.then((r) => socket.write(encodeResponse(r)));
+        else socket.write(encodeResponse(answer));
       }
     });
   }
 
-  private handle(payload: Buffer): ToolResult | { needStdin: true } {
+  private handle(payload: Buffer): ToolResult | { needStdin: true } | Promise<ToolResult> {
     const request = decodeRequest(payload);
     if (typeof request === 'string') return { code: 1, stdout: '', stderr: `ERROR bad request: ${request}\n` };
     const env = this.contexts.get(request.contextId);

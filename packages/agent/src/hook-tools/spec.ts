@@ -43,9 +43,10 @@ export interface ToolSpec {
   /**
    * Runs the tool. Throws SigilError: code `invalid-params` is a usage error (exit 2),
    * any other code a run error (exit 1). Returns the value to print (null prints as Go's
-   * nil), undefined when the tool prints nothing, or NEED_STDIN.
+   * nil), undefined when the tool prints nothing, or NEED_STDIN; or a promise of the value
+   * for a tool that must ask the controller (goal-state).
    */
-  run(call: ToolCall): GoValue | undefined | typeof NEED_STDIN;
+  run(call: ToolCall): GoValue | undefined | typeof NEED_STDIN | Promise<GoValue>;
 }
 
 export function toolError(message: string, hint?: string): SigilError {

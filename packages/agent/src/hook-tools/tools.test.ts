@@ -5,7 +5,7 @@ import { HOOK_TOOL_NAMES, runHookTool } from './tools.ts';
 
 function run(env: HookToolEnv, command: string, args: string[] = [], stdin?: Buffer): ToolResult {
   const r = runHookTool(env, command, args, stdin, '/');
-  if ('needStdin' in r) throw new Error('unexpected stdin request');
+  if (r instanceof Promise || 'needStdin' in r) throw new Error('unexpected stdin request or promise');
   return r;
 }
 
@@ -15,13 +15,13 @@ const failure = (stderr: string): ToolResult => ({ code: 1, stdout: '', stderr }
 
 test('serves the tools charms use', () => {
   expect(HOOK_TOOL_NAMES).toEqual([
-    'action-fail', 'action-get', 'action-log', 'action-set', 'application-version-set', 'close-port', 'config-get',
-    'is-leader', 'juju-log', 'leader-get', 'leader-set', 'network-get', 'open-port', 'opened-ports', 'relation-get',
-    'relation-ids', 'relation-list', 'relation-set', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
+    'action-fail', 'action-get', 'action-log', 'action-set', 'add-metric', 'application-version-set', 'close-port', 'config-get',
+    'credential-get', 'goal-state', 'is-leader', 'juju-log', 'juju-reboot', 'leader-get', 'leader-set', 'network-get', 'open-port',
+    'opened-ports', 'relation-get', 'relation-ids', 'relation-list', 'relation-model-get', 'relation-set', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
     'secret-info-get', 'secret-remove', 'secret-revoke', 'secret-set', 'state-delete', 'state-get', 'state-set',
     'status-get', 'status-set', 'unit-get',
   ]);
-  expect(run(testEnv(), 'goal-state')).toEqual(failure('ERROR bad request: unknown command: goal-state\n'));
+  expect(run(testEnv(), 'payload-register')).toEqual(failure('ERROR bad request: unknown command: payload-register\n'));
 });
 
 describe('argument handling', () => {

@@ -20,6 +20,8 @@ import { stateDelete, stateGet, stateSet } from './state.ts';
 import { SECRET_TOOLS } from './secrets.ts';
 import { applicationVersionSet, statusGet, statusSet } from './status.ts';
 import { configGet, jujuLog, networkGet, unitGet } from './unit.ts';
+import { addMetric, credentialGet, goalState, jujuReboot, relationModelGet } from './model-tools.ts';
+import type { GoValue } from './govalue.ts';
 
 const TOOLS: ReadonlyMap<string, ToolSpec> = new Map(
   [
@@ -48,54 +50,32 @@ const TOOLS: ReadonlyMap<string, ToolSpec> = new Map(
     statusSet,
     unitGet,
     ...SECRET_TOOLS,
+    addMetric,
+    credentialGet,
+    goalState,
+    jujuReboot,
+    relationModelGet,
   ].map((t) => [t.name, t]),
 );
 
 /** Every tool name the agent serves, sorted; one symlink per name goes on the hook's PATH. */
 export const HOOK_TOOL_NAMES: readonly string[] = [...TOOLS.keys()].sort();
 
+/** Runs one invocation; a tool that asks the controller (goal-state) answers with a promise. */
 export function runHookTool(
   env: HookToolEnv,
   command: string,
   args: readonly string[],
   stdin: Buffer | undefined,
   cwd: string = process.cwd(),
-): ToolResult | { needStdin: true } {
+): ToolResult | { needStdin: true } | Promise<ToolResult> {
   const spec = TOOLS.get(command);
   if (spec === undefined) {
     return { code: 1, stdout: '', stderr: `ERROR bad request: unknown command: ${command}\n` };
   }
   const flags: FlagSpec[] = [...spec.flags(env), ...(spec.output ? outputFlags(spec.formats) : [])];
   let warnings = '';
-  try {
-    const parsed = parseArgs(flags, args);
-    if (parsed.help) return { code: 0, stdout: helpText(spec.name, spec.args, spec.purpose, flags), stderr: '' };
-    const call: ToolCall = {
-      env,
-      args: parsed.positional,
-      parsed,
-      format: (parsed.strings.get('format') ?? 'smart') as OutputFormat,
-      stdin,
-      cwd,
-      warn: (text) => {
-        warnings += text;
-      },
-    };
-    const value = spec.run(call);
-    if (value === NEED_STDIN) return { needStdin: true };
-    if (spec.printsLine === true && typeof value === 'string') return { code: 0, stdout: value + '\n', stderr: warnings };
-    if (value === undefined || !spec.output) return { code: 0, stdout: '', stderr: warnings };
-    const text = formatOutput(value, call.format);
-    const outPath = parsed.strings.get('o');
-    if (outPath === undefined || outPath === '') return { code: 0, stdout: text, stderr: warnings };
-    const abs = resolve(cwd, outPath);
-    try {
-      writeFileSync(abs, text);
-    } catch (err) {
-      throw fileError('open', abs, err);
-    }
-    return { code: 0, stdout: '', stderr: warnings };
-  } catch (err) {
+  const failed = (err: unknown): ToolResult => {
     if (!isSigilError(err)) {
       const message = err instanceof Error ? err.message : String(err);
       return { code: 1, stdout: '', stderr: `${warnings}ERROR ${message}\n` };
@@ -104,5 +84,40 @@ export function runHookTool(
     if (err.code !== 'invalid-params') return { code: 1, stdout: '', stderr: `${warnings}ERROR ${err.message}${hint}\n` };
     const usage = usageLine(spec.name, spec.args, flags);
     return { code: 2, stdout: '', stderr: `${warnings}ERROR ${err.message}${hint}\n${usage}\n` };
+  };
+  try {
+    const parsed = parseArgs(flags, args);
+    if (parsed.help) return { code: 0, stdout: helpText(spec.name, spec.args, spec.purpose, flags), stderr: '' };
+    const call: ToolCall = {
+      env,
+      args: parsed.positional,
+      parsed,
+      format: (parsed.strings.get('format') ?? spec.formats?.default ?? 'smart') as OutputFormat,
+      stdin,
+      cwd,
+      warn: (text) => {
+        warnings += text;
+      },
+    };
+    const print = (value: GoValue | undefined): ToolResult => {
+      if (spec.printsLine === true && typeof value === 'string') return { code: 0, stdout: value + '\n', stderr: warnings };
+      if (value === undefined || !spec.output) return { code: 0, stdout: '', stderr: warnings };
+      const text = formatOutput(value, call.format);
+      const outPath = parsed.strings.get('o');
+      if (outPath === undefined || outPath === '') return { code: 0, stdout: text, stderr: warnings };
+      const abs = resolve(cwd, outPath);
+      try {
+        writeFileSync(abs, text);
+      } catch (err) {
+        throw fileError('open', abs, err);
+      }
+      return { code: 0, stdout: '', stderr: warnings };
+    };
+    const value = spec.run(call);
+    if (value === NEED_STDIN) return { needStdin: true };
+    if (value instanceof Promise) return value.then(print).catch(failed);
+    return print(value);
+  } catch (err) {
+    return failed(err);
   }
 }

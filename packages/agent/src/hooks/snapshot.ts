@@ -89,6 +89,11 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     JUJU_VERSION: '3.6.0',
     JUJU_SLA: 'unsupported',
     CLOUD_API_VERSION: '',
+    // Juju exports these always, empty when the model sets no juju-*-proxy (Sigil has none).
+    JUJU_CHARM_HTTP_PROXY: '',
+    JUJU_CHARM_HTTPS_PROXY: '',
+    JUJU_CHARM_FTP_PROXY: '',
+    JUJU_CHARM_NO_PROXY: '',
     // The Node the agent runs on: TypeScript charms' dispatch runs their bundle with it.
     SIGIL_NODE: process.execPath,
   };

@@ -42,7 +42,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
         await upload(ch.path);
         break;
       case 'add-machine': {
-        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints });
+        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints, ...(ch.annotations ? { annotations: ch.annotations } : {}) });
         machines.set(ch.id, r.machines[0]!);
         break;
       }
@@ -60,9 +60,6 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
         break;
       case 'add-unit':
         await c.post(c.m(`/applications/${ch.app}/units`), { n: ch.n, to: await place(ch.to) });
-        break;
-      case 'remove-unit':
-        await c.post(c.m('/units/remove'), { names: ch.units });
         break;
       case 'relate':
         await c.post(c.m('/relations'), { a: ch.a, b: ch.b });

@@ -22,7 +22,7 @@ interface DeployOpts extends BundleDeployOpts {
  * are refused, never ignored: a user who typed them expects them to do something.
  */
 const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to'];
-const BUNDLE_ONLY = ['overlay', 'progress', 'wait', 'timeout', 'verbose'];
+const BUNDLE_ONLY = ['overlay', 'mapMachines', 'progress', 'wait', 'timeout', 'verbose'];
 /** Flags about following the model until it settles, which `--no-wait` skips. */
 const FOLLOWING = ['progress', 'timeout', 'verbose'];
 
@@ -68,6 +68,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .option('-m, --model <model>', 'model to deploy into')
     .option('--dry-run', 'print what would be deployed and change nothing')
     .option('--overlay <file>', 'bundles: overlay bundle (repeatable)', collect, [])
+    .option('--map-machines <mapping>', 'bundles: use existing machines: "existing" (same ids) and/or bundle=model pairs, e.g. existing,1=3')
     .option('--no-progress', 'bundles: plain lines instead of a live view on a terminal')
     .option('--verbose', 'bundles: a line for every hook each unit runs, instead of one per workload status change')
     .option('--no-wait', 'bundles: return once the changes are applied')

@@ -8,6 +8,7 @@ import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
 import { agentUnit } from './secret-routes.ts';
 import { MAX_BODY } from './body-limits.ts';
+import { GoalStates } from '../domain/goal-state.ts';
 
 const REFUSED: ReadonlySet<string> = new Set(['forbidden', 'permission-denied']);
 
@@ -83,6 +84,10 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', { schema: { body: SettledSchema } }, async (req) => {
     svc.agent.reportSettled(ownUnit(req, req.body.unit), req.body.unit, req.body.revision);
     return { ok: true };
+  });
+  app.post<{ Body: { unit: string } }>('/api/agent/goal-state', { schema: { body: UnitRefSchema } }, async (req) => {
+    const model = ownUnit(req, req.body.unit);
+    return new GoalStates(svc.store).of(model, req.body.unit);
   });
   app.post<{ Body: { unit: string } }>('/api/agent/dead', { schema: { body: UnitRefSchema } }, async (req) => {
     svc.agent.setDead(ownUnit(req, req.body.unit), req.body.unit);

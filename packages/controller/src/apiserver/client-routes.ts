@@ -9,6 +9,7 @@ import { buildStatus } from '../domain/status.ts';
 import { waitReport } from '../domain/settle.ts';
 import { bundleState } from '../domain/bundle-state.ts';
 import { showUnit } from '../domain/show-unit.ts';
+import { statusHistory } from '../domain/status-history.ts';
 import { checkUnitCount } from '../domain/limits.ts';
 import { MAX_CHARM_BODY } from './body-limits.ts';
 
@@ -49,6 +50,8 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, { connected: (m, id) => svc.presence.connected(m, id), published: (m, u) => svc.publishedPorts(m, u) }));
 
   app.get<M & { Querystring: { name: string } }>('/api/models/:model/unit', async (req) => showUnit(svc.store, model(req.params.model), req.query.name ?? ''));
+  app.get<M & { Querystring: { entity?: string; type?: string; n?: string } }>('/api/models/:model/status-history', async (req) =>
+    statusHistory(svc.store, model(req.params.model), req.query.entity ?? '', req.query.type ?? 'unit', Number(req.query.n ?? '20')));
   app.get<M>('/api/models/:model/bundle-state', async (req) => bundleState(svc.store, model(req.params.model)));
   app.post<{ Params: { model: string; app: string }; Body: Record<string, string> }>('/api/models/:model/applications/:app/annotations', { schema: { body: AnnotationsRequest } }, async (req) => {
     svc.applications.setAnnotations(model(req.params.model), req.params.app, req.body);
@@ -122,7 +125,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.post<M & { Body: AddMachinesRequest }>('/api/models/:model/machines', { schema: { body: AddMachinesRequest } }, async (req) => {
     const m = model(req.params.model);
     checkUnitCount(svc.models.config(m), req.body.n, 'machines');
-    const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false }).id));
+    const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false, ...(req.body.annotations ? { annotations: req.body.annotations } : {}) }).id));
     svc.wake();
     return { machines: ids };
   });

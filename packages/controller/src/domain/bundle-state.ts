@@ -1,6 +1,7 @@
 import type { BundleStateDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { Reads } from './rows.ts';
+import { MachineAnnotationRepository } from '../state/machine-annotations.ts';
 
 /** The model as the bundle planner sees it, from one read transaction. */
 export function bundleState(s: Store, model: string): BundleStateDoc {
@@ -25,6 +26,12 @@ export function bundleState(s: Store, model: string): BundleStateDoc {
       doc.charms[a.name] = c.charm;
       doc.charmPaths[a.name] = c.source || `./${c.name}`;
     }
+    const specs: NonNullable<BundleStateDoc['state']['machineSpecs']> = {};
+    for (const m of reads.machines(model)) if (m.life === 'alive' && m.constraints.trim() !== '') specs[m.id] = { constraints: m.constraints, annotations: {} };
+    for (const [id, annotations] of new MachineAnnotationRepository(s).all(model)) {
+      if (doc.state.machines.includes(id)) specs[id] = { constraints: specs[id]?.constraints ?? '', annotations };
+    }
+    if (Object.keys(specs).length > 0) doc.state.machineSpecs = specs;
     doc.state.relations = reads.relations(model).filter((r) => r.life === 'alive').map((r) => ({ endpoints: r.endpoints.map((e) => ({ app: e.app, name: e.name })) }));
     return doc;
   })();

@@ -73,7 +73,7 @@ export class GuiBundles {
       function applyChange(ch: Change): void {
         switch (ch.kind) {
           case 'add-charm': upload(ch.path); break;
-          case 'add-machine': machines.set(ch.id, svc.machines.add(model, { constraints: ch.constraints, autoRemove: false }).id); break;
+          case 'add-machine': machines.set(ch.id, svc.machines.add(model, { constraints: ch.constraints, autoRemove: false, ...(ch.annotations ? { annotations: ch.annotations } : {}) }).id); break;
           case 'deploy': svc.applications.deploy({ model, app: ch.app, charmUrl: upload(ch.charmPath), numUnits: ch.numUnits, config: ch.options, constraints: ch.constraints, to: place(ch.to) }); break;
           case 'refresh': svc.applications.refresh(model, ch.app, upload(ch.charmPath)); break;
           case 'set-config':
@@ -82,7 +82,6 @@ export class GuiBundles {
             break;
           case 'set-constraints': svc.applications.setConstraints(model, ch.app, ch.constraints); break;
           case 'add-unit': svc.units.add(model, ch.app, ch.n, place(ch.to)); break;
-          case 'remove-unit': svc.units.remove(model, ch.units); break;
           case 'relate': svc.relations.integrate(model, ch.a, ch.b); break;
           case 'expose':
           case 'unexpose': svc.applications.setExposed(model, ch.app, ch.kind === 'expose'); break;

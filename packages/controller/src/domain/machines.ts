@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { MachineAnnotationRepository } from '../state/machine-annotations.ts';
 import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads, status, toMachine, type MachineRow } from './rows.ts';
@@ -19,13 +20,16 @@ export class Machines {
     this.models = new Models(s);
   }
 
-  add(model: string, opts: { constraints: string; autoRemove: boolean }): MachineRow {
+  add(model: string, opts: { constraints: string; autoRemove: boolean; annotations?: Record<string, string> }): MachineRow {
     return this.s.tx(() => {
       this.models.mustBeAlive(model);
       const id = this.models.nextMachineId(model);
       this.s.db
         .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(model, id, 'alive', JSON.stringify(status('pending')), opts.constraints, opts.autoRemove ? 1 : 0, Date.now());
+      if (opts.annotations !== undefined && Object.keys(opts.annotations).length > 0) {
+        new MachineAnnotationRepository(this.s).insert(model, id, opts.annotations);
+      }
       this.s.changed(model, 'machine', id);
       return this.reads.machine(model, id)!;
     });

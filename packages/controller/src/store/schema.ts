@@ -6,6 +6,9 @@
  */
 export const SCHEMA_VERSION = 1;
 
+/** How many entries of one kind show-status-log keeps per entity (Juju prunes by age and size). */
+export const STATUS_HISTORY_KEEP = 200;
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS change_log (
@@ -130,4 +133,46 @@ CREATE TABLE IF NOT EXISTS audit_releases (
   files INTEGER NOT NULL, added INTEGER NOT NULL, UNIQUE (name, version, source));
 CREATE TABLE IF NOT EXISTS audit_release_files (
   release INTEGER NOT NULL, md5 BLOB NOT NULL, path TEXT NOT NULL, PRIMARY KEY (release, path)) WITHOUT ROWID;
+-- Status history (issue 20, show-status-log): every change of a unit's workload or agent
+-- status, or a machine's status, recorded by triggers so no writer can forget it. A change
+-- is a new status or message. Bounded per entity and kind (STATUS_HISTORY_KEEP rows), and
+-- removed with its entity.
+CREATE TABLE IF NOT EXISTS status_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, entity TEXT NOT NULL, kind TEXT NOT NULL,
+  status TEXT NOT NULL, message TEXT NOT NULL, data TEXT NOT NULL DEFAULT '{}', at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS status_history_entity ON status_history (model, entity, kind, id);
+${historyTriggers('units', 'name', 'workload', 'workload')}
+${historyTriggers('units', 'name', 'agent', 'juju-unit')}
+${historyTriggers('machines', 'id', 'status', 'machine')}
+-- Machine annotations (issue 20: bundles' machines keep them, export-bundle writes them).
+CREATE TABLE IF NOT EXISTS machine_annotations (
+  model TEXT NOT NULL, id TEXT NOT NULL, annotations TEXT NOT NULL, PRIMARY KEY (model, id));
+CREATE TRIGGER IF NOT EXISTS machine_annotations_gone AFTER DELETE ON machines BEGIN
+  DELETE FROM machine_annotations WHERE model = OLD.model AND id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS status_history_units_gone AFTER DELETE ON units BEGIN
+  DELETE FROM status_history WHERE model = OLD.model AND entity = OLD.name AND kind IN ('workload', 'juju-unit');
+END;
+CREATE TRIGGER IF NOT EXISTS status_history_machines_gone AFTER DELETE ON machines BEGIN
+  DELETE FROM status_history WHERE model = OLD.model AND entity = OLD.id AND kind = 'machine';
+END;
 `;
+
+
+/** Triggers that record a status column's changes (and its first value) as `kind` entries. */
+function historyTriggers(table: string, key: string, column: string, kind: string): string {
+  const values = `(NEW.model, NEW.${key}, '${kind}', COALESCE(json_extract(NEW.${column}, '$.current'), ''),
+    COALESCE(json_extract(NEW.${column}, '$.message'), ''), COALESCE(json_extract(NEW.${column}, '$.data'), '{}'),
+    COALESCE(json_extract(NEW.${column}, '$.since'), CAST(unixepoch('subsec') * 1000 AS INTEGER)))`;
+  const bound = `DELETE FROM status_history WHERE model = NEW.model AND entity = NEW.${key} AND kind = '${kind}' AND id <= (
+    SELECT id FROM status_history WHERE model = NEW.model AND entity = NEW.${key} AND kind = '${kind}' ORDER BY id DESC LIMIT 1 OFFSET ${STATUS_HISTORY_KEEP});`;
+  return `CREATE TRIGGER IF NOT EXISTS status_history_${table}_${column}_new AFTER INSERT ON ${table} BEGIN
+  INSERT INTO status_history (model, entity, kind, status, message, data, at) VALUES ${values};
+END;
+CREATE TRIGGER IF NOT EXISTS status_history_${table}_${column} AFTER UPDATE OF ${column} ON ${table}
+  WHEN json_extract(NEW.${column}, '$.current') IS NOT json_extract(OLD.${column}, '$.current')
+    OR json_extract(NEW.${column}, '$.message') IS NOT json_extract(OLD.${column}, '$.message') BEGIN
+  INSERT INTO status_history (model, entity, kind, status, message, data, at) VALUES ${values};
+  ${bound}
+END;`;
+}

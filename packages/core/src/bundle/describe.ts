@@ -39,8 +39,6 @@ export function describeChange(c: Change): string {
       return `refresh application "${c.app}" to charm ${c.charmPath}`;
     case 'add-unit':
       return `add ${plural(c.n, 'unit')} to application "${c.app}"${placements(c.to)}`;
-    case 'remove-unit':
-      return `remove ${c.units.length === 1 ? 'unit' : 'units'} ${c.units.join(', ')}`;
     case 'set-config': {
       const parts = [Object.keys(c.set).length > 0 ? `set ${pairs(c.set)}` : '', c.reset.length > 0 ? `reset ${c.reset.join(', ')} to default` : ''];
       return `configure application "${c.app}": ${parts.filter(Boolean).join('; ')}`;

@@ -104,6 +104,15 @@ relations:
     expect(exported(deploy(again))).toBe(first);
   });
 
+  test("machines keep their constraints and annotations through deploy and export, as Juju's export-bundle writes them", () => {
+    const withSpecs = stack.replace('  "0": {}', '  "0": {constraints: mem=4G, annotations: {rack: r1}}\n  "1": {constraints: cores=2}').replace('    num_units: 2\n\n', '').replace('  haproxy:\n    charm: ./charms/haproxy\n    num_units: 2', '  haproxy:\n    charm: ./charms/haproxy\n    num_units: 2\n    to: ["1"]');
+    const model = applyPlan(emptyModel(), planBundle(load(withSpecs), emptyModel(), charmsFor(load(withSpecs)), {}));
+    const text = exported(model);
+    // Machines are numbered by first use (haproxy sorts first); the shared one without specs is named too.
+    expect(text).toContain('machines:\n  "0":\n    constraints: cores=2\n  "1": {}\n  "2":\n    constraints: mem=4G\n    annotations:\n      rack: r1\n');
+    expect(exported(deploy(text))).toBe(text);
+  });
+
   test('an empty model exports an empty applications map', () => {
     expect(exportBundle({ ...emptyModel(), charmPaths: {} }, {})).toBe('applications: {}\n');
   });

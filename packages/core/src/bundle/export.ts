@@ -23,15 +23,17 @@ export function exportBundle(model: ModelState & { charmPaths: Record<string, st
   const names = Object.keys(model.applications).sort(byName);
   const principals = names.filter((n) => !model.applications[n]!.subordinate);
 
-  // Only a machine that several units share needs naming; every other unit gets `new`.
+  // Only a machine that several units share, or that has constraints or annotations,
+  // needs naming; every other unit gets `new`.
   const hosted = new Map<string, number>();
   for (const name of principals) {
     for (const u of model.applications[name]!.units) if (u.machine !== null) hosted.set(u.machine, (hosted.get(u.machine) ?? 0) + 1);
   }
+  const specOf = (machine: string) => (model.machineSpecs !== undefined && Object.hasOwn(model.machineSpecs, machine) ? model.machineSpecs[machine] : undefined);
   const ids = new Map<string, string>();
   for (const name of principals) {
     for (const u of sortedUnits(model.applications[name]!)) {
-      if (u.machine !== null && (hosted.get(u.machine) ?? 0) > 1 && !ids.has(u.machine)) ids.set(u.machine, String(ids.size));
+      if (u.machine !== null && ((hosted.get(u.machine) ?? 0) > 1 || specOf(u.machine) !== undefined) && !ids.has(u.machine)) ids.set(u.machine, String(ids.size));
     }
   }
 
@@ -62,7 +64,16 @@ export function exportBundle(model: ModelState & { charmPaths: Record<string, st
     .sort((a, b) => byName(a.join(' '), b.join(' ')));
 
   const out: Record<string, unknown> = { applications };
-  if (ids.size > 0) out['machines'] = Object.fromEntries([...ids.values()].map((id) => [id, {}]));
+  if (ids.size > 0) {
+    out['machines'] = Object.fromEntries([...ids.entries()].map(([machine, id]) => {
+      const spec = specOf(machine);
+      const entry: Record<string, unknown> = {};
+      if (spec !== undefined && spec.constraints.trim() !== '') entry['constraints'] = spec.constraints;
+      const keys = Object.keys(spec?.annotations ?? {}).sort(byName);
+      if (keys.length > 0) entry['annotations'] = Object.fromEntries(keys.map((k) => [k, spec!.annotations[k]]));
+      return [id, entry];
+    }));
+  }
   if (relations.length > 0) out['relations'] = relations;
   const doc = new Document(out, { version: '1.1' });
   // Short lists in flow style with quoted items, as Juju writes them: to: ["0", "new"].

@@ -12,5 +12,6 @@ export type {
 } from './types.ts';
 export { loadBundle } from './load.ts';
 export { planBundle } from './plan.ts';
+export { parseMapMachines } from './map-machines.ts';
 export { describeChange } from './describe.ts';
 export { exportBundle } from './export.ts';

@@ -111,10 +111,14 @@ describe('planBundle against a deployed model', () => {
     expect(plan(load(stack.replace('num_units: 1\n    to: ["0"]', 'num_units: 2')), deployed())).toEqual([{ kind: 'add-unit', app: 'mysql', n: 1, to: [] }]);
   });
 
-  test('scaling down removes the highest-numbered units', () => {
+  test('re-applying never removes units, as Juju: more units than num_units (or none given) are kept', () => {
     const model = deployed();
     model.applications['memcached']!.units = ['memcached/2', 'memcached/10', 'memcached/9'].map((name) => ({ name, machine: '1' }));
-    expect(plan(load(stack), model)).toEqual([{ kind: 'remove-unit', units: ['memcached/9', 'memcached/10'] }]);
+    expect(plan(load(stack), model)).toEqual([]);
+    // mysql without num_units: its deployed unit stays.
+    const noCount = stack.replace('num_units: 1\n    to: ["0"]\n    options: {max-connections: 100}', 'options: {max-connections: 100}');
+    expect(noCount).not.toBe(stack);
+    expect(plan(load(noCount), model)).toEqual([]);
   });
 
   test('subordinates ignore num_units but may not be placed', () => {
@@ -206,7 +210,6 @@ describe('planBundle against a deployed model', () => {
       'set-config wordpress',
       'set-constraints wordpress',
       'add-unit wordpress',
-      'remove-unit',
       'relate',
       'expose wordpress',
       'expose haproxy',
@@ -250,7 +253,6 @@ describe('describeChange', () => {
     ],
     [{ kind: 'refresh', app: 'wp', charmPath: './c' }, 'refresh application "wp" to charm ./c'],
     [{ kind: 'add-unit', app: 'wp', n: 1, to: ['new'] }, 'add 1 unit to application "wp" on a new machine'],
-    [{ kind: 'remove-unit', units: ['wp/2', 'wp/3'] }, 'remove units wp/2, wp/3'],
     [{ kind: 'set-config', app: 'wp', set: { debug: true }, reset: ['port'] }, 'configure application "wp": set debug=true; reset port to default'],
     [{ kind: 'set-constraints', app: 'wp', constraints: 'mem=1G' }, 'set constraints of application "wp" to "mem=1G"'],
     [{ kind: 'relate', a: 'wp:db', b: 'mysql:db' }, 'add relation wp:db - mysql:db'],

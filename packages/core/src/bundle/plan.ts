@@ -10,16 +10,24 @@ type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
 
 /**
  * The ordered changes that take `model` to `bundle`, in Juju's bundlechanges order:
- * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit and
- * remove-unit, relate, expose and unexpose, set-annotations. Pure and level-based: a
- * model that already matches yields [], and only what differs is changed. Applications,
- * relations and options the bundle does not mention are left alone.
+ * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit,
+ * relate, expose and unexpose, set-annotations. Pure and level-based: a model that already
+ * matches yields [], and only what differs is changed. Applications, relations and options
+ * the bundle does not mention are left alone, and so are units: as in Juju, a bundle only
+ * ever adds units (an application with more units than its num_units keeps them all).
  *
  * `charms` holds the charm read for each bundle application; `modelCharms` the charm of
  * each model application (by application name), used for relations that name model
  * applications absent from the bundle.
  */
-export function planBundle(bundle: Bundle, model: ModelState, charms: Record<string, BundleCharm>, modelCharms: Record<string, Charm>): Change[] {
+export function planBundle(
+  bundle: Bundle,
+  model: ModelState,
+  charms: Record<string, BundleCharm>,
+  modelCharms: Record<string, Charm>,
+  /** `--map-machines`: bundle machine id → existing model machine id (see parseMapMachines). */
+  mapMachines: ReadonlyMap<string, string> = new Map(),
+): Change[] {
   const names = Object.keys(bundle.applications);
   const charmOf = (name: string): BundleCharm => {
     const c = Object.hasOwn(charms, name) ? charms[name] : undefined;
@@ -43,6 +51,9 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   // A placement as the executor can apply it: see Change.
   const place = (p: string): string => {
     if (/^[0-9]+$/.test(p)) {
+      // A bundle machine mapped onto a model machine: units go straight onto it.
+      const mapped = mapMachines.get(p);
+      if (mapped !== undefined) return mapped;
       const unit = machineUnits.get(p);
       if (unit !== undefined) return unit;
       neededMachines.add(p);
@@ -58,7 +69,7 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   const deploy: Of<'deploy'>[] = [];
   const refresh: Of<'refresh'>[] = [];
   const settings: (Of<'set-config'> | Of<'set-constraints'>)[] = [];
-  const units: (Of<'add-unit'> | Of<'remove-unit'>)[] = [];
+  const units: Of<'add-unit'>[] = [];
   const exposure: Of<'expose' | 'unexpose'>[] = [];
   const annotate: Of<'set-annotations'>[] = [];
   const upload = (app: string, path: string) => {
@@ -103,8 +114,6 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
       if (app.numUnits > current.length) {
         const to = app.to.length === 0 ? [] : Array.from({ length: app.numUnits - current.length }, (_, i) => place(app.to[Math.min(current.length + i, app.to.length - 1)]!));
         units.push({ kind: 'add-unit', app: name, n: app.numUnits - current.length, to });
-      } else if (app.numUnits < current.length) {
-        units.push({ kind: 'remove-unit', units: current.slice(app.numUnits).map((u) => u.name) });
       }
     }
     if (app.expose !== m.exposed) exposure.push({ kind: app.expose ? 'expose' : 'unexpose', app: name });
@@ -116,7 +125,7 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   const addMachine = [...neededMachines].sort(naturalCompare).map((id): Of<'add-machine'> => {
     const machine = bundle.machines[id];
     if (machine === undefined) throw new SigilError('bad-request', `placement "${id}" refers to machine "${id}", which is not declared under "machines"`, `declare it: machines: {"${id}": {}}`);
-    return { kind: 'add-machine', id, constraints: machine.constraints };
+    return { kind: 'add-machine', id, constraints: machine.constraints, ...(Object.keys(machine.annotations).length > 0 ? { annotations: { ...machine.annotations } } : {}) };
   });
   return [...addCharm, ...addMachine, ...deploy, ...refresh, ...settings, ...units, ...relate, ...exposure, ...annotate];
 }

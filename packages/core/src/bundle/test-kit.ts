@@ -85,9 +85,12 @@ export function applyPlan(model: ModelState, changes: Change[], hash = 'h1'): Mo
     switch (c.kind) {
       case 'add-charm':
         break;
-      case 'add-machine':
-        bundleMachines.set(c.id, newMachine());
+      case 'add-machine': {
+        const id = newMachine();
+        bundleMachines.set(c.id, id);
+        if (c.constraints !== '' || c.annotations !== undefined) (m.machineSpecs ??= {})[id] = { constraints: c.constraints, annotations: { ...c.annotations } };
         break;
+      }
       case 'deploy': {
         const { hash: h, charm: ch } = charmAt(c.charmPath, hash);
         m.applications[c.app] = { charmName: ch.meta.name, charmHash: h, units: [], config: { ...c.options }, exposed: false, constraints: c.constraints, annotations: {}, subordinate: ch.meta.subordinate };
@@ -100,9 +103,6 @@ export function applyPlan(model: ModelState, changes: Change[], hash = 'h1'): Mo
         break;
       case 'add-unit':
         addUnits(c.app, c.n, c.to);
-        break;
-      case 'remove-unit':
-        for (const a of Object.values(m.applications)) a.units = a.units.filter((u) => !c.units.includes(u.name));
         break;
       case 'set-config': {
         const a = app(c.app);

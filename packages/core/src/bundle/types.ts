@@ -69,6 +69,8 @@ export interface ModelRelation {
 export interface ModelState {
   applications: Record<string, ModelApp>;
   machines: string[];
+  /** Constraints and annotations of the machines that have any (export-bundle writes them). */
+  machineSpecs?: Record<string, { constraints: string; annotations: Record<string, string> }>;
   relations: ModelRelation[];
 }
 
@@ -84,11 +86,10 @@ export interface BundleCharm {
  */
 export type Change =
   | { kind: 'add-charm'; app: string; path: string }
-  | { kind: 'add-machine'; id: string; constraints: string }
+  | { kind: 'add-machine'; id: string; constraints: string; annotations?: Record<string, string> }
   | { kind: 'deploy'; app: string; charmPath: string; numUnits: number; to: string[]; options: Record<string, ConfigValue>; constraints: string }
   | { kind: 'refresh'; app: string; charmPath: string }
   | { kind: 'add-unit'; app: string; n: number; to: string[] }
-  | { kind: 'remove-unit'; units: string[] }
   | { kind: 'set-config'; app: string; set: Record<string, ConfigValue>; reset: string[] }
   | { kind: 'set-constraints'; app: string; constraints: string }
   | { kind: 'relate'; a: string; b: string }

@@ -7,10 +7,11 @@ import { StatusBadge, type Selection } from './Inspector.tsx';
 import { UnitLog } from './UnitLog.tsx';
 import { RelationData } from './RelationData.tsx';
 import { ActionForm } from './ActionForm.tsx';
+import { StatusLog } from './StatusLog.tsx';
 
-type Tab = 'log' | 'relations' | 'actions';
+type Tab = 'log' | 'history' | 'relations' | 'actions';
 
-/** One unit: its status, resolve when in error, its log, its relation data and its actions. */
+/** One unit: its status, resolve when in error, its log, its status history, its relation data and its actions. */
 export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit: GuiUnit; onSelect: (s: Selection | null) => void }) {
   const { api, model: m, report, notify, canWrite } = useApp();
   const [tab, setTab] = useState<Tab>('log');
@@ -52,11 +53,12 @@ export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit
       </table>
       {v.workload.current === 'error' && canWrite && <button onClick={resolve} data-testid="resolve">Resolve (retry hook)</button>}
       <div className="tabs">
-        {(canWrite ? (['log', 'relations', 'actions'] as const) : (['log', 'relations'] as const)).map((t) => (
+        {(canWrite ? (['log', 'history', 'relations', 'actions'] as const) : (['log', 'history', 'relations'] as const)).map((t) => (
           <button key={t} className={t === tab ? 'active' : ''} onClick={() => setTab(t)} data-testid={`tab-${t}`}>{t}</button>
         ))}
       </div>
       {tab === 'log' && <UnitLog unit={unit.name} />}
+      {tab === 'history' && <StatusLog unit={unit} />}
       {tab === 'relations' && <RelationData unit={unit} />}
       {tab === 'actions' && charm && canWrite && <ActionForm unit={unit.name} actions={charm.actions} />}
     </div>
