@@ -103,6 +103,16 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/secrets/:secret/grant': 'admin',
   'POST /api/models/:model/secrets/:secret/revoke': 'admin',
 
+  // Storage and resources (issue 20): changing them changes the model, as deploying does.
+  'GET /api/models/:model/storage': 'read',
+  'GET /api/models/:model/storage-pools': 'read',
+  'POST /api/models/:model/storage/add': 'write',
+  'POST /api/models/:model/storage/attach': 'write',
+  'POST /api/models/:model/storage/detach': 'write',
+  'POST /api/models/:model/storage/remove': 'write',
+  'GET /api/models/:model/applications/:app/resources': 'read',
+  'POST /api/models/:model/applications/:app/resources': 'write',
+
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
   // The GUI logs in like a web app: `sigil gui` asks for a one-time code for its own user; the
@@ -130,6 +140,9 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/credential': 'agent',
   // The content of the secrets the calling unit owns or was granted (never anyone else's).
   'POST /api/agent/secrets/content': 'agent',
+  // A unit's storage reports, and its own application's resource content (issue 20).
+  'POST /api/agent/storage': 'agent',
+  'POST /api/agent/resources': 'agent',
 
   // WebSocket streams (upgraded GET requests), matched on the exact path.
   'WS /api/watch': ['agent', 'read'],

@@ -23,6 +23,8 @@ import { Authenticator } from './apiserver/auth.ts';
 import { GuiLoginCodes } from './apiserver/gui-session.ts';
 import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
+import { StorageService } from './domain/storage.ts';
+import { Resources } from './domain/resources.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -54,6 +56,11 @@ export class Services {
   /** Relation chaos (issue 17): what is recorded, and the proxies this controller runs (set by main.ts). */
   readonly chaos: RelationChaos;
   chaosProxies: ChaosProxies | undefined;
+  /** Storage instances and charm resources (issue 20). */
+  readonly storage: StorageService;
+  readonly resources: Resources;
+  /** Removes a detached storage instance's data where the provider keeps it (set by main.ts). */
+  destroyStorage: (model: string, id: string) => Promise<void> = async () => {};
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -77,6 +84,8 @@ export class Services {
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.sshKeys = new SshKeys(store);
+    this.storage = new StorageService(store);
+    this.resources = new Resources(store);
     this.logRecords = new LogRepository(store);
     // The controller's directory is where its log lives; the secrets key file sits beside it.
     this.secrets = Secrets.forDirectory(store, dirname(logPath));
