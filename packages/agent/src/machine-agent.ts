@@ -28,6 +28,8 @@ export interface AgentConfig {
    * without it the agent leaves SSH keys alone.
    */
   authorizedKeysFile?: string;
+  /** Where the provider keeps storage off the machine (local-process). */
+  storageDir?: string;
 }
 
 /**
@@ -137,6 +139,7 @@ export class MachineAgent {
           toolsDir: join(this.c.dataDir, 'tools'),
           agentsDir: join(this.c.dataDir, 'agents'),
           controllerUrl: this.c.controllerUrl,
+          ...(this.c.storageDir !== undefined ? { storageDir: this.c.storageDir } : {}),
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
         });

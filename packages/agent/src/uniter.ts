@@ -15,6 +15,8 @@ import { locate, runProcess } from './hooks/runner.ts';
 import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from './hook-tools/context.ts';
 import type { HookToolServer } from './hook-tools/server.ts';
 import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
+import { provisionStorage, releaseStorage } from './storage.ts';
+import { ensureResources } from './hooks/resources.ts';
 
 export interface UniterDeps {
   api: AgentApi;
@@ -27,6 +29,8 @@ export interface UniterDeps {
   log(line: LogLine): void;
   /** Sends buffered log lines now (before the unit is reported dead and forgotten). */
   flushLogs(): Promise<void>;
+  /** Where the provider keeps storage off the machine (local-process), if it does. */
+  storageDir?: string;
 }
 
 interface Outcome {
@@ -39,6 +43,14 @@ interface Outcome {
   seen: Seen;
   /** Masks the secret values this hook could read or wrote in anything it reports. */
   scrub: HookScrubber;
+}
+
+interface HookStorage {
+  id: string;
+  kind: 'filesystem' | 'block';
+  location: string;
+  /** storage-attached (provisioned now) rather than storage-detaching. */
+  attaching: boolean;
 }
 
 interface Seen {
@@ -192,13 +204,14 @@ export class Uniter {
     // A holistic charm gets one `reconcile` for a run of relation and config events.
     const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
     const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
+    const storage = hook.storageId === undefined ? undefined : await this.prepareStorage(hook);
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
       this.local.running = hook;
       await this.save();
       this.opLog('DEBUG', `running "${hook.name}" hook${batch.length > 1 ? ` for ${batch.length} events: ${batch.map(describeHook).join(', ')}` : ''}`);
-      const r = await this.runInContext(hook, undefined, batch.length > 1 ? { SIGIL_BATCH: batch.map(describeHook).join('\n') } : {});
+      const r = await this.runInContext(hook, undefined, batch.length > 1 ? { SIGIL_BATCH: batch.map(describeHook).join('\n') } : {}, storage);
       this.opLog(r.code === 0 ? 'INFO' : 'ERROR', r.code === 0 ? `ran "${hook.name}" hook` : `"${hook.name}" hook exited ${r.code}`);
       return r;
     });
@@ -228,7 +241,8 @@ export class Uniter {
       return;
     }
     this.rememberTracked(outcome.changes);
-    for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions, outcome.seen));
+    if (storage) await this.finishStorage(hook, storage);
+    for (const h of batch) this.local = commitHook(this.local, h, { ...this.commitContext(result.appVersions, outcome.seen), ...(storage ? { storageLocation: storage.location } : {}) });
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
@@ -319,7 +333,41 @@ export class Uniter {
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
   private hadSecrets = false;
 
-  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}): Promise<Outcome> {
+  /**
+   * A storage hook's storage: made to exist before storage-attached runs (a failure is
+   * reported on the storage and retried), found where it was put for storage-detaching.
+   */
+  private async prepareStorage(hook: HookInfo): Promise<HookStorage> {
+    const id = hook.storageId!;
+    const mine = this.local.storage?.[id];
+    const view = this.view!.storage?.find((s) => s.id === id);
+    if (hook.name.endsWith('-storage-detaching')) {
+      return { id, kind: mine?.kind ?? view?.kind ?? 'filesystem', location: mine?.location ?? '', attaching: false };
+    }
+    if (!view) throw new Error(`storage ${id} is not in this unit's view`);
+    try {
+      const location = await provisionStorage(view, this.d.storageDir);
+      return { id, kind: view.kind, location, attaching: true };
+    } catch (e) {
+      await this.d.api.post('/api/agent/storage', { unit: this.name, id, status: 'error', location: '', message: `cannot provision storage: ${(e as Error).message}` }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** After a storage hook committed: tell the controller; a detached store is released (and destroyed if asked). */
+  private async finishStorage(hook: HookInfo, st: HookStorage): Promise<void> {
+    if (st.attaching) {
+      await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'attached', location: st.location });
+      return;
+    }
+    const view = this.view!.storage?.find((s) => s.id === st.id);
+    if (view) await releaseStorage(view, this.d.storageDir, st.location, view.destroy);
+    await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'detached', location: '' });
+    this.opLog('INFO', `storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
+    void hook;
+  }
+
+  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}, storage?: HookStorage): Promise<Outcome> {
     const view = this.view!;
     const seen: Seen = { view, configHash: this.configHash() };
     const contextId = `${this.name}-${hook?.name ?? op?.name}-${randomBytes(6).toString('hex')}`;
@@ -330,6 +378,12 @@ export class Uniter {
     const snapshot = buildSnapshot(view, this.machine!, hook, action);
     const secrets = await loadSecretEntries(this.d.api, view, this.hadSecrets);
     if (secrets) snapshot.secrets = secrets;
+    snapshot.storage = { ...this.local.storage };
+    if (storage) {
+      snapshot.hookStorageId = storage.id;
+      if (storage.attaching) snapshot.storage[storage.id] = { name: storage.id.split('/')[0]!, kind: storage.kind, location: storage.location };
+    }
+    if (view.resources && view.resources.length > 0) snapshot.resources = await ensureResources(this.d.api, this.name, join(this.dir, 'resources'), view.resources);
     const env: HookToolEnv = {
       snapshot,
       changes,
@@ -352,6 +406,7 @@ export class Uniter {
         controllerUrl: this.d.controllerUrl,
         ...(hook ? { hook } : {}),
         ...(op?.kind === 'action' ? { action: { id: op.id, name: op.name } } : {}),
+        ...(storage ? { storage } : {}),
       });
       const onLine = (stream: 'stdout' | 'stderr', line: string) => this.d.log({ entity, level: 'DEBUG', module, message: scrub.scrub(line), at: Date.now() });
       let argv: string[] | undefined;
@@ -400,6 +455,7 @@ export class Uniter {
     if (c.appStatus) body.appStatus = scrub.scrubDeep(c.appStatus);
     if (c.secrets && c.secrets.length > 0) body.secrets = c.secrets;
     if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
+    if (c.storageAdd && Object.keys(c.storageAdd).length > 0) body.storageAdd = c.storageAdd;
     return this.d.api.post('/api/agent/commit', body);
   }
 

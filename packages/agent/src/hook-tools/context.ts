@@ -67,6 +67,12 @@ export interface HookSnapshot {
   secrets?: SecretEntry[];
   /** Set in secret hooks (JUJU_SECRET_ID). */
   hookSecretId?: string;
+  /** Storage attached to the unit, by id (issue 20). */
+  storage?: Record<string, { name: string; kind: 'filesystem' | 'block'; location: string }>;
+  /** Set in storage hooks (JUJU_STORAGE_ID). */
+  hookStorageId?: string;
+  /** The application's resources: the local path of each uploaded one (fetched once per fingerprint). */
+  resources?: Record<string, { path?: string; error?: string }>;
 }
 
 /** One secret as a hook sees it (see secrets.ts): how the unit stands towards it, and the content it may read. */
@@ -100,6 +106,8 @@ export interface HookChanges {
   actionFailed?: string;
   /** Secret operations in the order the hook ran them (committed with everything else). */
   secrets?: SecretOp[];
+  /** storage-add requests by store name (committed with everything else). */
+  storageAdd?: Record<string, number>;
 }
 
 export function emptyChanges(): HookChanges {

@@ -17,9 +17,9 @@ test('serves the tools charms use', () => {
   expect(HOOK_TOOL_NAMES).toEqual([
     'action-fail', 'action-get', 'action-log', 'action-set', 'application-version-set', 'close-port', 'config-get',
     'is-leader', 'juju-log', 'leader-get', 'leader-set', 'network-get', 'open-port', 'opened-ports', 'relation-get',
-    'relation-ids', 'relation-list', 'relation-set', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
+    'relation-ids', 'relation-list', 'relation-set', 'resource-get', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
     'secret-info-get', 'secret-remove', 'secret-revoke', 'secret-set', 'state-delete', 'state-get', 'state-set',
-    'status-get', 'status-set', 'unit-get',
+    'status-get', 'status-set', 'storage-add', 'storage-get', 'storage-list', 'unit-get',
   ]);
   expect(run(testEnv(), 'goal-state')).toEqual(failure('ERROR bad request: unknown command: goal-state\n'));
 });

@@ -1,0 +1,96 @@
+/**
+ * Provisions a unit's storage on this machine (issue 20), as Juju's built-in machine pools
+ * do: `rootfs` is a directory; `loop` is a file of the requested size, formatted ext4 and
+ * loop-mounted for a filesystem (a real size limit) or attached as a loop device for a
+ * block store. Where the filesystem appears follows Juju's FilesystemMountPoint: the
+ * charm's `location` for a single store, `<location>/<id>` for a multiple one, and
+ * `/var/lib/juju/storage/<id>` without a location. On a machine whose provider keeps
+ * storage beside the machines (local-process: `storageDir`), the data lives there instead,
+ * so it outlives the unit and the machine.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { UnitStorageView } from '@sigil/api';
+
+const JUJU_STORAGE_DIR = '/var/lib/juju/storage';
+
+export interface StoragePlace {
+  /** What the charm sees (JUJU_STORAGE_LOCATION, storage-get location). */
+  location: string;
+  /** The backing file of a loop pool ('' for rootfs). */
+  image: string;
+}
+
+/** Where a storage instance goes on this machine. Pure. */
+export function storagePlace(s: Pick<UnitStorageView, 'id' | 'kind' | 'pool' | 'location' | 'multiple'>, storageDir: string | undefined): StoragePlace {
+  const flat = s.id.replace('/', '-');
+  if (storageDir !== undefined) {
+    const base = join(storageDir, flat);
+    if (s.kind === 'block') return { location: `${base}.img`, image: `${base}.img` };
+    return { location: base, image: s.pool === 'loop' ? `${base}.img` : '' };
+  }
+  const image = s.pool === 'loop' ? join(JUJU_STORAGE_DIR, 'images', `${flat}.img`) : '';
+  if (s.kind === 'block') return { location: '', image };
+  const location = s.location !== '' && !s.multiple ? s.location : join(s.location || JUJU_STORAGE_DIR, s.id);
+  return { location, image };
+}
+
+function run(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${argv.join(' ')}: ${(stderr || err.message).trim()}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+async function mountedAt(location: string): Promise<boolean> {
+  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+  return mounts.split('\n').some((l) => l.split(' ')[1] === location.replace(/ /g, '\\040'));
+}
+
+/** A sparse file of exactly `mib` MiB (grown, never shrunk, if it exists). */
+async function sizedFile(path: string, mib: number): Promise<boolean> {
+  const existed = await stat(path).then(() => true, () => false);
+  const f = await open(path, 'a');
+  try {
+    const bytes = mib * 1024 * 1024;
+    if ((await f.stat()).size < bytes) await f.truncate(bytes);
+  } finally {
+    await f.close();
+  }
+  return existed;
+}
+
+/** Makes the storage exist and returns where the charm finds it. Idempotent: a rerun after a crash finds it in place. */
+export async function provisionStorage(s: UnitStorageView, storageDir: string | undefined): Promise<string> {
+  const place = storagePlace(s, storageDir);
+  if (place.image !== '') {
+    await mkdir(join(place.image, '..'), { recursive: true, mode: 0o700 });
+    const existed = await sizedFile(place.image, s.size);
+    if (s.kind === 'block') {
+      if (storageDir !== undefined) return place.image;
+      const attached = await run(['losetup', '-j', place.image]);
+      const dev = attached.split(':')[0];
+      return dev !== undefined && dev !== '' ? dev : run(['losetup', '-f', '--show', place.image]);
+    }
+    if (!existed) await run(['mkfs.ext4', '-q', '-F', place.image]);
+    await mkdir(place.location, { recursive: true });
+    if (!(await mountedAt(place.location))) await run(['mount', '-o', 'loop', place.image, place.location]);
+    return place.location;
+  }
+  await mkdir(place.location, { recursive: true });
+  return place.location;
+}
+
+/** Undoes the attachment (unmount, detach the loop device); with `destroy`, the data goes too. */
+export async function releaseStorage(s: UnitStorageView, storageDir: string | undefined, location: string, destroy: boolean): Promise<void> {
+  const place = storagePlace(s, storageDir);
+  if (place.image !== '') {
+    if (s.kind === 'filesystem' && (await mountedAt(place.location))) await run(['umount', place.location]);
+    if (s.kind === 'block' && location.startsWith('/dev/loop')) await run(['losetup', '-d', location]).catch(() => {});
+    if (destroy) await rm(place.image, { force: true });
+  }
+  if (destroy && s.kind === 'filesystem') await rm(place.location, { recursive: true, force: true });
+}
