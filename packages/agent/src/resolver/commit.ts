@@ -34,7 +34,7 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
     case 'install':
       s.installed = true;
       s.charmHash = c.unit.charmHash;
-      s.resourcesHash = resourcesHash(c.unit);
+      setResourcesHash(s, c.unit);
       break;
     case 'leader-elected':
       s.leader = true;
@@ -51,7 +51,7 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
     case 'upgrade-charm':
       // A machine refresh runs upgrade-charm → config-changed → start (reference §2.3).
       s.charmHash = c.unit.charmHash;
-      s.resourcesHash = resourcesHash(c.unit);
+      setResourcesHash(s, c.unit);
       s.started = false;
       s.queued = { name: 'config-changed' };
       break;
@@ -101,4 +101,10 @@ function applyRelationHook(s: LocalState, key: string, suffix: string, h: HookIn
   else if (suffix === 'relation-changed') l.appVersion = h.version ?? l.appVersion;
   else if (suffix === 'relation-departed' && h.remoteUnit) delete l.members[h.remoteUnit];
   else if (suffix === 'relation-broken') l.broken = true;
+}
+
+/** Recorded only once an application has resources, so a state without them stays as it was. */
+function setResourcesHash(s: LocalState, u: UnitView): void {
+  const h = resourcesHash(u);
+  if (h !== '' || s.resourcesHash !== undefined) s.resourcesHash = h;
 }
