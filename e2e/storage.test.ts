@@ -33,6 +33,16 @@ describe('storage and resources', () => {
     expect(r.stderr).toContain('hint:');
   };
 
+  /** Waits for a line in a unit's hook log; a timeout shows the log and the status. */
+  const waitLine = async (unit: string, line: string, timeoutMs = 60_000) => {
+    let last: string[] = [];
+    try {
+      await poll(`"${line}" in ${unit}'s hook log`, async () => ((last = await hookLines(m, unit)).includes(line) ? true : undefined), timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nhook log:\n  ${last.join('\n  ')}\nstatus:\n${await ok(['status', '-m', m])}\nstorage:\n${await ok(['storage', '-m', m])}`);
+    }
+  };
+
   beforeAll(async () => {
     m = await freshModel('storage');
   });
@@ -96,6 +106,8 @@ describe('storage and resources', () => {
     const raw = await poll('raw attached', async () => ((await hookLines(m, 'storage-user/0')).find((l) => l.startsWith('block size=')) ? true : undefined), 60_000);
     expect(raw).toBe(true);
     expect(await hookLines(m, 'storage-user/0')).toContain(`block size=${8 * 1024 * 1024}`);
+    // New units get no cache stores from the charm's option (the next test adds one).
+    await ok(['config', 'storage-user', 'cache-count=0', '-m', m]);
   }, 150_000);
 
   it('detach-storage runs storage-detaching and keeps the data; attach-storage brings it back', async () => {
@@ -107,7 +119,7 @@ describe('storage and resources', () => {
     expect(existsSync(join(loc, 'marker'))).toBe(true);
     await refused(['attach-storage', 'storage-user/0', 'data/9', '-m', m], /storage data\/9 not found/);
     await ok(['attach-storage', 'storage-user/0', 'cache/0', '-m', m]);
-    await poll('cache/0 attached again', async () => ((await hookLines(m, 'storage-user/0')).includes('found marker in cache/0: storage-user/0 ') ? true : undefined), 60_000);
+    await waitLine('storage-user/0', 'found marker in cache/0: storage-user/0');
   }, 120_000);
 
   it('remove-unit keeps storage unless --destroy-storage; another unit gets the kept data', async () => {
@@ -123,7 +135,7 @@ describe('storage and resources', () => {
     await until(m, 'storage-user/1 active', (s) => workload(s, 'storage-user/1').startsWith('active data=data/1 '), 90_000);
     await refused(['attach-storage', 'storage-user/1', 'data/0', '-m', m], /would exceed the maximum of 1 "data"/);
     await ok(['attach-storage', 'storage-user/1', 'cache/1', '-m', m]);
-    await poll('storage-user/1 found storage-user/0\'s marker', async () => ((await hookLines(m, 'storage-user/1')).includes('found marker in cache/1: storage-user/0 ') ? true : undefined), 60_000);
+    await waitLine('storage-user/1', 'found marker in cache/1: storage-user/0');
 
     const data1 = (await location('data/1'))!;
     await ok(['remove-unit', 'storage-user/1', '-m', m, '--yes', '--destroy-storage']);
