@@ -241,7 +241,7 @@ export class Uniter {
       return;
     }
     this.rememberTracked(outcome.changes);
-    if (storage) await this.finishStorage(hook, storage);
+    if (storage) await this.finishStorage(storage);
     for (const h of batch) this.local = commitHook(this.local, h, { ...this.commitContext(result.appVersions, outcome.seen), ...(storage ? { storageLocation: storage.location } : {}) });
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
@@ -355,7 +355,7 @@ export class Uniter {
   }
 
   /** After a storage hook committed: tell the controller; a detached store is released (and destroyed if asked). */
-  private async finishStorage(hook: HookInfo, st: HookStorage): Promise<void> {
+  private async finishStorage(st: HookStorage): Promise<void> {
     if (st.attaching) {
       await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'attached', location: st.location });
       return;
@@ -364,7 +364,6 @@ export class Uniter {
     if (view) await releaseStorage(view, this.d.storageDir, st.location, view.destroy);
     await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'detached', location: '' });
     this.opLog('INFO', `storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
-    void hook;
   }
 
   private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}, storage?: HookStorage): Promise<Outcome> {
