@@ -63,21 +63,40 @@ async function sizedFile(path: string, mib: number): Promise<boolean> {
   return existed;
 }
 
+/**
+ * The loop device backing `image`, attached now if it is not yet. Inside a container the
+ * device node may not exist: it is made from the number /dev/loop-control hands out. Two
+ * machines asking at once may be given the same number; the loser asks again.
+ */
+async function loopDevice(image: string): Promise<string> {
+  const existing = (await run(['losetup', '-j', image])).split(':')[0];
+  if (existing !== undefined && existing !== '') return existing;
+  let last: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const dev = await run(['losetup', '-f']);
+    const n = /^\/dev\/loop(\d+)$/.exec(dev)?.[1];
+    if (n === undefined) throw new Error(`losetup -f gave ${JSON.stringify(dev)}`);
+    if (!(await stat(dev).then(() => true, () => false))) await run(['mknod', dev, 'b', '7', n]);
+    try {
+      await run(['losetup', dev, image]);
+      return dev;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last instanceof Error ? last : new Error(String(last));
+}
+
 /** Makes the storage exist and returns where the charm finds it. Idempotent: a rerun after a crash finds it in place. */
 export async function provisionStorage(s: UnitStorageView, storageDir: string | undefined): Promise<string> {
   const place = storagePlace(s, storageDir);
   if (place.image !== '') {
     await mkdir(join(place.image, '..'), { recursive: true, mode: 0o700 });
     const existed = await sizedFile(place.image, s.size);
-    if (s.kind === 'block') {
-      if (storageDir !== undefined) return place.image;
-      const attached = await run(['losetup', '-j', place.image]);
-      const dev = attached.split(':')[0];
-      return dev !== undefined && dev !== '' ? dev : run(['losetup', '-f', '--show', place.image]);
-    }
+    if (s.kind === 'block') return storageDir !== undefined ? place.image : loopDevice(place.image);
     if (!existed) await run(['mkfs.ext4', '-q', '-F', place.image]);
     await mkdir(place.location, { recursive: true });
-    if (!(await mountedAt(place.location))) await run(['mount', '-o', 'loop', place.image, place.location]);
+    if (!(await mountedAt(place.location))) await run(['mount', await loopDevice(place.image), place.location]);
     return place.location;
   }
   await mkdir(place.location, { recursive: true });
@@ -85,11 +104,12 @@ export async function provisionStorage(s: UnitStorageView, storageDir: string | 
 }
 
 /** Undoes the attachment (unmount, detach the loop device); with `destroy`, the data goes too. */
-export async function releaseStorage(s: UnitStorageView, storageDir: string | undefined, location: string, destroy: boolean): Promise<void> {
+export async function releaseStorage(s: UnitStorageView, storageDir: string | undefined, destroy: boolean): Promise<void> {
   const place = storagePlace(s, storageDir);
   if (place.image !== '') {
     if (s.kind === 'filesystem' && (await mountedAt(place.location))) await run(['umount', place.location]);
-    if (s.kind === 'block' && location.startsWith('/dev/loop')) await run(['losetup', '-d', location]).catch(() => {});
+    const dev = (await run(['losetup', '-j', place.image]).catch(() => '')).split(':')[0];
+    if (dev !== undefined && dev !== '') await run(['losetup', '-d', dev]).catch(() => {});
     if (destroy) await rm(place.image, { force: true });
   }
   if (destroy && s.kind === 'filesystem') await rm(place.location, { recursive: true, force: true });

@@ -361,7 +361,7 @@ export class Uniter {
       return;
     }
     const view = this.view!.storage?.find((s) => s.id === st.id);
-    if (view) await releaseStorage(view, this.d.storageDir, st.location, view.destroy);
+    if (view) await releaseStorage(view, this.d.storageDir, view.destroy);
     await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'detached', location: '' });
     this.opLog('INFO', `storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
   }
