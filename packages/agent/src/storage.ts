@@ -11,7 +11,9 @@
 import { execFile } from 'node:child_process';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UnitStorageView } from '@sigil/api';
+import type { UnitStorageView, UnitView } from '@sigil/api';
+import type { AgentApi } from './api-client.ts';
+import type { HookInfo } from './resolver/state.ts';
 
 const JUJU_STORAGE_DIR = '/var/lib/juju/storage';
 
@@ -113,4 +115,51 @@ export async function releaseStorage(s: UnitStorageView, storageDir: string | un
     if (destroy) await rm(place.image, { force: true });
   }
   if (destroy && s.kind === 'filesystem') await rm(place.location, { recursive: true, force: true });
+}
+
+/** The storage of one storage hook, as the hook sees it (JUJU_STORAGE_*). */
+export interface HookStorage {
+  id: string;
+  kind: 'filesystem' | 'block';
+  location: string;
+  /** storage-attached (provisioned now) rather than storage-detaching. */
+  attaching: boolean;
+}
+
+export interface HookStorageDeps {
+  api: AgentApi;
+  unit: string;
+  view: UnitView;
+  storageDir?: string;
+  log(message: string): void;
+}
+
+/**
+ * A storage hook's storage: made to exist before storage-attached runs (a failure is
+ * reported on the storage, and the hook retried), found where it was put for
+ * storage-detaching.
+ */
+export async function prepareHookStorage(d: HookStorageDeps, hook: HookInfo, mine: { kind: 'filesystem' | 'block'; location: string } | undefined): Promise<HookStorage> {
+  const id = hook.storageId!;
+  const view = d.view.storage?.find((s) => s.id === id);
+  if (hook.name.endsWith('-storage-detaching')) return { id, kind: mine?.kind ?? view?.kind ?? 'filesystem', location: mine?.location ?? '', attaching: false };
+  if (!view) throw new Error(`storage ${id} is not in this unit's view`);
+  try {
+    return { id, kind: view.kind, location: await provisionStorage(view, d.storageDir), attaching: true };
+  } catch (e) {
+    await d.api.post('/api/agent/storage', { unit: d.unit, id, status: 'error', location: '', message: `cannot provision storage: ${(e as Error).message}` }).catch(() => {});
+    throw e;
+  }
+}
+
+/** After a storage hook committed: tell the controller; a detached store is released (and destroyed if asked). */
+export async function finishHookStorage(d: HookStorageDeps, st: HookStorage): Promise<void> {
+  if (st.attaching) {
+    await d.api.post('/api/agent/storage', { unit: d.unit, id: st.id, status: 'attached', location: st.location });
+    return;
+  }
+  const view = d.view.storage?.find((s) => s.id === st.id);
+  if (view) await releaseStorage(view, d.storageDir, view.destroy);
+  await d.api.post('/api/agent/storage', { unit: d.unit, id: st.id, status: 'detached', location: '' });
+  d.log(`storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
 }

@@ -15,7 +15,7 @@ import { locate, runProcess } from './hooks/runner.ts';
 import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from './hook-tools/context.ts';
 import type { HookToolServer } from './hook-tools/server.ts';
 import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
-import { provisionStorage, releaseStorage } from './storage.ts';
+import { finishHookStorage, prepareHookStorage, type HookStorage, type HookStorageDeps } from './storage.ts';
 import { ensureResources } from './hooks/resources.ts';
 
 export interface UniterDeps {
@@ -43,14 +43,6 @@ interface Outcome {
   seen: Seen;
   /** Masks the secret values this hook could read or wrote in anything it reports. */
   scrub: HookScrubber;
-}
-
-interface HookStorage {
-  id: string;
-  kind: 'filesystem' | 'block';
-  location: string;
-  /** storage-attached (provisioned now) rather than storage-detaching. */
-  attaching: boolean;
 }
 
 interface Seen {
@@ -204,7 +196,7 @@ export class Uniter {
     // A holistic charm gets one `reconcile` for a run of relation and config events.
     const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
     const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
-    const storage = hook.storageId === undefined ? undefined : await this.prepareStorage(hook);
+    const storage = hook.storageId === undefined ? undefined : await prepareHookStorage(this.hookStorageDeps(), hook, this.local.storage?.[hook.storageId]);
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
@@ -241,7 +233,7 @@ export class Uniter {
       return;
     }
     this.rememberTracked(outcome.changes);
-    if (storage) await this.finishStorage(storage);
+    if (storage) await finishHookStorage(this.hookStorageDeps(), storage);
     for (const h of batch) this.local = commitHook(this.local, h, { ...this.commitContext(result.appVersions, outcome.seen), ...(storage ? { storageLocation: storage.location } : {}) });
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
@@ -333,37 +325,8 @@ export class Uniter {
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
   private hadSecrets = false;
 
-  /**
-   * A storage hook's storage: made to exist before storage-attached runs (a failure is
-   * reported on the storage and retried), found where it was put for storage-detaching.
-   */
-  private async prepareStorage(hook: HookInfo): Promise<HookStorage> {
-    const id = hook.storageId!;
-    const mine = this.local.storage?.[id];
-    const view = this.view!.storage?.find((s) => s.id === id);
-    if (hook.name.endsWith('-storage-detaching')) {
-      return { id, kind: mine?.kind ?? view?.kind ?? 'filesystem', location: mine?.location ?? '', attaching: false };
-    }
-    if (!view) throw new Error(`storage ${id} is not in this unit's view`);
-    try {
-      const location = await provisionStorage(view, this.d.storageDir);
-      return { id, kind: view.kind, location, attaching: true };
-    } catch (e) {
-      await this.d.api.post('/api/agent/storage', { unit: this.name, id, status: 'error', location: '', message: `cannot provision storage: ${(e as Error).message}` }).catch(() => {});
-      throw e;
-    }
-  }
-
-  /** After a storage hook committed: tell the controller; a detached store is released (and destroyed if asked). */
-  private async finishStorage(st: HookStorage): Promise<void> {
-    if (st.attaching) {
-      await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'attached', location: st.location });
-      return;
-    }
-    const view = this.view!.storage?.find((s) => s.id === st.id);
-    if (view) await releaseStorage(view, this.d.storageDir, view.destroy);
-    await this.d.api.post('/api/agent/storage', { unit: this.name, id: st.id, status: 'detached', location: '' });
-    this.opLog('INFO', `storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
+  private hookStorageDeps(): HookStorageDeps {
+    return { api: this.d.api, unit: this.name, view: this.view!, ...(this.d.storageDir !== undefined ? { storageDir: this.d.storageDir } : {}), log: (m) => this.opLog('INFO', m) };
   }
 
   private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}, storage?: HookStorage): Promise<Outcome> {
