@@ -38,6 +38,8 @@ export interface AgentConfig {
    * a reboot restarts every unit's agent in this process, as the machine coming back would.
    */
   rebootCommand?: string[];
+  /** Where the provider keeps storage off the machine (local-process). */
+  storageDir?: string;
 }
 
 /**
@@ -155,6 +157,7 @@ export class MachineAgent {
           toolsDir: join(this.c.dataDir, 'tools'),
           agentsDir: join(this.c.dataDir, 'agents'),
           controllerUrl: this.c.controllerUrl,
+          ...(this.c.storageDir !== undefined ? { storageDir: this.c.storageDir } : {}),
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
           reboot: () => void this.reboot(),

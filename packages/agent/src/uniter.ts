@@ -16,6 +16,8 @@ import { emptyChanges, type HookChanges, type HookToolEnv, type LogLevel } from 
 import type { HookToolServer } from './hook-tools/server.ts';
 import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
 import { MetricsCollector, formatMetrics } from './hooks/metrics.ts';
+import { finishHookStorage, prepareHookStorage, type HookStorage, type HookStorageDeps } from './storage.ts';
+import { ensureResources } from './hooks/resources.ts';
 
 export interface UniterDeps {
   api: AgentApi;
@@ -32,6 +34,8 @@ export interface UniterDeps {
   reboot?(): void;
   /** The machine booted since this unit's agent last ran: a started unit runs `start` first (Juju ≥ 2.8). */
   booted?: boolean;
+  /** Where the provider keeps storage off the machine (local-process), if it does. */
+  storageDir?: string;
 }
 
 interface Outcome {
@@ -206,13 +210,14 @@ export class Uniter {
     // A holistic charm gets one `reconcile` for a run of relation and config events.
     const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
     const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
+    const storage = hook.storageId === undefined ? undefined : await prepareHookStorage(this.hookStorageDeps(), hook, this.local.storage?.[hook.storageId]);
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
       await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
       this.local.running = hook;
       await this.save();
       this.opLog('DEBUG', `running "${hook.name}" hook${batch.length > 1 ? ` for ${batch.length} events: ${batch.map(describeHook).join(', ')}` : ''}`);
-      const r = await this.runInContext(hook, undefined, batch.length > 1 ? { SIGIL_BATCH: batch.map(describeHook).join('\n') } : {});
+      const r = await this.runInContext(hook, undefined, batch.length > 1 ? { SIGIL_BATCH: batch.map(describeHook).join('\n') } : {}, storage);
       this.opLog(r.code === 0 ? 'INFO' : 'ERROR', r.code === 0 ? `ran "${hook.name}" hook` : `"${hook.name}" hook exited ${r.code}`);
       return r;
     });
@@ -248,7 +253,8 @@ export class Uniter {
       return;
     }
     this.rememberTracked(outcome.changes);
-    for (const h of batch) this.local = commitHook(this.local, h, this.commitContext(result.appVersions, outcome.seen));
+    if (storage) await finishHookStorage(this.hookStorageDeps(), storage);
+    for (const h of batch) this.local = commitHook(this.local, h, { ...this.commitContext(result.appVersions, outcome.seen), ...(storage ? { storageLocation: storage.location } : {}) });
     await this.save();
     const after = statusAfter(hook.name, view, outcome.changes);
     await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
@@ -372,7 +378,11 @@ export class Uniter {
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
   private hadSecrets = false;
 
-  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}): Promise<Outcome> {
+  private hookStorageDeps(): HookStorageDeps {
+    return { api: this.d.api, unit: this.name, view: this.view!, ...(this.d.storageDir !== undefined ? { storageDir: this.d.storageDir } : {}), log: (m) => this.opLog('INFO', m) };
+  }
+
+  private async runInContext(hook: HookInfo | undefined, op: OperationView | undefined, extraEnv: Record<string, string> = {}, storage?: HookStorage): Promise<Outcome> {
     const view = this.view!;
     const seen: Seen = { view, configHash: this.configHash() };
     const contextId = `${this.name}-${hook?.name ?? op?.name}-${randomBytes(6).toString('hex')}`;
@@ -386,6 +396,12 @@ export class Uniter {
     const kill = new AbortController();
     const secrets = await loadSecretEntries(this.d.api, view, this.hadSecrets);
     if (secrets) snapshot.secrets = secrets;
+    snapshot.storage = { ...this.local.storage };
+    if (storage) {
+      snapshot.hookStorageId = storage.id;
+      if (storage.attaching) snapshot.storage[storage.id] = { name: storage.id.split('/')[0]!, kind: storage.kind, location: storage.location };
+    }
+    if (view.resources && view.resources.length > 0) snapshot.resources = await ensureResources(this.d.api, this.name, join(this.dir, 'resources'), view.resources);
     const env: HookToolEnv = {
       snapshot,
       changes,
@@ -410,6 +426,7 @@ export class Uniter {
         controllerUrl: this.d.controllerUrl,
         ...(hook ? { hook } : {}),
         ...(op?.kind === 'action' ? { action: { id: op.id, name: op.name } } : {}),
+        ...(storage ? { storage } : {}),
       });
       const onLine = (stream: 'stdout' | 'stderr', line: string) => this.d.log({ entity, level: 'DEBUG', module, message: scrub.scrub(line), at: Date.now() });
       let argv: string[] | undefined;
@@ -458,6 +475,7 @@ export class Uniter {
     if (c.appStatus) body.appStatus = scrub.scrubDeep(c.appStatus);
     if (c.secrets && c.secrets.length > 0) body.secrets = c.secrets;
     if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
+    if (c.storageAdd && Object.keys(c.storageAdd).length > 0) body.storageAdd = c.storageAdd;
     return this.d.api.post('/api/agent/commit', body);
   }
 

@@ -113,6 +113,15 @@ export const ROUTE_ACCESS = {
   'GET /api/inventory/index': 'login',
   'POST /api/inventory/index': 'superuser',
   'POST /api/inventory/index/remove': 'superuser',
+  // Storage and resources (issue 20): changing them changes the model, as deploying does.
+  'GET /api/models/:model/storage': 'read',
+  'GET /api/models/:model/storage-pools': 'read',
+  'POST /api/models/:model/storage/add': 'write',
+  'POST /api/models/:model/storage/attach': 'write',
+  'POST /api/models/:model/storage/detach': 'write',
+  'POST /api/models/:model/storage/remove': 'write',
+  'GET /api/models/:model/applications/:app/resources': 'read',
+  'POST /api/models/:model/applications/:app/resources': 'write',
 
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
@@ -144,6 +153,9 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/secrets/content': 'agent',
   // A unit's software inventory, collected on its machine.
   'POST /api/agent/audit': 'agent',
+  // A unit's storage reports, and its own application's resource content (issue 20).
+  'POST /api/agent/storage': 'agent',
+  'POST /api/agent/resources': 'agent',
 
   // WebSocket streams (upgraded GET requests), matched on the exact path.
   'WS /api/watch': ['agent', 'read'],

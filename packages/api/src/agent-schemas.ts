@@ -19,6 +19,7 @@ export const HookCommitSchema = Type.Object({
   closePorts: Type.Array(Port),
   applicationVersion: Type.Optional(Type.String()),
   secrets: Type.Optional(Type.Array(SecretOpSchema, { maxItems: 1000 })),
+  storageAdd: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Integer({ minimum: 1, maximum: 1000 }))),
 }, { additionalProperties: false });
 
 export const AgentStatusSchema = Type.Object({

@@ -5,6 +5,7 @@
  */
 
 import type { SecretOp, UnitSecretsView } from './secrets.ts';
+import type { UnitResourceView, UnitStorageView } from './storage.ts';
 
 export type ConfigScalar = string | number | boolean;
 
@@ -67,6 +68,10 @@ export interface UnitView {
   state: Record<string, string>;
   /** Secrets the unit manages or may read (metadata only); absent when there are none. */
   secrets?: UnitSecretsView;
+  /** Storage attached or to attach to this unit (issue 20); absent when there is none. */
+  storage?: UnitStorageView[];
+  /** The application's resources (issue 20); absent when its charm declares none. */
+  resources?: UnitResourceView[];
 }
 
 export interface MachineView {
@@ -130,6 +135,8 @@ export interface HookCommit {
   applicationVersion?: string;
   /** secret-add/set/grant/revoke/remove and consumer tracking, in the order the hook ran them. */
   secrets?: SecretOp[];
+  /** storage-add: more instances of the named stores for this unit (issue 20). */
+  storageAdd?: Record<string, number>;
 }
 
 export interface CommitResult {

@@ -11,6 +11,14 @@ export const DeployRequest = Type.Object({
   config: Type.Record(Type.String(), Type.Unknown()),
   constraints: Type.String(),
   to: Type.Array(Type.String()),
+  /** `--storage NAME=POOL,SIZE,COUNT`, parsed (issue 20). */
+  storage: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Object({
+    pool: Type.Optional(Type.String({ maxLength: 100 })),
+    size: Type.Optional(Type.Integer({ minimum: 0 })),
+    count: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  }, { additionalProperties: false }))),
+  /** `--resource NAME=FILE`: each file's content in base64 (issue 20). */
+  resources: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String())),
 }, { additionalProperties: false });
 export type DeployRequest = Static<typeof DeployRequest>;
 
@@ -23,7 +31,7 @@ export type ConfigRequest = Static<typeof ConfigRequest>;
 export const AddUnitsRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), to: Type.Array(Type.String()) }, { additionalProperties: false });
 export type AddUnitsRequest = Static<typeof AddUnitsRequest>;
 
-export const NamesRequest = Type.Object({ names: Type.Array(Type.String(), { minItems: 1 }), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const NamesRequest = Type.Object({ names: Type.Array(Type.String(), { minItems: 1 }), force: Type.Optional(Type.Boolean()), destroyStorage: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export type NamesRequest = Static<typeof NamesRequest>;
 
 export const RelateRequest = Type.Object({ a: Type.String({ minLength: 1 }), b: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false });

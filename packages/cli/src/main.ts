@@ -17,6 +17,7 @@ import { registerCharm } from './commands/charm.ts';
 import { registerGui } from './commands/gui.ts';
 import { registerChaos } from './commands/chaos.ts';
 import { registerSecrets } from './commands/secrets.ts';
+import { registerStorage } from './commands/storage.ts';
 import { registerSshKeys } from './commands/ssh-keys.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerCharm(program, ctx);
   registerGui(program, ctx);
   registerChaos(program, ctx);
+  registerStorage(program, ctx);
   registerSecrets(program, ctx);
   registerSshKeys(program, ctx);
   registerUsers(program, ctx);

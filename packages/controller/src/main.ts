@@ -128,6 +128,7 @@ async function serve(dir: string): Promise<void> {
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
   svc.caCert = caCert;
+  svc.destroyStorage = async (model, id) => provider.destroyStorage?.(model, id);
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;

@@ -24,6 +24,8 @@ import { GuiLoginCodes } from './apiserver/gui-session.ts';
 import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
 import { Inventory } from './domain/inventory/service.ts';
+import { StorageService } from './domain/storage.ts';
+import { Resources } from './domain/resources.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -57,6 +59,11 @@ export class Services {
   chaosProxies: ChaosProxies | undefined;
   /** The software inventory of units and the fingerprint index (issue 19). */
   readonly inventory: Inventory;
+  /** Storage instances and charm resources (issue 20). */
+  readonly storage: StorageService;
+  readonly resources: Resources;
+  /** Removes a detached storage instance's data where the provider keeps it (set by main.ts). */
+  destroyStorage: (model: string, id: string) => Promise<void> = async () => {};
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -81,6 +88,8 @@ export class Services {
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.sshKeys = new SshKeys(store);
+    this.storage = new StorageService(store);
+    this.resources = new Resources(store);
     this.logRecords = new LogRepository(store);
     // The controller's directory is where its log lives; the secrets key file sits beside it.
     this.secrets = Secrets.forDirectory(store, dirname(logPath));

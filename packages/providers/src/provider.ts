@@ -37,6 +37,12 @@ export interface Provider {
   destroy(model: string, id: string): Promise<void>;
   /** Removes what the provider set up on the host (bridges, caches), once no machine is left. */
   teardown?(): Promise<void>;
+  /**
+   * Removes the data of a detached storage instance kept outside any machine (local-process
+   * keeps filesystems beside the machines so they outlive them). Providers whose storage
+   * lives on the machine leave it to go with the machine.
+   */
+  destroyStorage?(model: string, id: string): Promise<void>;
   /** Runs a command on the machine (outside any hook context). */
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
 }

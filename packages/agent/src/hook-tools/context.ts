@@ -71,6 +71,12 @@ export interface HookSnapshot {
   hookName?: string;
   /** The charm's metrics.yaml declarations, read for collect-metrics (add-metric checks keys against them). */
   metrics?: Record<string, { type: string; description: string }>;
+  /** Storage attached to the unit, by id (issue 20). */
+  storage?: Record<string, { name: string; kind: 'filesystem' | 'block'; location: string }>;
+  /** Set in storage hooks (JUJU_STORAGE_ID). */
+  hookStorageId?: string;
+  /** The application's resources: the local path of each uploaded one (fetched once per fingerprint). */
+  resources?: Record<string, { path?: string; error?: string }>;
 }
 
 /** One add-metric value (Juju's jujuc.Metric). */
@@ -119,6 +125,8 @@ export interface HookChanges {
   reboot?: 'after-hook' | 'now';
   /** add-metric values (collect-metrics only), sent when the hook succeeds. */
   metrics?: MetricValue[];
+  /** storage-add requests by store name (committed with everything else). */
+  storageAdd?: Record<string, number>;
 }
 
 export function emptyChanges(): HookChanges {

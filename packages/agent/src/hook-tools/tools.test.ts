@@ -17,9 +17,9 @@ test('serves the tools charms use', () => {
   expect(HOOK_TOOL_NAMES).toEqual([
     'action-fail', 'action-get', 'action-log', 'action-set', 'add-metric', 'application-version-set', 'close-port', 'config-get',
     'credential-get', 'goal-state', 'is-leader', 'juju-log', 'juju-reboot', 'leader-get', 'leader-set', 'network-get', 'open-port',
-    'opened-ports', 'relation-get', 'relation-ids', 'relation-list', 'relation-model-get', 'relation-set', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
+    'opened-ports', 'relation-get', 'relation-ids', 'relation-list', 'relation-model-get', 'relation-set', 'resource-get', 'secret-add', 'secret-get', 'secret-grant', 'secret-ids',
     'secret-info-get', 'secret-remove', 'secret-revoke', 'secret-set', 'state-delete', 'state-get', 'state-set',
-    'status-get', 'status-set', 'unit-get',
+    'status-get', 'status-set', 'storage-add', 'storage-get', 'storage-list', 'unit-get',
   ]);
   expect(run(testEnv(), 'payload-register')).toEqual(failure('ERROR bad request: unknown command: payload-register\n'));
 });

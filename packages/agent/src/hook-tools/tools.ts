@@ -18,6 +18,7 @@ import { relationGet, relationIds, relationList, relationSet } from './relation.
 import { NEED_STDIN, type ToolCall, type ToolSpec, fileError } from './spec.ts';
 import { stateDelete, stateGet, stateSet } from './state.ts';
 import { SECRET_TOOLS } from './secrets.ts';
+import { STORAGE_TOOLS } from './storage.ts';
 import { applicationVersionSet, statusGet, statusSet } from './status.ts';
 import { configGet, jujuLog, networkGet, unitGet } from './unit.ts';
 import { addMetric, credentialGet, goalState, jujuReboot, relationModelGet } from './model-tools.ts';
@@ -55,6 +56,7 @@ const TOOLS: ReadonlyMap<string, ToolSpec> = new Map(
     goalState,
     jujuReboot,
     relationModelGet,
+    ...STORAGE_TOOLS,
   ].map((t) => [t.name, t]),
 );
 

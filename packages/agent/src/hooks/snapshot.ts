@@ -60,6 +60,8 @@ export interface EnvInput {
   controllerUrl: string;
   hook?: HookInfo;
   action?: { id: number; name: string };
+  /** Storage hooks: the storage and where it is. */
+  storage?: { id: string; kind: string; location: string };
 }
 
 /** Juju's hook environment (worker/uniter/runner/context/context.go HookVars). */
@@ -109,6 +111,11 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     env.JUJU_SECRET_ID = `secret:${h.secretId}`;
     env.JUJU_SECRET_LABEL = h.secretLabel ?? '';
     if (h.secretRevision !== undefined && (h.name === 'secret-expired' || h.name === 'secret-remove')) env.JUJU_SECRET_REVISION = String(h.secretRevision);
+  }
+  if (i.storage) {
+    env.JUJU_STORAGE_ID = i.storage.id;
+    env.JUJU_STORAGE_LOCATION = i.storage.location;
+    env.JUJU_STORAGE_KIND = i.storage.kind;
   }
   if (i.action) {
     env.JUJU_ACTION_NAME = i.action.name;

@@ -1,6 +1,7 @@
 import type { RelationView, UnitView } from '@sigil/api';
 import type { HookInfo, LocalState } from './state.ts';
 import { commitSecretHook } from './secrets.ts';
+import { commitStorageHook, resourcesHash } from './storage.ts';
 
 export interface CommitContext {
   unit: UnitView;
@@ -10,6 +11,8 @@ export interface CommitContext {
   updateStatusDelay: number;
   /** Application bag versions this hook itself wrote (the writer is never told of its own writes). */
   ownAppVersions: Record<string, number>;
+  /** storage-attached: where the agent put the storage. */
+  storageLocation?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
     case 'install':
       s.installed = true;
       s.charmHash = c.unit.charmHash;
+      setResourcesHash(s, c.unit);
       break;
     case 'leader-elected':
       s.leader = true;
@@ -47,6 +51,7 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
     case 'upgrade-charm':
       // A machine refresh runs upgrade-charm → config-changed → start (reference §2.3).
       s.charmHash = c.unit.charmHash;
+      setResourcesHash(s, c.unit);
       s.started = false;
       s.queued = { name: 'config-changed' };
       break;
@@ -65,6 +70,7 @@ export function commitHook(prev: LocalState, h: HookInfo, c: CommitContext): Loc
       break;
     default:
       if (h.secretId !== undefined) commitSecretHook(s, h);
+      else if (h.storageId !== undefined) commitStorageHook(s, h, c.unit, c.storageLocation ?? '');
       else if (h.relationId !== undefined) applyRelationHook(s, key, suffix, h, rel);
   }
   for (const [id, v] of Object.entries(c.ownAppVersions)) {
@@ -95,4 +101,10 @@ function applyRelationHook(s: LocalState, key: string, suffix: string, h: HookIn
   else if (suffix === 'relation-changed') l.appVersion = h.version ?? l.appVersion;
   else if (suffix === 'relation-departed' && h.remoteUnit) delete l.members[h.remoteUnit];
   else if (suffix === 'relation-broken') l.broken = true;
+}
+
+/** Recorded only once an application has resources, so a state without them stays as it was. */
+function setResourcesHash(s: LocalState, u: UnitView): void {
+  const h = resourcesHash(u);
+  if (h !== '' || s.resourcesHash !== undefined) s.resourcesHash = h;
 }

@@ -2,6 +2,7 @@ import type { OperationView, RelationView, UnitView } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
 import type { HookInfo, LocalRelation, LocalState } from './state.ts';
 import { nextSecretDue, secretHook } from './secrets.ts';
+import { resourcesHash, storageHook } from './storage.ts';
 
 export interface RemoteState {
   unit: UnitView;
@@ -60,6 +61,13 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
   const op = u.operations.find((o) => o.kind === 'exec' || local.installed);
   if (op) return { type: 'run-operation', operation: op };
 
+  // Storage after actions and commands (Juju's order): storage-attached for every store
+  // before install, detaching before stop.
+  if (!local.failed) {
+    const storage = storageHook(local, u);
+    if (storage) return storage;
+  }
+
   if (local.failed) {
     // Removal never gets stuck on a failed hook (Juju's most persistent complaint): a
     // dying unit skips it, as `resolve --no-retry` would, and carries on towards removal.
@@ -72,7 +80,7 @@ export function nextOp(local: LocalState, remote: RemoteState, now: number): Op 
 
   if (alive) {
     if (!local.installed) return { type: 'run-hook', hook: { name: 'install' } };
-    if (u.charmHash !== local.charmHash) return { type: 'run-hook', hook: { name: 'upgrade-charm' } };
+    if (u.charmHash !== local.charmHash || resourcesHash(u) !== (local.resourcesHash ?? '')) return { type: 'run-hook', hook: { name: 'upgrade-charm' } };
     if (remote.configHash !== local.configHash) return { type: 'run-hook', hook: { name: 'config-changed' } };
     for (const r of rels) {
       const next = relationOp(local.relations[String(r.id)], r, u.name, r.life !== 'alive', false);

@@ -17,6 +17,8 @@ export interface HookInfo {
   secretRevision?: number;
   /** secret-rotate: the rotation time it answers. */
   secretRotateAt?: number;
+  /** Storage hooks: JUJU_STORAGE_ID (`data/0`); the location is the agent's to decide. */
+  storageId?: string;
 }
 
 export interface LocalRelation {
@@ -53,6 +55,10 @@ export interface LocalState {
   nextUpdateStatus: number;
   /** Secret events already handled (resolver/secrets.ts). */
   secrets?: LocalSecrets;
+  /** Storage this unit ran storage-attached for, by id, with where it is (issue 20). */
+  storage?: Record<string, { name: string; kind: 'filesystem' | 'block'; location: string }>;
+  /** The resource fingerprints upgrade-charm (or install) last ran for (issue 20). */
+  resourcesHash?: string;
 }
 
 export function initialState(): LocalState {

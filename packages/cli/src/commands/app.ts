@@ -78,10 +78,11 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .argument('<units...>')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--no-prompt', 'do not ask for confirmation (as Juju)')
-    .action(async (units: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean }) => {
+    .option('--destroy-storage', 'destroy the units\' storage instead of detaching and keeping it')
+    .action(async (units: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean; destroyStorage?: boolean }) => {
       const c = ctx.client(o.model);
       await ctx.confirm(`remove ${units.join(', ')}`, o);
-      await c.post(c.m('/units/remove'), { names: units });
+      await c.post(c.m('/units/remove'), { names: units, ...(o.destroyStorage ? { destroyStorage: true } : {}) });
       ctx.info(`will remove ${units.join(', ')}`);
     });
 
@@ -90,10 +91,11 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .argument('<applications...>')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--no-prompt', 'do not ask for confirmation (as Juju)')
-    .action(async (apps: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean }) => {
+    .option('--destroy-storage', 'destroy the units\' storage instead of detaching and keeping it')
+    .action(async (apps: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean; destroyStorage?: boolean }) => {
       const c = ctx.client(o.model);
       await ctx.confirm(`remove application${apps.length > 1 ? 's' : ''} ${apps.join(', ')}`, o);
-      for (const a of apps) await c.delete(c.m(`/applications/${a}`));
+      for (const a of apps) await c.delete(c.m(`/applications/${a}${o.destroyStorage ? '?destroyStorage=true' : ''}`));
       ctx.info(`will remove ${apps.join(', ')}`);
     });
 

@@ -7,6 +7,7 @@ import type { ModelStatusDoc } from '@sigil/api';
 import { planCharmDeploy, renderCharmPlan } from '../bundle/charm-plan.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
+import { parseStorageArgs, readResourceArgs } from './storage.ts';
 
 /** Every flag of `sigil deploy`, parsed. */
 interface DeployOpts extends BundleDeployOpts {
@@ -15,13 +16,15 @@ interface DeployOpts extends BundleDeployOpts {
   constraints: string;
   to?: string;
   model?: string;
+  storage: string[];
+  resource: string[];
 }
 
 /**
  * Flags that mean something for one kind of deploy only. Given with the other kind they
  * are refused, never ignored: a user who typed them expects them to do something.
  */
-const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to'];
+const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to', 'storage', 'resource'];
 const BUNDLE_ONLY = ['overlay', 'mapMachines', 'progress', 'wait', 'timeout', 'verbose'];
 /** Flags about following the model until it settles, which `--no-wait` skips. */
 const FOLLOWING = ['progress', 'timeout', 'verbose'];
@@ -65,6 +68,8 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .option('--config <key=value|file.yaml>', 'charms: configuration (repeatable)', collect, [])
     .option('--constraints <constraints>', 'charms: machine constraints, e.g. "mem=2G cores=2"', '')
     .option('--to <placement>', 'charms: placement: machine id or "new" (comma-separated per unit)')
+    .option('--storage <name=pool,size,count>', 'charms: storage directive, e.g. data=rootfs,10G,1 (repeatable)', collect, [])
+    .option('--resource <name=file>', 'charms: upload a file as a resource (repeatable)', collect, [])
     .option('-m, --model <model>', 'model to deploy into')
     .option('--dry-run', 'print what would be deployed and change nothing')
     .option('--overlay <file>', 'bundles: overlay bundle (repeatable)', collect, [])
@@ -85,7 +90,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       const { isLibraryName, deployByName } = await import('./charms.ts');
       if (isLibraryName(path)) {
         // A bare name with no such path: the controller's charm library (`sigil charms`).
-        const wrong = givenFlags(cmd, ['constraints', 'to']);
+        const wrong = givenFlags(cmd, ['constraints', 'to', 'storage', 'resource']);
         if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying from the charm library`, `deploy it first, then place units with \`sigil add-unit ${name ?? path} --to M\`; or deploy the charm's directory`);
         await deployByName(ctx, ctx.client(o.model), { name: path, ...(name !== undefined ? { app: name } : {}), numUnits: n, config: parseConfigArgs(o.config, name ?? path), dryRun: o.dryRun === true });
         return;
@@ -96,6 +101,9 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       if (charm.meta.subordinate) checkSubordinateFlags(cmd, app);
       const config = parseConfigArgs(o.config, app);
       const to = o.to ? o.to.split(',') : [];
+      // Checked before anything is uploaded: a bad directive or resource file changes nothing.
+      const storage = parseStorageArgs(o.storage, Object.keys(charm.meta.storage));
+      const resources = readResourceArgs(o.resource, Object.keys(charm.meta.resources));
       const c = ctx.client(o.model);
       if (o.dryRun) {
         const plan = planCharmDeploy({ app, charm, path, numUnits: n, config, constraints: o.constraints, to }, await c.get<ModelStatusDoc>(c.m('/status')));
@@ -111,6 +119,8 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
         config,
         constraints: o.constraints,
         to,
+        ...(Object.keys(storage).length ? { storage } : {}),
+        ...(Object.keys(resources).length ? { resources: Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v.toString('base64')])) } : {}),
       });
       ctx.out(`Deployed "${res.name}" from local charm "${charm.meta.name}", revision ${uploaded.revision}${res.units.length ? ` with ${res.units.length} unit${res.units.length === 1 ? '' : 's'}` : ''}`);
     });

@@ -65,13 +65,15 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     const c = svc.charms.add(model(req.params.model), req.body);
     return { url: c.url, name: c.name, revision: c.revision, charm: c.charm };
   });
-  app.post<M & { Body: DeployRequest }>('/api/models/:model/applications', { schema: { body: DeployRequest } }, async (req) => {
-    const a = svc.applications.deploy({ model: model(req.params.model), ...req.body });
+  app.post<M & { Body: DeployRequest }>('/api/models/:model/applications', { schema: { body: DeployRequest }, bodyLimit: MAX_CHARM_BODY }, async (req) => {
+    const { resources, ...body } = req.body;
+    const files = resources === undefined ? undefined : Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+    const a = svc.applications.deploy({ model: model(req.params.model), ...body, ...(files ? { resources: files } : {}), username: req.principal.kind === 'user' ? req.principal.name : 'admin' });
     svc.wake();
     return { name: a.name, units: svc.reads.units(a.model, a.name).map((u) => u.name) };
   });
-  app.delete<M & { Params: { app: string } }>('/api/models/:model/applications/:app', async (req) => {
-    svc.applications.remove(model(req.params.model), req.params.app);
+  app.delete<M & { Params: { app: string }; Querystring: { destroyStorage?: string } }>('/api/models/:model/applications/:app', async (req) => {
+    svc.applications.remove(model(req.params.model), req.params.app, req.query.destroyStorage === 'true');
     svc.wake();
     return { ok: true };
   });
@@ -98,7 +100,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     return { units };
   });
   app.post<M & { Body: NamesRequest }>('/api/models/:model/units/remove', { schema: { body: NamesRequest } }, async (req) => {
-    svc.units.remove(model(req.params.model), req.body.names);
+    svc.units.remove(model(req.params.model), req.body.names, req.body.destroyStorage === true);
     svc.wake();
     return { ok: true };
   });

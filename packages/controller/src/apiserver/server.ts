@@ -11,6 +11,7 @@ import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
+import { registerStorageRoutes } from './storage-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
@@ -83,6 +84,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerAgentRoutes(app, svc);
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
+  registerStorageRoutes(app, svc);
   registerChaosRoutes(app, svc);
   registerInventoryRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);

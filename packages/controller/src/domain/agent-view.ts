@@ -10,6 +10,8 @@ import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
 import { RelationChaos } from './chaos.ts';
 import { InventoryRepository } from '../state/inventory.ts';
+import { StorageService } from './storage.ts';
+import { Resources } from './resources.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -121,6 +123,11 @@ class ViewRead {
     // Secret metadata only (no content); absent for units without secrets, as before secrets existed.
     const secrets = this.secrets.unitView(this.model, { name: u.name, app: u.app, leader });
     if (secrets) core.secrets = secrets;
+    // Storage and resources (issue 20): absent when there are none, so other units' parts keep their hashes.
+    const storage = new StorageService(this.s).unitView(this.model, u.name, u.app);
+    if (storage.length > 0) core.storage = storage;
+    const resources = new Resources(this.s).unitView(this.model, u.app, charm.charm.meta.resources ?? {});
+    if (resources.length > 0) core.resources = resources;
     const hash = partHash('u', u.name, JSON.stringify(core));
     const relations = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => this.relationPart(r, u, leader, known));
     return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };

@@ -1,4 +1,5 @@
 import { SigilError } from '@sigil/core';
+import { StorageService } from './storage.ts';
 import type { AgentStatusReport, CommitResult, HookCommit, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, status, type PortSpec } from './rows.ts';
@@ -91,6 +92,10 @@ export class AgentFacade {
           this.s.db.prepare('UPDATE applications SET leader_settings = ?, leader_settings_version = leader_settings_version + 1 WHERE model = ? AND name = ?').run(JSON.stringify(next), model, u.app);
           this.s.changed(model, 'application', u.app);
         }
+      }
+      // storage-add: validated as add-storage is; a refusal fails the hook and changes nothing.
+      if (c.storageAdd && Object.keys(c.storageAdd).length > 0) {
+        new StorageService(this.s).add(model, u.name, Object.fromEntries(Object.entries(c.storageAdd).map(([name, count]) => [name, { count }])));
       }
       const state = applyBag(u.state, c.unitState);
       checkSize(this.models.config(model), 'max-charm-state-size', `the charm state of ${u.name}`, storedSize(state));

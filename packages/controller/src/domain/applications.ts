@@ -1,12 +1,14 @@
 import {
   SigilError, checkApplicationName, coerceConfigValue, effectiveConfig, validateConfigValues,
-  type ConfigValue,
+  type ConfigValue, type StorageDirective,
 } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads, type AppRow } from './rows.ts';
 import { Units } from './units.ts';
 import { Models, type ModelConfig } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';
+import { StorageService } from './storage.ts';
+import { Resources } from './resources.ts';
 
 export interface DeployArgs {
   model: string;
@@ -17,6 +19,12 @@ export interface DeployArgs {
   config: Record<string, unknown>;
   constraints: string;
   to: string[];
+  /** `--storage`, by store name (issue 20). */
+  storage?: Record<string, StorageDirective>;
+  /** `--resource NAME=FILE`: the files' content, stored with the application in one transaction. */
+  resources?: Record<string, Buffer>;
+  /** Who deployed (shown as the uploader of its resources). */
+  username?: string;
 }
 
 export interface ConfigSetting {
@@ -51,10 +59,14 @@ export class Applications {
       }
       const config = validateConfigValues(charm.meta.name, charm.config, typedConfig(charm.config, a.config));
       checkConfigSizes(limits, config);
+      const storage = new StorageService(this.s);
+      const directives = storage.resolveDirectives(charm.meta.name, charm.meta.storage ?? {}, a.storage ?? {});
       this.s.db
         .prepare('INSERT INTO applications (model, name, charm_url, config, constraints, life, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(a.model, a.app, a.charmUrl, JSON.stringify(config), a.constraints, 'alive', Date.now());
       this.s.changed(a.model, 'application', a.app);
+      storage.saveDirectives(a.model, a.app, directives);
+      for (const [name, data] of Object.entries(a.resources ?? {})) new Resources(this.s).upload(a.model, a.app, name, data, a.username ?? 'admin');
       // Peer relations exist from the start, one per peers endpoint.
       for (const [name, spec] of Object.entries(charm.meta.peers)) {
         const id = nextRelationId(this.s, a.model);
@@ -181,9 +193,11 @@ export class Applications {
   }
 
   /** Marks the application, its units and relations dying; agents and the cleanup worker do the rest. */
-  remove(model: string, app: string): void {
+  remove(model: string, app: string, destroyStorage = false): void {
     this.s.tx(() => {
       this.reads.mustApp(model, app);
+      const storage = new StorageService(this.s);
+      for (const u of this.reads.units(model, app)) storage.unitRemoved(model, u.name, destroyStorage);
       this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ? AND name = ?").run(model, app);
       this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND app = ? AND life = 'alive'").run(model, app);
       for (const r of this.reads.relations(model)) {

@@ -4,6 +4,7 @@ import { Reads, status, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { Machines } from './machines.ts';
 import { checkUnitCount } from './limits.ts';
+import { StorageService } from './storage.ts';
 
 export class Units {
   private readonly reads: Reads;
@@ -35,6 +36,7 @@ export class Units {
         const placement = to[Math.min(i, to.length - 1)] ?? 'new';
         const machine = placement === 'new' ? this.machines.add(model, { constraints: a.constraints, autoRemove: true }).id : this.placeOn(model, placement);
         names.push(this.insert(model, app, a.nextUnit + i, machine, null));
+        new StorageService(this.s).createForUnit(model, app, names[names.length - 1]!, machine);
       }
       this.s.db.prepare('UPDATE applications SET next_unit = next_unit + ?, scale = scale + ? WHERE model = ? AND name = ?').run(n, n, model, app);
       this.s.changed(model, 'application', app);
@@ -75,7 +77,7 @@ export class Units {
   }
 
   /** Marks units dying; each agent then runs departed/broken, stop and remove, and reports dead. */
-  remove(model: string, names: string[]): void {
+  remove(model: string, names: string[], destroyStorage = false): void {
     this.s.tx(() => {
       for (const name of names) {
         checkUnitName(name);
@@ -84,6 +86,7 @@ export class Units {
           throw new SigilError('bad-request', `unit "${name}" is a subordinate`, `remove the relation to its principal instead, e.g. \`sigil remove-relation ${u.app} ${u.principal.split('/')[0]}\``);
         }
         if (u.life !== 'alive') continue;
+        new StorageService(this.s).unitRemoved(model, name, destroyStorage);
         this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND name = ?").run(model, name);
         this.s.db.prepare('UPDATE applications SET scale = MAX(scale - 1, 0) WHERE model = ? AND name = ?').run(model, u.app);
         this.s.changed(model, 'unit', name);

@@ -156,6 +156,26 @@ END;
 CREATE TRIGGER IF NOT EXISTS status_history_machines_gone AFTER DELETE ON machines BEGIN
   DELETE FROM status_history WHERE model = OLD.model AND entity = OLD.id AND kind = 'machine';
 END;
+-- Storage and resources (issue 20). A storage instance ('data/0') belongs to the model; unit
+-- is where it is attached ('' once detached), destroy says its data goes when it detaches.
+-- Ids count per store name across the model and are never reused (storage_counters).
+-- Directives are each application's --storage, used for every unit it adds. A resource's
+-- content is a blob under its sha384 fingerprint.
+CREATE TABLE IF NOT EXISTS storage_instances (
+  model TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, app TEXT NOT NULL, kind TEXT NOT NULL,
+  pool TEXT NOT NULL, size INTEGER NOT NULL, unit TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '',
+  machine TEXT NOT NULL DEFAULT '', location TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '', life TEXT NOT NULL, destroy INTEGER NOT NULL DEFAULT 0, since INTEGER NOT NULL,
+  PRIMARY KEY (model, id));
+CREATE INDEX IF NOT EXISTS storage_instances_unit ON storage_instances (model, unit);
+CREATE TABLE IF NOT EXISTS storage_counters (model TEXT NOT NULL, name TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS storage_directives (
+  model TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, pool TEXT NOT NULL, size INTEGER NOT NULL,
+  count INTEGER NOT NULL, PRIMARY KEY (model, app, name));
+CREATE TABLE IF NOT EXISTS resources (
+  model TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+  size INTEGER NOT NULL, filename TEXT NOT NULL, username TEXT NOT NULL, uploaded INTEGER NOT NULL,
+  PRIMARY KEY (model, app, name));
 `;
 
 

@@ -1,6 +1,8 @@
 import { Reads } from '../domain/rows.ts';
 import { Models } from '../domain/models.ts';
 import { SecretRepository } from '../state/secrets.ts';
+import { StorageRepository } from '../state/storage.ts';
+import { StorageService } from '../domain/storage.ts';
 import type { WorkerContext } from './context.ts';
 
 /**
@@ -17,6 +19,7 @@ export function cleanup(ctx: WorkerContext): void {
       const units = reads.units(model);
       for (const u of units) {
         if (u.life !== 'dead' || units.some((x) => x.principal === u.name)) continue;
+        for (const id of new StorageService(store).unitGone(model, u.name)) ctx.provider.destroyStorage?.(model, id).catch((e: unknown) => ctx.log.warn('storage data not removed', { model, id, error: String(e) }));
         db.prepare('DELETE FROM units WHERE model = ? AND name = ?').run(model, u.name);
         db.prepare("UPDATE applications SET leader = NULL WHERE model = ? AND leader = ?").run(model, u.name);
         store.changed(model, 'unit', u.name, 'remove');
@@ -48,6 +51,7 @@ export function cleanup(ctx: WorkerContext): void {
       }
       // Secrets go with their owners; grants and pins with the units and applications they name.
       new SecretRepository(store).pruneOrphans(model);
+      new StorageRepository(store).pruneApps(model);
       for (const m of reads.machines(model)) {
         if (m.life === 'alive' && m.autoRemove && m.instanceId !== null && !remaining.some((u) => u.machine === m.id)) {
           db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, m.id);
@@ -58,6 +62,7 @@ export function cleanup(ctx: WorkerContext): void {
     if (life === 'dying' && reads.machines(model).length === 0 && reads.units(model).length === 0) {
       store.tx(() => {
         new SecretRepository(store).deleteModel(model);
+        new StorageRepository(store).deleteModel(model);
         new Models(store).remove(model);
       });
       ctx.log.info('model removed', { model });

@@ -7,3 +7,6 @@ export { charmEndpoints, inferRelation, relationKey, type AppEndpoints, type End
 export {
   MAX_ARCHIVE_PATH, archiveCharmFiles, checkArchiveEntries, checkArchiveLink, checkArchivePath, findArchiveFile, quoteArchivePath, type ArchiveEntryRef,
 } from './archive-paths.ts';
+export {
+  humanizeIMiB, humanizeMiB, parseSizeMiB, parseStorageDirective, splitStorageArg, type ResourceSpec, type StorageDirective, type StorageSpec,
+} from './storage.ts';

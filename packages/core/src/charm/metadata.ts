@@ -1,4 +1,5 @@
 import type { CharmMeta, EndpointSpec, Role } from './types.ts';
+import { parseResourcesSection, parseStorageSection } from './storage.ts';
 import { describe, isMap, loadYaml, type YamlFile } from './yaml-file.ts';
 
 // Charm names follow the same rule as application names (juju/charm url.go validName).
@@ -25,7 +26,7 @@ export function isReservedName(charmName: string, name: string): boolean {
 
 /**
  * Parses and checks metadata.yaml as juju/charm does (`ReadMeta` + `Meta.Check`). Keys Sigil
- * does not model (storage, resources, containers, …) are kept in `raw` and otherwise
+ * does not model (containers, …) are kept in `raw` and otherwise
  * ignored, as Juju ignores unknown keys.
  */
 export function parseMetadata(text: string): CharmMeta {
@@ -81,6 +82,8 @@ export function parseMetadata(text: string): CharmMeta {
     requires: Object.fromEntries(sections.requires),
     peers: Object.fromEntries(sections.peers),
     extraBindings: parseExtraBindings(f, raw['extra-bindings'], usedIn),
+    storage: parseStorageSection(f, raw['storage']),
+    resources: parseResourcesSection(f, raw['resources']),
     raw,
   };
 }

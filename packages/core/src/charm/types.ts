@@ -3,6 +3,8 @@
  * `Actions` closely enough that a charm written for Juju reads the same here.
  */
 
+import type { ResourceSpec, StorageSpec } from './storage.ts';
+
 export type ConfigValue = string | number | boolean;
 
 export type Role = 'provider' | 'requirer' | 'peer';
@@ -26,6 +28,9 @@ export interface CharmMeta {
   requires: Record<string, EndpointSpec>;
   peers: Record<string, EndpointSpec>;
   extraBindings: string[];
+  /** `storage:` (filesystem and block stores) and `resources:`, by name. */
+  storage: Record<string, StorageSpec>;
+  resources: Record<string, ResourceSpec>;
   /** The whole of metadata.yaml as plain data, unknown keys included. */
   raw: Record<string, unknown>;
 }

@@ -30,6 +30,17 @@ export class LocalProcessProvider implements Provider {
     return join(this.o.root, model, id);
   }
 
+  /** Where a model's storage lives: beside its machines, so it outlives them (detached storage). */
+  storageDir(model: string): string {
+    return join(this.o.root, model, '.storage');
+  }
+
+  async destroyStorage(model: string, id: string): Promise<void> {
+    if (!/^[a-z][a-z0-9-]*\/\d+$/.test(id)) return;
+    await rm(join(this.storageDir(model), id.replace('/', '-')), { recursive: true, force: true });
+    await rm(join(this.storageDir(model), `${id.replace('/', '-')}.img`), { force: true });
+  }
+
   async create(spec: MachineSpec): Promise<Instance> {
     const dir = this.dir(spec.model, spec.id);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -39,7 +50,7 @@ export class LocalProcessProvider implements Provider {
     // The machine's root home is its own directory: the model's SSH keys land there, never
     // in the host's /root/.ssh.
     const authorizedKeysFile = join(dir, 'root', '.ssh', 'authorized_keys');
-    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile, auditRoot: dir }, null, 2), { mode: 0o600 });
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile, auditRoot: dir, storageDir: this.storageDir(spec.model) }, null, 2), { mode: 0o600 });
     await this.start(dir);
     return instance;
   }

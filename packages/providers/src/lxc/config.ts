@@ -114,6 +114,11 @@ export function renderConfig(m: ContainerConfig): string {
     'lxc.mount.auto = proc:mixed sys:ro cgroup:mixed:force',
     `lxc.mount.entry = ${fstabPath(m.nodeBinary)} usr/local/bin/node none bind,ro,create=file 0 0`,
     `lxc.mount.entry = ${fstabPath(m.distDir)} opt/sigil/dist none bind,ro,create=dir 0 0`,
+    // The `loop` storage pool (issue 20): the agent attaches loop devices (block 7:*) through
+    // the host's /dev/loop-control and makes the device node it was given.
+    'lxc.cgroup.devices.allow = c 10:237 rwm',
+    'lxc.cgroup.devices.allow = b 7:* rwm',
+    'lxc.mount.entry = /dev/loop-control dev/loop-control none bind,optional,create=file 0 0',
     'lxc.net.0.type = veth',
     `lxc.net.0.link = ${m.bridge}`,
     'lxc.net.0.flags = up',
