@@ -6,6 +6,7 @@ import { Ctx } from './context.ts';
 import { registerController } from './commands/controller.ts';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerRefresh } from './commands/refresh.ts';
+import { registerDrill } from './commands/drill.ts';
 import { registerApp } from './commands/app.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerExec } from './commands/exec.ts';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerController(program, ctx);
   registerDeploy(program, ctx);
   registerRefresh(program, ctx);
+  registerDrill(program, ctx);
   registerApp(program, ctx);
   registerStatus(program, ctx);
   registerExec(program, ctx);
