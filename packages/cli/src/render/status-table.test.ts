@@ -141,8 +141,8 @@ mysql:database        wordpress:db   mysql      regular  suspended  paused by ad
     doc.applications = { web: { ...app, rollout, units: { 'web/0': { ...unit('0'), rollout: 'halted', 'charm-rev': 4 }, 'web/1': { ...unit('1'), rollout: 'pending' } } } };
     const out = renderStatusTable(doc, { color: false, relations: false });
     expect(out).toMatch(/^Roll-out {2}Status {2}Direction {2}Batch {2}Phase {6}Charm {11}Message\nweb {7}halted {2}refresh {4}1\/2 {4}gate-wait {2}web-3 -> web-4 {2}gate failed on batch 1\/2: web\/0: exit status 1$/m);
-    expect(out).toMatch(/^web\/0 .*\[halted rev 4\] $/m);
-    expect(out).toMatch(/^web\/1 .*\[pending\] $/m);
+    expect(out).toMatch(/^web\/0 .*\[halted rev 4\]$/m);
+    expect(out).toMatch(/^web\/1 .*\[pending\]$/m);
     doc.applications.web!.rollout = { ...rollout, status: 'done' };
     expect(renderStatusTable(doc, { color: false, relations: false })).not.toMatch(/Roll-out/);
   });

@@ -163,7 +163,7 @@ function unitRow(name: string, u: UnitStatusDoc, level: number): CellValue[] {
   if (agent.current === 'allocating' && message === '') message = agent.message ?? '';
   const doing = agentDoing(agent.current, agent.message ?? '');
   if (doing !== undefined) message = `(${doing}) ${message}`;
-  if (u.rollout !== undefined) message = `[${u.rollout}${u['charm-rev'] !== undefined ? ` rev ${u['charm-rev']}` : ''}] ${message}`;
+  if (u.rollout !== undefined) message = `[${u.rollout}${u['charm-rev'] !== undefined ? ` rev ${u['charm-rev']}` : ''}]${message ? ` ${message}` : ''}`;
   return [
     ' '.repeat(level * 2) + name + (u.leader === true ? '*' : ''),
     cell(workload.current, statusColour(workload.current)),
