@@ -181,6 +181,15 @@ describe('rolling refresh', () => {
     expect(d).toMatchObject({ status: 'halted', message: expect.stringMatching(/web\/2: hook failed: "upgrade-charm"/) });
   });
 
+  it('halts when its application is being removed', () => {
+    start();
+    worker.reconcile(ctx);
+    new Applications(store).remove(M, 'web');
+    worker.reconcile(ctx);
+    expect(rollouts.get(M, 'web')).toMatchObject({ status: 'halted', message: 'application "web" is being removed' });
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM unit_charms').get()).toEqual({ n: 0 });
+  });
+
   it('refuses bad input and changes nothing', () => {
     const before = store.revision();
     const dropping = new Charms(store).add(M, charm('name: web\nsummary: s\ndescription: d\n')).url;

@@ -31,6 +31,16 @@ export class RolloutWorker {
     const repo = new RolloutRepository(ctx.store);
     for (const { model, doc } of repo.active()) {
       if (doc.status !== 'running') continue;
+      const app = new Reads(ctx.store).app(model, doc.app);
+      if (!app || app.life !== 'alive') {
+        // Nothing left to roll out to: the roll-out ends halted, naming why.
+        ctx.store.tx(() => {
+          const repo2 = new RolloutRepository(ctx.store);
+          repo2.unpinUnits(model, Object.keys(doc.units));
+          repo2.update(model, { ...doc, status: 'halted', message: `application "${doc.app}" is being removed`, updated: Date.now() });
+        });
+        continue;
+      }
       // A few steps per run at most: each step's change wakes the reconciler again.
       let current = doc;
       for (let i = 0; i < 4; i++) {
