@@ -84,7 +84,7 @@ export function registerDrill(program: Command, ctx: Ctx): void {
           const out = new Map<string, string>();
           for (const app of dataApps) {
             const op = await action(src, `${app}/leader`, 'backup', {}, timeoutMs);
-            const path = String(op.results.path ?? '');
+            const path = String(op.results.path ?? '').replace(/\/+$/, '');
             if (!path.startsWith('/var/backups/')) throw new SigilError('internal', `${app}'s backup gave no path under /var/backups: ${JSON.stringify(op.results).slice(0, 200)}`);
             out.set(app, path);
           }
@@ -153,14 +153,11 @@ async function action(c: Client, unit: string, name: string, params: Record<stri
   }
 }
 
-/** Copies between a unit and this host with the controller's SSH key (as `sigil scp -r`). */
+/** Copies between a unit (`app/leader` or `app/N`) and this host with the controller's SSH key (as `sigil scp -r`). */
 async function copy(c: Client, from: string, to: string, target?: string, toUnit = false): Promise<void> {
-  const address = async (t: string) => {
-    const unit = t.endsWith('/leader') ? await leaderOf(c, t.slice(0, -'/leader'.length)) : t;
-    const r = await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(unit)}`));
-    return r.address;
-  };
-  const words = toUnit ? [from, `${to}:${target!}`] : [`${from}:${to}`, target ?? to];
+  const resolve = async (t: string) => (t.endsWith('/leader') ? leaderOf(c, t.slice(0, -'/leader'.length)) : t);
+  const address = async (unit: string) => (await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(unit)}`))).address;
+  const words = toUnit ? [from, `${await resolve(to)}:${target!}`] : [`${await resolve(from)}:${to}`, target ?? to];
   const args = await scpArgs(join(c.entry.dir, 'ssh'), words, true, address);
   const r = spawnSync('scp', args, { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new SigilError('internal', `copying ${words.join(' -> ')} failed: ${(r.stderr || r.error?.message || '').trim().slice(0, 300)}`, 'the drill copies dumps over SSH: check `sigil ssh` reaches the units');
