@@ -130,9 +130,11 @@ function checkShell(command: string): void {
 }
 
 /** Refuses a charm that drops an endpoint the application uses (the controller checks again). */
-function checkEndpoints(app: string, meta: { provides: Record<string, unknown>; requires: Record<string, unknown>; peers: Record<string, unknown> }, status: ModelStatusDoc): void {
+function checkEndpoints(app: string, meta: { name: string; provides: Record<string, unknown>; requires: Record<string, unknown>; peers: Record<string, unknown> }, status: ModelStatusDoc): void {
   const doc = status.applications[app];
   if (!doc) throw new SigilError('not-found', `application "${app}" not found`, 'see `sigil status` for the applications of this model');
+  // Another charm altogether: the controller's answer names it better than an endpoint would.
+  if (doc['charm-name'] !== meta.name) return;
   const declared = new Set([...Object.keys(meta.provides), ...Object.keys(meta.requires), ...Object.keys(meta.peers), 'juju-info']);
   const lost = Object.entries(doc.relations ?? {}).filter(([ep, rels]) => !declared.has(ep) && rels.some((r) => r['related-application'] !== app));
   if (lost.length === 0) return;
