@@ -10,3 +10,4 @@ export * from './access.ts';
 export * from './secrets.ts';
 export * from './audit.ts';
 export * from './rollout.ts';
+export * from './chaos.ts';
