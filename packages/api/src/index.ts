@@ -10,4 +10,5 @@ export * from './access.ts';
 export * from './secrets.ts';
 export * from './audit.ts';
 export * from './rollout.ts';
+export * from './inventory.ts';
 export * from './chaos.ts';

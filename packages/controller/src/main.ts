@@ -15,6 +15,7 @@ import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
 import { logPruner } from './workers/logs.ts';
+import { inventoryScheduler } from './workers/inventory.ts';
 import { Exposer } from './workers/exposer.ts';
 import { ChaosProxies } from './workers/chaos.ts';
 import { RolloutWorker } from './workers/rollout.ts';
@@ -133,7 +134,7 @@ async function serve(dir: string): Promise<void> {
   svc.chaosProxies = chaos;
   // Notifications (issue 18) replace svc.notify; the worker reads it at each event.
   const rollouts = new RolloutWorker((e) => svc.notify(e));
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['rollouts', (c) => rollouts.reconcile(c)], ['logs', logPruner()]]);
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['rollouts', (c) => rollouts.reconcile(c)], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });

@@ -25,6 +25,7 @@ import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
 import { Rollouts } from './domain/rollouts.ts';
 import type { OperationEventNotice } from '@sigil/api';
+import { Inventory } from './domain/inventory/service.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -64,6 +65,8 @@ export class Services {
    * \`notify(event)\`; it must return at once and never throw into the operation.
    */
   notify: (event: OperationEventNotice) => void = (e) => this.log.info('operation event', { event: e.event, model: e.model, application: e.application, message: e.message });
+  /** The software inventory of units and the fingerprint index (issue 19). */
+  readonly inventory: Inventory;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -84,6 +87,7 @@ export class Services {
     this.machines = new Machines(store);
     this.relations = new Relations(store);
     this.chaos = new RelationChaos(store);
+    this.inventory = new Inventory(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.rollouts = new Rollouts(store);

@@ -1,5 +1,6 @@
 import { arch, cpus, totalmem } from 'node:os';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
+import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
@@ -37,6 +38,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     const rolloutRepo = new RolloutRepository(s);
     const pins = rolloutRepo.unitCharms(model);
     const rollouts = rolloutRepo.latestPerApp(model);
+    const audits = new InventoryRepository(s).counts(model);
     const machineUp = new Map(machines.map((x) => [x.id, x.instanceId !== null && presence.connected(model, x.id)]));
 
     const unitDoc = (u: UnitRow): UnitStatusDoc => {
@@ -61,6 +63,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       if (pinned !== undefined && charms.has(pinned)) doc['charm-rev'] = charms.get(pinned)!.revision;
       const rollout = rollouts.get(u.app);
       if (rollout && (rollout.status === 'running' || rollout.status === 'halted') && rollout.units[u.name] !== undefined) doc.rollout = rollout.units[u.name]!;
+      const audit = audits.get(u.name);
+      if (audit) doc.audit = { 'modified-files': audit.modified, 'embedded-copies': audit.embedded, packages: audit.packages, collected: fmt(audit.collectedAt) };
       const subs = (subsOf.get(u.name) ?? []).sort((a, b) => naturalCompare(a.name, b.name));
       if (subs.length > 0) doc.subordinates = Object.fromEntries(subs.map((x) => [x.name, unitDoc(x)]));
       return doc;

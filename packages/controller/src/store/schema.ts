@@ -127,4 +127,22 @@ CREATE INDEX IF NOT EXISTS rollouts_app ON rollouts (model, app, id);
 CREATE TABLE IF NOT EXISTS drained_units (model TEXT NOT NULL, unit TEXT NOT NULL, PRIMARY KEY (model, unit));
 CREATE TABLE IF NOT EXISTS drain_epochs (
   model TEXT NOT NULL, relation_id INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
+-- Software inventory (issue 19). A unit's last collection: the report without its file
+-- list (data, JSON), the md5s of its files outside dpkg's ownership (files, gzipped JSON),
+-- and the embedded copies last matched (embedded, JSON) with the index generation they
+-- were matched against. audit_requests: collections asked of agents (requested grows;
+-- done is the last one answered). The fingerprint index: releases and their files' md5s
+-- (16-byte blobs) with paths relative to the release's top directory.
+CREATE TABLE IF NOT EXISTS audit_reports (
+  model TEXT NOT NULL, unit TEXT NOT NULL, collected_at INTEGER NOT NULL, data TEXT NOT NULL,
+  files BLOB NOT NULL, embedded TEXT NOT NULL DEFAULT '[]', index_gen INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS audit_requests (
+  model TEXT NOT NULL, unit TEXT NOT NULL, requested INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+  requested_at INTEGER NOT NULL, PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS audit_releases (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL,
+  files INTEGER NOT NULL, added INTEGER NOT NULL, UNIQUE (name, version, source));
+CREATE TABLE IF NOT EXISTS audit_release_files (
+  release INTEGER NOT NULL, md5 BLOB NOT NULL, path TEXT NOT NULL, PRIMARY KEY (release, path)) WITHOUT ROWID;
 `;
