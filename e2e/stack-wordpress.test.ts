@@ -1,5 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, canRunContainers, lxcModel, ok, poll, sigil, status, unit, until } from './harness.ts';
 import { canRun } from '../tests/ci.ts';
@@ -57,14 +59,14 @@ function http(port: number, path: string, opts: { method?: string; form?: Record
 const titleOf = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1]?.replace('&#8211;', '–') ?? '(no title)';
 
 /** A bounded loopback load loop: `workers` clients requesting / until stop(); every failure is kept. */
-function load(port: number, workers = 3) {
+function load(port: number, workers = 3, maxMs = 180_000) {
   let running = true;
   const answeredBy = new Map<string, number>();
   const failures: string[] = [];
   const started = Date.now();
   const loops = Array.from({ length: workers }, async () => {
-    // Bounded even if stop() is never reached: at most 3 minutes.
-    while (running && Date.now() - started < 180_000) {
+    // Bounded even if stop() is never reached: at most maxMs (3 minutes by default).
+    while (running && Date.now() - started < maxMs) {
       try {
         const r = await http(port, '/');
         if (r.status === 200 && r.body.includes(`<title>${TITLE}`)) answeredBy.set(r.unit, (answeredBy.get(r.unit) ?? 0) + 1);
@@ -190,4 +192,54 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     expect(failures).toEqual([]);
     expect([...answeredBy.keys()].sort()).toEqual(['wordpress/0', 'wordpress/1']);
   }, 300_000); // the unit's removal (2 m), settling (2 m) and two 30 s traffic polls
+
+  // Rolling refresh (issue 18): a new revision of the wordpress charm, one unit at a time,
+  // each drained on HAProxy (busy on its reverseproxy relation) around its upgrade.
+  const work = mkdtempSync(join(tmpdir(), 'sigil-wp-refresh-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const newRevision = (tag: string) => {
+    const dir = join(work, tag);
+    cpSync(join(ROOT, 'charms', 'wordpress'), dir, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(dir, 'README.md'), `# wordpress (${tag})\n`, { flag: 'a' });
+    return dir;
+  };
+
+  it('sigil refresh --batch 1 under a load loop through HAProxy: every unit moves, no request fails', async () => {
+    const before = (await status(M)).applications.wordpress!['charm-rev'];
+    const traffic = load(port, 3, 480_000);
+    await poll('the load loop to reach both units', async () => (['wordpress/0', 'wordpress/1'].every((u) => traffic.answeredBy.has(u)) ? true : undefined), 30_000);
+    const r = await sigil(['refresh', 'wordpress', '--path', newRevision('r1'), '--batch', '1', '--gate-http', 'http://{address}/wp-login.php', '-m', M], { timeoutMs: 400_000 });
+    traffic.answeredBy.clear();
+    await poll('answers from both units after the roll-out', async () => (['wordpress/0', 'wordpress/1'].every((u) => (traffic.answeredBy.get(u) ?? 0) >= 3) ? true : undefined), 60_000);
+    const { answeredBy, failures } = await traffic.stop();
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    console.log(`wordpress rolling refresh: ${r.stdout.trim().split('\n').pop()}`);
+    expect(failures).toEqual([]);
+    expect([...answeredBy.keys()].sort()).toEqual(['wordpress/0', 'wordpress/1']);
+    const s = await status(M);
+    expect(s.applications.wordpress!['charm-rev']).toBeGreaterThan(before);
+    expect(s.applications.wordpress!.rollout).toMatchObject({ status: 'done', batch: '2/2' });
+  }, 480_000);
+
+  it('a failing gate halts the roll-out with the leader on the old revision; --rollback undoes it, no request fails', async () => {
+    const before = await status(M);
+    const leader = Object.entries(before.applications.wordpress!.units!).find(([, u]) => u.leader)![0];
+    const traffic = load(port, 3, 480_000);
+    const r = await sigil(['refresh', 'wordpress', '--path', newRevision('r2'), '--batch', '1', '--gate', 'echo site check failed >&2; exit 1', '-m', M], { timeoutMs: 400_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/halted at batch 1\/2: gate failed on batch 1\/2: wordpress\/\d: exit status 1 \(site check failed\)/);
+    const halted = await status(M);
+    expect(halted.applications.wordpress!.rollout).toMatchObject({ status: 'halted', batch: '1/2' });
+    expect(unit(halted, leader)?.['charm-rev']).toBeUndefined();
+    expect(halted.applications.wordpress!['charm-rev']).toBe(before.applications.wordpress!['charm-rev']);
+    const back = await sigil(['refresh', 'wordpress', '--rollback', '-m', M], { timeoutMs: 400_000 });
+    expect(back.code, back.stderr.slice(-2000)).toBe(0);
+    traffic.answeredBy.clear();
+    await poll('answers from both units after the rollback', async () => (['wordpress/0', 'wordpress/1'].every((u) => (traffic.answeredBy.get(u) ?? 0) >= 3) ? true : undefined), 60_000);
+    const { failures } = await traffic.stop();
+    expect(failures).toEqual([]);
+    const s = await status(M);
+    expect(s.applications.wordpress!.rollout).toMatchObject({ status: 'rolled-back' });
+    for (const u of ['wordpress/0', 'wordpress/1']) expect(unit(s, u)?.['charm-rev']).toBeUndefined();
+  }, 480_000);
 });

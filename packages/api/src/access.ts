@@ -65,6 +65,11 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/applications/:app/config': 'read',
   'POST /api/models/:model/applications/:app/config': 'write',
   'POST /api/models/:model/applications/:app/refresh': 'write',
+  // Rolling refresh (issue 18); a roll-out with a command gate needs admin (checked by the route).
+  'POST /api/models/:model/applications/:app/rollout': 'write',
+  'GET /api/models/:model/applications/:app/rollout': 'read',
+  'POST /api/models/:model/applications/:app/rollout/resume': 'write',
+  'POST /api/models/:model/applications/:app/rollout/rollback': 'write',
   'POST /api/models/:model/applications/:app/expose': 'write',
   'POST /api/models/:model/applications/:app/units': 'write',
   'POST /api/models/:model/units/remove': 'write',

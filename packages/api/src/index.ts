@@ -9,6 +9,7 @@ export * from './gui.ts';
 export * from './access.ts';
 export * from './secrets.ts';
 export * from './audit.ts';
+export * from './rollout.ts';
 export * from './inventory.ts';
 export * from './storage.ts';
 export * from './chaos.ts';

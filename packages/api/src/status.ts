@@ -4,6 +4,8 @@
  * it from one snapshot read; the CLI renders it as a table, YAML or JSON.
  */
 
+import type { RolloutStatusDoc } from './rollout.ts';
+
 export interface StatusInfoContents {
   current: string;
   message?: string;
@@ -24,6 +26,10 @@ export interface UnitStatusDoc {
   /** Sigil addition (issue 19): counts from the unit's last software inventory, once one was collected. */
   audit?: { 'modified-files': number; 'embedded-copies': number; packages: number; collected: string };
   subordinates?: Record<string, UnitStatusDoc>;
+  /** Sigil addition: the charm revision this unit runs, when a roll-out has it on another than its application's. */
+  'charm-rev'?: number;
+  /** Sigil addition: where this unit is in its application's roll-out (while one runs or is halted). */
+  rollout?: string;
 }
 
 export interface RelationStatusEntry {
@@ -52,6 +58,8 @@ export interface ApplicationStatusDoc {
   constraints?: string;
   /** Sigil addition: where exposed ports are published on the host. */
   'exposed-endpoints'?: Record<string, unknown>;
+  /** Sigil addition: the application's latest roll-out (`sigil refresh --batch`), while it runs or is halted, and once it ended. */
+  rollout?: RolloutStatusDoc;
 }
 
 export interface MachineStatusDoc {

@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { SigilError, isSigilError } from '@sigil/core';
 import { Ctx } from './context.ts';
 import { registerController } from './commands/controller.ts';
-import { registerDeploy, registerRefresh } from './commands/deploy.ts';
+import { registerDeploy } from './commands/deploy.ts';
+import { registerRefresh } from './commands/refresh.ts';
+import { registerDrill } from './commands/drill.ts';
 import { registerApp } from './commands/app.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerStatusLog } from './commands/status-log.ts';
@@ -37,6 +39,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerController(program, ctx);
   registerDeploy(program, ctx);
   registerRefresh(program, ctx);
+  registerDrill(program, ctx);
   registerApp(program, ctx);
   registerStatus(program, ctx);
   registerStatusLog(program, ctx);

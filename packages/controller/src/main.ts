@@ -18,6 +18,7 @@ import { logPruner } from './workers/logs.ts';
 import { inventoryScheduler } from './workers/inventory.ts';
 import { Exposer } from './workers/exposer.ts';
 import { ChaosProxies } from './workers/chaos.ts';
+import { RolloutWorker } from './workers/rollout.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
 
@@ -132,7 +133,9 @@ async function serve(dir: string): Promise<void> {
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
+  // Notifications (issue 18) replace svc.notify; the worker reads it at each event.
+  const rollouts = new RolloutWorker((e) => svc.notify(e));
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['rollouts', (c) => rollouts.reconcile(c)], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });

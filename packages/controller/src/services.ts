@@ -23,6 +23,8 @@ import { Authenticator } from './apiserver/auth.ts';
 import { GuiLoginCodes } from './apiserver/gui-session.ts';
 import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
+import { Rollouts } from './domain/rollouts.ts';
+import type { OperationEventNotice } from '@sigil/api';
 import { Inventory } from './domain/inventory/service.ts';
 import { StorageService } from './domain/storage.ts';
 import { Resources } from './domain/resources.ts';
@@ -57,6 +59,14 @@ export class Services {
   /** Relation chaos (issue 17): what is recorded, and the proxies this controller runs (set by main.ts). */
   readonly chaos: RelationChaos;
   chaosProxies: ChaosProxies | undefined;
+  /** Rolling refreshes (issue 18). */
+  readonly rollouts: Rollouts;
+  /**
+   * The hook day-2 operations report their events to (refresh started, finished, halted,
+   * rolled back; issue 18). Notifications (issue 18 item 5) replace it with their
+   * \`notify(event)\`; it must return at once and never throw into the operation.
+   */
+  notify: (event: OperationEventNotice) => void = (e) => this.log.info('operation event', { event: e.event, model: e.model, application: e.application, message: e.message });
   /** The software inventory of units and the fingerprint index (issue 19). */
   readonly inventory: Inventory;
   /** Storage instances and charm resources (issue 20). */
@@ -87,6 +97,7 @@ export class Services {
     this.inventory = new Inventory(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
+    this.rollouts = new Rollouts(store);
     this.sshKeys = new SshKeys(store);
     this.storage = new StorageService(store);
     this.resources = new Resources(store);

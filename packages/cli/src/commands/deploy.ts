@@ -126,24 +126,6 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     });
 }
 
-export function registerRefresh(program: Command, ctx: Ctx): void {
-  program
-    .command('refresh')
-    .alias('upgrade-charm')
-    .description("upgrade an application's charm from a local directory")
-    .argument('<application>')
-    .requiredOption('--path <dir>', 'the new charm directory')
-    .option('-m, --model <model>', 'model')
-    .action(async (app: string, o: { path: string; model?: string }) => {
-      const { readCharmDir } = await import('../charm-dir.ts');
-      const { charm, archive } = readCharmDir(o.path);
-      const c = ctx.client(o.model);
-      const uploaded = await c.post<{ url: string; revision: number }>(c.m('/charms'), archive);
-      await c.post(c.m(`/applications/${app}/refresh`), { charmUrl: uploaded.url });
-      ctx.out(`Added local charm "${charm.meta.name}", revision ${uploaded.revision}, to the model\nUpgrading "${app}"`);
-    });
-}
-
 /** `--config k=v` pairs and `--config file.yaml` (Juju's `app: {k: v}` layout, or a flat map). */
 export function parseConfigArgs(args: string[], app: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -133,6 +133,19 @@ mysql:database        wordpress:db   mysql      regular  suspended  paused by ad
       .map((l) => l.split(/\s+/)[3]);
     expect(scales).toEqual(['3', '1/2', '1/3']);
   });
+
+  test('a running or halted roll-out gets its own section, and its units their state and revision', () => {
+    const doc = emptyDoc();
+    const { scale: _scale, ...app } = statusDoc().applications['wordpress']!;
+    const rollout = { status: 'halted' as const, direction: 'forward' as const, batch: '1/2', phase: 'gate-wait' as const, from: 'web-3', to: 'web-4', message: 'gate failed on batch 1/2: web/0: exit status 1' };
+    doc.applications = { web: { ...app, rollout, units: { 'web/0': { ...unit('0'), rollout: 'halted', 'charm-rev': 4 }, 'web/1': { ...unit('1'), rollout: 'pending' } } } };
+    const out = renderStatusTable(doc, { color: false, relations: false });
+    expect(out).toMatch(/^Roll-out {2}Status {2}Direction {2}Batch {2}Phase {6}Charm {11}Message\nweb {7}halted {2}refresh {4}1\/2 {4}gate-wait {2}web-3 -> web-4 {2}gate failed on batch 1\/2: web\/0: exit status 1$/m);
+    expect(out).toMatch(/^web\/0 .*\[halted rev 4\]$/m);
+    expect(out).toMatch(/^web\/1 .*\[pending\]$/m);
+    doc.applications.web!.rollout = { ...rollout, status: 'done' };
+    expect(renderStatusTable(doc, { color: false, relations: false })).not.toMatch(/Roll-out/);
+  });
 });
 
 describe('agentDoing', () => {

@@ -28,6 +28,7 @@ export function renderStatusTable(doc: ModelStatusDoc, opts: StatusTableOptions)
   const sections = [
     modelSection(doc, opts),
     appSection(doc, opts.color),
+    rolloutSection(doc, opts.color),
     unitSection(doc, opts.color),
     machineSection(doc, opts.color),
     opts.relations ? integrationSection(doc.integrations ?? [], opts.color) : '',
@@ -115,6 +116,18 @@ function charmChannel(app: ApplicationStatusDoc): string {
   return typeof channel === 'string' ? channel : '';
 }
 
+/** Roll-outs that are running or halted (issue 18): one row per application. */
+function rolloutSection(doc: ModelStatusDoc, color: boolean): string {
+  const rows: CellValue[][] = [];
+  for (const name of sortedKeys(doc.applications)) {
+    const r = doc.applications[name]!.rollout;
+    if (!r || (r.status !== 'running' && r.status !== 'halted')) continue;
+    rows.push([name, cell(r.status, r.status === 'halted' ? 'red' : 'yellow'), r.direction === 'back' ? 'rollback' : 'refresh', r.batch, r.phase, `${r.from} -> ${r.to}`, truncate(escapeControl(r.message ?? ''), MAX_MESSAGE_LENGTH)]);
+  }
+  if (rows.length === 0) return '';
+  return renderTable(['Roll-out', 'Status', 'Direction', 'Batch', 'Phase', 'Charm', 'Message'], rows, { color });
+}
+
 function unitSection(doc: ModelStatusDoc, color: boolean): string {
   // A subordinate unit is listed only under its principal; a copy a document also carries
   // at the top level is skipped so the unit is not listed twice.
@@ -150,6 +163,7 @@ function unitRow(name: string, u: UnitStatusDoc, level: number): CellValue[] {
   if (agent.current === 'allocating' && message === '') message = agent.message ?? '';
   const doing = agentDoing(agent.current, agent.message ?? '');
   if (doing !== undefined) message = `(${doing}) ${message}`;
+  if (u.rollout !== undefined) message = `[${u.rollout}${u['charm-rev'] !== undefined ? ` rev ${u['charm-rev']}` : ''}]${message ? ` ${message}` : ''}`;
   return [
     ' '.repeat(level * 2) + name + (u.leader === true ? '*' : ''),
     cell(workload.current, statusColour(workload.current)),

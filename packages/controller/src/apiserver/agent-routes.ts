@@ -49,8 +49,12 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.get<{ Params: { hash: string } }>('/api/agent/charms/:hash', async (req, reply) => {
     const { machine } = requireMachine(req);
     // Only the charms of the applications with units on this machine (what its view names).
-    const apps = new Set(svc.reads.unitsOn(machine.model, machine.id).map((u) => u.app));
+    const units = svc.reads.unitsOn(machine.model, machine.id);
+    const apps = new Set(units.map((u) => u.app));
     const urls = new Set(svc.reads.apps(machine.model).filter((a) => apps.has(a.name)).map((a) => a.charmUrl));
+    // A unit a roll-out moved runs its own revision (issue 18).
+    const pins = svc.rollouts.repo.unitCharms(machine.model);
+    for (const u of units) if (pins.has(u.name)) urls.add(pins.get(u.name)!);
     if (!svc.reads.charms(machine.model).some((c) => c.hash === req.params.hash && urls.has(c.url))) {
       throw new SigilError('forbidden', `charm ${req.params.hash.slice(0, 12)} is not used by any unit on machine ${machine.id}`, 'a machine agent fetches only its own units\' charms');
     }

@@ -13,6 +13,7 @@ import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { registerStorageRoutes } from './storage-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
+import { registerRolloutRoutes } from './rollout-routes.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
@@ -86,6 +87,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerSecretRoutes(app, svc);
   registerStorageRoutes(app, svc);
   registerChaosRoutes(app, svc);
+  registerRolloutRoutes(app, svc);
   registerInventoryRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 

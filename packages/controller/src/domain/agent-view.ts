@@ -9,6 +9,7 @@ import { SecretRepository } from '../state/secrets.ts';
 import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
 import { RelationChaos } from './chaos.ts';
+import { RolloutRepository } from '../state/rollouts.ts';
 import { InventoryRepository } from '../state/inventory.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
@@ -59,6 +60,7 @@ class ViewRead {
   private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
   private allRelations: RelationRow[] | undefined;
   private readonly secrets: CharmSecrets;
+  private rollout: { pins: Map<string, string>; drained: Set<string>; epochs: Map<number, number> } | undefined;
 
   constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {
     this.secrets = new CharmSecrets(s, new SecretRepository(s), () => {});
@@ -94,7 +96,9 @@ class ViewRead {
 
   private unitPart(u: UnitRow, subordinates: string[], operations: OperationView[], known: ReadonlySet<string>): UnitPart {
     const app = this.app(u.app);
-    const charm = this.charm(app.charmUrl);
+    // A roll-out may run this unit on another revision than its application's (issue 18).
+    const charmUrl = this.rollouts().pins.get(u.name) ?? app.charmUrl;
+    const charm = this.charm(charmUrl);
     const leader = app.leader === u.name;
     const core: UnitCore = {
       name: u.name,
@@ -102,7 +106,7 @@ class ViewRead {
       life: u.life,
       principal: u.principal,
       subordinates,
-      charmUrl: app.charmUrl,
+      charmUrl,
       charmHash: charm.hash,
       config: effectiveConfig(charm.charm.config, app.config),
       leader,
@@ -167,6 +171,13 @@ class ViewRead {
       for (const owner of Object.keys(unitData)) if (appOf(owner) === remote.app) unitData[owner] = chaos.rewrite(owner, unitData[owner]!);
       for (const other of Object.keys(members)) members[other] = members[other]! + chaos.epoch;
     }
+    // Rolling refresh (issue 18): a load balancer sees the units a roll-out drains as busy.
+    const drain = this.drainOverlay(r, remote);
+    if (drain > 0) {
+      const { drained } = this.rollouts();
+      for (const owner of Object.keys(unitData)) if (drained.has(owner)) unitData[owner] = withBusy(unitData[owner]!);
+      for (const other of Object.keys(members)) members[other] = members[other]! + drain;
+    }
     const raw: RawRelationView = {
       id: r.id,
       life: r.life,
@@ -184,6 +195,20 @@ class ViewRead {
     const hash = partHash('r', u.name, JSON.stringify(raw));
     if (known.has(hash)) return { id: r.id, hash };
     return { id: r.id, hash, view: { ...raw, unitData: parseBags(unitData), appData: parseBags(appData) } };
+  }
+
+  private rollouts(): { pins: Map<string, string>; drained: Set<string>; epochs: Map<number, number> } {
+    if (!this.rollout) {
+      const repo = new RolloutRepository(this.s);
+      this.rollout = { pins: repo.unitCharms(this.model), drained: repo.drained(this.model), epochs: repo.drainEpochs(this.model) };
+    }
+    return this.rollout;
+  }
+
+  /** The drain epoch to add to the remote side's bag versions: only on the consumer side of an `http` relation. */
+  private drainOverlay(r: RelationRow, remote: RelationRow['endpoints'][number]): number {
+    if (remote.interface !== 'http' || remote.role !== 'provider') return 0;
+    return this.rollouts().epochs.get(r.id) ?? 0;
   }
 
   private sameContainer(u: UnitRow, otherName: string): boolean {
@@ -234,6 +259,11 @@ class ViewRead {
 
 function partHash(kind: 'u' | 'r', unit: string, body: string): string {
   return createHash('sha1').update(`${kind}\0${unit}\0${body}`).digest('hex').slice(0, VIEW_HASH_LENGTH);
+}
+
+/** A unit's bag (JSON text) with `busy: "true"` added: the haproxy charm drains such a server. */
+function withBusy(data: string): string {
+  return JSON.stringify({ ...json<Bag>(data, {}), busy: 'true' });
 }
 
 function parseBags(raw: Record<string, string>): Record<string, Bag> {

@@ -9,6 +9,7 @@ import { Models, type ModelConfig } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
+import { RolloutRepository } from '../state/rollouts.ts';
 
 export interface DeployArgs {
   model: string;
@@ -147,19 +148,9 @@ export class Applications {
   refresh(model: string, app: string, charmUrl: string): void {
     this.s.tx(() => {
       const row = this.alive(model, app);
-      const old = this.reads.charm(model, row.charmUrl).charm;
-      const next = this.reads.charm(model, charmUrl).charm;
-      if (next.meta.name !== old.meta.name) {
-        throw new SigilError('bad-request', `cannot refresh "${app}" from charm "${old.meta.name}" to "${next.meta.name}"`, 'a refresh keeps the charm name; deploy the other charm as a new application');
-      }
-      if (next.meta.subordinate !== old.meta.subordinate) throw new SigilError('bad-request', 'cannot change whether a charm is subordinate on refresh');
-      const inUse = this.reads.relations(model).flatMap((r) => r.endpoints.filter((e) => e.app === app));
-      const endpoints = { ...next.meta.provides, ...next.meta.requires, ...next.meta.peers, 'juju-info': true };
-      const lost = inUse.filter((e) => !(e.name in endpoints));
-      if (lost.length > 0) {
-        throw new SigilError('conflict', `the new charm has no endpoint ${lost.map((e) => `"${e.name}"`).join(', ')} used by existing relations`, 'remove those relations first');
-      }
-      const config = Object.fromEntries(Object.entries(row.config).filter(([k]) => k in next.config));
+      const active = new RolloutRepository(this.s).active(model).find((r) => r.doc.app === app);
+      if (active) throw new SigilError('conflict', `application "${app}" has a roll-out ${active.doc.status}`, `finish it with \`sigil refresh ${app} --resume\` or undo it with \`sigil refresh ${app} --rollback\` first`);
+      const { config } = checkRefresh(this.reads, model, row, charmUrl);
       this.s.db.prepare('UPDATE applications SET charm_url = ?, config = ? WHERE model = ? AND name = ?').run(charmUrl, JSON.stringify(config), model, app);
       this.s.changed(model, 'application', app);
     });
@@ -216,6 +207,30 @@ export class Applications {
     if (row.life !== 'alive') throw new SigilError('conflict', `application "${app}" is being removed`);
     return row;
   }
+}
+
+/**
+ * Whether `app` may move to `charmUrl`: same charm name and kind, and every endpoint in use
+ * by a relation still declared. Returns the options that carry over (those the new charm
+ * still declares).
+ */
+export function checkRefresh(reads: Reads, model: string, row: AppRow, charmUrl: string): { config: Record<string, ConfigValue> } {
+  const app = row.name;
+  const old = reads.charm(model, row.charmUrl).charm;
+  const next = reads.charm(model, charmUrl).charm;
+  if (next.meta.name !== old.meta.name) {
+    throw new SigilError('bad-request', `cannot refresh "${app}" from charm "${old.meta.name}" to "${next.meta.name}"`, 'a refresh keeps the charm name; deploy the other charm as a new application');
+  }
+  if (next.meta.subordinate !== old.meta.subordinate) throw new SigilError('bad-request', 'cannot change whether a charm is subordinate on refresh');
+  const endpoints = { ...next.meta.provides, ...next.meta.requires, ...next.meta.peers, 'juju-info': true };
+  const lost = reads.relations(model).filter((r) => r.life === 'alive').flatMap((r) => r.endpoints.filter((e) => e.app === app && !(e.name in endpoints)).map((e) => ({ e, r })));
+  if (lost.length > 0) {
+    const names = [...new Set(lost.map((l) => `"${l.e.name}"`))].join(', ');
+    const rels = lost.filter((l) => l.e.role !== 'peer').map((l) => l.r.key);
+    throw new SigilError('conflict', `the new charm drops endpoint ${names} of "${app}", in use by ${lost.map((l) => l.r.key).join(', ')}`,
+      rels.length > 0 ? `remove those relations first (\`sigil remove-relation ${rels[0]!}\`), or keep the endpoint in the new charm's metadata.yaml` : "keep the peer endpoint in the new charm's metadata.yaml");
+  }
+  return { config: Object.fromEntries(Object.entries(row.config).filter(([k]) => k in next.config)) };
 }
 
 function checkConfigSizes(limits: ModelConfig, values: Record<string, unknown>): void {

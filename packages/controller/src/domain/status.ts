@@ -3,6 +3,7 @@ import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
+import { RolloutRepository } from '../state/rollouts.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { RelationChaos, describeChaos } from './chaos.ts';
@@ -34,6 +35,9 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     const leaders = new Set(apps.map((a) => a.leader));
     const subsOf = new Map<string, UnitRow[]>();
     for (const u of units) if (u.principal !== null) subsOf.set(u.principal, [...(subsOf.get(u.principal) ?? []), u]);
+    const rolloutRepo = new RolloutRepository(s);
+    const pins = rolloutRepo.unitCharms(model);
+    const rollouts = rolloutRepo.latestPerApp(model);
     const audits = new InventoryRepository(s).counts(model);
     const machineUp = new Map(machines.map((x) => [x.id, x.instanceId !== null && presence.connected(model, x.id)]));
 
@@ -55,6 +59,10 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       if (machine?.address) doc['public-address'] = machine.address;
       const published = presence.published?.(model, u.name) ?? [];
       if (published.length > 0) doc['published-ports'] = published;
+      const pinned = pins.get(u.name);
+      if (pinned !== undefined && charms.has(pinned)) doc['charm-rev'] = charms.get(pinned)!.revision;
+      const rollout = rollouts.get(u.app);
+      if (rollout && (rollout.status === 'running' || rollout.status === 'halted') && rollout.units[u.name] !== undefined) doc.rollout = rollout.units[u.name]!;
       const audit = audits.get(u.name);
       if (audit) doc.audit = { 'modified-files': audit.modified, 'embedded-copies': audit.embedded, packages: audit.packages, collected: fmt(audit.collectedAt) };
       const subs = (subsOf.get(u.name) ?? []).sort((a, b) => naturalCompare(a.name, b.name));
@@ -100,6 +108,12 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       const version = appUnits.map((u) => u.version).find((v) => v !== '');
       if (version) doc.version = version;
       if (a.constraints) doc.constraints = a.constraints;
+      const rollout = rollouts.get(a.name);
+      if (rollout) {
+        const rev = (url: string) => `${charms.get(url)?.name ?? url}-${charms.get(url)?.revision ?? '?'}`;
+        doc.rollout = { status: rollout.status, direction: rollout.direction, batch: `${Math.min(rollout.batch + 1, rollout.batches.length)}/${rollout.batches.length}`, phase: rollout.phase, from: rev(rollout.from), to: rev(rollout.to) };
+        if (rollout.message) doc.rollout.message = rollout.message;
+      }
       applications[a.name] = doc;
     }
 

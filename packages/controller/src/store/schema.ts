@@ -115,6 +115,21 @@ CREATE TABLE IF NOT EXISTS chaos_relations (
   PRIMARY KEY (model, relation_id));
 CREATE TABLE IF NOT EXISTS chaos_epochs (
   model TEXT NOT NULL, relation_id INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
+-- Rolling refresh (issue 18): a unit's own charm while a roll-out runs part of an application
+-- on another revision (no row: the unit runs its application's charm), and the roll-outs,
+-- each a document the rollout worker moves on step by step (it survives a restart).
+CREATE TABLE IF NOT EXISTS unit_charms (
+  model TEXT NOT NULL, unit TEXT NOT NULL, charm_url TEXT NOT NULL, PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS rollouts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, app TEXT NOT NULL, status TEXT NOT NULL,
+  doc TEXT NOT NULL, started INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS rollouts_app ON rollouts (model, app, id);
+-- Units a roll-out has taken out of load balancing: the other side of their \`http\`
+-- relations sees \`busy: "true"\` in their bags (the haproxy charm then drains them), and the
+-- relation's drain epoch (it only grows) moves those bags' versions on so the change reaches it.
+CREATE TABLE IF NOT EXISTS drained_units (model TEXT NOT NULL, unit TEXT NOT NULL, PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS drain_epochs (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
 -- Software inventory (issue 19). A unit's last collection: the report without its file
 -- list (data, JSON), the md5s of its files outside dpkg's ownership (files, gzipped JSON),
 -- and the embedded copies last matched (embedded, JSON) with the index generation they
