@@ -50,6 +50,11 @@ export interface ApplicationStatusDoc {
   constraints?: string;
   /** Sigil addition: where exposed ports are published on the host. */
   'exposed-endpoints'?: Record<string, unknown>;
+  /**
+   * Sigil addition (issue 18): the latest finished run of a schedule on this application
+   * (`sigil schedule`), with its snapshot in the backup store when it made one.
+   */
+  'last-backup'?: { schedule: string; action: string; at: string; status: string; snapshot?: string; message: string };
 }
 
 export interface MachineStatusDoc {

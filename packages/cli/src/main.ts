@@ -21,6 +21,9 @@ import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
 import { registerCollect } from './commands/collect.ts';
 import { registerCharms } from './commands/charms.ts';
+import { registerControllerBackup } from './commands/controller-backup.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerNotify } from './commands/notify.ts';
 
 /** The whole command tree; exported so tests can check how argv is parsed without running anything. */
 export function buildProgram(ctx: Ctx): Command {
@@ -50,6 +53,9 @@ export function buildProgram(ctx: Ctx): Command {
   registerSpec(program, ctx);
   registerCollect(program, ctx);
   registerCharms(program, ctx);
+  registerControllerBackup(program, ctx);
+  registerSchedule(program, ctx);
+  registerNotify(program, ctx);
   return program;
 }
 

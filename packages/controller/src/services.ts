@@ -23,6 +23,13 @@ import { Authenticator } from './apiserver/auth.ts';
 import { GuiLoginCodes } from './apiserver/gui-session.ts';
 import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
+import { ControllerBackups } from './domain/controller-backup.ts';
+import { BackupStore } from './domain/backup-store.ts';
+import type { UnitBackups } from './domain/unit-backups.ts';
+import { ScheduleRepository } from './state/schedules.ts';
+import { Notifications, type NotifyEvent } from './state/notifications.ts';
+import { SecretCipher } from './state/secrets-crypto.ts';
+import { NotifyWorker } from './workers/notify.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -54,6 +61,16 @@ export class Services {
   /** Relation chaos (issue 17): what is recorded, and the proxies this controller runs (set by main.ts). */
   readonly chaos: RelationChaos;
   chaosProxies: ChaosProxies | undefined;
+  /** Controller backups (issue 18): snapshots of this controller's directory and database. */
+  readonly controllerBackups: ControllerBackups;
+  /** The backup store for artifacts copied off units, and the schedules that fill it. */
+  readonly backupStore: BackupStore;
+  readonly schedules: ScheduleRepository;
+  /** Runs schedules and unit restores; needs the provider, so main.ts sets it. */
+  unitBackups: UnitBackups | undefined;
+  /** Notification targets and their queue; the worker delivers (started by main.ts). */
+  readonly notifications: Notifications;
+  readonly notifyWorker: NotifyWorker;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -65,6 +82,7 @@ export class Services {
     readonly logPath: string,
     /** Nudges the workers (they also run on every committed change). */
     readonly wake: () => void,
+    readonly provider = 'local-process',
   ) {
     this.reads = new Reads(store);
     this.models = new Models(store);
@@ -81,6 +99,11 @@ export class Services {
     // The controller's directory is where its log lives; the secrets key file sits beside it.
     this.secrets = Secrets.forDirectory(store, dirname(logPath));
     this.users = new UserRepository(store);
+    this.controllerBackups = new ControllerBackups(store, dirname(logPath), controllerName, provider);
+    this.backupStore = new BackupStore(store, dirname(logPath));
+    this.schedules = new ScheduleRepository(store);
+    this.notifications = new Notifications(store, SecretCipher.forDirectory(dirname(logPath)), controllerName, () => this.notifyWorker.wake());
+    this.notifyWorker = new NotifyWorker(this.notifications, log);
     this.audit = new AuditRepository(store);
     this.auth = new Authenticator(this.users, this.machines);
     // The bootstrap admin, and the token `sigil bootstrap` stored for it (taken in once).
@@ -109,6 +132,14 @@ export class Services {
     const units = this.reads.units(model).filter((u) => u.machine === machine).map((u) => u.name);
     this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, units, l.message) })));
     return { accepted: accepted.length, refused };
+  }
+
+  /**
+   * Tells the notification targets about an event (deploy, refresh, unit error, machine
+   * lost, backup, drill). Only queues: it never blocks or fails the caller's operation.
+   */
+  notify(e: NotifyEvent): void {
+    this.notifications.notify(e);
   }
 
   /** Stores log lines, then hands them to live `debug-log` streams. */

@@ -12,6 +12,8 @@ import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
@@ -83,6 +85,8 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
   registerChaosRoutes(app, svc);
+  registerBackupRoutes(app, svc);
+  registerOpsRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });

@@ -2,6 +2,7 @@ import { arch, cpus, totalmem } from 'node:os';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
+import { ScheduleRepository } from '../state/schedules.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { RelationChaos, describeChaos } from './chaos.ts';
@@ -33,6 +34,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     const leaders = new Set(apps.map((a) => a.leader));
     const subsOf = new Map<string, UnitRow[]>();
     for (const u of units) if (u.principal !== null) subsOf.set(u.principal, [...(subsOf.get(u.principal) ?? []), u]);
+    const lastBackups = lastRuns(s, model);
     const machineUp = new Map(machines.map((x) => [x.id, x.instanceId !== null && presence.connected(model, x.id)]));
 
     const unitDoc = (u: UnitRow): UnitStatusDoc => {
@@ -96,6 +98,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       const version = appUnits.map((u) => u.version).find((v) => v !== '');
       if (version) doc.version = version;
       if (a.constraints) doc.constraints = a.constraints;
+      const last = lastBackups.get(a.name);
+      if (last) doc['last-backup'] = last;
       applications[a.name] = doc;
     }
 
@@ -190,4 +194,17 @@ function tzOffset(d: Date): string {
   const sign = off > 0 ? '+' : '-';
   const a = Math.abs(off);
   return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** Per application, the most recent finished schedule run on it (status's `last-backup`). */
+function lastRuns(s: Store, model: string): Map<string, NonNullable<ApplicationStatusDoc['last-backup']>> {
+  const out = new Map<string, NonNullable<ApplicationStatusDoc['last-backup']>>();
+  for (const sc of new ScheduleRepository(s).list(model)) {
+    if (sc.lastRun === null) continue;
+    const app = sc.unit.split('/')[0]!;
+    const prev = out.get(app);
+    if (prev && Date.parse(prev.at) >= sc.lastRun) continue;
+    out.set(app, { schedule: sc.name, action: sc.action, at: new Date(sc.lastRun).toISOString(), status: sc.lastStatus, ...(sc.lastSnapshot ? { snapshot: sc.lastSnapshot } : {}), message: sc.lastMessage });
+  }
+  return out;
 }
