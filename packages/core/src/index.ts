@@ -7,4 +7,3 @@ export * from './bundle/index.ts';
 export * from './text.ts';
 export * from './size.ts';
 export * from './secrets.ts';
-export * from './backup-archive.ts';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SigilError, packBackup, type BackupFile } from '@sigil/core';
+import { SigilError } from '@sigil/core';
+import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
 
 export interface BackupInfo {
