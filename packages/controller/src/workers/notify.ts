@@ -62,7 +62,8 @@ export async function sendXmpp(jid: string, password: string, room: string, text
   } catch (e) {
     throw new Error(oneLine(failure ?? e));
   } finally {
-    await xmpp.stop().catch(() => {});
+    // A server slow to close the stream holds up nothing: the message went before the close.
+    await Promise.race([xmpp.stop().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 }
 
