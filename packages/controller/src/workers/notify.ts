@@ -110,7 +110,7 @@ export class NotifyWorker {
   async deliverDue(now = Date.now()): Promise<void> {
     for (const d of this.n.due(now)) {
       const error = await this.deliver(d).then(() => undefined, (e: unknown) => oneLine(e));
-      this.n.record(d, error);
+      this.n.record(d, error, now);
       if (error) this.log.warn('notification not delivered', { target: d.target, event: d.event, attempt: d.attempts + 1, error });
       else this.log.info('notification delivered', { target: d.target, event: d.event });
     }
