@@ -123,6 +123,10 @@ describe.skipIf(!canRun(hasRestic && hasProsody(), 'restic and prosody (scripts/
     expect(hooks.map((h) => [h.event, h.signed])).toEqual([['notify-test', true]]);
     await poll('the room hears the test message', async () => (room.some((m) => m.includes('notifications "chat" added by admin')) ? true : undefined), 30_000);
     await ok(['backup-store', '-c', C, '--restic', repo, '--password-file', passwordFile]);
+    // A deploy is announced with the charm's revision and who did it.
+    await ok(['deploy', join(CHARMS, 'datastore'), 'announced', '-m', M]);
+    const deploy = await poll('the webhook gets deploy', async () => hooks.find((h) => h.event === 'deploy'), 30_000);
+    expect(deploy.body).toMatchObject({ event: 'deploy', model: 'default', subject: 'announced', outcome: 'ok', detail: 'charm datastore revision 0, 1 unit(s)', by: 'admin' });
 
     // Added with the shortest interval; the scheduler starts it by itself a minute later.
     await ok(['schedule', 'add', 'minutely', '-m', M, '--unit', 'datastore/leader', '--action', 'backup', '--every', '1m', '--keep', '2']);

@@ -65,6 +65,8 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.post<M & { Body: DeployRequest }>('/api/models/:model/applications', { schema: { body: DeployRequest } }, async (req) => {
     const a = svc.applications.deploy({ model: model(req.params.model), ...req.body });
     svc.wake();
+    const charm = svc.reads.charm(a.model, svc.reads.mustApp(a.model, a.name).charmUrl);
+    svc.notify({ kind: 'deploy', model: a.model, subject: a.name, outcome: 'ok', detail: `charm ${charm.name} revision ${charm.revision}, ${svc.reads.units(a.model, a.name).length} unit(s)`, by: req.principal.kind === 'user' ? req.principal.name : 'a machine' });
     return { name: a.name, units: svc.reads.units(a.model, a.name).map((u) => u.name) };
   });
   app.delete<M & { Params: { app: string } }>('/api/models/:model/applications/:app', async (req) => {
