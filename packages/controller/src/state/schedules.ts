@@ -106,10 +106,10 @@ export class ScheduleRepository {
     });
   }
 
-  /** Claims the due schedules (marks them running) so no run starts twice. */
+  /** Claims the due schedules (marks them running) so no run starts twice; a dying model's schedules start no more runs. */
   claimDue(now = Date.now()): Schedule[] {
     return this.s.tx(() => {
-      const due = (this.s.db.prepare('SELECT * FROM schedules WHERE next_run <= ? AND running = 0').all(now) as Record<string, unknown>[]).map(toSchedule);
+      const due = (this.s.db.prepare("SELECT * FROM schedules WHERE next_run <= ? AND running = 0 AND model IN (SELECT name FROM models WHERE life = 'alive')").all(now) as Record<string, unknown>[]).map(toSchedule);
       for (const d of due) this.s.db.prepare('UPDATE schedules SET running = 1 WHERE model = ? AND name = ?').run(d.model, d.name);
       return due;
     });
