@@ -21,6 +21,9 @@ command -v git >/dev/null || need_apt+=(git)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v bash >/dev/null || need_apt+=(bash)
+# Backups off the machine go to restic repositories; e2e/operations runs prosody (XMPP) on loopback.
+command -v restic >/dev/null || need_apt+=(restic)
+command -v prosody >/dev/null || [ -x /usr/bin/prosody ] || need_apt+=(prosody)
 # e2e/tls.test.ts checks the controller's certificate with openssl s_client.
 command -v openssl >/dev/null || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -45,6 +45,16 @@ export const ROUTE_ACCESS = {
   'GET /api/controller/config': 'superuser',
   'POST /api/controller/config': 'superuser',
 
+  // Controller backups hold every secret of the controller (its CA key, the secrets key):
+  // controller admins only. Notifications and the backup store are controller settings.
+  'POST /api/backups': 'superuser',
+  'GET /api/backups': 'superuser',
+  'GET /api/backups/:name': 'superuser',
+  'GET /api/backup-store': 'superuser',
+  'POST /api/backup-store': 'superuser',
+  'GET /api/notify': 'superuser',
+  'POST /api/notify': 'superuser',
+  'DELETE /api/notify/:name': 'superuser',
   'GET /api/controller': 'login',
   'POST /api/controller/destroy': 'superuser',
   'GET /api/models': 'login',
@@ -85,6 +95,13 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/chaos/heal': 'write',
   'GET /api/models/:model/chaos/partitions': 'read',
   'POST /api/models/:model/actions': 'write',
+  // Scheduled actions and unit restores (issue 18) run actions, as `sigil run` does.
+  'GET /api/models/:model/schedules': 'read',
+  'POST /api/models/:model/schedules': 'write',
+  'DELETE /api/models/:model/schedules/:name': 'write',
+  'POST /api/models/:model/schedules/:name/run': 'write',
+  'GET /api/models/:model/snapshots': 'read',
+  'POST /api/models/:model/restore-unit': 'write',
   // Juju's `exec` runs arbitrary commands as root on the units: model admins only.
   'POST /api/models/:model/exec': 'admin',
   'GET /api/models/:model/operations/:id': 'read',

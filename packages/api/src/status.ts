@@ -60,6 +60,11 @@ export interface ApplicationStatusDoc {
   'exposed-endpoints'?: Record<string, unknown>;
   /** Sigil addition: the application's latest roll-out (`sigil refresh --batch`), while it runs or is halted, and once it ended. */
   rollout?: RolloutStatusDoc;
+  /**
+   * Sigil addition (issue 18): the latest finished run of a schedule on this application
+   * (`sigil schedule`), with its snapshot in the backup store when it made one.
+   */
+  'last-backup'?: { schedule: string; action: string; at: string; status: string; snapshot?: string; message: string };
 }
 
 export interface MachineStatusDoc {

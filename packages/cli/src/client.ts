@@ -138,6 +138,26 @@ export class Client {
 
   /** node:https rather than fetch: loading undici costs a CLI call ~40 ms of start-up. */
   private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+    return this.sendRaw(method, path, payload).then((r) => ({ status: r.status, text: r.body.toString('utf8') }));
+  }
+
+  /**
+   * A GET whose answer is bytes, not JSON (a controller backup). The bytes are returned, never
+   * printed; an error answer is decoded as any other.
+   */
+  async download(path: string): Promise<Buffer> {
+    await this.renewIfDue();
+    let res: { status: number; body: Buffer };
+    try {
+      res = await this.sendRaw('GET', path, undefined);
+    } catch (e) {
+      throw this.failure(e);
+    }
+    if (res.status < 200 || res.status >= 300) return this.decode<never>(res.status, res.body.toString('utf8'));
+    return res.body;
+  }
+
+  private sendRaw(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; body: Buffer }> {
     const ca = this.ca;
     return new Promise((resolve, reject) => {
       const req = httpsRequest(this.entry.endpoint + path, {
@@ -147,7 +167,7 @@ export class Client {
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
       req.on('error', reject);

@@ -26,6 +26,9 @@ import { registerSpec } from './commands/spec.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCollect } from './commands/collect.ts';
 import { registerCharms } from './commands/charms.ts';
+import { registerControllerBackup } from './commands/controller-backup.ts';
+import { registerSchedule } from './commands/schedule.ts';
+import { registerNotify } from './commands/notify.ts';
 
 /** The whole command tree; exported so tests can check how argv is parsed without running anything. */
 export function buildProgram(ctx: Ctx): Command {
@@ -59,6 +62,9 @@ export function buildProgram(ctx: Ctx): Command {
   registerCollect(program, ctx);
   registerAudit(program, ctx);
   registerCharms(program, ctx);
+  registerControllerBackup(program, ctx);
+  registerSchedule(program, ctx);
+  registerNotify(program, ctx);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
@@ -21,6 +21,9 @@ import { ChaosProxies } from './workers/chaos.ts';
 import { RolloutWorker } from './workers/rollout.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
+import { UnitBackups } from './domain/unit-backups.ts';
+import { runSchedules } from './workers/schedules.ts';
+import { unitTag } from '@sigil/core';
 
 /** What `sigil bootstrap` writes into the controller's directory. */
 export interface ControllerConfig {
@@ -124,7 +127,14 @@ async function serve(dir: string): Promise<void> {
 
   let reconciler: Reconciler | undefined;
   const wake = () => reconciler?.wake();
-  const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
+  const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake, config.provider);
+  // `sigil restore-backup` leaves the hash of its client's new admin session: taken in once.
+  const restored = join(dir, 'restore-admin.sha256');
+  if (existsSync(restored)) {
+    svc.users.adoptRestoredAdminToken(readFileSync(restored, 'utf8').trim());
+    rmSync(restored);
+    log.info('controller restored from a backup', { revision: store.revision() });
+  }
   const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
@@ -133,8 +143,16 @@ async function serve(dir: string): Promise<void> {
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
-  // Notifications (issue 18) replace svc.notify; the worker reads it at each event.
-  const rollouts = new RolloutWorker((e) => svc.notify(e));
+  svc.unitBackups = new UnitBackups({
+    store,
+    provider,
+    backupStore: svc.backupStore,
+    dir,
+    log: (model, unit, level, message) => svc.appendLogs(model, [{ entity: unitTag(unit), level, module: 'sigil.schedule', message, at: Date.now() }]),
+    notify: (e) => svc.notify(e),
+  });
+  svc.schedules.releaseAll();
+  const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
   reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['rollouts', (c) => rollouts.reconcile(c)], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
 
   const app = buildServer(svc, tls);
@@ -145,6 +163,8 @@ async function serve(dir: string): Promise<void> {
   const abort = new AbortController();
   store.subscribe(() => wake());
   reconciler.start(abort.signal);
+  void svc.notifyWorker.run(abort.signal);
+  void runSchedules(svc.unitBackups, log, abort.signal);
   const compact = setInterval(() => store.compact(), 60_000);
 
   const shutdown = async () => {

@@ -28,6 +28,13 @@ import type { OperationEventNotice } from '@sigil/api';
 import { Inventory } from './domain/inventory/service.ts';
 import { StorageService } from './domain/storage.ts';
 import { Resources } from './domain/resources.ts';
+import { ControllerBackups } from './domain/controller-backup.ts';
+import { BackupStore } from './domain/backup-store.ts';
+import type { UnitBackups } from './domain/unit-backups.ts';
+import { ScheduleRepository } from './state/schedules.ts';
+import { Notifications, type NotifyEvent } from './state/notifications.ts';
+import { SecretCipher } from './state/secrets-crypto.ts';
+import { NotifyWorker } from './workers/notify.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -61,12 +68,6 @@ export class Services {
   chaosProxies: ChaosProxies | undefined;
   /** Rolling refreshes (issue 18). */
   readonly rollouts: Rollouts;
-  /**
-   * The hook day-2 operations report their events to (refresh started, finished, halted,
-   * rolled back; issue 18). Notifications (issue 18 item 5) replace it with their
-   * \`notify(event)\`; it must return at once and never throw into the operation.
-   */
-  notify: (event: OperationEventNotice) => void = (e) => this.log.info('operation event', { event: e.event, model: e.model, application: e.application, message: e.message });
   /** The software inventory of units and the fingerprint index (issue 19). */
   readonly inventory: Inventory;
   /** Storage instances and charm resources (issue 20). */
@@ -74,6 +75,16 @@ export class Services {
   readonly resources: Resources;
   /** Removes a detached storage instance's data where the provider keeps it (set by main.ts). */
   destroyStorage: (model: string, id: string) => Promise<void> = async () => {};
+  /** Controller backups (issue 18): snapshots of this controller's directory and database. */
+  readonly controllerBackups: ControllerBackups;
+  /** The backup store for artifacts copied off units, and the schedules that fill it. */
+  readonly backupStore: BackupStore;
+  readonly schedules: ScheduleRepository;
+  /** Runs schedules and unit restores; needs the provider, so main.ts sets it. */
+  unitBackups: UnitBackups | undefined;
+  /** Notification targets and their queue; the worker delivers (started by main.ts). */
+  readonly notifications: Notifications;
+  readonly notifyWorker: NotifyWorker;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
 
@@ -85,6 +96,7 @@ export class Services {
     readonly logPath: string,
     /** Nudges the workers (they also run on every committed change). */
     readonly wake: () => void,
+    readonly provider = 'local-process',
   ) {
     this.reads = new Reads(store);
     this.models = new Models(store);
@@ -105,6 +117,11 @@ export class Services {
     // The controller's directory is where its log lives; the secrets key file sits beside it.
     this.secrets = Secrets.forDirectory(store, dirname(logPath));
     this.users = new UserRepository(store);
+    this.controllerBackups = new ControllerBackups(store, dirname(logPath), controllerName, provider);
+    this.backupStore = new BackupStore(store, dirname(logPath));
+    this.schedules = new ScheduleRepository(store);
+    this.notifications = new Notifications(store, SecretCipher.forDirectory(dirname(logPath)), controllerName, () => this.notifyWorker.wake());
+    this.notifyWorker = new NotifyWorker(this.notifications, log);
     this.audit = new AuditRepository(store);
     this.auth = new Authenticator(this.users, this.machines);
     // The bootstrap admin, and the token `sigil bootstrap` stored for it (taken in once).
@@ -133,6 +150,20 @@ export class Services {
     const units = this.reads.units(model).filter((u) => u.machine === machine).map((u) => u.name);
     this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, units, l.message) })));
     return { accepted: accepted.length, refused };
+  }
+
+  /**
+   * Tells the notification targets about an event (deploy, refresh, unit error, machine
+   * lost, backup, drill). Only queues: it never blocks or fails the caller's operation.
+   */
+  notify(e: NotifyEvent): void {
+    this.notifications.notify(e);
+  }
+
+  /** A roll-out's event (`sigil refresh --batch`), told to the notification targets. */
+  notifyRollout(e: OperationEventNotice): void {
+    const outcome = { 'refresh-started': 'started', 'refresh-finished': 'ok', 'refresh-halted': 'halted', 'refresh-rolled-back': 'rolled back' }[e.event];
+    this.notify({ kind: e.event, model: e.model, subject: e.application, outcome, detail: `${e.from} → ${e.to}: ${e.message}`, by: e.by });
   }
 
   /** Stores log lines, then hands them to live `debug-log` streams. */

@@ -45,4 +45,10 @@ export interface Provider {
   destroyStorage?(model: string, id: string): Promise<void>;
   /** Runs a command on the machine (outside any hook context). */
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /**
+   * The host command that runs argv on the machine with its stdin and stdout streamed (for
+   * copying files off and onto it with tar). `root` is set when the machine's files are the
+   * host's own (local-process): paths on the machine must then stay under it.
+   */
+  streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[]; cwd?: string; root?: string }>;
 }

@@ -246,13 +246,13 @@ function setCurrentModel(ctx: Ctx, controller: string, model: string): void {
   });
 }
 
-function startController(dir: string): void {
+export function startController(dir: string): void {
   const log = openSync(join(dir, 'controller.log'), 'a');
   const child = spawn(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
 }
 
-async function waitHealthy(client: Client, timeoutMs: number, logPath: string): Promise<void> {
+export async function waitHealthy(client: Client, timeoutMs: number, logPath: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -268,7 +268,7 @@ async function waitHealthy(client: Client, timeoutMs: number, logPath: string): 
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -62,8 +62,11 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
+    const wasError = svc.reads.unit(model, req.body.unit)?.agent.current === 'error';
     // Status messages are shown to every reader of the model: no secret value may reach them.
-    svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, [req.body.unit], req.body));
+    const report = svc.secrets.scrubDeep(model, [req.body.unit], req.body);
+    svc.agent.reportStatus(model, report);
+    if (report.agent === 'error' && !wasError) svc.notify({ kind: 'unit-error', model, subject: report.unit, outcome: 'failed', detail: report.message });
     return { ok: true };
   });
   app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {

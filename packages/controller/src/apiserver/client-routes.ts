@@ -70,6 +70,8 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     const files = resources === undefined ? undefined : Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
     const a = svc.applications.deploy({ model: model(req.params.model), ...body, ...(files ? { resources: files } : {}), username: req.principal.kind === 'user' ? req.principal.name : 'admin' });
     svc.wake();
+    const charm = svc.reads.charm(a.model, svc.reads.mustApp(a.model, a.name).charmUrl);
+    svc.notify({ kind: 'deploy', model: a.model, subject: a.name, outcome: 'ok', detail: `charm ${charm.name} revision ${charm.revision}, ${svc.reads.units(a.model, a.name).length} unit(s)`, by: req.principal.kind === 'user' ? req.principal.name : 'a machine' });
     return { name: a.name, units: svc.reads.units(a.model, a.name).map((u) => u.name) };
   });
   app.delete<M & { Params: { app: string }; Querystring: { destroyStorage?: string } }>('/api/models/:model/applications/:app', async (req) => {

@@ -40,7 +40,7 @@ export function registerRolloutRoutes(app: FastifyInstance, svc: Services): void
     const gate = { ...(req.body.gate.command !== undefined ? { command: req.body.gate.command } : {}), ...(req.body.gate.http !== undefined ? { http: req.body.gate.http } : {}) };
     const by = req.principal.kind === 'user' ? req.principal.name : 'machine';
     const doc = svc.rollouts.start(m, req.params.app, { ...req.body, gate }, by);
-    svc.notify({ event: 'refresh-started', model: m, application: doc.app, from: doc.from, to: doc.to, by, message: `${doc.batches.length} batches`, at: Date.now() });
+    svc.notifyRollout({ event: 'refresh-started', model: m, application: doc.app, from: doc.from, to: doc.to, by, message: `${doc.batches.length} batches`, at: Date.now() });
     svc.wake();
     return doc;
   });

@@ -15,6 +15,8 @@ import { registerStorageRoutes } from './storage-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
 import { registerRolloutRoutes } from './rollout-routes.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
+import { registerBackupRoutes } from './backup-routes.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
@@ -89,6 +91,8 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerChaosRoutes(app, svc);
   registerRolloutRoutes(app, svc);
   registerInventoryRoutes(app, svc);
+  registerBackupRoutes(app, svc);
+  registerOpsRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });

@@ -4,6 +4,7 @@ import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
+import { ScheduleRepository } from '../state/schedules.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { RelationChaos, describeChaos } from './chaos.ts';
@@ -39,6 +40,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     const pins = rolloutRepo.unitCharms(model);
     const rollouts = rolloutRepo.latestPerApp(model);
     const audits = new InventoryRepository(s).counts(model);
+    const lastBackups = lastRuns(s, model);
     const machineUp = new Map(machines.map((x) => [x.id, x.instanceId !== null && presence.connected(model, x.id)]));
 
     const unitDoc = (u: UnitRow): UnitStatusDoc => {
@@ -114,6 +116,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
         doc.rollout = { status: rollout.status, direction: rollout.direction, batch: `${Math.min(rollout.batch + 1, rollout.batches.length)}/${rollout.batches.length}`, phase: rollout.phase, from: rev(rollout.from), to: rev(rollout.to) };
         if (rollout.message) doc.rollout.message = rollout.message;
       }
+      const last = lastBackups.get(a.name);
+      if (last) doc['last-backup'] = last;
       applications[a.name] = doc;
     }
 
@@ -208,4 +212,17 @@ function tzOffset(d: Date): string {
   const sign = off > 0 ? '+' : '-';
   const a = Math.abs(off);
   return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** Per application, the most recent finished schedule run on it (status's `last-backup`). */
+function lastRuns(s: Store, model: string): Map<string, NonNullable<ApplicationStatusDoc['last-backup']>> {
+  const out = new Map<string, NonNullable<ApplicationStatusDoc['last-backup']>>();
+  for (const sc of new ScheduleRepository(s).list(model)) {
+    if (sc.lastRun === null) continue;
+    const app = sc.unit.split('/')[0]!;
+    const prev = out.get(app);
+    if (prev && Date.parse(prev.at) >= sc.lastRun) continue;
+    out.set(app, { schedule: sc.name, action: sc.action, at: new Date(sc.lastRun).toISOString(), status: sc.lastStatus, ...(sc.lastSnapshot ? { snapshot: sc.lastSnapshot } : {}), message: sc.lastMessage });
+  }
+  return out;
 }

@@ -149,6 +149,16 @@ export class UserRepository {
     });
   }
 
+  /**
+   * A session for the bootstrap admin from `sigil restore-backup` (the hash of a token that
+   * client made; the backup's own sessions belong to the old host's client).
+   */
+  adoptRestoredAdminToken(tokenHash: string): void {
+    if (!/^[0-9a-f]{64}$/.test(tokenHash)) throw new SigilError('bad-request', 'restore token hash is not 64 hex digits');
+    const now = this.now();
+    this.s.db.prepare("INSERT OR IGNORE INTO user_tokens (hash, user, kind, expires, created) VALUES (?, 'admin', 'session', ?, ?)").run(tokenHash, now + SESSION_TTL_MS, now);
+  }
+
   /** Adds a user (no access to any model yet) and returns its single-use registration key. */
   add(name: string, displayName: string, createdBy: string): IssuedToken {
     checkUserName(name);

@@ -191,6 +191,30 @@ CREATE TABLE IF NOT EXISTS resources (
   model TEXT NOT NULL, app TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL, fingerprint TEXT NOT NULL,
   size INTEGER NOT NULL, filename TEXT NOT NULL, username TEXT NOT NULL, uploaded INTEGER NOT NULL,
   PRIMARY KEY (model, app, name));
+-- Day-2 operations (issue 18). Scheduled actions per model; the backup store (one per
+-- controller; a restic password lives in a 0600 file beside the database, never here);
+-- the artifacts copied into it; notification targets, whose webhook secret or XMPP
+-- password is sealed with the controller's key (as secrets are), and their deliveries.
+CREATE TABLE IF NOT EXISTS schedules (
+  model TEXT NOT NULL, name TEXT NOT NULL, unit TEXT NOT NULL, action TEXT NOT NULL,
+  params TEXT NOT NULL, every_ms INTEGER NOT NULL, keep INTEGER NOT NULL, next_run INTEGER NOT NULL,
+  running INTEGER NOT NULL DEFAULT 0, last_run INTEGER, last_status TEXT NOT NULL DEFAULT '',
+  last_message TEXT NOT NULL DEFAULT '', last_snapshot TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS backup_store (
+  id INTEGER PRIMARY KEY CHECK (id = 1), kind TEXT NOT NULL, location TEXT NOT NULL, updated INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS backup_snapshots (
+  id TEXT PRIMARY KEY, model TEXT NOT NULL, schedule TEXT NOT NULL, unit TEXT NOT NULL, app TEXT NOT NULL,
+  source_path TEXT NOT NULL, store_kind TEXT NOT NULL, store_ref TEXT NOT NULL, bytes INTEGER NOT NULL,
+  created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS notify_targets (
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, address TEXT NOT NULL, room TEXT NOT NULL DEFAULT '', server TEXT NOT NULL DEFAULT '',
+  events TEXT NOT NULL, secret BLOB, created INTEGER NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+  last_event TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '', last_at INTEGER);
+CREATE TABLE IF NOT EXISTS notify_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL, created INTEGER NOT NULL);
 `;
 
 

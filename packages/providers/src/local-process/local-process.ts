@@ -73,6 +73,11 @@ export class LocalProcessProvider implements Provider {
     await rm(this.dir(model, id), { recursive: true, force: true });
   }
 
+  streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[]; cwd: string; root: string }> {
+    const dir = this.dir(model, id);
+    return Promise.resolve({ cmd: argv[0]!, args: argv.slice(1), cwd: dir, root: dir });
+  }
+
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       execFile(argv[0]!, argv.slice(1), { cwd: this.dir(model, id) }, (err, stdout, stderr) => {

@@ -52,6 +52,11 @@ export class LxcCli {
     }
   }
 
+  /** The lxc-attach command line for argv (streamed by the caller). */
+  attachArgs(name: string, argv: readonly string[]): string[] {
+    return [...this.args(name), '--clear-env', '--set-var', `PATH=${MACHINE_PATH}`, '--set-var', 'HOME=/root', '--set-var', 'LANG=C.UTF-8', '--', ...argv];
+  }
+
   /** Runs argv inside the container with a clean environment (no host variables leak in). */
   attach(name: string, argv: readonly string[], input?: string): Promise<RunResult> {
     const args = [...this.args(name), '--clear-env', '--set-var', `PATH=${MACHINE_PATH}`, '--set-var', 'HOME=/root', '--set-var', 'LANG=C.UTF-8', '--', ...argv];

@@ -187,6 +187,12 @@ export class LxcProvider implements Provider {
     return this.lxc.attach(rec.name, argv);
   }
 
+  async streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[] }> {
+    const rec = await this.record(model, id);
+    if (!rec) throw new SigilError('not-found', `machine ${id} of model ${model} has no container`);
+    return { cmd: 'lxc-attach', args: this.lxc.attachArgs(rec.name, argv) };
+  }
+
   /** The LXC state of a machine, or 'missing' when it has no container. */
   async state(model: string, id: string): Promise<ContainerState | 'missing'> {
     const rec = await this.record(model, id);

@@ -1,0 +1,143 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SigilError, formatSize } from '@sigil/core';
+import { unpackBackup } from '@sigil/core/backup-archive';
+import { Client } from '../client.ts';
+import type { ControllerEntry } from '../home.ts';
+import type { Ctx } from '../context.ts';
+import { renderList } from '../render/output.ts';
+import { startController, waitHealthy } from './controller.ts';
+import { renderSnapshots } from './schedule.ts';
+
+interface BackupInfo {
+  name: string;
+  size: number;
+  sha256: string;
+  created: string;
+  revision: number;
+}
+
+/** The file the restored controller takes in once as the admin's new session (hash only). */
+export const RESTORE_TOKEN_FILE = 'restore-admin.sha256';
+
+/**
+ * Controller backups as Juju's `create-backup`, `backups` and a restore onto a fresh
+ * SIGIL_HOME or host. Archives hold every secret of the controller: written 0600, never
+ * printed, and an archive given to `restore-backup` is checked whole (names, types,
+ * checksums) before any of it is written.
+ */
+export function registerControllerBackup(program: Command, ctx: Ctx): void {
+  program
+    .command('create-backup')
+    .description('snapshot the controller (database, CA, keys, charms) into one archive while it runs, and download it')
+    .option('-c, --controller <name>', 'controller')
+    .option('--filename <path>', 'where to write the archive (default: its name, in the current directory)')
+    .option('--no-download', 'keep the archive on the controller only (see `sigil backups`)')
+    .action(async (o: { controller?: string; filename?: string; download: boolean }) => {
+      const c = controllerClient(ctx, o.controller);
+      const info = await c.post<BackupInfo>('/api/backups');
+      if (!o.download) {
+        ctx.out(`created backup ${info.name} (${formatSize(info.size)}) on controller "${c.controller}"`);
+        return;
+      }
+      const target = resolve(o.filename ?? info.name);
+      if (existsSync(target)) throw new SigilError('already-exists', `${target} already exists`, 'give another --filename; the backup stays on the controller (`sigil backups`)');
+      const data = await c.download(`/api/backups/${encodeURIComponent(info.name)}`);
+      const sum = createHash('sha256').update(data).digest('hex');
+      if (data.length !== info.size || sum !== info.sha256) throw new SigilError('unavailable', `the download of ${info.name} is damaged (${data.length} of ${info.size} bytes, checksum differs)`, 'run `sigil create-backup` again');
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, data, { mode: 0o600, flag: 'wx' });
+      ctx.out(`created backup ${info.name} (${formatSize(info.size)}, sha256 ${sum})\ndownloaded to ${target}`);
+    });
+
+  program
+    .command('backups')
+    .description("list the backups kept on the controller (--snapshots: units' backups in the backup store)")
+    .option('-c, --controller <name>', 'controller')
+    .option('--snapshots', "list the model's snapshots in the backup store instead")
+    .option('-m, --model <model>', 'model (with --snapshots)')
+    .option('--format <format>', 'tabular, yaml or json')
+    .action(async (o: { controller?: string; format?: string; snapshots?: boolean; model?: string }) => {
+      if (o.snapshots) {
+        const mc = ctx.client(o.model);
+        const r = await mc.get<{ store: { kind: string; location: string } | null; snapshots: Parameters<typeof renderSnapshots>[0] }>(mc.m('/snapshots'));
+        ctx.print(r, o.format, () => renderSnapshots(r.snapshots));
+        return;
+      }
+      const c = controllerClient(ctx, o.controller);
+      const { backups } = await c.get<{ backups: BackupInfo[] }>('/api/backups');
+      ctx.print({ backups: backups.map((b) => ({ name: b.name, created: b.created, size: b.size })) }, o.format, () =>
+        renderList(['Backup', 'Created', 'Size'], backups.map((b) => [b.name, b.created, formatSize(b.size)]), { empty: 'No backups. Create one with `sigil create-backup`.' }));
+    });
+
+  program
+    .command('restore-backup')
+    .description('bring a controller back from a backup archive, in this SIGIL_HOME (a fresh host or directory)')
+    .argument('<file>', 'archive written by `sigil create-backup`')
+    .option('--name <name>', 'controller name here (default: the name in the backup)')
+    .option('--timeout <duration>', 'how long to wait for the controller to answer', '60s')
+    .action(async (file: string, o: { name?: string }) => {
+      const { manifest, files } = unpackBackup(readFileSync(file));
+      const name = o.name ?? manifest.controller;
+      if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new SigilError('bad-request', `"${name}" is not a valid controller name`, 'use lowercase letters, digits and dashes');
+      if (ctx.home.controllers().controllers[name]) {
+        throw new SigilError('already-exists', `controller "${name}" already exists here`, `restore into a fresh SIGIL_HOME or host, or give another --name; to replace it, \`sigil destroy-controller ${name} --yes\` first`);
+      }
+      const dir = ctx.home.controllerDir(name);
+      if (existsSync(dir)) throw new SigilError('already-exists', `${dir} already exists`, 'remove it, or give another --name');
+      const config = JSON.parse(files.find((f) => f.path === 'controller.json')!.data.toString('utf8')) as { host: string; port: number; provider: string; name: string };
+      if (config.provider !== 'local-process' && config.provider !== 'lxc') throw new SigilError('bad-request', `the backup's provider "${config.provider}" is not known`, 'restore with a sigil that knows it');
+      // The old address is what the machines' agents dial: it must be free here.
+      if (await listening(config.host, config.port)) {
+        throw new SigilError('conflict', `${config.host}:${config.port}, the backed-up controller's address, is in use here`, 'stop the old controller first (its agents will reconnect to the restored one), or restore on another host');
+      }
+      mkdirSync(join(dir, 'tls'), { recursive: true, mode: 0o700 });
+      mkdirSync(join(dir, 'ssh'), { recursive: true, mode: 0o700 });
+      for (const f of files) writeFileSync(join(dir, f.path), f.data, { mode: f.mode, flag: 'wx' });
+      // A fresh admin session for this client: the controller takes its hash in once at start.
+      const token = randomBytes(24).toString('base64url');
+      writeFileSync(join(dir, RESTORE_TOKEN_FILE), createHash('sha256').update(token).digest('hex'), { mode: 0o600 });
+      const entry: ControllerEntry = { endpoint: `https://${config.host}:${config.port}`, dir, provider: config.provider, 'current-model': 'default', 'ca-cert': files.find((f) => f.path === 'tls/ca.crt')!.data.toString('utf8') };
+      ctx.home.updateControllers((g) => {
+        g.controllers[name] = entry;
+        g['current-controller'] = name;
+      });
+      ctx.home.updateAccounts((a) => {
+        a.controllers[name] = { user: 'admin', token, expires: new Date(Date.now() + 24 * 3600_000).toISOString() };
+      });
+      ctx.info(`Restoring controller "${name}" from ${basename(file)} (taken ${manifest.created}, revision ${manifest.revision})...`);
+      try {
+        startController(dir);
+        await waitHealthy(new Client(name, entry, token, 'default'), 60_000, join(dir, 'controller.log'));
+      } catch (e) {
+        throw new SigilError('unavailable', `the restored controller did not start: ${(e as Error).message}`, `see ${join(dir, 'controller.log')}; remove it with \`sigil destroy-controller ${name} --yes\``);
+      }
+      ctx.out(`Controller "${name}" restored and listening on ${entry.endpoint}\nMachines' agents reconnect to it at that address.`);
+    });
+}
+
+function controllerClient(ctx: Ctx, controller?: string): Client {
+  const { name, entry, token } = ctx.home.resolve(controller);
+  return new Client(name, entry, token, entry['current-model']);
+}
+
+/** Whether something accepts connections at host:port. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createConnection({ host, port });
+    s.setTimeout(1000);
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+    s.once('timeout', () => {
+      s.destroy();
+      res(false);
+    });
+  });
+}
+

@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, posix } from 'node:path';
+import { SigilError } from '@sigil/core';
+import type { Store } from '../store/store.ts';
+
+export type StoreKind = 'local' | 'restic';
+
+export interface StoreConfig {
+  kind: StoreKind;
+  location: string;
+}
+
+export interface Snapshot {
+  id: string;
+  model: string;
+  schedule: string;
+  unit: string;
+  app: string;
+  'source-path': string;
+  store: StoreKind;
+  bytes: number;
+  /** Bytes this snapshot added to the store (restic's deduplicated figure; all of it for a local directory). */
+  added: number;
+  created: string;
+}
+
+/** The restic repository's password: a 0600 file in the controller's directory, never in the database or on a command line. */
+export const PASSWORD_FILE = 'backup-store.password';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, cwd, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? ((err as unknown as { code: number }).code) : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const lastLine = (t: string) => t.trim().split('\n').pop()?.slice(0, 300) ?? '';
+
+/**
+ * Where artifacts copied off units are kept: a local directory, or a restic repository
+ * (Debian's restic; a local path, or sftp:host:/path for an enlisted host). One store per
+ * controller. Configuring it checks it first (the directory is writable; the restic
+ * repository opens with the password, or is created when empty) and changes nothing when
+ * that fails.
+ */
+export class BackupStore {
+  constructor(
+    private readonly s: Store,
+    private readonly dir: string,
+  ) {}
+
+  config(): StoreConfig | undefined {
+    return this.s.db.prepare('SELECT kind, location FROM backup_store WHERE id = 1').get() as StoreConfig | undefined;
+  }
+
+  private env(passwordFile = join(this.dir, PASSWORD_FILE), location = this.config()?.location ?? ''): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, RESTIC_REPOSITORY: location, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: join(this.dir, 'restic-cache'), LANG: 'C.UTF-8' };
+  }
+
+  async configure(kind: string, location: string, password: string | undefined): Promise<StoreConfig> {
+    if (kind === 'local') {
+      if (!isAbsolute(location) || posix.normalize(location) !== location) throw new SigilError('bad-request', `"${location.slice(0, 200)}" is not a clean absolute path`, 'give --local /srv/sigil-backups');
+      mkdirSync(location, { recursive: true, mode: 0o700 });
+      const probe = join(location, `.sigil-probe-${randomBytes(4).toString('hex')}`);
+      writeFileSync(probe, '');
+      rmSync(probe);
+    } else if (kind === 'restic') {
+      if (!(isAbsolute(location) && posix.normalize(location) === location) && !/^sftp:[^\s]+:\/[^\s]*$/.test(location)) {
+        throw new SigilError('bad-request', `"${location.slice(0, 200)}" is not a restic repository this controller can reach`, 'give --restic /srv/restic-repo (a local path) or --restic sftp:host:/path');
+      }
+      if (!password) throw new SigilError('bad-request', 'a restic repository needs a password', 'give --password-file FILE (or set SIGIL_RESTIC_PASSWORD); it is never taken from the command line');
+      if ((await run('restic', ['version'], this.env())).code === 127) throw new SigilError('unavailable', 'restic is not installed on the controller host', 'apt-get install restic');
+      const tmp = join(this.dir, `.${PASSWORD_FILE}.${process.pid}.tmp`);
+      writeFileSync(tmp, password, { mode: 0o600 });
+      try {
+        const env = this.env(tmp, location);
+        const opened = await run('restic', ['cat', 'config', '--no-lock'], env);
+        if (opened.code !== 0) {
+          if (/wrong password|no key found/i.test(opened.stderr)) {
+            throw new SigilError('unauthorized', `restic repository ${location} does not open with this password`, 'give the password the repository was created with (--password-file); nothing was changed');
+          }
+          const empty = !location.startsWith('sftp:') && (!existsSync(location) || readdirSync(location).length === 0);
+          if (!empty && !/does not exist|unable to open config file|Is there a repository/i.test(opened.stderr)) {
+            throw new SigilError('unavailable', `restic cannot open ${location}: ${lastLine(opened.stderr)}`, 'check the path (or host) and that it is a restic repository');
+          }
+          const init = await run('restic', ['init'], env);
+          if (init.code !== 0) throw new SigilError('unavailable', `restic cannot create a repository at ${location}: ${lastLine(init.stderr)}`, 'check the path is writable');
+        }
+        renameSync(tmp, join(this.dir, PASSWORD_FILE));
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    } else {
+      throw new SigilError('bad-request', `backup store kind "${kind.slice(0, 40)}" is not known`, 'use --local DIR or --restic REPO');
+    }
+    this.s.db.prepare('INSERT INTO backup_store (id, kind, location, updated) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, location = excluded.location, updated = excluded.updated').run(kind, location, Date.now());
+    return { kind, location };
+  }
+
+  private must(): StoreConfig {
+    const c = this.config();
+    if (!c) throw new SigilError('conflict', 'no backup store is configured', 'configure one: sigil backup-store --local DIR, or --restic REPO --password-file FILE');
+    return c;
+  }
+
+  /** Keeps `staged` (a file or directory copied off `unit`) and records it as a snapshot. */
+  async put(o: { model: string; schedule: string; unit: string; app: string; sourcePath: string; staged: string }): Promise<Snapshot> {
+    const c = this.must();
+    const now = Date.now();
+    const bytes = size(o.staged);
+    let id: string;
+    let ref: string;
+    let added = bytes;
+    if (c.kind === 'local') {
+      id = `${new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z')}-${randomBytes(2).toString('hex')}`;
+      const dest = join(c.location, o.model, o.app, id);
+      mkdirSync(dest, { recursive: true, mode: 0o700 });
+      cpSync(o.staged, join(dest, o.staged.split('/').pop()!), { recursive: true });
+      ref = join(dest, o.staged.split('/').pop()!);
+    } else {
+      const r = await run('restic', ['backup', '--json', '--host', `sigil-${o.model}`, '--tag', 'sigil', '--tag', `model=${o.model}`, '--tag', `app=${o.app}`, '--tag', `schedule=${o.schedule}`, o.staged], this.env());
+      if (r.code !== 0) throw new SigilError('unavailable', `restic backup failed: ${lastLine(r.stderr)}`, 'check the repository (`restic check`) and the password file');
+      const summary = r.stdout.trim().split('\n').map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } }).find((m) => m.message_type === 'summary');
+      if (!summary || typeof summary.snapshot_id !== 'string') throw new SigilError('internal', 'restic backup printed no summary');
+      id = summary.snapshot_id.slice(0, 8);
+      added = Number(summary.data_added ?? 0);
+      ref = JSON.stringify({ snapshot: summary.snapshot_id, path: o.staged });
+    }
+    this.s.db.prepare('INSERT INTO backup_snapshots (id, model, schedule, unit, app, source_path, store_kind, store_ref, bytes, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(id, o.model, o.schedule, o.unit, o.app, o.sourcePath, c.kind, JSON.stringify({ ref, added }), bytes, now);
+    return this.get(o.model, id)!;
+  }
+
+  list(model: string): Snapshot[] {
+    return (this.s.db.prepare('SELECT * FROM backup_snapshots WHERE model = ? ORDER BY created, id').all(model) as Record<string, unknown>[]).map(row);
+  }
+
+  get(model: string, id: string): Snapshot | undefined {
+    const r = this.s.db.prepare('SELECT * FROM backup_snapshots WHERE model = ? AND id = ?').get(model, id) as Record<string, unknown> | undefined;
+    return r ? row(r) : undefined;
+  }
+
+  /** Drops the schedule's snapshots beyond the newest `keep`, from the store and the records. */
+  async prune(model: string, schedule: string, keep: number): Promise<number> {
+    const old = (this.s.db.prepare('SELECT id, store_kind, store_ref FROM backup_snapshots WHERE model = ? AND schedule = ? ORDER BY created DESC, id DESC').all(model, schedule) as { id: string; store_kind: string; store_ref: string }[]).slice(keep);
+    if (old.length === 0) return 0;
+    const resticIds: string[] = [];
+    for (const o of old) {
+      const { ref } = JSON.parse(o.store_ref) as { ref: string };
+      if (o.store_kind === 'local') rmSync(join(ref, '..'), { recursive: true, force: true });
+      else resticIds.push((JSON.parse(ref) as { snapshot: string }).snapshot);
+    }
+    if (resticIds.length > 0) {
+      const r = await run('restic', ['forget', '--prune', ...resticIds], this.env());
+      if (r.code !== 0) throw new SigilError('unavailable', `restic forget failed: ${lastLine(r.stderr)}`);
+    }
+    for (const o of old) this.s.db.prepare('DELETE FROM backup_snapshots WHERE model = ? AND id = ?').run(model, o.id);
+    return old.length;
+  }
+
+  /** Brings a snapshot's content back onto the host under `target`; returns its path there. */
+  async fetch(model: string, id: string, target: string): Promise<string> {
+    const r = this.s.db.prepare('SELECT store_kind, store_ref FROM backup_snapshots WHERE model = ? AND id = ?').get(model, id) as { store_kind: string; store_ref: string } | undefined;
+    if (!r) throw new SigilError('not-found', `snapshot "${id.slice(0, 80)}" not found in model ${model}`, 'see `sigil backups --snapshots`');
+    const { ref } = JSON.parse(r.store_ref) as { ref: string };
+    mkdirSync(target, { recursive: true, mode: 0o700 });
+    if (r.store_kind === 'local') {
+      const name = ref.split('/').pop()!;
+      cpSync(ref, join(target, name), { recursive: true });
+      return join(target, name);
+    }
+    const { snapshot, path } = JSON.parse(ref) as { snapshot: string; path: string };
+    const out = await run('restic', ['restore', snapshot, '--target', target], this.env());
+    if (out.code !== 0) throw new SigilError('unavailable', `restic restore failed: ${lastLine(out.stderr)}`, 'check the repository and its password file');
+    return join(target, path);
+  }
+}
+
+function row(r: Record<string, unknown>): Snapshot {
+  const { added } = JSON.parse(r.store_ref as string) as { added: number };
+  return { id: r.id as string, model: r.model as string, schedule: r.schedule as string, unit: r.unit as string, app: r.app as string, 'source-path': r.source_path as string, store: r.store_kind as StoreKind, bytes: r.bytes as number, added, created: new Date(r.created as number).toISOString() };
+}
+
+function size(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((n, f) => n + size(join(path, f)), 0);
+}
