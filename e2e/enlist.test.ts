@@ -15,7 +15,7 @@ const CONTROLLER = `e2e-enlist-${process.pid}`;
 const MODEL = `${CONTROLLER}:default`;
 
 /** What Sigil may leave on an enlisted host after remove-machine: nothing. */
-const LEFTOVERS = 'ls -d /opt/sigil /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service 2>/dev/null; pgrep -f '[a]gent[.]mjs'; true';
+const LEFTOVERS = 'ls -d /opt/sigil /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service 2>/dev/null; pgrep -f "[a]gent[.]mjs"; true';
 
 describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))('add-machine ssh: (enlisted hosts)', () => {
   let hosts: StandInHosts;
@@ -121,6 +121,35 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
       expect(body).toContain(unit);
       expect(s2.applications.web!.units![unit]!['open-ports']).toEqual(['8080/tcp']);
     }
+  });
+
+  it('a bundle names the enlisted machines (--map-machines existing), and its units answer there', async () => {
+    const st = await status(MODEL);
+    const ids = Object.keys(st.machines).sort();
+    const bundle = join(hosts.dir, 'bundle.yaml');
+    await writeFile(bundle, [
+      'applications:',
+      '  api:',
+      `    charm: ${join(CHARMS, 'http-backend')}`,
+      '    num_units: 2',
+      `    to: ["${ids[0]}", "${ids[1]}"]`,
+      '    options: {port: 8090, check-port: 8091}',
+      'machines:',
+      `  "${ids[0]}": {}`,
+      `  "${ids[1]}": {}`,
+      '',
+    ].join('\n'));
+    const plan = await ok(['deploy', bundle, '-m', MODEL, '--map-machines', 'existing', '--dry-run']);
+    expect(plan).not.toContain('add machine');
+    await ok(['deploy', bundle, '-m', MODEL, '--map-machines', 'existing', '--timeout', '3m']);
+    const after = await status(MODEL);
+    expect(Object.keys(after.machines).sort()).toEqual(ids);
+    for (const [unit, u] of Object.entries(after.applications.api!.units!)) {
+      const addr = after.machines[u.machine!]!['dns-name']!;
+      const r = await sh('curl', ['-sf', '--max-time', '3', `http://${addr}:8090/`]);
+      expect(r.stdout).toContain(unit);
+    }
+    await ok(['remove-application', 'api', '-m', MODEL, '--no-prompt']);
   });
 
   it('keeps working when sshd is gone, shows the host lost when it stops, and recovers when it is back', async () => {

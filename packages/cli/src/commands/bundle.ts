@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { SigilError, describeChange, exportBundle, parseDuration, planBundle, type Change } from '@sigil/core';
+import { SigilError, describeChange, exportBundle, mapMachines, parseDuration, planBundle, type Change } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
@@ -9,6 +9,8 @@ import type { ProgressMode } from '../bundle/progress.ts';
 
 export interface BundleDeployOpts {
   overlay: string[];
+  /** Juju's --map-machines: `existing`, or BUNDLE=MODEL pairs. */
+  mapMachines?: string;
   dryRun?: boolean;
   progress: boolean;
   verbose?: boolean;
@@ -16,11 +18,12 @@ export interface BundleDeployOpts {
   timeout: string;
 }
 
-async function plan(c: Client, path: string, overlays: string[]) {
+async function plan(c: Client, path: string, overlays: string[], machineMap?: string) {
   const { readBundle } = await import('../bundle/read.ts');
   const read = readBundle(path, overlays);
   const current = await c.get<BundleStateDoc>(c.m('/bundle-state'));
-  const changes = planBundle(read.bundle, current.state, read.charms, current.charms);
+  const map = machineMap === undefined ? {} : mapMachines(machineMap, Object.keys(read.bundle.machines), current.state.machines);
+  const changes = planBundle(read.bundle, current.state, read.charms, current.charms, { mapMachines: map });
   return { read, changes };
 }
 
@@ -40,7 +43,7 @@ export function progressMode(o: Pick<BundleDeployOpts, 'progress' | 'verbose'>, 
 
 /** `sigil deploy bundle.yaml`: plan, print, apply, then follow the model until it settles. */
 export async function deployBundle(ctx: Ctx, c: Client, path: string, o: BundleDeployOpts): Promise<void> {
-  const { read, changes } = await plan(c, path, o.overlay);
+  const { read, changes } = await plan(c, path, o.overlay, o.mapMachines);
   printPlan(ctx, changes);
   if (o.dryRun && changes.length > 0) ctx.info('Dry run: nothing was changed; run the same command without --dry-run to apply the plan.');
   if (o.dryRun || changes.length === 0) return;

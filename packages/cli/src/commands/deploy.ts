@@ -22,7 +22,7 @@ interface DeployOpts extends BundleDeployOpts {
  * are refused, never ignored: a user who typed them expects them to do something.
  */
 const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to'];
-const BUNDLE_ONLY = ['overlay', 'progress', 'wait', 'timeout', 'verbose'];
+const BUNDLE_ONLY = ['overlay', 'progress', 'wait', 'timeout', 'verbose', 'mapMachines'];
 /** Flags about following the model until it settles, which `--no-wait` skips. */
 const FOLLOWING = ['progress', 'timeout', 'verbose'];
 
@@ -68,6 +68,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .option('-m, --model <model>', 'model to deploy into')
     .option('--dry-run', 'print what would be deployed and change nothing')
     .option('--overlay <file>', 'bundles: overlay bundle (repeatable)', collect, [])
+    .option('--map-machines <spec>', 'bundles: place bundle machines on machines the model has: "existing" (same ids) and/or BUNDLE=MODEL pairs, e.g. existing,2=5')
     .option('--no-progress', 'bundles: plain lines instead of a live view on a terminal')
     .option('--verbose', 'bundles: a line for every hook each unit runs, instead of one per workload status change')
     .option('--no-wait', 'bundles: return once the changes are applied')

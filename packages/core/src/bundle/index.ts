@@ -11,6 +11,6 @@ export type {
   ModelUnit,
 } from './types.ts';
 export { loadBundle } from './load.ts';
-export { planBundle } from './plan.ts';
+export { planBundle, mapMachines, EXISTING_MACHINE } from './plan.ts';
 export { describeChange } from './describe.ts';
 export { exportBundle } from './export.ts';

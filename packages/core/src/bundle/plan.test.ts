@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { sigilError } from '../charm/test-util.ts';
 import { describeChange } from './describe.ts';
-import { planBundle } from './plan.ts';
+import { EXISTING_MACHINE, mapMachines, planBundle } from './plan.ts';
 import { applyPlan, charmAt, charmsFor, emptyModel, load, modelCharms } from './test-kit.ts';
 import type { Bundle, Change, ModelState } from './types.ts';
 
@@ -259,5 +259,29 @@ describe('describeChange', () => {
     [{ kind: 'set-annotations', app: 'wp', annotations: { 'gui-x': '1' } }, 'set annotations of application "wp": gui-x="1"'],
   ])('%o', (change, line) => {
     expect(describeChange(change)).toBe(line);
+  });
+});
+
+describe('--map-machines (bundle machines onto machines the model has, e.g. enlisted hosts)', () => {
+  const model = (): ModelState => ({ ...emptyModel(), machines: ['3', '4'] });
+
+  test('a mapped bundle machine is not added: its units go to the model machine', () => {
+    const b = load(stack);
+    const changes = planBundle(b, model(), charmsFor(b, 'h1'), modelCharms(model()), { mapMachines: mapMachines('0=3', ['0'], ['3', '4']) });
+    expect(changes.some((c) => c.kind === 'add-machine')).toBe(false);
+    const deploys = changes.filter((c) => c.kind === 'deploy').map((c) => c.kind === 'deploy' && [c.app, c.to]);
+    expect(deploys).toContainEqual(['wordpress', [`${EXISTING_MACHINE}3`, 'new']]);
+    expect(deploys).toContainEqual(['mysql', [`${EXISTING_MACHINE}3`]]);
+  });
+
+  test('"existing" maps bundle ids the model has to themselves; pairs win', () => {
+    expect(mapMachines('existing', ['0', '3', '4'], ['3', '4'])).toEqual({ '3': '3', '4': '4' });
+    expect(mapMachines('0=4,existing', ['0', '3'], ['3', '4'])).toEqual({ '0': '4', '3': '3' });
+  });
+
+  test('a machine that does not exist, a bundle id not declared and a bad spec are refused', () => {
+    expect(sigilError(() => mapMachines('0=9', ['0'], ['3']))).toMatchObject({ code: 'not-found', message: expect.stringContaining('machine "9" not found') });
+    expect(sigilError(() => mapMachines('5=3', ['0'], ['3']))).toMatchObject({ message: expect.stringContaining('declares no machine "5"') });
+    expect(sigilError(() => mapMachines('all', ['0'], ['3']))).toMatchObject({ message: expect.stringContaining('neither "existing" nor BUNDLE=MODEL') });
   });
 });

@@ -8,6 +8,29 @@ import type { Bundle, BundleApplication, BundleCharm, Change, ModelApp, ModelSta
 
 type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
 
+/** A placement on a machine the model has already (`--map-machines`): `machine:<id>`. */
+export const EXISTING_MACHINE = 'machine:';
+
+/**
+ * Juju's `--map-machines`: `existing` maps each bundle machine to the model machine with the
+ * same id, when there is one; `B=M` maps bundle machine B to model machine M (and wins).
+ */
+export function mapMachines(spec: string, bundleMachines: readonly string[], modelMachines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    if (part === 'existing') {
+      for (const id of bundleMachines) if (modelMachines.includes(id) && !Object.hasOwn(out, id)) out[id] = id;
+      continue;
+    }
+    const m = /^([0-9]+)=([0-9]+)$/.exec(part);
+    if (!m) throw new SigilError('bad-request', `--map-machines: "${part}" is neither "existing" nor BUNDLE=MODEL`, 'e.g. --map-machines=existing or --map-machines=0=3,1=4');
+    if (!bundleMachines.includes(m[1]!)) throw new SigilError('bad-request', `--map-machines: the bundle declares no machine "${m[1]}"`, `its machines are: ${bundleMachines.join(', ') || 'none'}`);
+    if (!modelMachines.includes(m[2]!)) throw new SigilError('not-found', `--map-machines: machine "${m[2]}" not found in the model`, 'see `sigil status` for the machines in this model');
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
 /**
  * The ordered changes that take `model` to `bundle`, in Juju's bundlechanges order:
  * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit and
@@ -19,7 +42,7 @@ type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
  * each model application (by application name), used for relations that name model
  * applications absent from the bundle.
  */
-export function planBundle(bundle: Bundle, model: ModelState, charms: Record<string, BundleCharm>, modelCharms: Record<string, Charm>): Change[] {
+export function planBundle(bundle: Bundle, model: ModelState, charms: Record<string, BundleCharm>, modelCharms: Record<string, Charm>, opts: { mapMachines?: Record<string, string> } = {}): Change[] {
   const names = Object.keys(bundle.applications);
   const charmOf = (name: string): BundleCharm => {
     const c = Object.hasOwn(charms, name) ? charms[name] : undefined;
@@ -43,6 +66,9 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
   // A placement as the executor can apply it: see Change.
   const place = (p: string): string => {
     if (/^[0-9]+$/.test(p)) {
+      // --map-machines: this bundle machine is an existing machine of the model (an enlisted host, say).
+      const mapped = opts.mapMachines?.[p];
+      if (mapped !== undefined) return `${EXISTING_MACHINE}${mapped}`;
       const unit = machineUnits.get(p);
       if (unit !== undefined) return unit;
       neededMachines.add(p);
@@ -114,7 +140,7 @@ export function planBundle(bundle: Bundle, model: ModelState, charms: Record<str
 
   const relate = relationChanges(bundle, model, (app) => (Object.hasOwn(charms, app) ? charms[app]?.charm.meta : undefined) ?? modelCharms[app]?.meta, relocate);
   const addMachine = [...neededMachines].sort(naturalCompare).map((id): Of<'add-machine'> => {
-    const machine = bundle.machines[id];
+    const machine = Object.hasOwn(bundle.machines, id) ? bundle.machines[id] : undefined;
     if (machine === undefined) throw new SigilError('bad-request', `placement "${id}" refers to machine "${id}", which is not declared under "machines"`, `declare it: machines: {"${id}": {}}`);
     return { kind: 'add-machine', id, constraints: machine.constraints };
   });
