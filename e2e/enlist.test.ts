@@ -74,7 +74,7 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
 
   it('refuses an unsupported OS at the host check, before anything is installed', async () => {
     // A host whose uname says FreeBSD: the check must stop there.
-    await hosts.exec(b, 'printf "#!/bin/sh\\n[ \\"\\$1\\" = -s ] && echo FreeBSD || /bin/uname \\"\\$@\\"\\n" > /usr/local/bin/uname && chmod 755 /usr/local/bin/uname');
+    await hosts.putExecutable(b, '/usr/local/bin/uname', '#!/bin/sh\nif [ "$1" = -s ]; then echo FreeBSD; else exec /bin/uname "$@"; fi\n');
     try {
       const r = await sigil(enlistArgs(b));
       expect(r.code).not.toBe(0);
@@ -83,6 +83,31 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
       expect(Object.keys((await status(MODEL)).machines)).toEqual([]);
     } finally {
       await hosts.exec(b, 'rm -f /usr/local/bin/uname');
+    }
+  });
+
+  it('refuses a full disk at the host check, and undoes a step that fails after the install (nothing left, machine gone)', async () => {
+    await hosts.putExecutable(b, '/usr/local/bin/df', '#!/bin/sh\necho "Filesystem 1024-blocks Used Available Capacity Mounted on"\necho "/dev/x 1000000 990000 10000 99% /"\n');
+    try {
+      const r = await sigil(enlistArgs(b));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('step "check host" failed: only 9 MiB free under /opt');
+    } finally {
+      await hosts.exec(b, 'rm -f /usr/local/bin/df');
+    }
+    // systemctl fails on this host: the agent is installed, then its start fails.
+    await hosts.putExecutable(b, '/usr/local/bin/systemctl', '#!/bin/sh\necho systemctl is broken here >&2\nexit 1\n');
+    try {
+      const r = await sigil(enlistArgs(b));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('install agent:');
+      expect(r.stderr).toContain('step "start agent" failed: systemctl is broken here');
+      expect(r.stderr).toContain(`undo: removed the agent from ${b.address}`);
+      expect(r.stderr).toMatch(/undo: machine \d+ removed from the model/);
+      expect((await hosts.exec(b, LEFTOVERS)).stdout.trim()).toBe('');
+      await until(MODEL, 'the failed machine forgotten', (s) => Object.keys(s.machines).length === 0, 30_000);
+    } finally {
+      await hosts.exec(b, 'rm -f /usr/local/bin/systemctl');
     }
   });
 

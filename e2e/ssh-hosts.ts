@@ -142,6 +142,12 @@ export class StandInHosts {
     return this.lxc.attach(h.name, ['/bin/sh', '-c', script]);
   }
 
+  /** Writes an executable file on the host (a stand-in tool that misbehaves, for bad-input tests). */
+  async putExecutable(h: StandInHost, path: string, content: string): Promise<void> {
+    const r = await this.lxc.attach(h.name, ['/bin/sh', '-c', `cat > ${path} && chmod 755 ${path}`], content);
+    if (r.code !== 0) throw new Error(`cannot write ${path} on ${h.name}: ${r.stderr}`);
+  }
+
   async waitSsh(h: StandInHost, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
