@@ -50,7 +50,7 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
   const controlDir = await mkdtemp(join(tmpdir(), 'sigil-enlist-'));
   const sshOpts: SshOptions = { acceptHostKey: o.acceptHostKey, controlDir, ...(o.privateKey ? { privateKey: o.privateKey } : {}), ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}) };
   const ssh = new SshSession(target, sshOpts);
-  const step = (name: string, detail: string) => o.progress(`${name}: ${detail}`);
+  const step = (name: string, detail: string) => o.progress(`${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s ${name}: ${detail}`);
   let machine: string | undefined;
   let touched = false;
   let facts: HostFacts | undefined;
