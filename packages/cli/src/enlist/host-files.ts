@@ -166,7 +166,7 @@ export function startScript(init: 'systemd' | 'supervised'): string {
   return init === 'systemd'
     // A unit never loaded before is read from disk on demand: a full daemon-reload (seconds
     // on a busy host) is needed only when systemd still remembers an older one.
-    ? `set -e\ncp ${OPT}/sigil-agent.service ${UNIT}\nsystemctl enable --no-reload sigil-agent.service 2>&1\nsystemctl start sigil-agent.service 2>/dev/null || { systemctl daemon-reload && systemctl start sigil-agent.service; }\n`
+    ? `set -e\ncp ${OPT}/sigil-agent.service ${UNIT}\nsystemctl enable --no-reload --quiet sigil-agent.service\nsystemctl start sigil-agent.service 2>/dev/null || { systemctl daemon-reload && systemctl start sigil-agent.service; }\n`
     : `set -e\nsetsid -f /bin/sh ${OPT}/supervise.sh </dev/null >/dev/null 2>&1\n`;
 }
 
