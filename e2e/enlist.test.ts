@@ -123,7 +123,7 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
     expect((await hosts.exec(a, 'stat -c %a /etc/sigil/agent.json')).stdout.trim()).toBe('600');
     const st = await status(MODEL);
     const ids = Object.keys(st.machines).sort();
-    expect(ids).toEqual(['0', '1']);
+    expect(ids).toHaveLength(2);
     const byAddr = new Map(ids.map((id) => [st.machines[id]!['dns-name'], id]));
     const ma = byAddr.get(a.address)!;
     const mb = byAddr.get(b.address)!;
