@@ -32,7 +32,9 @@ const result = await build({
   target: 'node20',
   format: 'esm',
   sourcemap: 'linked',
-  external: ['better-sqlite3'],
+  // The CycloneDX library finds its schema files next to its own code (__dirname), so it is
+  // loaded from node_modules, not bundled; only `sigil audit sbom` loads it.
+  external: ['better-sqlite3', '@cyclonedx/cyclonedx-library'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -27,7 +27,7 @@ const unitData = (n: number, extra: Record<string, string> = {}) => ({ hostname:
 
 test('install installs haproxy, records its version, and the reconcile after it configures it', async () => {
   const { w, applied, calls } = fake();
-  const out = await run(build(w), event.install(), state(spec));
+  const out = await run(build(w), event.install(), state(spec, { leader: true }));
   expect(calls).toEqual(['install']);
   expect(out.workloadVersion).toBe('2.6.12');
   expect(applied).toHaveLength(1);
@@ -82,11 +82,13 @@ test('a configuration haproxy -c refuses blocks the unit with its message', asyn
   expect(out.unitStatus?.message).toMatch(/^haproxy -c rejected the configuration: \[ALERT\] parsing .*'frobnicate' \(still serving the last good configuration; see debug-log\)$/);
 });
 
-test('the generated stats password is kept across hooks and shown by stats-credentials', async () => {
+test('the leader generates the stats password once into an application secret, shown by stats-credentials', async () => {
   const { w, applied } = fake();
-  const first = await run(build(w), event.reconcile(), state(spec));
-  const pw = first.stored['stats-password']!;
+  const first = await run(build(w), event.reconcile(), state(spec, { leader: true }));
+  const pw = first.appSecrets['haproxy-stats']!.password!;
   expect(pw).toMatch(/^[A-Za-z0-9_-]{20}$/);
+  expect(first.stored['stats-password']).toBeUndefined();
+  expect(first.leaderData).toEqual({ 'stats-secret-version': '1' });
   await run(build(w), event.reconcile(), first);
   expect(applied[1]!.config).toBe(applied[0]!.config);
   expect(applied[0]!.config).toContain(`    stats auth admin:${pw}\n`);
@@ -94,6 +96,23 @@ test('the generated stats password is kept across hooks and shown by stats-crede
   expect(creds.action?.results).toEqual({ url: 'http://10.0.0.10:8404/', user: 'admin', password: pw });
   const off = await run(build(w), event.action('stats-credentials'), state(spec, { config: { 'stats-port': 0 } }));
   expect(off.action?.failed).toBe('the statistics page is off (stats-port=0)');
+});
+
+test('another unit keeps the statistics page off until the secret is there, then serves it with the same password', async () => {
+  const { w, applied } = fake();
+  const early = await run(build(w), event.reconcile(), state(spec, { unit: 'haproxy/1' }));
+  expect(applied[0]!.config).not.toContain('stats auth');
+  expect(early.ports).toEqual([{ port: 80, protocol: 'tcp' }]);
+  expect((await run(build(w), event.action('stats-credentials'), early)).action?.failed).toMatch(/no statistics password yet/);
+  await run(build(w), event.leaderSettingsChanged(), state(spec, { unit: 'haproxy/1', appSecrets: { 'haproxy-stats': { password: 'shared-pw' } } }));
+  expect(applied[1]!.config).toContain('    stats auth admin:shared-pw\n');
+});
+
+test('a unit deployed before secrets gives its generated password to the secret and forgets it', async () => {
+  const { w } = fake();
+  const out = await run(build(w), event.upgradeCharm(), state(spec, { leader: true, stored: { 'stats-password': 'old-unit-pw' } }));
+  expect(out.appSecrets['haproxy-stats']).toEqual({ password: 'old-unit-pw' });
+  expect(out.stored['stats-password'] ?? '').toBe('');
 });
 
 test('stop stops HAProxy and does not start it again', async () => {

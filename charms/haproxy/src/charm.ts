@@ -27,7 +27,8 @@ export function build(w: Workload) {
 
   charm.on.action('stats-credentials', async (ctx, ev) => {
     const s = await settings(ctx);
-    if (s.statsPort === 0) throw new Error('the statistics page is off (stats-port=0)');
+    if (ctx.config['stats-port'] === 0) throw new Error('the statistics page is off (stats-port=0)');
+    if (s.statsPort === 0) throw new Error('no statistics password yet: the leader generates it; try again once the units are active');
     await ev.set({ url: `http://${await ctx.address()}:${s.statsPort}/`, user: s.statsUser, password: s.statsPassword });
   });
 
@@ -68,13 +69,31 @@ export function build(w: Workload) {
   return charm;
 }
 
+/** The application-owned secret with the statistics page's generated password, shared by every unit. */
+const STATS_SECRET = 'haproxy-stats';
+/** Leader data: bumped when the leader writes the secret, so the other units hear of it. */
+const STATS_VERSION = 'stats-secret-version';
+
+/**
+ * The generated statistics password: the leader makes it once into an application secret
+ * (taking the one a unit generated into its own state before secrets, then deleting that);
+ * other units read it, and keep the page off until there is one.
+ */
+async function generatedPassword(ctx: Ctx): Promise<string | undefined> {
+  const have = (await ctx.appSecret(STATS_SECRET))?.password;
+  if (have || !ctx.isLeader) return have;
+  const old = await ctx.getStored('stats-password');
+  const made = old || password(20);
+  await ctx.setAppSecret(STATS_SECRET, { password: made });
+  await ctx.setLeaderData({ [STATS_VERSION]: String(Number((await ctx.leaderData())[STATS_VERSION] ?? '0') + 1) });
+  if (old) await ctx.setStored({ 'stats-password': '' });
+  return made;
+}
+
 /** The checked configuration; a bad option blocks the unit and leaves HAProxy as it is. */
 async function settings(ctx: Ctx): Promise<Settings> {
-  let generated = await ctx.getStored('stats-password');
-  if (generated === undefined) {
-    generated = password(20);
-    await ctx.setStored({ 'stats-password': generated });
-  }
+  const own = ctx.config['stats-password'] !== '';
+  const generated = own ? undefined : await generatedPassword(ctx);
   try {
     return parseSettings(ctx.config, generated);
   } catch (e) {

@@ -47,20 +47,22 @@ const TIME = /^[0-9]+(us|ms|s|m|h|d)?$/;
 const AUTH_WORD = /^[A-Za-z0-9._~!$%&*+=@^-]+$/;
 
 /**
- * Checks the configuration; `generatedPassword` is used when stats-password is empty.
+ * Checks the configuration; `generatedPassword` is used when stats-password is empty, and
+ * while there is none yet (a unit before its leader made one) the statistics page is off.
  * Throws SettingsError for the first bad option.
  */
-export function parseSettings(c: RawConfig, generatedPassword: string): Settings {
+export function parseSettings(c: RawConfig, generatedPassword: string | undefined): Settings {
   const port = (option: keyof RawConfig, v: number, allowZero: boolean) => {
     if (!Number.isInteger(v) || v < (allowZero ? 0 : 1) || v > 65535) throw new SettingsError(option, v, `is not a TCP port: use 1-65535${allowZero ? ' (0 turns it off)' : ''}`);
     return v;
   };
   const listenPort = port('listen-port', c['listen-port'], false);
-  const statsPort = port('stats-port', c['stats-port'], true);
-  if (statsPort === listenPort) throw new SettingsError('stats-port', statsPort, `is also listen-port: choose another port for the statistics page`);
+  const configuredStatsPort = port('stats-port', c['stats-port'], true);
+  if (configuredStatsPort === listenPort) throw new SettingsError('stats-port', configuredStatsPort, `is also listen-port: choose another port for the statistics page`);
   if (!AUTH_WORD.test(c['stats-user'])) throw new SettingsError('stats-user', c['stats-user'], 'is not a plain word: use letters, digits and ._~!$%&*+=@^- (no colon or space)');
-  const password = c['stats-password'] === '' ? generatedPassword : c['stats-password'];
-  if (!AUTH_WORD.test(password)) throw new SettingsError('stats-password', '(hidden)', 'contains characters HAProxy would misread: use letters, digits and ._~!$%&*+=@^- (no colon, space or #)');
+  const password = c['stats-password'] === '' ? generatedPassword ?? '' : c['stats-password'];
+  const statsPort = password === '' ? 0 : configuredStatsPort;
+  if (password !== '' && !AUTH_WORD.test(password)) throw new SettingsError('stats-password', '(hidden)', 'contains characters HAProxy would misread: use letters, digits and ._~!$%&*+=@^- (no colon, space or #)');
   const path = c['check-path'];
   if (!/^\/[\x21-\x7e]*$/.test(path) || path.includes('#')) throw new SettingsError('check-path', path, 'is not an absolute URL path: start with / and use no spaces or #');
   if (!TIME.test(c['check-inter']) || /^0+[a-z]*$/.test(c['check-inter'])) throw new SettingsError('check-inter', c['check-inter'], 'is not a positive HAProxy time: e.g. 500ms, 2s, 1m');

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
-import { errorHttpStatus, isSigilError } from '@sigil/core';
+import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
+import { collectUnit } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
@@ -35,6 +36,8 @@ export interface AgentConfig {
    * machine is removed and no unit is left on it.
    */
   uninstall?: string[];
+  /** The machine's filesystem root for the software inventory: `/` in a container (the default), the machine's directory for local-process. */
+  auditRoot?: string;
 }
 
 /**
@@ -61,6 +64,9 @@ export class MachineAgent {
   private credentialGeneration = 0;
   private rotating = false;
   private uninstalling = false;
+  /** Inventory requests taken (unit → request number); collections run one at a time. */
+  private readonly auditTaken = new Map<string, number>();
+  private auditQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly c: AgentConfig) {
     this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
@@ -138,6 +144,7 @@ export class MachineAgent {
     }
     this.syncKeys(view.machine.sshKeys);
     if (view.machine.rotateCredential && generation === this.credentialGeneration) void this.rotateCredential();
+    this.syncAudit(view);
     for (const u of view.units) {
       let entry = this.uniters.get(u.name);
       if (!entry) {
@@ -163,6 +170,33 @@ export class MachineAgent {
         entry.abort.abort();
         this.uniters.delete(name);
       }
+    }
+  }
+
+  /** Starts the inventory collections the view asks for that were not taken yet. */
+  private syncAudit(view: MachineView): void {
+    for (const [unit, request] of Object.entries(view.machine.auditRequests ?? {})) {
+      if ((this.auditTaken.get(unit) ?? 0) >= request || !view.units.some((u) => u.name === unit)) continue;
+      this.auditTaken.set(unit, request);
+      this.auditQueue = this.auditQueue.then(() => this.collectInventory(unit, request));
+    }
+  }
+
+  /**
+   * Collects one unit's inventory and sends it. Collections run outside the hook lock (they
+   * only read) and one at a time, so hashing never competes with itself for the disk. A
+   * failure is logged and retried on a later view read.
+   */
+  private async collectInventory(unit: string, request: number): Promise<void> {
+    const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
+    try {
+      const report = await collectUnit({ unit, request, root: this.c.auditRoot ?? '/', unitDir, charmDir: join(unitDir, 'charm') });
+      await this.api.post('/api/agent/audit', report);
+      this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files hashed, ${report.skipped.count} skipped`, unitTag(unit));
+    } catch (e) {
+      this.auditTaken.delete(unit);
+      this.log('WARNING', `cannot collect the inventory: ${(e as Error).message}`, unitTag(unit));
+      setTimeout(() => this.scheduleFetch(), 30_000).unref();
     }
   }
 

@@ -106,6 +106,16 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/secrets/:secret/grant': 'admin',
   'POST /api/models/:model/secrets/:secret/revoke': 'admin',
 
+  // Software inventory (issue 19): reading a model's inventory is read; asking its agents
+  // to collect is write (it only reads the machines). The fingerprint index is shared by
+  // every model: any user may list it, controller admins grow it.
+  'GET /api/models/:model/inventory': 'read',
+  'GET /api/models/:model/inventory/units': 'read',
+  'POST /api/models/:model/inventory/collect': 'write',
+  'GET /api/inventory/index': 'login',
+  'POST /api/inventory/index': 'superuser',
+  'POST /api/inventory/index/remove': 'superuser',
+
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
   // The GUI logs in like a web app: `sigil gui` asks for a one-time code for its own user; the
@@ -134,6 +144,8 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/uninstalled': 'agent',
   // The content of the secrets the calling unit owns or was granted (never anyone else's).
   'POST /api/agent/secrets/content': 'agent',
+  // A unit's software inventory, collected on its machine.
+  'POST /api/agent/audit': 'agent',
 
   // WebSocket streams (upgraded GET requests), matched on the exact path.
   'WS /api/watch': ['agent', 'read'],

@@ -81,6 +81,8 @@ export interface MachineView {
     sshKeys: string[];
     /** An operator asked for a new credential: the agent fetches it and replaces its own. */
     rotateCredential: boolean;
+    /** Inventory collections asked of this machine's units and not yet answered: unit → request number (absent when none). */
+    auditRequests?: Record<string, number>;
   };
   units: UnitView[];
 }

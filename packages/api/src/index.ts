@@ -9,4 +9,5 @@ export * from './gui.ts';
 export * from './access.ts';
 export * from './secrets.ts';
 export * from './audit.ts';
+export * from './inventory.ts';
 export * from './chaos.ts';

@@ -21,6 +21,8 @@ export interface UnitStatusDoc {
   'public-address'?: string;
   /** Sigil addition: where `expose` published the unit's opened ports on the host. */
   'published-ports'?: string[];
+  /** Sigil addition (issue 19): counts from the unit's last software inventory, once one was collected. */
+  audit?: { 'modified-files': number; 'embedded-copies': number; packages: number; collected: string };
   subordinates?: Record<string, UnitStatusDoc>;
 }
 

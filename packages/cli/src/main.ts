@@ -19,6 +19,7 @@ import { registerSecrets } from './commands/secrets.ts';
 import { registerSshKeys } from './commands/ssh-keys.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerCollect } from './commands/collect.ts';
 import { registerCharms } from './commands/charms.ts';
 
@@ -49,6 +50,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerUsers(program, ctx);
   registerSpec(program, ctx);
   registerCollect(program, ctx);
+  registerAudit(program, ctx);
   registerCharms(program, ctx);
   return program;
 }

@@ -16,6 +16,7 @@ import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
 import { logPruner } from './workers/logs.ts';
+import { inventoryScheduler } from './workers/inventory.ts';
 import { Exposer } from './workers/exposer.ts';
 import { ChaosProxies } from './workers/chaos.ts';
 import { Models } from './domain/models.ts';
@@ -138,7 +139,7 @@ async function serve(dir: string): Promise<void> {
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
+  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });

@@ -23,6 +23,7 @@ import { Authenticator } from './apiserver/auth.ts';
 import { GuiLoginCodes } from './apiserver/gui-session.ts';
 import { RelationChaos } from './domain/chaos.ts';
 import type { ChaosProxies } from './workers/chaos.ts';
+import { Inventory } from './domain/inventory/service.ts';
 
 const MAX_LOG_LINE = 16 * 1024;
 
@@ -54,6 +55,8 @@ export class Services {
   /** Relation chaos (issue 17): what is recorded, and the proxies this controller runs (set by main.ts). */
   readonly chaos: RelationChaos;
   chaosProxies: ChaosProxies | undefined;
+  /** The software inventory of units and the fingerprint index (issue 19). */
+  readonly inventory: Inventory;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
   /**
@@ -80,6 +83,7 @@ export class Services {
     this.machines = new Machines(store);
     this.relations = new Relations(store);
     this.chaos = new RelationChaos(store);
+    this.inventory = new Inventory(store);
     this.operations = new Operations(store);
     this.agent = new AgentFacade(store);
     this.sshKeys = new SshKeys(store);

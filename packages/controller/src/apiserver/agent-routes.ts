@@ -67,6 +67,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     // The hook's secret operations commit with its other changes, in one transaction.
     const r = svc.store.tx(() => {
       svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
+      svc.inventory.afterHook(model, req.body.unit, req.body.hook);
       return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
     });
     return r;

@@ -12,6 +12,7 @@ import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
+import { registerInventoryRoutes } from './inventory-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
@@ -83,6 +84,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
   registerChaosRoutes(app, svc);
+  registerInventoryRoutes(app, svc);
   const gui = registerGuiRoutes(app, svc);
 
   const wss = new WebSocketServer({ noServer: true });

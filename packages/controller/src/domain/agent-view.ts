@@ -9,6 +9,7 @@ import { SecretRepository } from '../state/secrets.ts';
 import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
 import { RelationChaos } from './chaos.ts';
+import { InventoryRepository } from '../state/inventory.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -78,9 +79,15 @@ class ViewRead {
         hostname: machine.hostname ?? '',
         sshKeys: new SshKeyRepository(this.s).list(this.model).map((k) => k.key),
         rotateCredential: new Machines(this.s).rotationPending(this.model, machineId),
+        ...this.auditRequests(units.map((u) => u.name)),
       },
       units: units.map((u) => this.unitPart(u, subordinates.get(u.name) ?? [], operations.get(u.name) ?? [], known)),
     };
+  }
+
+  private auditRequests(units: string[]): { auditRequests?: Record<string, number> } {
+    const pending = new InventoryRepository(this.s).pending(this.model, units);
+    return pending.size > 0 ? { auditRequests: Object.fromEntries(pending) } : {};
   }
 
   private unitPart(u: UnitRow, subordinates: string[], operations: OperationView[], known: ReadonlySet<string>): UnitPart {

@@ -23,6 +23,8 @@ export interface ModelConfig {
   /** Juju's names: the model log is pruned past this size and age. */
   'logs-max-size': string;
   'logs-max-age': string;
+  /** How often each unit's software inventory is collected again (issue 19); `0` turns the schedule off. */
+  'audit-interval': string;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -35,6 +37,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   'max-charm-state-size': '2M',
   'logs-max-size': '100M',
   'logs-max-age': '72h',
+  'audit-interval': '24h',
 };
 
 export class Models {
@@ -126,6 +129,15 @@ export class Models {
           next[k] = v;
         } else if (k === 'logs-max-age') {
           if (parseDuration(v) < 60_000) throw new SigilError('invalid-config', `logs-max-age ${v} is too short`, 'use at least 1m, e.g. logs-max-age=72h');
+          next[k] = v;
+        } else if (k === 'audit-interval') {
+          let ms = 0;
+          try {
+            ms = v === '0' ? 60_000 : parseDuration(v);
+          } catch {
+            ms = 0;
+          }
+          if (ms < 60_000) throw new SigilError('invalid-config', `audit-interval ${v} is not a duration of at least 1m`, 'e.g. audit-interval=24h, or audit-interval=0 to collect only on request and after install and upgrade-charm');
           next[k] = v;
         } else {
           throw new SigilError('invalid-config', `unknown model config key "${k}"`, `known keys: ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')}`);

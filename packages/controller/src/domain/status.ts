@@ -1,6 +1,7 @@
 import { arch, cpus, totalmem } from 'node:os';
 import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
+import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
@@ -34,6 +35,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     const leaders = new Set(apps.map((a) => a.leader));
     const subsOf = new Map<string, UnitRow[]>();
     for (const u of units) if (u.principal !== null) subsOf.set(u.principal, [...(subsOf.get(u.principal) ?? []), u]);
+    const audits = new InventoryRepository(s).counts(model);
     const machineUp = new Map(machines.map((x) => [x.id, x.instanceId !== null && presence.connected(model, x.id)]));
 
     const unitDoc = (u: UnitRow): UnitStatusDoc => {
@@ -54,6 +56,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       if (machine?.address) doc['public-address'] = machine.address;
       const published = presence.published?.(model, u.name) ?? [];
       if (published.length > 0) doc['published-ports'] = published;
+      const audit = audits.get(u.name);
+      if (audit) doc.audit = { 'modified-files': audit.modified, 'embedded-copies': audit.embedded, packages: audit.packages, collected: fmt(audit.collectedAt) };
       const subs = (subsOf.get(u.name) ?? []).sort((a, b) => naturalCompare(a.name, b.name));
       if (subs.length > 0) doc.subordinates = Object.fromEntries(subs.map((x) => [x.name, unitDoc(x)]));
       return doc;

@@ -119,4 +119,22 @@ CREATE TABLE IF NOT EXISTS chaos_epochs (
 CREATE TABLE IF NOT EXISTS enlisted_machines (
   model TEXT NOT NULL, id TEXT NOT NULL, target TEXT NOT NULL, hardware TEXT NOT NULL,
   init TEXT NOT NULL, force_remove INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (model, id));
+-- Software inventory (issue 19). A unit's last collection: the report without its file
+-- list (data, JSON), the md5s of its files outside dpkg's ownership (files, gzipped JSON),
+-- and the embedded copies last matched (embedded, JSON) with the index generation they
+-- were matched against. audit_requests: collections asked of agents (requested grows;
+-- done is the last one answered). The fingerprint index: releases and their files' md5s
+-- (16-byte blobs) with paths relative to the release's top directory.
+CREATE TABLE IF NOT EXISTS audit_reports (
+  model TEXT NOT NULL, unit TEXT NOT NULL, collected_at INTEGER NOT NULL, data TEXT NOT NULL,
+  files BLOB NOT NULL, embedded TEXT NOT NULL DEFAULT '[]', index_gen INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS audit_requests (
+  model TEXT NOT NULL, unit TEXT NOT NULL, requested INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+  requested_at INTEGER NOT NULL, PRIMARY KEY (model, unit));
+CREATE TABLE IF NOT EXISTS audit_releases (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL,
+  files INTEGER NOT NULL, added INTEGER NOT NULL, UNIQUE (name, version, source));
+CREATE TABLE IF NOT EXISTS audit_release_files (
+  release INTEGER NOT NULL, md5 BLOB NOT NULL, path TEXT NOT NULL, PRIMARY KEY (release, path)) WITHOUT ROWID;
 `;

@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import type { GuiModel, GuiUnit } from '@sigil/api';
+import { useEffect, useState } from 'react';
+import type { AuditUnitSummary, GuiModel, GuiUnit } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
 import { unitView } from '../canvas-core/status.ts';
@@ -18,6 +18,17 @@ export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit
   const charm = app && model.charms[app.charmUrl];
   const machine = unit.machine === null ? undefined : model.machines[unit.machine];
   const v = unitView(unit, machine);
+  // The unit's software inventory counts (issue 19), read when the unit is shown.
+  const [audit, setAudit] = useState<AuditUnitSummary | undefined>();
+  useEffect(() => {
+    let live = true;
+    api.get<AuditUnitSummary[]>(Api.m(m, '/inventory')).then((rows) => {
+      if (live) setAudit(rows.find((r) => r.unit === unit.name));
+    }, () => {});
+    return () => {
+      live = false;
+    };
+  }, [api, m, unit.name]);
   const resolve = () => api.post(Api.m(m, '/resolve'), { unit: unit.name, retry: true }).then(() => notify(`Retrying the failed hook on ${unit.name}`), report);
   return (
     <div data-testid="unit-inspector">
@@ -29,6 +40,14 @@ export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit
           <tr><th>agent</th><td>{v.agent.current} {v.agent.message}</td></tr>
           <tr><th>machine</th><td>{unit.machine ?? ''} {machine?.address ?? ''}</td></tr>
           <tr><th>ports</th><td>{[...unit.ports, ...unit.published].join(' ')}</td></tr>
+          <tr>
+            <th>software</th>
+            <td data-testid="unit-audit">
+              {audit?.counts
+                ? `${audit.counts.packages} packages, ${audit.counts.modified} modified package files, ${audit.counts.embedded} embedded copies (collected ${new Date(audit.counts.collectedAt).toISOString().slice(0, 16).replace('T', ' ')})`
+                : audit?.pending ? 'inventory being collected' : 'no inventory yet (sigil audit collect)'}
+            </td>
+          </tr>
         </tbody>
       </table>
       {v.workload.current === 'error' && canWrite && <button onClick={resolve} data-testid="resolve">Resolve (retry hook)</button>}

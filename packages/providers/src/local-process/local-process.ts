@@ -39,7 +39,7 @@ export class LocalProcessProvider implements Provider {
     // The machine's root home is its own directory: the model's SSH keys land there, never
     // in the host's /root/.ssh.
     const authorizedKeysFile = join(dir, 'root', '.ssh', 'authorized_keys');
-    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile }, null, 2), { mode: 0o600 });
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile, auditRoot: dir }, null, 2), { mode: 0o600 });
     await this.start(dir);
     return instance;
   }

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { collectUnit } from './collect.ts';
+import { parseDpkgStatus } from './dpkg.ts';
+import { parseManifest } from './language.ts';
+
+const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function put(root: string, rel: string, content: string | Buffer): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), content);
+}
+
+/** A machine root with a dpkg database: package `fake` ships two files, one since modified, one removed. */
+function machine(): string {
+  const root = mkdtempSync(join(tmpdir(), 'sigil-audit-'));
+  dirs.push(root);
+  put(root, 'var/lib/dpkg/status', [
+    'Package: fake\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.2-3\nSource: fake-src\n',
+    'Package: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n',
+    'Package: ???\x00\x01junk\n',
+    '',
+  ].join('\n'));
+  put(root, 'var/lib/dpkg/info/fake:amd64.md5sums', `${md5('one\n')}  usr/share/fake/one.txt\n${md5('two\n')}  usr/share/fake/two.txt\n${md5('three\n')}  usr/lib/fake/three\n`);
+  put(root, 'usr/share/fake/one.txt', 'one\n');
+  put(root, 'usr/share/fake/two.txt', 'two, changed by hand\n');
+  return root;
+}
+
+describe('collectUnit', () => {
+  it('lists packages, the files changed from them (modified, missing) and leaves package files out of the hashed set', async () => {
+    const root = machine();
+    put(root, 'opt/app/lib.c', 'int main;\n');
+    const unitDir = join(root, 'agents', 'unit-app-0');
+    put(unitDir, 'charm/metadata.yaml', 'name: app\n');
+    const r = await collectUnit({ unit: 'app/0', request: 3, root, unitDir, charmDir: join(unitDir, 'charm') });
+    expect(r.request).toBe(3);
+    expect(r.packages).toEqual([{ name: 'fake', version: '1.2-3', arch: 'amd64', source: 'fake-src' }]);
+    expect(r.changed).toEqual([
+      { package: 'fake', path: '/usr/share/fake/two.txt', state: 'modified' },
+      { package: 'fake', path: '/usr/lib/fake/three', state: 'missing' },
+    ]);
+    const paths = r.files.map(([p]) => p);
+    expect(paths).toContain(join(root, 'opt/app/lib.c'));
+    expect(paths.some((p) => p.includes('usr/share/fake'))).toBe(false);
+    expect(paths.some((p) => p.includes('/charm/'))).toBe(false);
+    expect(r.charm).toEqual({ files: 1, collected: false, modified: [], missing: [] });
+    expect(r.skipped.byReason['dpkg status stanzas that do not parse: 1']).toBe(1);
+  });
+
+  it('finds language packages and reads charm provenance from collect-info', async () => {
+    const root = machine();
+    put(root, 'srv/web/node_modules/left-pad/package.json', JSON.stringify({ name: 'left-pad', version: '1.1.3' }));
+    put(root, 'srv/web/node_modules/junk/package.json', Buffer.from([0xff, 0x00, 0x7b, 0x22, 0x01, 0xfe]));
+    put(root, 'usr/local/lib/python3/dist-packages/requests-2.25.0.dist-info/METADATA', 'Metadata-Version: 2.1\nName: requests\nVersion: 2.25.0\n\nbody');
+    put(root, 'var/www/site/composer.lock', JSON.stringify({ packages: [{ name: 'monolog/monolog', version: 'v2.3.0' }] }));
+    put(root, 'opt/go/go.sum', 'golang.org/x/text v0.3.7 h1:abc=\ngolang.org/x/text v0.3.7/go.mod h1:def=\n');
+    put(root, 'opt/ruby/specifications/rack-2.2.3.gemspec', '# gemspec');
+    const unitDir = join(root, 'agents', 'unit-app-0');
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    put(unitDir, 'charm/hooks/install', '#!/bin/sh\n');
+    put(unitDir, 'charm/metadata.yaml', 'name: app, edited\n');
+    put(unitDir, 'charm/codetree-collect-info.yaml', `collect_url: "git+https://example.invalid/app;revno=abc123"\ncollect_date: "2026-12-01"\nhashes:\n  hooks/install: ${sha('#!/bin/sh\n')}\n  metadata.yaml: ${sha('name: app\n')}\n  config.yaml: ${sha('x')}\n`);
+    const r = await collectUnit({ unit: 'app/0', request: 0, root, unitDir, charmDir: join(unitDir, 'charm') });
+    expect(r.language.map((l) => `${l.ecosystem}:${l.name}=${l.version}`).sort()).toEqual(['Go:golang.org/x/text=0.3.7', 'Packagist:monolog/monolog=2.3.0', 'PyPI:requests=2.25.0', 'RubyGems:rack=2.2.3', 'npm:left-pad=1.1.3']);
+    expect(Object.keys(r.skipped.byReason).some((k) => k.startsWith('manifest does not parse'))).toBe(true);
+    expect(r.charm).toMatchObject({ collected: true, source: 'git+https://example.invalid/app', commit: 'abc123', modified: ['metadata.yaml'], missing: ['config.yaml'] });
+  });
+
+  it('does not follow symbolic links (loops included) and stops a huge tree at its limit, counting what it skipped', async () => {
+    const root = machine();
+    for (let i = 0; i < 120; i++) put(root, `srv/big/f${i}`, `file ${i}`);
+    mkdirSync(join(root, 'opt/loop'), { recursive: true });
+    symlinkSync(join(root, 'opt/loop'), join(root, 'opt/loop/again'));
+    symlinkSync('/etc/passwd', join(root, 'opt/loop/outside'));
+    const unitDir = join(root, 'agents', 'unit-app-0');
+    const r = await collectUnit({ unit: 'app/0', request: 1, root, unitDir, charmDir: join(unitDir, 'charm'), limits: { maxFiles: 100 } });
+    expect(r.files.length).toBe(100);
+    expect(r.skipped.byReason['symbolic link (not followed)']).toBe(2);
+    expect(Object.keys(r.skipped.byReason).some((k) => k.startsWith('file limit reached (100)'))).toBe(true);
+    expect(r.files.some(([p]) => p.includes('/etc/passwd') || p.includes('again'))).toBe(false);
+  });
+
+  it('collects an empty machine (no dpkg database) without error', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sigil-audit-empty-'));
+    dirs.push(root);
+    const r = await collectUnit({ unit: 'a/0', request: 1, root, unitDir: join(root, 'nowhere'), charmDir: join(root, 'nowhere/charm') });
+    expect(r).toMatchObject({ packages: [], changed: [], files: [], language: [], skipped: { count: 0 } });
+  });
+});
+
+describe('parsers', () => {
+  it('reads dpkg status stanzas, installed only', () => {
+    const r = parseDpkgStatus('Package: a\nStatus: install ok installed\nVersion: 1:2.0-1\nArchitecture: all\n\nPackage: b\nStatus: purge ok not-installed\nVersion: 1\n');
+    expect(r).toEqual({ packages: [{ name: 'a', version: '1:2.0-1', arch: 'all' }], bad: 0 });
+  });
+  it('reads Gemfile.lock and refuses a dist-info METADATA without Name', () => {
+    expect(parseManifest('/x/Gemfile.lock', 'GEM\n  specs:\n    rack (2.2.3)\n      foo (>= 1)\n')).toEqual([{ ecosystem: 'RubyGems', name: 'rack', version: '2.2.3', path: '/x/Gemfile.lock' }]);
+    expect(() => parseManifest('/x/a.dist-info/METADATA', 'Version: 1\n')).toThrow(/no Name/);
+  });
+});
