@@ -30,6 +30,12 @@ export interface AgentConfig {
    * without it the agent leaves SSH keys alone.
    */
   authorizedKeysFile?: string;
+  /**
+   * Enlisted hosts only (add-machine ssh:): the command that removes this agent from the
+   * host (its service, files and units' files). The agent runs it, detached, once its
+   * machine is removed and no unit is left on it.
+   */
+  uninstall?: string[];
   /** The machine's filesystem root for the software inventory: `/` in a container (the default), the machine's directory for local-process. */
   auditRoot?: string;
   /**
@@ -65,6 +71,7 @@ export class MachineAgent {
   /** Bumped when the credential changes: a view read with the old one cannot start another rotation. */
   private credentialGeneration = 0;
   private rotating = false;
+  private uninstalling = false;
   /** Inventory requests taken (unit → request number); collections run one at a time. */
   private readonly auditTaken = new Map<string, number>();
   private auditQueue: Promise<void> = Promise.resolve();
@@ -143,6 +150,10 @@ export class MachineAgent {
   }
 
   private apply(view: MachineView, generation: number): void {
+    if (view.machine.life !== 'alive' && view.units.length === 0 && this.c.uninstall) {
+      void this.uninstall(this.c.uninstall);
+      return;
+    }
     this.syncKeys(view.machine.sshKeys);
     if (view.machine.rotateCredential && generation === this.credentialGeneration) void this.rotateCredential();
     this.syncAudit(view);
@@ -270,6 +281,30 @@ export class MachineAgent {
       this.log('WARNING', `cannot rotate the agent credential: ${(e as Error).message}`, `machine-${this.c.id}`);
     } finally {
       this.rotating = false;
+    }
+  }
+
+  /**
+   * Leaves an enlisted host: once its units are gone, tells the controller (which forgets
+   * the machine), then starts the uninstall command in its own session or transient unit,
+   * so it outlives this process, which it stops. A refused or failed call is retried at
+   * the next view read.
+   */
+  private async uninstall(argv: string[]): Promise<void> {
+    if (this.uninstalling) return;
+    this.uninstalling = true;
+    try {
+      for (const u of this.uniters.values()) u.abort.abort();
+      await Promise.all([...this.uniters.values()].map((u) => u.done));
+      this.uniters.clear();
+      this.log('INFO', 'machine removed: uninstalling the agent from this host', `machine-${this.c.id}`);
+      await this.flushLogs();
+      await this.api.post('/api/agent/uninstalled', {});
+      const [cmd, ...args] = argv as [string, ...string[]];
+      spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
+    } catch (e) {
+      this.uninstalling = false;
+      process.stderr.write(JSON.stringify({ level: 'warn', msg: 'cannot uninstall yet', error: (e as Error).message }) + '\n');
     }
   }
 

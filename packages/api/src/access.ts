@@ -107,6 +107,9 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/operations/:id': 'read',
   'POST /api/models/:model/machines': 'write',
   'POST /api/models/:model/machines/remove': 'write',
+  // Enlisting a host over ssh hands the caller the new machine's agent credential (to be
+  // written on the host): model admins only.
+  'POST /api/models/:model/machines/enlist': 'admin',
   // A key in the model is root on every machine: listing is read, changing it admin. `sigil
   // ssh` asks where to connect with write (Juju lets model writers ssh), so read users are
   // refused before they try. Rotating an agent's credential is for model admins.
@@ -171,6 +174,7 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/operations/:id/log': 'agent',
   'POST /api/agent/logs': 'agent',
   'POST /api/agent/credential': 'agent',
+  'POST /api/agent/uninstalled': 'agent',
   // The content of the secrets the calling unit owns or was granted (never anyone else's).
   'POST /api/agent/secrets/content': 'agent',
   // A unit's software inventory, collected on its machine.

@@ -55,6 +55,29 @@ export type ModelRequest = Static<typeof ModelRequest>;
 export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String(), annotations: Type.Optional(Type.Record(Type.String(), Type.String())) }, { additionalProperties: false });
 export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
 
+/** `sigil add-machine ssh:…`: a host that passed its checks, registered before its agent is installed. */
+export const EnlistMachineRequest = Type.Object({
+  target: Type.String({ minLength: 1, maxLength: 300, pattern: '^[^\\s\\x00-\\x1f]+$' }),
+  address: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_-]+$' }),
+  hostname: Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9._-]*$' }),
+  hardware: Type.Object({
+    arch: Type.String({ maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' }),
+    cores: Type.Integer({ minimum: 0, maximum: 100000 }),
+    mem: Type.Integer({ minimum: 0 }),
+    disk: Type.Integer({ minimum: 0 }),
+  }, { additionalProperties: false }),
+  init: Type.Union([Type.Literal('systemd'), Type.Literal('supervised')]),
+}, { additionalProperties: false });
+export type EnlistMachineRequest = Static<typeof EnlistMachineRequest>;
+
+/** The enlisted machine and what its agent needs: given to the enlisting client only. */
+export interface EnlistMachineResponse {
+  machine: string;
+  token: string;
+  controllerUrl: string;
+  caCert: string;
+}
+
 export const AnnotationsRequest = Type.Record(Type.String(), Type.String());
 export const ConstraintsRequest = Type.Object({ constraints: Type.String() }, { additionalProperties: false });
 

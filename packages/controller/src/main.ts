@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { listenOnApiAddresses } from './api-addresses.ts';
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,12 @@ export interface ControllerConfig {
   bridge?: { name: string; subnet: string };
   /** lxc: where base images are cached (shared by controllers under one SIGIL_HOME). */
   imagesDir?: string;
+  /**
+   * `bootstrap --api-address`: more addresses of this host where the API answers (on the
+   * same port), for machines on other hosts (enlisted over ssh). The first is the one they
+   * are given.
+   */
+  apiAddresses?: string[];
 }
 
 const args = process.argv.slice(2);
@@ -125,6 +132,7 @@ async function serve(dir: string): Promise<void> {
   const caCert = readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8');
   const controllerUrl = `https://${config.host}:${config.port}`;
 
+  const abort = new AbortController();
   let reconciler: Reconciler | undefined;
   const wake = () => reconciler?.wake();
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake, config.provider);
@@ -157,10 +165,11 @@ async function serve(dir: string): Promise<void> {
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
+  listenOnApiAddresses(config, log, abort.signal);
+  svc.apiUrls = (config.apiAddresses ?? []).map((a) => `https://${a}:${config.port}`);
   writeFileSync(join(dir, 'controller.pid'), String(process.pid));
-  log.info('controller listening', { url: controllerUrl, revision: store.revision() });
+  log.info('controller listening', { url: controllerUrl, apiUrls: svc.apiUrls, revision: store.revision() });
 
-  const abort = new AbortController();
   store.subscribe(() => wake());
   reconciler.start(abort.signal);
   void svc.notifyWorker.run(abort.signal);

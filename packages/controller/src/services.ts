@@ -87,6 +87,12 @@ export class Services {
   readonly notifyWorker: NotifyWorker;
   /** Where the exposer published a unit's ports on the host (set by main.ts). */
   publishedPorts: (model: string, unit: string) => string[] = () => [];
+  /**
+   * Where machines on other hosts reach the API (`bootstrap --api-address`), as URLs, first
+   * the preferred one; empty when the controller listens only where its own machines are
+   * (set by main.ts).
+   */
+  apiUrls: string[] = [];
 
   constructor(
     readonly store: Store,

@@ -1,4 +1,4 @@
-import { SigilError, describeChange, type Change } from '@sigil/core';
+import { EXISTING_MACHINE, SigilError, describeChange, type Change } from '@sigil/core';
 import type { ModelStatusDoc } from '@sigil/api';
 import type { Client } from '../client.ts';
 import type { ReadBundle } from './read.ts';
@@ -25,6 +25,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
     const out: string[] = [];
     for (const p of to) {
       if (p === 'new') out.push(p);
+      else if (p.startsWith(EXISTING_MACHINE)) out.push(p.slice(EXISTING_MACHINE.length));
       else if (machines.has(p)) out.push(machines.get(p)!);
       else if (p.includes('/')) {
         status ??= await c.get<ModelStatusDoc>(c.m('/status'));

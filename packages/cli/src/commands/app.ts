@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { SigilError } from '@sigil/core';
+import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { parseConfigArgs } from './deploy.ts';
 
@@ -127,11 +127,31 @@ export function registerApp(program: Command, ctx: Ctx): void {
     });
 
   withModel(program.command('add-machine'))
-    .description('add machines')
+    .description('add machines: new ones from the provider, or an existing host over ssh (ssh:[USER@]HOST[:PORT])')
+    .argument('[placement]', 'ssh:[USER@]HOST[:PORT] to enlist an existing host (Juju\'s manual provider)')
     .option('-n <n>', 'number of machines', '1')
     .option('--constraints <constraints>', 'machine constraints', '')
-    .action(async (o: ModelOpt & { n: string; constraints: string }) => {
+    .option('--private-key <file>', 'ssh: the private key to log in with (default: ssh\'s own, ssh-agent)')
+    .option('--accept-host-key', 'ssh: trust an unknown host key on first use (its fingerprint is printed and added to known_hosts); a changed key is always refused')
+    .option('--known-hosts <file>', 'ssh: the known_hosts file to check the host key against (default: ~/.ssh/known_hosts)')
+    .option('--timeout <duration>', 'ssh: how long to wait for the agent to connect', '60s')
+    .action(async (placement: string | undefined, o: ModelOpt & { n: string; constraints: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
       const c = ctx.client(o.model);
+      if (placement !== undefined) {
+        if (/^(lxc|lxd|kvm):/.test(placement)) throw new SigilError('bad-request', `containers on machines (${placement}) are not supported yet`, 'enlist hosts with ssh:[USER@]HOST, or add provider machines with `sigil add-machine`');
+        if (o.n !== '1') throw new SigilError('bad-request', '-n cannot be used with an ssh: placement', 'enlist one host per add-machine');
+        const { enlist } = await import('../enlist/enlist.ts');
+        ctx.info(`enlisting ${placement}`);
+        const r = await enlist(c, placement, {
+          acceptHostKey: o.acceptHostKey === true,
+          timeoutMs: parseDuration(o.timeout),
+          progress: (line) => ctx.info(`  ${line}`),
+          ...(o.privateKey ? { privateKey: o.privateKey } : {}),
+          ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}),
+        });
+        ctx.info(`created machine ${r.machine} (${placement}) in ${(r.ms / 1000).toFixed(1)} s`);
+        return;
+      }
       const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: Number(o.n), constraints: o.constraints });
       ctx.info(r.machines.map((m) => `created machine ${m}`).join('\n'));
     });

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -14,6 +15,19 @@ import { renderList } from '../render/output.ts';
 
 const DIST = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * `--api-address`: IP literals of this host only (the controller listens there, and its
+ * certificate names them), so a typo fails here rather than as agents that never connect.
+ */
+function checkApiAddresses(given: string[]): string[] {
+  const mine = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((i) => i.address)));
+  for (const a of given) {
+    if (isIP(a) === 0) throw new SigilError('bad-request', `--api-address ${JSON.stringify(a)} is not an IP address`, 'give an address of this host, e.g. --api-address 10.0.0.1');
+    if (!mine.has(a)) throw new SigilError('bad-request', `--api-address ${a} is not an address of this host`, `this host has: ${[...mine].sort().join(', ')}`);
+  }
+  return [...new Set(given)];
+}
+
 export function registerController(program: Command, ctx: Ctx): void {
   program
     .command('bootstrap')
@@ -22,11 +36,13 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--provider <name>', 'machine provider: lxc (containers; the default as root on Linux) or local-process (host processes)')
     .option('--subnet <cidr>', 'lxc: the private /24 for the machine bridge', '')
     .option('--timeout <duration>', 'how long to wait for the controller to answer', '5m')
-    .action(async (name: string, o: { provider?: string; subnet: string; timeout: string }) => {
+    .option('--api-address <address>', 'also serve the API on this address of this host, for machines on other hosts (add-machine ssh:); repeatable, the first is given to enlisted machines', (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)], [] as string[])
+    .action(async (name: string, o: { provider?: string; subnet: string; timeout: string; apiAddress: string[] }) => {
       const provider = o.provider ?? (process.platform === 'linux' && process.getuid?.() === 0 ? 'lxc' : 'local-process');
       if (provider !== 'local-process' && provider !== 'lxc') {
         throw new SigilError('bad-request', `provider "${provider}" is not available`, 'use --provider lxc or --provider local-process');
       }
+      const apiAddresses = checkApiAddresses(o.apiAddress);
       const f = ctx.home.controllers();
       if (f.controllers[name]) throw new SigilError('already-exists', `controller "${name}" already exists`, `use it with \`sigil switch ${name}\`, or remove it with \`sigil destroy-controller ${name} --yes\``);
       const dir = ctx.home.controllerDir(name);
@@ -42,12 +58,12 @@ export function registerController(program: Command, ctx: Ctx): void {
         host = prepared.gateway;
         extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir };
       }
-      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra };
+      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}) };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
       // The certificate covers the address the API listens on (the bridge's gateway for lxc,
       // where machines dial it), the name machines know it by, and loopback.
       const { createControllerPki, writePki } = await import('../tls/pki.ts');
-      const pki = await createControllerPki(name, [host, 'sigil-controller']);
+      const pki = await createControllerPki(name, [host, 'sigil-controller', ...apiAddresses.filter((a) => a !== host)]);
       writePki(dir, pki);
       const endpoint = `https://${host}:${port}`;
       const entry: ControllerEntry = { endpoint, dir, provider, 'current-model': 'default', 'ca-cert': pki.caCert };

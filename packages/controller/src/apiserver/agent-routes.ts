@@ -123,6 +123,17 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.log.info('agent credential issued', { model: machine.model, machine: machine.id });
     return { token };
   });
+  // An enlisted machine's agent, told its machine is going, says it is uninstalling itself:
+  // the machine leaves the model (the host stays; Sigil never deletes a host it did not create).
+  app.post('/api/agent/uninstalled', async (req) => {
+    const { machine } = requireMachine(req);
+    if (!svc.machines.enlisted.get(machine.model, machine.id)) throw new SigilError('forbidden', `machine ${machine.id} was not enlisted`, 'only an enlisted host\'s agent uninstalls itself; the provider removes other machines');
+    if (machine.life === 'alive') throw new SigilError('conflict', `machine ${machine.id} is alive`, 'its agent uninstalls itself only once the machine is removed');
+    if (svc.reads.unitsOn(machine.model, machine.id).length > 0) throw new SigilError('conflict', `machine ${machine.id} still has units`, 'the agent waits until its units are gone');
+    svc.machines.delete(machine.model, machine.id);
+    svc.log.info('enlisted machine removed', { model: machine.model, machine: machine.id });
+    return { ok: true };
+  });
   app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema }, bodyLimit: 4 * MAX_BODY }, async (req) => {
     const { machine } = requireMachine(req);
     return { ok: true, ...svc.appendMachineLogs(machine.model, machine.id, req.body.lines) };

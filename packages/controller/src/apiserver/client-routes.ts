@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
-  ActionRequest, AddMachinesRequest, AddUnitsRequest, CharmArchiveSchema, ConfigRequest, DeployRequest, ExecRequest,
+  ActionRequest, AddMachinesRequest, EnlistMachineRequest, type EnlistMachineResponse, AddUnitsRequest, CharmArchiveSchema, ConfigRequest, DeployRequest, ExecRequest,
   ExposeRequest, ModelRequest, NamesRequest, RelateRequest, ResolveRequest, AnnotationsRequest, ConstraintsRequest, type CharmUpload,
 } from '@sigil/api';
 import { SigilError } from '@sigil/core';
@@ -29,7 +29,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     const mine = svc.users.access(svc.users.mustGet(p.name));
     return svc.models.list().filter((m) => Object.hasOwn(mine, m.name)).map((m) => ({ ...m, access: mine[m.name]! }));
   };
-  app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name) }));
+  app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name), apiUrls: svc.apiUrls }));
   app.post('/api/controller/destroy', async () => {
     for (const m of svc.models.list()) svc.models.destroy(m.name);
     svc.wake();
@@ -132,6 +132,18 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false, ...(req.body.annotations ? { annotations: req.body.annotations } : {}) }).id));
     svc.wake();
     return { machines: ids };
+  });
+  // add-machine ssh:…: the CLI checked the host and installs the agent with what this returns.
+  app.post<M & { Body: EnlistMachineRequest }>('/api/models/:model/machines/enlist', { schema: { body: EnlistMachineRequest } }, async (req): Promise<EnlistMachineResponse> => {
+    const m = model(req.params.model);
+    checkUnitCount(svc.models.config(m), 1, 'machines');
+    if (svc.apiUrls.length === 0) {
+      throw new SigilError('bad-request', 'this controller listens only where its own machines are: hosts elsewhere cannot reach it', 'bootstrap a controller with `--api-address ADDRESS` (an address of this host the enlisted hosts can reach)');
+    }
+    const { machine, token } = svc.machines.enlist(m, req.body);
+    svc.log.info('machine enlisted', { model: m, machine: machine.id, target: req.body.target });
+    svc.wake();
+    return { machine: machine.id, token, controllerUrl: svc.apiUrls[0]!, caCert: svc.caCert };
   });
   app.post<M & { Body: NamesRequest }>('/api/models/:model/machines/remove', { schema: { body: NamesRequest } }, async (req) => {
     const m = model(req.params.model);

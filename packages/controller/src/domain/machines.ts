@@ -4,6 +4,16 @@ import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads, status, toMachine, type MachineRow } from './rows.ts';
 import { Models } from './models.ts';
+import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
+
+/** What `sigil add-machine ssh:…` registers once the host passed its checks. */
+export interface EnlistRequestInfo {
+  target: string;
+  address: string;
+  hostname: string;
+  hardware: HostHardware;
+  init: string;
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -12,12 +22,37 @@ export function hashToken(token: string): string {
 export class Machines {
   private readonly reads: Reads;
   private readonly models: Models;
+  readonly enlisted: EnlistedRepository;
   /** Prepared once: every agent request authenticates through it. */
   private byHash: ReturnType<Store['db']['prepare']> | undefined;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.models = new Models(s);
+    this.enlisted = new EnlistedRepository(s);
+  }
+
+  /**
+   * Registers an existing host as a machine and issues its agent credential, in one
+   * transaction. The machine is provisioned already (its instance is the host, id
+   * `manual:<address>` as in Juju); its agent connects once the CLI has installed it. The
+   * token is returned to the enlisting client only, to be written on the host.
+   */
+  enlist(model: string, info: EnlistRequestInfo): { machine: MachineRow; token: string } {
+    const token = randomBytes(24).toString('base64url');
+    const machine = this.s.tx(() => {
+      this.models.mustBeAlive(model);
+      const other = this.enlisted.byTarget(info.target);
+      if (other) throw new SigilError('already-exists', `${info.target} is already machine ${other.id} of model ${other.model}`, `remove it first with \`sigil remove-machine -m ${other.model} ${other.id}\``);
+      const id = this.models.nextMachineId(model);
+      this.s.db
+        .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created, instance_id, address, hostname, token_hash) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)')
+        .run(model, id, 'alive', JSON.stringify(status('allocating', 'installing the agent over ssh')), '', Date.now(), `manual:${info.address}`, info.address, info.hostname, hashToken(token));
+      this.enlisted.insert({ model, id, target: info.target, hardware: info.hardware, init: info.init });
+      this.s.changed(model, 'machine', id);
+      return this.reads.machine(model, id)!;
+    });
+    return { machine, token };
   }
 
   add(model: string, opts: { constraints: string; autoRemove: boolean; annotations?: Record<string, string> }): MachineRow {
@@ -81,6 +116,7 @@ export class Machines {
         this.s.changed(model, 'unit', u.name);
       }
       this.s.db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, id);
+      if (force) this.enlisted.markForce(model, id);
       this.s.changed(model, 'machine', id);
     });
   }
@@ -144,6 +180,7 @@ export class Machines {
     this.s.tx(() => {
       this.s.db.prepare('DELETE FROM machines WHERE model = ? AND id = ?').run(model, id);
       this.s.db.prepare('DELETE FROM credential_rotations WHERE model = ? AND machine = ?').run(model, id);
+      this.enlisted.delete(model, id);
       this.s.changed(model, 'machine', id, 'remove');
     });
   }

@@ -1,4 +1,5 @@
 import { arch, cpus, totalmem } from 'node:os';
+import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
@@ -122,6 +123,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
     }
 
     const machineDocs: Record<string, MachineStatusDoc> = {};
+    const enlisted = new Map(new EnlistedRepository(s).list(model).map((e) => [e.id, e]));
     for (const x of machines.sort((p, q) => naturalCompare(p.id, q.id))) {
       const up = machineUp.get(x.id) === true;
       const agent: StatusInfoContents = x.instanceId === null
@@ -139,7 +141,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
         doc['ip-addresses'] = [x.address];
       }
       if (x.constraints) doc.constraints = x.constraints;
-      doc.hardware = hardware(x.constraints);
+      const host = enlisted.get(x.id);
+      doc.hardware = host ? enlistedHardware(host.hardware) : hardware(x.constraints);
       machineDocs[x.id] = doc;
     }
 
@@ -188,6 +191,12 @@ function hardware(constraints: string): string {
   const cores = get('cores') ?? get('cpu-cores') ?? String(cpus().length);
   const disk = get('root-disk');
   return `arch=${arch() === 'x64' ? 'amd64' : arch()} cores=${cores} mem=${mem}${disk ? ` root-disk=${disk}` : ''}`;
+}
+
+/** What an enlisted host reported (Juju's names: amd64, arm64). */
+function enlistedHardware(h: HostHardware): string {
+  const a = ({ x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64el' } as Record<string, string>)[h.arch] ?? h.arch;
+  return `arch=${a} cores=${h.cores} mem=${h.mem}M root-disk=${h.disk}M`;
 }
 
 function info(st: StatusDoc): StatusInfoContents {

@@ -130,6 +130,13 @@ CREATE INDEX IF NOT EXISTS rollouts_app ON rollouts (model, app, id);
 CREATE TABLE IF NOT EXISTS drained_units (model TEXT NOT NULL, unit TEXT NOT NULL, PRIMARY KEY (model, unit));
 CREATE TABLE IF NOT EXISTS drain_epochs (
   model TEXT NOT NULL, relation_id INTEGER NOT NULL, epoch INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
+-- Enlisted machines (issue 13): existing hosts taken in over SSH (Juju's manual provider).
+-- Sigil never creates or deletes these hosts: the machine's agent uninstalls itself when
+-- the machine is removed, and the row goes when it says so (or at once with --force when
+-- its agent is away). target is user@host:port as given; hardware is what the host reported.
+CREATE TABLE IF NOT EXISTS enlisted_machines (
+  model TEXT NOT NULL, id TEXT NOT NULL, target TEXT NOT NULL, hardware TEXT NOT NULL,
+  init TEXT NOT NULL, force_remove INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (model, id));
 -- Software inventory (issue 19). A unit's last collection: the report without its file
 -- list (data, JSON), the md5s of its files outside dpkg's ownership (files, gzipped JSON),
 -- and the embedded copies last matched (embedded, JSON) with the index generation they

@@ -31,7 +31,8 @@ export class Exposer {
     const reads = new Reads(ctx.store);
     const wanted = new Map<string, string>();
     for (const m of reads.machines()) {
-      if (m.life !== 'alive' || !m.address) continue;
+      // An enlisted host has its own address, reachable where it is: nothing to publish.
+      if (m.life !== 'alive' || !m.address || m.instanceId?.startsWith('manual:')) continue;
       const apps = new Map(reads.apps(m.model).map((a) => [a.name, a]));
       for (const u of reads.units(m.model)) {
         if (u.machine !== m.id || u.life !== 'alive' || !apps.get(u.app)?.exposed) continue;

@@ -65,7 +65,7 @@ describe('notifications', () => {
     expect(refuse({ name: 'x', kind: 'webhook', address: url, events: ['deploy', 'tea-time'] })).toBe('unknown event "tea-time"');
     expect(refuse({ name: 'x', kind: 'xmpp', address: 'bot@example.org', room: 'not a room', events: [] })).toBe('"not a room" is not a chat room\'s address');
     expect(refuse({ name: 'Bad Name', kind: 'webhook', address: url, events: [] })).toBe('"Bad Name" is not a valid notification name');
-    expect(checkTarget({ name: 'x', kind: 'webhook', address: url, events: ['all'] }).events).toHaveLength(9);
+    expect(checkTarget({ name: 'x', kind: 'webhook', address: url, events: ['all'] }).events).toHaveLength(10);
   });
 
   it('queues only for targets that want the event, signs the body, and counts the delivery', async () => {

@@ -1,5 +1,6 @@
 import { Machines } from '../domain/machines.ts';
-import { Reads } from '../domain/rows.ts';
+import { Models } from '../domain/models.ts';
+import { Reads, type MachineRow } from '../domain/rows.ts';
 import type { WorkerContext } from './context.ts';
 
 /**
@@ -10,7 +11,13 @@ import type { WorkerContext } from './context.ts';
 export async function provision(ctx: WorkerContext): Promise<void> {
   const reads = new Reads(ctx.store);
   const machines = new Machines(ctx.store);
+  const models = new Models(ctx.store);
   await Promise.all(reads.machines().map(async (m) => {
+    const enlisted = machines.enlisted.get(m.model, m.id);
+    if (enlisted) {
+      decideEnlisted(ctx, machines, m, enlisted.forceRemove || models.get(m.model)?.life !== 'alive', reads.units(m.model).some((u) => u.machine === m.id));
+      return;
+    }
     if (m.life === 'alive' && m.instanceId === null) {
       const token = machines.issueToken(m.model, m.id);
       try {
@@ -34,4 +41,25 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       ctx.log.info('machine removed', { model: m.model, machine: m.id });
     }
   }));
+}
+
+/**
+ * An enlisted host is never created, restarted or destroyed by the controller: its agent
+ * runs under the host's own init, and uninstalls itself when it sees its machine dying with
+ * no unit left (then `POST /api/agent/uninstalled` deletes the row). Only a forced removal
+ * (or a destroyed model) whose agent is not connected, so cannot uninstall, drops the row
+ * at once, leaving the host as it is.
+ */
+function decideEnlisted(ctx: WorkerContext, machines: Machines, m: MachineRow, forced: boolean, hasUnits: boolean): void {
+  if (m.life === 'alive') {
+    if (ctx.connected(m.model, m.id) && m.status.current !== 'running') machines.setStatus(m.model, m.id, 'running', 'running');
+    return;
+  }
+  if (hasUnits) return;
+  if (forced && !ctx.connected(m.model, m.id)) {
+    machines.delete(m.model, m.id);
+    ctx.log.info('enlisted machine forgotten', { model: m.model, machine: m.id });
+  } else if (m.status.current !== 'stopping') {
+    machines.setStatus(m.model, m.id, 'stopping', 'the agent is uninstalling itself');
+  }
 }

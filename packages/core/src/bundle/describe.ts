@@ -17,6 +17,7 @@ const pairs = (m: Record<string, ConfigValue | string>) =>
 function placement(p: string): string {
   if (p === 'new') return 'a new machine';
   if (/^[0-9]+$/.test(p)) return `machine ${p}`;
+  if (p.startsWith('machine:')) return `existing machine ${p.slice('machine:'.length)}`;
   return `the machine of ${p}`;
 }
 

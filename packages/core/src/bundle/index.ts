@@ -11,7 +11,7 @@ export type {
   ModelUnit,
 } from './types.ts';
 export { loadBundle } from './load.ts';
-export { planBundle } from './plan.ts';
+export { planBundle, EXISTING_MACHINE } from './plan.ts';
 export { parseMapMachines } from './map-machines.ts';
 export { describeChange } from './describe.ts';
 export { exportBundle } from './export.ts';

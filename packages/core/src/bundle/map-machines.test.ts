@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { sigilError } from '../charm/test-util.ts';
 import { parseMapMachines } from './map-machines.ts';
-import { planBundle } from './plan.ts';
+import { EXISTING_MACHINE, planBundle } from './plan.ts';
 import { charmsFor, emptyModel, load, modelCharms } from './test-kit.ts';
 
 const C = '/srv/bundles/charms';
@@ -27,7 +27,7 @@ describe('--map-machines', () => {
     const model = { ...emptyModel(), machines: ['0', '3'] };
     const changes = planBundle(b, model, charmsFor(b), modelCharms(model), parseMapMachines('existing', ['0', '1'], model.machines));
     expect(changes.filter((c) => c.kind === 'add-machine')).toEqual([{ kind: 'add-machine', id: '1', constraints: '' }]);
-    expect(changes.find((c) => c.kind === 'deploy')).toMatchObject({ app: 'mysql', charmPath: `${C}/mysql`, numUnits: 2, to: ['0', '1'] });
+    expect(changes.find((c) => c.kind === 'deploy')).toMatchObject({ app: 'mysql', charmPath: `${C}/mysql`, numUnits: 2, to: [`${EXISTING_MACHINE}0`, '1'] });
   });
 
   test('bad mappings are refused with a hint', () => {

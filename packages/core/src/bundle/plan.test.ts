@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { sigilError } from '../charm/test-util.ts';
 import { describeChange } from './describe.ts';
-import { planBundle } from './plan.ts';
+import { EXISTING_MACHINE, planBundle } from './plan.ts';
+import { parseMapMachines } from './map-machines.ts';
 import { applyPlan, charmAt, charmsFor, emptyModel, load, modelCharms } from './test-kit.ts';
 import type { Bundle, Change, ModelState } from './types.ts';
 
@@ -262,4 +263,18 @@ describe('describeChange', () => {
   ])('%o', (change, line) => {
     expect(describeChange(change)).toBe(line);
   });
+});
+
+describe('--map-machines (bundle machines onto machines the model has, e.g. enlisted hosts)', () => {
+  const model = (): ModelState => ({ ...emptyModel(), machines: ['3', '4'] });
+
+  test('a mapped bundle machine is not added: its units go to the model machine', () => {
+    const b = load(stack);
+    const changes = planBundle(b, model(), charmsFor(b, 'h1'), modelCharms(model()), parseMapMachines('0=3', ['0'], ['3', '4']));
+    expect(changes.some((c) => c.kind === 'add-machine')).toBe(false);
+    const deploys = changes.filter((c) => c.kind === 'deploy').map((c) => c.kind === 'deploy' && [c.app, c.to]);
+    expect(deploys).toContainEqual(['wordpress', [`${EXISTING_MACHINE}3`, 'new']]);
+    expect(deploys).toContainEqual(['mysql', [`${EXISTING_MACHINE}3`]]);
+  });
+
 });

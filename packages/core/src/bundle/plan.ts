@@ -8,6 +8,10 @@ import type { Bundle, BundleApplication, BundleCharm, Change, ModelApp, ModelSta
 
 type Of<K extends Change['kind']> = Extract<Change, { kind: K }>;
 
+/** A placement on a machine the model has already (`--map-machines`): `machine:<id>`. */
+export const EXISTING_MACHINE = 'machine:';
+
+
 /**
  * The ordered changes that take `model` to `bundle`, in Juju's bundlechanges order:
  * add-charm, add-machine, deploy, refresh, set-config and set-constraints, add-unit,
@@ -51,9 +55,10 @@ export function planBundle(
   // A placement as the executor can apply it: see Change.
   const place = (p: string): string => {
     if (/^[0-9]+$/.test(p)) {
-      // A bundle machine mapped onto a model machine: units go straight onto it.
+      // A bundle machine mapped onto a model machine: units go straight onto it (marked, so
+      // the executor never mistakes it for a bundle machine of the same number).
       const mapped = mapMachines.get(p);
-      if (mapped !== undefined) return mapped;
+      if (mapped !== undefined) return `${EXISTING_MACHINE}${mapped}`;
       const unit = machineUnits.get(p);
       if (unit !== undefined) return unit;
       neededMachines.add(p);
@@ -123,7 +128,7 @@ export function planBundle(
 
   const relate = relationChanges(bundle, model, (app) => (Object.hasOwn(charms, app) ? charms[app]?.charm.meta : undefined) ?? modelCharms[app]?.meta, relocate);
   const addMachine = [...neededMachines].sort(naturalCompare).map((id): Of<'add-machine'> => {
-    const machine = bundle.machines[id];
+    const machine = Object.hasOwn(bundle.machines, id) ? bundle.machines[id] : undefined;
     if (machine === undefined) throw new SigilError('bad-request', `placement "${id}" refers to machine "${id}", which is not declared under "machines"`, `declare it: machines: {"${id}": {}}`);
     return { kind: 'add-machine', id, constraints: machine.constraints, ...(Object.keys(machine.annotations).length > 0 ? { annotations: { ...machine.annotations } } : {}) };
   });

@@ -1,0 +1,59 @@
+// Enlisting existing hosts over ssh (add-machine ssh:): one host from `sigil add-machine` to
+// agent connected (median of 3, the same host removed and enlisted again), then 10 hosts at
+// once (the slowest of the ten, against one). Goal: < 3 s per host; 10 at once < 2x one.
+// The hosts are stand-ins (LXC system containers with sshd, e2e/ssh-hosts.ts); the base
+// image is cached in SIGIL_IMAGES (default /var/tmp/sigil-images; the first run builds it).
+// Needs root on Linux with LXC.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelStatusDoc } from '@sigil/api';
+import { StandInHosts, type StandInHost } from '../e2e/ssh-hosts.ts';
+import { SIGIL, ms, stats, withController } from './lib.ts';
+
+if (process.getuid?.() !== 0) {
+  console.log('enlist: skipped (needs root)');
+  process.exit(0);
+}
+const hosts = await StandInHosts.create(process.env.SIGIL_IMAGES ?? '/var/tmp/sigil-images');
+let c: ReturnType<typeof withController> | undefined;
+try {
+  const all = await Promise.all(Array.from({ length: 11 }, (_, i) => hosts.add(`bench-enl-${process.pid}-${i}`)));
+  const known = join(hosts.dir, 'known_hosts');
+  writeFileSync(known, (await Promise.all(all.map((h) => hosts.knownHostsLine(h)))).join(''));
+  c = withController('bench-enlist', ['--provider', 'local-process', '--api-address', hosts.gateway]);
+  const env = { ...process.env, SIGIL_HOME: c.home };
+  let shown = false;
+  const enlist = (h: StandInHost) => new Promise<number>((resolve, reject) => {
+    const t = performance.now();
+    execFile(SIGIL, ['add-machine', `ssh:root@${h.address}`, '--private-key', hosts.key, '--known-hosts', known], { env }, (err, _out, stderr) => {
+      if (err) return reject(new Error(stderr));
+      // The steps of the first enlistment, with their times, show where time goes.
+      if (!shown) console.log(stderr.trimEnd());
+      shown = true;
+      resolve(performance.now() - t);
+    });
+  });
+  const machines = () => Object.keys((JSON.parse(c!.run(['status', '--format', 'json'])) as ModelStatusDoc).machines);
+  const gone = async () => {
+    while (machines().length > 0) await new Promise((r) => setTimeout(r, 50));
+  };
+  const one: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    one.push(await enlist(all[0]!));
+    c.run(['remove-machine', ...machines(), '--no-prompt']);
+    await gone();
+  }
+  const s1 = stats(one);
+  console.log(`enlist 1 host to agent connected: median ${ms(s1.median)}, min ${ms(s1.min)}, max ${ms(s1.max)} (goal < 3 s)`);
+  const t = performance.now();
+  const ten = await Promise.all(all.slice(1).map((h) => enlist(h)));
+  const wall = performance.now() - t;
+  const s10 = stats(ten);
+  console.log(`enlist 10 hosts at once: all connected in ${ms(wall)}; per host median ${ms(s10.median)}, max ${ms(s10.max)}; ${(wall / s1.median).toFixed(2)}x one (goal < 2x)`);
+  c.run(['remove-machine', ...machines(), '--no-prompt']);
+  await gone();
+} finally {
+  c?.close();
+  await hosts.destroy();
+}

@@ -1,0 +1,178 @@
+/**
+ * What an enlisted host gets, and the scripts that check and change it. Everything Sigil
+ * puts on a host is in four places, all removed by the uninstall script: /opt/sigil (Node,
+ * the agent bundle, the hook-tool client, these scripts), /etc/sigil (the agent's config
+ * and credential, 0600), /var/lib/sigil (the agent's and its units' state) and, on a
+ * systemd host, /etc/systemd/system/sigil-agent.service (+ its enablement link).
+ */
+export const OPT = '/opt/sigil';
+export const CONFIG = '/etc/sigil/agent.json';
+export const DATA = '/var/lib/sigil';
+export const UNIT = '/etc/systemd/system/sigil-agent.service';
+export const LOG = '/var/log/sigil-agent.log';
+
+/** Key=value facts about the host, read as the login user (no change is made). */
+export function checkScript(controllerAddrs: { host: string; port: number }[]): string {
+  const probes = controllerAddrs
+    .map((a) => `if timeout 3 bash -c 'exec 3<>/dev/tcp/${a.host}/${a.port}' 2>/dev/null; then echo reach=${a.host}:${a.port}; fi`)
+    .join('\n');
+  return `
+echo os=$(uname -s)
+echo arch=$(uname -m)
+if [ -d /run/systemd/system ]; then echo init=systemd; else echo init=supervised; fi
+echo uid=$(id -u)
+if [ "$(id -u)" != 0 ]; then if sudo -n true 2>/dev/null; then echo sudo=yes; else echo sudo=no; fi; fi
+echo cores=$(nproc 2>/dev/null || echo 0)
+echo mem=$(awk '/^MemTotal:/{print int($2/1024)}' /proc/meminfo 2>/dev/null)
+echo memfree=$(awk '/^MemAvailable:/{print int($2/1024)}' /proc/meminfo 2>/dev/null)
+mkdir -p /tmp 2>/dev/null; d=/opt; [ -d /opt ] || d=/
+echo disk=$(df -Pk $d 2>/dev/null | awk 'NR==2{print int($4/1024)}')
+echo hostname=$(hostname 2>/dev/null)
+if [ -e ${CONFIG} ] || [ -e ${OPT} ] || [ -e ${UNIT} ]; then echo installed=yes; fi
+if [ -r /etc/os-release ]; then . /etc/os-release; echo distro="$ID $VERSION_ID"; fi
+${probes}
+`;
+}
+
+export interface HostFacts {
+  os: string;
+  arch: string;
+  init: 'systemd' | 'supervised';
+  uid: number;
+  sudo: boolean;
+  cores: number;
+  mem: number;
+  memFree: number;
+  disk: number;
+  hostname: string;
+  installed: boolean;
+  distro: string;
+  reachable: string[];
+}
+
+export function parseFacts(out: string): HostFacts {
+  const kv = new Map<string, string[]>();
+  for (const line of out.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const k = line.slice(0, eq);
+    kv.set(k, [...(kv.get(k) ?? []), line.slice(eq + 1).trim()]);
+  }
+  const one = (k: string) => kv.get(k)?.[0] ?? '';
+  const num = (k: string) => (Number.isFinite(Number(one(k))) && one(k) !== '' ? Number(one(k)) : -1);
+  return {
+    os: one('os'),
+    arch: one('arch'),
+    init: one('init') === 'systemd' ? 'systemd' : 'supervised',
+    uid: num('uid'),
+    sudo: one('sudo') === 'yes',
+    cores: Math.max(num('cores'), 0),
+    mem: num('mem'),
+    memFree: num('memfree'),
+    disk: num('disk'),
+    hostname: one('hostname').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 253),
+    installed: one('installed') === 'yes',
+    distro: one('distro'),
+    reachable: kv.get('reach') ?? [],
+  };
+}
+
+/** Node's name for this machine's architecture, as `uname -m` prints it. */
+export function unameArch(nodeArch: string): string {
+  return ({ x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[nodeArch] ?? nodeArch;
+}
+
+/** Minimums an agent needs: Node and the bundle take ~110 MiB on disk, the agent ~60 MiB of memory. */
+export const MIN_DISK_MIB = 300;
+export const MIN_MEM_MIB = 128;
+
+export const SYSTEMD_UNIT = `[Unit]
+Description=Sigil machine agent
+After=network-online.target
+Wants=network-online.target
+# Never give up: the agent must come back however often the controller is away.
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=${OPT}/node ${OPT}/agent.mjs ${CONFIG}
+Restart=always
+RestartSec=1
+Environment=HOME=/root LANG=C.UTF-8
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/**
+ * A host without systemd as PID 1 (a container whose init is something else): the agent
+ * runs under this loop instead, restarted a second after any exit, for as long as its
+ * config exists. It does not come back after a host reboot (documented; systemd hosts do).
+ */
+export const SUPERVISOR = `#!/bin/sh
+# Sigil machine agent supervisor, for hosts without systemd. Removed by ${OPT}/uninstall.sh.
+echo $$ > ${DATA}/supervisor.pid
+child=
+trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait; exit 0' TERM INT
+while [ -f ${CONFIG} ]; do
+  ${OPT}/node ${OPT}/agent.mjs ${CONFIG} >>${LOG} 2>&1 &
+  child=$!
+  wait "$child"
+  child=
+  sleep 1
+done
+`;
+
+/**
+ * Removes the agent and all Sigil put on the host; nothing else. Idempotent; run by the
+ * agent (detached) when its machine is removed, and by add-machine to undo a failed step.
+ */
+export const UNINSTALL = `#!/bin/sh
+# Removes the Sigil machine agent from this host: its service, its files, its units' files.
+if [ -d /run/systemd/system ] && [ -e ${UNIT} ]; then
+  systemctl disable --now sigil-agent.service >/dev/null 2>&1
+  rm -f ${UNIT}
+  systemctl daemon-reload
+  systemctl reset-failed sigil-agent.service >/dev/null 2>&1
+fi
+if [ -f ${DATA}/supervisor.pid ]; then
+  pid=$(cat ${DATA}/supervisor.pid)
+  rm -f ${CONFIG}
+  kill -TERM "$pid" 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+fi
+rm -rf /etc/sigil ${DATA} ${OPT} ${OPT}.new ${LOG}
+exit 0
+`;
+
+/** Unpacks the bundle streamed on stdin (a tar) into /opt/sigil, all or nothing. */
+export const INSTALL = `set -e
+rm -rf ${OPT}.new
+mkdir -p ${OPT}.new
+tar -x -o -C ${OPT}.new
+chmod 755 ${OPT}.new ${OPT}.new/node ${OPT}.new/sigil-hook-tool ${OPT}.new/uninstall.sh ${OPT}.new/supervise.sh
+mv ${OPT}.new ${OPT}
+${OPT}/node --version
+`;
+
+/** Writes the agent's config (with its credential) from stdin, readable by root only. */
+export const WRITE_CONFIG = `set -e
+umask 077
+mkdir -p /etc/sigil ${DATA}
+cat > ${CONFIG}.tmp
+mv ${CONFIG}.tmp ${CONFIG}
+`;
+
+export function startScript(init: 'systemd' | 'supervised'): string {
+  return init === 'systemd'
+    // A unit never loaded before is read from disk on demand: a full daemon-reload (seconds
+    // on a busy host) is needed only when systemd still remembers an older one.
+    ? `set -e\ncp ${OPT}/sigil-agent.service ${UNIT}\nsystemctl enable --no-reload --quiet sigil-agent.service\nsystemctl start sigil-agent.service 2>/dev/null || { systemctl daemon-reload && systemctl start sigil-agent.service; }\n`
+    : `set -e\nsetsid -f /bin/sh ${OPT}/supervise.sh </dev/null >/dev/null 2>&1\n`;
+}
+
+/** What the agent runs to remove itself: outside its own service, which the script stops. */
+export function uninstallCommand(init: 'systemd' | 'supervised'): string[] {
+  return init === 'systemd'
+    ? ['systemd-run', '--collect', '--quiet', '--unit=sigil-agent-uninstall', '/bin/sh', `${OPT}/uninstall.sh`]
+    : ['/bin/sh', `${OPT}/uninstall.sh`];
+}
