@@ -8,7 +8,7 @@ import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
-import { Reconciler } from './workers/reconciler.ts';
+import { Reconciler, WANTS } from './workers/reconciler.ts';
 import { provision } from './workers/provisioner.ts';
 import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
@@ -121,7 +121,9 @@ async function serve(dir: string): Promise<void> {
   const controllerUrl = `https://${config.host}:${config.port}`;
 
   let reconciler: Reconciler | undefined;
-  const wake = () => reconciler?.wake();
+  // Explicit wake-ups (an agent connecting or leaving, a route after its commit) concern the
+  // workers that read presence; commits wake the workers that want their changes (below).
+  const wake = () => reconciler?.wake(['provisioner', 'operations']);
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake);
   const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   const exposer = new Exposer();
@@ -130,7 +132,16 @@ async function serve(dir: string): Promise<void> {
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['logs', logPruner()]]);
+  reconciler = new Reconciler(ctx, [
+    { name: 'cleanup', run: cleanup, wants: WANTS.cleanup },
+    { name: 'subordinates', run: ensureSubordinates, wants: WANTS.subordinates },
+    { name: 'leadership', run: elect, wants: WANTS.leadership },
+    { name: 'provisioner', run: provision, wants: WANTS.provisioner },
+    { name: 'exposer', run: (c) => exposer.reconcile(c), wants: WANTS.exposer },
+    { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
+    { name: 'operations', run: reapOperations, wants: WANTS.operations },
+    { name: 'logs', run: logPruner(), wants: WANTS.logs },
+  ]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
@@ -138,7 +149,7 @@ async function serve(dir: string): Promise<void> {
   log.info('controller listening', { url: controllerUrl, revision: store.revision() });
 
   const abort = new AbortController();
-  store.subscribe(() => wake());
+  store.subscribe((_rev, changes) => reconciler?.changed(changes));
   reconciler.start(abort.signal);
   const compact = setInterval(() => store.compact(), 60_000);
 

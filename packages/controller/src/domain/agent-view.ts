@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
-import { VIEW_HASH_LENGTH, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
@@ -32,8 +32,17 @@ export class AgentViews {
     this.models = new Models(s);
   }
 
-  delta(model: string, machineId: string, known: ReadonlySet<string> = new Set()): MachineViewDelta {
-    return this.s.db.transaction(() => new ViewRead(this.s, this.reads, model).build(this.models, machineId, known))();
+  /**
+   * `onInterest` receives the interest (see `interestOf` in @sigil/api) of an agent holding
+   * this view, computed from the same reads.
+   */
+  delta(model: string, machineId: string, known: ReadonlySet<string> = new Set(), onInterest?: (i: Interest) => void): MachineViewDelta {
+    return this.s.db.transaction(() => {
+      const read = new ViewRead(this.s, this.reads, model);
+      const d = read.build(this.models, machineId, known);
+      onInterest?.(interestOf(machineId, read.interest));
+      return d;
+    })();
   }
 
   /** The whole view (every part's body), as an agent with nothing yet sees it. */
@@ -56,6 +65,8 @@ class ViewRead {
   private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
   private allRelations: RelationRow[] | undefined;
   private readonly secrets: CharmSecrets;
+  /** The units of the view as `interestOf` needs them, filled by `build`. */
+  readonly interest: InterestUnit[] = [];
 
   constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {
     this.secrets = new CharmSecrets(s, new SecretRepository(s), () => {});
@@ -115,7 +126,9 @@ class ViewRead {
     const secrets = this.secrets.unitView(this.model, { name: u.name, app: u.app, leader });
     if (secrets) core.secrets = secrets;
     const hash = partHash('u', u.name, JSON.stringify(core));
-    const relations = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => this.relationPart(r, u, leader, known));
+    const related = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app));
+    this.interest.push({ name: u.name, app: u.app, leader, relations: related.map((r) => ({ id: r.id, remoteApp: (r.endpoints.find((e) => e.app !== u.app) ?? r.endpoints[0]!).app })) });
+    const relations = related.map((r) => this.relationPart(r, u, leader, known));
     return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };
   }
 

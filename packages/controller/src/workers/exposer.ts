@@ -30,14 +30,25 @@ export class Exposer {
   async reconcile(ctx: WorkerContext): Promise<void> {
     const reads = new Reads(ctx.store);
     const wanted = new Map<string, string>();
+    // Only exposed applications' units are read, each model's once: the cost follows what
+    // is exposed, not machines × units (which stalled a controller of 1,000 machines).
+    const models = new Map<string, Map<string, { address: string }>>();
     for (const m of reads.machines()) {
       if (m.life !== 'alive' || !m.address) continue;
-      const apps = new Map(reads.apps(m.model).map((a) => [a.name, a]));
-      for (const u of reads.units(m.model)) {
-        if (u.machine !== m.id || u.life !== 'alive' || !apps.get(u.app)?.exposed) continue;
-        for (const p of u.ports) {
-          if (p.protocol !== 'tcp') continue;
-          for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${m.model}|${u.name}|${port}`, `${m.address}:${port}`);
+      let byId = models.get(m.model);
+      if (!byId) models.set(m.model, (byId = new Map()));
+      byId.set(m.id, { address: m.address });
+    }
+    for (const [model, machines] of models) {
+      for (const a of reads.apps(model)) {
+        if (!a.exposed) continue;
+        for (const u of reads.units(model, a.name)) {
+          const m = u.machine === null ? undefined : machines.get(u.machine);
+          if (!m || u.life !== 'alive') continue;
+          for (const p of u.ports) {
+            if (p.protocol !== 'tcp') continue;
+            for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${model}|${u.name}|${port}`, `${m.address}:${port}`);
+          }
         }
       }
     }
