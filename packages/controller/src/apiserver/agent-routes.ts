@@ -58,14 +58,15 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     // Status messages are shown to every reader of the model: no secret value may reach them.
-    svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, [req.body.unit], req.body));
+    const report = svc.secrets.scrubDeep(model, [req.body.unit], req.body);
+    await svc.store.batched(() => svc.agent.reportStatus(model, report));
     return { ok: true };
   });
   app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { secrets: secretOps, ...rest } = req.body;
     // The hook's secret operations commit with its other changes, in one transaction.
-    const r = svc.store.tx(() => {
+    const r = await svc.store.batched(() => {
       svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
       return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
     });
@@ -80,7 +81,8 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     return { ok: true };
   });
   app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', { schema: { body: SettledSchema } }, async (req) => {
-    svc.agent.reportSettled(ownUnit(req, req.body.unit), req.body.unit, req.body.revision);
+    const model = ownUnit(req, req.body.unit);
+    await svc.store.batched(() => svc.agent.reportSettled(model, req.body.unit, req.body.revision));
     return { ok: true };
   });
   app.post<{ Body: { unit: string } }>('/api/agent/dead', { schema: { body: UnitRefSchema } }, async (req) => {

@@ -30,21 +30,15 @@ export class Exposer {
   async reconcile(ctx: WorkerContext): Promise<void> {
     const reads = new Reads(ctx.store);
     const wanted = new Map<string, string>();
-    // Only exposed applications' units are read, each model's once: the cost follows what
-    // is exposed, not machines × units (which stalled a controller of 1,000 machines).
-    const models = new Map<string, Map<string, { address: string }>>();
-    for (const m of reads.machines()) {
-      if (m.life !== 'alive' || !m.address) continue;
-      let byId = models.get(m.model);
-      if (!byId) models.set(m.model, (byId = new Map()));
-      byId.set(m.id, { address: m.address });
-    }
-    for (const [model, machines] of models) {
+    // Only exposed applications' units (and their machines) are read: the cost follows what
+    // is exposed, not machines × units (which stalled a controller of 1,000 machines), and
+    // the stream of unit status reports costs nothing while nothing is exposed.
+    for (const { name: model } of ctx.store.db.prepare('SELECT name FROM models').all() as { name: string }[]) {
       for (const a of reads.apps(model)) {
         if (!a.exposed) continue;
         for (const u of reads.units(model, a.name)) {
-          const m = u.machine === null ? undefined : machines.get(u.machine);
-          if (!m || u.life !== 'alive') continue;
+          const m = u.machine === null ? undefined : reads.machine(model, u.machine);
+          if (!m?.address || m.life !== 'alive' || u.life !== 'alive') continue;
           for (const p of u.ports) {
             if (p.protocol !== 'tcp') continue;
             for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${model}|${u.name}|${port}`, `${m.address}:${port}`);
