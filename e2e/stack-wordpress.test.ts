@@ -111,7 +111,9 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     }
     // What the model was doing says whether the site was slow to come up or broken.
     const state = await sigil(['status', '-m', M]).then((s) => s.stdout + s.stderr, (e: Error) => e.message);
-    throw new Error(`timed out: answered by ${[...units].join(', ') || 'nobody'}; last reply ${last}\nsigil status -m ${M}:\n${state}`);
+    // And what HAProxy's unit last did (a hook still running, the servers' check states).
+    const log = await sigil(['debug-log', '-m', M, '-i', 'haproxy/0', '-n', '40', '--no-tail']).then((s) => s.stdout + s.stderr, (e: Error) => e.message);
+    throw new Error(`timed out: answered by ${[...units].join(', ') || 'nobody'}; last reply ${last}\nsigil status -m ${M}:\n${state}\nsigil debug-log -i haproxy/0:\n${log}`);
   }
 
   beforeAll(async () => {

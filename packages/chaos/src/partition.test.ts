@@ -41,15 +41,18 @@ describe.runIf(canRun(root, 'root with nftables (nft)'))('partition rules in nft
   afterAll(() => dropTable(bridge));
 
   it('adds, lists, heals by itself when timed, and heals on demand', async () => {
-    await partition(bridge, { targets: ['10.250.0.5'], from: [], forSeconds: 1 });
+    // One cut for good and one timed: the timed one goes by itself (the kernel's timeout)
+    // while the other stays, whatever the host's load makes of the time between the calls.
+    await partition(bridge, { targets: ['10.250.0.7'], from: [] });
+    await partition(bridge, { targets: ['10.250.0.5'], from: [], forSeconds: 2 });
     await partition(bridge, { targets: ['10.250.0.5'], from: ['10.250.0.6'] });
     const now = await listPartitions(bridge);
-    expect(now.cut.map((c) => c.address)).toEqual(['10.250.0.5']);
+    expect(now.cut.map((c) => c.address)).toContain('10.250.0.7');
     expect(now.pairs.map((p) => `${p.from}>${p.to}`).sort()).toEqual(['10.250.0.5>10.250.0.6', '10.250.0.6>10.250.0.5']);
-    // The timed element goes by itself (the kernel's timeout); waited for, bounded.
+    // Waited for, bounded.
     const deadline = Date.now() + 10_000;
-    while ((await listPartitions(bridge)).cut.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect((await listPartitions(bridge)).cut).toEqual([]);
+    while ((await listPartitions(bridge)).cut.length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await listPartitions(bridge)).cut.map((c) => c.address)).toEqual(['10.250.0.7']);
     await heal(bridge);
     expect(await listPartitions(bridge)).toEqual({ cut: [], pairs: [] });
   });
