@@ -75,8 +75,8 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', { schema: { body: ScopeSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { machine } = requireMachine(req);
-    if (req.body.enter) svc.agent.enterScope(model, req.body.unit, req.body.relation, machine.address ?? '');
-    else svc.agent.leaveScope(model, req.body.unit, req.body.relation);
+    const { unit, relation, enter } = req.body;
+    await svc.store.batched(() => (enter ? svc.agent.enterScope(model, unit, relation, machine.address ?? '') : svc.agent.leaveScope(model, unit, relation)));
     svc.wake();
     return { ok: true };
   });
