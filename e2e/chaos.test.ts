@@ -1,19 +1,30 @@
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { CHARMS, ROOT, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
+import { CHARMS, ROOT, controllerEntry, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
+import { canRun } from '../tests/ci.ts';
 
 // Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
 // latency that the client unit itself measures (its `probe` action), through the client
 // charm's ordinary -relation-changed hook; removing it gives the real address back.
 const LATENCY_MS = 400;
+const CHROMIUM = '/usr/bin/chromium';
 
 describe('sigil chaos on a relation', () => {
   let m: string;
   let realBackend: string;
+  let proxied = '';
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+  });
 
   const backend = async () => {
     const s = await until(m, 'tcp-client to know its backend', (s) => workload(s, 'tcp-client/0').startsWith('active backend='));
@@ -40,7 +51,7 @@ describe('sigil chaos on a relation', () => {
 
     const added = await ok(['chaos', 'add', 'tcp-client:backend', 'tcp-echo', '--latency', `${LATENCY_MS}ms`, '-m', m]);
     expect(added).toMatch(/chaos on tcp-client:backend tcp-echo:echo: latency 400ms/);
-    const proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
+    proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
     await until(m, 'tcp-client to be told the proxy address', (s) => workload(s, 'tcp-client/0') === `active backend=${proxied}`);
 
     const slow = await probe();
@@ -49,6 +60,28 @@ describe('sigil chaos on a relation', () => {
 
     const listed = JSON.parse(await ok(['chaos', 'list', '-m', m, '--format', 'json'])) as { key: string; faults: unknown; listeners: { listen: string }[] }[];
     expect(listed).toMatchObject([{ key: 'tcp-client:backend tcp-echo:echo', faults: { latencyMs: LATENCY_MS }, listeners: [{ listen: proxied }] }]);
+  });
+
+  it.runIf(canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('the GUI marks the relation under chaos, and its inspector lists the faults and proxies', async () => {
+    const out = await ok(['gui', '--no-browser', '-m', m]);
+    const login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
+    expect(login, out).not.toBe('');
+    // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
+    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
+    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(login);
+    const label = page.locator('.relation-label.chaos');
+    await label.waitFor();
+    expect(await label.getAttribute('title')).toBe(`chaos: latency ${LATENCY_MS}ms`);
+    await label.click();
+    const section = page.getByTestId('relation-chaos');
+    await section.waitFor();
+    const text = await section.textContent();
+    expect(text).toContain(`latency ${LATENCY_MS}ms`);
+    expect(text).toContain(`through ${proxied}`);
+    expect(text).toContain('sigil chaos remove tcp-client tcp-echo');
   });
 
   it('refuses bad input with a hint and changes nothing', async () => {
@@ -75,11 +108,17 @@ describe('sigil chaos on a relation', () => {
     expect(back.backend).toBe(realBackend);
     expect(back.ms).toBeLessThan(LATENCY_MS);
     expect((await ok(['chaos', 'list', '-m', m])).trim()).toBe('No relation is under chaos.');
+    // An open GUI follows: the mark goes with the chaos (the change feed, no reload).
+    if (page) {
+      await page.locator('.relation-label.chaos').waitFor({ state: 'detached' });
+      await page.getByTestId('relation-chaos').waitFor({ state: 'detached' });
+      expect(await page.locator('.relation-label').count()).toBe(1);
+    }
   });
 
   it('--down refuses the client connections until the chaos is removed', async () => {
     const added = await ok(['chaos', 'add', 'tcp-client', 'tcp-echo', '--down', '-m', m]);
-    const proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
+    proxied = /through (127\.0\.0\.1:\d+)/.exec(added)![1]!;
     await until(m, 'tcp-client to be told the proxy address', (s) => workload(s, 'tcp-client/0') === `active backend=${proxied}`);
     const refused = await sigil(['run', 'tcp-client/0', 'probe', '-m', m]);
     expect(refused.code).not.toBe(0);

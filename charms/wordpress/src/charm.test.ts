@@ -60,8 +60,11 @@ class FakeWorkload implements Workload {
 
 const mariadb = { host: '10.0.0.3', port: '3306', database: 'wordpress', user: 'wordpress_7', password: 's3cret', slave: 'False' };
 const dbRelation = (unitData: Record<string, string> = mariadb) => ({ endpoint: 'db', id: 7, remoteApp: 'mariadb', remoteUnits: { 'mariadb/0': unitData } });
-const salts = JSON.stringify(Object.fromEntries(SALT_NAMES.map((n) => [n, `${n.toLowerCase()}-value`])));
-const installedLeaderData = { salts, 'admin-password': 'pw', installed: 'wordpress_7@10.0.0.3:3306/wordpress', 'admin-user': 'admin' };
+const saltValues = Object.fromEntries(SALT_NAMES.map((n) => [n, `${n.toLowerCase()}-value`]));
+/** The application's secret as the leader writes it: salts under Juju-style keys, and the administrator's password. */
+const shared = { ...Object.fromEntries(SALT_NAMES.map((n) => [n.toLowerCase().replaceAll('_', '-'), saltValues[n]!])), 'admin-password': 'pw' };
+const appSecrets = { 'wordpress-secrets': shared };
+const installedLeaderData = { 'secrets-version': '1', installed: 'wordpress_7@10.0.0.3:3306/wordpress', 'admin-user': 'admin' };
 
 describe('until the database is there', () => {
   test('without a db relation the unit is blocked, Apache serves nothing of WordPress, and website says nothing', async () => {
@@ -84,22 +87,43 @@ describe('until the database is there', () => {
     expect(w.setups).toEqual([]);
   });
 
-  test('the leader generates the keys and the administrator password once', async () => {
+  test('the leader generates the keys and the administrator password once, into an application secret (not leader data)', async () => {
     const w = new FakeWorkload();
     const out = await run(build(w), event.leaderElected(), state(spec, { leader: true }));
-    const keys = JSON.parse(out.leaderData.salts!) as Record<string, string>;
-    expect(Object.keys(keys)).toEqual([...SALT_NAMES]);
-    expect(new Set(Object.values(keys)).size).toBe(8);
-    expect(out.leaderData['admin-password']).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    const secret = out.appSecrets['wordpress-secrets']!;
+    expect(Object.keys(secret).sort()).toEqual([...SALT_NAMES.map((n) => n.toLowerCase().replaceAll('_', '-')), 'admin-password'].sort());
+    expect(new Set(SALT_NAMES.map((n) => secret[n.toLowerCase().replaceAll('_', '-')])).size).toBe(8);
+    expect(secret['admin-password']).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    // Leader data only tells the other units there is something to read.
+    expect(out.leaderData).toEqual({ 'secrets-version': '1' });
     const again = await run(build(w), event.configChanged(), out);
+    expect(again.appSecrets).toEqual(out.appSecrets);
     expect(again.leaderData).toEqual(out.leaderData);
+  });
+
+  test('the leader moves keys from leader data (charms before secrets) into the secret and deletes them', async () => {
+    const w = new FakeWorkload();
+    const legacy = { salts: JSON.stringify(saltValues), 'admin-password': 'old-pw', installed: 'x' };
+    const out = await run(build(w), event.upgradeCharm(), state(spec, { leader: true, leaderData: legacy }));
+    expect(out.appSecrets['wordpress-secrets']).toEqual({ ...shared, 'admin-password': 'old-pw' });
+    expect(out.leaderData).toEqual({ installed: 'x', 'secrets-version': '1' });
+  });
+
+  test('a non-leader waits for the secret; its configuration uses the shared salts', async () => {
+    const w = new FakeWorkload();
+    const waiting = await run(build(w), event.configChanged(), state(spec, { unit: 'wordpress/1', relations: [dbRelation()] }));
+    expect(waiting.unitStatus).toEqual({ name: 'waiting', message: 'waiting for the leader to generate the keys and salts' });
+    expect(w.wpConfig).toBeUndefined();
+    await run(build(w), event.leaderSettingsChanged(), state(spec, { unit: 'wordpress/1', appSecrets, leaderData: installedLeaderData, relations: [dbRelation()] }));
+    expect(w.wpConfig).toContain("define('AUTH_KEY', 'auth_key-value');");
   });
 
   test('a non-leader waits for the leader to install before it publishes itself', async () => {
     const w = new FakeWorkload();
     const s = state(spec, {
       unit: 'wordpress/1',
-      leaderData: { salts, 'admin-password': 'pw' },
+      appSecrets,
+      leaderData: { 'secrets-version': '1' },
       relations: [dbRelation(), { endpoint: 'website', remoteApp: 'haproxy', remoteUnits: { 'haproxy/0': {} } }],
     });
     const out = await run(build(w), event.relationChanged(s.relations[0]!, 'mariadb/0'), s);
@@ -122,7 +146,7 @@ describe('with the database', () => {
     const out = await run(build(w), event.relationChanged(s.relations[0]!, 'mariadb/0'), s);
     expect(w.setups.map((x) => x.mode)).toEqual(['install', 'settings']);
     expect(w.setups[0]!.blog).toEqual({ title: 'Field Notes', tagline: 'Just another WordPress site', adminUser: 'admin', adminEmail: 'admin@example.com', public: true });
-    expect(w.setups[0]!.password).toBe(out.leaderData['admin-password']);
+    expect(w.setups[0]!.password).toBe(out.appSecrets['wordpress-secrets']!['admin-password']);
     expect(out.leaderData.installed).toBe('wordpress_7@10.0.0.3:3306/wordpress');
     expect(out.relations[1]!.localUnitData).toEqual({ hostname: '10.0.0.10', port: '80' });
     expect(out.unitStatus).toEqual({ name: 'active', message: 'serving "Field Notes" on port 80: database wordpress on 10.0.0.3' });
@@ -138,7 +162,7 @@ describe('with the database', () => {
 
   test('a new leader does not install again', async () => {
     const w = new FakeWorkload();
-    const s = state(spec, { leader: true, leaderData: { ...installedLeaderData, 'blog-settings': '' }, relations: [dbRelation()] });
+    const s = state(spec, { leader: true, appSecrets, leaderData: { ...installedLeaderData, 'blog-settings': '' }, relations: [dbRelation()] });
     await run(build(w), event.leaderElected(), s);
     expect(w.setups.map((x) => x.mode)).toEqual(['settings']);
   });
@@ -148,7 +172,7 @@ describe('with the database', () => {
     const other = new FakeWorkload();
     const relations = [dbRelation(), { endpoint: 'cache', id: 9, remoteApp: 'memcached', remoteUnits: { 'memcached/0': { host: '10.0.0.4', port: '11211', 'udp-port': '0' } } }];
     const l = await run(build(leader), event.leaderElected(), state(spec, { leader: true, relations }));
-    const o = await run(build(other), event.leaderSettingsChanged(), state(spec, { unit: 'wordpress/1', leaderData: l.leaderData, relations }));
+    const o = await run(build(other), event.leaderSettingsChanged(), state(spec, { unit: 'wordpress/1', leaderData: l.leaderData, appSecrets: l.appSecrets, relations }));
     expect(o.unitStatus?.name).toBe('active');
     expect(other.setups).toEqual([]);
     expect(other.wpConfig).toBe(leader.wpConfig);
@@ -168,7 +192,7 @@ describe('with the database', () => {
 
   test('upload-max-size changes the site and reloads Apache gracefully, never restarts it', async () => {
     const w = new FakeWorkload();
-    const s = state(spec, { leader: true, leaderData: installedLeaderData, relations: [dbRelation()] });
+    const s = state(spec, { leader: true, appSecrets, leaderData: installedLeaderData, relations: [dbRelation()] });
     const first = await run(build(w), event.configChanged(), s);
     await run(build(w), event.configChanged(), { ...first, config: { ...first.config, 'upload-max-size': '64m' } });
     expect(w.calls).toEqual(['start', 'reload']);
@@ -177,7 +201,7 @@ describe('with the database', () => {
 
   test('relating memcached installs php-memcached, reloads Apache and names the servers in the config', async () => {
     const w = new FakeWorkload();
-    const base = state(spec, { leader: true, leaderData: installedLeaderData, relations: [dbRelation()] });
+    const base = state(spec, { leader: true, appSecrets, leaderData: installedLeaderData, relations: [dbRelation()] });
     const first = await run(build(w), event.configChanged(), base);
     const cache = { endpoint: 'cache', id: 9, remoteApp: 'memcached', remoteUnits: { 'memcached/1': { host: '10.0.0.6', port: '11211' }, 'memcached/0': { host: '10.0.0.5', port: '11211' } } };
     const s = state(spec, { ...first, relations: [...first.relations, cache] });
@@ -192,7 +216,7 @@ describe('with the database', () => {
     w.wpConfig = 'last good';
     const website = { endpoint: 'website', remoteApp: 'haproxy', remoteUnits: { 'haproxy/0': {} }, localUnitData: { hostname: '10.0.0.10', port: '80' } };
     // Juju still lists the relation during its -broken hook, with no units.
-    const s = state(spec, { leader: true, leaderData: installedLeaderData, relations: [website, { ...dbRelation(), remoteUnits: {} }] });
+    const s = state(spec, { leader: true, appSecrets, leaderData: installedLeaderData, relations: [website, { ...dbRelation(), remoteUnits: {} }] });
     const out = await run(build(w), event.relationBroken(s.relations[1]!), s);
     expect(out.unitStatus?.name).toBe('blocked');
     expect(out.relations[0]!.localUnitData).toEqual({});
@@ -218,7 +242,7 @@ describe('config refused', () => {
 
   test('admin-user changed after install: blocked with the installed login, still serving', async () => {
     const w = new FakeWorkload();
-    const s = state(spec, { leader: true, config: { 'admin-user': 'bob' }, leaderData: installedLeaderData, relations: [dbRelation()] });
+    const s = state(spec, { leader: true, config: { 'admin-user': 'bob' }, appSecrets, leaderData: installedLeaderData, relations: [dbRelation()] });
     const out = await run(build(w), event.configChanged(), s);
     expect(out.unitStatus).toEqual({ name: 'blocked', message: 'admin-user="bob" cannot change after install: the administrator is "admin"; set it back (add users in WordPress)' });
     expect(w.running).toBe(true);
@@ -228,7 +252,7 @@ describe('config refused', () => {
 
 describe('actions and stop', () => {
   test('get-admin-password gives the login and the generated password; fails clearly before there is one', async () => {
-    const ok = await run(build(new FakeWorkload()), event.action('get-admin-password'), state(spec, { unit: 'wordpress/2', leaderData: installedLeaderData }));
+    const ok = await run(build(new FakeWorkload()), event.action('get-admin-password'), state(spec, { unit: 'wordpress/2', appSecrets, leaderData: installedLeaderData }));
     expect(ok.action?.results).toEqual({ user: 'admin', password: 'pw' });
     const early = await run(build(new FakeWorkload()), event.action('get-admin-password'), state(spec));
     expect(early.action?.failed).toMatch(/no administrator password yet/);
@@ -237,7 +261,7 @@ describe('actions and stop', () => {
   test('stop stops Apache gracefully and does not start it again', async () => {
     const w = new FakeWorkload();
     w.running = true;
-    await run(build(w), event.stop(), state(spec, { leader: true, leaderData: installedLeaderData, relations: [dbRelation()] }));
+    await run(build(w), event.stop(), state(spec, { leader: true, appSecrets, leaderData: installedLeaderData, relations: [dbRelation()] }));
     expect(w.calls).toEqual(['stop']);
   });
 });

@@ -4,20 +4,30 @@
  * Holistic: after every hook (and once for a batch of relation, config and leader-data
  * changes) `converge` reads everything the unit can see and brings the machine in line.
  * The leader generates what all units must share (keys and salts, the administrator's
- * password) into leader data, installs WordPress into the database once, and applies the
- * blog settings there; every unit renders the same configuration and serves the site.
+ * password) into an application-owned Juju secret (encrypted at rest, never in leader
+ * data, status or logs), installs WordPress into the database once, and applies the blog
+ * settings there; every unit renders the same configuration and serves the site.
  */
 import { Charm, type Context, type Relation, StatusError, active, blocked, maintenance, password, waiting } from '@sigil/charm-sdk';
 import { spec } from './charm.gen.ts';
 import { renderSite, renderWpConfig } from './render.ts';
-import { type Blog, ConfigError, type Database, SALT_NAMES, type Settings, databaseFrom, databaseId, memcachedFrom, parseSalts, settingsFrom } from './settings.ts';
+import { type Blog, ConfigError, type Database, SALT_NAMES, type Salts, type Settings, databaseFrom, databaseId, memcachedFrom, parseSalts, settingsFrom } from './settings.ts';
 import { MachineWorkload, type Workload } from './workload.ts';
 
 type Ctx = Context<typeof spec>;
 
-/** Leader data keys. */
-const SALTS = 'salts';
+/** The application-owned secret with the keys and salts and the administrator's password. */
+const SECRETS = 'wordpress-secrets';
+/** Its key for the administrator's password; the salts' keys are their names in Juju's key syntax (`auth-key`). */
 const ADMIN_PASSWORD = 'admin-password';
+const saltKey = (name: string) => name.toLowerCase().replaceAll('_', '-');
+
+/** Leader data keys. */
+/** Bumped when the leader writes the secret, so the other units hear of it (leader-settings-changed). */
+const SECRETS_VERSION = 'secrets-version';
+/** Where charms before secrets kept them (moved into the secret, then deleted). */
+const LEGACY_SALTS = 'salts';
+const LEGACY_ADMIN_PASSWORD = 'admin-password';
 /** databaseId() of the database the leader installed WordPress into. */
 const INSTALLED = 'installed';
 /** The administrator's login at install (admin-user cannot change afterwards). */
@@ -49,13 +59,34 @@ async function publish(ctx: Ctx, serving: boolean): Promise<void> {
   }
 }
 
-/** The leader makes the shared secrets once; returns leader data with them. */
-async function ensureSecrets(ctx: Ctx, data: Record<string, string>): Promise<Record<string, string>> {
-  const made: Record<string, string> = {};
-  if (!parseSalts(data[SALTS])) made[SALTS] = JSON.stringify(Object.fromEntries(SALT_NAMES.map((n) => [n, password(64)])));
-  if (!data[ADMIN_PASSWORD]) made[ADMIN_PASSWORD] = password(20);
-  if (Object.keys(made).length) await ctx.setLeaderData(made);
-  return { ...data, ...made };
+interface Shared {
+  salts: Salts;
+  adminPassword: string;
+}
+
+/** The shared secrets from the application's secret, or undefined until the leader made them. */
+function sharedFrom(content: Record<string, string> | undefined): Shared | undefined {
+  if (!content) return undefined;
+  const salts = Object.fromEntries(SALT_NAMES.map((n) => [n, content[saltKey(n)] ?? '']));
+  const adminPassword = content[ADMIN_PASSWORD] ?? '';
+  return adminPassword && SALT_NAMES.every((n) => salts[n]) ? { salts: salts as Salts, adminPassword } : undefined;
+}
+
+/**
+ * The leader makes the shared secrets once (or moves them out of leader data, where charms
+ * before secrets kept them) and tells the other units; everyone else reads them.
+ */
+async function sharedSecrets(ctx: Ctx, data: Record<string, string>): Promise<Shared | undefined> {
+  const have = sharedFrom(await ctx.appSecret(SECRETS));
+  if (have || !ctx.isLeader) return have;
+  const made: Shared = {
+    salts: parseSalts(data[LEGACY_SALTS]) ?? (Object.fromEntries(SALT_NAMES.map((n) => [n, password(64)])) as Salts),
+    adminPassword: data[LEGACY_ADMIN_PASSWORD] || password(20),
+  };
+  await ctx.setAppSecret(SECRETS, { ...Object.fromEntries(SALT_NAMES.map((n) => [saltKey(n), made.salts[n]])), [ADMIN_PASSWORD]: made.adminPassword });
+  const version = Number(data[SECRETS_VERSION] ?? '0') + 1;
+  await ctx.setLeaderData({ [SECRETS_VERSION]: String(version), ...(data[LEGACY_SALTS] !== undefined ? { [LEGACY_SALTS]: '' } : {}), ...(data[LEGACY_ADMIN_PASSWORD] !== undefined ? { [LEGACY_ADMIN_PASSWORD]: '' } : {}) });
+  return made;
 }
 
 function configured(ctx: Ctx): Settings {
@@ -84,13 +115,13 @@ export function build(w: Workload) {
    * The leader installs into `db` once and applies the blog settings when they changed;
    * returns the administrator's login.
    */
-  async function leaderSetup(ctx: Ctx, db: Database, blog: Blog, data: Readonly<Record<string, string>>): Promise<string> {
+  async function leaderSetup(ctx: Ctx, db: Database, blog: Blog, data: Readonly<Record<string, string>>, adminPassword: string): Promise<string> {
     const id = databaseId(db);
     let admin = data[ADMIN_USER] ?? blog.adminUser;
     let applied = data[APPLIED];
     if (data[INSTALLED] !== id) {
       await ctx.setStatus(maintenance`installing WordPress into ${db.name} on ${db.host}`);
-      const out = await w.setup('install', blog, data[ADMIN_PASSWORD]!);
+      const out = await w.setup('install', blog, adminPassword);
       await ctx.log.info(`WordPress setup: ${out} (database ${db.name} on ${db.host}:${db.port})`);
       // A database that already holds the site (a reused one) keeps its administrator.
       if (out.startsWith('installed')) admin = blog.adminUser;
@@ -100,7 +131,7 @@ export function build(w: Workload) {
     const wanted = { ...blog, adminUser: admin };
     const fingerprint = JSON.stringify({ db: id, ...wanted });
     if (applied !== fingerprint) {
-      await ctx.log.info(`WordPress setup: ${await w.setup('settings', wanted, data[ADMIN_PASSWORD]!)}`);
+      await ctx.log.info(`WordPress setup: ${await w.setup('settings', wanted, adminPassword)}`);
       await ctx.setLeaderData({ [APPLIED]: fingerprint });
     }
     return admin;
@@ -108,8 +139,9 @@ export function build(w: Workload) {
 
   async function converge(ctx: Ctx): Promise<void> {
     const settings = configured(ctx);
-    const data = ctx.isLeader ? await ensureSecrets(ctx, await ctx.leaderData()) : await ctx.leaderData();
-    const salts = parseSalts(data[SALTS]);
+    const data = await ctx.leaderData();
+    const shared = await sharedSecrets(ctx, data);
+    const salts = shared?.salts;
     const db = databaseFrom(await bagsOf(ctx, 'db'));
     const memcached = memcachedFrom(await bagsOf(ctx, 'cache'));
 
@@ -140,7 +172,7 @@ export function build(w: Workload) {
       return ctx.setStatus(waiting('waiting for the leader to generate the keys and salts'));
     }
     let admin = data[ADMIN_USER];
-    if (ctx.isLeader) admin = await leaderSetup(ctx, db, settings.blog, data);
+    if (ctx.isLeader) admin = await leaderSetup(ctx, db, settings.blog, data, shared!.adminPassword);
     else if (data[INSTALLED] !== databaseId(db)) {
       await publish(ctx, false);
       return ctx.setStatus(waiting`waiting for the leader to install WordPress into ${db.name}`);
@@ -161,7 +193,7 @@ export function build(w: Workload) {
 
   charm.on.action('get-admin-password', async (ctx, ev) => {
     const data = await ctx.leaderData();
-    const pw = data[ADMIN_PASSWORD];
+    const pw = sharedFrom(await ctx.appSecret(SECRETS))?.adminPassword;
     if (!pw) throw new Error('no administrator password yet: the leader generates it in its first hook; try again once the units are active');
     await ev.set({ user: data[ADMIN_USER] ?? ctx.config['admin-user'], password: pw });
   });

@@ -1,3 +1,4 @@
+import type { ChaosFaults, ChaosListener } from './chaos.ts';
 import type { ActionSpec, ConfigOption, EndpointSpec } from '@sigil/core';
 
 /**
@@ -54,6 +55,8 @@ export interface GuiRelation {
   key: string;
   life: string;
   endpoints: { app: string; name: string; role: string; interface: string; scope: string }[];
+  /** Faults `sigil chaos add` put on the relation, and the proxies its consumer reaches the provider through. */
+  chaos?: { faults: ChaosFaults; listeners: ChaosListener[] };
 }
 
 export interface GuiMachine {

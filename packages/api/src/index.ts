@@ -9,3 +9,4 @@ export * from './gui.ts';
 export * from './access.ts';
 export * from './secrets.ts';
 export * from './audit.ts';
+export * from './chaos.ts';

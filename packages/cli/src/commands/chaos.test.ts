@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeFaults, faultsFromFlags } from './chaos.ts';
+import { describeFaults } from '@sigil/api';
+import { faultsFromFlags } from './chaos.ts';
 
 describe('sigil chaos add flags', () => {
   it('turns durations and shares into the faults body', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { WaitReport } from '@sigil/api';
+import { describeFaults, type ChaosEntry, type WaitReport } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx, FormatOpt } from '../context.ts';
 import { renderTable } from '../render/table.ts';
@@ -47,23 +47,6 @@ export function faultsFromFlags(o: AddOpts): Record<string, unknown> {
     throw new SigilError('bad-request', 'no fault given', 'name at least one of --latency, --down or --http-error');
   }
   return faults;
-}
-
-interface ChaosEntry {
-  key: string;
-  consumer: string;
-  provider: string;
-  faults: { latencyMs?: number; jitterMs?: number; toxicity?: number; down?: boolean; httpError?: { status: number; rate: number } };
-  listeners: { unit: string; host: string; port: number; listen: string }[];
-}
-
-export function describeFaults(f: ChaosEntry['faults']): string {
-  const parts: string[] = [];
-  if (f.latencyMs !== undefined) parts.push(`latency ${f.latencyMs}ms${f.jitterMs ? ` ±${f.jitterMs}ms` : ''}`);
-  if (f.down) parts.push('down');
-  if (f.httpError) parts.push(`http ${f.httpError.status} for ${Math.round(f.httpError.rate * 100)}% of requests`);
-  if (f.toxicity !== undefined && f.toxicity !== 1) parts.push(`toxicity ${f.toxicity}`);
-  return parts.join(', ');
 }
 
 export function registerChaos(program: Command, ctx: Ctx): void {

@@ -7,6 +7,7 @@ import { dropTable } from '@sigil/chaos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../services.ts';
 import { AgentViews } from '../domain/agent-view.ts';
+import { GuiView } from '../domain/gui-view.ts';
 import { ChaosProxies } from '../workers/chaos.ts';
 import type { WorkerContext } from '../workers/context.ts';
 import { silentLogger } from '../logger.ts';
@@ -122,10 +123,18 @@ describe('sigil chaos add / remove on a relation', () => {
     expect(status.integrations).toEqual([expect.objectContaining({ provider: 'db:db', status: 'joined', message: 'chaos: latency 150ms' })]);
     const listed = (await api('GET', '/chaos')).body as unknown as { key: string; consumer: string; provider: string; faults: unknown }[];
     expect(listed).toMatchObject([{ key: 'app:db db:db', consumer: 'app', provider: 'db', faults: { latencyMs: 150 } }]);
+    // The GUI's model marks the relation, in its snapshot and in the delta a browser gets.
+    const gui = new GuiView(svc.store, { connected: () => true, published: () => [] });
+    const guiChaos = { faults: { latencyMs: 150 }, listeners: [{ unit: 'db/0', host: '127.0.0.1', port: echoPort, listen }] };
+    expect(gui.snapshot('m').model.relations[String(rel)]!.chaos).toEqual(guiChaos);
+    const changedAt = svc.store.revision();
 
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
     const after = consumerView();
     expect(after.bag).toEqual(before.bag);
+    const removed = gui.deltas('m', svc.store.changesSince(changedAt)).find((d) => d.kind === 'relation');
+    expect(removed).toMatchObject({ op: 'put', value: { id: rel } });
+    expect((removed as { value: { chaos?: unknown } }).value.chaos).toBeUndefined();
     expect(((await api('GET', '/status')).body as unknown as { integrations: { message?: string }[] }).integrations[0]!.message).toBeUndefined();
     expect(after.version).toBeGreaterThan(during.version);
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(404);

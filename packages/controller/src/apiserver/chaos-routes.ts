@@ -3,7 +3,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { heal, listPartitions, partition } from '@sigil/chaos';
-import { checkFaults, type ChaosEntry } from '../domain/chaos.ts';
+import type { ChaosEntry } from '@sigil/api';
+import { checkFaults } from '../domain/chaos.ts';
 
 type M = { Params: { model: string } };
 

@@ -1,9 +1,10 @@
-import type { GuiApp, GuiCharm, GuiDelta, GuiMachine, GuiModel, GuiRelation, GuiUnit } from '@sigil/api';
+import type { ChaosEntry, GuiApp, GuiCharm, GuiDelta, GuiMachine, GuiModel, GuiRelation, GuiUnit } from '@sigil/api';
 import { charmEndpoints } from '@sigil/core';
 import type { Change, Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type MachineRow, type PortSpec, type RelationRow, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { archiveFile } from './gui-library.ts';
+import { RelationChaos } from './chaos.ts';
 
 /** What the GUI view needs to know beyond the store: presence and published ports are in memory. */
 export interface GuiPresence {
@@ -18,11 +19,13 @@ export interface GuiPresence {
  */
 export class GuiView {
   private readonly reads: Reads;
+  private readonly chaos: RelationChaos;
   /** Icons by charm content hash: an archive never changes, so neither does its icon. */
   private readonly icons = new Map<string, string | undefined>();
 
   constructor(private readonly s: Store, private readonly presence: GuiPresence) {
     this.reads = new Reads(s);
+    this.chaos = new RelationChaos(s);
   }
 
   snapshot(model: string): { rev: number; model: GuiModel } {
@@ -31,7 +34,8 @@ export class GuiView {
       const out: GuiModel = { name: model, apps: {}, units: {}, relations: {}, machines: {}, charms: {} };
       for (const a of this.reads.apps(model)) out.apps[a.name] = app(a);
       for (const u of this.reads.units(model)) out.units[u.name] = this.unit(u);
-      for (const r of this.reads.relations(model)) out.relations[String(r.id)] = relation(r);
+      const chaos = new Map(this.chaos.list(model).map((e) => [e.relationId, e]));
+      for (const r of this.reads.relations(model)) out.relations[String(r.id)] = relation(r, chaos.get(r.id));
       for (const m of this.reads.machines(model)) out.machines[m.id] = this.machine(m);
       for (const c of this.reads.charms(model)) out.charms[c.url] = this.charm(c);
       return { rev: this.s.revision(), model: out };
@@ -76,7 +80,7 @@ export class GuiView {
       }
       case 'relation': {
         const r = /^\d+$/.test(key) ? this.reads.relation(model, Number(key)) : undefined;
-        return r ? { kind: 'relation', op: 'put', value: relation(r) } : { kind: 'relation', op: 'remove', key };
+        return r ? { kind: 'relation', op: 'put', value: relation(r, this.chaos.get(model, r.id)) } : { kind: 'relation', op: 'remove', key };
       }
       case 'machine': {
         const m = this.reads.machine(model, key);
@@ -145,8 +149,10 @@ function app(a: AppRow): GuiApp {
   };
 }
 
-function relation(r: RelationRow): GuiRelation {
-  return { id: r.id, key: r.key, life: r.life, endpoints: r.endpoints.map((e) => ({ ...e })) };
+function relation(r: RelationRow, chaos: ChaosEntry | undefined): GuiRelation {
+  const out: GuiRelation = { id: r.id, key: r.key, life: r.life, endpoints: r.endpoints.map((e) => ({ ...e })) };
+  if (chaos && r.life === 'alive') out.chaos = { faults: chaos.faults, listeners: chaos.listeners };
+  return out;
 }
 
 function portString(p: PortSpec): string {

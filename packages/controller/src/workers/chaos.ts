@@ -1,5 +1,6 @@
 import { ProxyCollection, parseToxic, type Proxy } from '@sigil/chaos';
-import { RelationChaos, type ChaosFaults, type ChaosListener } from '../domain/chaos.ts';
+import type { ChaosFaults, ChaosListener } from '@sigil/api';
+import { RelationChaos } from '../domain/chaos.ts';
 import { Reads } from '../domain/rows.ts';
 import type { WorkerContext } from './context.ts';
 

@@ -8,6 +8,7 @@ import { compatiblePairs, type EndpointPair, type RelateSide } from '../canvas-c
 import { relationInError, statusColour, type AppSummary } from '../canvas-core/status.ts';
 import { AppNode, type AppNodeData, type AppNodeType } from './AppNode.tsx';
 import { RelateChoice } from './RelateChoice.tsx';
+import { describeFaults } from '@sigil/api';
 import { RelationEdge, SelectRelation, type RelationEdgeData, type RelationEdgeType } from './RelationEdge.tsx';
 import type { Selection } from '../pages/Inspector.tsx';
 
@@ -27,7 +28,7 @@ function sameData(a: AppNodeData, b: AppNodeData): boolean {
 }
 
 function sameEdgeData(a: RelationEdgeData, b: RelationEdgeData): boolean {
-  return a.interface === b.interface && a.error === b.error && a.container === b.container && a.dying === b.dying;
+  return a.interface === b.interface && a.error === b.error && a.container === b.container && a.dying === b.dying && a.chaos === b.chaos;
 }
 
 /**
@@ -166,7 +167,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
         source: from.app,
         target: to.app,
         selected: selection?.kind === 'relation' && selection.id === r.id,
-        data: { interface: a.interface, error: relationInError(r, summaries), container: a.scope === 'container', dying: r.life !== 'alive' },
+        data: { interface: a.interface, error: relationInError(r, summaries), container: a.scope === 'container', dying: r.life !== 'alive', chaos: r.chaos ? describeFaults(r.chaos.faults) : '' },
       };
       const old = cache.get(edge.id);
       return old && old.source === edge.source && old.target === edge.target && old.selected === edge.selected && sameEdgeData(old.data!, edge.data!) ? old : edge;

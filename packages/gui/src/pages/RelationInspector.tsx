@@ -1,4 +1,4 @@
-import type { GuiRelation } from '@sigil/api';
+import { describeFaults, type GuiRelation } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
 import type { Selection } from './Inspector.tsx';
@@ -27,6 +27,24 @@ export function RelationInspector({ relation, onSelect }: { relation: GuiRelatio
           ))}
         </tbody>
       </table>
+      {relation.chaos && (
+        <section className="chaos" data-testid="relation-chaos">
+          <h3>⚡ Under chaos</h3>
+          <p>{describeFaults(relation.chaos.faults)}</p>
+          <table className="kv">
+            <tbody>
+              {relation.chaos.listeners.map((l) => (
+                <tr key={`${l.unit}:${l.port}`}>
+                  <th>{l.unit}</th>
+                  <td>{l.host}:{l.port}</td>
+                  <td className="muted">through {l.listen}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted">Remove with <code>sigil chaos remove {relation.endpoints.find((e) => e.role === 'requirer')?.app} {relation.endpoints.find((e) => e.role !== 'requirer')?.app}</code></p>
+        </section>
+      )}
       {canWrite && relation.endpoints.length === 2 && relation.life === 'alive' && (
         <button className="danger" onClick={remove} data-testid="remove-relation">Remove relation</button>
       )}
