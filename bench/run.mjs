@@ -9,12 +9,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'dist', 'bench');
 mkdirSync(out, { recursive: true });
 const only = process.argv[2];
-const ts = readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'lib.ts' && (!only || f.includes(only)));
+// Benchmarks in a directory of their own: the directory name, with main.ts as the entry.
+const dirs = ['scale'];
+const ts = [...readdirSync(here).filter((f) => f.endsWith('.ts') && f !== 'lib.ts'), ...dirs.map((d) => `${d}/main.ts`)].filter((f) => !only || f.includes(only));
 for (const f of ts) {
-  await build({ entryPoints: [join(here, f)], outfile: join(out, f.replace(/\.ts$/, '.mjs')), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['better-sqlite3', 'playwright-core'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'warning' });
+  await build({ entryPoints: [join(here, f)], outfile: join(out, outName(f)), bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['better-sqlite3', 'playwright-core'], banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" }, logLevel: 'warning' });
 }
-const scripts = [...ts.map((f) => join(out, f.replace(/\.ts$/, '.mjs'))), ...readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && (!only || f.includes(only))).map((f) => join(here, f))];
+const scripts = [...ts.map((f) => join(out, outName(f))), ...readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && (!only || f.includes(only))).map((f) => join(here, f))];
 for (const s of scripts) {
   console.log(`\n== ${s.split('/').pop()}`);
   execFileSync(process.execPath, [s], { stdio: 'inherit' });
+}
+
+function outName(f) {
+  return f.replace(/\/main\.ts$/, '.mjs').replace(/\.ts$/, '.mjs');
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { concerns, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
+import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
 import { collectUnit } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
@@ -111,13 +111,7 @@ export class MachineAgent {
       return;
     }
     // Whether a change can alter this machine's view; everything else is ignored.
-    const interest = {
-      apps: new Set(v.units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)])),
-      units: new Set(v.units.map((u) => u.name)),
-      machine: this.c.id,
-      relationIds: new Set(v.units.flatMap((u) => u.relations.map((r) => String(r.id)))),
-      leads: new Set(v.units.filter((u) => u.leader).map((u) => u.app)),
-    };
+    const interest = interestOf(this.c.id, v.units);
     if (m.changes.some((c) => concerns(c.kind, c.key, interest, c.op))) this.scheduleFetch();
   }
 

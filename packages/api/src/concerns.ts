@@ -42,3 +42,27 @@ export function concerns(kind: string, key: string, i: Interest, op: string): bo
       return false;
   }
 }
+
+/** What `interestOf` needs of a machine's units: their names, applications, leadership and relations. */
+export interface InterestUnit {
+  name: string;
+  app: string;
+  leader: boolean;
+  relations: readonly { id: number; remoteApp: string }[];
+}
+
+/**
+ * The interest of the machine agent holding a view of these units: the agent filters the
+ * change feed with it, and the controller filters what it sends each agent with the same
+ * rule (from the last view it served that machine), so neither sees changes the other
+ * would drop.
+ */
+export function interestOf(machine: string, units: readonly InterestUnit[]): Interest {
+  return {
+    apps: new Set(units.flatMap((u) => [u.app, ...u.relations.map((r) => r.remoteApp)])),
+    units: new Set(units.map((u) => u.name)),
+    machine,
+    relationIds: new Set(units.flatMap((u) => u.relations.map((r) => String(r.id)))),
+    leads: new Set(units.filter((u) => u.leader).map((u) => u.app)),
+  };
+}

@@ -9,7 +9,7 @@ import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
-import { Reconciler } from './workers/reconciler.ts';
+import { Reconciler, WANTS } from './workers/reconciler.ts';
 import { provision } from './workers/provisioner.ts';
 import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
@@ -134,7 +134,9 @@ async function serve(dir: string): Promise<void> {
 
   const abort = new AbortController();
   let reconciler: Reconciler | undefined;
-  const wake = () => reconciler?.wake();
+  // Explicit wake-ups (an agent connecting or leaving, a route after its commit) concern the
+  // workers that read presence; commits wake the workers that want their changes (below).
+  const wake = () => reconciler?.wake(['provisioner', 'operations']);
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake, config.provider);
   // `sigil restore-backup` leaves the hash of its client's new admin session: taken in once.
   const restored = join(dir, 'restore-admin.sha256');
@@ -161,7 +163,18 @@ async function serve(dir: string): Promise<void> {
   });
   svc.schedules.releaseAll();
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
-  reconciler = new Reconciler(ctx, [['cleanup', cleanup], ['subordinates', ensureSubordinates], ['leadership', elect], ['provisioner', provision], ['exposer', (c) => exposer.reconcile(c)], ['chaos', (c) => chaos.reconcile(c)], ['operations', reapOperations], ['rollouts', (c) => rollouts.reconcile(c)], ['logs', logPruner()], ['inventory', inventoryScheduler()]]);
+  reconciler = new Reconciler(ctx, [
+    { name: 'cleanup', run: cleanup, wants: WANTS.cleanup },
+    { name: 'subordinates', run: ensureSubordinates, wants: WANTS.subordinates },
+    { name: 'leadership', run: elect, wants: WANTS.leadership },
+    { name: 'provisioner', run: provision, wants: WANTS.provisioner },
+    { name: 'exposer', run: (c) => exposer.reconcile(c), wants: WANTS.exposer },
+    { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
+    { name: 'operations', run: reapOperations, wants: WANTS.operations },
+    { name: 'rollouts', run: (c) => rollouts.reconcile(c), wants: WANTS.rollouts },
+    { name: 'logs', run: logPruner(), wants: WANTS.logs },
+    { name: 'inventory', run: inventoryScheduler(), wants: WANTS.inventory },
+  ]);
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
@@ -170,7 +183,7 @@ async function serve(dir: string): Promise<void> {
   writeFileSync(join(dir, 'controller.pid'), String(process.pid));
   log.info('controller listening', { url: controllerUrl, apiUrls: svc.apiUrls, revision: store.revision() });
 
-  store.subscribe(() => wake());
+  store.subscribe((_rev, changes) => reconciler?.changed(changes));
   reconciler.start(abort.signal);
   void svc.notifyWorker.run(abort.signal);
   void runSchedules(svc.unitBackups, log, abort.signal);

@@ -140,7 +140,9 @@ export class Services {
    * attempt is logged under the machine, so a machine cannot write into another unit's log.
    */
   appendMachineLogs(model: string, machine: string, lines: LogLine[]): { accepted: number; refused: number } {
-    const own = new Set([machineTag(machine), ...this.reads.units(model).filter((u) => u.machine === machine).map((u) => unitTag(u.name))]);
+    // Only this machine's units are read (by index): a log flush costs the machine, not the model.
+    const units = this.reads.unitsOn(model, machine).map((u) => u.name);
+    const own = new Set([machineTag(machine), ...units.map(unitTag)]);
     // A line is kept whole up to 16K characters: enough for any stack trace, and a hook
     // printing megabytes on one line cannot grow the store by megabytes per line.
     const accepted = lines.filter((l) => own.has(l.entity)).map((l) => (l.message.length > MAX_LOG_LINE ? { ...l, message: `${l.message.slice(0, MAX_LOG_LINE)}… (${l.message.length - MAX_LOG_LINE} more characters cut)` } : l));
@@ -153,7 +155,6 @@ export class Services {
     }
     // Agents scrub secret values from hook output; the controller does it again here, with
     // the values of the secrets this machine's units can read.
-    const units = this.reads.units(model).filter((u) => u.machine === machine).map((u) => u.name);
     this.appendLogs(model, kept.map((l) => ({ ...l, message: this.secrets.scrub(model, units, l.message) })));
     return { accepted: accepted.length, refused };
   }

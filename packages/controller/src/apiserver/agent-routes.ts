@@ -65,7 +65,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     const wasError = svc.reads.unit(model, req.body.unit)?.agent.current === 'error';
     // Status messages are shown to every reader of the model: no secret value may reach them.
     const report = svc.secrets.scrubDeep(model, [req.body.unit], req.body);
-    svc.agent.reportStatus(model, report);
+    await svc.store.batched(() => svc.agent.reportStatus(model, report));
     if (report.agent === 'error' && !wasError) svc.notify({ kind: 'unit-error', model, subject: report.unit, outcome: 'failed', detail: report.message });
     return { ok: true };
   });
@@ -73,7 +73,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     const model = ownUnit(req, req.body.unit);
     const { secrets: secretOps, ...rest } = req.body;
     // The hook's secret operations commit with its other changes, in one transaction.
-    const r = svc.store.tx(() => {
+    const r = await svc.store.batched(() => {
       svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
       svc.inventory.afterHook(model, req.body.unit, req.body.hook);
       return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
@@ -83,13 +83,14 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', { schema: { body: ScopeSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { machine } = requireMachine(req);
-    if (req.body.enter) svc.agent.enterScope(model, req.body.unit, req.body.relation, machine.address ?? '');
-    else svc.agent.leaveScope(model, req.body.unit, req.body.relation);
+    const { unit, relation, enter } = req.body;
+    await svc.store.batched(() => (enter ? svc.agent.enterScope(model, unit, relation, machine.address ?? '') : svc.agent.leaveScope(model, unit, relation)));
     svc.wake();
     return { ok: true };
   });
   app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', { schema: { body: SettledSchema } }, async (req) => {
-    svc.agent.reportSettled(ownUnit(req, req.body.unit), req.body.unit, req.body.revision);
+    const model = ownUnit(req, req.body.unit);
+    await svc.store.batched(() => svc.agent.reportSettled(model, req.body.unit, req.body.revision));
     return { ok: true };
   });
   app.post<{ Body: { unit: string } }>('/api/agent/goal-state', { schema: { body: UnitRefSchema } }, async (req) => {

@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { routeAccess } from '@sigil/api';
 import { SigilError, errorHttpStatus, formatSize, isSigilError } from '@sigil/core';
 import { MAX_BODY, MAX_CHARM_BODY } from './body-limits.ts';
+import { storeError } from '../store/errors.ts';
 import type { Services } from '../services.ts';
 import type { Principal } from './auth.ts';
 import { auditRefusedStream, registerAudit, registerUserRoutes, requestModel } from './user-routes.ts';
@@ -65,7 +66,9 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
     const principal = auth.authorize(access, credential, pattern === undefined ? 'this path' : `${req.method} ${pattern}`, requestModel(req));
     if (principal) req.principal = principal;
   });
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler((caught, req, reply) => {
+    // A locked or full database is a condition of the moment, not a bug: a clear error.
+    const err = storeError(caught, svc.store.db.name);
     if (isSigilError(err)) return reply.status(errorHttpStatus(err.code)).send({ error: err.toJSON() });
     const e = err as { validation?: unknown; message: string; statusCode?: number };
     if (e.validation) {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import type { WatchMessage } from '@sigil/api';
+import { concerns, type WatchMessage } from '@sigil/api';
 import type { Services } from '../services.ts';
 import type { Principal } from './auth.ts';
 import type { LogRecord } from './loghub.ts';
@@ -25,8 +25,12 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
   } else {
     send({ rev: svc.store.revision() });
   }
+  // A machine agent gets only the changes that concern the view it was last served (by the
+  // rule it applies itself); before its first view, everything in its model.
+  const agent = principal.kind === 'machine' ? principal.machine : undefined;
   const unsubscribe = svc.store.subscribe((rev, changes) => {
-    const mine = changes.filter((c) => model === undefined || c.model === model);
+    const interest = agent && svc.agent.interestOf(agent.model, agent.id);
+    const mine = changes.filter((c) => (model === undefined || c.model === model) && (!interest || concerns(c.kind, c.key, interest, c.op)));
     if (mine.length > 0) send({ rev, changes: mine });
   });
   // A peer that stops answering pings (a killed machine sends no FIN) is dropped within

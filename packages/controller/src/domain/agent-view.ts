@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
-import { VIEW_HASH_LENGTH, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
@@ -36,8 +36,17 @@ export class AgentViews {
     this.models = new Models(s);
   }
 
-  delta(model: string, machineId: string, known: ReadonlySet<string> = new Set()): MachineViewDelta {
-    return this.s.db.transaction(() => new ViewRead(this.s, this.reads, model).build(this.models, machineId, known))();
+  /**
+   * `onInterest` receives the interest (see `interestOf` in @sigil/api) of an agent holding
+   * this view, computed from the same reads.
+   */
+  delta(model: string, machineId: string, known: ReadonlySet<string> = new Set(), onInterest?: (i: Interest) => void): MachineViewDelta {
+    return this.s.db.transaction(() => {
+      const read = new ViewRead(this.s, this.reads, model);
+      const d = read.build(this.models, machineId, known);
+      onInterest?.(interestOf(machineId, read.interest));
+      return d;
+    })();
   }
 
   /** The whole view (every part's body), as an agent with nothing yet sees it. */
@@ -61,6 +70,8 @@ class ViewRead {
   private allRelations: RelationRow[] | undefined;
   private readonly secrets: CharmSecrets;
   private rollout: { pins: Map<string, string>; drained: Set<string>; epochs: Map<number, number> } | undefined;
+  /** The units of the view as `interestOf` needs them, filled by `build`. */
+  readonly interest: InterestUnit[] = [];
 
   constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {
     this.secrets = new CharmSecrets(s, new SecretRepository(s), () => {});
@@ -133,7 +144,9 @@ class ViewRead {
     const resources = new Resources(this.s).unitView(this.model, u.app, charm.charm.meta.resources ?? {});
     if (resources.length > 0) core.resources = resources;
     const hash = partHash('u', u.name, JSON.stringify(core));
-    const relations = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => this.relationPart(r, u, leader, known));
+    const related = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app));
+    this.interest.push({ name: u.name, app: u.app, leader, relations: related.map((r) => ({ id: r.id, remoteApp: (r.endpoints.find((e) => e.app !== u.app) ?? r.endpoints[0]!).app })) });
+    const relations = related.map((r) => this.relationPart(r, u, leader, known));
     return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };
   }
 

@@ -1,6 +1,6 @@
 import { SigilError } from '@sigil/core';
 import { StorageService } from './storage.ts';
-import type { AgentStatusReport, CommitResult, HookCommit, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
+import type { AgentStatusReport, CommitResult, Interest, HookCommit, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, status, type PortSpec } from './rows.ts';
 import { AgentViews } from './agent-view.ts';
@@ -31,8 +31,19 @@ export class AgentFacade {
    * in `known` (a comma-separated list, as the agent sends it).
    */
   viewDelta(model: string, machineId: string, known = ''): MachineViewDelta {
-    return this.views.delta(model, machineId, new Set(known.split(',').filter((h) => h !== '')));
+    return this.views.delta(model, machineId, new Set(known.split(',').filter((h) => h !== '')), (i) => this.interests.set(`${model}\0${machineId}`, i));
   }
+
+  /**
+   * The interest of the machine's agent as of the last view it was served, or undefined
+   * before its first: the change feed sends the agent only what concerns it (with the
+   * agent's own rule), so a commit costs the watchers it concerns, not every agent.
+   */
+  interestOf(model: string, machineId: string): Interest | undefined {
+    return this.interests.get(`${model}\0${machineId}`);
+  }
+
+  private readonly interests = new Map<string, Interest>();
 
   reportStatus(model: string, r: AgentStatusReport): void {
     this.s.tx(() => {

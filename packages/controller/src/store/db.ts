@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import { BUSY_TIMEOUT_MS } from './errors.ts';
 
 export type Db = Database.Database;
 
@@ -13,7 +14,7 @@ export function openDb(path: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.exec(SCHEMA);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   return db;

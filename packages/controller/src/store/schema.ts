@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS units (
   settled INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (model, name));
 CREATE INDEX IF NOT EXISTS units_app ON units (model, app);
+-- A machine's units (its agent's view, its log lines) are read by index, not by scanning the model.
+CREATE INDEX IF NOT EXISTS units_machine ON units (model, machine);
 CREATE TABLE IF NOT EXISTS machines (
   model TEXT NOT NULL, id TEXT NOT NULL, life TEXT NOT NULL, address TEXT, instance_id TEXT,
   hostname TEXT, status TEXT NOT NULL, constraints TEXT NOT NULL DEFAULT '',

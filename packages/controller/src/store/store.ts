@@ -60,6 +60,50 @@ export class Store {
     }
   }
 
+  private batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+
+  /**
+   * Group commit: `fn` runs in one transaction with every other call queued in the same
+   * turn of the event loop, so a burst of small agent reports costs one fsync, not one
+   * each. Each call is its own savepoint: one that throws is undone alone (its changes are
+   * not announced) and rejects, the others commit. The promise settles after the commit,
+   * so an acknowledged change is as durable as with `tx`. An error that makes SQLite abandon
+   * the transaction (SQLITE_FULL) fails every call of the batch.
+   */
+  batched<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.batch.length === 1) setImmediate(() => this.commitBatch());
+    });
+  }
+
+  private commitBatch(): void {
+    const queued = this.batch;
+    this.batch = [];
+    const settle: (() => void)[] = [];
+    try {
+      this.tx(() => {
+        for (const q of queued) {
+          const mark = this.pending.length;
+          try {
+            const r = this.db.transaction(q.fn)();
+            settle.push(() => q.resolve(r));
+          } catch (e) {
+            // SQLite rolled the whole transaction back by itself (a full disk, say): the
+            // batch fails as one, every call with this error.
+            if (!this.db.inTransaction) throw e;
+            this.pending.length = mark;
+            settle.push(() => q.reject(e));
+          }
+        }
+      });
+    } catch (e) {
+      for (const q of queued) q.reject(e);
+      return;
+    }
+    for (const f of settle) f();
+  }
+
   revision(): number {
     return (this.lastRev.get() as { rev: number }).rev;
   }

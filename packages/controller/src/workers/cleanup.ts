@@ -17,8 +17,9 @@ export function cleanup(ctx: WorkerContext): void {
   for (const { name: model, life } of db.prepare('SELECT name, life FROM models').all() as { name: string; life: string }[]) {
     store.tx(() => {
       const units = reads.units(model);
+      const principals = new Set(units.map((x) => x.principal));
       for (const u of units) {
-        if (u.life !== 'dead' || units.some((x) => x.principal === u.name)) continue;
+        if (u.life !== 'dead' || principals.has(u.name)) continue;
         for (const id of new StorageService(store).unitGone(model, u.name)) ctx.provider.destroyStorage?.(model, id).catch((e: unknown) => ctx.log.warn('storage data not removed', { model, id, error: String(e) }));
         db.prepare('DELETE FROM units WHERE model = ? AND name = ?').run(model, u.name);
         db.prepare("UPDATE applications SET leader = NULL WHERE model = ? AND leader = ?").run(model, u.name);
@@ -52,8 +53,9 @@ export function cleanup(ctx: WorkerContext): void {
       // Secrets go with their owners; grants and pins with the units and applications they name.
       new SecretRepository(store).pruneOrphans(model);
       new StorageRepository(store).pruneApps(model);
+      const occupied = new Set(remaining.map((u) => u.machine));
       for (const m of reads.machines(model)) {
-        if (m.life === 'alive' && m.autoRemove && m.instanceId !== null && !remaining.some((u) => u.machine === m.id)) {
+        if (m.life === 'alive' && m.autoRemove && m.instanceId !== null && !occupied.has(m.id)) {
           db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, m.id);
           store.changed(model, 'machine', m.id);
         }

@@ -30,15 +30,20 @@ export class Exposer {
   async reconcile(ctx: WorkerContext): Promise<void> {
     const reads = new Reads(ctx.store);
     const wanted = new Map<string, string>();
-    for (const m of reads.machines()) {
-      // An enlisted host has its own address, reachable where it is: nothing to publish.
-      if (m.life !== 'alive' || !m.address || m.instanceId?.startsWith('manual:')) continue;
-      const apps = new Map(reads.apps(m.model).map((a) => [a.name, a]));
-      for (const u of reads.units(m.model)) {
-        if (u.machine !== m.id || u.life !== 'alive' || !apps.get(u.app)?.exposed) continue;
-        for (const p of u.ports) {
-          if (p.protocol !== 'tcp') continue;
-          for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${m.model}|${u.name}|${port}`, `${m.address}:${port}`);
+    // Only exposed applications' units (and their machines) are read: the cost follows what
+    // is exposed, not machines × units (which stalled a controller of 1,000 machines), and
+    // the stream of unit status reports costs nothing while nothing is exposed.
+    for (const { name: model } of ctx.store.db.prepare('SELECT name FROM models').all() as { name: string }[]) {
+      for (const a of reads.apps(model)) {
+        if (!a.exposed) continue;
+        for (const u of reads.units(model, a.name)) {
+          const m = u.machine === null ? undefined : reads.machine(model, u.machine);
+          // An enlisted host has its own address, reachable where it is: nothing to publish.
+          if (!m?.address || m.life !== 'alive' || u.life !== 'alive' || m.instanceId?.startsWith('manual:')) continue;
+          for (const p of u.ports) {
+            if (p.protocol !== 'tcp') continue;
+            for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${model}|${u.name}|${port}`, `${m.address}:${port}`);
+          }
         }
       }
     }

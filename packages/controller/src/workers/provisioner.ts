@@ -34,7 +34,7 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       if (!ctx.connected(m.model, m.id) && (ctx.provider.restartsDeadAgents || !ctx.ensuredAtStart.has(key))) await ctx.provider.ensureRunning(m.model, m.id);
       ctx.ensuredAtStart.add(key);
     } else {
-      const left = reads.units(m.model).filter((u) => u.machine === m.id);
+      const left = reads.unitsOn(m.model, m.id);
       if (left.length > 0) return;
       await ctx.provider.destroy(m.model, m.id);
       machines.delete(m.model, m.id);

@@ -1,0 +1,81 @@
+// The change feed a machine agent receives, against a real store and server: once it has
+// been served its view, only the changes that concern that view (the agent's own rule,
+// `concerns`), so one unit's chatter costs the agents it concerns and not every agent.
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WatchMessage } from '@sigil/api';
+import type { Services } from '../services.ts';
+import { startTestServer, type TestServer } from './test-server.ts';
+
+const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
+
+let server: TestServer;
+let svc: Services;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await startTestServer('admin', (s) => {
+    const charm = s.charms.add('m', files('name: c\nsummary: s\ndescription: d\n'));
+    s.applications.deploy({ model: 'm', app: 'a', charmUrl: charm.url, numUnits: 1, config: {}, constraints: '', to: [] });
+    s.applications.deploy({ model: 'm', app: 'b', charmUrl: charm.url, numUnits: 2, config: {}, constraints: '', to: [] });
+    for (const u of s.reads.units('m')) tokens[u.name] = s.machines.issueToken('m', u.machine!);
+  });
+  svc = server.svc;
+});
+afterAll(() => server.close());
+
+/** A machine agent's feed: every message it receives, from the moment it is open. */
+async function watch(token: string) {
+  const got: WatchMessage[] = [];
+  const ws = new WebSocket(server.url.replace(/^http/, 'ws') + '/api/watch', { headers: { authorization: `Bearer ${token}` } });
+  ws.on('message', (d) => got.push(JSON.parse(String(d)) as WatchMessage));
+  await new Promise((r) => ws.once('open', r));
+  await until(() => got.length > 0);
+  return { got, keys: () => got.flatMap((m) => (m.changes ?? []).map((c) => `${c.kind}:${c.key}:${c.op}`)), close: () => ws.close() };
+}
+
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(ok()).toBe(true);
+}
+
+const post = (token: string, path: string, body: unknown) =>
+  fetch(server.url + path, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+
+describe('the change feed of a machine agent', () => {
+  it('carries everything in its model until it is served a view, then only what concerns that view', async () => {
+    const a = await watch(tokens['a/0']!);
+    // No view served yet: b/1's status report reaches a/0's agent too.
+    expect((await post(tokens['b/1']!, '/api/agent/status', { unit: 'b/1', agent: 'idle', message: '' })).status).toBe(200);
+    await until(() => a.keys().includes('unit:b/1:status'));
+    expect((await fetch(server.url + '/api/agent/view', { headers: { authorization: `Bearer ${tokens['a/0']}` } })).status).toBe(200);
+    const seen = a.got.length;
+    // Neither b's units' reports nor b's config concern a/0; its own application's config does.
+    expect((await post(tokens['b/1']!, '/api/agent/status', { unit: 'b/1', agent: 'executing', message: 'x' })).status).toBe(200);
+    svc.applications.setConfig('m', 'b', {});
+    svc.applications.setAnnotations('m', 'b', { note: 'x' });
+    svc.applications.setAnnotations('m', 'a', { note: 'y' });
+    await until(() => a.keys().includes('application:a:change'));
+    expect(a.got.slice(seen).flatMap((m) => (m.changes ?? []).map((c) => `${c.kind}:${c.key}`))).toEqual(['application:a']);
+    a.close();
+  });
+
+  it('keeps sending a watcher that is not a machine agent everything', async () => {
+    const b0 = await watch(tokens['b/0']!);
+    expect((await fetch(server.url + '/api/agent/view', { headers: { authorization: `Bearer ${tokens['b/0']}` } })).status).toBe(200);
+    const admin = new WebSocket(server.url.replace(/^http/, 'ws') + '/api/watch?model=m', { headers: { authorization: 'Bearer admin' } });
+    const got: WatchMessage[] = [];
+    admin.on('message', (d) => got.push(JSON.parse(String(d)) as WatchMessage));
+    await new Promise((r) => admin.once('open', r));
+    await until(() => got.length > 0);
+    expect((await post(tokens['a/0']!, '/api/agent/status', { unit: 'a/0', agent: 'idle', message: 'z' })).status).toBe(200);
+    svc.applications.setAnnotations('m', 'b', { note: 'z' });
+    await until(() => got.some((m) => m.changes?.some((c) => c.key === 'b')));
+    expect(got.flatMap((m) => (m.changes ?? []).map((c) => c.key))).toEqual(expect.arrayContaining(['a/0', 'b']));
+    await until(() => b0.keys().includes('application:b:change'));
+    // b/0's agent heard about its application, not about a/0's report.
+    expect(b0.keys()).not.toContain('unit:a/0:status');
+    admin.close();
+    b0.close();
+  });
+});
