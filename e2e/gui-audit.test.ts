@@ -54,13 +54,15 @@ function pageFetch(page: Page, path: string, method: string, body?: unknown): Pr
   }, [path, method, body] as const);
 }
 
-/** The panel's rows as text, cell by cell, newest first. */
+/**
+ * The panel's rows as text, cell by cell, newest first: read in one go in the page, so a
+ * refresh of the table (new calls arrive all the time) cannot change it half-way through.
+ */
 async function rows(page: Page): Promise<{ cells: string[]; refused: string | null; cls: string | null }[]> {
-  const out: { cells: string[]; refused: string | null; cls: string | null }[] = [];
-  for (const row of await page.getByTestId('audit-row').all()) {
-    out.push({ cells: await row.locator('td').allInnerTexts(), refused: await row.getAttribute('data-refused'), cls: await row.getAttribute('class') });
-  }
-  return out;
+  // A string: this file is type-checked without the DOM library.
+  return page.evaluate<{ cells: string[]; refused: string | null; cls: string | null }[]>(
+    `[...document.querySelectorAll('[data-testid=audit-row]')].map((row) => ({ cells: [...row.cells].map((c) => c.innerText), refused: row.getAttribute('data-refused'), cls: row.getAttribute('class') }))`,
+  );
 }
 
 describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI audit trail', () => {
@@ -155,7 +157,7 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI au
     expect(refusal.cells[5]).toMatch(/app=source: .*read access/);
     expect(refusal.cells[6]).toBe('403');
     // A string: this file is type-checked without the DOM library.
-    const shade = await admin.evaluate<string>(`getComputedStyle(document.querySelectorAll('[data-testid=audit-row]')[${expose}].cells[0]).backgroundColor`);
+    const shade = await admin.evaluate<string>(`getComputedStyle([...document.querySelectorAll('[data-testid=audit-row][data-refused=true]')].find((r) => r.cells[3].innerText.endsWith('/expose')).cells[0]).backgroundColor`);
     expect(shade).not.toMatch(/rgba\(0, 0, 0, 0\)|rgb\(255, 255, 255\)/);
     // Newest first.
     const times = byModel.map((r) => r.cells[0]!);

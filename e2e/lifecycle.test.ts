@@ -60,6 +60,9 @@ describe('lifecycle', () => {
 
   it('puts a failing hook in error, retries on resolve, and skips with --no-retry', async () => {
     const m = await freshModel('fail');
+    // Manual resolve only: Juju's automatic retry (5 s, then backing off) would rerun the
+    // hook on its own and race the resolves below (a unit retrying is not in error).
+    await ok(['model-config', '-m', m, 'automatically-retry-hooks=false']);
     await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', m, '--config', 'fail-hook=install']);
     let s = await until(m, 'install to fail', (s) => unit(s, 'sink/0')?.['workload-status'].current === 'error');
     expect(unit(s, 'sink/0')?.['workload-status'].message).toBe('hook failed: "install"');

@@ -149,8 +149,13 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
   }, 60_000);
 
   it('logs in with the generated administrator password; the session is valid on every unit (shared salts)', async () => {
-    const creds = JSON.parse(await ok(['run', '-m', M, 'wordpress/1', 'get-admin-password', '--format', 'json'])) as Record<string, string>;
-    expect(creds.user).toBe('admin');
+    const action = JSON.parse(await ok(['run', '-m', M, 'wordpress/1', 'get-admin-password', '--format', 'json'])) as Record<string, string>;
+    expect(action.user).toBe('admin');
+    // The password is in the application's secret; an admin reveals it with the command given.
+    expect(action.reveal).toBe(`sigil show-secret ${action['password-secret']} --reveal`);
+    const shown = Object.values(JSON.parse(await ok(['show-secret', action['password-secret']!, '-m', M, '--reveal', '--format', 'json'])) as Record<string, { owner: string; content: Record<string, string> }>)[0]!;
+    expect(shown.owner).toBe('wordpress');
+    const creds = { user: action.user, password: shown.content['admin-password'] };
     expect(creds.password).toMatch(/^[A-Za-z0-9_-]{20}$/);
     const login = await http(port, '/wp-login.php', {
       method: 'POST',

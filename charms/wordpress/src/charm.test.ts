@@ -251,9 +251,13 @@ describe('config refused', () => {
 });
 
 describe('actions and stop', () => {
-  test('get-admin-password gives the login and the generated password; fails clearly before there is one', async () => {
+  test('get-admin-password gives the login and the secret holding the generated password; fails clearly before there is one', async () => {
     const ok = await run(build(new FakeWorkload()), event.action('get-admin-password'), state(spec, { unit: 'wordpress/2', appSecrets, leaderData: installedLeaderData }));
-    expect(ok.action?.results).toEqual({ user: 'admin', password: 'pw' });
+    // The password stays in the secret: the action names it and the command that reveals it.
+    const id = ok.action?.results['password-secret'];
+    expect(id).toMatch(/^[0-9a-f]{20}$/);
+    expect(ok.action?.results).toEqual({ user: 'admin', 'password-secret': id, reveal: `sigil show-secret ${id} --reveal` });
+    expect(JSON.stringify(ok.action?.results)).not.toContain('pw"');
     const early = await run(build(new FakeWorkload()), event.action('get-admin-password'), state(spec));
     expect(early.action?.failed).toMatch(/no administrator password yet/);
   });

@@ -193,9 +193,11 @@ export function build(w: Workload) {
 
   charm.on.action('get-admin-password', async (ctx, ev) => {
     const data = await ctx.leaderData();
-    const pw = sharedFrom(await ctx.appSecret(SECRETS))?.adminPassword;
-    if (!pw) throw new Error('no administrator password yet: the leader generates it in its first hook; try again once the units are active');
-    await ev.set({ user: data[ADMIN_USER] ?? ctx.config['admin-user'], password: pw });
+    // The password itself stays in the secret (action results are scrubbed of secret values):
+    // the operator reveals it, as an admin, with the command given here.
+    const id = sharedFrom(await ctx.appSecret(SECRETS)) ? await ctx.appSecretId(SECRETS) : undefined;
+    if (!id) throw new Error('no administrator password yet: the leader generates it in its first hook; try again once the units are active');
+    await ev.set({ user: data[ADMIN_USER] ?? ctx.config['admin-user'], 'password-secret': id, reveal: `sigil show-secret ${id} --reveal` });
   });
 
   return charm;

@@ -38,6 +38,8 @@ export interface Backend {
   appSecretGet(label: string): Promise<Record<string, string> | undefined>;
   /** Creates the application's secret with `label`, or gives it a new revision (leader only). */
   appSecretSet(label: string, content: Record<string, string>): Promise<void>;
+  /** The id of the application's secret with `label` (what `sigil show-secret` takes); undefined if there is none. */
+  appSecretId(label: string): Promise<string | undefined>;
 }
 
 const json = (s: string): unknown => (s.trim() === '' ? null : JSON.parse(s));
@@ -145,16 +147,19 @@ export class SocketBackend implements Backend {
       throw e;
     }
   }
-  async appSecretSet(label: string, content: Record<string, string>) {
-    // Values go over the agent socket, never on a command line.
-    const pairs = Object.entries(content).map(([k, v]) => `${k}=${v}`);
+  async appSecretId(label: string) {
     let info: Record<string, unknown> | null = null;
     try {
       info = await this.get<Record<string, unknown> | null>('secret-info-get', ['--label', label]);
     } catch (e) {
       if (!notFound(e)) throw e;
     }
-    const id = info === null ? undefined : Object.keys(info)[0];
+    return info === null ? undefined : Object.keys(info)[0];
+  }
+  async appSecretSet(label: string, content: Record<string, string>) {
+    // Values go over the agent socket, never on a command line.
+    const pairs = Object.entries(content).map(([k, v]) => `${k}=${v}`);
+    const id = await this.appSecretId(label);
     if (id === undefined) await this.s.call('secret-add', ['--label', label, ...pairs]);
     else await this.s.call('secret-set', [id, ...pairs]);
   }

@@ -154,6 +154,11 @@ export class Context<S extends CharmSpec> {
     return this.backend.appSecretGet(label);
   }
 
+  /** The id of the application's secret `label`, for an operator's `sigil show-secret ID --reveal`; undefined before it exists. */
+  appSecretId(label: string): Promise<string | undefined> {
+    return this.backend.appSecretId(label);
+  }
+
   /** Creates or updates (a new revision of) the application's secret `label`. Leader only. */
   async setAppSecret(label: string, content: Record<string, string>): Promise<void> {
     if (!this.isLeader) throw new Error(`cannot write the secret "${label}": ${this.unitName} is not the leader\nhint: check ctx.isLeader first`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * The charm test kit: state in → event → state out, with no agent and no containers (as
  * ops' Scenario). States are plain, frozen objects; `run` never changes its input. A
@@ -332,6 +333,10 @@ class MemoryBackend implements Backend {
   async appSecretGet(label: string) {
     const c = this.s.appSecrets[label];
     return c === undefined ? undefined : { ...c };
+  }
+  async appSecretId(label: string) {
+    // A stable id per label, in Juju's 20-character form.
+    return this.s.appSecrets[label] === undefined ? undefined : createHash('sha256').update(label).digest('hex').slice(0, 20);
   }
   async appSecretSet(label: string, content: Record<string, string>) {
     if (!this.s.leader) throw new Error(`secret-set failed (exit 1): cannot update secret "${label}": this unit is not the leader`);

@@ -94,7 +94,9 @@ export function runHookTool(
       env,
       args: parsed.positional,
       parsed,
-      format: (parsed.strings.get('format') ?? spec.formats?.default ?? 'smart') as OutputFormat,
+      // Without --format, 'smart' even where the flag's default says yaml (secret-get): as the tools
+      // printed before: a key's value bare (a charm compares it as text), maps as YAML.
+      format: (parsed.strings.get('format') ?? 'smart') as OutputFormat,
       stdin,
       cwd,
       warn: (text) => {
