@@ -94,8 +94,8 @@ describe('until the database is there', () => {
     expect(Object.keys(secret).sort()).toEqual([...SALT_NAMES.map((n) => n.toLowerCase().replaceAll('_', '-')), 'admin-password'].sort());
     expect(new Set(SALT_NAMES.map((n) => secret[n.toLowerCase().replaceAll('_', '-')])).size).toBe(8);
     expect(secret['admin-password']).toMatch(/^[A-Za-z0-9_-]{20}$/);
-    // Leader data only tells the other units there is something to read.
-    expect(out.leaderData).toEqual({ 'secrets-version': '1' });
+    // Leader data only tells the other units there is something to read, and its id.
+    expect(out.leaderData).toEqual({ 'secrets-version': '1', 'secrets-id': expect.stringMatching(/^[0-9a-f]{20}$/) as string });
     const again = await run(build(w), event.configChanged(), out);
     expect(again.appSecrets).toEqual(out.appSecrets);
     expect(again.leaderData).toEqual(out.leaderData);
@@ -106,7 +106,7 @@ describe('until the database is there', () => {
     const legacy = { salts: JSON.stringify(saltValues), 'admin-password': 'old-pw', installed: 'x' };
     const out = await run(build(w), event.upgradeCharm(), state(spec, { leader: true, leaderData: legacy }));
     expect(out.appSecrets['wordpress-secrets']).toEqual({ ...shared, 'admin-password': 'old-pw' });
-    expect(out.leaderData).toEqual({ installed: 'x', 'secrets-version': '1' });
+    expect(out.leaderData).toEqual({ installed: 'x', 'secrets-version': '1', 'secrets-id': expect.stringMatching(/^[0-9a-f]{20}$/) as string });
   });
 
   test('a non-leader waits for the secret; its configuration uses the shared salts', async () => {

@@ -25,6 +25,8 @@ const saltKey = (name: string) => name.toLowerCase().replaceAll('_', '-');
 /** Leader data keys. */
 /** Bumped when the leader writes the secret, so the other units hear of it (leader-settings-changed). */
 const SECRETS_VERSION = 'secrets-version';
+/** The secret's id, for get-admin-password on any unit (only the leader may look it up by label). */
+const SECRET_ID = 'secrets-id';
 /** Where charms before secrets kept them (moved into the secret, then deleted). */
 const LEGACY_SALTS = 'salts';
 const LEGACY_ADMIN_PASSWORD = 'admin-password';
@@ -78,6 +80,7 @@ function sharedFrom(content: Record<string, string> | undefined): Shared | undef
  */
 async function sharedSecrets(ctx: Ctx, data: Record<string, string>): Promise<Shared | undefined> {
   const have = sharedFrom(await ctx.appSecret(SECRETS));
+  if (have && ctx.isLeader && !data[SECRET_ID]) await ctx.setLeaderData({ [SECRET_ID]: (await ctx.appSecretId(SECRETS)) ?? '' });
   if (have || !ctx.isLeader) return have;
   const made: Shared = {
     salts: parseSalts(data[LEGACY_SALTS]) ?? (Object.fromEntries(SALT_NAMES.map((n) => [n, password(64)])) as Salts),
@@ -85,7 +88,7 @@ async function sharedSecrets(ctx: Ctx, data: Record<string, string>): Promise<Sh
   };
   await ctx.setAppSecret(SECRETS, { ...Object.fromEntries(SALT_NAMES.map((n) => [saltKey(n), made.salts[n]])), [ADMIN_PASSWORD]: made.adminPassword });
   const version = Number(data[SECRETS_VERSION] ?? '0') + 1;
-  await ctx.setLeaderData({ [SECRETS_VERSION]: String(version), ...(data[LEGACY_SALTS] !== undefined ? { [LEGACY_SALTS]: '' } : {}), ...(data[LEGACY_ADMIN_PASSWORD] !== undefined ? { [LEGACY_ADMIN_PASSWORD]: '' } : {}) });
+  await ctx.setLeaderData({ [SECRETS_VERSION]: String(version), [SECRET_ID]: (await ctx.appSecretId(SECRETS)) ?? '', ...(data[LEGACY_SALTS] !== undefined ? { [LEGACY_SALTS]: '' } : {}), ...(data[LEGACY_ADMIN_PASSWORD] !== undefined ? { [LEGACY_ADMIN_PASSWORD]: '' } : {}) });
   return made;
 }
 
@@ -195,7 +198,7 @@ export function build(w: Workload) {
     const data = await ctx.leaderData();
     // The password itself stays in the secret (action results are scrubbed of secret values):
     // the operator reveals it, as an admin, with the command given here.
-    const id = sharedFrom(await ctx.appSecret(SECRETS)) ? await ctx.appSecretId(SECRETS) : undefined;
+    const id = sharedFrom(await ctx.appSecret(SECRETS)) ? data[SECRET_ID] || (await ctx.appSecretId(SECRETS)) : undefined;
     if (!id) throw new Error('no administrator password yet: the leader generates it in its first hook; try again once the units are active');
     await ev.set({ user: data[ADMIN_USER] ?? ctx.config['admin-user'], 'password-secret': id, reveal: `sigil show-secret ${id} --reveal` });
   });
