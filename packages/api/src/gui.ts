@@ -1,5 +1,5 @@
 import type { ChaosFaults, ChaosListener } from './chaos.ts';
-import type { ActionSpec, ConfigOption, EndpointSpec } from '@sigil/core';
+import type { ActionSpec, CharmProvenance, ConfigOption, EndpointSpec } from '@sigil/core';
 
 /**
  * The web GUI's view of a model and the deltas that keep it current (decision 0006). The
@@ -23,6 +23,8 @@ export interface GuiCharm {
   actions: Record<string, ActionSpec>;
   /** The charm's icon.svg, if it has one (shown through <img>, where scripts never run). */
   icon?: string;
+  /** Where a collected charm came from (its collect-info checked against the uploaded files). */
+  provenance?: CharmProvenance;
 }
 
 export interface GuiApp {

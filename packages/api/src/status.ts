@@ -65,6 +65,24 @@ export interface ApplicationStatusDoc {
    * (`sigil schedule`), with its snapshot in the backup store when it made one.
    */
   'last-backup'?: { schedule: string; action: string; at: string; status: string; snapshot?: string; message: string };
+  /**
+   * Sigil addition (issue 16): where the application's charm came from, for a charm collected
+   * with `sigil collect` (its codetree-collect-info.yaml checked against the uploaded files).
+   */
+  'charm-provenance'?: CharmProvenanceDoc;
+}
+
+/** A charm's provenance as status shows it (kebab-case, as status keys are). */
+export interface CharmProvenanceDoc {
+  source: string;
+  url: string;
+  commit?: string;
+  sha256?: string;
+  'collected-at': string;
+  files: number;
+  matches: boolean;
+  modified: string[];
+  missing: string[];
 }
 
 export interface MachineStatusDoc {

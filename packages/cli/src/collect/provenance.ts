@@ -1,5 +1,4 @@
-import YAML from 'yaml';
-import type { CollectInfo } from './tree.ts';
+import { verifyCollectInfo } from '@sigil/core';
 
 /**
  * Where a deployed charm came from, read from the collect-info file in the unit's charm
@@ -42,37 +41,21 @@ export function parseSha256sum(text: string): Record<string, string> {
 /** Compares what a unit holds with its charm's collect-info; pure, for the output of PROVENANCE_COMMAND. */
 export function provenanceOf(unit: string, output: string): Provenance {
   const at = output.indexOf(HASHES_MARK);
-  const infoText = at === -1 ? '' : output.slice(0, at);
-  let info: Partial<CollectInfo> | null = null;
-  try {
-    info = YAML.parse(infoText) as Partial<CollectInfo> | null;
-  } catch {
-    info = null;
-  }
-  if (!info || typeof info.collect_url !== 'string' || typeof info.hashes !== 'object' || info.hashes === null) return { unit, collected: false };
-  const deployed = parseSha256sum(at === -1 ? '' : output.slice(at + HASHES_MARK.length));
-  const modified: string[] = [];
-  const missing: string[] = [];
-  for (const [path, hash] of Object.entries(info.hashes).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const now = deployed[path];
-    if (now === undefined) missing.push(path);
-    else if (now !== String(hash)) modified.push(path);
-  }
-  const semi = info.collect_url.lastIndexOf(';');
-  const source = semi === -1 ? info.collect_url : info.collect_url.slice(0, semi);
-  const opts = Object.fromEntries((semi === -1 ? '' : info.collect_url.slice(semi + 1)).split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  if (at === -1) return { unit, collected: false };
+  const p = verifyCollectInfo(output.slice(0, at), parseSha256sum(output.slice(at + HASHES_MARK.length)));
+  if (!p) return { unit, collected: false };
   return {
     unit,
     collected: true,
-    source,
-    collect_url: info.collect_url,
-    ...(opts.revno !== undefined ? { commit: opts.revno } : {}),
-    ...(opts.sha256 !== undefined ? { digest: opts.sha256 } : {}),
-    collect_date: String(info.collect_date ?? ''),
-    files: Object.keys(info.hashes).length,
-    modified,
-    missing,
-    matches: modified.length === 0 && missing.length === 0,
+    source: p.source,
+    collect_url: p.url,
+    ...(p.commit !== undefined ? { commit: p.commit } : {}),
+    ...(p.digest !== undefined ? { digest: p.digest } : {}),
+    collect_date: p.collected,
+    files: p.files,
+    modified: p.modified,
+    missing: p.missing,
+    matches: p.matches,
   };
 }
 

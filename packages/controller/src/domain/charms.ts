@@ -3,6 +3,7 @@ import { SigilError, archiveCharmFiles, checkArchiveEntries, parseCharm, type Ch
 import type { CharmArchive, CharmUpload } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { Reads, type CharmRow } from './rows.ts';
+import { archiveProvenance } from './charm-provenance.ts';
 
 /**
  * Local charms uploaded by the CLI. The archive is kept as a blob so agents fetch exactly
@@ -31,6 +32,8 @@ export class Charms {
       const url = `local:${charm.meta.name}-${rev}`;
       this.s.db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)').run(hash, data);
       this.s.db.prepare('INSERT INTO charms (model, url, name, revision, hash, charm, source) VALUES (?, ?, ?, ?, ?, ?, ?)').run(model, url, charm.meta.name, rev, hash, JSON.stringify(charm), upload.source ?? '');
+      const provenance = archiveProvenance(archive);
+      if (provenance) this.s.db.prepare('INSERT OR REPLACE INTO charm_provenance (model, url, data) VALUES (?, ?, ?)').run(model, url, JSON.stringify(provenance));
       this.s.changed(model, 'charm', url);
       return this.reads.charm(model, url);
     });

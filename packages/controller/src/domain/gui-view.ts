@@ -132,6 +132,7 @@ export class GuiView {
       config: c.charm.config,
       actions: c.charm.actions,
       ...(icon !== undefined ? { icon } : {}),
+      ...(c.provenance ? { provenance: c.provenance } : {}),
     };
   }
 }

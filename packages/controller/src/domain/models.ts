@@ -167,7 +167,7 @@ export class Models {
 
   remove(name: string): void {
     this.s.tx(() => {
-      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines']) {
+      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines']) {
         this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(name);
       }
       this.s.db.prepare('DELETE FROM models WHERE name = ?').run(name);

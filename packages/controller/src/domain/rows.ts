@@ -1,4 +1,4 @@
-import type { Charm, ConfigValue } from '@sigil/core';
+import type { Charm, CharmProvenance, ConfigValue } from '@sigil/core';
 import { SigilError } from '@sigil/core';
 import { json, type Store } from '../store/store.ts';
 
@@ -98,9 +98,14 @@ export interface CharmRow {
   revision: number;
   hash: string;
   charm: Charm;
+  /** Where a collected charm came from, from its collect-info (absent when it has none). */
+  provenance?: CharmProvenance;
 }
 
 type Raw = Record<string, unknown>;
+
+/** A charm row with its provenance, if recorded. */
+const CHARM_SELECT = 'SELECT c.*, p.data AS provenance FROM charms c LEFT JOIN charm_provenance p ON p.model = c.model AND p.url = c.url';
 
 export function toApp(r: Raw): AppRow {
   return {
@@ -172,6 +177,7 @@ export function toCharm(r: Raw): CharmRow {
     revision: r.revision as number,
     hash: r.hash as string,
     charm: json(r.charm as string, {} as Charm),
+    ...(typeof r.provenance === 'string' ? { provenance: json(r.provenance, {} as CharmProvenance) } : {}),
   };
 }
 
@@ -269,12 +275,12 @@ export class Reads {
   }
 
   charm(model: string, url: string): CharmRow {
-    const r = this.s.db.prepare('SELECT * FROM charms WHERE model = ? AND url = ?').get(model, url) as Raw | undefined;
+    const r = this.s.db.prepare(`${CHARM_SELECT} WHERE c.model = ? AND c.url = ?`).get(model, url) as Raw | undefined;
     if (!r) throw new SigilError('not-found', `charm ${url} not found`);
     return toCharm(r);
   }
 
   charms(model: string): CharmRow[] {
-    return (this.s.db.prepare('SELECT * FROM charms WHERE model = ?').all(model) as Raw[]).map(toCharm);
+    return (this.s.db.prepare(`${CHARM_SELECT} WHERE c.model = ?`).all(model) as Raw[]).map(toCharm);
   }
 }

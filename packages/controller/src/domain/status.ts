@@ -3,6 +3,7 @@ import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
 import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
+import { provenanceDoc } from './charm-provenance.ts';
 import type { Store } from '../store/store.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
 import { ScheduleRepository } from '../state/schedules.ts';
@@ -119,6 +120,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       }
       const last = lastBackups.get(a.name);
       if (last) doc['last-backup'] = last;
+      if (charm?.provenance) doc['charm-provenance'] = provenanceDoc(charm.provenance);
       applications[a.name] = doc;
     }
 

@@ -21,6 +21,10 @@ CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS charms (
   model TEXT NOT NULL, url TEXT NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL,
   hash TEXT NOT NULL, charm TEXT NOT NULL, source TEXT NOT NULL DEFAULT '', PRIMARY KEY (model, url));
+-- Where a collected charm came from (its codetree-collect-info.yaml checked against the uploaded
+-- files), as JSON; a table of its own so controllers made before it gain it on start.
+CREATE TABLE IF NOT EXISTS charm_provenance (
+  model TEXT NOT NULL, url TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (model, url));
 CREATE TABLE IF NOT EXISTS applications (
   model TEXT NOT NULL, name TEXT NOT NULL, charm_url TEXT NOT NULL, config TEXT NOT NULL,
   exposed INTEGER NOT NULL DEFAULT 0, constraints TEXT NOT NULL DEFAULT '', life TEXT NOT NULL,

@@ -10,3 +10,4 @@ export {
 export {
   humanizeIMiB, humanizeMiB, parseSizeMiB, parseStorageDirective, splitStorageArg, type ResourceSpec, type StorageDirective, type StorageSpec,
 } from './storage.ts';
+export { COLLECT_INFO_FILE, verifyCollectInfo, type CharmProvenance } from './collect-info.ts';
