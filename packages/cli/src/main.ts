@@ -26,6 +26,7 @@ import { registerSpec } from './commands/spec.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCollect } from './commands/collect.ts';
 import { registerCharms } from './commands/charms.ts';
+import { registerShowApplication } from './commands/show-application.ts';
 import { registerControllerBackup } from './commands/controller-backup.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerNotify } from './commands/notify.ts';
@@ -62,6 +63,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerCollect(program, ctx);
   registerAudit(program, ctx);
   registerCharms(program, ctx);
+  registerShowApplication(program, ctx);
   registerControllerBackup(program, ctx);
   registerSchedule(program, ctx);
   registerNotify(program, ctx);

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { GuiApp, GuiModel } from '@sigil/api';
+import type { CharmProvenance } from '@sigil/core';
 import { naturalCompare } from '@sigil/core';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
@@ -80,8 +81,28 @@ export function AppInspector({ model, app, summary, onSelect }: {
           })}
         </tbody>
       </table>
+      {charm?.provenance && <Provenance p={charm.provenance} />}
       {charm && Object.keys(charm.config).length > 0 && <AppConfig app={app.name} options={charm.config} />}
       {canWrite && <p><button className="danger" onClick={removeApp} disabled={busy || app.life !== 'alive'} data-testid="remove-app">Remove application</button></p>}
+    </div>
+  );
+}
+
+/** Where a collected charm came from, and whether its files still match the collect-info hashes. */
+function Provenance({ p }: { p: CharmProvenance }) {
+  const changed = [...p.modified.map((f) => `modified: ${f}`), ...p.missing.map((f) => `missing: ${f}`)];
+  return (
+    <div data-testid="charm-provenance">
+      <h3>Charm provenance</h3>
+      <dl className="facts">
+        <dt>source</dt><dd>{p.source}</dd>
+        {p.commit !== undefined && <><dt>commit</dt><dd><code>{p.commit}</code></dd></>}
+        {p.digest !== undefined && <><dt>sha256</dt><dd><code>{p.digest}</code></dd></>}
+        <dt>collected</dt><dd>{p.collected}</dd>
+        <dt>files</dt>
+        <dd data-testid="provenance-matches">{p.matches ? `all ${p.files} match the recorded hashes` : `${p.modified.length} modified, ${p.missing.length} missing of ${p.files}`}</dd>
+      </dl>
+      {changed.length > 0 && <ul className="message">{changed.map((c) => <li key={c}>{c}</li>)}</ul>}
     </div>
   );
 }
