@@ -108,6 +108,13 @@ export interface GuiCharmSummary {
   source: 'library' | 'controller';
   interfaces: string[];
   icon?: string;
+  /** The revision the controller numbered this upload with (absent for a shipped library charm). */
+  revision?: number;
+  /**
+   * Every uploaded revision of a charm of this name, newest first, each with the id that
+   * deploys it (`sigil deploy NAME --revision N`); shadowed uploads included.
+   */
+  revisions?: { revision: number; id: string }[];
 }
 
 export interface GuiCharmPage extends GuiCharmSummary {

@@ -23,6 +23,8 @@ async function library(c: Client, query = ''): Promise<GuiCharmSummary[]> {
 
 export interface ByNameDeploy {
   name: string;
+  /** A revision of an uploaded charm of that name; the library's choice (`sigil charms`) when absent. */
+  revision?: number;
   app?: string;
   numUnits: number;
   config: Record<string, unknown>;
@@ -39,14 +41,24 @@ export async function deployByName(ctx: Ctx, c: Client, d: ByNameDeploy): Promis
   }
   const app = d.app ?? hit.name;
   checkApplicationName(app);
-  const from = hit.source === 'library' ? 'the charm library' : 'a charm published to the controller';
+  const picked = pickRevision(hit, d.revision);
+  const from = picked.source === 'library' ? 'the charm library' : `a charm published to the controller, revision ${picked.revision}`;
   if (d.dryRun) {
     const config = Object.entries(d.config).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-    ctx.out([`Dry run: deploying would add application "${app}"; nothing was changed.`, `  application: ${app}`, `  charm:       ${hit.name} (${from}, ${hit.id})`, `  units:       ${d.numUnits}`, `  config:      ${config.length ? config.join(', ') : 'charm defaults'}`, 'Run the same command without --dry-run to deploy.'].join('\n'));
+    ctx.out([`Dry run: deploying would add application "${app}"; nothing was changed.`, `  application: ${app}`, `  charm:       ${hit.name} (${from}, ${picked.id})`, `  units:       ${d.numUnits}`, `  config:      ${config.length ? config.join(', ') : 'charm defaults'}`, 'Run the same command without --dry-run to deploy.'].join('\n'));
     return;
   }
-  await c.post(`/api/gui/models/${encodeURIComponent(c.model)}/deploy`, { charm: hit.id, app, numUnits: d.numUnits, config: d.config, annotations: {} });
-  ctx.out(`Deployed "${app}" from ${from}: ${hit.name} (${hit.id}) with ${d.numUnits} unit${d.numUnits === 1 ? '' : 's'}`);
+  await c.post(`/api/gui/models/${encodeURIComponent(c.model)}/deploy`, { charm: picked.id, app, numUnits: d.numUnits, config: d.config, annotations: {} });
+  ctx.out(`Deployed "${app}" from ${from}: ${hit.name} (${picked.id}) with ${d.numUnits} unit${d.numUnits === 1 ? '' : 's'}`);
+}
+
+/** The library entry itself, or the uploaded revision asked for; an unknown revision is refused, listing those there are. */
+export function pickRevision(hit: GuiCharmSummary, revision: number | undefined): { id: string; source: GuiCharmSummary['source']; revision?: number } {
+  if (revision === undefined) return { id: hit.id, source: hit.source, ...(hit.revision !== undefined ? { revision: hit.revision } : {}) };
+  const found = hit.revisions?.find((r) => r.revision === revision);
+  if (found) return { id: found.id, source: 'controller', revision };
+  const there = (hit.revisions ?? []).map((r) => r.revision).sort((a, b) => a - b);
+  throw new SigilError('not-found', `charm "${hit.name}" has no revision ${revision}`, there.length ? `revisions there are: ${there.join(', ')} (\`sigil charms\`)` : `it has no uploaded revisions: deploy it without --revision, or publish one with \`sigil charm publish DIR\``);
 }
 
 export function registerCharms(program: Command, ctx: Ctx): void {
@@ -60,7 +72,8 @@ export function registerCharms(program: Command, ctx: Ctx): void {
       const rows = await library(ctx.client(o.model), query ?? '');
       ctx.print(rows.map(({ icon: _icon, ...r }) => r), o.format, () => {
         if (rows.length === 0) return query ? `No charm matches "${query}".` : 'The charm library is empty.';
-        const table = [['Charm', 'Source', 'Id', 'Summary'], ...rows.map((r) => [r.name, r.source, r.id, r.summary.split('\n')[0]!])];
+        const revs = (r: GuiCharmSummary) => (r.revisions?.length ? r.revisions.map((x) => x.revision).sort((a, b) => b - a).join(',') : '-');
+        const table = [['Charm', 'Source', 'Rev', 'Revisions', 'Id', 'Summary'], ...rows.map((r) => [r.name, r.source, r.revision === undefined ? '-' : String(r.revision), revs(r), r.id, r.summary.split('\n')[0]!])];
         const w = table[0]!.map((_, i) => Math.max(...table.map((t) => t[i]!.length)));
         return table.map((t) => t.map((x, i) => (i === t.length - 1 ? x : x.padEnd(w[i]!))).join('  ')).join('\n');
       });

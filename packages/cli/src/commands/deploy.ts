@@ -18,13 +18,14 @@ interface DeployOpts extends BundleDeployOpts {
   model?: string;
   storage: string[];
   resource: string[];
+  revision?: string;
 }
 
 /**
  * Flags that mean something for one kind of deploy only. Given with the other kind they
  * are refused, never ignored: a user who typed them expects them to do something.
  */
-const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to', 'storage', 'resource'];
+const CHARM_ONLY = ['numUnits', 'config', 'constraints', 'to', 'storage', 'resource', 'revision'];
 const BUNDLE_ONLY = ['overlay', 'mapMachines', 'progress', 'wait', 'timeout', 'verbose'];
 /** Flags about following the model until it settles, which `--no-wait` skips. */
 const FOLLOWING = ['progress', 'timeout', 'verbose'];
@@ -70,6 +71,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .option('--to <placement>', 'charms: placement: machine id or "new" (comma-separated per unit)')
     .option('--storage <name=pool,size,count>', 'charms: storage directive, e.g. data=rootfs,10G,1 (repeatable)', collect, [])
     .option('--resource <name=file>', 'charms: upload a file as a resource (repeatable)', collect, [])
+    .option('--revision <n>', 'charms from the library: deploy this revision (`sigil charms` lists them)')
     .option('-m, --model <model>', 'model to deploy into')
     .option('--dry-run', 'print what would be deployed and change nothing')
     .option('--overlay <file>', 'bundles: overlay bundle (repeatable)', collect, [])
@@ -92,9 +94,10 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
         // A bare name with no such path: the controller's charm library (`sigil charms`).
         const wrong = givenFlags(cmd, ['constraints', 'to', 'storage', 'resource']);
         if (wrong.length) throw new SigilError('bad-request', `${listed(wrong)} when deploying from the charm library`, `deploy it first, then place units with \`sigil add-unit ${name ?? path} --to M\`; or deploy the charm's directory`);
-        await deployByName(ctx, ctx.client(o.model), { name: path, ...(name !== undefined ? { app: name } : {}), numUnits: n, config: parseConfigArgs(o.config, name ?? path), dryRun: o.dryRun === true });
+        await deployByName(ctx, ctx.client(o.model), { name: path, ...(o.revision !== undefined ? { revision: parseRevision(o.revision) } : {}), ...(name !== undefined ? { app: name } : {}), numUnits: n, config: parseConfigArgs(o.config, name ?? path), dryRun: o.dryRun === true });
         return;
       }
+      if (o.revision !== undefined) throw new SigilError('bad-request', `--revision does not apply to the charm directory "${path}"`, 'it picks a revision of a charm in the library: `sigil deploy NAME --revision N` (see `sigil charms`); a directory deploys what it holds');
       const { readCharmDir } = await import('../charm-dir.ts');
       const { charm, archive } = readCharmDir(path);
       const app = name ?? charm.meta.name;
@@ -124,6 +127,13 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       });
       ctx.out(`Deployed "${res.name}" from local charm "${charm.meta.name}", revision ${uploaded.revision}${res.units.length ? ` with ${res.units.length} unit${res.units.length === 1 ? '' : 's'}` : ''}`);
     });
+}
+
+/** `--revision N`: a whole number. */
+export function parseRevision(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new SigilError('bad-request', `invalid --revision "${v}"`, 'give a revision number, e.g. --revision 2; `sigil charms` lists them');
+  return n;
 }
 
 /** `--config k=v` pairs and `--config file.yaml` (Juju's `app: {k: v}` layout, or a flat map). */

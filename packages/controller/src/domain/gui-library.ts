@@ -12,6 +12,8 @@ interface Entry {
   page: GuiCharmPage;
   /** Reads the charm's files for upload into a model. */
   archive: () => { files: CharmArchive['files']; source: string };
+  /** An upload's revision (as numbered in the model it was last uploaded to). */
+  revision?: number;
 }
 
 /**
@@ -28,9 +30,22 @@ export class CharmLibrary {
   search(query: string): GuiCharmSummary[] {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     const haystack = (p: GuiCharmPage) => [p.name, p.summary, ...p.interfaces].join(' ').toLowerCase();
+    const uploads = this.uploaded();
+    const revisionsOf = (name: string) => {
+      const seen = new Set<number>();
+      return uploads.filter((u) => u.page.name === name && u.revision !== undefined && !seen.has(u.revision) && seen.add(u.revision)).map((u) => ({ revision: u.revision!, id: u.page.id }));
+    };
     return this.entries()
       .filter((e) => words.every((w) => haystack(e.page).includes(w)))
-      .map(({ page }) => ({ id: page.id, name: page.name, summary: page.summary, source: page.source, interfaces: page.interfaces, ...(page.icon !== undefined ? { icon: page.icon } : {}) }));
+      .map(({ page, revision }) => {
+        const revisions = revisionsOf(page.name);
+        return {
+          id: page.id, name: page.name, summary: page.summary, source: page.source, interfaces: page.interfaces,
+          ...(page.icon !== undefined ? { icon: page.icon } : {}),
+          ...(revision !== undefined ? { revision } : {}),
+          ...(revisions.length ? { revisions } : {}),
+        };
+      });
   }
 
   page(id: string): GuiCharmPage {
@@ -53,7 +68,8 @@ export class CharmLibrary {
   }
 
   private entry(id: string): Entry {
-    const e = this.entries().find((x) => x.page.id === id);
+    // Any upload, not only the newest of its name: `--revision` deploys older ones.
+    const e = [...this.library(), ...this.uploaded()].find((x) => x.page.id === id);
     if (!e) throw new SigilError('not-found', `charm "${id}" not found`, 'search the charms again: the library may have changed');
     return e;
   }
@@ -84,7 +100,7 @@ export class CharmLibrary {
   }
 
   private uploaded(): Entry[] {
-    const rows = this.s.db.prepare('SELECT name, hash, charm, source FROM charms ORDER BY rowid DESC').all() as { name: string; hash: string; charm: string; source: string }[];
+    const rows = this.s.db.prepare('SELECT name, revision, hash, charm, source FROM charms ORDER BY rowid DESC').all() as { name: string; revision: number; hash: string; charm: string; source: string }[];
     const hashes = new Set<string>();
     return rows.filter((r) => !hashes.has(r.hash) && hashes.add(r.hash)).map((r) => {
       const charm = JSON.parse(r.charm) as Charm;
@@ -96,6 +112,7 @@ export class CharmLibrary {
       return {
         page: page(`controller/${r.hash}`, 'controller', charm, docs.readme, docs.icon),
         archive: () => ({ files: (JSON.parse(this.blob(r.hash)) as CharmArchive).files, source: r.source }),
+        revision: r.revision,
       };
     });
   }
