@@ -150,6 +150,7 @@ export const ROUTE_ACCESS = {
 
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
+  'GET /api/gui/charm/archive': 'login',
   // The GUI logs in like a web app: `sigil gui` asks for a one-time code for its own user; the
   // page trades it (or a user name and password: the route checks them) for a session
   // cookie, and logs out. A session cookie authenticates no route an agent may call.

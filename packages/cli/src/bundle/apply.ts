@@ -16,7 +16,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
     if (url) return url;
     const entry = Object.values(read.charms).find((x) => x.path === path);
     if (!entry) throw new SigilError('internal', `no charm read for ${path}`);
-    url = (await c.post<{ url: string }>(c.m('/charms'), { ...entry.archive, source: path })).url;
+    url = (await c.post<{ url: string }>(c.m('/charms'), { ...entry.archive, source: entry.source ?? path })).url;
     charmUrls.set(path, url);
     return url;
   };

@@ -19,7 +19,8 @@ export interface BundleDeployOpts {
 
 async function plan(c: Client, path: string, overlays: string[], mapMachines?: string) {
   const { readBundle } = await import('../bundle/read.ts');
-  const read = readBundle(path, overlays);
+  const { libraryArchive } = await import('./charms.ts');
+  const read = await readBundle(path, overlays, (app, name, revision) => libraryArchive(c, app, name, revision));
   const current = await c.get<BundleStateDoc>(c.m('/bundle-state'));
   const mapping = mapMachines === undefined ? new Map<string, string>() : parseMapMachines(mapMachines, Object.keys(read.bundle.machines), current.state.machines);
   const changes = planBundle(read.bundle, current.state, read.charms, current.charms, mapping);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { GuiCharmSummary } from '@sigil/api';
+import type { CharmArchive, GuiCharmSummary } from '@sigil/api';
 import { SigilError, checkApplicationName } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
@@ -59,6 +59,20 @@ export function pickRevision(hit: GuiCharmSummary, revision: number | undefined)
   if (found) return { id: found.id, source: 'controller', revision };
   const there = (hit.revisions ?? []).map((r) => r.revision).sort((a, b) => a - b);
   throw new SigilError('not-found', `charm "${hit.name}" has no revision ${revision}`, there.length ? `revisions there are: ${there.join(', ')} (\`sigil charms\`)` : `it has no uploaded revisions: deploy it without --revision, or publish one with \`sigil charm publish DIR\``);
+}
+
+/** The files of a library charm a bundle names (`charm: NAME`, maybe with `revision:`); an unknown name names the application. */
+export async function libraryArchive(c: Client, app: string, name: string, revision: number | undefined): Promise<{ archive: CharmArchive; source: string }> {
+  const hit = (await library(c)).find((x) => x.name === name);
+  if (!hit) throw new SigilError('not-found', `application "${app}": no charm "${name}" in the controller's charm library`, 'see `sigil charms` for the charms it has, publish one with `sigil charm publish DIR`, or give a path ("charm: ./charms/' + name + '")');
+  let picked;
+  try {
+    picked = pickRevision(hit, revision);
+  } catch (e) {
+    throw new SigilError('not-found', `application "${app}": ${(e as SigilError).message}`, (e as SigilError).hint);
+  }
+  const got = await c.get<{ files: CharmArchive['files']; source: string }>(`/api/gui/charm/archive?id=${encodeURIComponent(picked.id)}`);
+  return { archive: { files: got.files }, source: got.source };
 }
 
 export function registerCharms(program: Command, ctx: Ctx): void {

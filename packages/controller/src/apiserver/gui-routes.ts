@@ -79,6 +79,8 @@ export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = fi
   registerGuiSessionRoutes(app, svc);
   app.get<{ Querystring: { q?: string } }>('/api/gui/charms', async (req) => library.search(req.query.q ?? ''));
   app.get<{ Querystring: { id?: string } }>('/api/gui/charm', async (req) => library.page(req.query.id ?? ''));
+  // A library charm's files, for `sigil deploy bundle.yaml` naming it (`charm: postgresql`): the CLI plans with them and uploads them.
+  app.get<{ Querystring: { id?: string } }>('/api/gui/charm/archive', async (req) => library.archiveOf(req.query.id ?? ''));
   app.post<M & { Body: GuiDeployRequest }>('/api/gui/models/:model/deploy', { schema: { body: DEPLOY } }, async (req) => {
     const m = model(req.params.model);
     const b = req.body;

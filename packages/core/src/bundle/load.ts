@@ -6,6 +6,7 @@ import { parseBundleDocs } from './yaml-docs.ts';
 
 interface AppAcc {
   charm?: string;
+  revision?: number;
   numUnits?: number;
   to?: string[];
   options: Record<string, ConfigValue>;
@@ -75,6 +76,7 @@ export function loadBundle(base: BundleSource, overlays: BundleSource[], readFil
       expose: a.expose ?? false,
       constraints: a.constraints ?? '',
       annotations: a.annotations,
+      ...(a.revision !== undefined && !a.charm.startsWith('/') ? { revision: a.revision } : {}),
     };
   }
   const used = checkPlacements(applications, apps, machines);
@@ -108,7 +110,12 @@ export function loadBundle(base: BundleSource, overlays: BundleSource[], readFil
 function mergeApp(apps: Map<string, AppAcc>, name: string, part: AppPart): void {
   const acc = apps.get(name) ?? { options: {}, annotations: {}, where: { '': part.where['']! } };
   apps.set(name, acc);
-  if (part.charm !== undefined) acc.charm = part.charm;
+  if (part.charm !== undefined) {
+    // A new charm drops a revision given for the old one, unless this part gives one too.
+    if (acc.charm !== part.charm) delete acc.revision;
+    acc.charm = part.charm;
+  }
+  if (part.revision !== undefined) acc.revision = part.revision;
   if (part.numUnits !== undefined) acc.numUnits = part.numUnits;
   if (part.to !== undefined) acc.to = part.to;
   if (part.expose !== undefined) acc.expose = part.expose;

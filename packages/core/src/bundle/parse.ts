@@ -13,6 +13,8 @@ export interface AppPart {
   /** Listed with no fields: in an overlay, this removes the application. */
   empty: boolean;
   charm?: string;
+  /** `revision:` of a charm named from the controller's library; ignored with a path. */
+  revision?: number;
   numUnits?: number;
   to?: string[];
   options: Record<string, ConfigValue | null>;
@@ -43,9 +45,9 @@ export interface DocPart {
 }
 
 const TOP_KEYS = ['applications', 'bundle', 'default-base', 'description', 'machines', 'relations', 'series', 'services', 'tags'];
-const APP_KEYS = ['annotations', 'charm', 'constraints', 'expose', 'num_units', 'options', 'scale', 'to'];
+const APP_KEYS = ['annotations', 'charm', 'constraints', 'expose', 'num_units', 'options', 'revision', 'scale', 'to'];
 // Juju keys Sigil accepts and does not act on (yet): they change nothing Sigil models.
-const APP_IGNORED = ['base', 'bindings', 'channel', 'resources', 'revision', 'series', 'storage', 'trust'];
+const APP_IGNORED = ['base', 'bindings', 'channel', 'resources', 'series', 'storage', 'trust'];
 const MACHINE_KEYS = ['annotations', 'base', 'constraints', 'series'];
 const UNSUPPORTED: Record<string, string> = {
   saas: 'cross-model relations (saas) are not supported yet',
@@ -132,6 +134,11 @@ function parseApp(doc: BundleDoc, path: YamlPath, spec: unknown, readFile: ReadF
   for (const key of Object.keys(spec)) part.where[key] = doc.where(at(key));
 
   if (spec['charm'] !== undefined) part.charm = parseCharmPath(doc, at('charm'), spec['charm'], name);
+  const revision = spec['revision'];
+  if (revision !== undefined && revision !== null) {
+    if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0) doc.fail(at('revision'), `expected a revision number, got ${describeValue(revision)}`, 'e.g. "revision: 2"; `sigil charms` lists the revisions of a library charm');
+    part.revision = revision;
+  }
   if (spec['num_units'] !== undefined && spec['scale'] !== undefined) {
     doc.fail(at('scale'), 'both "num_units" and "scale" are present', '"scale" is another name for "num_units"; keep one');
   }
@@ -172,7 +179,10 @@ function parseApp(doc: BundleDoc, path: YamlPath, spec: unknown, readFile: ReadF
 function parseCharmPath(doc: BundleDoc, path: YamlPath, v: unknown, app: string): string {
   const charm = str(doc, path, v);
   if (charm === '.' || charm === '..' || charm.startsWith('./') || charm.startsWith('../') || charm.startsWith('/')) return resolvePath(doc.dir, charm);
-  return doc.fail(path, `charm ${JSON.stringify(charm)}: charm stores are not supported yet; use a local path`, `point "charm" at the charm's directory, relative to ${doc.file}, e.g. "charm: ./charms/${app}"`);
+  // A bare name, as Juju bundles name Charmhub charms: a charm in the controller's library (`sigil charms`).
+  const name = /^(?:ch:)?([a-z][a-z0-9-]*)$/.exec(charm)?.[1];
+  if (name !== undefined) return name;
+  return doc.fail(path, `charm ${JSON.stringify(charm)}: not a path or a charm name`, `point "charm" at the charm's directory, relative to ${doc.file} (e.g. "charm: ./charms/${app}"), or name a charm in the controller's library (e.g. "charm: ${app}"; \`sigil charms\` lists them)`);
 }
 
 const PLACEMENT_HINT = 'use "new", a machine id declared under "machines" (e.g. "0"), or a unit of another application (e.g. "mysql/0")';

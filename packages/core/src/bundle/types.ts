@@ -10,8 +10,16 @@ export interface BundleMachine {
 }
 
 export interface BundleApplication {
-  /** The charm directory as an absolute path (relative paths resolve against the file that names them). */
+  /**
+   * The charm directory as an absolute path (relative paths resolve against the file that
+   * names them), or a bare charm name for a charm in the controller's library.
+   */
   charm: string;
+  /**
+   * With a bare charm name (`charm: postgresql`, a charm in the controller's library, as
+   * `sigil charms` lists it): `revision:`, an uploaded revision of it.
+   */
+  revision?: number;
   /** `num_units` or `scale`; 0 when absent. Subordinates ignore it. */
   numUnits: number;
   /** Placements as written, one per unit, the last repeating: `new`, a bundle machine id, or `app/N`. */
