@@ -43,9 +43,10 @@ export async function readBundle(path: string, overlays: string[], library: Libr
       const key = `library:${spec.charm}${spec.revision !== undefined ? `@${spec.revision}` : ''}`;
       let c = byPath.get(key);
       if (!c) {
-        const { archive, source } = await library(app, spec.charm, spec.revision);
+        const { archive } = await library(app, spec.charm, spec.revision);
         const charm = parseCharm(archiveCharmFiles(archive.files, (f) => Buffer.from(f.data, 'base64').toString('utf8')));
-        c = { charm, archive, path: key, source, hash: hashOf(archive) };
+        // Recorded as the charm's source, so export-bundle writes `charm: NAME` back.
+        c = { charm, archive, path: key, source: spec.charm, hash: hashOf(archive) };
         byPath.set(key, c);
       }
       spec.charm = key;

@@ -36,6 +36,15 @@ relations:
 const fails = (text: string) => sigilError(() => load(text));
 
 describe('loadBundle', () => {
+  test('a bare charm name (or ch:NAME) names a library charm, with its revision; a path ignores revision', () => {
+    const b = load('applications:\n  db: {charm: postgresql, revision: 2}\n  web: {charm: "ch:django"}\n  app: {charm: ./charms/app, revision: 7}\n');
+    expect(b.applications['db']).toMatchObject({ charm: 'postgresql', revision: 2 });
+    expect(b.applications['web']?.charm).toBe('django');
+    expect(b.applications['web']?.revision).toBeUndefined();
+    expect(b.applications['app']?.charm).toMatch(/^\/.*\/charms\/app$/);
+    expect(b.applications['app']?.revision).toBeUndefined();
+  });
+
   test('reads Juju bundle fields, resolving charm paths against the bundle directory', () => {
     const b = load(stack);
     expect(b.description).toBe('WordPress backed by MySQL');
@@ -81,7 +90,8 @@ describe('loadBundle errors name the file, line and key', () => {
     ['application not a map', 'applications:\n  mysql: ./charms/mysql\n', `${F}:2: applications.mysql: expected a map with "charm" and other fields, got "./charms/mysql"`, /charm: \.\/charms\/mysql/],
     ['unknown application key', 'applications:\n  mysql:\n    charm: ./c\n    num_unit: 1\n', `${F}:4: applications.mysql.num_unit: unknown application key "num_unit"`, /did you mean "num_units"\? valid application keys: annotations, base, bindings, channel, charm, constraints/],
     ['unsupported application key', 'applications:\n  mysql:\n    charm: ./c\n    offers: {}\n', `${F}:4: applications.mysql.offers: offers (cross-model relations) are not supported yet`, /remove "offers"/],
-    ['charm store name', 'applications:\n  mysql:\n    charm: mysql\n', `${F}:3: applications.mysql.charm: charm "mysql": charm stores are not supported yet; use a local path`, /charm: \.\/charms\/mysql/],
+    ['charm store URL', 'applications:\n  mysql:\n    charm: cs:~me/mysql-3\n', `${F}:3: applications.mysql.charm: charm "cs:~me/mysql-3": not a path or a charm name`, /charm: \.\/charms\/mysql.*sigil charms/],
+    ['revision not a number', 'applications:\n  mysql:\n    charm: mysql\n    revision: two\n', `${F}:4: applications.mysql.revision: expected a revision number, got "two"`, /revision: 2/],
     ['charm not a string', 'applications:\n  mysql:\n    charm: 3\n', `${F}:3: applications.mysql.charm: expected a string, got 3`, /quote/],
     ['no charm', 'applications:\n  mysql:\n    num_units: 1\n', `${F}:2: applications.mysql: application "mysql" has no charm`, /charm: \.\/charms\/mysql/],
     ['num_units a string', 'applications:\n  mysql:\n    charm: ./c\n    num_units: "2"\n', `${F}:4: applications.mysql.num_units: expected a non-negative whole number, got "2"`, /num_units: 2/],
