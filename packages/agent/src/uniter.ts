@@ -82,7 +82,7 @@ export class Uniter {
     this.view = view;
     this.revision = mv.revision;
     this.model = mv.model;
-    this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address };
+    this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address, proxy: mv.model.proxy };
     this.dirty = true;
     this.wakeUp?.();
   }
