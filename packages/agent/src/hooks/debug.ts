@@ -93,7 +93,8 @@ export function hookScript(debugDir: string, runner: string | undefined): string
 }
 
 /** init.sh: the interactive shell's start-up; its exit status becomes the hook's. */
-const INIT_SCRIPT = `cat "$JUJU_DEBUG/welcome.msg"
+const INIT_SCRIPT = `PS1="$JUJU_UNIT_NAME:$JUJU_DISPATCH_PATH % "
+cat "$JUJU_DEBUG/welcome.msg"
 trap 'echo $? > "$JUJU_DEBUG/hook_exit_status"' EXIT
 `;
 
@@ -108,13 +109,15 @@ The environment is the hook's (hook tools work); the unit's other hooks wait unt
 `;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/**
+ * Whether the window's shell still runs. It is the tmux server's child, not ours, and the
+ * server may leave it a zombie for a while after it exits: a zombie has finished.
+ */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return false;
+  // The state follows the command name, which is in parentheses and may contain anything.
+  return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
 }
 
 function killTree(pid: number): void {
@@ -175,7 +178,7 @@ export async function runDebugHook(o: DebugHookRun): Promise<{ code: number; tai
         if (Number.isInteger(n) && n > 0) pid = n;
         else if (Date.now() - started > 30_000) return { code: 1, tail: ['the debug-hooks window did not start within 30 s'] };
       }
-      if (pid !== undefined && !alive(pid)) break;
+      if (pid !== undefined && !(await alive(pid))) break;
       if (clientGone || o.signal?.aborted === true) {
         if (pid !== undefined) killTree(pid);
         return { code: 1, tail: [clientGone ? 'the debug-hooks client went away before the hook finished' : 'the agent stopped while the hook was being debugged'] };
