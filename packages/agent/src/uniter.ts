@@ -210,8 +210,9 @@ export class Uniter {
   private async runHook(first: HookInfo, resolvedAck: boolean): Promise<void> {
     await this.ensureCharm();
     const view = this.view!;
-    // A holistic charm gets one `reconcile` for a run of relation and config events.
-    const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
+    // A holistic charm gets one `reconcile` for a run of relation and config events; not
+    // while an operator debugs the unit, who stops at events by their own names.
+    const batch = (await this.holistic()) && BATCHABLE.test(first.name) && !(await findDebugSession(this.d.machineRoot ?? '/', this.name)) ? this.batchFrom(first) : [first];
     const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
     const storage = hook.storageId === undefined ? undefined : await prepareHookStorage(this.hookStorageDeps(), hook, this.local.storage?.[hook.storageId]);
     const before = statusBefore(hook.name, view);
