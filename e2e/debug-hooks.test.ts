@@ -67,10 +67,12 @@ describe('debug-hooks', () => {
     s = await status(m);
     expect(unit(s, 'sink/0')?.['juju-status'].current).toBe('executing');
     expect(logged().length).toBe(before);
-    const queued = sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'echo queued-exec >> ../hooks.log']);
+    let queuedDone = false;
+    const queued = sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'echo queued-exec >> ../hooks.log']).finally(() => (queuedDone = true));
     const pane = (await tmux('capture-pane', '-p', '-t', '=sink/0:config-changed')).stdout;
     expect(pane).toContain('./hooks/config-changed');
     expect(logged().length).toBe(before);
+    expect(queuedDone).toBe(false);
 
     // `exit 3` without running it: the hook failed with that status.
     await tmux('send-keys', '-t', '=sink/0:config-changed', 'exit 3', 'Enter');

@@ -95,6 +95,7 @@ export class Uniter {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.stopping = signal;
     await mkdir(this.dir, { recursive: true });
     this.local = await this.load();
     if (this.local.running) {
@@ -377,6 +378,8 @@ export class Uniter {
   /** collect-metrics runs every 5 minutes (first at once) while the charm declares metrics. */
   private readonly metrics = new MetricsCollector();
   private pendingStart = false;
+  /** The uniter's own stop: a hook held in a debug window is given up when the agent stops. */
+  private stopping: AbortSignal | undefined;
   /** juju-reboot was acted on: this uniter runs nothing more until the machine is back. */
   private rebooting = false;
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
@@ -446,7 +449,7 @@ export class Uniter {
         const debug = await findDebugSession(this.d.machineRoot ?? '/', this.name);
         if (debug && debugMatches(debug.args, event)) {
           this.opLog('INFO', `executing ${event} via debug-hooks`);
-          const r = await runDebugHook({ session: debug, unit: this.name, event, dispatchPath, charmDir: this.charmDir, runner: path, env: { ...vars, ...extraEnv }, signal: kill.signal });
+          const r = await runDebugHook({ session: debug, unit: this.name, event, dispatchPath, charmDir: this.charmDir, runner: path, env: { ...vars, ...extraEnv }, signal: this.stopping ? AbortSignal.any([kill.signal, this.stopping]) : kill.signal });
           return { code: r.code, tail: r.tail, stdout: '', stderr: '', changes, seen, scrub };
         }
         if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen, scrub };
