@@ -51,8 +51,11 @@ mkdir -p ${q(p.tmp)} || exit 1
 `;
 }
 
-/** How the script is started over ssh, as Juju does: sent base64-encoded, so no quoting can break it. */
+/**
+ * How the script is started over ssh: sent base64-encoded as Juju sends it, so no quoting
+ * can break it, and run from memory (no temporary file left on the machine).
+ */
 export function remoteCommand(script: string): string {
   const b64 = Buffer.from(script, 'utf8').toString('base64');
-  return `F=$(mktemp); echo ${b64} | base64 -d > $F; chmod +x $F; exec /bin/bash $F`;
+  return `S=$(echo ${b64} | base64 -d) && exec /bin/bash -c "$S"`;
 }
