@@ -2,16 +2,14 @@
 // driven by playwright-core) against the shared local-process controller: whole application
 // names, the whole model in view on first load, and relation lines that join the sides
 // two nodes turn to each other.
-import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import type { Browser, Page } from 'playwright-core';
+import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 /** Names as long as they come (50 characters is the limit), placed far apart as a saved layout may have them. */
@@ -27,7 +25,7 @@ let browser: Browser;
 let page: Page;
 let login: string;
 
-describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI canvas on first load', () => {
+describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const m = await freshModel('gui-canvas');
@@ -39,10 +37,7 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI ca
     const out = await ok(['gui', '--no-browser', '-m', m]);
     login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(m.split(':')[0]!);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(login);
     for (const name of Object.keys(APPS)) await page.getByTestId(`node-${name}`).waitFor();
