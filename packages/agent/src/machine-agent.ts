@@ -37,7 +37,10 @@ export interface AgentConfig {
    * machine is removed and no unit is left on it.
    */
   uninstall?: string[];
-  /** The machine's filesystem root for the software inventory: `/` in a container (the default), the machine's directory for local-process. */
+  /**
+   * The machine's filesystem root, for the software inventory and debug-hooks sessions: `/` in
+   * a container (the default), the machine's directory for local-process.
+   */
   auditRoot?: string;
   /**
    * What juju-reboot runs to reboot this machine (`["systemctl", "reboot"]` in an LXC
@@ -174,6 +177,7 @@ export class MachineAgent {
           agentsDir: join(this.c.dataDir, 'agents'),
           controllerUrl: this.c.controllerUrl,
           ...(this.c.storageDir !== undefined ? { storageDir: this.c.storageDir } : {}),
+          machineRoot: this.c.auditRoot ?? '/',
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
           reboot: () => void this.reboot(),
