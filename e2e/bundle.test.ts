@@ -135,7 +135,7 @@ applications:
       [`applications:\n  source:\n    charm: ${CHARMS}/source\n    num_units: many\n`, /bad2\.yaml:4: .*num_units/],
       [`applications:\n  source:\n    charm: ${CHARMS}/source\nrelations:\n  - [source, ghost]\n`, /bad3\.yaml:5: .*ghost/],
       [`applications:\n  source:\n    charm: ${CHARMS}/source\n    options: {nope: 1}\n`, /nope/],
-      [`applications:\n  source:\n    charm: mysql\n`, /charm stores are not supported/],
+      [`applications:\n  source:\n    charm: mysql\n`, /bad5\.yaml:3: application "source": no charm "mysql" in the controller's charm library[^]*hint: .*sigil charms/],
       [`applications:\n  source:\n    charm: ${CHARMS}/source\n    num_units: 1\n    to: ["7"]\n`, /bad6\.yaml:5: .*"7"/],
     ];
     let i = 1;

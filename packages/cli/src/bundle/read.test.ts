@@ -37,7 +37,7 @@ describe('readBundle with library charms', () => {
     const lookup: LibraryLookup = async (app, name) => {
       throw new SigilError('not-found', `application "${app}": no charm "${name}" in the controller's charm library`, 'see `sigil charms`');
     };
-    await expect(readBundle(join(dir, 'c.yaml'), [], lookup)).rejects.toThrow('application "db": no charm "nosuch"');
+    await expect(readBundle(join(dir, 'c.yaml'), [], lookup)).rejects.toThrow(/c\.yaml:2: application "db": no charm "nosuch"/);
   });
 });
 

@@ -43,7 +43,10 @@ export async function readBundle(path: string, overlays: string[], library: Libr
       const key = `library:${spec.charm}${spec.revision !== undefined ? `@${spec.revision}` : ''}`;
       let c = byPath.get(key);
       if (!c) {
-        const { archive } = await library(app, spec.charm, spec.revision);
+        const where = bundle.locations?.[`applications.${app}.charm`];
+        const { archive } = await library(app, spec.charm, spec.revision).catch((e: unknown) => {
+          throw e instanceof SigilError && where !== undefined ? new SigilError(e.code, `${where}: ${e.message}`, e.hint) : e;
+        });
         const charm = parseCharm(archiveCharmFiles(archive.files, (f) => Buffer.from(f.data, 'base64').toString('utf8')));
         // Recorded as the charm's source, so export-bundle writes `charm: NAME` back.
         c = { charm, archive, path: key, source: spec.charm, hash: hashOf(archive) };
