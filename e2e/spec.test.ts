@@ -174,7 +174,7 @@ describe('the charm library', () => {
     const pub = await ok(['charm', 'publish', collected, '-m', m]);
     expect(pub).toContain('Published "sink"');
     const list = await ok(['charms', 'sink', '-m', m]);
-    expect(list).toMatch(/^sink\s+controller\s+controller\/[0-9a-f]+/m);
+    expect(list).toMatch(/^sink\s+controller\s+\d+\s+[\d,]+\s+controller\/[0-9a-f]+/m);
     const shipped = await ok(['charms', '-m', m, '--format', 'json']);
     expect((JSON.parse(shipped) as { name: string; source: string }[]).find((c) => c.name === 'postgresql')?.source).toBe('library');
     const dry = await ok(['deploy', 'sink', 'named-sink', '-m', m, '--dry-run']);
