@@ -8,3 +8,4 @@ export * from './text.ts';
 export * from './size.ts';
 export * from './secrets.ts';
 export * from './rollout.ts';
+export * from './offer-url.ts';
