@@ -59,3 +59,16 @@ export function parseOfferSpec(spec: string, name?: string): { app: string; endp
   if (!isApplicationName(offerName)) throw new SigilError('bad-request', `invalid offer name "${offerName}"`, 'an offer name is written like an application name: lowercase letters, digits and hyphens');
   return { app, endpoints, name: offerName };
 }
+
+/**
+ * Splits `integrate`'s offer argument, `[controller:][user/]model.offer[:endpoint]`, into
+ * the URL (without the controller, which must be this one) and the endpoint, if named.
+ */
+export function splitOfferEndpoint(s: string): { url: string; endpoint?: string; source?: string } {
+  const m = /^(?:([^:/.]+):)?((?:[^:/.]+\/)?[^:/.]+\.[^:/.]+)(?::([^:/.]+))?$/.exec(s);
+  if (!m) return { url: s };
+  const out: { url: string; endpoint?: string; source?: string } = { url: m[2]! };
+  if (m[1] !== undefined) out.source = m[1];
+  if (m[3] !== undefined) out.endpoint = m[3];
+  return out;
+}
