@@ -17,7 +17,7 @@ let url: string;
 const sh = async (model: string, unit: string, cmd: string) => (await ok(['exec', '-m', model, '--unit', unit, '--', ...cmd.split(' ')])).trim();
 
 /** A refusal: a non-zero exit, `ERROR …` and a `hint:` line. */
-async function refused(args: string[], message: RegExp, run = sigil): Promise<void> {
+async function refused(args: string[], message: RegExp, run: (args: string[]) => Promise<{ code: number; stderr: string }> = (a) => sigil(a)): Promise<void> {
   const r = await run(args);
   expect({ args, failed: r.code !== 0 }).toEqual({ args, failed: true });
   expect(r.stderr).toMatch(message);
@@ -30,10 +30,10 @@ const USER = 'carol';
 const PASSWORD = 'carol-offers-Secret-5150';
 
 /** The CLI as another user, from her own SIGIL_HOME. */
-function asUser(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string; signal: null }> {
+function asUser(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(join(ROOT, 'bin', 'sigil'), args, { env: { ...process.env, SIGIL_HOME: home }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr, signal: null });
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
     });
     child.stdin?.end(input);
   });
