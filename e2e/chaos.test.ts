@@ -1,19 +1,17 @@
 import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { CHARMS, ROOT, controllerEntry, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import { CHARMS, ROOT, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
 // Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
 // latency that the client unit itself measures (its `probe` action), through the client
 // charm's ordinary -relation-changed hook; removing it gives the real address back.
 const LATENCY_MS = 400;
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('sigil chaos on a relation', () => {
   let m: string;
@@ -62,14 +60,11 @@ describe('sigil chaos on a relation', () => {
     expect(listed).toMatchObject([{ key: 'tcp-client:backend tcp-echo:echo', faults: { latencyMs: LATENCY_MS }, listeners: [{ listen: proxied }] }]);
   });
 
-  it.runIf(canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('the GUI marks the relation under chaos, and its inspector lists the faults and proxies', async () => {
+  it.runIf(canRunBrowser())('the GUI marks the relation under chaos, and its inspector lists the faults and proxies', async () => {
     const out = await ok(['gui', '--no-browser', '-m', m]);
     const login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(m.split(':')[0]!);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(login);
     const label = page.locator('.relation-label.chaos');

@@ -4,16 +4,14 @@
 // the refusal highlighted and named by the read user's cookie; a read user gets no link to
 // the panel and the server refuses it the trail anyway.
 import { execFile } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const PASSWORD = 'an auditable password';
 const READER = 'audit-reader';
@@ -65,7 +63,7 @@ async function rows(page: Page): Promise<{ cells: string[]; refused: string | nu
   );
 }
 
-describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI audit trail', () => {
+describe.skipIf(!canRunBrowser())('GUI audit trail', () => {
   let reader: Page;
 
   beforeAll(async () => {
@@ -81,9 +79,7 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI au
     expect(reg.code, reg.stderr).toBe(0);
     await ok(['grant', READER, 'read', m]);
     address = `${controllerEntry(controller).endpoint}/gui/?model=${encodeURIComponent(model)}`;
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(controller).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(controller);
   });
 
   afterAll(async () => {

@@ -1,16 +1,15 @@
 // The canvas as a newcomer first sees it (issue 23), in a real browser (Debian's chromium,
 // driven by playwright-core) against the shared local-process controller: whole application
-// names, and the whole model in view on first load.
-import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// names, the whole model in view on first load, and relation lines that join the sides
+// two nodes turn to each other.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHARMS, ROOT, controllerEntry, freshModel, ok } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import type { Browser, Page } from 'playwright-core';
+import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 /** Names as long as they come (50 characters is the limit), placed far apart as a saved layout may have them. */
@@ -26,23 +25,23 @@ let browser: Browser;
 let page: Page;
 let login: string;
 
-describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI canvas on first load', () => {
+describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const m = await freshModel('gui-canvas');
     const bundle = join(mkdtempSync(join(tmpdir(), 'sigil-gui-canvas-')), 'apps.yaml');
-    writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}`);
+    // The provider sits above and to the right of its requirer: a line from the provider's
+    // right side to the requirer's left would loop round behind both.
+    writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}relations:\n- [dummy-source:output, wordpress-frontend-blue:input]\n`);
     await ok(['deploy', bundle, '-m', m, '--no-wait']);
     const out = await ok(['gui', '--no-browser', '-m', m]);
     login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    // The browser trusts exactly the controller's key (Chromium's SPKI pin list), as in gui.test.ts.
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(m.split(':')[0]!);
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(login);
     for (const name of Object.keys(APPS)) await page.getByTestId(`node-${name}`).waitFor();
+    await page.locator('.react-flow__edge-path').waitFor();
   });
 
   afterAll(async () => {
@@ -79,5 +78,18 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI ca
     };
     await expect.poll(inView, { timeout: 5000 }).toBe('all in view');
     await page.screenshot({ path: join(ARTIFACTS, 'gui-canvas-first-load.png') });
+  });
+
+  it('draws a relation from the bottom of the upper node to the top of the lower one, not round behind them', async () => {
+    const [upper, lower, line] = await Promise.all([
+      page.getByTestId('node-dummy-source').boundingBox(),
+      page.getByTestId('node-wordpress-frontend-blue').boundingBox(),
+      page.locator('.react-flow__edge-path').boundingBox(),
+    ]);
+    // The whole curve lies in the gap between the two nodes (a pixel of stroke either way).
+    expect(line!.y).toBeGreaterThanOrEqual(upper!.y + upper!.height - 2);
+    expect(line!.y + line!.height).toBeLessThanOrEqual(lower!.y + 2);
+    expect(line!.x).toBeGreaterThanOrEqual(lower!.x);
+    expect(line!.x + line!.width).toBeLessThanOrEqual(upper!.x + upper!.width);
   });
 });

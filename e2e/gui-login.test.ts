@@ -3,16 +3,14 @@
 // gui` prints, a user name and password, and a read user's canvas with no control that
 // changes the model.
 import { execFile } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { CHARMS, ROOT, controllerEntry, freshModel, ok, sigil, status } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const COOKIE = '__Host-sigil-session';
 const PASSWORD = 'a reader password';
@@ -61,7 +59,7 @@ async function live(page: Page): Promise<void> {
   await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
 }
 
-describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI login', () => {
+describe.skipIf(!canRunBrowser())('GUI login', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     readerHome = mkdtempSync(join(tmpdir(), 'sigil-gui-reader-'));
@@ -72,10 +70,7 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('GUI lo
     await ok(['deploy', join(CHARMS, 'sink'), '-n', '0', '-m', m]);
     await ok(['relate', 'source', 'sink', '-m', m]);
     address = `${controllerEntry(controller).endpoint}/gui/?model=${encodeURIComponent(model)}`;
-    // The browser trusts exactly the controller's key, as in gui.test.ts.
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(controller).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(controller);
   });
 
   afterAll(async () => {

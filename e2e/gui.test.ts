@@ -1,17 +1,15 @@
 // The web GUI in a real browser (Debian's chromium, driven by playwright-core) against the
 // shared local-process controller: every operation is done by clicking and dragging, and
 // checked through the CLI.
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import YAML from 'yaml';
-import { CHARMS, ROOT, apiGet, controllerEntry, freshModel, ok, sigil, status, unit, until } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import { CHARMS, ROOT, apiGet, freshModel, ok, sigil, status, unit, until } from './harness.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 let browser: Browser;
@@ -50,7 +48,7 @@ async function deployFromSearch(query: string, charm: string, units: number, con
   await node(charm).waitFor();
 }
 
-describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('web GUI', () => {
+describe.skipIf(!canRunBrowser())('web GUI', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     scratch = mkdtempSync(join(tmpdir(), 'sigil-gui-e2e-'));
@@ -62,11 +60,8 @@ describe.skipIf(!canRun(existsSync(CHROMIUM), `chromium (${CHROMIUM})`))('web GU
     const out = await ok(['gui', '--no-browser', '-m', m]);
     login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
-    // The browser trusts exactly the controller's key (not "any certificate"): Chromium's
     // SPKI pin list takes the base64 SHA-256 of the server's public key.
-    const serverCert = new X509Certificate(readFileSync(join(controllerEntry(m.split(':')[0]!).dir, 'tls', 'server.crt')));
-    const spki = createHash('sha256').update(serverCert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', `--ignore-certificate-errors-spki-list=${spki}`] });
+    browser = await launchTrusting(m.split(':')[0]!);
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true });
     page.on('websocket', (ws) => ws.on('framereceived', (f) => void frames.push(String(f.payload))));
   });

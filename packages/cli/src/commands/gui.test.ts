@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { renderGuiLinks } from './gui.ts';
+import { X509Certificate } from 'node:crypto';
+import { createControllerPki } from '../tls/pki.ts';
+import { caNote, renderGuiLinks } from './gui.ts';
 
 describe('sigil gui', () => {
   const links = {
@@ -17,5 +19,14 @@ describe('sigil gui', () => {
     // Each address is announced by the line before it, saying who the link logs in and for how long.
     expect(lines[lines.indexOf(links.login) - 1]).toMatch(/^Open the GUI for model "default" on controller "demo" with this link \(it logs you in as alice, once, within 2 minutes\)/);
     expect(lines[lines.indexOf(links.address) - 1]).toMatch(/without the login.*asks for a user name and password/);
+  });
+
+  it("names the CA file to trust and the CA's fingerprint to compare", async () => {
+    const pki = await createControllerPki('demo', ['10.0.3.1'], new Date());
+    const note = caNote('/root/.local/share/sigil/controllers/demo', pki.caCert);
+    expect(note).toContain('/root/.local/share/sigil/controllers/demo/tls/ca.crt');
+    // The fingerprint a browser's certificate viewer shows: SHA-256 of the CA, colon-separated hex.
+    expect(note).toContain(`SHA-256 fingerprint ${new X509Certificate(pki.caCert).fingerprint256}`);
+    expect(note).toMatch(/fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}\)$/);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { SigilError } from '@sigil/core';
+import { certFingerprint } from '@sigil/core/tls';
 import type { Ctx } from '../context.ts';
 
 export interface GuiLinks {
@@ -45,6 +46,13 @@ export function renderGuiLinks(l: GuiLinks): string {
   ].join('\n');
 }
 
+/** How a browser comes to trust the controller: its CA's file, and the fingerprint to compare when importing it. */
+export function caNote(dir: string, caPem: string | undefined): string {
+  const file = `${dir}/tls/ca.crt`;
+  if (caPem === undefined) return `The controller's certificate comes from its own CA: have the browser trust ${file}`;
+  return `The controller's certificate comes from its own CA: have the browser trust ${file} (SHA-256 fingerprint ${certFingerprint(caPem)})`;
+}
+
 /** A browser opener when there is a display to open it on; undefined on a headless host. */
 function opener(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string | undefined {
   if (platform === 'darwin') return 'open';
@@ -61,7 +69,8 @@ export function registerGui(program: Command, ctx: Ctx): void {
     .action(async (o: { browser: boolean; model?: string }) => {
       const links = await guiLinks(ctx, o.model);
       ctx.out(renderGuiLinks(links));
-      ctx.info(`The controller's certificate comes from its own CA: have the browser trust ${ctx.home.resolve(links.controller).entry.dir}/tls/ca.crt, and check the CA's fingerprint`);
+      const entry = ctx.home.resolve(links.controller).entry;
+      ctx.info(caNote(entry.dir, entry['ca-cert']));
       const cmd = o.browser ? opener(process.env, process.platform) : undefined;
       if (cmd === undefined) return;
       const child = spawn(cmd, [links.login], { detached: true, stdio: 'ignore' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NODE_HEIGHT, NODE_WIDTH, annotatedPosition, freeSpot, layout, positionAnnotations } from './layout.ts';
+import { NODE_HEIGHT, NODE_WIDTH, annotatedPosition, facingEnds, freeSpot, layout, positionAnnotations } from './layout.ts';
 
 const disjoint = (a: { x: number; y: number }, b: { x: number; y: number }) => Math.abs(a.x - b.x) >= NODE_WIDTH || Math.abs(a.y - b.y) >= NODE_HEIGHT;
 
@@ -35,5 +35,20 @@ describe('layout', () => {
     expect(annotatedPosition({ 'gui-x': 'left', 'gui-y': '1' })).toBeUndefined();
     expect(annotatedPosition({ 'gui-x': '1' })).toBeUndefined();
     expect(positionAnnotations({ x: 1.6, y: 2.2 })).toEqual({ 'gui-x': '2', 'gui-y': '2' });
+  });
+});
+
+describe('facingEnds', () => {
+  const box = (x: number, y: number) => ({ x, y, width: 220, height: 84 });
+
+  it('joins the sides that face each other, whichever way round the two nodes sit', () => {
+    // The demo: wordpress (requirer) left of mariadb (provider); the line runs provider-left to requirer-right.
+    expect(facingEnds(box(700, 100), box(400, 200))).toEqual({ source: { x: 700, y: 142, side: 'left' }, target: { x: 620, y: 242, side: 'right' } });
+    expect(facingEnds(box(100, 200), box(400, 200))).toEqual({ source: { x: 320, y: 242, side: 'right' }, target: { x: 400, y: 242, side: 'left' } });
+  });
+
+  it('joins top and bottom when one node sits below the other', () => {
+    expect(facingEnds(box(0, 0), box(40, 300))).toEqual({ source: { x: 110, y: 84, side: 'bottom' }, target: { x: 150, y: 300, side: 'top' } });
+    expect(facingEnds(box(40, 300), box(0, 0))).toEqual({ source: { x: 150, y: 300, side: 'top' }, target: { x: 110, y: 84, side: 'bottom' } });
   });
 });

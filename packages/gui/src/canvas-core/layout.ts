@@ -65,3 +65,36 @@ export function layout(apps: readonly { name: string; annotations: Record<string
   }
   return out;
 }
+
+export interface Box extends Point {
+  width: number;
+  height: number;
+}
+
+export type Side = 'left' | 'right' | 'top' | 'bottom';
+
+export interface EdgeEnds {
+  source: Point & { side: Side };
+  target: Point & { side: Side };
+}
+
+/**
+ * Where a relation's line leaves one node and meets the other: the middles of the sides
+ * that face each other, so a line never loops round behind a node whatever way round the
+ * two applications sit (a provider to the right of its requirer included). Side by side
+ * they face left and right; one above the other, top and bottom.
+ */
+export function facingEnds(a: Box, b: Box): EdgeEnds {
+  const dx = b.x + b.width / 2 - (a.x + a.width / 2);
+  const dy = b.y + b.height / 2 - (a.y + a.height / 2);
+  // Apart more horizontally than the nodes are wide relative to their height: side by side.
+  const horizontal = Math.abs(dx) / ((a.width + b.width) / 2) >= Math.abs(dy) / ((a.height + b.height) / 2);
+  const mid = (n: Box, side: Side): Point & { side: Side } => {
+    if (side === 'left') return { x: n.x, y: n.y + n.height / 2, side };
+    if (side === 'right') return { x: n.x + n.width, y: n.y + n.height / 2, side };
+    if (side === 'top') return { x: n.x + n.width / 2, y: n.y, side };
+    return { x: n.x + n.width / 2, y: n.y + n.height, side };
+  };
+  if (horizontal) return dx >= 0 ? { source: mid(a, 'right'), target: mid(b, 'left') } : { source: mid(a, 'left'), target: mid(b, 'right') };
+  return dy >= 0 ? { source: mid(a, 'bottom'), target: mid(b, 'top') } : { source: mid(a, 'top'), target: mid(b, 'bottom') };
+}

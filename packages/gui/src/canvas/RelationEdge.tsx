@@ -1,5 +1,6 @@
 import { createContext, memo, useContext } from 'react';
-import { BaseEdge, EdgeLabelRenderer, getBezierPath, type Edge, type EdgeProps } from '@xyflow/react';
+import { BaseEdge, EdgeLabelRenderer, Position, getBezierPath, useInternalNode, type Edge, type EdgeProps, type InternalNode } from '@xyflow/react';
+import { facingEnds, type Box, type Side } from '../canvas-core/layout.ts';
 import { statusColour } from '../canvas-core/status.ts';
 
 export interface RelationEdgeData extends Record<string, unknown> {
@@ -16,6 +17,12 @@ const CHAOS_COLOUR = '#b45f06';
 
 export type RelationEdgeType = Edge<RelationEdgeData, 'relation'>;
 
+const POSITION: Record<Side, Position> = { left: Position.Left, right: Position.Right, top: Position.Top, bottom: Position.Bottom };
+
+function box(n: InternalNode): Box {
+  return { ...n.internals.positionAbsolute, width: n.measured.width ?? 0, height: n.measured.height ?? 0 };
+}
+
 /** What clicking a relation's label does (the label is HTML outside the edge, so React Flow's edge click misses it). */
 export const SelectRelation = createContext<(id: string) => void>(() => {});
 
@@ -26,7 +33,14 @@ export const SelectRelation = createContext<(id: string) => void>(() => {});
  * clicking it selects the relation.
  */
 export const RelationEdge = memo(function RelationEdge(p: EdgeProps<RelationEdgeType>) {
-  const [path, x, y] = getBezierPath(p);
+  // The line joins the sides the two nodes turn to each other (not always provider-right to
+  // requirer-left, which loops behind both when the provider sits to the right).
+  const from = useInternalNode(p.source);
+  const to = useInternalNode(p.target);
+  const ends = from && to ? facingEnds(box(from), box(to)) : undefined;
+  const [path, x, y] = ends
+    ? getBezierPath({ sourceX: ends.source.x, sourceY: ends.source.y, sourcePosition: POSITION[ends.source.side], targetX: ends.target.x, targetY: ends.target.y, targetPosition: POSITION[ends.target.side] })
+    : getBezierPath(p);
   const select = useContext(SelectRelation);
   const d = p.data!;
   const colour = d.error ? statusColour('error') : d.chaos ? CHAOS_COLOUR : '#505a5f';
