@@ -103,6 +103,14 @@ describe('consume and access', () => {
     expect(refusal(() => svc.offers.consume(admin, 'c', 'admin/m.hosted-db', 'app')).code).toBe('already-exists');
     expect(refusal(() => svc.offers.consume(admin, 'm', 'admin/m.hosted-db')).code).toBe('bad-request');
   });
+
+  it('remove-application refuses an offered application, and points a SAAS at remove-saas', () => {
+    const offered = refusal(() => svc.applications.remove('m', 'db'));
+    expect(offered.message).toBe('cannot remove application "db": application is used by 1 offer');
+    expect(offered.hint).toContain('sigil remove-offer admin/m.hosted-db');
+    expect(svc.reads.app('m', 'db')?.life).toBe('alive');
+    expect(refusal(() => svc.applications.remove('c', 'hosted-db')).hint).toContain('sigil remove-saas hosted-db');
+  });
 });
 
 describe('a relation across models', () => {
