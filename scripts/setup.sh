@@ -26,6 +26,10 @@ command -v restic >/dev/null || need_apt+=(restic)
 command -v prosody >/dev/null || [ -x /usr/bin/prosody ] || need_apt+=(prosody)
 # e2e/tls.test.ts checks the controller's certificate with openssl s_client.
 command -v openssl >/dev/null || need_apt+=(openssl)
+# sigil debug-hooks opens a tmux session on the unit's machine (this host for local-process);
+# e2e/debug-hooks and the agent's debug tests drive a real tmux. flock comes with util-linux.
+command -v tmux >/dev/null || need_apt+=(tmux)
+command -v flock >/dev/null || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "ERROR missing packages: ${need_apt[*]}" >&2

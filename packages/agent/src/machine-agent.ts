@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type WatchMessage } from '@sigil/api';
+import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
 import { collectUnit } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
@@ -11,6 +11,7 @@ import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
 import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 import { applyAuthorizedKeys, writeAtomically } from './authorized-keys.ts';
+import { APT_PROXY_FILE, applyAptProxy } from './proxy.ts';
 
 export interface AgentConfig {
   controllerUrl: string;
@@ -36,7 +37,10 @@ export interface AgentConfig {
    * machine is removed and no unit is left on it.
    */
   uninstall?: string[];
-  /** The machine's filesystem root for the software inventory: `/` in a container (the default), the machine's directory for local-process. */
+  /**
+   * The machine's filesystem root, for the software inventory and debug-hooks sessions: `/` in
+   * a container (the default), the machine's directory for local-process.
+   */
   auditRoot?: string;
   /**
    * What juju-reboot runs to reboot this machine (`["systemctl", "reboot"]` in an LXC
@@ -46,6 +50,12 @@ export interface AgentConfig {
   rebootCommand?: string[];
   /** Where the provider keeps storage off the machine (local-process). */
   storageDir?: string;
+  /**
+   * apt's configuration directory (`/etc/apt/apt.conf.d` on a container or an enlisted
+   * host, inside the machine's directory for local-process): the model's apt-*-proxy keys
+   * are written there. Without it the agent leaves apt alone.
+   */
+  aptConfigDir?: string;
 }
 
 /**
@@ -68,6 +78,9 @@ export class MachineAgent {
   /** The keys last written to authorized_keys (as JSON), and the write in progress. */
   private keysApplied: string | undefined;
   private keysWriting: Promise<void> = Promise.resolve();
+  /** The apt proxy settings last applied (as JSON), and the write in progress. */
+  private aptApplied: string | undefined;
+  private aptWriting: Promise<void> = Promise.resolve();
   /** Bumped when the credential changes: a view read with the old one cannot start another rotation. */
   private credentialGeneration = 0;
   private rotating = false;
@@ -149,6 +162,7 @@ export class MachineAgent {
       return;
     }
     this.syncKeys(view.machine.sshKeys);
+    this.syncAptProxy(view.model.proxy);
     if (view.machine.rotateCredential && generation === this.credentialGeneration) void this.rotateCredential();
     this.syncAudit(view);
     for (const u of view.units) {
@@ -163,6 +177,7 @@ export class MachineAgent {
           agentsDir: join(this.c.dataDir, 'agents'),
           controllerUrl: this.c.controllerUrl,
           ...(this.c.storageDir !== undefined ? { storageDir: this.c.storageDir } : {}),
+          machineRoot: this.c.auditRoot ?? '/',
           log: (l) => this.push(l),
           flushLogs: () => this.flushLogs(),
           reboot: () => void this.reboot(),
@@ -247,6 +262,25 @@ export class MachineAgent {
       } catch (e) {
         this.keysApplied = undefined;
         this.log('ERROR', `cannot update ${path}: ${(e as Error).message}`, `machine-${this.c.id}`);
+      }
+    });
+  }
+
+  /** Keeps apt's proxy settings in step with the model's apt-*-proxy keys, as Juju's proxy updater does. */
+  private syncAptProxy(proxy: ProxySettings | undefined): void {
+    const dir = this.c.aptConfigDir;
+    if (dir === undefined || proxy === undefined) return;
+    const wanted = JSON.stringify(proxy);
+    if (wanted === this.aptApplied) return;
+    this.aptApplied = wanted;
+    this.aptWriting = this.aptWriting.then(async () => {
+      if (this.aptApplied !== wanted) return;
+      try {
+        // The proxy URL may carry a password: the log names the file, never the values.
+        if (await applyAptProxy(dir, proxy)) this.log('INFO', `apt proxy settings updated in ${dir}/${APT_PROXY_FILE}`, `machine-${this.c.id}`);
+      } catch (e) {
+        this.aptApplied = undefined;
+        this.log('ERROR', `cannot update apt proxy settings in ${dir}: ${(e as Error).message}`, `machine-${this.c.id}`);
       }
     });
   }

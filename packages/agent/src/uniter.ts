@@ -2,7 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GoalState, HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
-import { errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
+import { debugMatches, errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
 import type { MachineLock } from './lock.ts';
@@ -18,6 +18,7 @@ import { HookScrubber, loadSecretEntries } from './hooks/secrets.ts';
 import { MetricsCollector, formatMetrics } from './hooks/metrics.ts';
 import { finishHookStorage, prepareHookStorage, type HookStorage, type HookStorageDeps } from './storage.ts';
 import { ensureResources } from './hooks/resources.ts';
+import { findDebugSession, runDebugHook } from './hooks/debug.ts';
 
 export interface UniterDeps {
   api: AgentApi;
@@ -36,6 +37,8 @@ export interface UniterDeps {
   booted?: boolean;
   /** Where the provider keeps storage off the machine (local-process), if it does. */
   storageDir?: string;
+  /** The machine's filesystem root (`/`, or the machine's directory for local-process): where debug-hooks sessions are found. */
+  machineRoot?: string;
 }
 
 interface Outcome {
@@ -82,7 +85,7 @@ export class Uniter {
     this.view = view;
     this.revision = mv.revision;
     this.model = mv.model;
-    this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address };
+    this.machine = { modelName: mv.model.name, modelUuid: mv.model.uuid, machineId: mv.machine.id, address: mv.machine.address, proxy: mv.model.proxy };
     this.dirty = true;
     this.wakeUp?.();
   }
@@ -92,6 +95,7 @@ export class Uniter {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.stopping = signal;
     await mkdir(this.dir, { recursive: true });
     this.local = await this.load();
     if (this.local.running) {
@@ -207,8 +211,9 @@ export class Uniter {
   private async runHook(first: HookInfo, resolvedAck: boolean): Promise<void> {
     await this.ensureCharm();
     const view = this.view!;
-    // A holistic charm gets one `reconcile` for a run of relation and config events.
-    const batch = (await this.holistic()) && BATCHABLE.test(first.name) ? this.batchFrom(first) : [first];
+    // A holistic charm gets one `reconcile` for a run of relation and config events; not
+    // while an operator debugs the unit, who stops at events by their own names.
+    const batch = (await this.holistic()) && BATCHABLE.test(first.name) && !(await findDebugSession(this.d.machineRoot ?? '/', this.name)) ? this.batchFrom(first) : [first];
     const hook: HookInfo = batch.length > 1 ? { name: 'reconcile' } : first;
     const storage = hook.storageId === undefined ? undefined : await prepareHookStorage(this.hookStorageDeps(), hook, this.local.storage?.[hook.storageId]);
     const before = statusBefore(hook.name, view);
@@ -373,6 +378,8 @@ export class Uniter {
   /** collect-metrics runs every 5 minutes (first at once) while the charm declares metrics. */
   private readonly metrics = new MetricsCollector();
   private pendingStart = false;
+  /** The uniter's own stop: a hook held in a debug window is given up when the agent stops. */
+  private stopping: AbortSignal | undefined;
   /** juju-reboot was acted on: this uniter runs nothing more until the machine is back. */
   private rebooting = false;
   /** This unit committed secret operations: its next hooks read its secrets even before its view shows them. */
@@ -435,7 +442,16 @@ export class Uniter {
         argv = ['/bin/bash', '-c', String(op.params.command)];
         timeoutMs = Number(op.params.timeout) || undefined;
       } else {
-        const path = await locate(this.charmDir, op ? `actions/${op.name}` : `hooks/${hook!.name}`);
+        const dispatchPath = op ? `actions/${op.name}` : `hooks/${hook!.name}`;
+        const path = await locate(this.charmDir, dispatchPath);
+        // An operator's debug-hooks session takes the event, whether or not the charm handles it.
+        const event = op ? op.name : hook!.name;
+        const debug = await findDebugSession(this.d.machineRoot ?? '/', this.name);
+        if (debug && debugMatches(debug.args, event)) {
+          this.opLog('INFO', `executing ${event} via debug-hooks`);
+          const r = await runDebugHook({ session: debug, unit: this.name, event, dispatchPath, charmDir: this.charmDir, runner: path, env: { ...vars, ...extraEnv }, signal: this.stopping ? AbortSignal.any([kill.signal, this.stopping]) : kill.signal });
+          return { code: r.code, tail: r.tail, stdout: '', stderr: '', changes, seen, scrub };
+        }
         if (path === undefined) return { code: 0, tail: [], stdout: '', stderr: '', changes, seen, scrub };
         argv = [path];
       }

@@ -6,7 +6,7 @@ import { relation, unitView } from './resolver/resolver-kit.ts';
 const { relations: _, ...core0 } = unitView({ name: 'a/0', app: 'a' });
 const core = (over: Partial<UnitCore> = {}): UnitCore => ({ ...core0, ...over });
 const rel = (over: Partial<RelationView> & { id: number }): RelationView => relation(over.id, 'db', 'b', over);
-const head = { model: { name: 'm', uuid: 'u', life: 'alive', updateStatusInterval: '5m', retryHooks: true }, machine: { id: '0', life: 'alive', address: '10.0.0.1', hostname: 'h', sshKeys: [], rotateCredential: false } };
+const head = { model: { name: 'm', uuid: 'u', life: 'alive', updateStatusInterval: '5m', retryHooks: true, proxy: { 'juju-http-proxy': '', 'juju-https-proxy': '', 'juju-ftp-proxy': '', 'juju-no-proxy': '', 'apt-http-proxy': '', 'apt-https-proxy': '', 'apt-ftp-proxy': '', 'apt-no-proxy': '' } }, machine: { id: '0', life: 'alive', address: '10.0.0.1', hostname: 'h', sshKeys: [], rotateCredential: false } };
 
 const snapshot: MachineViewDelta = {
   ...head,

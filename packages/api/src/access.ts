@@ -117,6 +117,8 @@ export const ROUTE_ACCESS = {
   'POST /api/models/:model/ssh-keys': 'admin',
   'POST /api/models/:model/ssh-keys/remove': 'admin',
   'GET /api/models/:model/ssh-address': 'write',
+  // debug-hooks connects as ssh does, so it is asked with the same role.
+  'GET /api/models/:model/debug-hooks': 'write',
   'POST /api/models/:model/machines/:id/rotate-credential': 'admin',
   'GET /api/models/:model/machines/:id/rotate-credential': 'admin',
   // User secrets (Juju 3.3): anyone who reads the model sees their metadata; values only

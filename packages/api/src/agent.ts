@@ -74,9 +74,21 @@ export interface UnitView {
   resources?: UnitResourceView[];
 }
 
+/** The model's proxy settings, with Juju's key names (empty: none). */
+export interface ProxySettings {
+  'juju-http-proxy': string;
+  'juju-https-proxy': string;
+  'juju-ftp-proxy': string;
+  'juju-no-proxy': string;
+  'apt-http-proxy': string;
+  'apt-https-proxy': string;
+  'apt-ftp-proxy': string;
+  'apt-no-proxy': string;
+}
+
 export interface MachineView {
   revision: number;
-  model: { name: string; uuid: string; life: string; updateStatusInterval: string; retryHooks: boolean };
+  model: { name: string; uuid: string; life: string; updateStatusInterval: string; retryHooks: boolean; proxy: ProxySettings };
   machine: {
     id: string;
     life: string;

@@ -15,6 +15,7 @@ import { registerDebugLog } from './commands/debug-log.ts';
 import { registerWait } from './commands/wait.ts';
 import { registerBundle } from './commands/bundle.ts';
 import { registerSsh } from './commands/ssh.ts';
+import { registerDebugHooks } from './commands/debug-hooks.ts';
 import { registerCharm } from './commands/charm.ts';
 import { registerGui } from './commands/gui.ts';
 import { registerChaos } from './commands/chaos.ts';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerWait(program, ctx);
   registerBundle(program, ctx);
   registerSsh(program, ctx);
+  registerDebugHooks(program, ctx);
   registerCharm(program, ctx);
   registerGui(program, ctx);
   registerChaos(program, ctx);

@@ -9,3 +9,4 @@ export * from './size.ts';
 export * from './secrets.ts';
 export * from './rollout.ts';
 export * from './offer-url.ts';
+export * from './debug-hooks.ts';

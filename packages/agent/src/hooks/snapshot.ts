@@ -1,12 +1,15 @@
-import type { UnitView } from '@sigil/api';
+import type { ProxySettings, UnitView } from '@sigil/api';
 import type { HookSnapshot, RelationSnapshot } from '../hook-tools/context.ts';
 import type { HookInfo } from '../resolver/state.ts';
+import { charmProxyEnv } from '../proxy.ts';
 
 export interface MachineInfo {
   modelName: string;
   modelUuid: string;
   machineId: string;
   address: string;
+  /** The model's proxy keys: hooks get the juju-* ones as JUJU_CHARM_*_PROXY. */
+  proxy?: ProxySettings;
 }
 
 /** The consistent view one hook's tools read, taken when the hook starts. */
@@ -91,11 +94,8 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     JUJU_VERSION: '3.6.0',
     JUJU_SLA: 'unsupported',
     CLOUD_API_VERSION: '',
-    // Juju exports these always, empty when the model sets no juju-*-proxy (Sigil has none).
-    JUJU_CHARM_HTTP_PROXY: '',
-    JUJU_CHARM_HTTPS_PROXY: '',
-    JUJU_CHARM_FTP_PROXY: '',
-    JUJU_CHARM_NO_PROXY: '',
+    // Juju exports these always, empty when the model sets no juju-*-proxy.
+    ...charmProxyEnv(i.machine.proxy),
     // The Node the agent runs on: TypeScript charms' dispatch runs their bundle with it.
     SIGIL_NODE: process.execPath,
   };

@@ -88,7 +88,7 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
     step('install agent', `Node ${out.trim()} and the agent in ${OPT} (${Date.now() - t0} ms)`);
 
     // 5. the credential and the controller's CA and address, piped, never on a command line.
-    const config = { controllerUrl: reach.url, caCert: reg.caCert, token: reg.token, model: client.model, id: machine, address: target.host, dataDir: DATA, uninstall: uninstallCommand(facts.init) };
+    const config = { controllerUrl: reach.url, caCert: reg.caCert, token: reg.token, model: client.model, id: machine, address: target.host, dataDir: DATA, aptConfigDir: '/etc/apt/apt.conf.d', uninstall: uninstallCommand(facts.init) };
     await ssh.must('write credential', WRITE_CONFIG, { root, input: JSON.stringify(config, null, 2) + '\n' });
     step('write credential', `${CONFIG} (root only), controller ${reach.url}`);
 

@@ -140,7 +140,7 @@ if [ -f ${DATA}/supervisor.pid ]; then
   kill -TERM "$pid" 2>/dev/null
   for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 fi
-rm -rf /etc/sigil ${DATA} ${OPT} ${OPT}.new ${LOG}
+rm -rf /etc/sigil ${DATA} ${OPT} ${OPT}.new ${LOG} /etc/apt/apt.conf.d/95-sigil-proxy-settings
 exit 0
 `;
 

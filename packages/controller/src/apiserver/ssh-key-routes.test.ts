@@ -113,3 +113,20 @@ describe('rotate-agent-credential', () => {
     expect(rows).not.toContain(old);
   });
 });
+
+describe('debug-hooks target', () => {
+  it('names the unit\'s machine, its address, and the hooks and actions of its charm', async () => {
+    const r = await call('admin', 'GET', '/api/models/m/debug-hooks?unit=app/1');
+    expect(r.status).toBe(200);
+    const unitMachine = svc.reads.unit('m', 'app/1')!.machine!;
+    expect(r.body).toMatchObject({ unit: 'app/1', model: 'm', machine: unitMachine, address: `10.0.0.${Number(unitMachine) + 10}`, actions: [] });
+    expect(r.body.hooks).toEqual(expect.arrayContaining(['install', 'config-changed', 'juju-info-relation-joined']));
+  });
+
+  it('refuses an unknown unit with a hint', async () => {
+    const r = await call('admin', 'GET', '/api/models/m/debug-hooks?unit=nope/0');
+    expect(r.status).toBe(404);
+    expect(r.body.error?.message).toBe('unit "nope/0" not found in model "m"');
+    expect(r.body.error?.hint).toContain('sigil status');
+  });
+});

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SigilError } from '@sigil/core';
+import { SigilError, charmHookNames } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { describeKey } from '../domain/ssh-keys.ts';
 
@@ -42,6 +42,19 @@ export function registerSshKeyRoutes(app: FastifyInstance, svc: Services): void 
     const m = machineId == null ? undefined : svc.reads.machine(model, machineId);
     if (!m?.address) throw new SigilError('not-found', `${kind} "${target}" not found or has no address yet`, 'see `sigil status`');
     return { address: m.address, machine: m.id };
+  });
+
+  // What `sigil debug-hooks` needs before it connects: the unit's machine and where it is,
+  // and the hooks and actions its charm has, to refuse a name it would never stop at.
+  app.get<M & { Querystring: { unit?: string } }>('/api/models/:model/debug-hooks', async (req) => {
+    const model = svc.models.mustGet(req.params.model).name;
+    const name = req.query.unit ?? '';
+    const u = svc.reads.unit(model, name);
+    if (!u) throw new SigilError('not-found', `unit "${name.slice(0, 80)}" not found in model "${model}"`, 'see `sigil status` for the units in this model');
+    const m = u.machine == null ? undefined : svc.reads.machine(model, u.machine);
+    if (!m?.address) throw new SigilError('not-found', `unit "${name}" has no machine with an address yet`, 'wait for it to be provisioned (`sigil status`), then try again');
+    const { charm } = svc.reads.charm(model, svc.reads.mustApp(model, u.app).charmUrl);
+    return { unit: u.name, model, machine: m.id, address: m.address, hooks: charmHookNames(charm), actions: Object.keys(charm.actions).sort() };
   });
 
   app.post<{ Params: { model: string; id: string } }>('/api/models/:model/machines/:id/rotate-credential', async (req) => {

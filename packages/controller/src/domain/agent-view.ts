@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
-import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
-import { Models } from './models.ts';
+import { Models, type ModelConfig } from './models.ts';
 import { CharmSecrets } from './secrets.ts';
 import { SecretRepository } from '../state/secrets.ts';
 import { SshKeyRepository } from '../state/ssh-keys.ts';
@@ -89,7 +89,7 @@ class ViewRead {
     const operations = this.operations(units.map((u) => u.name));
     return {
       revision: this.s.revision(),
-      model: { name: m.name, uuid: m.uuid, life: m.life, updateStatusInterval: m.config['update-status-hook-interval'], retryHooks: m.config['automatically-retry-hooks'] },
+      model: { name: m.name, uuid: m.uuid, life: m.life, updateStatusInterval: m.config['update-status-hook-interval'], retryHooks: m.config['automatically-retry-hooks'], proxy: proxySettings(m.config) },
       machine: {
         id: machine.id,
         life: machine.life,
@@ -291,4 +291,18 @@ function withBusy(data: string): string {
 
 function parseBags(raw: Record<string, string>): Record<string, Bag> {
   return Object.fromEntries(Object.entries(raw).map(([owner, data]) => [owner, json<Bag>(data, {})]));
+}
+
+/** The proxy keys of a model's config, as agents receive them. */
+function proxySettings(c: ModelConfig): ProxySettings {
+  return {
+    'juju-http-proxy': c['juju-http-proxy'],
+    'juju-https-proxy': c['juju-https-proxy'],
+    'juju-ftp-proxy': c['juju-ftp-proxy'],
+    'juju-no-proxy': c['juju-no-proxy'],
+    'apt-http-proxy': c['apt-http-proxy'],
+    'apt-https-proxy': c['apt-https-proxy'],
+    'apt-ftp-proxy': c['apt-ftp-proxy'],
+    'apt-no-proxy': c['apt-no-proxy'],
+  };
 }

@@ -25,6 +25,15 @@ export interface ModelConfig {
   'logs-max-age': string;
   /** How often each unit's software inventory is collected again (issue 19); `0` turns the schedule off. */
   'audit-interval': string;
+  /** Juju's proxy keys: `juju-*` reach hooks as JUJU_CHARM_*_PROXY; `apt-*` go into each machine's apt configuration. */
+  'juju-http-proxy': string;
+  'juju-https-proxy': string;
+  'juju-ftp-proxy': string;
+  'juju-no-proxy': string;
+  'apt-http-proxy': string;
+  'apt-https-proxy': string;
+  'apt-ftp-proxy': string;
+  'apt-no-proxy': string;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -38,7 +47,46 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   'logs-max-size': '100M',
   'logs-max-age': '72h',
   'audit-interval': '24h',
+  'juju-http-proxy': '',
+  'juju-https-proxy': '',
+  'juju-ftp-proxy': '',
+  'juju-no-proxy': '127.0.0.1,localhost,::1',
+  'apt-http-proxy': '',
+  'apt-https-proxy': '',
+  'apt-ftp-proxy': '',
+  'apt-no-proxy': '',
 };
+
+const PROXY_KEYS = ['juju-http-proxy', 'juju-https-proxy', 'juju-ftp-proxy', 'apt-http-proxy', 'apt-https-proxy', 'apt-ftp-proxy'] as const;
+const NO_PROXY_KEYS = ['juju-no-proxy', 'apt-no-proxy'] as const;
+
+/**
+ * A proxy key's value: empty (none), or an http(s) URL to a proxy (Juju takes a bare
+ * host:port too and means http). Credentials in it are allowed, as in Juju; nothing else
+ * with a shell or apt meaning may slip into the files it is written to.
+ */
+export function checkProxy(key: string, v: string): string {
+  if (v === '') return v;
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `http://${v}`;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SigilError('invalid-config', `${key} "${v}" is not a proxy address`, `e.g. ${key}=http://10.0.0.1:3128, or ${key}= for none`);
+  }
+  if (!['http:', 'https:'].includes(u.protocol) || u.hostname === '' || /[\s"';\\]/.test(v)) {
+    throw new SigilError('invalid-config', `${key} "${v}" is not an http or https proxy address`, `e.g. ${key}=http://10.0.0.1:3128, or ${key}= for none`);
+  }
+  return url;
+}
+
+/** A no-proxy list: comma-separated hosts, domains (`.example.com`), addresses or CIDRs. */
+export function checkNoProxy(key: string, v: string): string {
+  const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const bad = items.find((x) => !/^[A-Za-z0-9.:*\/_-]+$/.test(x));
+  if (bad !== undefined) throw new SigilError('invalid-config', `${key}: "${bad}" is not a host, domain or address`, `e.g. ${key}=127.0.0.1,localhost,.internal`);
+  return items.join(',');
+}
 
 export class Models {
   constructor(private readonly s: Store) {}
@@ -130,6 +178,10 @@ export class Models {
         } else if (k === 'logs-max-age') {
           if (parseDuration(v) < 60_000) throw new SigilError('invalid-config', `logs-max-age ${v} is too short`, 'use at least 1m, e.g. logs-max-age=72h');
           next[k] = v;
+        } else if ((PROXY_KEYS as readonly string[]).includes(k)) {
+          next[k as (typeof PROXY_KEYS)[number]] = checkProxy(k, v);
+        } else if ((NO_PROXY_KEYS as readonly string[]).includes(k)) {
+          next[k as (typeof NO_PROXY_KEYS)[number]] = checkNoProxy(k, v);
         } else if (k === 'audit-interval') {
           let ms = 0;
           try {

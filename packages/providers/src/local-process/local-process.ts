@@ -50,7 +50,7 @@ export class LocalProcessProvider implements Provider {
     // The machine's root home is its own directory: the model's SSH keys land there, never
     // in the host's /root/.ssh.
     const authorizedKeysFile = join(dir, 'root', '.ssh', 'authorized_keys');
-    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile, auditRoot: dir, storageDir: this.storageDir(spec.model) }, null, 2), { mode: 0o600 });
+    await writeFile(join(dir, 'agent.json'), JSON.stringify({ ...spec, address, dataDir: dir, authorizedKeysFile, aptConfigDir: join(dir, 'etc', 'apt', 'apt.conf.d'), auditRoot: dir, storageDir: this.storageDir(spec.model) }, null, 2), { mode: 0o600 });
     await this.start(dir);
     return instance;
   }

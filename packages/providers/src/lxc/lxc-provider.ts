@@ -131,7 +131,7 @@ export class LxcProvider implements Provider {
         gateway: this.subnet.gateway,
         aptProxyUrl: this.aptCache.url,
         authorizedKeys: this.o.authorizedKeys,
-        agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR, authorizedKeysFile: '/root/.ssh/authorized_keys', rebootCommand: ['systemctl', 'reboot'] },
+        agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR, authorizedKeysFile: '/root/.ssh/authorized_keys', aptConfigDir: '/etc/apt/apt.conf.d', rebootCommand: ['systemctl', 'reboot'] },
       });
       const swapAccounting = await stat('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(() => true, () => false);
       await writeFile(join(dir, 'config'), renderConfig({
