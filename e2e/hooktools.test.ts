@@ -21,9 +21,10 @@ describe('hook tools of issue 20 in a live model', () => {
     await until(m, 'hooktools started twice', (s) => workload(s, 'hooktools/0') === 'active started 2', 90_000);
   }, 150_000);
 
+  // The proxy variables come from the model's juju-*-proxy keys: none set, and Juju's default juju-no-proxy.
   it('exports the JUJU_* environment Juju 3.6 sets', async () => {
     const env = await probe('hooktools/0', 'env-install');
-    for (const line of ['JUJU_UNIT_NAME=hooktools/0', 'JUJU_HOOK_NAME=install', 'JUJU_DISPATCH_PATH=hooks/install', 'JUJU_CHARM_HTTP_PROXY=', 'JUJU_CHARM_HTTPS_PROXY=', 'JUJU_CHARM_FTP_PROXY=', 'JUJU_CHARM_NO_PROXY=', 'JUJU_AGENT_SOCKET_NETWORK=unix', 'JUJU_PRINCIPAL_UNIT=', 'JUJU_AVAILABILITY_ZONE=', 'CLOUD_API_VERSION=']) {
+    for (const line of ['JUJU_UNIT_NAME=hooktools/0', 'JUJU_HOOK_NAME=install', 'JUJU_DISPATCH_PATH=hooks/install', 'JUJU_CHARM_HTTP_PROXY=', 'JUJU_CHARM_HTTPS_PROXY=', 'JUJU_CHARM_FTP_PROXY=', 'JUJU_CHARM_NO_PROXY=127.0.0.1,localhost,::1', 'JUJU_AGENT_SOCKET_NETWORK=unix', 'JUJU_PRINCIPAL_UNIT=', 'JUJU_AVAILABILITY_ZONE=', 'CLOUD_API_VERSION=']) {
       expect(env.split('\n')).toContain(line);
     }
     for (const key of ['JUJU_CHARM_DIR', 'CHARM_DIR', 'JUJU_CONTEXT_ID', 'JUJU_AGENT_SOCKET_ADDRESS', 'JUJU_MODEL_UUID', 'JUJU_MODEL_NAME', 'JUJU_API_ADDRESSES', 'JUJU_MACHINE_ID', 'JUJU_VERSION', 'JUJU_SLA']) {

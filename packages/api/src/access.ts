@@ -150,6 +150,19 @@ export const ROUTE_ACCESS = {
   'GET /api/models/:model/applications/:app/resources': 'read',
   'POST /api/models/:model/applications/:app/resources': 'write',
 
+  // Offers across models (issue 20). Offering needs admin on the offering model; find-offers,
+  // show-offer, remove-offer and offer grants are controller-level and each route lets a user
+  // see or change only the offers of models it administers (or was granted, for find/show);
+  // consuming needs write on the consuming model and consume access to the offer (checked by the route).
+  'POST /api/models/:model/offers': 'admin',
+  'GET /api/offers': 'login',
+  'POST /api/offers/show': 'login',
+  'POST /api/offers/remove': 'login',
+  'POST /api/offers/grant': 'login',
+  'POST /api/offers/revoke': 'login',
+  'POST /api/models/:model/consume': 'write',
+  'POST /api/models/:model/saas/remove': 'write',
+
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',
   'GET /api/gui/charm/archive': 'login',

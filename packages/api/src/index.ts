@@ -13,3 +13,4 @@ export * from './rollout.ts';
 export * from './inventory.ts';
 export * from './storage.ts';
 export * from './chaos.ts';
+export * from './offers.ts';

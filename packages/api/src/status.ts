@@ -5,6 +5,7 @@
  */
 
 import type { RolloutStatusDoc } from './rollout.ts';
+import type { OfferStatusDoc, RemoteApplicationStatusDoc } from './offers.ts';
 
 export interface StatusInfoContents {
   current: string;
@@ -121,8 +122,10 @@ export interface ModelStatusDoc {
   };
   machines: Record<string, MachineStatusDoc>;
   applications: Record<string, ApplicationStatusDoc>;
-  'application-endpoints': Record<string, never>;
-  offers: Record<string, never>;
+  /** Consumed offers (Juju's SAAS), by alias. */
+  'application-endpoints': Record<string, RemoteApplicationStatusDoc>;
+  /** This model's offers, by offer name. */
+  offers: Record<string, OfferStatusDoc>;
   /** Sigil addition kept under its own key: the relation table rows (Juju prints these with --relations). */
   integrations?: RelationRow[];
   controller: { timestamp: string };

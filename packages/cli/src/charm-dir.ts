@@ -1,9 +1,15 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SigilError, archiveCharmFiles, checkArchiveEntries, checkArchiveLink, parseCharm, quoteArchivePath, type Charm } from '@sigil/core';
 import type { CharmArchive, CharmArchiveFile } from '@sigil/api';
 import { buildCharm, isSdkCharm } from '@sigil/charm-sdk/build';
 import AdmZip from 'adm-zip';
+
+/** Where the CLI remembers charm builds (issue 21): SIGIL_HOME/cache/charm-build. */
+export function charmBuildCache(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.SIGIL_HOME || join(env.HOME ?? homedir(), '.local', 'share', 'sigil'), 'cache', 'charm-build');
+}
 
 const ALWAYS_IGNORED = new Set(['.git', '.jujuignore', 'node_modules', '.venv', '__pycache__']);
 
@@ -31,7 +37,7 @@ export function readCharmDir(path: string): { charm: Charm; archive: CharmArchiv
   let entries = walkCharm(path, dir);
   const charm = parseEntries(path, entries, (e) => (e.full === undefined ? '' : readFileSync(e.full, 'utf8')));
   if (isSdkCharm(dir)) {
-    buildCharm(dir);
+    buildCharm(dir, { cacheDir: charmBuildCache() });
     entries = walkCharm(path, dir);
   }
   const files = entries.map((e): CharmArchiveFile =>

@@ -21,6 +21,7 @@ import { registerGui } from './commands/gui.ts';
 import { registerChaos } from './commands/chaos.ts';
 import { registerSecrets } from './commands/secrets.ts';
 import { registerStorage } from './commands/storage.ts';
+import { registerOffers } from './commands/offers.ts';
 import { registerSshKeys } from './commands/ssh-keys.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerSpec } from './commands/spec.ts';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerGui(program, ctx);
   registerChaos(program, ctx);
   registerStorage(program, ctx);
+  registerOffers(program, ctx);
   registerSecrets(program, ctx);
   registerSshKeys(program, ctx);
   registerUsers(program, ctx);

@@ -10,6 +10,7 @@ import { Applications } from './domain/applications.ts';
 import { Units } from './domain/units.ts';
 import { Machines } from './domain/machines.ts';
 import { Relations } from './domain/relations.ts';
+import { Offers } from './domain/offers.ts';
 import { Operations } from './domain/operations.ts';
 import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
@@ -47,6 +48,7 @@ export class Services {
   readonly units: Units;
   readonly machines: Machines;
   readonly relations: Relations;
+  readonly offers: Offers;
   readonly operations: Operations;
   readonly agent: AgentFacade;
   readonly sshKeys: SshKeys;
@@ -111,6 +113,7 @@ export class Services {
     this.units = new Units(store);
     this.machines = new Machines(store);
     this.relations = new Relations(store);
+    this.offers = new Offers(store);
     this.chaos = new RelationChaos(store);
     this.inventory = new Inventory(store);
     this.operations = new Operations(store);

@@ -8,4 +8,5 @@ export * from './text.ts';
 export * from './size.ts';
 export * from './secrets.ts';
 export * from './rollout.ts';
+export * from './offer-url.ts';
 export * from './debug-hooks.ts';

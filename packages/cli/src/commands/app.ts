@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { SigilError, parseDuration } from '@sigil/core';
+import { SigilError, looksLikeOfferUrl, parseDuration, splitOfferEndpoint } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { parseConfigArgs } from './deploy.ts';
+import { consumeOffer } from './offers.ts';
 
 interface ModelOpt {
   model?: string;
@@ -16,10 +17,18 @@ export function registerApp(program: Command, ctx: Ctx): void {
   withModel(program.command('integrate').alias('relate').alias('add-relation'))
     .description('relate two applications')
     .argument('<a>', 'app[:endpoint]')
-    .argument('<b>', 'app[:endpoint]')
+    .argument('<b>', 'app[:endpoint], or an offer URL ([controller:][user/]model.offer[:endpoint])')
+    .option('--via <cidrs>', 'accepted for Juju compatibility (cross-model egress subnets; one controller needs none)')
     .action(async (a: string, b: string, o: ModelOpt) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/relations'), { a, b });
+      // As Juju: an offer URL on either side is consumed first (under the offer's name), then related.
+      const side = async (x: string) => {
+        if (!looksLikeOfferUrl(x)) return x;
+        const { url, endpoint } = splitOfferEndpoint(x);
+        const alias = await consumeOffer(ctx, o.model, url);
+        return endpoint === undefined ? alias : `${alias}:${endpoint}`;
+      };
+      await c.post(c.m('/relations'), { a: await side(a), b: await side(b) });
     });
 
   withModel(program.command('remove-relation'))

@@ -1,9 +1,32 @@
 import type { Command } from 'commander';
-import type { ModelStatusDoc } from '@sigil/api';
-import { parseDuration } from '@sigil/core';
+import type { ModelStatusDoc, StatusHistoryEntry } from '@sigil/api';
+import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { formatOutput, renderList } from '../render/output.ts';
 import { renderStatusTable } from '../render/status-table.ts';
+import { buildTimeline, renderTimeline, timelineDoc, type TimelineUnit } from '../render/timeline.ts';
+import type { Client } from '../client.ts';
+
+/** Every unit of the model (subordinates on their principal's machine) with its machine. */
+function timelineUnits(doc: ModelStatusDoc): TimelineUnit[] {
+  const out: TimelineUnit[] = [];
+  for (const app of Object.values(doc.applications ?? {})) {
+    for (const [name, u] of Object.entries(app.units ?? {})) {
+      out.push({ name, machine: u.machine });
+      for (const sub of Object.keys(u.subordinates ?? {})) out.push({ name: sub, machine: u.machine });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+async function fetchTimeline(c: Client, doc: ModelStatusDoc) {
+  const units = timelineUnits(doc);
+  const history = (entity: string, type: string) => c.get<StatusHistoryEntry[]>(c.m(`/status-history?entity=${encodeURIComponent(entity)}&type=${type}&n=1000`));
+  const machines = [...new Set(units.map((u) => u.machine).filter((m): m is string => m !== undefined && m !== ''))];
+  const machineHistory = new Map(await Promise.all(machines.map(async (m) => [m, await history(m, 'machine')] as const)));
+  const unitHistory = new Map(await Promise.all(units.map(async (u) => [u.name, await history(u.name, 'unit')] as const)));
+  return buildTimeline(units, machineHistory, unitHistory);
+}
 
 export function registerStatus(program: Command, ctx: Ctx): void {
   program
@@ -42,8 +65,16 @@ export function registerStatus(program: Command, ctx: Ctx): void {
     .option('--color', 'force colours')
     .option('--no-color', 'disable colours')
     .option('--watch [interval]', 'redraw whenever the model changes (at most once per interval)')
-    .action(async (o: { model?: string; format: string; relations?: boolean; integrations?: boolean; color?: boolean; watch?: string | boolean }) => {
+    .option('--timeline', 'where the time went, per unit: machine creation, agent connected, each hook with its start and duration, settled (from the status history)')
+    .action(async (o: { model?: string; format: string; relations?: boolean; integrations?: boolean; color?: boolean; watch?: string | boolean; timeline?: boolean }) => {
       const c = ctx.client(o.model);
+      if (o.timeline) {
+        if (o.watch !== undefined && o.watch !== false) throw new SigilError('bad-request', '--timeline and --watch do not go together', 'run `sigil status --timeline` once the deploy has settled, or while it runs');
+        const t = await fetchTimeline(c, await c.get<ModelStatusDoc>(c.m('/status')));
+        if (o.format === 'json' || o.format === 'yaml') ctx.out(formatOutput(timelineDoc(t), o.format).replace(/\n$/, ''));
+        else ctx.out(renderTimeline(t).replace(/\n$/, ''));
+        return;
+      }
       const render = (doc: ModelStatusDoc) => {
         if (o.format === 'json' || o.format === 'yaml') {
           const { integrations: _i, revision: _r, ...juju } = doc;

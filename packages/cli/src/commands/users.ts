@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import type { Command } from 'commander';
-import { SigilError, parseDuration } from '@sigil/core';
+import { SigilError, looksLikeOfferUrl, parseDuration } from '@sigil/core';
 import { certFingerprint } from '@sigil/core/tls';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import type { AuditRecord } from '@sigil/api';
 import { renderKeyValue, renderList } from '../render/output.ts';
+import { grantOffer } from './offers.ts';
 
 /** What `sigil add-user` prints for the new user: everything `sigil register` needs, and nothing more. */
 export interface Registration {
@@ -338,10 +339,12 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       .command(verb)
       .description(verb === 'grant' ? 'give a user read, write or admin access to models' : 'take access away: revoking write leaves read, revoking read removes access')
       .argument('<user>')
-      .argument('<access>', 'read, write or admin')
-      .argument('<models...>')
+      .argument('<access>', 'read, write or admin (for offers: read, consume or admin)')
+      .argument('<models...>', 'models, or offer URLs')
       .option('-c, --controller <name>', 'controller')
       .action(async (user: string, access: string, models: string[], o: { controller?: string }) => {
+        // Juju's `grant USER consume OFFER-URL`: offer URLs take offer access levels.
+        if (models.some(looksLikeOfferUrl)) return grantOffer(ctx, verb, user, access, models, o.controller);
         roleArg(access);
         for (const model of models) {
           const c = ctx.client(`${o.controller ? `${o.controller}:` : ''}${model}`);

@@ -27,10 +27,12 @@ const AVAILABLE_AGENT = new Set(['idle', 'executing', 'running']);
 export function renderStatusTable(doc: ModelStatusDoc, opts: StatusTableOptions): string {
   const sections = [
     modelSection(doc, opts),
+    saasSection(doc, opts.color),
     appSection(doc, opts.color),
     rolloutSection(doc, opts.color),
     unitSection(doc, opts.color),
     machineSection(doc, opts.color),
+    offerSection(doc),
     opts.relations ? integrationSection(doc.integrations ?? [], opts.color) : '',
   ];
   return sections.filter((s) => s !== '').join('\n');
@@ -55,6 +57,34 @@ function modelSection(doc: ModelStatusDoc, opts: StatusTableOptions): string {
     row.push(truncate(notes, MAX_MESSAGE_LENGTH));
   }
   return renderTable(headers, [row]);
+}
+
+/** Juju's SAAS section: the offers this model consumed (Store is `local` on this controller). */
+function saasSection(doc: ModelStatusDoc, color: boolean): string {
+  const names = sortedKeys(doc['application-endpoints'] ?? {});
+  if (names.length === 0) return '';
+  return renderTable(['SAAS', 'Status', 'Store', 'URL'], names.map((n): CellValue[] => {
+    const r = doc['application-endpoints'][n]!;
+    const st = r['application-status'].current;
+    return [n, cell(st, statusColour(st)), 'local', r.url];
+  }), { color });
+}
+
+/** Juju's Offer section: one row per offered endpoint, Connected as active/total. */
+function offerSection(doc: ModelStatusDoc): string {
+  const names = sortedKeys(doc.offers ?? {});
+  if (names.length === 0) return '';
+  const rows: CellValue[][] = [];
+  for (const n of names) {
+    const o = doc.offers[n]!;
+    const app = doc.applications[o.application];
+    Object.entries(o.endpoints).forEach(([ep, e], i) => {
+      const first = i === 0;
+      rows.push([first ? n : '', first ? o.application : '', first ? app?.['charm-name'] ?? '' : '', first ? String(app?.['charm-rev'] ?? '') : '',
+        first ? `${o['active-connected-count'] ?? 0}/${o['total-connected-count'] ?? 0}` : '', ep, e.interface, e.role]);
+    });
+  }
+  return renderTable(['Offer', 'Application', 'Charm', 'Rev', 'Connected', 'Endpoint', 'Interface', 'Role'], rows);
 }
 
 function appSection(doc: ModelStatusDoc, color: boolean): string {

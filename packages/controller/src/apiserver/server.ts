@@ -13,6 +13,7 @@ import { registerAgentRoutes } from './agent-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { registerStorageRoutes } from './storage-routes.ts';
+import { registerOfferRoutes } from './offer-routes.ts';
 import { registerChaosRoutes } from './chaos-routes.ts';
 import { registerRolloutRoutes } from './rollout-routes.ts';
 import { registerInventoryRoutes } from './inventory-routes.ts';
@@ -91,6 +92,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
   registerStorageRoutes(app, svc);
+  registerOfferRoutes(app, svc);
   registerChaosRoutes(app, svc);
   registerRolloutRoutes(app, svc);
   registerInventoryRoutes(app, svc);

@@ -2,6 +2,7 @@
 // record every status change (and only changes), bounded per entity; goal-state is Juju's
 // shape for the asking unit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { GoalState, StatusHistoryEntry } from '@sigil/api';
 import type { Services } from '../services.ts';
 import { STATUS_HISTORY_KEEP } from '../store/schema.ts';
@@ -103,5 +104,31 @@ describe('goal-state', () => {
 
   it("is refused for a unit on another machine", async () => {
     expect((await call(tokens['snk/0']!, 'POST', '/api/agent/goal-state', { unit: 'src/0' })).status).toBe(403);
+  });
+});
+
+describe('machine agents in the machine history (status --timeline, issue 21)', () => {
+  const connect = (token: string) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/api/watch`, { headers: { authorization: `Bearer ${token}` } });
+      ws.once('message', () => resolve(ws));
+      ws.once('error', reject);
+    });
+
+  it('records when a machine agent connects, once per connection (not per extra watch)', async () => {
+    const machine = svc.reads.units('m').find((u) => u.name === 'snk/0')!.machine!;
+    const connected = async () => (await history(machine, 'machine', 200)).body.filter((e) => e.status === 'started' && e.message === 'agent connected');
+    const before = (await connected()).length;
+    const t = Date.now();
+    const a = await connect(tokens['snk/0']!);
+    const b = await connect(tokens['snk/0']!);
+    const after = await connected();
+    expect(after.length).toBe(before + 1);
+    expect(after[after.length - 1]!.since).toBeGreaterThanOrEqual(t);
+    for (const ws of [a, b]) ws.close();
+    while (svc.presence.connected('m', machine)) await new Promise((r) => setTimeout(r, 10));
+    const again = await connect(tokens['snk/0']!);
+    expect((await connected()).length).toBe(before + 2);
+    again.close();
   });
 });

@@ -3,6 +3,7 @@ import { concerns, type WatchMessage } from '@sigil/api';
 import type { Services } from '../services.ts';
 import type { Principal } from './auth.ts';
 import type { LogRecord } from './loghub.ts';
+import { StatusHistoryRepository } from '../state/status-history.ts';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR'];
 
@@ -15,8 +16,17 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
   const model = principal.kind === 'machine' ? principal.machine.model : url.searchParams.get('model') ?? undefined;
   const send = (m: WatchMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
   const since = Number(url.searchParams.get('since') ?? '-1');
+  const first = principal.kind === 'machine' && !svc.presence.connected(principal.machine.model, principal.machine.id);
   const leave = principal.kind === 'machine' ? svc.presence.add(principal.machine.model, principal.machine.id) : undefined;
   if (leave) svc.wake();
+  if (first && principal.kind === 'machine') {
+    const { model: m, id } = principal.machine;
+    try {
+      new StatusHistoryRepository(svc.store).append(m, id, 'machine', 'started', 'agent connected', Date.now());
+    } catch {
+      // History is for people; an agent's connection never fails for it (a busy database).
+    }
+  }
   if (since >= 0 && since < svc.store.oldestRevision() - 1) {
     send({ rev: svc.store.revision(), resync: true });
   } else if (since >= 0) {

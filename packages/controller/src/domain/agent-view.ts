@@ -13,6 +13,7 @@ import { RolloutRepository } from '../state/rollouts.ts';
 import { InventoryRepository } from '../state/inventory.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
+import { Offers } from './offers.ts';
 
 type Bag = Record<string, string>;
 /** A relation view whose bags are still the stored JSON text: what a part's hash is taken over. */
@@ -69,12 +70,14 @@ class ViewRead {
   private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
   private allRelations: RelationRow[] | undefined;
   private readonly secrets: CharmSecrets;
+  private readonly offers: Offers;
   private rollout: { pins: Map<string, string>; drained: Set<string>; epochs: Map<number, number> } | undefined;
   /** The units of the view as `interestOf` needs them, filled by `build`. */
   readonly interest: InterestUnit[] = [];
 
   constructor(private readonly s: Store, private readonly reads: Reads, private readonly model: string) {
     this.secrets = new CharmSecrets(s, new SecretRepository(s), () => {});
+    this.offers = new Offers(s);
   }
 
   build(models: Models, machineId: string, known: ReadonlySet<string>): MachineViewDelta {
@@ -255,7 +258,14 @@ class ViewRead {
 
   private data(id: number): { scope: string[]; settings: SettingsRow[] } {
     let d = this.relationData.get(id);
-    if (!d) this.relationData.set(id, (d = { scope: this.reads.relationScope(this.model, id), settings: this.reads.relationSettings(this.model, id) }));
+    if (!d) {
+      const scope = this.reads.relationScope(this.model, id);
+      const settings = this.reads.relationSettings(this.model, id);
+      // A relation across models (issue 20): the remote side's units and bags live in the other model.
+      const peer = this.offers.peerData(this.model, id);
+      d = peer ? { scope: [...scope, ...peer.scope].sort(), settings: [...settings, ...peer.settings] } : { scope, settings };
+      this.relationData.set(id, d);
+    }
     return d;
   }
 

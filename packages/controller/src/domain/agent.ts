@@ -6,6 +6,7 @@ import { Reads, status, type PortSpec } from './rows.ts';
 import { AgentViews } from './agent-view.ts';
 import { Models } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';
+import { Offers } from './offers.ts';
 
 type Bag = Record<string, string>;
 
@@ -14,11 +15,13 @@ export class AgentFacade {
   private readonly reads: Reads;
   private readonly views: AgentViews;
   private readonly models: Models;
+  private readonly offers: Offers;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.views = new AgentViews(s);
     this.models = new Models(s);
+    this.offers = new Offers(s);
   }
 
   /** The machine's whole view (what an agent holding nothing receives). */
@@ -139,6 +142,7 @@ export class AgentFacade {
     const version = (row?.version ?? 0) + 1;
     this.s.db.prepare('INSERT OR REPLACE INTO relation_settings (model, relation_id, owner, is_app, data, version) VALUES (?, ?, ?, ?, ?, ?)').run(model, rel, owner, isApp ? 1 : 0, JSON.stringify(after), version);
     this.s.changed(model, 'relation', String(rel));
+    this.offers.touchPeer(model, rel);
     return version;
   }
 
@@ -158,6 +162,7 @@ export class AgentFacade {
       if (Object.keys(missing).length > 0) this.mergeBag(model, rel, unit, false, missing);
       this.s.db.prepare('INSERT OR IGNORE INTO relation_scopes (model, relation_id, unit) VALUES (?, ?, ?)').run(model, rel, unit);
       this.s.changed(model, 'relation', String(rel));
+      this.offers.touchPeer(model, rel);
     });
   }
 
@@ -167,6 +172,7 @@ export class AgentFacade {
       if (this.reads.relation(model, rel)) this.mustBeMember(model, this.reads.mustUnit(model, unit), rel);
       this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND relation_id = ? AND unit = ?').run(model, rel, unit);
       this.s.changed(model, 'relation', String(rel));
+      this.offers.touchPeer(model, rel);
     });
   }
 
@@ -189,6 +195,7 @@ export class AgentFacade {
       this.s.db.prepare("UPDATE units SET life = 'dead' WHERE model = ? AND name = ?").run(model, unit);
       this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, unit);
       this.s.changed(model, 'unit', unit);
+      this.offers.touchPeers(model);
     });
   }
 

@@ -7,6 +7,7 @@ import { Reads, type AppRow } from './rows.ts';
 import { Units } from './units.ts';
 import { Models, type ModelConfig } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';
+import { OfferRepository } from '../state/offers.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
@@ -186,7 +187,16 @@ export class Applications {
   /** Marks the application, its units and relations dying; agents and the cleanup worker do the rest. */
   remove(model: string, app: string, destroyStorage = false): void {
     this.s.tx(() => {
+      const offers = new OfferRepository(this.s);
+      if (!this.reads.app(model, app) && offers.saas(model, app)) {
+        throw new SigilError('not-found', `application "${app}" not found`, `"${app}" is a consumed offer (SAAS): remove it with \`sigil remove-saas ${app}\``);
+      }
       this.reads.mustApp(model, app);
+      // As Juju: an offered application stays until its offers are removed.
+      const used = offers.offers(model).filter((o) => o.app === app);
+      if (used.length > 0) {
+        throw new SigilError('conflict', `cannot remove application "${app}": application is used by ${used.length} offer${used.length === 1 ? '' : 's'}`, `remove the offer first: \`sigil remove-offer ${used.map((o) => `admin/${model}.${o.name}`).join(' ')}\` (with --force if relations use it)`);
+      }
       const storage = new StorageService(this.s);
       for (const u of this.reads.units(model, app)) storage.unitRemoved(model, u.name, destroyStorage);
       this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ? AND name = ?").run(model, app);

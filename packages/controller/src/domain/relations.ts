@@ -3,20 +3,27 @@ import type { Store } from '../store/store.ts';
 import { Reads, type RelationEndpoint, type RelationRow } from './rows.ts';
 import { Models } from './models.ts';
 import { nextRelationId } from './applications.ts';
+import { Offers } from './offers.ts';
 
 export class Relations {
   private readonly reads: Reads;
   private readonly models: Models;
+  private readonly offers: Offers;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.models = new Models(s);
+    this.offers = new Offers(s);
   }
 
   /** `sigil integrate a[:ep] b[:ep]`, with Juju's endpoint inference and checks. */
   integrate(model: string, a: string, b: string): RelationRow {
     return this.s.tx(() => {
       this.models.mustBeAlive(model);
+      // A consumed offer (a remote application) on either side makes a cross-model relation.
+      const saasOf = (spec: string) => this.offers.saas(model, spec.split(':')[0] ?? '');
+      if (saasOf(b)) return this.offers.integrate(model, a, b);
+      if (saasOf(a)) return this.offers.integrate(model, b, a);
       const [ea, eb] = inferRelation(this.side(model, a), this.side(model, b));
       const key = relationKey(ea, eb);
       const existing = this.reads.relations(model).find((r) => r.key === key);
@@ -46,8 +53,8 @@ export class Relations {
       const r = b === undefined ? this.byId(model, a) : this.find(model, a, b);
       if (r.endpoints.length === 1) throw new SigilError('bad-request', `cannot remove peer relation "${r.key}"`, 'peer relations live as long as their application');
       if (r.life !== 'alive') return;
-      this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(model, r.id);
-      this.s.changed(model, 'relation', String(r.id));
+      // Marks the relation dying, and its counterpart in the other model if it crosses models.
+      this.offers.killRelation(model, r.id);
     });
   }
 

@@ -10,6 +10,7 @@ import { ScheduleRepository } from '../state/schedules.ts';
 import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
 import { RelationChaos, describeChaos } from './chaos.ts';
+import { crossModelStatus } from './offer-status.ts';
 
 export const SIGIL_VERSION = '0.1.0';
 const BASE = { name: 'debian', channel: '12' };
@@ -161,6 +162,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       return row;
     });
 
+    const cross = crossModelStatus(s, model, relations, fmt);
     const now = new Date();
     return {
       model: {
@@ -174,8 +176,8 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       },
       machines: machineDocs,
       applications,
-      'application-endpoints': {},
-      offers: {},
+      'application-endpoints': cross.endpoints,
+      offers: cross.offers,
       integrations,
       controller: { timestamp: now.toTimeString().slice(0, 8) + tzOffset(now) },
       revision: s.revision(),

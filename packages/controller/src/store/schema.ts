@@ -55,6 +55,22 @@ CREATE TABLE IF NOT EXISTS relation_scopes (
 CREATE TABLE IF NOT EXISTS relation_settings (
   model TEXT NOT NULL, relation_id INTEGER NOT NULL, owner TEXT NOT NULL, is_app INTEGER NOT NULL,
   data TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (model, relation_id, owner, is_app));
+-- Offers across models (issue 20): an offer exposes some endpoints of an application; a
+-- consuming model names it by an alias (Juju's SAAS, a remote application); a cross-model
+-- relation is a relation in each model, linked both ways, each side reading the other's bags.
+CREATE TABLE IF NOT EXISTS offers (
+  model TEXT NOT NULL, name TEXT NOT NULL, app TEXT NOT NULL, endpoints TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS offer_access (
+  offer_model TEXT NOT NULL, offer_name TEXT NOT NULL, user TEXT NOT NULL, access TEXT NOT NULL,
+  PRIMARY KEY (offer_model, offer_name, user));
+CREATE TABLE IF NOT EXISTS saas (
+  model TEXT NOT NULL, name TEXT NOT NULL, offer_model TEXT NOT NULL, offer_name TEXT NOT NULL, created INTEGER NOT NULL,
+  PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS relation_links (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, peer_model TEXT NOT NULL, peer_relation_id INTEGER NOT NULL,
+  offer_model TEXT NOT NULL, offer_name TEXT NOT NULL, remote_app TEXT NOT NULL, peer_app TEXT NOT NULL,
+  PRIMARY KEY (model, relation_id));
 CREATE TABLE IF NOT EXISTS operations (
   id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL,
   name TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',

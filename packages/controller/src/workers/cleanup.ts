@@ -3,6 +3,7 @@ import { Models } from '../domain/models.ts';
 import { SecretRepository } from '../state/secrets.ts';
 import { StorageRepository } from '../state/storage.ts';
 import { StorageService } from '../domain/storage.ts';
+import { Offers } from '../domain/offers.ts';
 import type { WorkerContext } from './context.ts';
 
 /**
@@ -27,6 +28,9 @@ export function cleanup(ctx: WorkerContext): void {
         store.changed(model, 'application', u.app);
       }
       const remaining = reads.units(model);
+      // A relation across models dies with its counterpart; a removed one's link goes.
+      const offers = new Offers(store);
+      offers.syncLinks(model);
       for (const r of reads.relations(model)) {
         const scoped = (db.prepare('SELECT COUNT(*) AS n FROM relation_scopes WHERE model = ? AND relation_id = ?').get(model, r.id) as { n: number }).n;
         const appsGone = r.endpoints.every((e) => !reads.app(model, e.app) || reads.app(model, e.app)!.life !== 'alive');
@@ -34,6 +38,7 @@ export function cleanup(ctx: WorkerContext): void {
           db.prepare('DELETE FROM relations WHERE model = ? AND id = ?').run(model, r.id);
           db.prepare('DELETE FROM relation_settings WHERE model = ? AND relation_id = ?').run(model, r.id);
           store.changed(model, 'relation', String(r.id), 'remove');
+          offers.touchPeer(model, r.id);
           for (const e of r.endpoints) store.changed(model, 'application', e.app);
         }
       }

@@ -1,0 +1,117 @@
+/**
+ * Offers across models (issue 20), as Juju's crossmodel commands: `offer`, `find-offers`,
+ * `show-offer`, `consume`, `remove-offer`, `remove-saas`; `integrate` with an offer URL
+ * consumes it first (see app.ts).
+ */
+import type { Command } from 'commander';
+import type { OfferDoc } from '@sigil/api';
+import { SigilError, parseOfferSpec } from '@sigil/core';
+import type { Ctx } from '../context.ts';
+import { renderList } from '../render/output.ts';
+
+type ModelOpt = { model?: string };
+
+/** Juju's find-offers/show-offer document: offer URL → details (crossmodel ApplicationOfferResult). */
+export function offersDocument(offers: OfferDoc[], store: string): Record<string, unknown> {
+  return Object.fromEntries(offers.map((o) => [o.url, {
+    application: o.app,
+    store,
+    charm: o.charm,
+    access: o.access,
+    endpoints: Object.fromEntries(o.endpoints.map((e) => [e.name, { interface: e.interface, role: e.role }])),
+    ...(o.connections.length > 0 ? { connections: o.connections.map((c) => ({ 'source-model': c.model, username: 'admin', 'relation-id': c.relationId, endpoint: o.endpoints[0]?.name ?? '', status: { current: c.status } })) } : {}),
+  }]));
+}
+
+/** Juju's find-offers table: Store, URL, Access, Interfaces (`interface:endpoint`). */
+export function renderFindOffers(offers: OfferDoc[], store: string): string {
+  return renderList(['Store', 'URL', 'Access', 'Interfaces'], offers.map((o) => [store, o.url, o.access, o.endpoints.map((e) => `${e.interface}:${e.name}`).join(', ')]), { empty: 'No offers found.' });
+}
+
+/** Consumes `url` into the client's model and returns the alias it got. */
+export async function consumeOffer(ctx: Ctx, model: string | undefined, url: string, alias?: string): Promise<string> {
+  const c = ctx.client(model);
+  const r = await c.post<{ alias: string; url: string }>(c.m('/consume'), alias === undefined ? { url } : { url, alias });
+  return r.alias;
+}
+
+export function registerOffers(program: Command, ctx: Ctx): void {
+  const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
+
+  withModel(program.command('offer'))
+    .description('offer application endpoints for use in other models')
+    .argument('<endpoints>', 'APP:ENDPOINT[,ENDPOINT…]')
+    .argument('[offer-name]', 'the name of the offer (default: the application name)')
+    .action(async (spec: string, name: string | undefined, o: ModelOpt) => {
+      parseOfferSpec(spec, name);
+      const c = ctx.client(o.model);
+      const r = await c.post<{ url: string; app: string; endpoints: string[] }>(c.m('/offers'), name === undefined ? { spec } : { spec, name });
+      ctx.info(`Application "${r.app}" endpoints [${r.endpoints.join(' ')}] available at "${r.url}"`);
+    });
+
+  program.command('find-offers')
+    .description('find offered application endpoints')
+    .argument('[url]', 'an offer URL, or [user/]model to list a model\'s offers')
+    .option('-m, --model <model>', 'only offers of this model')
+    .option('--interface <name>', 'only offers with an endpoint of this interface')
+    .option('--format <format>', 'tabular, yaml or json', 'tabular')
+    .action(async (url: string | undefined, o: ModelOpt & { interface?: string; format: string }) => {
+      const c = ctx.client();
+      const q = new URLSearchParams();
+      if (url) q.set('url', url.replace(/^[^:/]+:/, ''));
+      if (o.model) q.set('model', o.model);
+      if (o.interface) q.set('interface', o.interface);
+      const { offers } = await c.get<{ offers: OfferDoc[] }>(`/api/offers${q.size > 0 ? `?${q}` : ''}`);
+      ctx.print(offersDocument(offers, c.controller), o.format, () => renderFindOffers(offers, c.controller));
+    });
+
+  program.command('show-offer')
+    .description('show extended information about an offered application')
+    .argument('<offer-url>')
+    .option('--format <format>', 'tabular, yaml or json', 'tabular')
+    .action(async (url: string, o: { format: string }) => {
+      const c = ctx.client();
+      const offer = await c.post<OfferDoc>('/api/offers/show', { url: url.replace(/^[^:/]+:/, '') });
+      ctx.print(offersDocument([offer], c.controller), o.format, () =>
+        renderList(['Store', 'URL', 'Access', 'Description', 'Endpoint', 'Interface', 'Role'], offer.endpoints.map((e, i) => i === 0 ? [c.controller, offer.url, offer.access, offer.charm, e.name, e.interface, e.role] : ['', '', '', '', e.name, e.interface, e.role])));
+    });
+
+  withModel(program.command('consume'))
+    .description('add a remote offer to the model')
+    .argument('<offer-url>')
+    .argument('[local-application-alias]')
+    .action(async (url: string, alias: string | undefined, o: ModelOpt) => {
+      const name = await consumeOffer(ctx, o.model, url.replace(/^[^:/]+:/, ''), alias);
+      ctx.info(`Added ${url} as ${name}`);
+    });
+
+  program.command('remove-offer')
+    .description('remove one or more offers specified by their URL')
+    .argument('<offer-url...>')
+    .option('-c, --controller <name>', 'controller')
+    .option('--force', 'remove the offer as well as any relations to the offer')
+    .option('-y, --yes', 'do not prompt for confirmation')
+    .action(async (offers: string[], o: { controller?: string; force?: boolean; yes?: boolean }) => {
+      const c = ctx.client(o.controller ? `${o.controller}:` : undefined);
+      // As Juju: only --force (which removes relations too) asks first.
+      if (o.force) await ctx.confirm(`remove offers ${offers.join(', ')} and all relations to them`, { yes: o.yes === true });
+      await c.post('/api/offers/remove', { offers: offers.map((u) => u.replace(/^[^:/]+:/, '')), force: o.force === true, model: c.model });
+    });
+
+  withModel(program.command('remove-saas'))
+    .description('remove consumed applications (SAAS) from the model, with their relations')
+    .argument('<saas-name...>')
+    .action(async (names: string[], o: ModelOpt) => {
+      const c = ctx.client(o.model);
+      await c.post(c.m('/saas/remove'), { names });
+      for (const n of names) ctx.info(`removing SAAS application ${n}`);
+    });
+}
+
+/** `grant USER consume OFFER-URL…`: Juju's offer access levels, by an admin of the offering model. */
+export async function grantOffer(ctx: Ctx, verb: 'grant' | 'revoke', user: string, access: string, offers: string[], controller?: string): Promise<void> {
+  if (!['read', 'consume', 'admin'].includes(access)) throw new SigilError('bad-request', `unknown offer access "${access}"`, 'offers take read, consume or admin');
+  const c = ctx.client(controller ? `${controller}:` : undefined);
+  await c.post(`/api/offers/${verb}`, { user, access, offers: offers.map((u) => u.replace(/^[^:/]+:/, '')) });
+  ctx.info(`${verb === 'grant' ? 'granted' : 'revoked'} ${access} access to ${offers.join(', ')} ${verb === 'grant' ? 'to' : 'from'} ${user}`);
+}
