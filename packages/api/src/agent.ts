@@ -74,17 +74,11 @@ export interface UnitView {
   resources?: UnitResourceView[];
 }
 
-/** The model's proxy settings, with Juju's key names (empty: none). */
-export interface ProxySettings {
-  'juju-http-proxy': string;
-  'juju-https-proxy': string;
-  'juju-ftp-proxy': string;
-  'juju-no-proxy': string;
-  'apt-http-proxy': string;
-  'apt-https-proxy': string;
-  'apt-ftp-proxy': string;
-  'apt-no-proxy': string;
-}
+/** The model's proxy keys, with Juju's names. */
+export const PROXY_KEYS = ['juju-http-proxy', 'juju-https-proxy', 'juju-ftp-proxy', 'juju-no-proxy', 'apt-http-proxy', 'apt-https-proxy', 'apt-ftp-proxy', 'apt-no-proxy'] as const;
+
+/** The model's proxy settings as agents receive them (empty: none). */
+export type ProxySettings = Record<(typeof PROXY_KEYS)[number], string>;
 
 export interface MachineView {
   revision: number;

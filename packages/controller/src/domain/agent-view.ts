@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
-import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, PROXY_KEYS, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
 import { Models, type ModelConfig } from './models.ts';
@@ -295,14 +295,5 @@ function parseBags(raw: Record<string, string>): Record<string, Bag> {
 
 /** The proxy keys of a model's config, as agents receive them. */
 function proxySettings(c: ModelConfig): ProxySettings {
-  return {
-    'juju-http-proxy': c['juju-http-proxy'],
-    'juju-https-proxy': c['juju-https-proxy'],
-    'juju-ftp-proxy': c['juju-ftp-proxy'],
-    'juju-no-proxy': c['juju-no-proxy'],
-    'apt-http-proxy': c['apt-http-proxy'],
-    'apt-https-proxy': c['apt-https-proxy'],
-    'apt-ftp-proxy': c['apt-ftp-proxy'],
-    'apt-no-proxy': c['apt-no-proxy'],
-  };
+  return Object.fromEntries(PROXY_KEYS.map((k) => [k, c[k]])) as ProxySettings;
 }

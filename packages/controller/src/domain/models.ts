@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SigilError, checkModelName, parseDuration, parseSize } from '@sigil/core';
+import type { ProxySettings } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 
 export interface ModelInfo {
@@ -12,7 +13,8 @@ export interface ModelInfo {
   units: number;
 }
 
-export interface ModelConfig {
+/** Juju's proxy keys (ProxySettings): `juju-*` reach hooks as JUJU_CHARM_*_PROXY; `apt-*` go into each machine's apt configuration. */
+export interface ModelConfig extends ProxySettings {
   'update-status-hook-interval': string;
   'automatically-retry-hooks': boolean;
   /** Limits that keep one model from starving the controller (each error names its key). */
@@ -25,15 +27,6 @@ export interface ModelConfig {
   'logs-max-age': string;
   /** How often each unit's software inventory is collected again (issue 19); `0` turns the schedule off. */
   'audit-interval': string;
-  /** Juju's proxy keys: `juju-*` reach hooks as JUJU_CHARM_*_PROXY; `apt-*` go into each machine's apt configuration. */
-  'juju-http-proxy': string;
-  'juju-https-proxy': string;
-  'juju-ftp-proxy': string;
-  'juju-no-proxy': string;
-  'apt-http-proxy': string;
-  'apt-https-proxy': string;
-  'apt-ftp-proxy': string;
-  'apt-no-proxy': string;
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
@@ -57,7 +50,7 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   'apt-no-proxy': '',
 };
 
-const PROXY_KEYS = ['juju-http-proxy', 'juju-https-proxy', 'juju-ftp-proxy', 'apt-http-proxy', 'apt-https-proxy', 'apt-ftp-proxy'] as const;
+const URL_PROXY_KEYS = ['juju-http-proxy', 'juju-https-proxy', 'juju-ftp-proxy', 'apt-http-proxy', 'apt-https-proxy', 'apt-ftp-proxy'] as const;
 const NO_PROXY_KEYS = ['juju-no-proxy', 'apt-no-proxy'] as const;
 
 /**
@@ -178,8 +171,8 @@ export class Models {
         } else if (k === 'logs-max-age') {
           if (parseDuration(v) < 60_000) throw new SigilError('invalid-config', `logs-max-age ${v} is too short`, 'use at least 1m, e.g. logs-max-age=72h');
           next[k] = v;
-        } else if ((PROXY_KEYS as readonly string[]).includes(k)) {
-          next[k as (typeof PROXY_KEYS)[number]] = checkProxy(k, v);
+        } else if ((URL_PROXY_KEYS as readonly string[]).includes(k)) {
+          next[k as (typeof URL_PROXY_KEYS)[number]] = checkProxy(k, v);
         } else if ((NO_PROXY_KEYS as readonly string[]).includes(k)) {
           next[k as (typeof NO_PROXY_KEYS)[number]] = checkNoProxy(k, v);
         } else if (k === 'audit-interval') {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { OFFER_OWNER, SigilError, checkApplicationName, charmEndpoints, formatOfferUrl, inferRelation, parseOfferSpec, parseOfferUrl, relationKey, type CharmMeta, type EndpointSpec } from '@sigil/core';
+import type { OfferDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { OfferRepository, type OfferRow, type SaasRow } from '../state/offers.ts';
 import { UserRepository } from '../state/users.ts';
@@ -14,16 +15,7 @@ export interface OfferCaller {
 }
 
 /** One offer as find-offers and show-offer list it. */
-export interface OfferInfo {
-  url: string;
-  model: string;
-  name: string;
-  app: string;
-  charm: string;
-  endpoints: { name: string; interface: string; role: string }[];
-  access: string;
-  connections: { model: string; app: string; relationId: number; status: string }[];
-}
+export type OfferInfo = OfferDoc;
 
 /**
  * Offers across models on one controller (issue 20), as Juju's applicationoffers facade and
