@@ -171,4 +171,21 @@ describe('GUI routes', () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/options\.n|option "n"/);
     expect(svc.reads.apps('c')).toEqual([]);
   });
+
+  it('deploys the revision a pasted bundle names, and refuses one there is not, listing those there are', async () => {
+    svc.models.add('r');
+    const older = svc.charms.add('r', files('name: rev\nsummary: s\ndescription: d\n', { 'config.yaml': 'options:\n  n: {type: int, default: 1, description: a number}\n' }));
+    const newer = svc.charms.add('r', files('name: rev\nsummary: s\ndescription: d\n', { 'config.yaml': 'options:\n  n: {type: int, default: 2, description: a number}\n' }));
+    expect(newer.revision).toBeGreaterThan(older.revision);
+    const applied = await api('/api/gui/models/r/bundle/apply', { method: 'POST', body: JSON.stringify({ yaml: `applications:\n  old:\n    charm: rev\n    revision: ${older.revision}\n  new:\n    charm: rev\n` }) });
+    expect(applied.status).toBe(200);
+    const apps = Object.fromEntries(svc.reads.apps('r').map((a) => [a.name, a.charmUrl]));
+    expect(apps).toEqual({ old: older.url, new: newer.url });
+    const missing = await api('/api/gui/models/r/bundle/plan', { method: 'POST', body: JSON.stringify({ yaml: 'applications:\n  x:\n    charm: rev\n    revision: 9\n' }) });
+    expect(missing.status).toBe(404);
+    const err = ((await missing.json()) as { error: { message: string; hint: string } }).error;
+    expect(err.message).toBe('charm "rev" has no revision 9 on the controller');
+    expect(err.hint).toBe(`revisions there are: ${older.revision}, ${newer.revision}`);
+    expect(svc.reads.apps('r').map((a) => a.name).sort()).toEqual(['new', 'old']);
+  });
 });

@@ -102,18 +102,21 @@ export class GuiBundles {
     const uploads: Planned['uploads'] = new Map();
     const charms: Record<string, BundleCharm> = {};
     for (const [app, spec] of Object.entries(bundle.applications)) {
-      const u = uploads.get(spec.charm) ?? this.charmFiles(app, spec.charm);
-      uploads.set(spec.charm, u);
+      // A revision is part of the charm's key in the plan, as the CLI's `library:NAME@REV`.
+      const key = spec.revision === undefined ? spec.charm : `${spec.charm}@${spec.revision}`;
+      const u = uploads.get(key) ?? this.charmFiles(app, spec.charm, spec.revision);
+      uploads.set(key, u);
+      spec.charm = key;
       charms[app] = { hash: createHash('sha256').update(JSON.stringify({ files: u.files })).digest('hex'), charm: parseArchive({ files: u.files }) };
     }
     const current = bundleState(this.svc.store, model);
     return { bundle, changes: planBundle(bundle, current.state, charms, current.charms), uploads };
   }
 
-  private charmFiles(app: string, charm: string): { files: CharmArchive['files']; source: string } {
+  private charmFiles(app: string, charm: string, revision: number | undefined): { files: CharmArchive['files']; source: string } {
     if (charm.startsWith('/') && existsSync(charm) && statSync(charm).isDirectory()) return { files: readCharmFiles(charm), source: charm };
     const name = charm.split('/').pop() ?? '';
-    const id = this.library.byName(name);
+    const id = this.library.byName(name, revision);
     if (id !== undefined) return this.library.archiveOf(id);
     throw new SigilError(
       'not-found',

@@ -62,9 +62,17 @@ export class CharmLibrary {
     return this.entry(id).archive();
   }
 
-  /** The library or controller charm a bundle names by bare name (`charm: sink`), if any. */
-  byName(name: string): string | undefined {
-    return this.entries().find((e) => e.page.name === name)?.page.id;
+  /**
+   * The library or controller charm a bundle names by bare name (`charm: sink`), if any;
+   * with `revision:`, that uploaded revision of it (an error listing the revisions there are).
+   */
+  byName(name: string, revision?: number): string | undefined {
+    if (revision === undefined) return this.entries().find((e) => e.page.name === name)?.page.id;
+    const uploads = this.uploaded().filter((e) => e.page.name === name);
+    const hit = uploads.find((e) => e.revision === revision);
+    if (hit) return hit.page.id;
+    const there = [...new Set(uploads.map((e) => e.revision))].sort((a, b) => a! - b!);
+    throw new SigilError('not-found', `charm "${name}" has no revision ${revision} on the controller`, there.length ? `revisions there are: ${there.join(', ')}` : `"${name}" has no uploaded revisions; drop "revision:" to use the library's`);
   }
 
   private entry(id: string): Entry {
