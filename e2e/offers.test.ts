@@ -55,7 +55,7 @@ describe('offers across models', () => {
     await refused(['offer', 'source:nothing', 'tokens', '-m', offering], /application "source" has no "nothing" provides or requires endpoint/);
     await refused(['offer', 'sink:cluster', '-m', consumer], /has no "cluster" provides or requires endpoint/);
     await refused(['offer', 'nosuch:output', '-m', offering], /application "nosuch" not found/);
-    const found = JSON.parse(await ok(['find-offers', '--format', 'json'])) as Record<string, unknown>;
+    const found = JSON.parse(await ok(['find-offers', '-c', 'e2e', '--format', 'json'])) as Record<string, unknown>;
     expect(Object.keys(found).filter((k) => k.includes(offeringName) || k.includes(consumer.split(':')[1]!))).toEqual([]);
   });
 
@@ -63,9 +63,10 @@ describe('offers across models', () => {
     const r = await sigil(['offer', 'source:output', 'tokens', '-m', offering]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`Application "source" endpoints [output] available at "${url}"`);
-    const found = JSON.parse(await ok(['find-offers', offeringName, '--format', 'json'])) as Record<string, { application: string; access: string; endpoints: Record<string, { interface: string; role: string }> }>;
+    const found = JSON.parse(await ok(['find-offers', offeringName, '-c', 'e2e', '--format', 'json'])) as Record<string, { application: string; access: string; endpoints: Record<string, { interface: string; role: string }> }>;
     expect(found[url]).toMatchObject({ application: 'source', access: 'admin', endpoints: { output: { interface: 'token', role: 'provider' } } });
-    const table = await ok(['find-offers', url]);
+    // The controller from the URL itself, as Juju's [controller:]user/model.offer.
+    const table = await ok(['find-offers', `e2e:${url}`]);
     expect(table).toMatch(/^Store\s+URL\s+Access\s+Interfaces/);
     expect(table).toContain(`${url}  admin   token:output`);
   });
@@ -73,6 +74,7 @@ describe('offers across models', () => {
   it('integrate with an offer URL: the sink in model A gets the token from model B', async () => {
     await refused(['integrate', 'sink', `admin/${offeringName}.nothing`, '-m', consumer], /application offer "admin\/.*\.nothing" not found/);
     await refused(['consume', 'admin/nosuchmodel.tokens', '-m', consumer], /not found/);
+    await refused(['consume', `elsewhere:${url}`, '-m', consumer], /on controller "elsewhere".*offers across controllers are not supported yet/);
     expect((await ok(['status', '-m', consumer, '--format', 'json']))).not.toContain('nothing');
 
     await ok(['integrate', 'sink', url, '-m', consumer]);
@@ -133,8 +135,8 @@ describe('offers across models', () => {
   });
 
   it('remove-offer refuses while relations use the offer; remove-relation runs departed and broken on both sides', async () => {
-    await refused(['remove-offer', url], /cannot delete application offer ".*": offer has 1 relation$/m);
-    expect(Object.keys(JSON.parse(await ok(['find-offers', offeringName, '--format', 'json'])) as object)).toEqual([url]);
+    await refused(['remove-offer', url, '-c', 'e2e'], /cannot delete application offer ".*": offer has 1 relation$/m);
+    expect(Object.keys(JSON.parse(await ok(['find-offers', offeringName, '-c', 'e2e', '--format', 'json'])) as object)).toEqual([url]);
     await ok(['remove-relation', 'sink', 'tokens', '-m', consumer]);
     await until(consumer, 'sink to see the relation broken', (s) => workload(s, 'sink/0') === 'blocked no source', 60_000);
     const lines = await hookLines(consumer, 'sink/0');
@@ -150,15 +152,15 @@ describe('offers across models', () => {
     await ok(['integrate', 'sink', 'tokens', '-m', consumer]);
     await until(consumer, 'the token again', (s) => workload(s, 'sink/0') === 'active token=xyz app-token=xyz', 60_000);
     const before = (await hookLines(consumer, 'sink/0')).filter((l) => l.startsWith('input-relation-broken')).length;
-    await refused(['remove-offer', url, '--force'], /without confirmation/);
-    await ok(['remove-offer', url, '--force', '-y']);
+    await refused(['remove-offer', url, '-c', 'e2e', '--force'], /without confirmation/);
+    await ok(['remove-offer', `e2e:${url}`, '--force', '-y']);
     await until(consumer, 'sink to see the relation broken again', (s) => workload(s, 'sink/0') === 'blocked no source', 60_000);
     expect((await hookLines(consumer, 'sink/0')).filter((l) => l.startsWith('input-relation-broken')).length).toBe(before + 1);
     const a = await until(consumer, 'the SAAS to show the offer gone', (s) => s['application-endpoints'].tokens?.['application-status'].current === 'terminated');
     expect(a['application-endpoints'].tokens?.relations).toBeUndefined();
     const b = await status(offering);
     expect(b.offers).toEqual({});
-    expect((await ok(['find-offers', offeringName, '--format', 'json'])).trim()).toBe('{}');
+    expect((await ok(['find-offers', offeringName, '-c', 'e2e', '--format', 'json'])).trim()).toBe('{}');
     await refused(['integrate', 'sink', 'tokens', '-m', consumer], /has been removed/);
     await ok(['remove-saas', 'tokens', '-m', consumer]);
     expect((await status(consumer))['application-endpoints']).toEqual({});

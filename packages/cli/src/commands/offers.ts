@@ -31,9 +31,36 @@ export function renderFindOffers(offers: OfferDoc[], store: string): string {
 /** Consumes `url` into the client's model and returns the alias it got. */
 export async function consumeOffer(ctx: Ctx, model: string | undefined, url: string, alias?: string): Promise<string> {
   const c = ctx.client(model);
-  const r = await c.post<{ alias: string; url: string }>(c.m('/consume'), alias === undefined ? { url } : { url, alias });
+  const source = sourceOf(url);
+  if (source !== undefined && source !== c.controller) {
+    throw new SigilError('bad-request', `offer ${url} is on controller "${source}", and model "${c.model}" is on "${c.controller}": offers across controllers are not supported yet`, `consume offers of models on controller "${c.controller}" (\`sigil find-offers -c ${c.controller}\`)`);
+  }
+  const r = await c.post<{ alias: string; url: string }>(c.m('/consume'), alias === undefined ? { url: bare(url) } : { url: bare(url), alias });
   return r.alias;
 }
+
+/** The `controller:` an offer URL starts with, if any (Juju's source). */
+function sourceOf(url: string): string | undefined {
+  return /^([^:/]+):/.exec(url)?.[1];
+}
+
+/** The URL without its controller. */
+function bare(url: string): string {
+  return url.replace(/^[^:/]+:/, '');
+}
+
+/**
+ * The controller offer URLs live on: `-c`, else the `controller:` the URLs name (they must
+ * agree), else the current one, as Juju's offer commands choose it.
+ */
+function offerController(flag: string | undefined, urls: readonly string[]): string | undefined {
+  const named = [...new Set(urls.map(sourceOf).filter((x): x is string => x !== undefined))];
+  if (named.length > 1) throw new SigilError('bad-request', `the offer URLs name different controllers (${named.join(', ')})`, 'give offers of one controller at a time');
+  if (flag !== undefined && named.length === 1 && named[0] !== flag) throw new SigilError('bad-request', `-c ${flag} and the offer URL's controller "${named[0]}" disagree`, 'drop one of them');
+  return flag ?? named[0];
+}
+
+const onController = (ctx: Ctx, controller: string | undefined) => ctx.client(controller === undefined ? undefined : `${controller}:`);
 
 export function registerOffers(program: Command, ctx: Ctx): void {
   const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
@@ -55,10 +82,11 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .option('-m, --model <model>', 'only offers of this model')
     .option('--interface <name>', 'only offers with an endpoint of this interface')
     .option('--format <format>', 'tabular, yaml or json', 'tabular')
-    .action(async (url: string | undefined, o: ModelOpt & { interface?: string; format: string }) => {
-      const c = ctx.client();
+    .option('-c, --controller <name>', 'controller (default: the URL\'s, else the current one)')
+    .action(async (url: string | undefined, o: ModelOpt & { interface?: string; format: string; controller?: string }) => {
+      const c = onController(ctx, offerController(o.controller, url ? [url] : []));
       const q = new URLSearchParams();
-      if (url) q.set('url', url.replace(/^[^:/]+:/, ''));
+      if (url) q.set('url', bare(url));
       if (o.model) q.set('model', o.model);
       if (o.interface) q.set('interface', o.interface);
       const { offers } = await c.get<{ offers: OfferDoc[] }>(`/api/offers${q.size > 0 ? `?${q}` : ''}`);
@@ -69,9 +97,10 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .description('show extended information about an offered application')
     .argument('<offer-url>')
     .option('--format <format>', 'tabular, yaml or json', 'tabular')
-    .action(async (url: string, o: { format: string }) => {
-      const c = ctx.client();
-      const offer = await c.post<OfferDoc>('/api/offers/show', { url: url.replace(/^[^:/]+:/, '') });
+    .option('-c, --controller <name>', 'controller (default: the URL\'s, else the current one)')
+    .action(async (url: string, o: { format: string; controller?: string }) => {
+      const c = onController(ctx, offerController(o.controller, [url]));
+      const offer = await c.post<OfferDoc>('/api/offers/show', { url: bare(url) });
       ctx.print(offersDocument([offer], c.controller), o.format, () =>
         renderList(['Store', 'URL', 'Access', 'Description', 'Endpoint', 'Interface', 'Role'], offer.endpoints.map((e, i) => i === 0 ? [c.controller, offer.url, offer.access, offer.charm, e.name, e.interface, e.role] : ['', '', '', '', e.name, e.interface, e.role])));
     });
@@ -81,7 +110,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .argument('<offer-url>')
     .argument('[local-application-alias]')
     .action(async (url: string, alias: string | undefined, o: ModelOpt) => {
-      const name = await consumeOffer(ctx, o.model, url.replace(/^[^:/]+:/, ''), alias);
+      const name = await consumeOffer(ctx, o.model, url, alias);
       ctx.info(`Added ${url} as ${name}`);
     });
 
@@ -92,10 +121,10 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .option('--force', 'remove the offer as well as any relations to the offer')
     .option('-y, --yes', 'do not prompt for confirmation')
     .action(async (offers: string[], o: { controller?: string; force?: boolean; yes?: boolean }) => {
-      const c = ctx.client(o.controller ? `${o.controller}:` : undefined);
+      const c = onController(ctx, offerController(o.controller, offers));
       // As Juju: only --force (which removes relations too) asks first.
       if (o.force) await ctx.confirm(`remove offers ${offers.join(', ')} and all relations to them`, { yes: o.yes === true });
-      await c.post('/api/offers/remove', { offers: offers.map((u) => u.replace(/^[^:/]+:/, '')), force: o.force === true, model: c.model });
+      await c.post('/api/offers/remove', { offers: offers.map(bare), force: o.force === true, model: c.model });
     });
 
   withModel(program.command('remove-saas'))
@@ -111,7 +140,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
 /** `grant USER consume OFFER-URL…`: Juju's offer access levels, by an admin of the offering model. */
 export async function grantOffer(ctx: Ctx, verb: 'grant' | 'revoke', user: string, access: string, offers: string[], controller?: string): Promise<void> {
   if (!['read', 'consume', 'admin'].includes(access)) throw new SigilError('bad-request', `unknown offer access "${access}"`, 'offers take read, consume or admin');
-  const c = ctx.client(controller ? `${controller}:` : undefined);
-  await c.post(`/api/offers/${verb}`, { user, access, offers: offers.map((u) => u.replace(/^[^:/]+:/, '')) });
+  const c = onController(ctx, offerController(controller, offers));
+  await c.post(`/api/offers/${verb}`, { user, access, offers: offers.map(bare) });
   ctx.info(`${verb === 'grant' ? 'granted' : 'revoked'} ${access} access to ${offers.join(', ')} ${verb === 'grant' ? 'to' : 'from'} ${user}`);
 }
