@@ -6,7 +6,8 @@
 // The baseline is commit a12524b: the delta work is e65dc8c, and its parent 9abfc3f does not
 // build on its own (its agent-routes.ts already imports the delta's ViewQuerySchema), so the
 // baseline is the commit before that (9abfc3f only adds issue 11.4's log-line checks).
-// BASE=<commit> compares with another commit, BASE=none runs the current build alone. The
+// BASE=<commit> compares with another commit, BASE=none runs the current build alone (and
+// ONLY=before the baseline alone). The
 // baseline is built from `git archive` in a temporary directory (reused by later runs).
 //
 // Each change is one API call (the same HTTP call against both builds), the next starting
@@ -18,7 +19,7 @@
 // depend on what else the host is running), and the before/after ratios.
 // UNITS (default 50) and CHANGES (default 100) override the sizes; the baseline takes about
 // 10 s per change at 50 units (the issue's figure), so `UNITS=10` gives a quick run.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
@@ -145,7 +146,15 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
         }, 'the last value', CONVERGE_MS)) / 1000;
       console.log(`  every unit shows the last value ${convergeS.toFixed(1)} s after the last change was sent`);
     } catch {
-      console.log(`  NOT converged ${CONVERGE_MS / 1000} s after the last change was sent: ${behind.length} units behind (${behind.join(', ')})`);
+      const lost = behind.filter((m) => m.startsWith('agent lost')).length;
+      console.log(`  NOT converged ${CONVERGE_MS / 1000} s after the last change was sent: ${behind.length} units behind, ${lost} of them with their agent lost (${behind.filter((m) => !m.startsWith('agent lost')).join(', ')})`);
+      // Why: the last line of each machine agent's log (local-process keeps them in SIGIL_HOME).
+      const endings = new Map<string, number>();
+      for (const f of readdirSync(c.home, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('agent.log'))) {
+        const last = readFileSync(join(c.home, f), 'utf8').trimEnd().split('\n').pop()!.replace(/^\S+ /, '').slice(0, 300);
+        endings.set(last, (endings.get(last) ?? 0) + 1);
+      }
+      for (const [line, n] of [...endings].sort((a, b) => b[1] - a[1]).slice(0, 3)) console.log(`    ${n} agent logs end with: ${line}`);
     }
     const cpuUsed = cpu() - cpu0;
     churning = false;
@@ -164,9 +173,11 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
 }
 
 const base = BASE === 'none' ? undefined : buildAt(BASE);
-const after = await churn('current build', SIGIL, ROOT);
-if (base) {
-  const before = await churn(`before the view deltas (${base.sha.slice(0, 7)}, built in ${base.root})`, base.sigil, base.root);
+const label = base && `before the view deltas (${base.sha.slice(0, 7)}, built in ${base.root})`;
+if (process.env.ONLY === 'before' && base) await churn(label!, base.sigil, base.root);
+const after = process.env.ONLY === 'before' ? undefined : await churn('current build', SIGIL, ROOT);
+if (base && after) {
+  const before = await churn(label!, base.sigil, base.root);
   const x = (b: number | undefined, a: number | undefined) => (b === undefined || a === undefined ? 'n/a (did not converge)' : `${(b / a).toFixed(1)}x`);
   const row = (what: string, b: string, a: string, r: string) => console.log(`  ${what.padEnd(34)} ${b.padStart(12)} ${a.padStart(12)} ${r.padStart(8)}`);
   const s = (v: number | undefined) => (v === undefined ? 'timed out' : `${v.toFixed(1)} s`);
