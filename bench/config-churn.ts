@@ -1,24 +1,24 @@
 // Config churn on a mid-size application (issue 11.9), before and after in one run: 100
-// config changes to a 50-unit application of the `source` test charm (its config-changed
-// publishes the token and sets the workload message `token=<value>`) on the local-process
-// provider, against a controller of the current build and one of the build from before the
+// config changes to an application of the `source` test charm (its config-changed publishes
+// the token and sets the workload message `token=<value>`) on the local-process provider,
+// against a controller of the current build and one of the build from before the
 // machine-view deltas (decision 0008), each in its own SIGIL_HOME, one after the other.
 // The baseline is commit a12524b: the delta work is e65dc8c, and its parent 9abfc3f does not
 // build on its own (its agent-routes.ts already imports the delta's ViewQuerySchema), so the
-// baseline is the commit before that (9abfc3f only adds issue 11.4's log-line checks).
-// BASE=<commit> compares with another commit, BASE=none runs the current build alone (and
-// ONLY=before the baseline alone). The
-// baseline is built from `git archive` in a temporary directory (reused by later runs).
+// baseline is the commit before that (9abfc3f only adds issue 11.4's log-line checks). It is
+// built from `git archive` in a temporary directory, reused by later runs. BASE=<commit>
+// compares with another commit, BASE=none runs the current build alone, ONLY=before the
+// baseline alone.
 //
 // Each change is one API call (the same HTTP call against both builds), the next starting
 // 200 ms after the previous one started (or when it returns, if later). Prints the latency
 // of the config calls and of /api/health (polled every 100 ms during the churn), the time
 // from the last change until every unit shows the last value (given up after CONVERGE_S
-// seconds, 600 by default, naming the units still behind), the CPU time the controller
-// process used from the first change until then (a figure that, unlike latencies, does not
-// depend on what else the host is running), and the before/after ratios.
-// UNITS (default 50) and CHANGES (default 100) override the sizes; the baseline takes about
-// 10 s per change at 50 units (the issue's figure), so `UNITS=10` gives a quick run.
+// seconds, 600 by default, naming the units still behind and how the agents' logs end), the
+// CPU time the controller process used from the first change until then (a figure that,
+// unlike latencies, does not depend on what else the host is running), and the before/after
+// ratios. UNITS (default 20) and CHANGES (default 100) set the sizes; the issue's size is
+// UNITS=50, which takes about 20 minutes on a busy 2-core host, most of it the old build's.
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -29,7 +29,7 @@ import YAML from 'yaml';
 import type { ModelStatusDoc } from '@sigil/api';
 import { ROOT, SIGIL, buildAt, ms, stats, withController } from './lib.ts';
 
-const UNITS = Number(process.env.UNITS ?? 50);
+const UNITS = Number(process.env.UNITS ?? 20);
 const CHANGES = Number(process.env.CHANGES ?? 100);
 const BASE = process.env.BASE ?? 'a12524b';
 const PACE_MS = 200;
