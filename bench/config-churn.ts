@@ -148,11 +148,12 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
     } catch {
       const lost = behind.filter((m) => m.startsWith('agent lost')).length;
       console.log(`  NOT converged ${CONVERGE_MS / 1000} s after the last change was sent: ${behind.length} units behind, ${lost} of them with their agent lost (${behind.filter((m) => !m.startsWith('agent lost')).join(', ')})`);
-      // Why: the last line of each machine agent's log (local-process keeps them in SIGIL_HOME).
+      // Why: the last line of each machine agent's own output (local-process keeps it in
+      // SIGIL_HOME; agents log to the controller, so it is empty unless one failed).
       const endings = new Map<string, number>();
       for (const f of readdirSync(c.home, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('agent.log'))) {
-        const last = readFileSync(join(c.home, f), 'utf8').trimEnd().split('\n').pop()!.replace(/^\S+ /, '').slice(0, 300);
-        endings.set(last, (endings.get(last) ?? 0) + 1);
+        const last = readFileSync(join(c.home, f), 'utf8').trimEnd().split('\n').pop()!.slice(0, 300);
+        if (last !== '') endings.set(last, (endings.get(last) ?? 0) + 1);
       }
       for (const [line, n] of [...endings].sort((a, b) => b[1] - a[1]).slice(0, 3)) console.log(`    ${n} agent logs end with: ${line}`);
     }
