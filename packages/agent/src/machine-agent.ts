@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
 import { collectUnit } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
+import { ContainerHost } from './containers.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
@@ -56,6 +57,12 @@ export interface AgentConfig {
    * are written there. Without it the agent leaves apt alone.
    */
   aptConfigDir?: string;
+  /**
+   * A container on another machine (`N/lxc/M`) reaches the controller through a relay of
+   * its host's agent: `controllerUrl` is the relay, and this is the controller's own
+   * address, which its certificate names.
+   */
+  tlsServerName?: string;
 }
 
 /**
@@ -91,9 +98,12 @@ export class MachineAgent {
   /** Units that start after a reboot: their started charms run `start` again. */
   private booted = false;
   private rebooting = false;
+  /** The LXC containers on this machine, once one is placed here (enlisted hosts). */
+  private containers: ContainerHost | undefined;
+  private containerRecheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: AgentConfig) {
-    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
+    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token, c.tlsServerName);
     this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
     this.tools = new HookToolServer(this.socket);
   }
@@ -157,6 +167,7 @@ export class MachineAgent {
   }
 
   private apply(view: MachineView, generation: number): void {
+    this.syncContainers(view);
     if (view.machine.life !== 'alive' && view.units.length === 0 && this.c.uninstall) {
       void this.uninstall(this.c.uninstall);
       return;
@@ -211,6 +222,25 @@ export class MachineAgent {
    * only read) and one at a time, so hashing never competes with itself for the disk. A
    * failure is logged and retried on a later view read.
    */
+  /**
+   * Containers placed on this machine (`lxc:N`): only an enlisted host's agent makes them
+   * (the controller refuses other hosts). A removed container waits for its units to go;
+   * their changes do not concern this machine, so the view is read again until they have.
+   */
+  private syncContainers(view: MachineView): void {
+    const containers = view.machine.containers ?? [];
+    if (containers.length === 0 || !this.c.uninstall) return;
+    this.containers ??= new ContainerHost(this.api, { id: this.c.id, model: this.c.model, controllerUrl: this.c.controllerUrl, caCert: this.c.caCert },
+      { dataDir: this.c.dataDir, optDir: dirname(this.c.toolBinary) }, (level, message) => this.log(level, message, `machine-${this.c.id}`));
+    this.containers.sync(containers, view.machine.sshKeys);
+    if (containers.some((c) => c.life !== 'alive' && c.units > 0) && !this.containerRecheck) {
+      this.containerRecheck = setTimeout(() => {
+        this.containerRecheck = undefined;
+        this.scheduleFetch();
+      }, 2000);
+    }
+  }
+
   private async collectInventory(unit: string, request: number): Promise<void> {
     const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
     try {
