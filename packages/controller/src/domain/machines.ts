@@ -72,7 +72,7 @@ export class Machines {
 
   /**
    * A new LXC container on machine `parent` (`add-machine lxc:N`, `--to lxc:N`): id
-   * `N/lxc/M` as in Juju, M one more than the host's highest container so far. The
+   * `N/lxc/M` as in Juju, M the host's next container number (never reused). The
    * container waits for its host's agent to create it (the controller never dials a
    * machine); a host that cannot hold containers is refused here, with the reason.
    */
@@ -85,10 +85,8 @@ export class Machines {
       if (!this.enlisted.get(model, parent)) {
         throw new SigilError('bad-request', `machine ${parent} cannot hold containers: it is a machine of the controller's provider (an LXC container, or a process, on the controller's host), and Sigil's machine image has no LXC inside; nesting needs LXC in the machine and a container store that is not overlayfs`, 'enlist a host with `sigil add-machine ssh:USER@HOST` and place containers there (lxc:N); on this controller\'s host, `sigil add-machine` already makes each machine its own LXC container');
       }
-      const prefix = `${parent}/lxc/`;
-      const taken = (this.s.db.prepare("SELECT id FROM machines WHERE model = ? AND id LIKE ? || '%'").all(model, prefix) as { id: string }[])
-        .map((r) => Number(r.id.slice(prefix.length))).filter((n) => Number.isInteger(n));
-      const id = `${prefix}${taken.length === 0 ? 0 : Math.max(...taken) + 1}`;
+      const seq = this.s.db.prepare('INSERT INTO container_sequences (model, host, next) VALUES (?, ?, 1) ON CONFLICT (model, host) DO UPDATE SET next = next + 1 RETURNING next - 1 AS n').get(model, parent) as { n: number };
+      const id = `${parent}/lxc/${seq.n}`;
       this.s.db
         .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(model, id, 'alive', JSON.stringify(status('pending', `waiting for machine ${parent} to create the container`)), opts.constraints, opts.autoRemove ? 1 : 0, Date.now());
