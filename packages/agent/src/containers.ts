@@ -144,6 +144,7 @@ export class ContainerHost {
         nodeBinary: join(this.paths.optDir, 'node'), distDir: this.paths.optDir, constraints: parseConstraints(c.constraints), swapAccounting,
       }));
       await this.lxc.start(name);
+      await this.booted(name);
       this.log('INFO', `container ${c.id} started (${address})`);
     } catch (e) {
       await this.lxc.stop(name, { kill: true }).catch(() => {});
@@ -158,6 +159,25 @@ export class ContainerHost {
       // Removed while it was being created: it goes again.
       if (isSigilError(e) && e.code === 'not-found') await this.removeLocal(name);
       else throw e;
+    }
+  }
+
+  /**
+   * Waits until systemd in the container is past its start (its first unit is up), so a
+   * container whose init exits at once (a host out of inotify instances, say) fails here
+   * with the reason instead of showing as a machine whose agent never comes.
+   */
+  private async booted(name: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const state = await this.lxc.state(name);
+      if (state === 'STOPPED' || state === undefined) {
+        throw new SigilError('unavailable', `container ${name} stopped while booting (its init exited)`, `see ${join(this.lxcpath, name, 'lxc.log')}; systemd fails this way when the host is out of inotify instances (fs.inotify.max_user_instances)`);
+      }
+      const r = await this.lxc.attach(name, ['systemctl', 'is-system-running']);
+      if (['running', 'degraded', 'starting'].includes(r.stdout.trim())) return;
+      if (Date.now() > deadline) throw new SigilError('timeout', `container ${name} did not boot within 60 s`, `see ${join(this.lxcpath, name, 'lxc.log')}`);
+      await new Promise((res) => setTimeout(res, 200));
     }
   }
 
