@@ -1,4 +1,5 @@
 import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
@@ -11,7 +12,16 @@ import type { WatchMessage } from '@sigil/api';
 export class AgentApi {
   private socket: WebSocket | undefined;
 
-  constructor(private readonly url: string, private readonly ca: string, private token: string) {}
+  /**
+   * `serverName`: the name the controller's certificate must carry when `url` is a relay
+   * that does not (a container reaches the controller through its host's agent).
+   */
+  constructor(private readonly url: string, private readonly ca: string, private token: string, private readonly serverName?: string) {}
+
+  private tlsOptions(): { ca: string; checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined } {
+    const name = this.serverName;
+    return name === undefined ? { ca: this.ca } : { ca: this.ca, checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) };
+  }
 
   /** Uses a new credential for every request from now on (after a rotation). */
   setToken(token: string): void {
@@ -48,7 +58,7 @@ export class AgentApi {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(this.url + path, {
         method,
-        ca: this.ca,
+        ...this.tlsOptions(),
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -76,7 +86,7 @@ export class AgentApi {
     let delay = 200;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ...this.tlsOptions(), headers: { authorization: `Bearer ${this.token}` } });
         this.socket = ws;
         const abort = () => ws.terminate();
         signal.addEventListener('abort', abort, { once: true });
