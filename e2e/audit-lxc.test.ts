@@ -16,6 +16,13 @@ import { LXC_CONTROLLER, ROOT, canRunContainers, lxcModel, ok, sigil, status, un
 import { canRun } from '../tests/ci.ts';
 import { cyclonedxValidator } from '../tests/cyclonedx-schema.ts';
 
+/**
+ * Debian's wordpress package brings Apache, PHP and the MariaDB client: about 2 minutes with
+ * a warm apt cache, 4 or more when the cache is cold and other suites install beside it on
+ * a 2-core runner (stack-wordpress allows 10).
+ */
+const INSTALL_MS = 480_000;
+
 const scratch = mkdtempSync(join(tmpdir(), 'sigil-audit-lxc-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -37,9 +44,9 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
 
   beforeAll(async () => {
     M = await lxcModel('audit');
-    await ok(['deploy', join(ROOT, 'charms', 'wordpress'), '-m', M, '--no-wait']);
+    await ok(['deploy', join(ROOT, 'charms', 'wordpress'), '-m', M]);
     // Installed (apt) and waiting for its database: what the audit needs.
-    await until(M, 'wordpress installed', (s) => workload(s, 'wordpress/0').startsWith('blocked needs a MySQL database'), 240_000);
+    await until(M, 'wordpress installed', (s) => workload(s, 'wordpress/0').startsWith('blocked needs a MySQL database'), INSTALL_MS);
     for (let i = 0; i < PARTS; i++) put(join(scratch, 'libwpx-2.4', 'src', `part${i}.c`), part(i));
     put(join(scratch, 'libwpx-2.4', 'README'), 'libwpx 2.4\n');
     execFileSync('tar', ['-czf', join(scratch, 'libwpx-2.4.tar.gz'), '-C', scratch, 'libwpx-2.4']);
@@ -51,7 +58,7 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     wpVersion = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'dpkg-query', '-W', '-f=${Version}', 'wordpress'])).trim();
     await ok(['audit', 'collect', 'wordpress/0', '-m', M, '--timeout', '3m']);
     inv = JSON.parse(await ok(['audit', 'show', 'wordpress/0', '-m', M, '--format', 'json'])) as UnitInventory;
-  }, 290_000);
+  }, INSTALL_MS + 120_000); // the install, then indexing, editing and collecting (about a minute)
 
   it('lists the wordpress package, the edited file under /usr as modified, and the copy as embedded with its version and share', async () => {
     expect(wpVersion).toMatch(/^\d/);
