@@ -224,8 +224,12 @@ export async function freshModel(prefix: string): Promise<string> {
   return `e2e:${name}`;
 }
 
-/** The LXC controller global setup bootstraps for suites that deploy real workloads. */
-export const LXC_CONTROLLER = 'e2e-machines';
+/**
+ * The LXC controller global setup bootstraps for suites that deploy real workloads.
+ * SIGIL_E2E_LXC_CONTROLLER names another one (containers and bridges are named after the
+ * controller, so two runs on one host need different names).
+ */
+export const LXC_CONTROLLER = process.env.SIGIL_E2E_LXC_CONTROLLER || 'e2e-machines';
 
 /** LXC system containers need root on Linux (CI has both). */
 export function canRunContainers(): boolean {

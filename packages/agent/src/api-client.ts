@@ -41,8 +41,13 @@ export class AgentApi {
     return this.request<T>('POST', path, body);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  /** POSTs a JSON body already written, in pieces (a large report need not be one string or Buffer). */
+  async postJson<T>(path: string, pieces: Buffer[]): Promise<T> {
+    return this.request<T>('POST', path, undefined, pieces);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, pieces?: Buffer[]): Promise<T> {
+    const payload = pieces ?? (body === undefined ? undefined : [Buffer.from(JSON.stringify(body))]);
     const res = await this.send(method, path, payload).catch((e: unknown) => {
       throw isCertificateFailure(e) ? this.untrusted(e) : e;
     });
@@ -54,12 +59,13 @@ export class AgentApi {
     return data as T;
   }
 
-  private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+  private send(method: string, path: string, payload: Buffer[] | undefined): Promise<{ status: number; text: string }> {
+    const length = payload?.reduce((n, b) => n + b.length, 0);
     return new Promise((resolve, reject) => {
       const req = httpsRequest(this.url + path, {
         method,
         ...this.tlsOptions(),
-        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': length } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -67,7 +73,8 @@ export class AgentApi {
         res.on('error', reject);
       });
       req.on('error', reject);
-      req.end(payload);
+      for (const piece of payload ?? []) req.write(piece);
+      req.end();
     });
   }
 

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core';
-import { collectUnit } from './audit/collect.ts';
+import { collectUnit, reportBody } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
 import { ContainerHost } from './containers.ts';
 import { MachineLock } from './lock.ts';
@@ -245,7 +245,7 @@ export class MachineAgent {
     const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
     try {
       const report = await collectUnit({ unit, request, root: this.c.auditRoot ?? '/', unitDir, charmDir: join(unitDir, 'charm') });
-      await this.api.post('/api/agent/audit', report);
+      await this.api.postJson('/api/agent/audit', reportBody(report));
       this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files hashed, ${report.skipped.count} skipped`, unitTag(unit));
     } catch (e) {
       this.auditTaken.delete(unit);
