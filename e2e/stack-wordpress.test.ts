@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ROOT, canRunContainers, lxcModel, ok, poll, sigil, status, unit, until } from './harness.ts';
+import { dirname, join } from 'node:path';
+import type { AuditUnitSummary, UnitInventory } from '@sigil/api';
+import { LXC_CONTROLLER, ROOT, canRunContainers, lxcModel, ok, poll, sigil, status, unit, until } from './harness.ts';
 import { canRun } from '../tests/ci.ts';
+import { cyclonedxValidator } from '../tests/cyclonedx-schema.ts';
 
 // bundles/wordpress.yaml on real containers: HAProxy → WordPress ×2 → MariaDB, with
 // memcached. The site is used from the host through HAProxy's published port, as a visitor
@@ -295,4 +298,83 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     expect(failures).toEqual([]);
     await until(M, 'wordpress/1 back', (x) => unit(x, 'wordpress/1')?.['juju-status'].current !== 'lost' && x.machines[machine!]?.['juju-status'].current === 'started', 120_000);
   }, 420_000);
+
+  // Software inventory (issue 19) on wordpress/0 of this stack, after the partition is healed
+  // and nothing else touches the unit: a release tarball is indexed, a renamed subset of it is
+  // dropped into the unit's directory and one file the Debian wordpress package installed
+  // under /usr is edited; then what `audit show` (package, modified file, embedded copy with
+  // version and share), `audit sbom` (validated against the CycloneDX schema) and `audit check`
+  // (an OSV advisory for that library version lists exactly that unit) say, through the real
+  // agent in the container (its dpkg database, its /usr). Last in the file, so the edited
+  // file cannot change what the site tests above see.
+  describe('sigil audit on wordpress/0', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'sigil-audit-wp-'));
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+    const put = (path: string, content: string) => {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    };
+    /** libwpx 2.4: 24 source files and a README; the shell loop below writes the same bytes in the container. */
+    const PARTS = 24;
+    const part = (i: number) => `/* libwpx 2.4 part ${i} */\nint wpx_part${i}(void) { return ${i}; }\n`;
+    const inContainer = `d=../vendor/wpx-renamed; mkdir -p $d/src; for i in $(seq 0 ${PARTS - 1}); do printf '/* libwpx 2.4 part %d */\\nint wpx_part%d(void) { return %d; }\\n' $i $i $i > $d/src/part$i.c; done; printf 'libwpx 2.4\\n' > $d/README; rm $d/src/part5.c $d/src/part6.c`;
+    let inv: UnitInventory;
+    let edited: string;
+    let wpVersion: string;
+
+    beforeAll(async () => {
+      for (let i = 0; i < PARTS; i++) put(join(scratch, 'libwpx-2.4', 'src', `part${i}.c`), part(i));
+      put(join(scratch, 'libwpx-2.4', 'README'), 'libwpx 2.4\n');
+      execFileSync('tar', ['-czf', join(scratch, 'libwpx-2.4.tar.gz'), '-C', scratch, 'libwpx-2.4']);
+      await ok(['audit', 'index', 'add', join(scratch, 'libwpx-2.4.tar.gz'), '--name', 'libwpx', '--version', '2.4', '-c', LXC_CONTROLLER]);
+      // A vendored subset (2 of 25 files left out) under a new name in the unit's directory, and
+      // one of the wordpress package's files under /usr edited after installing.
+      await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'sh', '-c', inContainer]);
+      edited = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'sh', '-c', "f=/$(grep -m1 ' usr/share/wordpress/.*\\.php$' /var/lib/dpkg/info/wordpress.md5sums | cut -c35-); echo '// edited' >> \"$f\"; echo \"$f\""])).trim();
+      wpVersion = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'dpkg-query', '-W', '-f=${Version}', 'wordpress'])).trim();
+      // Both WordPress units: wordpress/1 has the same packages and no copy, which the advisory must leave out.
+      await ok(['audit', 'collect', 'wordpress', '-m', M, '--timeout', '3m']);
+      inv = JSON.parse(await ok(['audit', 'show', 'wordpress/0', '-m', M, '--format', 'json'])) as UnitInventory;
+    }, 240_000); // indexing, editing and collecting: about a minute; the collect's own deadline is 3
+
+    it('lists the wordpress package, the edited file under /usr as modified, and the copy as embedded with its version and share', async () => {
+      expect(wpVersion).toMatch(/^\d/);
+      expect(inv.packages).toContainEqual(expect.objectContaining({ name: 'wordpress', version: wpVersion, arch: 'all' }));
+      expect(inv.packages.length).toBeGreaterThan(100);
+      expect(edited).toMatch(/^\/usr\/share\/wordpress\/.+\.php$/);
+      expect(inv.changed).toContainEqual({ package: 'wordpress', path: edited, state: 'modified' });
+      expect(inv.embedded).toHaveLength(1);
+      expect(inv.embedded[0]).toMatchObject({ name: 'libwpx', version: '2.4', matched: 23, total: 25, share: 92, kind: 'subset', differing: [], absent: 2 });
+      expect(inv.embedded[0]!.dir).toMatch(/\/agents\/unit-wordpress-0\/vendor\/wpx-renamed$/);
+      expect(inv.filesHashed).toBeGreaterThan(1000);
+      const s = await status(M);
+      expect(s.applications.wordpress!.units!['wordpress/0']!.audit).toMatchObject({ 'modified-files': inv.changed.length, 'embedded-copies': 1, packages: inv.packages.length });
+    });
+
+    it('writes a CycloneDX SBOM that validates against the schema, with the package and the embedded copy', async () => {
+      const out = join(scratch, 'sbom.json');
+      await ok(['audit', 'sbom', 'wordpress/0', '-m', M, '--format', 'cyclonedx-json', '-o', out]);
+      const bom = JSON.parse(readFileSync(out, 'utf8')) as { components: { name: string; components?: { name: string; version: string; purl?: string }[] }[] };
+      const { validate, errors } = cyclonedxValidator();
+      expect(validate(bom), errors()).toBe(true);
+      const unitComponents = bom.components.find((c) => c.name === 'wordpress/0')!.components!;
+      expect(unitComponents).toContainEqual(expect.objectContaining({ name: 'wordpress', version: wpVersion }));
+      expect(unitComponents).toContainEqual(expect.objectContaining({ name: 'libwpx', version: '2.4', purl: 'pkg:generic/libwpx@2.4' }));
+    });
+
+    it('an OSV advisory for that library version lists exactly that unit', async () => {
+      const adv = join(scratch, 'advisories');
+      put(join(adv, 'libwpx.json'), JSON.stringify({ id: 'OSV-LXC-1', affected: [{ package: { ecosystem: 'OSS-Fuzz', name: 'libwpx' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '2.0' }, { fixed: '2.5' }] }] }] }));
+      put(join(adv, 'later.json'), JSON.stringify({ id: 'OSV-LXC-2', affected: [{ package: { ecosystem: 'OSS-Fuzz', name: 'libwpx' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '2.5' }, { fixed: '2.6' }] }] }] }));
+      const r = await sigil(['audit', 'check', '--advisories', adv, '-m', M, '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      const hits = JSON.parse(r.stdout) as { advisory: string; unit: string; kind: string; name: string; version: string; fixed: string }[];
+      // Only wordpress/0 carries the copy; wordpress/1, collected too, is not listed.
+      const units = JSON.parse(await ok(['audit', 'units', '-m', M, '--format', 'json'])) as AuditUnitSummary[];
+      const other = units.find((u) => u.unit === 'wordpress/1')?.counts;
+      expect(other?.packages).toBeGreaterThan(100);
+      expect(other?.embedded).toBe(0);
+      expect(hits.map((h) => [h.advisory, h.unit, h.kind, h.name, h.version, h.fixed])).toEqual([['OSV-LXC-1', 'wordpress/0', 'embedded', 'libwpx', '2.4', '2.5']]);
+    });
+  });
 });
