@@ -328,10 +328,11 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
       execFileSync('tar', ['-czf', join(scratch, 'libwpx-2.4.tar.gz'), '-C', scratch, 'libwpx-2.4']);
       await ok(['audit', 'index', 'add', join(scratch, 'libwpx-2.4.tar.gz'), '--name', 'libwpx', '--version', '2.4', '-c', LXC_CONTROLLER]);
       // A vendored subset (2 of 25 files left out) under a new name in the unit's directory, and
-      // one of the wordpress package's files under /usr edited after installing.
-      await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'sh', '-c', inContainer]);
-      edited = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'sh', '-c', "f=/$(grep -m1 ' usr/share/wordpress/.*\\.php$' /var/lib/dpkg/info/wordpress.md5sums | cut -c35-); echo '// edited' >> \"$f\"; echo \"$f\""])).trim();
-      wpVersion = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', 'dpkg-query', '-W', '-f=${Version}', 'wordpress'])).trim();
+      // one of the wordpress package's files under /usr edited after installing. `exec` runs
+      // its words joined into one bash command line (as Juju's does), so each script is one word.
+      await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', inContainer]);
+      edited = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', "f=/$(grep -m1 ' usr/share/wordpress/.*\\.php$' /var/lib/dpkg/info/wordpress.md5sums | cut -c35-); echo '// edited' >> \"$f\"; echo \"$f\""])).trim();
+      wpVersion = (await ok(['exec', '-m', M, '--unit', 'wordpress/0', '--', "dpkg-query -W -f='${Version}' wordpress"])).trim();
       // Both WordPress units: wordpress/1 has the same packages and no copy, which the advisory must leave out.
       await ok(['audit', 'collect', 'wordpress', '-m', M, '--timeout', '3m']);
       inv = JSON.parse(await ok(['audit', 'show', 'wordpress/0', '-m', M, '--format', 'json'])) as UnitInventory;
