@@ -323,6 +323,7 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     let wpVersion: string;
 
     beforeAll(async () => {
+      const t0 = Date.now();
       for (let i = 0; i < PARTS; i++) put(join(scratch, 'libwpx-2.4', 'src', `part${i}.c`), part(i));
       put(join(scratch, 'libwpx-2.4', 'README'), 'libwpx 2.4\n');
       execFileSync('tar', ['-czf', join(scratch, 'libwpx-2.4.tar.gz'), '-C', scratch, 'libwpx-2.4']);
@@ -336,6 +337,7 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
       // Both WordPress units: wordpress/1 has the same packages and no copy, which the advisory must leave out.
       await ok(['audit', 'collect', 'wordpress', '-m', M, '--timeout', '3m']);
       inv = JSON.parse(await ok(['audit', 'show', 'wordpress/0', '-m', M, '--format', 'json'])) as UnitInventory;
+      console.log(`wordpress audit: index, vendor, edit and collect of both units in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }, 240_000); // indexing, editing and collecting: about a minute; the collect's own deadline is 3
 
     it('lists the wordpress package, the edited file under /usr as modified, and the copy as embedded with its version and share', async () => {
