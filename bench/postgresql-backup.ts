@@ -30,6 +30,12 @@ try {
   const bytes = Number(psql('bench', "SELECT pg_total_relation_size('big')"));
   console.log(`postgresql-backup: ${rows} rows, ${(bytes / 1024 ** 2).toFixed(0)} MiB of table data, made in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
+  // Baseline in the same run: pg_dump alone, on the machine, to a local file (no copy, no restic).
+  t = performance.now();
+  c.run(['exec', '-m', model, '--unit', 'postgresql/0', '--', 'pg_dump -U postgres -p "$(pg_lsclusters -h | awk \'NR==1 {print $3}\')" --format=custom -f /var/tmp/baseline.dump bench && rm -f /var/tmp/baseline.dump']);
+  const baseS = (performance.now() - t) / 1000;
+  console.log(`postgresql-backup baseline: pg_dump alone on the machine ${baseS.toFixed(1)} s`);
+
   const pw = join(scratch, 'pw');
   writeFileSync(pw, 'bench-password\n', { mode: 0o600 });
   c.run(['backup-store', '--restic', join(scratch, 'repo'), '--password-file', pw]);
@@ -41,7 +47,7 @@ try {
     const s = (performance.now() - t) / 1000;
     if (out['last-status'] !== 'completed') throw new Error(`${run} backup failed: ${out['last-message']}`);
     const m = /\((\d+) bytes, (\d+) added/.exec(out['last-message']);
-    console.log(`postgresql-backup ${run}: ${s.toFixed(1)} s end to end (pg_dump, copy off the machine, restic); dump ${(Number(m?.[1]) / 1024 ** 2).toFixed(1)} MiB, restic added ${(Number(m?.[2]) / 1024 ** 2).toFixed(2)} MiB`);
+    console.log(`postgresql-backup ${run}: ${s.toFixed(1)} s end to end (pg_dump, copy off the machine, restic); dump ${(Number(m?.[1]) / 1024 ** 2).toFixed(1)} MiB, restic added ${(Number(m?.[2]) / 1024 ** 2).toFixed(2)} MiB; ratio to pg_dump alone ${(s / baseS).toFixed(2)}`);
   }
 } finally {
   c.close();
