@@ -24,7 +24,7 @@ try {
   c.run(['add-model', model]);
   c.run(['deploy', join(ROOT, 'charms', 'postgresql'), '-m', model]);
   c.run(['wait', '-m', model, '--timeout', '15m']);
-  const psql = (db: string, sql: string) => c.run(['exec', '-m', model, '--unit', 'postgresql/0', '--', `psql -U postgres -At -d ${db} -c "${sql}"`]).trim();
+  const psql = (db: string, sql: string) => c.run(['exec', '-m', model, '--unit', 'postgresql/0', '--timeout', '60m', '--', `psql -U postgres -At -d ${db} -c "${sql}"`]).trim();
   psql('postgres', 'CREATE DATABASE bench');
   let t = performance.now();
   psql('bench', `CREATE TABLE big AS SELECT g AS id, md5(g::text) AS a, md5((g * 7)::text) AS b FROM generate_series(1, ${rows}) g`);
@@ -33,7 +33,7 @@ try {
 
   // Baseline in the same run: pg_dump alone, on the machine, to a local file (no copy, no restic).
   t = performance.now();
-  c.run(['exec', '-m', model, '--unit', 'postgresql/0', '--', 'pg_dump -U postgres -p "$(pg_lsclusters -h | awk \'NR==1 {print $3}\')" --format=custom -f /var/tmp/baseline.dump bench && rm -f /var/tmp/baseline.dump']);
+  c.run(['exec', '-m', model, '--unit', 'postgresql/0', '--timeout', '60m', '--', 'pg_dump -U postgres -p "$(pg_lsclusters -h | awk \'NR==1 {print $3}\')" --format=custom --compress=0 -f /var/tmp/baseline.dump bench && rm -f /var/tmp/baseline.dump']);
   const baseS = (performance.now() - t) / 1000;
   console.log(`postgresql-backup baseline: pg_dump alone on the machine ${baseS.toFixed(1)} s`);
 

@@ -92,6 +92,13 @@ export class BackupStore {
       }
       if (!password) throw new SigilError('bad-request', 'a restic repository needs a password', 'give --password-file FILE (or set SIGIL_RESTIC_PASSWORD); it is never taken from the command line');
       if ((await run('restic', ['version'], this.env())).code === 127) throw new SigilError('unavailable', 'restic is not installed on the controller host', 'apt-get install restic');
+      // sftp: the controller logs in with its own key (an LXC controller has one from
+      // bootstrap; a local-process one gets it here, once).
+      if (location.startsWith('sftp:') && !existsSync(join(this.dir, 'ssh', 'id_ed25519'))) {
+        mkdirSync(join(this.dir, 'ssh'), { recursive: true, mode: 0o700 });
+        const made = await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sigil-controller', '-f', join(this.dir, 'ssh', 'id_ed25519')], this.env());
+        if (made.code !== 0) throw new SigilError('unavailable', `cannot make the controller's ssh key: ${lastLine(made.stderr)}`, 'install openssh-client on the controller host');
+      }
       const tmp = join(this.dir, `.${PASSWORD_FILE}.${process.pid}.tmp`);
       writeFileSync(tmp, password, { mode: 0o600 });
       try {
