@@ -26,7 +26,9 @@ try {
   c.run(['exec', '-m', 'conf', '--unit', 'postgresql/0', '--', PSQL('CREATE DATABASE talks')]);
   c.run(['exec', '-m', 'conf', '--unit', 'postgresql/0', '--', PSQL("CREATE TABLE talk (id int PRIMARY KEY, title text); INSERT INTO talk SELECT g, 'talk ' || g FROM generate_series(1, 10000) g", 'talks')]);
   t = performance.now();
-  const report = JSON.parse(c.run(['drill', 'failover', '--bundle', bundle, '--to-model', 'drill', '-m', 'conf', '--format', 'json'])) as { phases: { name: string; ms: number; note: string }[]; recoveryMs: number };
+  const out = c.run(['drill', 'failover', '--bundle', bundle, '--to-model', 'drill', '-m', 'conf', '--format', 'json']);
+  // The bundle's plan is printed before the report: the report is the last JSON document.
+  const report = JSON.parse(out.slice(out.lastIndexOf('\n{\n') + 1)) as { phases: { name: string; ms: number; note: string }[]; recoveryMs: number };
   const wallS = (performance.now() - t) / 1000;
   for (const p of report.phases) console.log(`drill-failover:   ${p.name.padEnd(9)} ${(p.ms / 1000).toFixed(1).padStart(6)} s  ${p.note.slice(0, 120)}`);
   const rec = report.recoveryMs / 1000;
