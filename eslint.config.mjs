@@ -6,7 +6,7 @@ export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/*.gen.ts'] },
   {
     // What tsconfig.json and packages/gui/tsconfig.json typecheck.
-    files: ['packages/*/src/**/*.ts', 'packages/gui/src/**/*.tsx', 'e2e/**/*.ts', 'bench/**/*.ts', 'charms/*/src/**/*.ts', 'tests/charms/*/src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/gui/src/**/*.tsx', 'e2e/**/*.ts', 'bench/**/*.ts', 'charms/*/src/**/*.ts', 'tests/*.ts', 'tests/charms/*/src/**/*.ts'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -4,11 +4,11 @@
 // same tree, printed as a ratio. Figures only: they depend on the disk and the machine's load.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectUnit } from '../packages/agent/src/audit/collect.ts';
+import { collectUnit, reportBody } from '../packages/agent/src/audit/collect.ts';
 import { FingerprintIndex, findEmbedded, type ReleaseInfo } from '../packages/controller/src/domain/inventory/fingerprints.ts';
 
 const FILES = 50_000;
@@ -20,18 +20,25 @@ function releaseFile(i: number): string {
   return `/* file ${i} of libembedded 1.2 */\n` + 'x'.repeat(200 + (i % 50));
 }
 
-/** The agent's part, in its own process: collect the unit and write the report's file list. */
+/**
+ * The agent's part, in its own process: collect the unit and write the report's body, the
+ * bytes the agent POSTs (its pieces, as the agent sends them). Peak RSS is the process's,
+ * not the JS heap's; the idle figure is this process before collecting.
+ */
 async function agentChild(root: string, out: string): Promise<void> {
+  const idleRssMb = process.memoryUsage().rss / 1024 ** 2;
   const t0 = performance.now();
   const report = await collectUnit({ unit: 'bench/0', request: 1, root, unitDir: join(root, 'agents/unit-bench-0'), charmDir: join(root, 'agents/unit-bench-0/charm') });
   const collectMs = performance.now() - t0;
-  writeFileSync(out, JSON.stringify(report.files));
-  process.stdout.write(JSON.stringify({ files: report.files.length, skipped: report.skipped.count, collectMs, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  const fd = openSync(out, 'w');
+  for (const piece of reportBody(report)) writeSync(fd, piece);
+  closeSync(fd);
+  process.stdout.write(JSON.stringify({ files: report.files.length, skipped: report.skipped.count, collectMs, idleRssMb, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
 }
 
-/** The controller's part, in its own process: build the index of 500,000 hashes and match the report. */
+/** The controller's part, in its own process: build the index of 500,000 hashes and match the report's files. */
 function controllerChild(filesPath: string): void {
-  const files = JSON.parse(readFileSync(filesPath, 'utf8')) as [string, string][];
+  const files = (JSON.parse(readFileSync(filesPath, 'utf8')) as { files: [string, string][] }).files;
   const t1 = performance.now();
   const releases: ReleaseInfo[] = Array.from({ length: RELEASES }, (_, i) => ({ name: i === 0 ? 'libembedded' : `lib${i % 200}`, version: i === 0 ? '1.2' : `1.${i}`, source: 'upstream' }));
   // Random digests stand in for 999 releases; release 0 is what the tree embeds (300 of its 500 files).
@@ -73,12 +80,12 @@ async function main(): Promise<void> {
     execFileSync('sh', ['-c', `find ${root}/machine/srv -type f -exec md5sum {} + > /dev/null`]);
     const floorMs = performance.now() - f0;
     const self = fileURLToPath(import.meta.url);
-    const filesPath = join(root, 'report-files.json');
-    const agent = JSON.parse(execFileSync(process.execPath, [self, 'agent', join(root, 'machine'), filesPath], { encoding: 'utf8' })) as { files: number; skipped: number; collectMs: number; maxRssMb: number };
+    const filesPath = join(root, 'report.json');
+    const agent = JSON.parse(execFileSync(process.execPath, [self, 'agent', join(root, 'machine'), filesPath], { encoding: 'utf8' })) as { files: number; skipped: number; collectMs: number; idleRssMb: number; maxRssMb: number };
     const ctl = JSON.parse(execFileSync(process.execPath, [self, 'controller', filesPath], { encoding: 'utf8' })) as { indexMs: number; matchMs: number; entries: number; found: string[]; maxRssMb: number };
     const total = agent.collectMs + ctl.matchMs;
     console.log(`files hashed:               ${agent.files} (${agent.skipped} skipped)`);
-    console.log(`collect (walk + md5):       ${(agent.collectMs / 1000).toFixed(2)} s; agent process peak RSS ${agent.maxRssMb.toFixed(0)} MB (goal < 100 MB)`);
+    console.log(`collect (walk + md5):       ${(agent.collectMs / 1000).toFixed(2)} s; agent process peak RSS ${agent.maxRssMb.toFixed(0)} MB (goal < 100 MB; ${agent.idleRssMb.toFixed(0)} MB before collecting)`);
     console.log(`index:                      ${RELEASES} releases, ${ctl.entries} hashes, built in ${(ctl.indexMs / 1000).toFixed(2)} s (once per index generation)`);
     console.log(`match against the index:    ${(ctl.matchMs / 1000).toFixed(2)} s; controller-side process peak RSS ${ctl.maxRssMb.toFixed(0)} MB (index + report)`);
     console.log(`collect + match:            ${(total / 1000).toFixed(2)} s (goal < 10 s)`);

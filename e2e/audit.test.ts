@@ -5,7 +5,7 @@
 // (CLI → controller → machine view → agent → report), and the test checks what `audit
 // show`, `status`, `audit sbom` (validated against the CycloneDX schema), `audit find` and
 // `audit check` (OSV, offline) say, and that bad input is skipped and counted.
-// Not covered here: the same on an LXC machine with Debian's WordPress (see decision 0022).
+// The same on an LXC machine with Debian's WordPress: e2e/audit-lxc.test.ts.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDuration } from '@sigil/core';
 import type { ModelStatusDoc } from '@sigil/api';
 import YAML from 'yaml';
+import { canRun } from '../tests/ci.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CHARMS = join(ROOT, 'tests', 'charms');
@@ -223,8 +224,12 @@ export async function freshModel(prefix: string): Promise<string> {
   return `e2e:${name}`;
 }
 
-/** The LXC controller global setup bootstraps for suites that deploy real workloads. */
-export const LXC_CONTROLLER = 'e2e-machines';
+/**
+ * The LXC controller global setup bootstraps for suites that deploy real workloads.
+ * SIGIL_E2E_LXC_CONTROLLER names another one (containers and bridges are named after the
+ * controller, so two runs on one host need different names).
+ */
+export const LXC_CONTROLLER = process.env.SIGIL_E2E_LXC_CONTROLLER || 'e2e-machines';
 
 /** LXC system containers need root on Linux (CI has both). */
 export function canRunContainers(): boolean {
@@ -263,4 +268,64 @@ export function apiGet(name: string, path: string, headers: Record<string, strin
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A provider the security suites run on, each against its own controller of the e2e run: the
+ * same test body per provider, so what is proved on local-process is proved on real machines.
+ */
+export interface Provider {
+  name: 'local-process' | 'lxc';
+  controller: string;
+  /** Whether this run can use it; under CI=true one that cannot makes the file fail (tests/ci.ts). */
+  available: boolean;
+  /** A fresh model on this provider's controller, as `controller:model`. */
+  model(prefix: string): Promise<string>;
+  /**
+   * Deploy arguments that put a unit on machine `id` rather than a new one: on LXC a machine
+   * is a container, so each suite keeps to one or two; local-process machines cost nothing.
+   */
+  onMachine(id: string): string[];
+  /** How long a first unit may take to go active here (a container boots and installs the agent first). */
+  settleMs: number;
+  /** A file of machine `id`'s agent, by its path on the machine (`/etc/sigil/agent.json`, …), read from the host. */
+  machineFile(model: string, id: string, path: string): Promise<string>;
+}
+
+/** The providers a security suite runs on, local-process first. */
+export function providers(): Provider[] {
+  return [
+    { name: 'local-process', controller: 'e2e', available: true, model: freshModel, onMachine: () => [], settleMs: 90_000, machineFile: localMachineFile },
+    {
+      name: 'lxc',
+      controller: LXC_CONTROLLER,
+      available: canRun(canRunContainers(), 'root on Linux (LXC containers)'),
+      model: lxcModel,
+      onMachine: (id) => ['--to', id],
+      settleMs: 300_000,
+      machineFile: lxcMachineFile,
+    },
+  ];
+}
+
+/** Local-process machines keep the agent's files in their own directory: agent.json at its top. */
+async function localMachineFile(model: string, id: string, path: string): Promise<string> {
+  const [c, name] = model.split(':') as [string, string];
+  const dir = join(controllerEntry(c).dir, 'machines', name, id);
+  return readFileSync(path === '/etc/sigil/agent.json' ? join(dir, 'agent.json') : join(dir, path), 'utf8');
+}
+
+/** An LXC machine's files, from its overlay's upper layer (what the machine wrote or was given). */
+async function lxcMachineFile(model: string, id: string, path: string): Promise<string> {
+  return readFileSync(join(lxcUpper(model, (await status(model)).machines[id]!['instance-id']), path), 'utf8');
+}
+
+/** The lxcpath of an LXC controller of this run: one directory per container. */
+export function lxcPath(controller: string): string {
+  return join(controllerEntry(controller).dir, 'lxc-provider', 'lxc');
+}
+
+/** The upper layer of an LXC machine's overlay: every file the machine changed or was given. */
+export function lxcUpper(model: string, instance: string): string {
+  return join(lxcPath(model.split(':')[0]!), instance, 'upper');
 }

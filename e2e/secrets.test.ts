@@ -4,15 +4,19 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHARMS, controllerEntry, freshModel, hookLines, ok, poll, sigil, status, until, workload } from './harness.ts';
+import { CHARMS, controllerEntry, hookLines, lxcPath, ok, poll, providers, sigil, status, until, workload, type Provider } from './harness.ts';
 
 /**
- * Juju secrets end to end on the local-process provider: a charm's leader makes a password
+ * Juju secrets end to end, on the local-process provider and on LXC (one container, both
+ * charms on it): a charm's leader makes a password
  * and shares it as a secret over a relation, the other side reads it with secret-get, a new
  * revision fires secret-changed, an admin sees the value with `show-secret --reveal`, and
- * nowhere else (logs, status, the database, any file under SIGIL_HOME) holds it in clear.
+ * nowhere else (logs, status, the database, any file under SIGIL_HOME, and on LXC any file
+ * or journal entry inside the machine) holds it in clear.
  */
-describe('Juju secrets', () => {
+for (const p of providers()) describe.skipIf(!p.available)(`Juju secrets (${p.name})`, () => suite(p));
+
+function suite(p: Provider): void {
   let m: string;
   let id = '';
   const digest = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
@@ -21,14 +25,14 @@ describe('Juju secrets', () => {
   const seen: string[] = [];
 
   beforeAll(async () => {
-    m = await freshModel('secrets');
+    m = await p.model('secrets');
     await ok(['deploy', join(CHARMS, 'secret-owner'), '-m', m]);
-    await ok(['deploy', join(CHARMS, 'secret-reader'), '-m', m]);
+    await ok(['deploy', join(CHARMS, 'secret-reader'), '-m', m, ...p.onMachine('0')]);
     await ok(['integrate', 'secret-owner', 'secret-reader', '-m', m]);
   });
 
   it('shares a generated password over a relation: the reader gets it with secret-get', async () => {
-    await until(m, 'the reader read the password', (s) => workload(s, 'secret-reader/0').startsWith('active password sha '), 120_000);
+    await until(m, 'the reader read the password', (s) => workload(s, 'secret-reader/0').startsWith('active password sha '), p.settleMs);
     const list = JSON.parse(await ok(['secrets', '-m', m, '--format', 'json'])) as Record<string, { owner: string; label?: string; revision: number; content?: unknown }>;
     const entries = Object.entries(list).filter(([, s]) => s.owner === 'secret-owner');
     expect(entries).toHaveLength(1);
@@ -44,7 +48,7 @@ describe('Juju secrets', () => {
     const plain = await ok(['show-secret', id, '-m', m]);
     expect(plain).toContain('owner: secret-owner');
     expect(plain).not.toContain(pw);
-  }, 180_000);
+  }, p.settleMs + 60_000);
 
   it('fires secret-changed on the consumer when the owner makes a new revision, and the owner may then remove the old one', async () => {
     const before = seen[0]!;
@@ -104,33 +108,73 @@ describe('Juju secrets', () => {
     for (const v of seen) for (const text of [log, st, su]) expect(text).not.toContain(v);
   }, 120_000);
 
-  it('leaves only ciphertext under SIGIL_HOME: no file, the database included, holds a value or its base64', () => {
-    const home = process.env.SIGIL_HOME!;
-    const dir = controllerEntry('e2e').dir;
-    execFileSync('sqlite3', [join(dir, 'state.db'), 'PRAGMA wal_checkpoint(TRUNCATE);'], { stdio: 'ignore' });
-    const needles = seen.flatMap((v) => [v, Buffer.from(v).toString('base64')]);
-    // Every regular file under SIGIL_HOME but the other controllers' directories (other files
-    // run their containers there at the same time); files that vanish while we read are gone, not leaks.
-    const leaks: string[] = [];
+  /**
+   * Every regular file under SIGIL_HOME that holds one of `needles`, but the other controllers'
+   * directories (other files run their machines there at the same time); on LXC that includes
+   * the upper layer of each machine's overlay: every file a machine wrote. Files that vanish
+   * while we read are gone, not leaks; a filesystem mounted below SIGIL_HOME (a /proc left in
+   * an image by its build) holds no files of ours.
+   */
+  const filesHolding = (needles: string[]): string[] => {
+    const dir = controllerEntry(p.controller).dir;
+    const found: string[] = [];
+    const device = lstatSync(process.env.SIGIL_HOME!).dev;
     const scan = (path: string): void => {
       try {
         const st = lstatSync(path);
         if (st.isDirectory()) {
+          if (st.dev !== device) return;
           for (const name of readdirSync(path)) {
             if (path === dirname(dir) && join(path, name) !== dir) continue;
             scan(join(path, name));
           }
         } else if (st.isFile()) {
           const data = readFileSync(path);
-          if (needles.some((n) => data.includes(n))) leaks.push(path);
+          if (needles.some((n) => data.includes(n))) found.push(path);
         }
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     };
-    scan(home);
-    expect(leaks).toEqual([]);
-    // The check can fail: the encrypted database holds the sealed revisions, not the values.
+    scan(process.env.SIGIL_HOME!);
+    return found;
+  };
+  const needles = () => seen.flatMap((v) => [v, Buffer.from(v).toString('base64')]);
+
+  it('leaves only ciphertext under SIGIL_HOME: no file, the database and the machines\' files included, holds a value or its base64', () => {
+    const dir = controllerEntry(p.controller).dir;
+    execFileSync('sqlite3', [join(dir, 'state.db'), 'PRAGMA wal_checkpoint(TRUNCATE);'], { stdio: 'ignore' });
+    expect(filesHolding(needles())).toEqual([]);
+    // The check can fail: the encrypted database holds the sealed revisions, not the values,
+    // and the same scan finds what the reader wrote on its machine (the user secret's digest).
     expect(execFileSync('sqlite3', [join(dir, 'state.db'), 'SELECT COUNT(*) FROM secret_revisions;'], { encoding: 'utf8' }).trim()).not.toBe('0');
+    expect(filesHolding([digest(seen[2]!)]).some((f) => f.endsWith('/extra.sha'))).toBe(true);
   }, 120_000);
-});
+
+  it.runIf(p.name === 'lxc')('leaves no value inside the machine either: not in any file (tmpfs included) nor the journal', async () => {
+    const s = await status(m);
+    const lxcpath = lxcPath(p.controller);
+    // The needles go in on stdin, never on a command line or in a file on the machine (where
+    // the check itself would leave them); bash hands them to grep through a pipe.
+    const attach = (instance: string, script: string, input: string) => {
+      try {
+        return execFileSync('lxc-attach', ['-P', lxcpath, '-n', instance, '--clear-env', '--', '/bin/bash', '-c', script], { input, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      } catch (e) {
+        // grep exits 1 when it finds nothing: the outcome we want; anything else is an error.
+        if ((e as { status?: number }).status === 1) return (e as { stdout: string }).stdout;
+        throw e;
+      }
+    };
+    const files = 'mapfile -t n; grep -rlsF -D skip -f <(printf "%s\\n" "${n[@]}") /etc /var /root /srv /opt /home /run /tmp /dev/shm';
+    const journal = 'mapfile -t n; journalctl --no-pager -o cat | grep -F -f <(printf "%s\\n" "${n[@]}")';
+    const instances = Object.values(s.machines).map((x) => x['instance-id']);
+    expect(instances.length).toBeGreaterThan(0);
+    for (const instance of instances) {
+      expect({ instance, files: attach(instance, files, needles().join('\n') + '\n') }).toEqual({ instance, files: '' });
+      expect({ instance, journal: attach(instance, journal, needles().join('\n') + '\n') }).toEqual({ instance, journal: '' });
+    }
+    // Both greps can fail: they find the digest the reader keeps, and the agent's own lines.
+    expect(attach(instances[0]!, files, `${digest(seen[2]!)}\n`)).toMatch(/\/extra\.sha$/m);
+    expect(attach(instances[0]!, journal, 'sigil-agent\n')).toMatch(/Started sigil-agent/);
+  }, 120_000);
+}

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -88,7 +88,7 @@ export class StandInHosts {
    * A new host: fresh ssh host key, root's authorized_keys, `deploy` (passwordless sudo)
    * and `nosudo` (no sudo) users with the same key. Resolves once sshd answers.
    */
-  async add(name: string): Promise<StandInHost> {
+  async add(name: string, o: { containers?: boolean } = {}): Promise<StandInHost> {
     const index = this.next++;
     const address = `${this.prefix}.${index}`;
     const cdir = join(this.lxc.lxcpath, name);
@@ -125,6 +125,9 @@ export class StandInHosts {
       'lxc.net.0.name = eth0',
       `lxc.net.0.veth.pair = ${this.bridge}v${index}`,
       `lxc.net.0.ipv4.address = ${address}/24`,
+      // A host for containers (lxc:N) keeps them on a real filesystem, as a machine's disk
+      // would be: its own root is an overlay, which cannot hold a container's upper layer.
+      ...(o.containers ? ['lxc.mount.entry = tmpfs var/lib/sigil tmpfs size=3g,mode=0755,create=dir 0 0'] : []),
       `lxc.log.file = ${cdir}/lxc.log`,
       'lxc.log.level = ERROR',
     ].join('\n') + '\n');
@@ -134,7 +137,30 @@ export class StandInHosts {
     await this.waitSsh(host);
     const users = 'for u in deploy nosudo; do id $u >/dev/null 2>&1 || useradd -m -s /bin/bash $u; install -d -m 700 -o $u -g $u /home/$u/.ssh; install -m 600 -o $u -g $u /root/.ssh/authorized_keys /home/$u/.ssh/authorized_keys; done';
     await this.exec(host, users);
+    if (o.containers) await this.prepareForContainers(host);
     return host;
+  }
+
+  /**
+   * What an operator does before placing containers on a host: installs LXC (Debian's
+   * packages, from the host's apt cache or downloaded there) and copies the controller's
+   * base image to /var/lib/sigil/images, as the hint of a refused container says.
+   */
+  private async prepareForContainers(h: StandInHost): Promise<void> {
+    const debs = join(this.dir, 'lxc-debs');
+    await mkdir(debs, { recursive: true });
+    const cached = (await readdir('/var/cache/apt/archives').catch(() => [] as string[])).filter((f) => /^(liblxc1|liblxc-common|lxc)_.*\.deb$/.test(f));
+    if (cached.length >= 3) {
+      for (const f of cached) await must('cp', [join('/var/cache/apt/archives', f), debs]);
+    } else {
+      await must('sh', ['-c', `cd ${debs} && apt-get download liblxc1 liblxc-common lxc`]);
+    }
+    const pid = (await must('lxc-info', ['-P', this.lxc.lxcpath, '-n', h.name, '-p', '-H'])).trim();
+    const root = `/proc/${pid}/root`;
+    await must('sh', ['-c', `mkdir -p ${root}/root/debs && cp ${debs}/*.deb ${root}/root/debs/`]);
+    const r = await this.exec(h, 'dpkg -i --force-depends /root/debs/*.deb >/dev/null 2>&1; rm -rf /root/debs; command -v lxc-start');
+    if (r.stdout.trim() === '') throw new Error(`installing LXC on ${h.name} failed: ${r.stderr}`);
+    await must('sh', ['-c', `mkdir -p ${root}/var/lib/sigil/images && cp -a ${join(this.lower, '..')} ${root}/var/lib/sigil/images/`]);
   }
 
   /** Runs a shell command as root on the host, through LXC (not ssh). */

@@ -3,14 +3,15 @@
 // (the machine's own directory, never the host's /root/.ssh) within seconds, machines added
 // later included; a rotated agent credential is taken by the running agent, which keeps
 // working while the old credential gets 401; a unit cannot reach a relation it is not in.
+// On the shared LXC controller (one container): a user's key lets them into root and out
+// again, and the same relation isolation holds for a real machine's agent.
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHARMS, ROOT, apiGet, canRunContainers, controllerEntry, freshModel, lxcModel, ok, poll, sigil, until, workload } from './harness.ts';
-import { canRun } from '../tests/ci.ts';
+import { CHARMS, ROOT, apiGet, controllerEntry, freshModel, ok, poll, providers, sigil, status, until, workload, type Provider } from './harness.ts';
 
 const C = 'e2e';
 const scratch = mkdtempSync(join(tmpdir(), 'sigil-ssh-keys-e2e-'));
@@ -95,9 +96,9 @@ describe('ssh keys', () => {
   }, 120_000);
 });
 
-/** A POST to the agent API with a machine's credential, trusting only the controller's CA. */
-function agentPost(path: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
-  const e = controllerEntry(C);
+/** A POST to controller `c`'s agent API with a machine's credential, trusting only the controller's CA. */
+function agentPost(c: string, path: string, token: string, body: unknown): Promise<{ status: number; text: string }> {
+  const e = controllerEntry(c);
   const payload = Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = httpsRequest(e.endpoint + path, { method: 'POST', ca: e['ca-cert'], headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': payload.length }, timeout: 10_000 }, (res) => {
@@ -138,31 +139,42 @@ describe('rotate-agent-credential', () => {
   }, 180_000);
 });
 
-describe('a unit', () => {
-  it('cannot read or write a relation its application is not in, from a hook or with its machine\'s credential', async () => {
-    await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', m]);
-    await ok(['deploy', join(CHARMS, 'sink'), 'lone', '-m', m]);
-    await ok(['integrate', 'source', 'sink', '-m', m]);
-    await ok(['integrate', 'source', 'lone', '-m', m]);
-    await until(m, 'sink and lone active', (s) => workload(s, 'sink/0').startsWith('active') && workload(s, 'lone/0').startsWith('active'), 120_000);
-    const loneRel = (await ok(['exec', '-m', m, '--unit', 'lone/0', '--', 'relation-ids', 'input'])).trim();
-    expect(loneRel).toMatch(/^input:\d+$/);
-    const read = await sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'relation-get', '-r', loneRel, '-', 'source/0']);
-    expect(read.code).not.toBe(0);
-    const write = await sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'relation-set', '-r', loneRel, 'forged=1']);
-    expect(write.code).not.toBe(0);
-    // The machine's own credential, used directly, is refused too, and nothing is written.
-    const s = JSON.parse(await ok(['status', '-m', m, '--format', 'json'])) as { applications: Record<string, { units: Record<string, { machine: string }> }> };
-    const sinkMachine = s.applications.sink!.units['sink/0']!.machine;
-    const relId = loneRel.split(':')[1]!;
-    const forged = await agentPost('/api/agent/commit', agentToken(sinkMachine), { unit: 'sink/0', hook: 'update-status', relationUnit: { [relId]: { forged: '1' } }, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [] });
-    expect(forged.status).toBe(403);
-    expect(JSON.parse(forged.text).error.message).toBe(`sink/0 is not a member of relation ${relId}`);
-    const other = await agentPost('/api/agent/status', agentToken(sinkMachine), { unit: 'lone/0', agent: 'idle', message: 'forged' });
+/**
+ * Issue 12.6 on provider `p`: in model `m`, where source runs, a sink related to it cannot
+ * reach the relation of another sink (lone), from a hook or with its machine's own credential.
+ * `place` puts the new units where the provider wants them (one LXC machine for all).
+ */
+async function unitStaysInItsRelations(p: Provider, m: string, place: string[]): Promise<void> {
+  await ok(['deploy', join(CHARMS, 'sink'), 'sink', '-m', m, ...place]);
+  await ok(['deploy', join(CHARMS, 'sink'), 'lone', '-m', m, ...place]);
+  await ok(['integrate', 'source', 'sink', '-m', m]);
+  await ok(['integrate', 'source', 'lone', '-m', m]);
+  await until(m, 'sink and lone active', (s) => workload(s, 'sink/0').startsWith('active') && workload(s, 'lone/0').startsWith('active'), p.settleMs);
+  const loneRel = (await ok(['exec', '-m', m, '--unit', 'lone/0', '--', 'relation-ids', 'input'])).trim();
+  expect(loneRel).toMatch(/^input:\d+$/);
+  const read = await sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'relation-get', '-r', loneRel, '-', 'source/0']);
+  expect(read.code).not.toBe(0);
+  const write = await sigil(['exec', '-m', m, '--unit', 'sink/0', '--', 'relation-set', '-r', loneRel, 'forged=1']);
+  expect(write.code).not.toBe(0);
+  // The machine's own credential, used directly, is refused too, and nothing is written.
+  const s = JSON.parse(await ok(['status', '-m', m, '--format', 'json'])) as { applications: Record<string, { units: Record<string, { machine: string }> }> };
+  const sinkMachine = s.applications.sink!.units['sink/0']!.machine;
+  const token = (JSON.parse(await p.machineFile(m, sinkMachine, '/etc/sigil/agent.json')) as { token: string }).token;
+  const relId = loneRel.split(':')[1]!;
+  const forged = await agentPost(p.controller, '/api/agent/commit', token, { unit: 'sink/0', hook: 'update-status', relationUnit: { [relId]: { forged: '1' } }, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [] });
+  expect(forged.status).toBe(403);
+  expect(JSON.parse(forged.text).error.message).toBe(`sink/0 is not a member of relation ${relId}`);
+  // A unit on another machine is out of this credential's reach (on LXC all share one machine).
+  if (s.applications.lone!.units['lone/0']!.machine !== sinkMachine) {
+    const other = await agentPost(p.controller, '/api/agent/status', token, { unit: 'lone/0', agent: 'idle', message: 'forged' });
     expect(other.status).toBe(403);
-    const log = readFileSync(join(controllerEntry(C).dir, 'controller.log'), 'utf8');
-    expect(log).toMatch(new RegExp(`agent request refused.*sink/0 is not a member of relation ${relId}|sink/0 is not a member of relation ${relId}.*agent request refused`));
-  }, 240_000);
+  }
+  const log = readFileSync(join(controllerEntry(p.controller).dir, 'controller.log'), 'utf8');
+  expect(log).toMatch(new RegExp(`agent request refused.*sink/0 is not a member of relation ${relId}|sink/0 is not a member of relation ${relId}.*agent request refused`));
+}
+
+describe('a unit', () => {
+  it('cannot read or write a relation its application is not in, from a hook or with its machine\'s credential', () => unitStaysInItsRelations(providers()[0]!, m, []), 240_000);
 });
 
 /** The CLI as bob, from his own SIGIL_HOME. */
@@ -210,12 +222,18 @@ function sshWith(key: string, address: string): Promise<number> {
   });
 }
 
-describe.runIf(canRun(canRunContainers(), 'root on Linux (LXC containers)'))('ssh keys on LXC machines', () => {
-  it("let a user's own key into root on a real machine within seconds, and out again when removed", async () => {
-    const lm = await lxcModel('sshkeys');
+describe.skipIf(!providers()[1]!.available)('on LXC machines', () => {
+  const p = providers()[1]!;
+  let lm: string;
+  beforeAll(async () => {
+    lm = await p.model('sshkeys');
     await ok(['add-machine', '-m', lm]);
-    const s = await until(lm, 'machine 0 started', (x) => x.machines['0']?.['juju-status'].current === 'started' && Boolean(x.machines['0']?.['dns-name']), 600_000);
-    const address = s.machines['0']!['dns-name']!;
+    await until(lm, 'machine 0 started', (x) => x.machines['0']?.['juju-status'].current === 'started' && Boolean(x.machines['0']?.['dns-name']), 600_000);
+  }, 660_000);
+  afterAll(() => sigil(['destroy-model', lm, '--yes', '--timeout', '2m']), 180_000);
+
+  it("ssh keys let a user's own key into root on a real machine within seconds, and out again when removed", async () => {
+    const address = (await status(lm)).machines['0']!['dns-name']!;
     const key = join(scratch, 'one');
     expect(await sshWith(key, address)).not.toBe(0);
     let t = Date.now();
@@ -228,6 +246,10 @@ describe.runIf(canRun(canRunContainers(), 'root on Linux (LXC containers)'))('ss
     console.log(`LXC: remove-ssh-key shut the key out after ${Date.now() - t} ms`);
     // The controller's own key, written at provisioning outside the managed block, still works.
     expect((await ok(['ssh', '-m', lm, '0', 'true'])).trim()).toBe('');
-    await sigil(['destroy-model', lm, '--yes', '--timeout', '2m']);
-  }, 900_000);
+  }, 180_000);
+
+  it('a unit cannot read or write a relation its application is not in, from a hook or with its machine\'s credential', async () => {
+    await ok(['deploy', join(CHARMS, 'source'), '-m', lm, '--to', '0', '--config', 'token=lxc']);
+    await unitStaysInItsRelations(p, lm, p.onMachine('0'));
+  }, 480_000);
 });

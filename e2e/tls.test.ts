@@ -1,8 +1,9 @@
-// TLS on every connection, against the shared local-process controller: the controller's
+// TLS on every connection, against the shared local-process controller and the shared LXC
+// controller (whose API listens on its bridge, for real machines): the controller's
 // certificate verifies against its CA with OpenSSL, plain HTTP gets no answer, machines get
 // the CA (and no key), and the CLI refuses a controller whose certificate it did not pin.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { certFingerprint } from '@sigil/core/tls';
 import { createControllerPki } from '../packages/cli/src/tls/pki.ts';
-import { CHARMS, ROOT, controllerEntry, freshModel, ok, until, workload } from './harness.ts';
+import { CHARMS, ROOT, controllerEntry, ok, providers, until, workload, type Provider } from './harness.ts';
 
-const C = 'e2e';
 const scratch = mkdtempSync(join(tmpdir(), 'sigil-tls-e2e-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -25,10 +25,13 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env,
   });
 }
 
-describe('TLS', () => {
+for (const p of providers()) describe.skipIf(!p.available)(`TLS (${p.name})`, () => suite(p));
+
+function suite(p: Provider): void {
+  const C = p.controller;
   it('serves a certificate that openssl verifies against the controller CA', async () => {
     const e = controllerEntry(C);
-    const ca = join(scratch, 'ca.pem');
+    const ca = join(scratch, `${C}-ca.pem`);
     writeFileSync(ca, e['ca-cert']);
     const { hostname, port } = new URL(e.endpoint);
     const r = await run('openssl', ['s_client', '-connect', `${hostname}:${port}`, '-CAfile', ca, '-verify_return_error', '-verify_ip', hostname, '-brief'], process.env, 'Q\n');
@@ -56,11 +59,10 @@ describe('TLS', () => {
     const e = controllerEntry(C);
     expect(statSync(join(e.dir, 'tls', 'server.key')).mode & 0o777).toBe(0o600);
     expect(statSync(join(e.dir, 'tls', 'ca.key')).mode & 0o777).toBe(0o600);
-    const m = await freshModel('tls');
+    const m = await p.model('tls');
     await ok(['deploy', join(CHARMS, 'source'), '-m', m, '--config', 'token=tls']);
-    await until(m, 'source active over TLS', (s) => workload(s, 'source/0') === 'active token=tls', 60_000);
-    const machines = join(e.dir, 'machines', m.split(':')[1]!);
-    const agentJson = readFileSync(join(machines, readdirSync(machines)[0]!, 'agent.json'), 'utf8');
+    await until(m, 'source active over TLS', (s) => workload(s, 'source/0') === 'active token=tls', p.settleMs);
+    const agentJson = await p.machineFile(m, '0', '/etc/sigil/agent.json');
     const agent = JSON.parse(agentJson) as { controllerUrl: string; caCert: string };
     expect(agent.controllerUrl).toBe(e.endpoint);
     expect(agent.caCert).toBe(e['ca-cert']);
@@ -69,10 +71,10 @@ describe('TLS', () => {
     const ps = await run('ps', ['-eo', 'args']);
     expect(ps.stdout).not.toContain('PRIVATE KEY');
     expect(ps.stdout).not.toContain('server.key');
-  }, 90_000);
+  }, p.settleMs + 30_000);
 
   it('refuses a controller whose certificate it did not pin, naming the controller and the fingerprint it expected', async () => {
-    const home = join(scratch, 'home');
+    const home = join(scratch, `${C}-home`);
     const src = process.env.SIGIL_HOME!;
     const controllers = YAML.parse(readFileSync(join(src, 'controllers.yaml'), 'utf8')) as { controllers: Record<string, { 'ca-cert': string }> };
     const impostorCa = (await createControllerPki('impostor', ['127.0.0.1'])).caCert;
@@ -85,10 +87,10 @@ describe('TLS', () => {
       const r = await run(join(ROOT, 'bin', 'sigil'), args, env);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(new RegExp(`^ERROR controller "${C}" at https://\\S+ presented a certificate that does not verify against its pinned CA \\(expected a certificate issued by the CA with SHA-256 fingerprint ${certFingerprint(impostorCa)};`));
-      expect(r.stderr).toMatch(/^hint: something other than controller "e2e" may be answering/m);
+      expect(r.stderr).toMatch(new RegExp(`^hint: something other than controller "${C}" may be answering`, 'm'));
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
     // The real entry still works.
     await ok(['models', '-c', C]);
   });
-});
+}

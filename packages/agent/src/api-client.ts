@@ -1,4 +1,5 @@
 import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
@@ -11,7 +12,16 @@ import type { WatchMessage } from '@sigil/api';
 export class AgentApi {
   private socket: WebSocket | undefined;
 
-  constructor(private readonly url: string, private readonly ca: string, private token: string) {}
+  /**
+   * `serverName`: the name the controller's certificate must carry when `url` is a relay
+   * that does not (a container reaches the controller through its host's agent).
+   */
+  constructor(private readonly url: string, private readonly ca: string, private token: string, private readonly serverName?: string) {}
+
+  private tlsOptions(): { ca: string; checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined } {
+    const name = this.serverName;
+    return name === undefined ? { ca: this.ca } : { ca: this.ca, checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) };
+  }
 
   /** Uses a new credential for every request from now on (after a rotation). */
   setToken(token: string): void {
@@ -31,8 +41,13 @@ export class AgentApi {
     return this.request<T>('POST', path, body);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  /** POSTs a JSON body already written, in pieces (a large report need not be one string or Buffer). */
+  async postJson<T>(path: string, pieces: Buffer[]): Promise<T> {
+    return this.request<T>('POST', path, undefined, pieces);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, pieces?: Buffer[]): Promise<T> {
+    const payload = pieces ?? (body === undefined ? undefined : [Buffer.from(JSON.stringify(body))]);
     const res = await this.send(method, path, payload).catch((e: unknown) => {
       throw isCertificateFailure(e) ? this.untrusted(e) : e;
     });
@@ -44,12 +59,13 @@ export class AgentApi {
     return data as T;
   }
 
-  private send(method: string, path: string, payload: Buffer | undefined): Promise<{ status: number; text: string }> {
+  private send(method: string, path: string, payload: Buffer[] | undefined): Promise<{ status: number; text: string }> {
+    const length = payload?.reduce((n, b) => n + b.length, 0);
     return new Promise((resolve, reject) => {
       const req = httpsRequest(this.url + path, {
         method,
-        ca: this.ca,
-        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+        ...this.tlsOptions(),
+        headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': length } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -57,7 +73,8 @@ export class AgentApi {
         res.on('error', reject);
       });
       req.on('error', reject);
-      req.end(payload);
+      for (const piece of payload ?? []) req.write(piece);
+      req.end();
     });
   }
 
@@ -76,7 +93,7 @@ export class AgentApi {
     let delay = 200;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/api/watch', { ...this.tlsOptions(), headers: { authorization: `Bearer ${this.token}` } });
         this.socket = ws;
         const abort = () => ws.terminate();
         signal.addEventListener('abort', abort, { once: true });

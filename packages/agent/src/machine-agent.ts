@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
-import { errorHttpStatus, isSigilError, unitTag } from '@sigil/core';
-import { collectUnit } from './audit/collect.ts';
+import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core';
+import { collectUnit, reportBody } from './audit/collect.ts';
 import { AgentApi } from './api-client.ts';
+import { ContainerHost } from './containers.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
@@ -56,6 +57,12 @@ export interface AgentConfig {
    * are written there. Without it the agent leaves apt alone.
    */
   aptConfigDir?: string;
+  /**
+   * A container on another machine (`N/lxc/M`) reaches the controller through a relay of
+   * its host's agent: `controllerUrl` is the relay, and this is the controller's own
+   * address, which its certificate names.
+   */
+  tlsServerName?: string;
 }
 
 /**
@@ -91,9 +98,12 @@ export class MachineAgent {
   /** Units that start after a reboot: their started charms run `start` again. */
   private booted = false;
   private rebooting = false;
+  /** The LXC containers on this machine, once one is placed here (enlisted hosts). */
+  private containers: ContainerHost | undefined;
+  private containerRecheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: AgentConfig) {
-    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token);
+    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token, c.tlsServerName);
     this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
     this.tools = new HookToolServer(this.socket);
   }
@@ -102,7 +112,7 @@ export class MachineAgent {
     await installToolLinks(join(this.c.dataDir, 'tools'), this.c.toolBinary);
     await this.tools.start();
     this.booted = await firstRunSinceBoot(this.c);
-    this.log('INFO', 'agent started', `machine-${this.c.id}`);
+    this.log('INFO', 'agent started', machineTag(this.c.id));
     // An untrusted controller is told nothing, not even this agent's logs: the refusal goes
     // to the agent's own stderr (its journal, or agent.log for local-process), once.
     let reported = '';
@@ -147,7 +157,7 @@ export class MachineAgent {
           if (next) this.apply(next.view, generation);
           else this.refetch = true;
         } catch (e) {
-          this.log('WARNING', `cannot read machine view: ${(e as Error).message}`, `machine-${this.c.id}`);
+          this.log('WARNING', `cannot read machine view: ${(e as Error).message}`, machineTag(this.c.id));
           await new Promise((r) => setTimeout(r, 1000));
           this.refetch = true;
         }
@@ -157,6 +167,7 @@ export class MachineAgent {
   }
 
   private apply(view: MachineView, generation: number): void {
+    this.syncContainers(view);
     if (view.machine.life !== 'alive' && view.units.length === 0 && this.c.uninstall) {
       void this.uninstall(this.c.uninstall);
       return;
@@ -211,11 +222,30 @@ export class MachineAgent {
    * only read) and one at a time, so hashing never competes with itself for the disk. A
    * failure is logged and retried on a later view read.
    */
+  /**
+   * Containers placed on this machine (`lxc:N`): only an enlisted host's agent makes them
+   * (the controller refuses other hosts). A removed container waits for its units to go;
+   * their changes do not concern this machine, so the view is read again until they have.
+   */
+  private syncContainers(view: MachineView): void {
+    const containers = view.machine.containers ?? [];
+    if (containers.length === 0 || !this.c.uninstall) return;
+    this.containers ??= new ContainerHost(this.api, { id: this.c.id, model: this.c.model, controllerUrl: this.c.controllerUrl, caCert: this.c.caCert },
+      { dataDir: this.c.dataDir, optDir: dirname(this.c.toolBinary) }, (level, message) => this.log(level, message, machineTag(this.c.id)));
+    this.containers.sync(containers, view.machine.sshKeys);
+    if (containers.some((c) => c.life !== 'alive' && c.units > 0) && !this.containerRecheck) {
+      this.containerRecheck = setTimeout(() => {
+        this.containerRecheck = undefined;
+        this.scheduleFetch();
+      }, 2000);
+    }
+  }
+
   private async collectInventory(unit: string, request: number): Promise<void> {
     const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
     try {
       const report = await collectUnit({ unit, request, root: this.c.auditRoot ?? '/', unitDir, charmDir: join(unitDir, 'charm') });
-      await this.api.post('/api/agent/audit', report);
+      await this.api.postJson('/api/agent/audit', reportBody(report));
       this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files hashed, ${report.skipped.count} skipped`, unitTag(unit));
     } catch (e) {
       this.auditTaken.delete(unit);
@@ -232,7 +262,7 @@ export class MachineAgent {
   private async reboot(): Promise<void> {
     if (this.rebooting) return;
     this.rebooting = true;
-    this.log('INFO', 'rebooting for juju-reboot', `machine-${this.c.id}`);
+    this.log('INFO', 'rebooting for juju-reboot', machineTag(this.c.id));
     const entries = [...this.uniters.values()];
     for (const e of entries) e.abort.abort();
     await Promise.all(entries.map((e) => e.done));
@@ -258,10 +288,10 @@ export class MachineAgent {
     this.keysWriting = this.keysWriting.then(async () => {
       if (this.keysApplied !== wanted) return;
       try {
-        if (await applyAuthorizedKeys(path, keys)) this.log('INFO', `authorized_keys updated: ${keys.length} model keys`, `machine-${this.c.id}`);
+        if (await applyAuthorizedKeys(path, keys)) this.log('INFO', `authorized_keys updated: ${keys.length} model keys`, machineTag(this.c.id));
       } catch (e) {
         this.keysApplied = undefined;
-        this.log('ERROR', `cannot update ${path}: ${(e as Error).message}`, `machine-${this.c.id}`);
+        this.log('ERROR', `cannot update ${path}: ${(e as Error).message}`, machineTag(this.c.id));
       }
     });
   }
@@ -277,10 +307,10 @@ export class MachineAgent {
       if (this.aptApplied !== wanted) return;
       try {
         // The proxy URL may carry a password: the log names the file, never the values.
-        if (await applyAptProxy(dir, proxy)) this.log('INFO', `apt proxy settings updated in ${dir}/${APT_PROXY_FILE}`, `machine-${this.c.id}`);
+        if (await applyAptProxy(dir, proxy)) this.log('INFO', `apt proxy settings updated in ${dir}/${APT_PROXY_FILE}`, machineTag(this.c.id));
       } catch (e) {
         this.aptApplied = undefined;
-        this.log('ERROR', `cannot update apt proxy settings in ${dir}: ${(e as Error).message}`, `machine-${this.c.id}`);
+        this.log('ERROR', `cannot update apt proxy settings in ${dir}: ${(e as Error).message}`, machineTag(this.c.id));
       }
     });
   }
@@ -302,11 +332,11 @@ export class MachineAgent {
       await writeAtomically(path, JSON.stringify({ ...raw, token }, null, 2) + '\n');
       this.credentialGeneration++;
       this.api.setToken(token);
-      this.log('INFO', 'agent credential rotated', `machine-${this.c.id}`);
+      this.log('INFO', 'agent credential rotated', machineTag(this.c.id));
       this.api.reconnect();
       this.scheduleFetch();
     } catch (e) {
-      this.log('WARNING', `cannot rotate the agent credential: ${(e as Error).message}`, `machine-${this.c.id}`);
+      this.log('WARNING', `cannot rotate the agent credential: ${(e as Error).message}`, machineTag(this.c.id));
     } finally {
       this.rotating = false;
     }
@@ -325,7 +355,7 @@ export class MachineAgent {
       for (const u of this.uniters.values()) u.abort.abort();
       await Promise.all([...this.uniters.values()].map((u) => u.done));
       this.uniters.clear();
-      this.log('INFO', 'machine removed: uninstalling the agent from this host', `machine-${this.c.id}`);
+      this.log('INFO', 'machine removed: uninstalling the agent from this host', machineTag(this.c.id));
       await this.flushLogs();
       await this.api.post('/api/agent/uninstalled', {});
       const [cmd, ...args] = argv as [string, ...string[]];

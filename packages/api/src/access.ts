@@ -194,6 +194,11 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/logs': 'agent',
   'POST /api/agent/credential': 'agent',
   'POST /api/agent/uninstalled': 'agent',
+  // A host's agent creates and destroys the LXC containers placed on its machine (issue 13).
+  'POST /api/agent/containers/provision': 'agent',
+  'POST /api/agent/containers/provisioned': 'agent',
+  'POST /api/agent/containers/failed': 'agent',
+  'POST /api/agent/containers/removed': 'agent',
   // The content of the secrets the calling unit owns or was granted (never anyone else's).
   'POST /api/agent/secrets/content': 'agent',
   // A unit's software inventory, collected on its machine.

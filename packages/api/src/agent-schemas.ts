@@ -58,3 +58,16 @@ export const ViewQuerySchema = Type.Object({
   known: Type.Optional(Type.String({ maxLength: VIEW_MAX_KNOWN * (VIEW_HASH_LENGTH + 1), pattern: '^[0-9a-f,]*$' })),
 }, { additionalProperties: false });
 export type ViewQuery = Static<typeof ViewQuerySchema>;
+
+/** A host's agent about one of its containers (`N/lxc/M`). */
+export const ContainerRefSchema = Type.Object({ id: Type.String({ pattern: '^[0-9]+/lxc/[0-9]+$' }) }, { additionalProperties: false });
+export type ContainerRef = Static<typeof ContainerRefSchema>;
+export const ContainerProvisionedSchema = Type.Object({
+  id: Type.String({ pattern: '^[0-9]+/lxc/[0-9]+$' }),
+  instanceId: Type.String({ minLength: 1, maxLength: 200 }),
+  address: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:_-]+$' }),
+  hostname: Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9._-]*$' }),
+}, { additionalProperties: false });
+export type ContainerProvisioned = Static<typeof ContainerProvisionedSchema>;
+export const ContainerFailedSchema = Type.Object({ id: Type.String({ pattern: '^[0-9]+/lxc/[0-9]+$' }), message: Type.String({ maxLength: 2000 }) }, { additionalProperties: false });
+export type ContainerFailed = Static<typeof ContainerFailedSchema>;

@@ -94,8 +94,21 @@ export interface MachineView {
     rotateCredential: boolean;
     /** Inventory collections asked of this machine's units and not yet answered: unit → request number (absent when none). */
     auditRequests?: Record<string, number>;
+    /** LXC containers placed on this machine (`N/lxc/M`): its agent creates and destroys them (absent when none). */
+    containers?: ContainerView[];
   };
   units: UnitView[];
+}
+
+/** A container on the agent's machine, as its host's agent sees it. */
+export interface ContainerView {
+  id: string;
+  life: string;
+  /** Created already (it has an instance); otherwise the host's agent creates it. */
+  provisioned: boolean;
+  /** Principal units still on it: a dying container is destroyed once none is left. */
+  units: number;
+  constraints: string;
 }
 
 /** A unit's view without its relations: one part of a `MachineViewDelta`. */

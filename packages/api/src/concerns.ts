@@ -23,7 +23,8 @@ export function concerns(kind: string, key: string, i: Interest, op: string): bo
     case 'model':
       return true;
     case 'machine':
-      return key === i.machine;
+      // A host's agent manages the containers on its machine (`N/lxc/M`).
+      return key === i.machine || key.startsWith(`${i.machine}/lxc/`);
     case 'application':
       return op === 'status' ? i.leads.has(key) : i.apps.has(key);
     case 'unit': {

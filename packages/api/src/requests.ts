@@ -52,7 +52,13 @@ export type ExecRequest = Static<typeof ExecRequest>;
 export const ModelRequest = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
 export type ModelRequest = Static<typeof ModelRequest>;
 
-export const AddMachinesRequest = Type.Object({ n: Type.Integer({ minimum: 1 }), constraints: Type.String(), annotations: Type.Optional(Type.Record(Type.String(), Type.String())) }, { additionalProperties: false });
+export const AddMachinesRequest = Type.Object({
+  n: Type.Integer({ minimum: 1 }),
+  constraints: Type.String(),
+  annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** `add-machine lxc:N`: the machines are LXC containers on machine N (ids `N/lxc/M`). */
+  container: Type.Optional(Type.Object({ type: Type.Literal('lxc'), parent: Type.String({ pattern: '^[0-9]+$' }) }, { additionalProperties: false })),
+}, { additionalProperties: false });
 export type AddMachinesRequest = Static<typeof AddMachinesRequest>;
 
 /** `sigil add-machine ssh:…`: a host that passed its checks, registered before its agent is installed. */

@@ -96,6 +96,22 @@ export interface MachineStatusDoc {
   base: { name: string; channel: string };
   constraints?: string;
   hardware?: string;
+  /** LXC containers on this machine (`N/lxc/M`), as Juju nests them under their host. */
+  containers?: Record<string, MachineStatusDoc>;
+}
+
+/** A machine of a status doc by id, a container (`0/lxc/1`) looked up under its host. */
+export function statusMachine(doc: Pick<ModelStatusDoc, 'machines'>, id: string): MachineStatusDoc | undefined {
+  const top = Object.hasOwn(doc.machines, id) ? doc.machines[id] : undefined;
+  if (top) return top;
+  const host = /^(\d+)\/lxc\/\d+$/.exec(id)?.[1];
+  const containers = host === undefined ? undefined : doc.machines[host]?.containers;
+  return containers && Object.hasOwn(containers, id) ? containers[id] : undefined;
+}
+
+/** Every machine of a status doc, containers after their host: `[id, doc]` pairs. */
+export function allStatusMachines(doc: Pick<ModelStatusDoc, 'machines'>): [string, MachineStatusDoc][] {
+  return Object.entries(doc.machines).flatMap(([id, m]) => [[id, m] as [string, MachineStatusDoc], ...Object.entries(m.containers ?? {})]);
 }
 
 export interface RelationRow {

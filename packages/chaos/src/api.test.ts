@@ -169,6 +169,39 @@ describe('toxics', () => {
     socket.destroy();
   });
 
+  it('a stream keeps every byte in order while toxics come and go on its live connection', async () => {
+    // Bytes take the direct path while a direction has no toxic and the toxic pipeline while
+    // it has one; switching between them mid-stream must neither drop nor reorder a byte.
+    const { proxy, port } = await echoProxy();
+    const sent = Buffer.alloc(8 << 20);
+    for (let i = 0; i < sent.length; i += 4) sent.writeUInt32LE(i, i);
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const parts: Buffer[] = [];
+    let got = 0;
+    const echoed = new Promise<void>((resolve, reject) => {
+      socket.on('data', (d: Buffer) => {
+        parts.push(d);
+        got += d.length;
+        if (got >= sent.length) resolve();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+    let toggles = 0;
+    for (let at = 0; at < sent.length; at += 256 << 10) {
+      if (!socket.write(sent.subarray(at, at + (256 << 10)))) await new Promise((r) => socket.once('drain', r));
+      const stream = toggles % 4 < 2 ? 'upstream' : 'downstream';
+      if (toggles % 2 === 0) await proxy.addToxic<Latency>({ name: `l${toggles}`, type: 'latency', stream, toxicity: 1, attributes: { latency: 1, jitter: 0 } });
+      else await proxy.getToxic(`l${toggles - 1}`).then((t) => t.remove());
+      toggles++;
+    }
+    await echoed;
+    socket.destroy();
+    expect(toggles).toBe(32);
+    expect(got).toBe(sent.length);
+    expect(Buffer.concat(parts).equals(sent)).toBe(true);
+  });
+
   it("answers Toxiproxy's toxic errors and changes nothing", async () => {
     await echoProxy();
     expect(await raw('POST', '/proxies/echo/toxics', { type: 'walrus' })).toMatchObject({ status: 400, json: { error: 'invalid toxic type', status: 400 } });

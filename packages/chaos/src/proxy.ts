@@ -27,6 +27,13 @@ function listenError(e: NodeJS.ErrnoException, listen: string): Error {
   return new Error(`listen tcp ${joinHostPort(host, port)}: ${reason[e.code ?? ''] ?? e.message}`);
 }
 
+/**
+ * Bytes a proxied socket buffers for writing before `write` says to wait (Node's default is
+ * 16 KiB, less than one 64 KiB read): with room for a few reads, a busy stream pauses and
+ * resumes its source far less often.
+ */
+const SOCKET_BUFFER = 1 << 20;
+
 export interface ProxyJson {
   name: string;
   listen: string;
@@ -68,7 +75,7 @@ export class Proxy {
   async start(): Promise<void> {
     if (this.enabled) return;
     const { host, port } = splitHostPort(this.listen);
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => this.accept(client));
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_BUFFER }, (client) => this.accept(client));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(listenError(e, this.listen)));
       server.listen({ host, port, exclusive: true }, () => resolve());
@@ -97,7 +104,9 @@ export class Proxy {
       client.destroy();
       return;
     }
-    const server = net.connect({ host: upstream.host, port: upstream.port, allowHalfOpen: true });
+    // highWaterMark is a stream option net.Socket passes on (@types/node leaves it out here).
+    const options: net.NetConnectOpts = { host: upstream.host, port: upstream.port, allowHalfOpen: true, noDelay: true };
+    const server = net.connect(Object.assign(options, { highWaterMark: SOCKET_BUFFER }));
     const conn = new Connection(client, server, this.env, this.toxicList(), (c) => this.connections.delete(c));
     this.connections.add(conn);
     client.resume();

@@ -39,7 +39,9 @@ export function exchange(port: number, text: string, wantBytes: number, limitMs 
     const socket = net.connect({ host: '127.0.0.1', port });
     const parts: Buffer[] = [];
     let got = 0;
-    let start = 0;
+    // From before the connect: a toxic's timer starts when the proxy accepts, which can be
+    // well before the client sees 'connect' on a loaded machine.
+    const start = performance.now();
     let settled = false;
     const finish = (ending: Exchange['ending']) => {
       if (settled) return;
@@ -49,10 +51,7 @@ export function exchange(port: number, text: string, wantBytes: number, limitMs 
       resolve({ data: Buffer.concat(parts).toString(), ms: performance.now() - start, ending });
     };
     const timer = setTimeout(() => finish('open'), limitMs);
-    socket.on('connect', () => {
-      start = performance.now();
-      socket.write(text);
-    });
+    socket.on('connect', () => socket.write(text));
     socket.on('data', (d: Buffer) => {
       parts.push(d);
       got += d.length;

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
-import { openDb } from './store/db.ts';
+import { openStoreDb, storeConnection, type StoreConfig } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
@@ -56,6 +56,8 @@ export interface ControllerConfig {
    * they are).
    */
   machinesRoot?: string;
+  /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
+  store?: StoreConfig;
 }
 
 const args = process.argv.slice(2);
@@ -65,8 +67,25 @@ if (!dir || args.indexOf('--dir') < 0) {
   process.exit(2);
 }
 
-if (args.includes('--serve')) await serve(dir);
+if (args.includes('--check-store')) await checkStore(dir);
+else if (args.includes('--serve')) await serve(dir);
 else supervise(dir);
+
+/**
+ * `sigil bootstrap --store` asks this before starting anything: can the store be reached with
+ * the credentials given, and does it hold this schema version (it is created on first use)?
+ * The reason goes to stderr, the exit status says whether it worked.
+ */
+async function checkStore(dir: string): Promise<void> {
+  const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  try {
+    (await openStoreDb(dir, config.store)).close();
+    process.exit(0);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
 
 /**
  * The supervisor restarts the controller whenever it exits (a crash, SIGKILL, OOM, or a
@@ -107,7 +126,9 @@ function supervise(dir: string): void {
 async function serve(dir: string): Promise<void> {
   const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
-  const store = new Store(openDb(join(dir, 'state.db')));
+  const store = new Store(await openStoreDb(dir, config.store));
+  // Other controller processes on the same PostgreSQL store: hear their commits.
+  const follower = config.store ? new (await import('./store/pg/follow.ts')).ChangeFollower(store, storeConnection(dir, config.store), (msg, f) => log.warn(msg, f)) : undefined;
   if (!new Models(store).get('default') && new Models(store).list().length === 0) new Models(store).add('default');
 
   const machinesRoot = config.machinesRoot ?? join(dir, 'machines');
@@ -133,7 +154,7 @@ async function serve(dir: string): Promise<void> {
       agentEntry,
       octet: config.octet,
       allocateIndex: () => {
-        const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value").get() as { value: string };
+        const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1 RETURNING value").get() as { value: string };
         return Number(r.value);
       },
     });
@@ -225,6 +246,7 @@ async function serve(dir: string): Promise<void> {
     await chaos.close();
     app.server.closeAllConnections();
     await app.close();
+    await follower?.stop();
     store.db.close();
     process.exit(0);
   };

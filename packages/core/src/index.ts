@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './names.ts';
+export * from './container-placement.ts';
 export * from './duration.ts';
 export * from './status.ts';
 export * from './charm/index.ts';

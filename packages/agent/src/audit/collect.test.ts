@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { collectUnit } from './collect.ts';
+import { collectUnit, reportBody } from './collect.ts';
+import { HashedFiles } from './hashed-files.ts';
 import { parseDpkgStatus } from './dpkg.ts';
 import { parseManifest } from './language.ts';
 
@@ -47,7 +48,7 @@ describe('collectUnit', () => {
       { package: 'fake', path: '/usr/share/fake/two.txt', state: 'modified' },
       { package: 'fake', path: '/usr/lib/fake/three', state: 'missing' },
     ]);
-    const paths = r.files.map(([p]) => p);
+    const paths = r.files.toJSON().map(([p]) => p);
     expect(paths).toContain(join(root, 'opt/app/lib.c'));
     expect(paths.some((p) => p.includes('usr/share/fake'))).toBe(false);
     expect(paths.some((p) => p.includes('/charm/'))).toBe(false);
@@ -85,14 +86,15 @@ describe('collectUnit', () => {
     expect(r.files.length).toBe(100);
     expect(r.skipped.byReason['symbolic link (not followed)']).toBe(2);
     expect(Object.keys(r.skipped.byReason).some((k) => k.startsWith('file limit reached (100)'))).toBe(true);
-    expect(r.files.some(([p]) => p.includes('/etc/passwd') || p.includes('again'))).toBe(false);
+    expect(r.files.toJSON().some(([p]) => p.includes('/etc/passwd') || p.includes('again'))).toBe(false);
   });
 
   it('collects an empty machine (no dpkg database) without error', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sigil-audit-empty-'));
     dirs.push(root);
     const r = await collectUnit({ unit: 'a/0', request: 1, root, unitDir: join(root, 'nowhere'), charmDir: join(root, 'nowhere/charm') });
-    expect(r).toMatchObject({ packages: [], changed: [], files: [], language: [], skipped: { count: 0 } });
+    expect(r).toMatchObject({ packages: [], changed: [], language: [], skipped: { count: 0 } });
+    expect(r.files.toJSON()).toEqual([]);
   });
 });
 
@@ -106,3 +108,39 @@ describe('parsers', () => {
     expect(() => parseManifest('/x/a.dist-info/METADATA', 'Version: 1\n')).toThrow(/no Name/);
   });
 });
+
+describe('the compact file list and the report body', () => {
+  it('hashes in path order and writes the same report JSON.stringify would, names in any script included', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sigil-audit-body-'));
+    dirs.push(root);
+    // "b.txt" < "b/" < "b-" is not the order of names alone: path order puts "/" after "." and "-".
+    for (const rel of ['srv/b/x', 'srv/b.txt', 'srv/b-c', 'srv/a/ü/ß "q".c', 'opt/z', 'srv/b/a/deep']) put(root, rel, rel);
+    const unitDir = join(root, 'agents', 'unit-app-0');
+    const r = await collectUnit({ unit: 'app/0', request: 1, root, unitDir, charmDir: join(unitDir, 'charm') });
+    const files = r.files.toJSON();
+    const paths = files.map(([p]) => p);
+    expect(paths).toEqual([...paths].sort());
+    expect(paths.map((p) => p.slice(root.length + 1))).toEqual(['opt/z', 'srv/a/ü/ß "q".c', 'srv/b-c', 'srv/b.txt', 'srv/b/a/deep', 'srv/b/x']);
+    for (const [p, h] of files) expect(h).toBe(md5(p.slice(root.length + 1)));
+    const body = JSON.parse(Buffer.concat(reportBody(r)).toString('utf8')) as Record<string, unknown>;
+    expect(body).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(body.files).toEqual(files);
+  });
+
+  it('grows past its first allocations and writes an empty list as []', () => {
+    const f = new HashedFiles();
+    expect(JSON.parse(Buffer.concat(writeAll(f)).toString())).toEqual([]);
+    const d = f.addDir('/srv/many');
+    const digest = createHash('md5').update('x').digest();
+    for (let i = 0; i < 5000; i++) f.add(d, `file-${i}-${'n'.repeat(20)}`, digest);
+    const back = JSON.parse(Buffer.concat(writeAll(f)).toString()) as [string, string][];
+    expect(back).toHaveLength(5000);
+    expect(back[4999]).toEqual([`/srv/many/file-4999-${'n'.repeat(20)}`, md5('x')]);
+  });
+});
+
+function writeAll(f: HashedFiles): Buffer[] {
+  const out: Buffer[] = [];
+  f.writeJson(out);
+  return out;
+}

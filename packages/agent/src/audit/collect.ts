@@ -4,7 +4,8 @@ import YAML from 'yaml';
 import type { AuditReport, CharmInventory, LanguagePackage } from '@sigil/api';
 import { collectDpkg } from './dpkg.ts';
 import { isManifest, readManifest } from './language.ts';
-import { DEFAULT_LIMITS, Skips, Slicer, hashFiles, listFiles, type WalkLimits } from './walk.ts';
+import type { HashedFiles } from './hashed-files.ts';
+import { DEFAULT_LIMITS, Skips, Slicer, hashFiles, hashTree, listFiles, type WalkLimits } from './walk.ts';
 
 /** Directories under a machine's root searched for embedded copies (files dpkg owns are left out). */
 export const AUDIT_ROOTS = ['usr', 'opt', 'srv', 'var/www', 'home', 'root'];
@@ -20,13 +21,16 @@ export interface CollectTarget {
   limits?: Partial<WalkLimits>;
 }
 
+/** A collected report whose file list is held compactly; `reportBody` writes what is sent. */
+export type CollectedUnit = Omit<AuditReport, 'files'> & { files: HashedFiles };
+
 /**
  * Collects one unit's inventory: Debian packages and their changed files, the charm with its
  * collect-info provenance, language packages, and the md5 of every file outside dpkg's
  * ownership under the audit roots and the unit's directory. Nothing here throws for bad
  * content: unreadable files, links, loops and oversized trees become counted skips.
  */
-export async function collectUnit(t: CollectTarget): Promise<AuditReport> {
+export async function collectUnit(t: CollectTarget): Promise<CollectedUnit> {
   const started = Date.now();
   const limits = { ...DEFAULT_LIMITS, ...t.limits };
   const skips = new Skips();
@@ -34,12 +38,13 @@ export async function collectUnit(t: CollectTarget): Promise<AuditReport> {
   const roots = [...AUDIT_ROOTS.map((r) => join(t.root, r)), t.unitDir];
   // The charm is reported on its own (with its provenance), not as an embedded copy.
   const charmPrefix = t.charmDir + '/';
-  const slicer = new Slicer();
-  const listed = await listFiles(roots, limits, skips, (p) => dpkg.owned.has(p) || p.startsWith(charmPrefix), slicer);
-  const files = await hashFiles(listed, 'md5', skips, limits.maxFileSize, slicer);
+  const manifests: string[] = [];
+  const files = await hashTree(roots, limits, skips, (p) => dpkg.owned.has(p) || p.startsWith(charmPrefix), new Slicer(), (p) => {
+    if (isManifest(p)) manifests.push(p);
+  });
+  dpkg.owned.clear();
   const language: LanguagePackage[] = [];
-  for (const path of listed) if (isManifest(path)) language.push(...(await readManifest(path, skips)));
-  files.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  for (const path of manifests) language.push(...(await readManifest(path, skips)));
   language.sort((a, b) => (a.ecosystem + a.name + a.path < b.ecosystem + b.name + b.path ? -1 : 1));
   return {
     unit: t.unit,
@@ -49,11 +54,25 @@ export async function collectUnit(t: CollectTarget): Promise<AuditReport> {
     changed: dpkg.changed,
     charm: await charmInventory(t.charmDir, limits, skips),
     language,
-    roots: roots.map((r) => r),
+    roots,
     files,
     skipped: skips.summary(),
     ms: Date.now() - started,
   };
+}
+
+/**
+ * The JSON body of `POST /api/agent/audit` (an `AuditReport`), written in pieces from the
+ * compact file list rather than through one `JSON.stringify` of every path and digest:
+ * the pieces are sent as they are, never joined.
+ */
+export function reportBody(c: CollectedUnit): Buffer[] {
+  const { files, ...rest } = c;
+  const head = JSON.stringify(rest);
+  const parts = [Buffer.from(`${head.slice(0, -1)},"files":`)];
+  files.writeJson(parts);
+  parts.push(Buffer.from('}'));
+  return parts;
 }
 
 interface CollectInfo { collect_url?: unknown; collect_date?: unknown; hashes?: unknown }

@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { SkipSummary } from '@sigil/api';
+import { HashedFiles } from './hashed-files.ts';
 
 export interface WalkLimits {
   /** Files listed at most, over all roots; the walk stops there and says so. */
@@ -115,11 +117,12 @@ export async function listFiles(roots: string[], limits: WalkLimits, skips: Skip
 const CHUNK = 1024 * 1024;
 
 /**
- * The hex digest of one file (md5 or sha256), or undefined (with a skip) when it cannot be
+ * The digest of one file (md5 or sha256), or undefined (with a skip) when it cannot be
  * read or is over the size limit. O_NOFOLLOW: a file swapped for a link since it was listed
- * is not followed. `buf` is a reusable read buffer of at least 1 MiB.
+ * is not followed. `buf` is a reusable read buffer of at least 1 MiB; a file that fits in
+ * it is hashed in one call, without a Hash object.
  */
-export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): string | undefined {
+export function digestFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -132,19 +135,100 @@ export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: S
       skips.add(path, `larger than ${Math.round(maxSize / 1024 ** 2)} MiB`);
       return undefined;
     }
+    let n = readSync(fd, buf, 0, CHUNK, null);
+    if (n < CHUNK && n >= st.size) return oneShotHash(algorithm, buf.subarray(0, n), 'buffer');
     const h = createHash(algorithm);
-    for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
-      if (n === 0) break;
+    while (n > 0) {
       h.update(buf.subarray(0, n));
+      n = readSync(fd, buf, 0, CHUNK, null);
     }
-    return h.digest('hex');
+    return h.digest();
   } catch (e) {
     skips.add(path, reasonOf(e));
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** `digestFileSync` as hex. */
+export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): string | undefined {
+  return digestFileSync(path, algorithm, skips, maxSize, buf)?.toString('hex');
+}
+
+/**
+ * Walks `roots` as `listFiles` does (no links followed, no directory entered twice, the
+ * same limits and skips) and md5-hashes each file as it reaches it, so no list of paths is
+ * ever built: the walk goes depth first through each directory's entries in name order
+ * (a directory sorted as its name and "/"), which adds the files in path order. `onFile`
+ * sees every hashed file's path (the collector looks for language manifests there).
+ */
+export async function hashTree(roots: string[], limits: WalkLimits, skips: Skips, exclude: (path: string) => boolean, slicer = new Slicer(), onFile: (path: string) => void = () => {}): Promise<HashedFiles> {
+  const out = new HashedFiles();
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const seen = new Set<string>();
+  let listed = 0;
+  const key = (e: Dirent) => (e.isDirectory() ? `${e.name}/` : e.name);
+  /** Opens a directory: its entries in order, or undefined (a skip) when it cannot be read or was seen. */
+  const open = (dir: string): Dirent[] | undefined => {
+    try {
+      const ds = lstatSync(dir);
+      const id = `${ds.dev}:${ds.ino}`;
+      if (seen.has(id)) {
+        skips.add(dir, 'directory seen before (loop)');
+        return undefined;
+      }
+      seen.add(id);
+      return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    } catch (e) {
+      skips.add(dir, reasonOf(e));
+      return undefined;
+    }
+  };
+  for (const root of [...roots].sort((a, b) => (`${a}/` < `${b}/` ? -1 : 1))) {
+    try {
+      if (!lstatSync(root).isDirectory()) continue;
+    } catch {
+      continue;
+    }
+    const first = open(root);
+    if (!first) continue;
+    const stack = [{ dir: root, entries: first, next: 0, index: -1, depth: 0 }];
+    while (stack.length > 0) {
+      await slicer.maybeYield();
+      const top = stack[stack.length - 1]!;
+      const e = top.entries[top.next++];
+      if (e === undefined) {
+        stack.pop();
+        continue;
+      }
+      const path = `${top.dir}/${e.name}`;
+      if (e.isDirectory()) {
+        if (top.depth + 1 > limits.maxDepth) {
+          skips.add(path, 'too deep');
+          continue;
+        }
+        const entries = open(path);
+        if (entries) stack.push({ dir: path, entries, next: 0, index: -1, depth: top.depth + 1 });
+      } else if (e.isSymbolicLink()) {
+        skips.add(path, 'symbolic link (not followed)');
+      } else if (e.isFile()) {
+        if (exclude(path)) continue;
+        if (listed >= limits.maxFiles) {
+          skips.add(path, `file limit reached (${limits.maxFiles}): the rest of the tree was not listed`);
+          return out;
+        }
+        listed++;
+        const md5 = digestFileSync(path, 'md5', skips, limits.maxFileSize, buf);
+        if (md5 === undefined) continue;
+        if (top.index === -1) top.index = out.addDir(top.dir);
+        out.add(top.index, e.name, md5);
+        onFile(path);
+      }
+      // Sockets, fifos and devices hold no content to compare: passed over silently.
+    }
+  }
+  return out;
 }
 
 /** Hashes files in slices (see `Slicer`); the result keeps the input's order, unreadable files left out. */

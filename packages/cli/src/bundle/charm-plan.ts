@@ -1,5 +1,5 @@
-import { SigilError, checkApplicationName, validateConfigValues, type Charm, type ConfigValue } from '@sigil/core';
-import type { ModelStatusDoc } from '@sigil/api';
+import { SigilError, checkApplicationName, parseContainerPlacement, validateConfigValues, type Charm, type ConfigValue } from '@sigil/core';
+import { statusMachine, type ModelStatusDoc } from '@sigil/api';
 
 /** What `sigil deploy CHARM` would do: the answer to `--dry-run`. */
 export interface CharmDeployPlan {
@@ -40,7 +40,11 @@ export function planCharmDeploy(d: CharmDeployInput, model: ModelStatusDoc): Cha
   // As the controller places them: the last placement given repeats for the remaining units.
   const placement = Array.from({ length: n }, (_, i) => d.to[Math.min(i, d.to.length - 1)] ?? 'new');
   for (const m of new Set(placement)) {
-    if (m !== 'new' && model.machines[m] === undefined) {
+    const container = parseContainerPlacement(m);
+    if (container && statusMachine(model, container.parent) === undefined) {
+      throw new SigilError('not-found', `machine "${container.parent}" not found for placement ${m}`, 'use an existing machine id from `sigil status`, or add one with `sigil add-machine`');
+    }
+    if (m !== 'new' && !container && statusMachine(model, m) === undefined) {
       throw new SigilError('not-found', `machine "${m}" not found for placement`, 'use an existing machine id from `sigil status`, or `--to new`');
     }
   }
@@ -57,7 +61,7 @@ function placementText(p: CharmDeployPlan): string {
   if (p.subordinate) return "the machines of the units it is related to";
   if (p.placement.length === 0) return 'none (no units)';
   if (p.placement.every((m) => m === 'new')) return p.placement.length === 1 ? 'a new machine' : 'a new machine each';
-  return p.placement.map((m, i) => `#${i + 1} ${m === 'new' ? 'a new machine' : `machine ${m}`}`).join(', ');
+  return p.placement.map((m, i) => `#${i + 1} ${m === 'new' ? 'a new machine' : parseContainerPlacement(m) ? `a new container on machine ${parseContainerPlacement(m)!.parent}` : `machine ${m}`}`).join(', ');
 }
 
 export function renderCharmPlan(p: CharmDeployPlan): string {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { SigilError, looksLikeOfferUrl, parseDuration, splitOfferEndpoint } from '@sigil/core';
+import { SigilError, looksLikeOfferUrl, parseContainerPlacement, parseDuration, splitOfferEndpoint } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { parseConfigArgs } from './deploy.ts';
 import { consumeOffer } from './offers.ts';
@@ -73,7 +73,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .description('add units to an application')
     .argument('<application>')
     .option('-n, --num-units <n>', 'number of units', '1')
-    .option('--to <placement>', 'machine id or "new" (comma-separated)')
+    .option('--to <placement>', 'machine id, "new", or lxc:N for a new container on machine N (comma-separated)')
     .action(async (app: string, o: ModelOpt & { numUnits: string; to?: string }) => {
       const c = ctx.client(o.model);
       const n = Number(o.numUnits);
@@ -136,8 +136,8 @@ export function registerApp(program: Command, ctx: Ctx): void {
     });
 
   withModel(program.command('add-machine'))
-    .description('add machines: new ones from the provider, or an existing host over ssh (ssh:[USER@]HOST[:PORT])')
-    .argument('[placement]', 'ssh:[USER@]HOST[:PORT] to enlist an existing host (Juju\'s manual provider)')
+    .description('add machines: new ones from the provider, an existing host over ssh (ssh:[USER@]HOST[:PORT]), or LXC containers on a machine (lxc:N)')
+    .argument('[placement]', 'ssh:[USER@]HOST[:PORT] to enlist an existing host (Juju\'s manual provider); lxc:N (or lxd:N) for a container on machine N')
     .option('-n <n>', 'number of machines', '1')
     .option('--constraints <constraints>', 'machine constraints', '')
     .option('--private-key <file>', 'ssh: the private key to log in with (default: ssh\'s own, ssh-agent)')
@@ -147,7 +147,13 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .action(async (placement: string | undefined, o: ModelOpt & { n: string; constraints: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
       const c = ctx.client(o.model);
       if (placement !== undefined) {
-        if (/^(lxc|lxd|kvm):/.test(placement)) throw new SigilError('bad-request', `containers on machines (${placement}) are not supported yet`, 'enlist hosts with ssh:[USER@]HOST, or add provider machines with `sigil add-machine`');
+        const container = parseContainerPlacement(placement);
+        if (container) {
+          const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: Number(o.n), constraints: o.constraints, container });
+          ctx.info(r.machines.map((m) => `created container ${m}`).join('\n'));
+          return;
+        }
+        if (!placement.startsWith('ssh:')) throw new SigilError('bad-request', `unknown placement "${placement}"`, 'give ssh:[USER@]HOST[:PORT] to enlist a host, or lxc:N (lxd:N) for a container on machine N');
         if (o.n !== '1') throw new SigilError('bad-request', '-n cannot be used with an ssh: placement', 'enlist one host per add-machine');
         const { enlist } = await import('../enlist/enlist.ts');
         ctx.info(`enlisting ${placement}`);

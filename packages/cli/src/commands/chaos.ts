@@ -104,8 +104,8 @@ export function registerChaos(program: Command, ctx: Ctx): void {
 
   withModel(chaos.command('partition'))
     .description('drop traffic to and from machines (nftables on the LXC bridge), as a cut cable; heals itself after --for')
-    .argument('<target>', 'MACHINE (an id) or APP (all its machines)')
-    .option('--from <other>', 'cut only from this MACHINE or APP (default: from everything, the controller included)')
+    .argument('<target>', 'MACHINE (an id), UNIT (its machine) or APP (all its machines)')
+    .option('--from <other>', 'cut only from this MACHINE, UNIT or APP (default: from everything, the controller included)')
     .option('--one-way', 'drop only traffic from --from to the target')
     .option('--for <duration>', 'heal by itself after this long (the kernel does it, even if the CLI and the controller are gone)')
     .action(async (target: string, o: ModelOpt & { from?: string; oneWay?: boolean; for?: string }) => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
@@ -37,7 +37,9 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--subnet <cidr>', 'lxc: the private /24 for the machine bridge', '')
     .option('--timeout <duration>', 'how long to wait for the controller to answer', '5m')
     .option('--api-address <address>', 'also serve the API on this address of this host, for machines on other hosts (add-machine ssh:); repeatable, the first is given to enlisted machines', (v: string, prev: string[]) => [...prev, ...v.split(',').filter(Boolean)], [] as string[])
-    .action(async (name: string, o: { provider?: string; subnet: string; timeout: string; apiAddress: string[] }) => {
+    .option('--store <url>', 'keep the model in PostgreSQL (postgresql://USER@HOST[:PORT]/DB) instead of the embedded SQLite file; the password comes from --store-password-file or SIGIL_STORE_PASSWORD')
+    .option('--store-password-file <file>', "a file holding the PostgreSQL user's password (never give it on the command line)")
+    .action(async (name: string, o: { provider?: string; subnet: string; timeout: string; apiAddress: string[]; store?: string; storePasswordFile?: string }) => {
       const provider = o.provider ?? (process.platform === 'linux' && process.getuid?.() === 0 ? 'lxc' : 'local-process');
       if (provider !== 'local-process' && provider !== 'lxc') {
         throw new SigilError('bad-request', `provider "${provider}" is not available`, 'use --provider lxc or --provider local-process');
@@ -45,8 +47,13 @@ export function registerController(program: Command, ctx: Ctx): void {
       const apiAddresses = checkApiAddresses(o.apiAddress);
       const f = ctx.home.controllers();
       if (f.controllers[name]) throw new SigilError('already-exists', `controller "${name}" already exists`, `use it with \`sigil switch ${name}\`, or remove it with \`sigil destroy-controller ${name} --yes\``);
+      const store = o.store === undefined ? undefined : storeOption(o.store, o.storePasswordFile);
       const dir = ctx.home.controllerDir(name);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (store) {
+        ctx.info(`Checking the store ${store.url}...`);
+        checkStore(dir, name, store);
+      }
       const token = randomBytes(24).toString('base64url');
       const port = await freePort();
       const octet = 16 + Math.floor(Math.random() * 230);
@@ -58,7 +65,7 @@ export function registerController(program: Command, ctx: Ctx): void {
         host = prepared.gateway;
         extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir };
       }
-      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}) };
+      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}), ...(store ? { store: { url: store.url } } : {}) };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
       // The certificate covers the address the API listens on (the bridge's gateway for lxc,
       // where machines dial it), the name machines know it by, and loopback.
@@ -260,6 +267,42 @@ function setCurrentModel(ctx: Ctx, controller: string, model: string): void {
     const e = f.controllers[controller];
     if (e) e['current-model'] = model;
   });
+}
+
+/**
+ * `--store`: a PostgreSQL URL without a password (a password in it would sit in the shell's
+ * history and the process list), and the password from a file or the environment.
+ */
+function storeOption(url: string, passwordFile: string | undefined): { url: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SigilError('bad-request', `--store ${JSON.stringify(url.slice(0, 200))} is not a URL`, 'give postgresql://USER@HOST[:PORT]/DATABASE');
+  }
+  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new SigilError('bad-request', `--store: "${u.protocol.replace(/:$/, '')}" is not a store Sigil knows`, 'give postgresql://USER@HOST[:PORT]/DATABASE, or leave --store out for the embedded SQLite store');
+  if (u.password !== '') throw new SigilError('bad-request', '--store: the URL carries a password, which would be visible in the process list and your shell history', 'remove it from the URL and put it in a file given with --store-password-file (or in SIGIL_STORE_PASSWORD)');
+  if (u.username === '' || u.hostname === '' || u.pathname.length < 2) throw new SigilError('bad-request', `--store ${url}: a user, a host and a database are needed`, 'give postgresql://USER@HOST[:PORT]/DATABASE');
+  let password = process.env.SIGIL_STORE_PASSWORD;
+  if (passwordFile !== undefined) {
+    if (!existsSync(passwordFile)) throw new SigilError('not-found', `--store-password-file ${passwordFile} does not exist`, 'write the password into a file readable only by you (chmod 600) and give its path');
+    password = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+  }
+  return password === undefined ? { url: u.toString() } : { url: u.toString(), password };
+}
+
+/**
+ * Opens the store once through the controller's own code before anything else is made: a
+ * wrong URL, password or schema version fails bootstrap with the reason, leaving nothing.
+ */
+function checkStore(dir: string, name: string, store: { url: string; password?: string }): void {
+  writeFileSync(join(dir, 'controller.json'), JSON.stringify({ name, store: { url: store.url } }), { mode: 0o600 });
+  if (store.password !== undefined) writeFileSync(join(dir, 'store-password'), store.password, { mode: 0o600 });
+  const r = spawnSync(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir, '--check-store'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status === 0) return;
+  rmSync(dir, { recursive: true, force: true });
+  const reason = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ');
+  throw new SigilError('unavailable', `cannot use the store ${store.url}: ${reason}`, 'check the URL, that PostgreSQL is running and reachable from here, and the password (--store-password-file or SIGIL_STORE_PASSWORD); nothing was created');
 }
 
 export function startController(dir: string): void {

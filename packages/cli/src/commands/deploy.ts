@@ -68,7 +68,7 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
     .option('-n, --num-units <n>', 'charms: number of units', '1')
     .option('--config <key=value|file.yaml>', 'charms: configuration (repeatable)', collect, [])
     .option('--constraints <constraints>', 'charms: machine constraints, e.g. "mem=2G cores=2"', '')
-    .option('--to <placement>', 'charms: placement: machine id or "new" (comma-separated per unit)')
+    .option('--to <placement>', 'charms: placement: machine id, "new", or lxc:N for a new container on machine N (comma-separated per unit)')
     .option('--storage <name=pool,size,count>', 'charms: storage directive, e.g. data=rootfs,10G,1 (repeatable)', collect, [])
     .option('--resource <name=file>', 'charms: upload a file as a resource (repeatable)', collect, [])
     .option('--revision <n>', 'charms from the library: deploy this revision (`sigil charms` lists them)')

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ModelStatusDoc, StatusHistoryEntry } from '@sigil/api';
+import { allStatusMachines, type ModelStatusDoc, type StatusHistoryEntry } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { formatOutput, renderList } from '../render/output.ts';
@@ -38,7 +38,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
       const c = ctx.client(o.model);
       const doc = await c.get<ModelStatusDoc>(c.m('/status'));
       ctx.print({ machines: doc.machines }, o.format, () =>
-        renderList(['Machine', 'State', 'Address', 'Inst id', 'Base', 'Hardware', 'Constraints'], Object.entries(doc.machines).map(([id, m]) => [
+        renderList(['Machine', 'State', 'Address', 'Inst id', 'Base', 'Hardware', 'Constraints'], allStatusMachines(doc).map(([id, m]) => [
           id, m['juju-status'].current, m['dns-name'] ?? '', m['instance-id'], `${m.base.name}@${m.base.channel}`, m.hardware ?? '', m.constraints ?? '',
         ]), { empty: `No machines in model "${c.model}".` }));
     });

@@ -140,6 +140,11 @@ if [ -f ${DATA}/supervisor.pid ]; then
   kill -TERM "$pid" 2>/dev/null
   for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
 fi
+# Containers the agent made on this host (lxc:N) go too, with their bridge.
+if [ -d ${DATA}/containers ] && command -v lxc-stop >/dev/null 2>&1; then
+  for d in ${DATA}/containers/sigil-*; do [ -d "$d" ] && lxc-stop -P ${DATA}/containers -n "\${d##*/}" -k >/dev/null 2>&1; done
+fi
+ip link del sigilbr0 >/dev/null 2>&1
 rm -rf /etc/sigil ${DATA} ${OPT} ${OPT}.new ${LOG} /etc/apt/apt.conf.d/95-sigil-proxy-settings
 exit 0
 `;

@@ -148,6 +148,17 @@ mysql:database        wordpress:db   mysql      regular  suspended  paused by ad
   });
 });
 
+describe('containers in the machine section', () => {
+  test('each host\'s containers are rows right after it, as in Juju', () => {
+    const doc = emptyDoc();
+    const m = (addr: string) => ({ 'juju-status': { current: 'started', since }, 'dns-name': addr, 'instance-id': `i-${addr}`, 'machine-status': { current: 'running', since }, base: { name: 'debian', channel: '12' } });
+    doc.machines = { '10': m('10.0.0.10'), '2': { ...m('10.0.0.2'), containers: { '2/lxc/10': m('10.9.0.10'), '2/lxc/9': m('10.9.0.9') } } };
+    const out = stripAnsi(renderStatusTable(doc, { color: false, relations: false, now: new Date() }));
+    const rows = out.split('\n').filter((l) => /^\d/.test(l)).map((l) => l.split(/\s+/)[0]);
+    expect(rows).toEqual(['2', '2/lxc/9', '2/lxc/10', '10']);
+  });
+});
+
 describe('agentDoing', () => {
   test.each([
     ['executing', 'running install hook', 'install'],

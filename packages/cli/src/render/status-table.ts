@@ -217,7 +217,12 @@ export function agentDoing(agentStatus: string, agentMessage: string): string | 
 function machineSection(doc: ModelStatusDoc, color: boolean): string {
   const ids = sortedKeys(doc.machines);
   if (ids.length === 0) return '';
-  const rows = ids.map((id) => machineRow(id, doc.machines[id]!));
+  // As Juju: each host's containers are rows right after it.
+  const rows = ids.flatMap((id) => {
+    const m = doc.machines[id]!;
+    const containers = m.containers ?? {};
+    return [machineRow(id, m), ...sortedKeys(containers).map((c) => machineRow(c, containers[c]!))];
+  });
   const headers = ['Machine', 'State', 'Address', 'Inst id', 'Base', 'AZ', 'Message'];
   return renderTable(headers, rows, { color });
 }

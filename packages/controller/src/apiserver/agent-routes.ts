@@ -131,6 +131,8 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     if (!svc.machines.enlisted.get(machine.model, machine.id)) throw new SigilError('forbidden', `machine ${machine.id} was not enlisted`, 'only an enlisted host\'s agent uninstalls itself; the provider removes other machines');
     if (machine.life === 'alive') throw new SigilError('conflict', `machine ${machine.id} is alive`, 'its agent uninstalls itself only once the machine is removed');
     if (svc.reads.unitsOn(machine.model, machine.id).length > 0) throw new SigilError('conflict', `machine ${machine.id} still has units`, 'the agent waits until its units are gone');
+    const containers = svc.machines.containersOf(machine.model, machine.id);
+    if (containers.length > 0) throw new SigilError('conflict', `machine ${machine.id} still hosts containers ${containers.map((c) => c.id).join(', ')}`, 'the agent destroys them first');
     svc.machines.delete(machine.model, machine.id);
     svc.log.info('enlisted machine removed', { model: machine.model, machine: machine.id });
     return { ok: true };

@@ -199,6 +199,14 @@ describe('sigil chaos partition / heal', () => {
       expect(listed.pairs.map((p) => `${p.from}>${p.to}`).sort()).toEqual(['10.251.0.2>10.251.0.3', '10.251.0.3>10.251.0.2']);
       expect((await api('POST', '/chaos/heal')).status).toBe(200);
       expect((await api('GET', '/chaos/partitions')).body).toEqual({ cut: [], pairs: [] });
+      // A unit stands for its machine (`sigil chaos partition wordpress/1`).
+      const noUnit = await api('POST', '/chaos/partition', { target: 'app/9' });
+      expect(noUnit.status).toBe(404);
+      expect(noUnit.body.error!.message).toMatch(/unit "app\/9" not found/);
+      expect((await api('GET', '/chaos/partitions')).body).toEqual({ cut: [], pairs: [] });
+      expect((await api('POST', '/chaos/partition', { target: 'app/0', forMs: 60_000 })).status).toBe(200);
+      expect(((await api('GET', '/chaos/partitions')).body as unknown as { cut: { address: string }[] }).cut.map((c) => c.address)).toEqual(['10.251.0.2']);
+      expect((await api('POST', '/chaos/heal')).status).toBe(200);
     } finally {
       svc.chaosProxies = before;
       await dropTable(bridge);

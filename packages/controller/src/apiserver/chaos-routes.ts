@@ -86,14 +86,19 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     return { removed: relation.key };
   });
 
-  /** MACHINE (an id) or APP (all its units' machines) → their addresses on the bridge. */
+  /** MACHINE (an id), UNIT (its machine) or APP (all its units' machines) → their addresses on the bridge. */
   const addresses = (m: string, what: string): string[] => {
-    const ids = /^\d+$/.test(what)
-      ? [what]
-      : (() => {
-          if (!svc.reads.app(m, what)) throw new SigilError('not-found', `no machine or application "${what}" in model ${m}`, 'name a machine id (as in `sigil status`) or an application');
-          return [...new Set(svc.reads.units(m, what).map((u) => u.machine).filter((x): x is string => x !== null))];
-        })();
+    const machinesOf = (): string[] => {
+      if (what.includes('/')) {
+        const unit = svc.reads.unit(m, what);
+        if (!unit) throw new SigilError('not-found', `unit "${what}" not found in model ${m}`, 'name a unit as `sigil status` shows it, e.g. wordpress/1');
+        if (unit.machine === null) throw new SigilError('conflict', `unit ${what} has no machine yet`, 'wait until it is placed (`sigil status`)');
+        return [unit.machine];
+      }
+      if (!svc.reads.app(m, what)) throw new SigilError('not-found', `no machine, unit or application "${what}" in model ${m}`, 'name a machine id (as in `sigil status`), a unit or an application');
+      return [...new Set(svc.reads.units(m, what).map((u) => u.machine).filter((x): x is string => x !== null))];
+    };
+    const ids = /^\d+$/.test(what) ? [what] : machinesOf();
     const out: string[] = [];
     for (const id of ids) {
       const machine = svc.reads.machine(m, id);

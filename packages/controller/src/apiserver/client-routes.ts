@@ -129,7 +129,10 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
   app.post<M & { Body: AddMachinesRequest }>('/api/models/:model/machines', { schema: { body: AddMachinesRequest } }, async (req) => {
     const m = model(req.params.model);
     checkUnitCount(svc.models.config(m), req.body.n, 'machines');
-    const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false, ...(req.body.annotations ? { annotations: req.body.annotations } : {}) }).id));
+    const container = req.body.container;
+    const ids = svc.store.tx(() => Array.from({ length: req.body.n }, () => container
+      ? svc.machines.addContainer(m, container.parent, { constraints: req.body.constraints, autoRemove: false }).id
+      : svc.machines.add(m, { constraints: req.body.constraints, autoRemove: false, ...(req.body.annotations ? { annotations: req.body.annotations } : {}) }).id));
     svc.wake();
     return { machines: ids };
   });

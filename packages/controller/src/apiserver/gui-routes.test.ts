@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { GuiCharmSummary, GuiDelta, GuiMessage } from '@sigil/api';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
 import { silentLogger } from '../logger.ts';
@@ -28,7 +28,7 @@ let close: () => Promise<void>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-gui-routes-'));
-  const store = new Store(openDb(join(dir, 'state.db')));
+  const store = new Store(openTestDb(dir));
   svc = new Services(store, silentLogger, 'test', createHash('sha256').update(TOKEN).digest('hex'), join(dir, 'controller.log'), () => {});
   svc.models.add('m');
   const app = buildServer(svc);

@@ -10,6 +10,7 @@ import type { Principal } from './auth.ts';
 import { auditRefusedStream, registerAudit, registerUserRoutes, requestModel } from './user-routes.ts';
 import { registerClientRoutes } from './client-routes.ts';
 import { registerAgentRoutes } from './agent-routes.ts';
+import { registerContainerRoutes } from './container-routes.ts';
 import { registerSshKeyRoutes } from './ssh-key-routes.ts';
 import { registerSecretRoutes } from './secret-routes.ts';
 import { registerStorageRoutes } from './storage-routes.ts';
@@ -89,6 +90,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   registerClientRoutes(app, svc);
   registerUserRoutes(app, svc);
   registerAgentRoutes(app, svc);
+  registerContainerRoutes(app, svc);
   registerSshKeyRoutes(app, svc);
   registerSecretRoutes(app, svc);
   registerStorageRoutes(app, svc);

@@ -6,18 +6,23 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './test-server.ts';
 import { BUSY_TIMEOUT_MS } from '../store/errors.ts';
+import { sqliteOf } from '../store/db.ts';
 
 let server: TestServer;
 let locker: Database.Database | undefined;
 
+// SQLite's own faults (this file runs on the SQLite store only; the PostgreSQL store's are in
+// store/pg/faults.test.ts).
+let lite: Database.Database;
 beforeAll(async () => {
   server = await startTestServer('admin');
+  lite = sqliteOf(server.svc.store.db)!;
 });
 afterEach(() => {
   if (locker?.inTransaction) locker.exec('ROLLBACK');
   locker?.close();
   locker = undefined;
-  server.svc.store.db.pragma('max_page_count = 1073741823');
+  lite.pragma('max_page_count = 1073741823');
 });
 afterAll(() => server.close());
 
@@ -41,7 +46,7 @@ describe('a database locked by another process', () => {
     expect(r.body.error?.hint).toContain(server.svc.store.db.name);
     expect(JSON.stringify(r.body)).not.toMatch(/\bat \S+ \(|node_modules/);
     // It waited for the lock a little (the connection's busy timeout), not for seconds.
-    expect(server.svc.store.db.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
+    expect(lite.pragma('busy_timeout', { simple: true })).toBe(BUSY_TIMEOUT_MS);
     expect(took).toBeGreaterThanOrEqual(BUSY_TIMEOUT_MS * 0.8);
     // Reads still answer while the lock is held (WAL).
     expect((await call('GET', '/api/models/m/config')).status).toBe(200);
@@ -55,7 +60,7 @@ describe('a database locked by another process', () => {
 
 describe('a full database', () => {
   it('fails a write that needs space with a clear error, writes nothing of it, and recovers when space returns', { timeout: 30_000 }, async () => {
-    const db = server.svc.store.db;
+    const db = lite;
     const charm = { files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from('name: big\nsummary: s\ndescription: d\n').toString('base64') }, { path: 'blob', mode: 0o644, data: Buffer.alloc(512 * 1024, 7).toString('base64') }] };
     const charmsBefore = (db.prepare('SELECT COUNT(*) AS n FROM charms').get() as { n: number }).n;
     const rev = server.svc.store.revision();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
 import { silentLogger } from '../logger.ts';
@@ -21,7 +21,7 @@ export interface TestServer {
 /** Starts a controller's API with model `m` and the given admin token; `seed` runs before it listens. */
 export async function startTestServer(adminToken: string, seed: (svc: Services) => void = () => {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sigil-api-test-'));
-  const store = new Store(openDb(join(dir, 'state.db')));
+  const store = new Store(openTestDb(dir));
   const svc = new Services(store, silentLogger, 'test', createHash('sha256').update(adminToken).digest('hex'), join(dir, 'controller.log'), () => {});
   svc.models.add('m');
   seed(svc);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concerns, type MachineViewDelta, type RelationView, type UnitView } from '@sigil/api';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store, type Change } from '../store/store.ts';
 import { Models } from './models.ts';
 import { Charms } from './charms.ts';
@@ -53,7 +53,7 @@ function setLeader(app: string, unit: string) {
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-agent-view-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   new Models(store).add(M);
   reads = new Reads(store);
   agent = new AgentFacade(store);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
-import { VIEW_HASH_LENGTH, interestOf, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, PROXY_KEYS, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
+import { VIEW_HASH_LENGTH, interestOf, type ContainerView, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, PROXY_KEYS, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
 import { Models, type ModelConfig } from './models.ts';
@@ -98,9 +98,16 @@ class ViewRead {
         sshKeys: new SshKeyRepository(this.s).list(this.model).map((k) => k.key),
         rotateCredential: new Machines(this.s).rotationPending(this.model, machineId),
         ...this.auditRequests(units.map((u) => u.name)),
+        ...this.containers(machineId),
       },
       units: units.map((u) => this.unitPart(u, subordinates.get(u.name) ?? [], operations.get(u.name) ?? [], known)),
     };
+  }
+
+  private containers(machineId: string): { containers?: ContainerView[] } {
+    const list = new Machines(this.s).containersOf(this.model, machineId);
+    if (list.length === 0) return {};
+    return { containers: list.map((c) => ({ id: c.id, life: c.life, provisioned: c.instanceId !== null, units: this.reads.unitsOn(this.model, c.id).length, constraints: c.constraints })) };
   }
 
   private auditRequests(units: string[]): { auditRequests?: Record<string, number> } {

@@ -131,7 +131,7 @@ export class RelationChaos {
 
   private bump(model: string, relationId: number): void {
     this.s.db
-      .prepare('INSERT INTO chaos_epochs (model, relation_id, epoch) VALUES (?, ?, 1) ON CONFLICT(model, relation_id) DO UPDATE SET epoch = epoch + 1')
+      .prepare('INSERT INTO chaos_epochs (model, relation_id, epoch) VALUES (?, ?, 1) ON CONFLICT(model, relation_id) DO UPDATE SET epoch = chaos_epochs.epoch + 1')
       .run(model, relationId);
     this.s.changed(model, 'relation', String(relationId));
   }

@@ -12,7 +12,7 @@ import type { CharmArchive, CharmArchiveFile, CharmUpload } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import { readCharmDir } from '@sigil/cli/src/charm-dir.ts';
 import { unpackCharm } from '@sigil/agent/src/charm-unpack.ts';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
 import { silentLogger } from '../logger.ts';
@@ -28,7 +28,7 @@ let store: Store;
 let svc: Services;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-charms-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   svc = new Services(store, silentLogger, 'test', createHash('sha256').update(TOKEN).digest('hex'), join(dir, 'controller.log'), () => {});
   svc.models.add('m');
 });

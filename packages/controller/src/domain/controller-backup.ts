@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
+import { sqliteOf } from '../store/db.ts';
 
 export interface BackupInfo {
   name: string;
@@ -37,6 +38,10 @@ export class ControllerBackups {
   }
 
   async create(now = new Date()): Promise<BackupInfo> {
+    const lite = sqliteOf(this.store.db);
+    if (!lite) {
+      throw new SigilError('bad-request', `create-backup covers the embedded SQLite store; this controller's model is in PostgreSQL (${this.store.db.name})`, 'back the database up with pg_dump (or your PostgreSQL backups) and the controller directory with its CA and keys');
+    }
     mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     chmodSync(this.backupsDir, 0o700);
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -45,7 +50,7 @@ export class ControllerBackups {
     const snapshot = join(this.backupsDir, `.${name}.db`);
     try {
       const revision = this.store.revision();
-      await this.store.db.backup(snapshot);
+      await lite.backup(snapshot);
       const files: BackupFile[] = [{ path: 'state.db', mode: 0o600, data: readFileSync(snapshot) }];
       for (const [path, mode] of FILES) {
         const full = join(this.dir, path);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HookCommit } from '@sigil/api';
 import { SigilError } from '@sigil/core';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
 import { silentLogger } from '../logger.ts';
@@ -25,7 +25,7 @@ let url: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-limits-'));
-  svc = new Services(new Store(openDb(join(dir, 'state.db'))), silentLogger, 'test', 'x', join(dir, 'controller.log'), () => {});
+  svc = new Services(new Store(openTestDb(dir)), silentLogger, 'test', 'x', join(dir, 'controller.log'), () => {});
   svc.models.add('m');
   url = svc.charms.add('m', CHARM).url;
   svc.applications.deploy({ model: 'm', app: 'a', charmUrl: url, numUnits: 1, config: {}, constraints: '', to: [] });

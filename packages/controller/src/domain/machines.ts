@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MachineAnnotationRepository } from '../state/machine-annotations.ts';
-import { SigilError } from '@sigil/core';
+import { SigilError, containerHost, naturalCompare } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads, status, toMachine, type MachineRow } from './rows.ts';
 import { Models } from './models.ts';
@@ -71,6 +71,38 @@ export class Machines {
   }
 
   /**
+   * A new LXC container on machine `parent` (`add-machine lxc:N`, `--to lxc:N`): id
+   * `N/lxc/M` as in Juju, M the host's next container number (never reused). The
+   * container waits for its host's agent to create it (the controller never dials a
+   * machine); a host that cannot hold containers is refused here, with the reason.
+   */
+  addContainer(model: string, parent: string, opts: { constraints: string; autoRemove: boolean }): MachineRow {
+    return this.s.tx(() => {
+      this.models.mustBeAlive(model);
+      const host = this.reads.machine(model, parent);
+      if (!host) throw new SigilError('not-found', `machine "${parent}" not found for placement lxc:${parent}`, 'use an existing machine id from `sigil status`, or add one with `sigil add-machine`');
+      if (host.life !== 'alive') throw new SigilError('conflict', `machine "${parent}" is being removed`, 'place the container on a live machine');
+      if (!this.enlisted.get(model, parent)) {
+        throw new SigilError('bad-request', `machine ${parent} cannot hold containers: it is a machine of the controller's provider (an LXC container, or a process, on the controller's host), and Sigil's machine image has no LXC inside; nesting needs LXC in the machine and a container store that is not overlayfs`, 'enlist a host with `sigil add-machine ssh:USER@HOST` and place containers there (lxc:N); on this controller\'s host, `sigil add-machine` already makes each machine its own LXC container');
+      }
+      const seq = this.s.db.prepare('INSERT INTO container_sequences (model, host, next) VALUES (?, ?, 1) ON CONFLICT (model, host) DO UPDATE SET next = next + 1 RETURNING next - 1 AS n').get(model, parent) as { n: number };
+      const id = `${parent}/lxc/${seq.n}`;
+      this.s.db
+        .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(model, id, 'alive', JSON.stringify(status('pending', `waiting for machine ${parent} to create the container`)), opts.constraints, opts.autoRemove ? 1 : 0, Date.now());
+      this.s.changed(model, 'machine', id);
+      this.s.changed(model, 'machine', parent);
+      return this.reads.machine(model, id)!;
+    });
+  }
+
+  /** The containers on machine `parent`, in id order (dying ones included). */
+  containersOf(model: string, parent: string): MachineRow[] {
+    return this.reads.machines(model).filter((m) => containerHost(m.id) === parent).sort((a, b) => naturalCompare(a.id, b.id));
+  }
+
+
+  /**
    * Issues the machine's agent credential before the instance starts. Only the hash is
    * stored; the token goes to the machine and nowhere else.
    */
@@ -106,6 +138,12 @@ export class Machines {
       if (units.length > 0 && !force) {
         throw new SigilError('conflict', `machine ${id} has units: ${units.map((u) => u.name).join(', ')}`, 'remove the units first, or pass --force');
       }
+      // As Juju: a host goes only after its containers, or with them under --force.
+      const containers = this.containersOf(model, id);
+      if (containers.some((c) => c.life === 'alive') && !force) {
+        throw new SigilError('conflict', `machine ${id} is hosting containers ${containers.map((c) => c.id).join(', ')}`, `remove them first (\`sigil remove-machine ${containers.map((c) => c.id).join(' ')}\`), or pass --force to remove them with the machine`);
+      }
+      for (const c of containers) if (c.life === 'alive' || force) this.remove(model, c.id, force);
       // --force does the agents' work for them (the machine may be dead): its units, and
       // their subordinates, leave their relations and are dead at once.
       const all = this.reads.units(model).filter((u) => u.machine === id);

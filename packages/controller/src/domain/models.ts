@@ -212,7 +212,7 @@ export class Models {
 
   remove(name: string): void {
     this.s.tx(() => {
-      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines', 'offers', 'saas', 'relation_links']) {
+      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines', 'container_sequences', 'offers', 'saas', 'relation_links']) {
         this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(name);
       }
       this.s.db.prepare('DELETE FROM offer_access WHERE offer_model = ?').run(name);

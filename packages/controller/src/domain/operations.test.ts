@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
 import { silentLogger } from '../logger.ts';
@@ -19,7 +19,7 @@ let svc: Services;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-ops-'));
-  svc = new Services(new Store(openDb(join(dir, 'state.db'))), silentLogger, 'test', 'x', join(dir, 'controller.log'), () => {});
+  svc = new Services(new Store(openTestDb(dir)), silentLogger, 'test', 'x', join(dir, 'controller.log'), () => {});
   svc.models.add('m');
   const c = svc.charms.add('m', { files: [file('metadata.yaml', META), file('actions.yaml', ACTIONS)] });
   svc.applications.deploy({ model: 'm', app: 'act', charmUrl: c.url, numUnits: 2, config: {}, constraints: '', to: [] });

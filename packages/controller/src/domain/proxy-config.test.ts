@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SigilError } from '@sigil/core';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Models } from './models.ts';
 
@@ -15,7 +15,7 @@ let models: Models;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-proxy-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   models = new Models(store);
   models.add('m');
 });

@@ -1,6 +1,6 @@
 // Juju secrets against a real store and server: who may read and change what, revision
 // pinning, and that what agents send is scrubbed of secret values before it is stored.
-import { readFileSync, statSync, readdirSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretContentResponse, SecretOp, UnitView } from '@sigil/api';
@@ -10,6 +10,7 @@ import { silentLogger } from '../logger.ts';
 import { elect } from '../workers/leadership.ts';
 import type { WorkerContext } from '../workers/context.ts';
 import { startTestServer, type TestServer } from '../apiserver/test-server.ts';
+import { storeFiles } from '../store/test-store.ts';
 
 const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
 const SRC = files('name: src\nsummary: s\ndescription: d\nprovides:\n  out: {interface: token}\n');
@@ -147,10 +148,11 @@ describe('user secrets', () => {
 
 describe('encryption at rest and scrubbing', () => {
   it('stores only ciphertext: the value is nowhere in the database files, the key is a 0600 file beside them', async () => {
-    svc.store.db.pragma('wal_checkpoint(TRUNCATE)');
     const dir = dirname(svc.logPath);
-    for (const f of readdirSync(dir).filter((f) => f.startsWith('state.db'))) {
-      const raw = readFileSync(join(dir, f));
+    const files = storeFiles(svc.store.db, dir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const raw = readFileSync(f);
       for (const needle of [PASSWORD, 'tok-123456789', b64(PASSWORD), b64('tok-123456789')]) expect(raw.includes(needle), `${needle} in ${f}`).toBe(false);
     }
     const sealed = svc.store.db.prepare('SELECT content FROM secret_revisions').all() as { content: Buffer }[];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSigilError } from '@sigil/core';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Models } from './models.ts';
 import { SshKeys, parseSshKey } from './ssh-keys.ts';
@@ -78,7 +78,7 @@ describe('parseSshKey', () => {
 });
 
 describe('a model\'s keys', () => {
-  const store = new Store(openDb(join(dir, 'state.db')));
+  const store = new Store(openTestDb(dir));
   const ssh = new SshKeys(store);
   beforeAll(() => {
     new Models(store).add('m');

@@ -1,6 +1,6 @@
 import { arch, cpus, totalmem } from 'node:os';
 import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
-import { deriveApplicationStatus, naturalCompare } from '@sigil/core';
+import { containerHost, deriveApplicationStatus, naturalCompare } from '@sigil/core';
 import { InventoryRepository } from '../state/inventory.ts';
 import type { ApplicationStatusDoc, MachineStatusDoc, ModelStatusDoc, RelationRow as RelationDoc, StatusInfoContents, UnitStatusDoc } from '@sigil/api';
 import { provenanceDoc } from './charm-provenance.ts';
@@ -147,6 +147,14 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
       const host = enlisted.get(x.id);
       doc.hardware = host ? enlistedHardware(host.hardware) : hardware(x.constraints);
       machineDocs[x.id] = doc;
+    }
+    // Containers sit under their host, as in Juju's status (a host always sorts first).
+    for (const id of Object.keys(machineDocs)) {
+      const host = containerHost(id);
+      const parent = host === undefined ? undefined : machineDocs[host];
+      if (!parent) continue;
+      (parent.containers ??= {})[id] = machineDocs[id]!;
+      delete machineDocs[id];
     }
 
     const chaosOf = new Map(new RelationChaos(s).list(model).map((e) => [e.relationId, e]));

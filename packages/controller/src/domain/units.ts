@@ -1,4 +1,4 @@
-import { SigilError, checkUnitName } from '@sigil/core';
+import { SigilError, checkUnitName, parseContainerPlacement } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { Reads, status, type UnitRow } from './rows.ts';
 import { Models } from './models.ts';
@@ -18,7 +18,7 @@ export class Units {
   }
 
   /**
-   * Adds `n` units. Placement follows Juju's `--to`: a machine id, `new`, or none (a new
+   * Adds `n` units. Placement follows Juju's `--to`: a machine id, `new`, `lxc:N` (a new container on machine N), or none (a new
    * machine per unit); a list shorter than n repeats its last entry.
    */
   add(model: string, app: string, n: number, to: string[] = []): string[] {
@@ -34,7 +34,10 @@ export class Units {
       const names: string[] = [];
       for (let i = 0; i < n; i++) {
         const placement = to[Math.min(i, to.length - 1)] ?? 'new';
-        const machine = placement === 'new' ? this.machines.add(model, { constraints: a.constraints, autoRemove: true }).id : this.placeOn(model, placement);
+        const container = parseContainerPlacement(placement);
+        const machine = placement === 'new' ? this.machines.add(model, { constraints: a.constraints, autoRemove: true }).id
+          : container ? this.machines.addContainer(model, container.parent, { constraints: a.constraints, autoRemove: true }).id
+          : this.placeOn(model, placement);
         names.push(this.insert(model, app, a.nextUnit + i, machine, null));
         new StorageService(this.s).createForUnit(model, app, names[names.length - 1]!, machine);
       }

@@ -54,7 +54,7 @@ export class InventoryRepository {
   /** Asks for a new collection of a unit; returns the request's number. */
   request(model: string, unit: string, now: number): number {
     this.s.db.prepare(`INSERT INTO audit_requests (model, unit, requested, done, requested_at) VALUES (?, ?, 1, 0, ?)
-      ON CONFLICT (model, unit) DO UPDATE SET requested = requested + 1, requested_at = excluded.requested_at`).run(model, unit, now);
+      ON CONFLICT (model, unit) DO UPDATE SET requested = audit_requests.requested + 1, requested_at = excluded.requested_at`).run(model, unit, now);
     return (this.s.db.prepare('SELECT requested FROM audit_requests WHERE model = ? AND unit = ?').get(model, unit) as { requested: number }).requested;
   }
 
@@ -82,7 +82,7 @@ export class InventoryRepository {
   }
 
   private bumpGeneration(): void {
-    this.s.db.prepare("INSERT INTO meta (key, value) VALUES ('audit_index_gen', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1").run();
+    this.s.db.prepare("INSERT INTO meta (key, value) VALUES ('audit_index_gen', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1").run();
   }
 
   /** Adds (or replaces) a release; its files are [relative path, md5 hex]. */

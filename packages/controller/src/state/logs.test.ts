@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogLine } from '@sigil/api';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { LogRepository } from './logs.ts';
 
@@ -14,7 +14,7 @@ let store: Store;
 let logs: LogRepository;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-logs-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   logs = new LogRepository(store);
 });
 afterEach(() => {

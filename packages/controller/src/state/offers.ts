@@ -81,7 +81,7 @@ export class OfferRepository {
 
   setAccess(model: string, name: string, user: string, access: string | undefined): void {
     if (access === undefined) this.s.db.prepare('DELETE FROM offer_access WHERE offer_model = ? AND offer_name = ? AND user = ?').run(model, name, user);
-    else this.s.db.prepare('INSERT INTO offer_access (offer_model, offer_name, user, access) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET access = excluded.access').run(model, name, user, access);
+    else this.s.db.prepare('INSERT INTO offer_access (offer_model, offer_name, user, access) VALUES (?, ?, ?, ?) ON CONFLICT (offer_model, offer_name, user) DO UPDATE SET access = excluded.access').run(model, name, user, access);
     this.s.changed(model, 'offer', name);
   }
 

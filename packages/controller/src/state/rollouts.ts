@@ -73,7 +73,7 @@ export class RolloutRepository {
     for (const u of now) if (!want.includes(u)) this.s.db.prepare('DELETE FROM drained_units WHERE model = ? AND unit = ?').run(model, u);
     for (const u of want) this.s.db.prepare('INSERT OR IGNORE INTO drained_units (model, unit) VALUES (?, ?)').run(model, u);
     for (const id of relationIds) {
-      this.s.db.prepare('INSERT INTO drain_epochs (model, relation_id, epoch) VALUES (?, ?, 1) ON CONFLICT(model, relation_id) DO UPDATE SET epoch = epoch + 1').run(model, id);
+      this.s.db.prepare('INSERT INTO drain_epochs (model, relation_id, epoch) VALUES (?, ?, 1) ON CONFLICT(model, relation_id) DO UPDATE SET epoch = drain_epochs.epoch + 1').run(model, id);
       this.s.changed(model, 'relation', String(id));
     }
     return true;

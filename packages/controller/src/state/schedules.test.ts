@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SigilError } from '@sigil/core';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { BackupStore } from '../domain/backup-store.ts';
 import { formatEvery, parseEvery } from './schedules.ts';
@@ -43,7 +43,7 @@ describe('local backup store', () => {
   it('keeps copies, prunes beyond keep, and fetches one back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sigil-store-'));
     try {
-      const store = new Store(openDb(join(dir, 'state.db')));
+      const store = new Store(openTestDb(dir));
       const bs = new BackupStore(store, dir);
       await expect(bs.configure('local', 'relative/path', undefined)).rejects.toThrow('is not a clean absolute path');
       expect(bs.config()).toBeUndefined();

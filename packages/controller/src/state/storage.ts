@@ -58,7 +58,7 @@ export class StorageRepository {
 
   /** The next id of a store name in the model (`data/0`, `data/1`, …): never reused. */
   nextId(model: string, name: string): string {
-    const row = this.s.db.prepare('INSERT INTO storage_counters (model, name, next) VALUES (?, ?, 1) ON CONFLICT (model, name) DO UPDATE SET next = next + 1 RETURNING next - 1 AS n').get(model, name) as { n: number };
+    const row = this.s.db.prepare('INSERT INTO storage_counters (model, name, next) VALUES (?, ?, 1) ON CONFLICT (model, name) DO UPDATE SET next = storage_counters.next + 1 RETURNING next - 1 AS n').get(model, name) as { n: number };
     return `${name}/${row.n}`;
   }
 

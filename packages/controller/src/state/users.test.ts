@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Models } from '../domain/models.ts';
 import { SESSION_TTL_MS, UserRepository, hashPassword, verifyPassword } from './users.ts';
@@ -18,7 +18,7 @@ let users: UserRepository;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-users-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   now = 1_800_000_000_000;
   users = new UserRepository(store, () => now);
   new Models(store).add('prod');

@@ -2,7 +2,44 @@ import Database from 'better-sqlite3';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
 import { BUSY_TIMEOUT_MS } from './errors.ts';
 
-export type Db = Database.Database;
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/** A prepared statement: better-sqlite3's, or the PostgreSQL store's with the same calls. */
+export interface Statement {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  iterate(...params: unknown[]): IterableIterator<unknown>;
+}
+
+/**
+ * What a store with several writers (PostgreSQL replicas) adds to a commit that appends to
+ * the change log: a lock held from the first append to the commit, so revisions commit in
+ * order, and an announcement to the other replicas.
+ */
+export interface CommitOrder {
+  lock(): void;
+  notify(rev: number): void;
+}
+
+/**
+ * The database the repositories use: the part of better-sqlite3's API they call, which the
+ * PostgreSQL store (store/pg) implements too. SQL is written in SQLite's dialect.
+ */
+export interface Db {
+  /** The file (SQLite) or the URL without its password (PostgreSQL), for messages. */
+  readonly name: string;
+  readonly inTransaction: boolean;
+  prepare(sql: string): Statement;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R;
+  exec(sql: string): unknown;
+  close(): unknown;
+  /** Set only where several processes write (PostgreSQL). */
+  readonly commitOrder?: CommitOrder;
+}
 
 /**
  * Opens the controller database. WAL with synchronous=FULL: a change the API has
@@ -18,4 +55,9 @@ export function openDb(path: string): Db {
   db.exec(SCHEMA);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
   return db;
+}
+
+/** The SQLite database behind `db`, for what only SQLite has (online backup, pragmas); undefined on PostgreSQL. */
+export function sqliteOf(db: Db): Database.Database | undefined {
+  return db instanceof Database ? db : undefined;
 }

@@ -1,4 +1,5 @@
 import { SigilError } from '@sigil/core';
+import { PgError } from './pg/bridge.ts';
 
 /**
  * How long a write waits for another process's lock before failing. Calls run on the event
@@ -25,6 +26,7 @@ function isSqliteError(e: unknown): e is SqliteError {
  * returned unchanged (it is a bug, and is reported as one).
  */
 export function storeError(e: unknown, where: string): unknown {
+  if (e instanceof PgError) return pgError(e, where);
   if (!isSqliteError(e)) return e;
   const code = e.code;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
@@ -32,6 +34,22 @@ export function storeError(e: unknown, where: string): unknown {
   }
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'SQLITE_IOERR') {
     return new SigilError('unavailable', `the controller's database cannot be written: ${code === 'SQLITE_FULL' ? 'the disk (or the database) is full' : 'a disk write failed'} (${e.message}); nothing was changed`, `free space on the filesystem holding ${where}; the controller recovers by itself once writes succeed again`);
+  }
+  return e;
+}
+
+/**
+ * PostgreSQL's counterparts: the server cannot be reached (stopped, restarting, the network),
+ * or it refuses writes for now (read-only, out of space, too many connections). The
+ * transaction was rolled back by the server; the controller reconnects by itself.
+ */
+function pgError(e: PgError, where: string): unknown {
+  const unavailableCodes = ['53100', '53200', '53300', '25006', '57P03', '40001', '40P01', '55P03'];
+  if (e.lost) {
+    return new SigilError('unavailable', `the controller's database (PostgreSQL at ${where}) cannot be reached: ${e.message}; nothing was changed`, 'check that PostgreSQL is running and reachable from the controller; the controller reconnects by itself, so retry once it is back');
+  }
+  if (unavailableCodes.includes(e.code)) {
+    return new SigilError('unavailable', `the controller's database (PostgreSQL at ${where}) cannot take this write now: ${e.message} (SQLSTATE ${e.code}); nothing was changed`, 'retry in a moment; if it persists, look at the PostgreSQL server (disk space, connections, read-only mode)');
   }
   return e;
 }

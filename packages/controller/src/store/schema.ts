@@ -159,6 +159,10 @@ CREATE TABLE IF NOT EXISTS drain_epochs (
 CREATE TABLE IF NOT EXISTS enlisted_machines (
   model TEXT NOT NULL, id TEXT NOT NULL, target TEXT NOT NULL, hardware TEXT NOT NULL,
   init TEXT NOT NULL, force_remove INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (model, id));
+-- Containers on machines (issue 13): each host's next container number (N/lxc/<next>), so a
+-- removed container's id is never handed out again, as in Juju.
+CREATE TABLE IF NOT EXISTS container_sequences (
+  model TEXT NOT NULL, host TEXT NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (model, host));
 -- Software inventory (issue 19). A unit's last collection: the report without its file
 -- list (data, JSON), the md5s of its files outside dpkg's ownership (files, gzipped JSON),
 -- and the embedded copies last matched (embedded, JSON) with the index generation they

@@ -33,6 +33,7 @@ export class Store {
     this.db = db;
     this.insertChange = db.prepare('INSERT INTO change_log (model, kind, key, op, at) VALUES (?, ?, ?, ?, ?)');
     this.lastRev = db.prepare('SELECT COALESCE(MAX(rev), 0) AS rev FROM change_log');
+    if (db.commitOrder) this.announced = this.revision();
   }
 
   /** Records that an entity changed; only valid inside `tx`. */
@@ -45,19 +46,49 @@ export class Store {
     if (this.db.inTransaction) return fn();
     this.pending = [];
     let committed: Change[] = [];
+    const order = this.db.commitOrder;
     try {
       const result = this.db.transaction(() => {
         const r = fn();
+        if (this.pending.length === 0) return r;
         const at = Date.now();
+        order?.lock();
         committed = this.pending.map((c) => ({ ...c, rev: Number(this.insertChange.run(c.model, c.kind, c.key, c.op, at).lastInsertRowid) }));
+        order?.notify(committed[committed.length - 1]!.rev);
         return r;
       })();
-      const last = committed[committed.length - 1];
-      if (last !== undefined) for (const l of this.listeners) l(last.rev, committed);
+      if (committed.length > 0) {
+        // With other writers (replicas), their commits interleave with ours: announce
+        // everything up to ours, in revision order, from the log itself.
+        if (order) this.catchUp();
+        else this.announce(committed);
+      }
       return result;
     } finally {
       this.pending = [];
     }
+  }
+
+  /** The newest revision listeners have heard (only kept where there are other writers). */
+  private announced = -1;
+
+  /**
+   * Tells listeners about every change committed since the last one they heard, by anyone:
+   * after each of our commits, and when another replica announces one of its own.
+   */
+  catchUp(): void {
+    if (this.announced < 0) return;
+    for (;;) {
+      const changes = this.changesSince(this.announced);
+      if (changes.length === 0) return;
+      this.announce(changes);
+    }
+  }
+
+  private announce(changes: Change[]): void {
+    const last = changes[changes.length - 1]!;
+    if (this.announced >= 0) this.announced = last.rev;
+    for (const l of this.listeners) l(last.rev, changes);
   }
 
   private batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { silentLogger } from '../logger.ts';
 import { SecretCipher } from '../state/secrets-crypto.ts';
@@ -24,7 +24,7 @@ const got: { body: string; sig: string | undefined; event: string | undefined }[
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-notify-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   n = new Notifications(store, SecretCipher.ephemeral(), 'prod');
   got.length = 0;
   answer = 204;
@@ -107,7 +107,7 @@ describe('notifications', () => {
   it('never throws from notify, even with the store closed', () => {
     store.db.close();
     expect(n.notify(event)).toBe(0);
-    store = new Store(openDb(join(dir, 'state.db')));
+    store = new Store(openTestDb(dir));
   });
 
   it('words a message with what, where, who and the outcome', () => {

@@ -1,3 +1,4 @@
+import { containerHost } from '@sigil/core';
 import { Machines } from '../domain/machines.ts';
 import { Models } from '../domain/models.ts';
 import { Reads, type MachineRow } from '../domain/rows.ts';
@@ -15,7 +16,12 @@ export async function provision(ctx: WorkerContext): Promise<void> {
   await Promise.all(reads.machines().map(async (m) => {
     const enlisted = machines.enlisted.get(m.model, m.id);
     if (enlisted) {
-      decideEnlisted(ctx, machines, m, enlisted.forceRemove || models.get(m.model)?.life !== 'alive', reads.units(m.model).some((u) => u.machine === m.id));
+      decideEnlisted(ctx, machines, m, enlisted.forceRemove || models.get(m.model)?.life !== 'alive', reads.units(m.model).some((u) => u.machine === m.id) || machines.containersOf(m.model, m.id).length > 0);
+      return;
+    }
+    const host = containerHost(m.id);
+    if (host !== undefined) {
+      decideContainer(ctx, machines, m, host, reads.unitsOn(m.model, m.id).length > 0, models.get(m.model)?.life !== 'alive');
       return;
     }
     if (m.life === 'alive' && m.instanceId === null) {
@@ -61,5 +67,26 @@ function decideEnlisted(ctx: WorkerContext, machines: Machines, m: MachineRow, f
     ctx.log.info('enlisted machine forgotten', { model: m.model, machine: m.id });
   } else if (m.status.current !== 'stopping') {
     machines.setStatus(m.model, m.id, 'stopping', 'the agent is uninstalling itself');
+  }
+}
+
+/**
+ * A container (`N/lxc/M`) is created and destroyed by its host's agent, never by the
+ * provider. The provisioner only marks it running once its agent connects, and forgets a
+ * dying one that was never created, or whose host's agent is gone and cannot destroy it
+ * (the host was removed with --force, or the model is being destroyed).
+ */
+function decideContainer(ctx: WorkerContext, machines: Machines, m: MachineRow, host: string, hasUnits: boolean, modelDying: boolean): void {
+  if (m.life === 'alive') {
+    if (m.instanceId !== null && ctx.connected(m.model, m.id) && m.status.current !== 'running') machines.setStatus(m.model, m.id, 'running', 'running');
+    return;
+  }
+  if (hasUnits) return;
+  const hostGone = !ctx.connected(m.model, host) && (modelDying || machines.enlisted.get(m.model, host)?.forceRemove === true || !machines.enlisted.get(m.model, host));
+  if (m.instanceId === null || hostGone) {
+    machines.delete(m.model, m.id);
+    ctx.log.info('container forgotten', { model: m.model, machine: m.id, created: m.instanceId !== null });
+  } else if (m.status.current !== 'stopping') {
+    machines.setStatus(m.model, m.id, 'stopping', `machine ${host} is destroying the container`);
   }
 }

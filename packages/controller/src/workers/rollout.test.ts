@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationEventNotice, RolloutDoc } from '@sigil/api';
-import { openDb } from '../store/db.ts';
+import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Models } from '../domain/models.ts';
 import { Charms } from '../domain/charms.ts';
@@ -57,7 +57,7 @@ function drive(until: (d: RolloutDoc) => boolean, onStep: (d: RolloutDoc) => voi
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sigil-rollout-'));
-  store = new Store(openDb(join(dir, 'state.db')));
+  store = new Store(openTestDb(dir));
   new Models(store).add(M);
   reads = new Reads(store);
   agent = new AgentFacade(store);

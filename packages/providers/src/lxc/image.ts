@@ -58,6 +58,9 @@ export async function ensureImage(imagesDir: string, o: ImageOptions = {}): Prom
     const tmp = join(imagesDir, `${IMAGE_NAME}.tmp-${process.pid}`);
     await mkdir(tmp, { mode: 0o755 });
     await runOk('mmdebstrap', mmdebstrapArgs(join(tmp, 'rootfs'), o.mirror ?? 'http://deb.debian.org/debian'), { onLine: o.onProgress ?? (() => {}) });
+    // mmdebstrap only warns when it cannot unmount the chroot's /proc (busy at that moment):
+    // left there, it would move with the rename into every machine's lower layer and SIGIL_HOME.
+    await unmountBelow(tmp);
     await writeFile(join(tmp, 'image.json'), JSON.stringify({ version: IMAGE_VERSION, release: 'bookworm', packages: IMAGE_PACKAGES, built: new Date().toISOString() }, null, 2) + '\n');
     if (await exists(final)) {
       // A forced rebuild: move the old image aside in one step, then delete it.
@@ -128,9 +131,14 @@ async function removeStale(dir: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  await unmountBelow(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Lazily unmounts every mount below `dir`, deepest first. */
+async function unmountBelow(dir: string): Promise<void> {
   const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '));
   for (const m of mounts.filter((m) => m.startsWith(dir + '/')).sort((a, b) => b.length - a.length)) await runOk('umount', ['-l', m]);
-  await rm(dir, { recursive: true, force: true });
 }
 
 /**

@@ -4,3 +4,7 @@ export { ensureImage, imageRootfs, IMAGE_VERSION, IMAGE_NAME, IMAGE_PACKAGES, ty
 export { ensureBridge, deleteBridge, parseSubnet, pickAddress, type BridgeConfig, type Subnet } from './network.ts';
 export { AptCache, type AptCacheOptions } from './apt-cache.ts';
 export { parseConstraints, cgroupSettings, memoryResizeOrder, type Constraints } from './config.ts';
+export { LxcCli } from './lxc-cli.ts';
+export { renderConfig, type ContainerConfig } from './config.ts';
+export { writeMachineFiles, type MachineIdentity } from './machine-files.ts';
+export { run, runOk, type RunResult } from './run.ts';

@@ -1,0 +1,121 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { CHARMS, ok, sigil, until, workload } from './harness.ts';
+import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
+import { canRun } from '../tests/ci.ts';
+
+// A controller whose model lives in PostgreSQL (a throwaway cluster on loopback, started and
+// stopped here): bootstrap checks the store first, the model survives a controller SIGKILL,
+// PostgreSQL going away makes calls fail with a clear error, and the controller recovers by
+// itself when it is back. Its own controller: this file stops its database.
+const C = 'e2e-pgstore';
+const M = `${C}:default`;
+const runnable = canRun(postgresBin() !== undefined, "Debian's postgresql");
+
+let cluster: Cluster;
+let pwFile: string;
+const dbUrl = () => cluster.url('sigil');
+
+async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'sigil' });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe.runIf(runnable)('a controller on PostgreSQL', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ durable: true });
+    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
+    await admin.connect();
+    await admin.query('CREATE DATABASE sigil');
+    await admin.end();
+    const dir = mkdtempSync(join(tmpdir(), 'sigil-pgpw-'));
+    pwFile = join(dir, 'pw');
+    writeFileSync(pwFile, cluster.password + '\n', { mode: 0o600 });
+  }, 60_000);
+  afterAll(async () => {
+    await sigil(['destroy-controller', C, '--yes', '--timeout', '1m']);
+    await cluster?.destroy();
+    if (pwFile) rmSync(join(pwFile, '..'), { recursive: true, force: true });
+  }, 120_000);
+
+  it('refuses a bad store before creating anything, naming the reason', async () => {
+    const controllers = () => readFileSync(join(process.env.SIGIL_HOME!, 'controllers.yaml'), 'utf8');
+    const inUrl = await sigil(['bootstrap', '--provider', 'local-process', 'pg-bad', '--store', `postgresql://sigil:${cluster.password}@127.0.0.1:${cluster.port}/sigil`]);
+    expect(inUrl.code).not.toBe(0);
+    expect(inUrl.stderr).toContain('the URL carries a password');
+    expect(inUrl.stderr).toContain('hint:');
+    const wrong = join(pwFile, '..', 'wrong');
+    writeFileSync(wrong, 'not-the-password', { mode: 0o600 });
+    const r = await sigil(['bootstrap', '--provider', 'local-process', 'pg-bad', '--store', dbUrl(), '--store-password-file', wrong]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot use the store postgresql:\/\/sigil@127\.0\.0\.1:\d+\/sigil: .*password authentication failed/);
+    expect(r.stderr).toContain('nothing was created');
+    expect(r.stderr).not.toMatch(/\bat \S+ \(/);
+    const noDb = await sigil(['bootstrap', '--provider', 'local-process', 'pg-bad', '--store', cluster.url('absent'), '--store-password-file', pwFile]);
+    expect(noDb.stderr).toMatch(/database "absent" does not exist/);
+    expect(existsSync(join(process.env.SIGIL_HOME!, 'controllers', 'pg-bad'))).toBe(false);
+    expect(controllers()).not.toContain('pg-bad');
+  }, 120_000);
+
+  it('keeps the model in PostgreSQL: deploy, a SIGKILLed controller comes back with it, the password is nowhere but its 0600 file', async () => {
+    await ok(['bootstrap', '--provider', 'local-process', C, '--store', dbUrl(), '--store-password-file', pwFile, '--timeout', '90s']);
+    await ok(['deploy', join(CHARMS, 'source'), '-m', M, '-n', '2', '--config', 'token=one']);
+    await until(M, 'source active', (s) => workload(s, 'source/0') === 'active token=one' && workload(s, 'source/1') === 'active token=one', 60_000);
+    // The model is in the database, not in a file beside the controller.
+    const dir = join(process.env.SIGIL_HOME!, 'controllers', C);
+    expect(existsSync(join(dir, 'state.db'))).toBe(false);
+    expect((await sql<{ name: string }>("SELECT name FROM units WHERE model = 'default' ORDER BY name")).map((r) => r.name)).toEqual(['source/0', 'source/1']);
+    // Revisions come from the database and grow.
+    const rev = Number((await sql<{ rev: string }>('SELECT MAX(rev) AS rev FROM change_log'))[0]!.rev);
+    expect(rev).toBeGreaterThan(0);
+
+    const pid = Number(readFileSync(join(dir, 'controller.pid'), 'utf8'));
+    await ok(['config', 'source', 'token=two', '-m', M]);
+    process.kill(pid, 'SIGKILL');
+    await until(M, 'the new token after the restart', (s) => workload(s, 'source/0') === 'active token=two' && workload(s, 'source/1') === 'active token=two', 45_000);
+    expect(Number(readFileSync(join(dir, 'controller.pid'), 'utf8'))).not.toBe(pid);
+
+    // The password: only in the 0600 file, never in a log, the config, or a command line.
+    expect(statSync(join(dir, 'store-password')).mode & 0o777).toBe(0o600);
+    const files = execFileSync('find', [process.env.SIGIL_HOME!, '-type', 'f', '!', '-name', 'store-password'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const f of files) expect(readFileSync(f).includes(cluster.password), f).toBe(false);
+    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let cmdline = '';
+      try {
+        cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      expect(cmdline.includes(cluster.password), `process ${p}`).toBe(false);
+    }
+  }, 240_000);
+
+  it('fails calls with a clear error while PostgreSQL is down, and recovers by itself when it is back', async () => {
+    await cluster.stop();
+    try {
+      const r = await sigil(['config', 'source', 'token=three', '-m', M]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/the controller's database \(PostgreSQL at postgresql:\/\/sigil@127\.0\.0\.1:\d+\/sigil\) cannot be reached: .*; nothing was changed/);
+      expect(r.stderr).toContain('hint:');
+      expect(r.stderr).not.toContain(cluster.password);
+    } finally {
+      await cluster.start();
+    }
+    // No restart of the controller: its next calls reconnect.
+    const pid = Number(readFileSync(join(process.env.SIGIL_HOME!, 'controllers', C, 'controller.pid'), 'utf8'));
+    await until(M, 'the controller answering again', () => true, 30_000);
+    expect((await ok(['config', 'source', 'token', '-m', M])).trim()).toBe('two');
+    await ok(['config', 'source', 'token=three', '-m', M]);
+    await until(M, 'token three everywhere', (s) => workload(s, 'source/0') === 'active token=three' && workload(s, 'source/1') === 'active token=three', 60_000);
+    expect(Number(readFileSync(join(process.env.SIGIL_HOME!, 'controllers', C, 'controller.pid'), 'utf8'))).toBe(pid);
+  }, 180_000);
+});

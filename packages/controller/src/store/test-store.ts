@@ -1,0 +1,56 @@
+// For in-process tests: the store the test run asks for. The unit suite runs twice in the
+// README's test command: on SQLite files, and with SIGIL_TEST_STORE=postgresql against a
+// throwaway PostgreSQL cluster (tests/pg-global-setup.ts), each store in its own database
+// cloned from a template that already has the schema.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDb, sqliteOf, type Db } from './db.ts';
+import { SyncPg } from './pg/bridge.ts';
+import { openPgDb } from './pg/pg-db.ts';
+
+export type TestStoreKind = 'sqlite' | 'postgresql';
+
+export function testStoreKind(): TestStoreKind {
+  return process.env.SIGIL_TEST_STORE === 'postgresql' ? 'postgresql' : 'sqlite';
+}
+
+/** The test cluster's template database: the schema, applied once by the global setup. */
+export const TEMPLATE_DB = 'sigil_template';
+
+let made = 0;
+
+/** A fresh, empty store: `dir/state.db`, or a new database in the test cluster. */
+export function openTestDb(dir: string): Db {
+  if (testStoreKind() === 'sqlite') return openDb(join(dir, 'state.db'));
+  const url = process.env.SIGIL_TEST_PG_URL;
+  const password = process.env.SIGIL_TEST_PG_PASSWORD;
+  if (!url || password === undefined) throw new Error('SIGIL_TEST_STORE=postgresql needs the test cluster (SIGIL_TEST_PG_URL); hint: run the suite through vitest.config.ts, whose postgresql project starts it');
+  const name = `sigil_t${process.pid}_${++made}`;
+  const admin = new SyncPg({ url, password });
+  try {
+    admin.exec(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  } finally {
+    admin.close();
+  }
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return openPgDb({ url: u.toString(), password });
+}
+
+/**
+ * Every file the store keeps its data in, flushed first, so a test can look for what must
+ * never be written in the clear: the SQLite file and its WAL, or the whole cluster's data
+ * directory after a checkpoint.
+ */
+export function storeFiles(db: Db, dir: string): string[] {
+  const lite = sqliteOf(db);
+  if (lite) {
+    lite.pragma('wal_checkpoint(TRUNCATE)');
+    return readdirSync(dir).filter((f) => f.startsWith('state.db')).map((f) => join(dir, f));
+  }
+  db.exec('CHECKPOINT');
+  // The files are the server's (its own user); read them as root, as an attacker with the disk would.
+  const data = process.env.SIGIL_TEST_PG_DATA!;
+  return execFileSync('find', [data, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter((f) => f !== '' && statSync(f).size > 0);
+}
