@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
-import { openStoreDb, storeConnection, type StoreConfig } from './store/open.ts';
+import { openStoreDb, restoreStoreDump, storeConnection, type StoreConfig } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
@@ -126,6 +126,7 @@ function supervise(dir: string): void {
 async function serve(dir: string): Promise<void> {
   const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
+  await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
   const store = new Store(await openStoreDb(dir, config.store));
   // Other controller processes on the same PostgreSQL store: hear their commits.
   const follower = config.store ? new (await import('./store/pg/follow.ts')).ChangeFollower(store, storeConnection(dir, config.store), (msg, f) => log.warn(msg, f)) : undefined;
