@@ -48,8 +48,8 @@ export class SshSession {
       '-o', 'ServerAliveInterval=5',
       '-o', 'LogLevel=ERROR',
       // The bundle (Node is ~95 MB) is the bulk of an enlistment: AES-GCM (AES-NI on both
-      // ends, nearly everywhere) encrypts it several times faster than OpenSSH's default
-      // ChaCha20; the others stay as fallbacks for hosts that offer no GCM.
+      // ends, nearly everywhere) costs the least CPU per byte (here 2.06 against ChaCha20's
+      // 1.83 GB/s); the others stay as fallbacks for hosts that offer no GCM.
       '-o', `Ciphers=${CIPHERS}`,
       '-p', String(this.target.port),
     ];
