@@ -1,10 +1,22 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The repository and domain tests of the controller, which run a second time on the
+ * PostgreSQL store (a throwaway cluster started by tests/pg-global-setup.ts).
+ */
+export const POSTGRESQL_TESTS = ['packages/controller/src/{store,state,domain,workers}/**/*.test.ts'];
+
+/**
+ * Whether that second run happens: wherever Debian's postgresql is installed, and always under
+ * CI=true (where its global setup fails the run if it is missing: scripts/setup.sh installs it).
+ */
+export const WITH_POSTGRESQL = existsSync('/usr/lib/postgresql') || process.env.CI === 'true';
 
 // Unit tests sit beside the code; cross-process tests live in e2e/ and share one
 // controller per file. Both run in the README's single test command.
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts', 'charms/*/src/**/*.test.ts', 'tests/charms/*/src/**/*.test.ts'],
     // End-to-end tests wait on conditions with their own deadlines, which say what was still
     // missing; vitest's own timeout is only the backstop for a test that hangs, sized for four
     // suites sharing a 2-core runner.
@@ -15,6 +27,24 @@ export default defineConfig({
     // run more files at once than there are cores (CI machines have 2).
     maxWorkers: 4,
     minWorkers: 1,
-    globalSetup: ['e2e/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sigil',
+          include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts', 'charms/*/src/**/*.test.ts', 'tests/charms/*/src/**/*.test.ts'],
+          globalSetup: ['e2e/global-setup.ts'],
+        },
+      },
+      ...(WITH_POSTGRESQL ? [{
+        extends: true,
+        test: {
+          name: 'postgresql',
+          include: POSTGRESQL_TESTS,
+          env: { SIGIL_TEST_STORE: 'postgresql' },
+          globalSetup: ['tests/pg-global-setup.ts'],
+        },
+      }] : []),
+    ],
   },
 });

@@ -30,6 +30,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 # e2e/debug-hooks and the agent's debug tests drive a real tmux. flock comes with util-linux.
 command -v tmux >/dev/null || need_apt+=(tmux)
 command -v flock >/dev/null || need_apt+=(util-linux)
+# The PostgreSQL store's tests start their own throwaway cluster from Debian's server binaries.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "ERROR missing packages: ${need_apt[*]}" >&2
@@ -37,7 +39,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     exit 1
   fi
   echo "==> installing ${need_apt[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # Debian's postgresql would create and start a system cluster; the tests need only the binaries.
+  if [[ " ${need_apt[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    mkdir -p /etc/postgresql-common && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf
+  fi
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need_apt[@]}" >/dev/null
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
