@@ -54,7 +54,15 @@ export class ControllerBackups {
       const files: BackupFile[] = [{ path: 'state.db', mode: 0o600, data: readFileSync(snapshot) }];
       for (const [path, mode] of FILES) {
         const full = join(this.dir, path);
-        if (existsSync(full)) files.push({ path, mode, data: readFileSync(full) });
+        if (!existsSync(full)) continue;
+        let data = readFileSync(full);
+        // local-process machines are directories on this host: a controller restored into
+        // another SIGIL_HOME goes on managing them where they are.
+        if (path === 'controller.json' && this.provider === 'local-process') {
+          const config = JSON.parse(data.toString('utf8')) as { machinesRoot?: string };
+          data = Buffer.from(JSON.stringify({ ...config, machinesRoot: config.machinesRoot ?? join(this.dir, 'machines') }, null, 2));
+        }
+        files.push({ path, mode, data });
       }
       const { archive, manifest } = packBackup({ controller: this.controller, provider: this.provider, created: now.toISOString(), revision }, files);
       writeFileSync(join(this.backupsDir, name), archive, { mode: 0o600, flag: 'wx' });
