@@ -15,7 +15,7 @@ const CONTROLLER = `e2e-enlist-${process.pid}`;
 const MODEL = `${CONTROLLER}:default`;
 
 /** What Sigil may leave on an enlisted host after remove-machine: nothing. */
-const LEFTOVERS = 'ls -d /opt/sigil /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service 2>/dev/null; pgrep -f "[a]gent[.]mjs"; true';
+const LEFTOVERS = 'ls -d /opt/sigil /opt/sigil.new /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service 2>/dev/null; pgrep -f "[a]gent[.]mjs"; true';
 
 describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))('add-machine ssh: (enlisted hosts)', () => {
   let hosts: StandInHosts;

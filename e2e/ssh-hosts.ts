@@ -174,11 +174,12 @@ export class StandInHosts {
     if (r.code !== 0) throw new Error(`cannot write ${path} on ${h.name}: ${r.stderr}`);
   }
 
-  async waitSsh(h: StandInHost, timeoutMs = 30_000): Promise<void> {
+  async waitSsh(h: StandInHost, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const up = await new Promise<boolean>((resolve) => {
-        const s = connect({ host: h.address, port: 22, timeout: 500 });
+        // The banner comes once sshd has forked for the connection: seconds on a loaded host.
+        const s = connect({ host: h.address, port: 22, timeout: 5000 });
         s.once('data', () => { s.destroy(); resolve(true); });
         s.once('error', () => resolve(false));
         s.once('timeout', () => { s.destroy(); resolve(false); });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { CHARMS, ok, sigil, until, workload } from './harness.ts';
+import { CHARMS, ok, poll, sigil, until, workload } from './harness.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
 import { canRun } from '../tests/ci.ts';
 
@@ -14,6 +14,14 @@ import { canRun } from '../tests/ci.ts';
 // itself when it is back. Its own controller: this file stops its database.
 const C = 'e2e-pgstore';
 const M = `${C}:default`;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const runnable = canRun(postgresBin() !== undefined, "Debian's postgresql");
 
 let cluster: Cluster;
@@ -118,4 +126,57 @@ describe.runIf(runnable)('a controller on PostgreSQL', () => {
     await until(M, 'token three everywhere', (s) => workload(s, 'source/0') === 'active token=three' && workload(s, 'source/1') === 'active token=three', 60_000);
     expect(Number(readFileSync(join(process.env.SIGIL_HOME!, 'controllers', C, 'controller.pid'), 'utf8'))).toBe(pid);
   }, 180_000);
+
+  it('backs the store up with pg_dump, and restore-backup on a fresh host loads it into an empty database; the agents reconnect', async () => {
+    const dir = join(process.env.SIGIL_HOME!, 'controllers', C);
+    const file = join(pwFile, '..', 'pg-backup.tar.gz');
+    await ok(['create-backup', '-c', C, '--filename', file]);
+    const listed = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' });
+    expect(listed).toContain('state.pgdump');
+    expect(listed).not.toContain('state.db');
+    // The old host is lost: its controller stops (its machines' agents keep running and keep
+    // dialling its address) and the database is replaced by an empty one.
+    const serving = Number(readFileSync(join(dir, 'controller.pid'), 'utf8'));
+    process.kill(Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8')), 'SIGTERM');
+    await poll('the old controller to stop', async () => (alive(serving) ? undefined : true), 20_000);
+    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
+    await admin.connect();
+    try {
+      for (let i = 0; ; i++) {
+        try {
+          await admin.query('DROP DATABASE sigil WITH (FORCE)');
+          break;
+        } catch (e) {
+          if (i > 50) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      await admin.query('CREATE DATABASE sigil');
+    } finally {
+      await admin.end();
+    }
+    // A fresh SIGIL_HOME, as on a new host; restored at the old address.
+    const home = mkdtempSync(join(tmpdir(), 'sigil-pg-restore-'));
+    const saved = process.env.SIGIL_HOME;
+    process.env.SIGIL_HOME = home;
+    try {
+      await ok(['restore-backup', file, '--timeout', '90s']);
+      expect((await sql<{ name: string }>("SELECT name FROM units WHERE model = 'default' ORDER BY name")).map((r) => r.name)).toEqual(['source/0', 'source/1']);
+      const out = await ok(['status', '-m', M, '--format', 'json']);
+      expect(Object.keys((JSON.parse(out) as { applications: Record<string, unknown> }).applications)).toEqual(['source']);
+      await ok(['config', 'source', 'token=four', '-m', M]);
+      // The running agents reconnect to the restored controller and act on the change.
+      for (let i = 0; ; i++) {
+        const st = JSON.parse(await ok(['status', '-m', M, '--format', 'json'])) as { applications: { source: { units: Record<string, { 'workload-status': { message?: string } }> } } };
+        const msgs = Object.values(st.applications.source.units).map((u) => u['workload-status'].message);
+        if (msgs.length === 2 && msgs.every((m) => m === 'token=four')) break;
+        if (i > 120) throw new Error(`agents did not act on the restored controller: ${JSON.stringify(msgs)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      await sigil(['destroy-controller', C, '--yes', '--timeout', '1m']);
+      process.env.SIGIL_HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -203,8 +203,10 @@ export class SystemWorkload implements Workload {
     const dir = database !== undefined ? BACKUPS : join(BACKUPS, `all-${stamp}`);
     await sh(['install', '-d', '-o', 'postgres', '-g', 'postgres', '-m', '0750', dir]);
     const path = database !== undefined ? join(dir, `${encodeURIComponent(database)}-${stamp}.dump`) : dir;
+    // Uncompressed: dumps go to a deduplicating store (restic compresses what it keeps), and a
+    // compressed dump differs throughout after any change, so nothing of it would dedup.
     for (const db of databases) {
-      await sh(['pg_dump', '-U', 'postgres', '-p', await this.port(), '--format=custom', '--create', '-f', database !== undefined ? path : join(dir, file(db)), db]);
+      await sh(['pg_dump', '-U', 'postgres', '-p', await this.port(), '--format=custom', '--compress=0', '--create', '-f', database !== undefined ? path : join(dir, file(db)), db]);
     }
     return { path, databases };
   }

@@ -50,6 +50,9 @@ export const ROUTE_ACCESS = {
   'POST /api/backups': 'superuser',
   'GET /api/backups': 'superuser',
   'GET /api/backups/:name': 'superuser',
+  // Re-pointing every machine's agent (after a restore at a new address) is a controller admin's.
+  'POST /api/controller/migrate-agents': 'superuser',
+  'GET /api/controller/agents': 'superuser',
   'GET /api/backup-store': 'superuser',
   'POST /api/backup-store': 'superuser',
   'GET /api/notify': 'superuser',

@@ -93,3 +93,37 @@ export interface WatchMessage {
   changes?: { rev: number; model: string; kind: string; key: string; op: string }[];
   resync?: boolean;
 }
+
+/** `sigil migrate-agents`: where every machine's agent is to dial the controller from now on. */
+export const MigrateAgentsRequest = Type.Object({ url: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
+export type MigrateAgentsRequest = Static<typeof MigrateAgentsRequest>;
+
+/** One machine of a migrate-agents run: re-pointed through the provider, or left to the client (enlisted hosts, over ssh). */
+export interface MigrateAgentsMachine {
+  model: string;
+  machine: string;
+  kind: 'provider' | 'enlisted';
+  /** Enlisted hosts: user@host:port and how the agent runs there (systemd or supervised). */
+  target?: string;
+  init?: string;
+  /** Why the provider could not re-point it (nothing was changed on that machine then). */
+  error?: string;
+}
+
+export interface MigrateAgentsResponse {
+  url: string;
+  /** The controller's CA (PEM), for the client to write on enlisted hosts. */
+  caCert: string;
+  /** When the re-pointing started (ms since the epoch): agents connected since then have moved. */
+  at: number;
+  machines: MigrateAgentsMachine[];
+}
+
+/** A machine agent's connection to this controller (`GET /api/controller/agents`). */
+export interface AgentPresenceDoc {
+  model: string;
+  machine: string;
+  connected: boolean;
+  /** ms since the epoch, while connected. */
+  'connected-since'?: number;
+}

@@ -30,6 +30,7 @@ import { registerCollect } from './commands/collect.ts';
 import { registerCharms } from './commands/charms.ts';
 import { registerShowApplication } from './commands/show-application.ts';
 import { registerControllerBackup } from './commands/controller-backup.ts';
+import { registerMigrateAgents } from './commands/migrate-agents.ts';
 import { registerSchedule } from './commands/schedule.ts';
 import { registerNotify } from './commands/notify.ts';
 
@@ -69,6 +70,7 @@ export function buildProgram(ctx: Ctx): Command {
   registerCharms(program, ctx);
   registerShowApplication(program, ctx);
   registerControllerBackup(program, ctx);
+  registerMigrateAgents(program, ctx);
   registerSchedule(program, ctx);
   registerNotify(program, ctx);
   return program;

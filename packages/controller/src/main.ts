@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { listenOnApiAddresses } from './api-addresses.ts';
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
-import { openStoreDb, storeConnection, type StoreConfig } from './store/open.ts';
+import { openStoreDb, restoreStoreDump, storeConnection, type StoreConfig } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
@@ -23,6 +23,7 @@ import { RolloutWorker } from './workers/rollout.ts';
 import { Models } from './domain/models.ts';
 import type { WorkerContext } from './workers/context.ts';
 import { UnitBackups } from './domain/unit-backups.ts';
+import { AgentMigration } from './domain/agent-migration.ts';
 import { runSchedules } from './workers/schedules.ts';
 import { unitTag } from '@sigil/core';
 
@@ -44,6 +45,17 @@ export interface ControllerConfig {
    * are given.
    */
   apiAddresses?: string[];
+  /**
+   * `sigil migrate-agents --to`: where machines dial the controller, when not at host:port
+   * (e.g. through a NAT address); new machines are given it too.
+   */
+  agentUrl?: string;
+  /**
+   * local-process: where the machines' directories are, when not in this directory (a
+   * controller restored from a backup into another SIGIL_HOME manages the machines where
+   * they are).
+   */
+  machinesRoot?: string;
   /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
   store?: StoreConfig;
 }
@@ -114,12 +126,13 @@ function supervise(dir: string): void {
 async function serve(dir: string): Promise<void> {
   const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
+  await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
   const store = new Store(await openStoreDb(dir, config.store));
   // Other controller processes on the same PostgreSQL store: hear their commits.
   const follower = config.store ? new (await import('./store/pg/follow.ts')).ChangeFollower(store, storeConnection(dir, config.store), (msg, f) => log.warn(msg, f)) : undefined;
   if (!new Models(store).get('default') && new Models(store).list().length === 0) new Models(store).add('default');
 
-  const machinesRoot = join(dir, 'machines');
+  const machinesRoot = config.machinesRoot ?? join(dir, 'machines');
   mkdirSync(machinesRoot, { recursive: true });
   const agentEntry = join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
   let provider: Provider;
@@ -151,7 +164,7 @@ async function serve(dir: string): Promise<void> {
   // every machine it provisions so agents verify it as the CLI does.
   const tls = { key: readFileSync(join(dir, 'tls', 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'tls', 'server.crt'), 'utf8') };
   const caCert = readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8');
-  const controllerUrl = `https://${config.host}:${config.port}`;
+  const controllerUrl = config.agentUrl ?? `https://${config.host}:${config.port}`;
 
   const abort = new AbortController();
   let reconciler: Reconciler | undefined;
@@ -167,6 +180,21 @@ async function serve(dir: string): Promise<void> {
     log.info('controller restored from a backup', { revision: store.revision() });
   }
   const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
+  svc.agentMigration = new AgentMigration({
+    store,
+    provider,
+    presence: svc.presence,
+    caCert,
+    setAgentUrl: (url) => {
+      ctx.controllerUrl = url;
+      const current = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+      const own = `https://${config.host}:${config.port}`;
+      const next: ControllerConfig = { ...current, agentUrl: url };
+      if (url === own) delete next.agentUrl;
+      writeFileSync(join(dir, 'controller.json.new'), JSON.stringify(next, null, 2), { mode: 0o600 });
+      renameSync(join(dir, 'controller.json.new'), join(dir, 'controller.json'));
+    },
+  });
   const exposer = new Exposer();
   svc.publishedPorts = (model, unit) => exposer.ports(model, unit);
   svc.caCert = caCert;

@@ -14,6 +14,7 @@ import { Offers } from './domain/offers.ts';
 import { Operations } from './domain/operations.ts';
 import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
+import type { AgentMigration } from './domain/agent-migration.ts';
 import { LogHub } from './apiserver/loghub.ts';
 import { LogRepository } from './state/logs.ts';
 import { SshKeys } from './domain/ssh-keys.ts';
@@ -84,6 +85,8 @@ export class Services {
   readonly schedules: ScheduleRepository;
   /** Runs schedules and unit restores; needs the provider, so main.ts sets it. */
   unitBackups: UnitBackups | undefined;
+  /** `sigil migrate-agents`: needs the provider, so main.ts sets it. */
+  agentMigration: AgentMigration | undefined;
   /** Notification targets and their queue; the worker delivers (started by main.ts). */
   readonly notifications: Notifications;
   readonly notifyWorker: NotifyWorker;

@@ -29,8 +29,10 @@ export interface BackupManifest {
 }
 
 /** Every path a backup may hold, and nothing else. */
-const ALLOWED = /^(state\.db|controller\.json|secrets\.key|backup-store\.password|tls\/(ca\.crt|ca\.key|server\.crt|server\.key)|ssh\/(id_ed25519|id_ed25519\.pub))$/;
-const REQUIRED = ['state.db', 'controller.json', 'tls/ca.crt', 'tls/ca.key', 'tls/server.crt', 'tls/server.key'];
+const ALLOWED = /^(state\.db|state\.pgdump|store-password|controller\.json|secrets\.key|backup-store\.password|tls\/(ca\.crt|ca\.key|server\.crt|server\.key)|ssh\/(id_ed25519|id_ed25519\.pub))$/;
+const REQUIRED = ['controller.json', 'tls/ca.crt', 'tls/ca.key', 'tls/server.crt', 'tls/server.key'];
+/** The database: SQLite's file, or a PostgreSQL store's dump. */
+const DATABASE = ['state.db', 'state.pgdump'];
 /** A backup larger than this (unpacked) is refused rather than read into memory. */
 export const MAX_BACKUP_BYTES = 2 * 1024 ** 3;
 
@@ -119,6 +121,7 @@ export function unpackBackup(archive: Buffer): { manifest: BackupManifest; files
     listed.delete(e.path);
   }
   if (listed.size > 0) throw bad(`missing ${[...listed.keys()].join(', ')}`);
+  if (!entries.some((e) => DATABASE.includes(e.path))) throw bad('it holds no state.db');
   for (const r of REQUIRED) if (!entries.some((e) => e.path === r)) throw bad(`it holds no ${r}`);
   return { manifest, files: entries };
 }

@@ -15,6 +15,19 @@ export interface MachineSpec {
   token: string;
 }
 
+/** Where a machine's agent dials the controller, and the CA it trusts for it (`sigil migrate-agents`). */
+export interface AgentAddress {
+  controllerUrl: string;
+  caCert: string;
+}
+
+/**
+ * Patches an agent's JSON config in place from the JSON object on stdin (its own keys only:
+ * the credential is never sent), written whole to a temporary file (0600) and renamed over
+ * it. For \`node -e\` on a machine, with the config's path as its argument.
+ */
+export const PATCH_AGENT_CONFIG_JS = "const fs=require('fs');const p=process.argv[1];const c=JSON.parse(fs.readFileSync(p,'utf8'));Object.assign(c,JSON.parse(fs.readFileSync(0,'utf8')));fs.writeFileSync(p+'.new',JSON.stringify(c,null,2)+'\\n',{mode:0o600});fs.renameSync(p+'.new',p)";
+
 export interface Instance {
   instanceId: string;
   address: string;
@@ -43,6 +56,12 @@ export interface Provider {
    * lives on the machine leave it to go with the machine.
    */
   destroyStorage?(model: string, id: string): Promise<void>;
+  /**
+   * Rewrites the machine's agent config to dial the controller at another address (and trust
+   * the CA given), then restarts the agent: \`sigil migrate-agents\` after a restore at a new
+   * address. Throws when the machine's agent cannot be reached through the provider.
+   */
+  repointAgent(model: string, id: string, to: AgentAddress): Promise<void>;
   /** Runs a command on the machine (outside any hook context). */
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /**

@@ -78,8 +78,9 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
     .description('bring a controller back from a backup archive, in this SIGIL_HOME (a fresh host or directory)')
     .argument('<file>', 'archive written by `sigil create-backup`')
     .option('--name <name>', 'controller name here (default: the name in the backup)')
+    .option('--address <host[:port]>', "listen at this address instead of the backed-up one (then re-point the machines' agents with `sigil migrate-agents`)")
     .option('--timeout <duration>', 'how long to wait for the controller to answer', '60s')
-    .action(async (file: string, o: { name?: string }) => {
+    .action(async (file: string, o: { name?: string; address?: string }) => {
       const { manifest, files } = unpackBackup(readFileSync(file));
       const name = o.name ?? manifest.controller;
       if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new SigilError('bad-request', `"${name}" is not a valid controller name`, 'use lowercase letters, digits and dashes');
@@ -88,12 +89,32 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
       }
       const dir = ctx.home.controllerDir(name);
       if (existsSync(dir)) throw new SigilError('already-exists', `${dir} already exists`, 'remove it, or give another --name');
-      const config = JSON.parse(files.find((f) => f.path === 'controller.json')!.data.toString('utf8')) as { host: string; port: number; provider: string; name: string };
+      const config = JSON.parse(files.find((f) => f.path === 'controller.json')!.data.toString('utf8')) as { host: string; port: number; provider: string; name: string; apiAddresses?: string[]; agentUrl?: string };
       if (config.provider !== 'local-process' && config.provider !== 'lxc') throw new SigilError('bad-request', `the backup's provider "${config.provider}" is not known`, 'restore with a sigil that knows it');
+      const moved = o.address !== undefined ? listenAddress(o.address, config) : undefined;
+      if (moved && config.provider === 'lxc' && moved.host !== config.host) {
+        throw new SigilError('bad-request', `an LXC controller listens on its bridge's gateway, ${config.host}`, `give only another port (--address ${config.host}:PORT), or reach it at another address with \`sigil migrate-agents --to\``);
+      }
+      const oldAddress = `${config.host}:${config.port}`;
+      if (moved) {
+        config.host = moved.host;
+        config.port = moved.port;
+        delete config.agentUrl;
+      }
       // The old address is what the machines' agents dial: it must be free here.
       if (await listening(config.host, config.port)) {
-        throw new SigilError('conflict', `${config.host}:${config.port}, the backed-up controller's address, is in use here`, 'stop the old controller first (its agents will reconnect to the restored one), or restore on another host');
+        if (moved) throw new SigilError('conflict', `${config.host}:${config.port} is in use here`, 'give another --address');
+        throw new SigilError('conflict', `${config.host}:${config.port}, the backed-up controller's address, is in use here`, 'stop the old controller first (its agents will reconnect to the restored one), restore on another host, or restore at another address with --address HOST:PORT and then run `sigil migrate-agents`');
       }
+      // At another host address the server certificate is issued again by the same CA.
+      if (moved && moved.host !== oldAddress.replace(/:\d+$/, '')) {
+        const { issueServerCert } = await import('../tls/pki.ts');
+        const pem = (p: string) => files.find((f) => f.path === p)!.data.toString('utf8');
+        const fresh = await issueServerCert(pem('tls/ca.crt'), pem('tls/ca.key'), [config.host, 'sigil-controller', ...(config.apiAddresses ?? [])]);
+        files.find((f) => f.path === 'tls/server.crt')!.data = Buffer.from(fresh.cert);
+        files.find((f) => f.path === 'tls/server.key')!.data = Buffer.from(fresh.key);
+      }
+      if (moved) files.find((f) => f.path === 'controller.json')!.data = Buffer.from(JSON.stringify(config, null, 2));
       mkdirSync(join(dir, 'tls'), { recursive: true, mode: 0o700 });
       mkdirSync(join(dir, 'ssh'), { recursive: true, mode: 0o700 });
       for (const f of files) writeFileSync(join(dir, f.path), f.data, { mode: f.mode, flag: 'wx' });
@@ -115,13 +136,23 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
       } catch (e) {
         throw new SigilError('unavailable', `the restored controller did not start: ${(e as Error).message}`, `see ${join(dir, 'controller.log')}; remove it with \`sigil destroy-controller ${name} --yes\``);
       }
-      ctx.out(`Controller "${name}" restored and listening on ${entry.endpoint}\nMachines' agents reconnect to it at that address.`);
+      ctx.out(moved && `${config.host}:${config.port}` !== oldAddress
+        ? `Controller "${name}" restored and listening on ${entry.endpoint}\nMachines' agents still dial ${oldAddress}: run \`sigil migrate-agents\` to re-point them.`
+        : `Controller "${name}" restored and listening on ${entry.endpoint}\nMachines' agents reconnect to it at that address.`);
     });
 }
 
 function controllerClient(ctx: Ctx, controller?: string): Client {
   const { name, entry, token } = ctx.home.resolve(controller);
   return new Client(name, entry, token, entry['current-model']);
+}
+
+/** `--address HOST[:PORT]` (the backed-up port by default). */
+function listenAddress(address: string, config: { port: number }): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(address);
+  const port = Number(m?.[2] ?? config.port);
+  if (!m || port < 1 || port > 65535) throw new SigilError('bad-request', `"${address.slice(0, 100)}" is not an address to listen at`, 'give it as HOST[:PORT], an address of this host, e.g. `--address 127.0.0.1:17071`');
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
 /** Whether something accepts connections at host:port. */

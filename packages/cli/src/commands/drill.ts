@@ -98,7 +98,9 @@ export function registerDrill(program: Command, ctx: Ctx): void {
         await timed('deploy', async () => {
           if (o.bundle !== undefined) {
             const { deployBundle } = await import('./bundle.ts');
-            await deployBundle(ctx, dst, o.bundle, { overlay: [], progress: false, wait: true, timeout: o.timeout });
+            // The bundle's plan goes to stderr with the phases: stdout is the drill's report only.
+            const quiet = Object.assign(Object.create(ctx) as Ctx, { out: (t: string) => ctx.info(t) });
+            await deployBundle(quiet, dst, o.bundle, { overlay: [], progress: false, wait: true, timeout: o.timeout });
           } else {
             await runSpecPhases(ctx, dst, o.spec!, o.stage!, (p) => p !== 'verify');
           }

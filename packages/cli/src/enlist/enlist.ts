@@ -6,11 +6,11 @@ import { fileURLToPath } from 'node:url';
 import type { EnlistMachineResponse, MachineStatusDoc } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Client } from '../client.ts';
-import { SshSession, stepError, type SshOptions } from './ssh-session.ts';
+import { SshSession, stepError, type RunResult, type SshOptions } from './ssh-session.ts';
 import { parseTarget, targetName, type SshTarget } from './target.ts';
 import {
-  CONFIG, DATA, INSTALL, MIN_DISK_MIB, MIN_MEM_MIB, OPT, SUPERVISOR, SYSTEMD_UNIT, UNINSTALL, WRITE_CONFIG,
-  checkScript, parseFacts, startScript, uninstallCommand, unameArch, type HostFacts,
+  COMMIT, CONFIG, DATA, HOST_NODE, MIN_DISK_MIB, MIN_MEM_MIB, OPT, SUPERVISOR, SYSTEMD_UNIT, UNINSTALL, UNSTAGE, WRITE_CONFIG,
+  checkScript, parseFacts, stageScript, startScript, uninstallCommand, unameArch, usableHostNode, type HostFacts,
 } from './host-files.ts';
 
 export interface EnlistOptions {
@@ -54,13 +54,26 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
   let machine: string | undefined;
   let touched = false;
   let facts: HostFacts | undefined;
+  let staging: Promise<RunResult> | undefined;
+  const abortStaging = new AbortController();
   try {
-    // 1. connect: the host key is checked here, before anything else is sent.
+    // 1. connect: the host key is checked here, before anything else is sent. The same
+    // command looks for a Node the host already has (read only).
     const known = o.acceptHostKey ? await knownKey(target, o.knownHosts) : true;
-    const hello = await ssh.run('echo sigil-ok');
+    const hello = await ssh.run(`echo sigil-ok\n${HOST_NODE}`);
     if (hello.code !== 0 || !hello.stdout.includes('sigil-ok')) throw stepError('connect', target, hello);
     const fp = await fingerprint(target, o.knownHosts);
     step('connect', `${targetName(target)} (host key ${fp || 'checked'}${!known ? ', accepted on first use and added to known_hosts' : ''})`);
+
+    // The bundle streams into a staging directory while the host is checked and the machine
+    // registered: the copy is most of an enlistment. The host's own Node is linked instead of
+    // copying ours when it is the same version (and root's own).
+    const hostNode = o.nodeBinary === undefined ? usableHostNode(hello.stdout, process.version) : undefined;
+    const tStage = Date.now();
+    staging = ssh.run(stageScript(hostNode), { root: 'auto', input: await bundle(controlDir, hostNode === undefined, o), signal: abortStaging.signal })
+      .catch((e: Error) => ({ code: 255, stdout: '', stderr: e.message }));
+    let stagedMs = 0;
+    void staging.then(() => (stagedMs = Date.now() - tStage));
 
     // 2. check the host (read only).
     const addrs = controllerAddrs(urls);
@@ -81,15 +94,16 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
     machine = reg.machine;
     step('register', `machine ${machine}`);
 
-    // 4. install Node, the agent bundle, the hook-tool client and the scripts.
-    touched = true;
+    // 4. install: the staged bundle (Node, the agent, the hook-tool client, the scripts) put
+    // in place; 5. the credential and the controller's CA and address, piped on stdin (never
+    // a command line), in the same round trip.
     const t0 = Date.now();
-    const out = await ssh.must('install agent', INSTALL, { root, input: await bundle(controlDir, facts.init, o) });
-    step('install agent', `Node ${out.trim()} and the agent in ${OPT} (${Date.now() - t0} ms)`);
-
-    // 5. the credential and the controller's CA and address, piped, never on a command line.
+    const staged = await staging;
+    if (staged.code !== 0) throw stepError('install agent', target, staged);
+    touched = true;
     const config = { controllerUrl: reach.url, caCert: reg.caCert, token: reg.token, model: client.model, id: machine, address: target.host, dataDir: DATA, aptConfigDir: '/etc/apt/apt.conf.d', uninstall: uninstallCommand(facts.init) };
-    await ssh.must('write credential', WRITE_CONFIG, { root, input: JSON.stringify(config, null, 2) + '\n' });
+    const out = await ssh.must('install agent', `${COMMIT}${WRITE_CONFIG}`, { root, input: JSON.stringify(config, null, 2) + '\n' });
+    step('install agent', `Node ${out.trim()} ${hostNode ? `(the host's own ${hostNode}, linked)` : '(copied)'} and the agent in ${OPT} (streamed in ${stagedMs} ms while checking, ${Date.now() - t0} ms waited)`);
     step('write credential', `${CONFIG} (root only), controller ${reach.url}`);
 
     // 6. start.
@@ -101,6 +115,11 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
     step('agent connected', `machine ${machine} is started`);
     return { machine, facts, ms: Date.now() - started };
   } catch (e) {
+    if (staging && !touched) {
+      abortStaging.abort();
+      await staging;
+      await ssh.run(UNSTAGE, { root: 'auto' }).catch(() => undefined);
+    }
     await undo(ssh, client, target, machine, touched, facts, o.progress);
     throw e;
   } finally {
@@ -143,7 +162,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 /** A tar stream of what goes to /opt/sigil: Node, agent.mjs and its chunks, the hook-tool client, the scripts. */
-async function bundle(dir: string, init: 'systemd' | 'supervised', o: EnlistOptions) {
+async function bundle(dir: string, withNode: boolean, o: EnlistOptions) {
   const dist = o.distDir ?? DIST;
   const node = o.nodeBinary ?? process.execPath;
   const files = join(dir, 'files');
@@ -152,12 +171,12 @@ async function bundle(dir: string, init: 'systemd' | 'supervised', o: EnlistOpti
   await mkdir(files, { mode: 0o700 });
   await writeFile(join(files, 'uninstall.sh'), UNINSTALL, { mode: 0o755 });
   await writeFile(join(files, 'supervise.sh'), SUPERVISOR, { mode: 0o755 });
-  if (init === 'systemd') await writeFile(join(files, 'sigil-agent.service'), SYSTEMD_UNIT, { mode: 0o644 });
+  await writeFile(join(files, 'sigil-agent.service'), SYSTEMD_UNIT, { mode: 0o644 });
   const tar = spawn('tar', [
     '-c', '-h', '--owner=0', '--group=0',
     '-C', dist, 'sigil-hook-tool', ...(await agentModules(dist)),
     '-C', files, '.',
-    '--transform', `s|^${basename(node).replace(/[^A-Za-z0-9_]/g, '.')}$|node|`, '-C', dirname(node), basename(node),
+    ...(withNode ? ['--transform', `s|^${basename(node).replace(/[^A-Za-z0-9_]/g, '.')}$|node|`, '-C', dirname(node), basename(node)] : []),
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   return tar.stdout;
 }

@@ -1,3 +1,5 @@
+import { shq } from './ssh-session.ts';
+
 /**
  * What an enlisted host gets, and the scripts that check and change it. Everything Sigil
  * puts on a host is in four places, all removed by the uninstall script: /opt/sigil (Node,
@@ -149,15 +151,51 @@ rm -rf /etc/sigil ${DATA} ${OPT} ${OPT}.new ${LOG} /etc/apt/apt.conf.d/95-sigil-
 exit 0
 `;
 
-/** Unpacks the bundle streamed on stdin (a tar) into /opt/sigil, all or nothing. */
-export const INSTALL = `set -e
+/**
+ * Unpacks the bundle streamed on stdin (a tar) into /opt/sigil.new, a staging directory the
+ * uninstall script also removes. It runs while the host is being checked; COMMIT moves it in
+ * place once the checks have passed. `hostNode` is a Node the host already has (the same
+ * version as the controller's, root's own): linked rather than copied.
+ */
+export function stageScript(hostNode?: string): string {
+  return `set -e
 rm -rf ${OPT}.new
 mkdir -p ${OPT}.new
 tar -x -o -C ${OPT}.new
-chmod 755 ${OPT}.new ${OPT}.new/node ${OPT}.new/sigil-hook-tool ${OPT}.new/uninstall.sh ${OPT}.new/supervise.sh
+${hostNode ? `ln -s ${shq(hostNode)} ${OPT}.new/node` : `chmod 755 ${OPT}.new/node`}
+chmod 755 ${OPT}.new ${OPT}.new/sigil-hook-tool ${OPT}.new/uninstall.sh ${OPT}.new/supervise.sh
+`;
+}
+
+/** Puts the staged bundle in place (the checks passed: nothing is at /opt/sigil yet). */
+export const COMMIT = `set -e
 mv ${OPT}.new ${OPT}
 ${OPT}/node --version
 `;
+
+/** Removes a staged bundle that was never committed (once an interrupted unpacking has stopped). */
+export const UNSTAGE = `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do pgrep -f '[t]ar -x -o -C ${OPT}.new' >/dev/null 2>&1 || break; sleep 0.1; done
+rm -rf ${OPT}.new`;
+
+/**
+ * A Node the host already has that the agent may use instead of a copy: \`node\` on PATH,
+ * /usr/local/bin/node or /usr/bin/node, resolved, owned by root and writable by root only
+ * (file and directory: the agent runs as root), printed as \`node=PATH VERSION\`. Read only;
+ * runs with the connect step.
+ */
+export const HOST_NODE = `for n in "$(command -v node 2>/dev/null)" /usr/local/bin/node /usr/bin/node; do
+  [ -n "$n" ] && [ -x "$n" ] || continue
+  r=$(readlink -f "$n") || continue
+  [ -n "$(find "$r" "\${r%/*}" -maxdepth 0 -user 0 ! -perm /022 2>/dev/null | sed -n 2p)" ] || continue
+  v=$("$r" --version 2>/dev/null) && echo "node=$r $v" && break
+done
+true`;
+
+/** The host's Node from the connect step's output, if its version is \`version\` exactly. */
+export function usableHostNode(out: string, version: string): string | undefined {
+  const m = /^node=(\/\S+) (v\S+)$/m.exec(out);
+  return m && m[2] === version ? m[1] : undefined;
+}
 
 /** Writes the agent's config (with its credential) from stdin, readable by root only. */
 export const WRITE_CONFIG = `set -e

@@ -19,6 +19,11 @@ export interface RunResult {
   stderr: string;
 }
 
+export const CIPHERS = 'aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr';
+
+/** How a script gets root: it has it, through `sudo -n`, or whichever applies on the host. */
+export type Root = 'sudo' | 'direct' | 'auto';
+
 /** POSIX single quotes around any string. */
 export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -42,6 +47,10 @@ export class SshSession {
       '-o', 'ControlPersist=60',
       '-o', 'ServerAliveInterval=5',
       '-o', 'LogLevel=ERROR',
+      // The bundle (Node is ~95 MB) is the bulk of an enlistment: AES-GCM (AES-NI on both
+      // ends, nearly everywhere) costs the least CPU per byte (here 2.06 against ChaCha20's
+      // 1.83 GB/s); the others stay as fallbacks for hosts that offer no GCM.
+      '-o', `Ciphers=${CIPHERS}`,
       '-p', String(this.target.port),
     ];
     if (this.o.knownHosts) a.push('-o', `UserKnownHostsFile=${this.o.knownHosts}`);
@@ -52,17 +61,19 @@ export class SshSession {
 
   /**
    * Runs a shell script on the host (as the login user, or as root through `sudo -n` when
-   * `root` is set and the user is not root), with `input` on its stdin.
+   * `root` is set and the user is not root; `auto`: decided on the host), with `input` on its stdin.
    */
-  run(script: string, opts: { root?: 'sudo' | 'direct'; input?: string | Buffer | Readable } = {}): Promise<RunResult> {
-    const command = opts.root === 'sudo' ? `sudo -n sh -c ${shq(script)}` : `sh -c ${shq(script)}`;
-    const child = spawn('ssh', [...this.args(), '--', this.target.host, command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  run(script: string, opts: { root?: Root; input?: string | Buffer | Readable; signal?: AbortSignal } = {}): Promise<RunResult> {
+    const command = opts.root === 'sudo' ? `sudo -n sh -c ${shq(script)}`
+      : opts.root === 'auto' ? `if [ "$(id -u)" = 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`
+        : `sh -c ${shq(script)}`;
+    const child = spawn('ssh', [...this.args(), '--', this.target.host, command], { stdio: ['pipe', 'pipe', 'pipe'], ...(opts.signal ? { signal: opts.signal } : {}) });
     this.master = true;
     return collect(child, opts.input);
   }
 
   /** Like run, but a non-zero exit is an error naming the step. */
-  async must(step: string, script: string, opts: { root?: 'sudo' | 'direct'; input?: string | Buffer | Readable } = {}): Promise<string> {
+  async must(step: string, script: string, opts: { root?: Root; input?: string | Buffer | Readable } = {}): Promise<string> {
     const r = await this.run(script, opts);
     if (r.code !== 0) throw stepError(step, this.target, r);
     return r.stdout;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { certFingerprint } from '@sigil/core/tls';
-import { TLS_FILES, createControllerPki, writePki } from './pki.ts';
+import { TLS_FILES, createControllerPki, issueServerCert, writePki } from './pki.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const pki = await createControllerPki('demo', ['10.201.7.1', 'sigil-controller'], now);
@@ -56,5 +56,21 @@ describe('createControllerPki', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('issueServerCert (restore-backup --address)', () => {
+  it('issues a certificate for the new address from the same CA, with a new key, valid as long as the CA', async () => {
+    const fresh = await issueServerCert(pki.caCert, pki.caKey, ['10.9.9.9', 'sigil-controller'], now);
+    const c = new X509Certificate(fresh.cert);
+    expect(c.verify(ca.publicKey)).toBe(true);
+    expect(c.checkIssued(ca)).toBe(true);
+    expect(c.ca).toBe(false);
+    expect(c.checkIP('10.9.9.9')).toBe('10.9.9.9');
+    expect(c.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(c.checkIP('10.201.7.1')).toBeUndefined();
+    expect(c.checkPrivateKey(createPrivateKey(fresh.key))).toBe(true);
+    expect(c.checkPrivateKey(createPrivateKey(pki.key))).toBe(false);
+    expect(c.validTo).toBe(ca.validTo);
   });
 });

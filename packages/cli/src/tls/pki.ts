@@ -85,6 +85,38 @@ export async function createControllerPki(name: string, addresses: readonly stri
   return { caCert: ca.toString('pem') + '\n', caKey: await keyPem(caKeys.privateKey), cert: cert.toString('pem') + '\n', key: await keyPem(keys.privateKey) };
 }
 
+/**
+ * A new server certificate from an existing CA (`restore-backup --address`: the controller
+ * answers at another address with the same CA, so agents and clients that pin it go on
+ * trusting it). SANs: `addresses` plus the loopback names; valid as long as the CA.
+ */
+export async function issueServerCert(caCertPem: string, caKeyPem: string, addresses: readonly string[], now = new Date()): Promise<{ cert: string; key: string }> {
+  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+  const ca = new x509.X509Certificate(caCertPem);
+  const der = Buffer.from(caKeyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const caKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=sigil-controller, O=Sigil`,
+    issuer: ca.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: ca.notAfter,
+    publicKey: keys.publicKey,
+    signingKey: caKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(sanEntries([...addresses, ...LOOPBACK_NAMES])),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(ca),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key: await keyPem(keys.privateKey) };
+}
+
 /** Where a local controller keeps its PKI, inside its directory (mode 0700). */
 export const TLS_FILES = { caCert: 'tls/ca.crt', caKey: 'tls/ca.key', cert: 'tls/server.crt', key: 'tls/server.key' } as const;
 

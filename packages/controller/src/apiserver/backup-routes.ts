@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.ts';
 import type { BackupInfo } from '../domain/controller-backup.ts';
+import { MigrateAgentsRequest, type AgentPresenceDoc, type MigrateAgentsResponse } from '@sigil/api';
+import { SigilError } from '@sigil/core';
 
 type N = { Params: { name: string } };
 
@@ -15,6 +17,18 @@ export function registerBackupRoutes(app: FastifyInstance, svc: Services): void 
     svc.notify({ kind: 'backup-done', subject: 'controller', outcome: 'ok', detail: `controller backup ${info.name} (${info.size} bytes)` });
     return info;
   });
+
+  // `sigil migrate-agents`: after a restore at a new address, every machine's agent is told it.
+  app.post<{ Body: MigrateAgentsRequest }>('/api/controller/migrate-agents', { schema: { body: MigrateAgentsRequest } }, async (req): Promise<MigrateAgentsResponse> => {
+    const r = await migration().migrate(req.body.url);
+    svc.log.info('agents re-pointed', { url: r.url, machines: r.machines.length, failed: r.machines.filter((m) => m.error).length });
+    return r;
+  });
+  app.get('/api/controller/agents', async (): Promise<{ agents: AgentPresenceDoc[] }> => ({ agents: migration().agents() }));
+  const migration = () => {
+    if (!svc.agentMigration) throw new SigilError('unavailable', 'the controller is still starting', 'try again in a moment');
+    return svc.agentMigration;
+  };
 
   app.get('/api/backups', async (): Promise<{ backups: BackupInfo[] }> => ({ backups: svc.controllerBackups.list() }));
 

@@ -2,6 +2,7 @@
 export class PresenceTracker {
   private readonly conns = new Map<string, number>();
   private readonly leftAt = new Map<string, number>();
+  private readonly since = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
   /** Agents are owed the time since this process started before they count as away. */
@@ -17,8 +18,14 @@ export class PresenceTracker {
     return this.now() - (this.leftAt.get(`${model}/${machine}`) ?? this.startedAt);
   }
 
+  /** When the machine's agent last connected (from not connected), while it is connected. */
+  connectedSince(model: string, machine: string): number | undefined {
+    return this.connected(model, machine) ? this.since.get(`${model}/${machine}`) : undefined;
+  }
+
   add(model: string, machine: string): () => void {
     const k = `${model}/${machine}`;
+    if (!this.connected(model, machine)) this.since.set(k, this.now());
     this.conns.set(k, (this.conns.get(k) ?? 0) + 1);
     this.emit();
     return () => {

@@ -67,6 +67,18 @@ export class BackupStore {
     return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir, RESTIC_REPOSITORY: location, RESTIC_PASSWORD_FILE: passwordFile, RESTIC_CACHE_DIR: join(this.dir, 'restic-cache'), LANG: 'C.UTF-8' };
   }
 
+  /**
+   * restic's ssh for an `sftp:[USER@]HOST:/PATH` repository: the controller's own key (the
+   * one its machines authorise), never a password prompt, and the host key kept in the
+   * controller's known_hosts (trusted on first use, a changed one refused).
+   */
+  private sftp(location = this.config()?.location ?? ''): string[] {
+    const m = /^sftp:([^\s:]+):\//.exec(location);
+    if (!m) return [];
+    const ssh = join(this.dir, 'ssh');
+    return ['-o', `sftp.command=ssh -i ${join(ssh, 'id_ed25519')} -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=${join(ssh, 'known_hosts')} ${m[1]} -s sftp`];
+  }
+
   async configure(kind: string, location: string, password: string | undefined): Promise<StoreConfig> {
     if (kind === 'local') {
       if (!isAbsolute(location) || posix.normalize(location) !== location) throw new SigilError('bad-request', `"${location.slice(0, 200)}" is not a clean absolute path`, 'give --local /srv/sigil-backups');
@@ -80,20 +92,30 @@ export class BackupStore {
       }
       if (!password) throw new SigilError('bad-request', 'a restic repository needs a password', 'give --password-file FILE (or set SIGIL_RESTIC_PASSWORD); it is never taken from the command line');
       if ((await run('restic', ['version'], this.env())).code === 127) throw new SigilError('unavailable', 'restic is not installed on the controller host', 'apt-get install restic');
+      // sftp: the controller logs in with its own key (an LXC controller has one from
+      // bootstrap; a local-process one gets it here, once).
+      if (location.startsWith('sftp:') && !existsSync(join(this.dir, 'ssh', 'id_ed25519'))) {
+        mkdirSync(join(this.dir, 'ssh'), { recursive: true, mode: 0o700 });
+        const made = await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'sigil-controller', '-f', join(this.dir, 'ssh', 'id_ed25519')], this.env());
+        if (made.code !== 0) throw new SigilError('unavailable', `cannot make the controller's ssh key: ${lastLine(made.stderr)}`, 'install openssh-client on the controller host');
+      }
       const tmp = join(this.dir, `.${PASSWORD_FILE}.${process.pid}.tmp`);
       writeFileSync(tmp, password, { mode: 0o600 });
       try {
         const env = this.env(tmp, location);
-        const opened = await run('restic', ['cat', 'config', '--no-lock'], env);
+        const opened = await run('restic', [...this.sftp(location), 'cat', 'config', '--no-lock'], env);
         if (opened.code !== 0) {
           if (/wrong password|no key found/i.test(opened.stderr)) {
             throw new SigilError('unauthorized', `restic repository ${location} does not open with this password`, 'give the password the repository was created with (--password-file); nothing was changed');
           }
           const empty = !location.startsWith('sftp:') && (!existsSync(location) || readdirSync(location).length === 0);
           if (!empty && !/does not exist|unable to open config file|Is there a repository/i.test(opened.stderr)) {
+            if (location.startsWith('sftp:') && /ssh command exited|unable to start the sftp session|Permission denied|Connection refused|Host key verification failed|Could not resolve/i.test(opened.stderr)) {
+              throw new SigilError('unavailable', `restic cannot reach ${location} over ssh: ${lastLine(opened.stderr)}`, `the controller logs in with its own key: add ${join(this.dir, 'ssh', 'id_ed25519.pub')} to that user's authorized_keys on the host; nothing was changed`);
+            }
             throw new SigilError('unavailable', `restic cannot open ${location}: ${lastLine(opened.stderr)}`, 'check the path (or host) and that it is a restic repository');
           }
-          const init = await run('restic', ['init'], env);
+          const init = await run('restic', [...this.sftp(location), 'init'], env);
           if (init.code !== 0) throw new SigilError('unavailable', `restic cannot create a repository at ${location}: ${lastLine(init.stderr)}`, 'check the path is writable');
         }
         renameSync(tmp, join(this.dir, PASSWORD_FILE));
@@ -128,7 +150,7 @@ export class BackupStore {
       cpSync(o.staged, join(dest, o.staged.split('/').pop()!), { recursive: true });
       ref = join(dest, o.staged.split('/').pop()!);
     } else {
-      const r = await run('restic', ['backup', '--json', '--host', `sigil-${o.model}`, '--tag', 'sigil', '--tag', `model=${o.model}`, '--tag', `app=${o.app}`, '--tag', `schedule=${o.schedule}`, o.staged], this.env());
+      const r = await run('restic', [...this.sftp(), 'backup', '--json', '--host', `sigil-${o.model}`, '--tag', 'sigil', '--tag', `model=${o.model}`, '--tag', `app=${o.app}`, '--tag', `schedule=${o.schedule}`, o.staged], this.env());
       if (r.code !== 0) throw new SigilError('unavailable', `restic backup failed: ${lastLine(r.stderr)}`, 'check the repository (`restic check`) and the password file');
       const summary = r.stdout.trim().split('\n').map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } }).find((m) => m.message_type === 'summary');
       if (!summary || typeof summary.snapshot_id !== 'string') throw new SigilError('internal', 'restic backup printed no summary');
@@ -160,7 +182,7 @@ export class BackupStore {
       else resticIds.push((JSON.parse(ref) as { snapshot: string }).snapshot);
     }
     if (resticIds.length > 0) {
-      const r = await run('restic', ['forget', '--prune', ...resticIds], this.env());
+      const r = await run('restic', [...this.sftp(), 'forget', '--prune', ...resticIds], this.env());
       if (r.code !== 0) throw new SigilError('unavailable', `restic forget failed: ${lastLine(r.stderr)}`);
     }
     for (const o of old) this.s.db.prepare('DELETE FROM backup_snapshots WHERE model = ? AND id = ?').run(model, o.id);
@@ -179,7 +201,7 @@ export class BackupStore {
       return join(target, name);
     }
     const { snapshot, path } = JSON.parse(ref) as { snapshot: string; path: string };
-    const out = await run('restic', ['restore', snapshot, '--target', target], this.env());
+    const out = await run('restic', [...this.sftp(), 'restore', snapshot, '--target', target], this.env());
     if (out.code !== 0) throw new SigilError('unavailable', `restic restore failed: ${lastLine(out.stderr)}`, 'check the repository and its password file');
     return join(target, path);
   }

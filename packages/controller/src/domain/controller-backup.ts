@@ -5,6 +5,9 @@ import { SigilError } from '@sigil/core';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
 import { sqliteOf } from '../store/db.ts';
+import { PG_DUMP_FILE, STORE_PASSWORD_FILE, storeConnection, type StoreConfig } from '../store/open.ts';
+import type { PgConnection } from '../store/pg/bridge.ts';
+import { runPgTool } from '../store/pg/tools.ts';
 
 export interface BackupInfo {
   name: string;
@@ -15,7 +18,7 @@ export interface BackupInfo {
 }
 
 /** Files beside the database that a controller cannot run without (the database is snapshotted). */
-const FILES: [string, number][] = [['controller.json', 0o600], ['secrets.key', 0o600], ['tls/ca.crt', 0o644], ['tls/ca.key', 0o600], ['tls/server.crt', 0o644], ['tls/server.key', 0o600], ['ssh/id_ed25519', 0o600], ['ssh/id_ed25519.pub', 0o644], ['backup-store.password', 0o600]];
+const FILES: [string, number][] = [['controller.json', 0o600], ['secrets.key', 0o600], ['tls/ca.crt', 0o644], ['tls/ca.key', 0o600], ['tls/server.crt', 0o644], ['tls/server.key', 0o600], ['ssh/id_ed25519', 0o600], ['ssh/id_ed25519.pub', 0o644], ['backup-store.password', 0o600], [STORE_PASSWORD_FILE, 0o600]];
 const NAME = /^sigil-backup-[a-z0-9-]+-\d{8}T\d{6}Z(-\d+)?\.tar\.gz$/;
 
 /**
@@ -33,15 +36,17 @@ export class ControllerBackups {
     private readonly provider: string,
   ) {}
 
+  private storeConnection(): PgConnection {
+    const config = JSON.parse(readFileSync(join(this.dir, 'controller.json'), 'utf8')) as { store: StoreConfig };
+    return storeConnection(this.dir, config.store);
+  }
+
   private get backupsDir(): string {
     return join(this.dir, 'backups');
   }
 
   async create(now = new Date()): Promise<BackupInfo> {
     const lite = sqliteOf(this.store.db);
-    if (!lite) {
-      throw new SigilError('bad-request', `create-backup covers the embedded SQLite store; this controller's model is in PostgreSQL (${this.store.db.name})`, 'back the database up with pg_dump (or your PostgreSQL backups) and the controller directory with its CA and keys');
-    }
     mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     chmodSync(this.backupsDir, 0o700);
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -50,11 +55,27 @@ export class ControllerBackups {
     const snapshot = join(this.backupsDir, `.${name}.db`);
     try {
       const revision = this.store.revision();
-      await lite.backup(snapshot);
-      const files: BackupFile[] = [{ path: 'state.db', mode: 0o600, data: readFileSync(snapshot) }];
+      // SQLite's online backup, or pg_dump of the PostgreSQL store (one consistent snapshot
+      // of its own); the restored controller loads a dump into its store when it starts.
+      let database: BackupFile;
+      if (lite) {
+        await lite.backup(snapshot);
+        database = { path: 'state.db', mode: 0o600, data: readFileSync(snapshot) };
+      } else {
+        database = { path: PG_DUMP_FILE, mode: 0o600, data: await runPgTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges'], this.storeConnection()) };
+      }
+      const files: BackupFile[] = [database];
       for (const [path, mode] of FILES) {
         const full = join(this.dir, path);
-        if (existsSync(full)) files.push({ path, mode, data: readFileSync(full) });
+        if (!existsSync(full)) continue;
+        let data = readFileSync(full);
+        // local-process machines are directories on this host: a controller restored into
+        // another SIGIL_HOME goes on managing them where they are.
+        if (path === 'controller.json' && this.provider === 'local-process') {
+          const config = JSON.parse(data.toString('utf8')) as { machinesRoot?: string };
+          data = Buffer.from(JSON.stringify({ ...config, machinesRoot: config.machinesRoot ?? join(this.dir, 'machines') }, null, 2));
+        }
+        files.push({ path, mode, data });
       }
       const { archive, manifest } = packBackup({ controller: this.controller, provider: this.provider, created: now.toISOString(), revision }, files);
       writeFileSync(join(this.backupsDir, name), archive, { mode: 0o600, flag: 'wx' });

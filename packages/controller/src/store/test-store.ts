@@ -50,7 +50,11 @@ export function storeFiles(db: Db, dir: string): string[] {
     return readdirSync(dir).filter((f) => f.startsWith('state.db')).map((f) => join(dir, f));
   }
   db.exec('CHECKPOINT');
-  // The files are the server's (its own user); read them as root, as an attacker with the disk would.
+  // This database's own files and the write-ahead log every change passes through (the
+  // server's files, read as root, as an attacker with the disk would).
   const data = process.env.SIGIL_TEST_PG_DATA!;
-  return execFileSync('find', [data, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter((f) => f !== '' && statSync(f).size > 0);
+  const oid = (db.prepare('SELECT oid FROM pg_database WHERE datname = current_database()').get() as { oid: number }).oid;
+  return execFileSync('find', [join(data, 'base', String(oid)), join(data, 'pg_wal'), '-type', 'f'], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    .split('\n')
+    .filter((f) => f !== '' && statSync(f).size > 0);
 }

@@ -1,8 +1,8 @@
 import { spawn, execFile } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import type { Instance, MachineSpec, Provider } from '../provider.ts';
+import type { AgentAddress, Instance, MachineSpec, Provider } from '../provider.ts';
 import { isAlive } from '../process.ts';
 
 export interface LocalProcessOptions {
@@ -60,6 +60,19 @@ export class LocalProcessProvider implements Provider {
     // A machine this provider never created (no agent.json) is not ours to start.
     const ours = await readFile(join(dir, 'agent.json')).then(() => true, () => false);
     if (ours && !(await this.alive(dir))) await this.start(dir);
+  }
+
+  async repointAgent(model: string, id: string, to: AgentAddress): Promise<void> {
+    const dir = this.dir(model, id);
+    const path = join(dir, 'agent.json');
+    const config = JSON.parse(await readFile(path, 'utf8').catch(() => {
+      throw new Error(`machine ${id} of model ${model} has no agent config in ${dir}`);
+    })) as Record<string, unknown>;
+    // Stopped first: the agent writes its config back when its credential rotates.
+    await this.stop(model, id);
+    await writeFile(`${path}.new`, JSON.stringify({ ...config, controllerUrl: to.controllerUrl, caCert: to.caCert }, null, 2), { mode: 0o600 });
+    await rename(`${path}.new`, path);
+    await this.start(dir);
   }
 
   async stop(model: string, id: string): Promise<void> {

@@ -1,13 +1,13 @@
 import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SigilError } from '@sigil/core';
-import type { Instance, MachineSpec, Provider } from '../provider.ts';
+import { PATCH_AGENT_CONFIG_JS, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
 import { AptCache } from './apt-cache.ts';
 import { parseConstraints, renderConfig, vethName, type Constraints } from './config.ts';
 import { ensureHostPackages } from './host.ts';
 import { ensureImage, imageRootfs } from './image.ts';
 import { LxcCli, type ContainerState } from './lxc-cli.ts';
-import { AGENT_DATA_DIR, hostsFile, writeMachineFiles, type HostEntry } from './machine-files.ts';
+import { AGENT_CONFIG_PATH, AGENT_DATA_DIR, hostsFile, writeMachineFiles, type HostEntry } from './machine-files.ts';
 import { deleteBridge, ensureBridge, parseSubnet, pickAddress, type BridgeConfig, type Subnet } from './network.ts';
 
 export interface LxcProviderOptions {
@@ -185,6 +185,18 @@ export class LxcProvider implements Provider {
     const rec = await this.record(model, id);
     if (!rec) throw new SigilError('not-found', `machine ${id} of model ${model} has no container`);
     return this.lxc.attach(rec.name, argv);
+  }
+
+  async repointAgent(model: string, id: string, to: AgentAddress): Promise<void> {
+    await this.serial(`m:${model}/${id}`, async () => {
+      const rec = await this.record(model, id);
+      if (!rec) throw new SigilError('not-found', `machine ${id} of model ${model} has no container`);
+      if ((await this.lxc.state(rec.name)) !== 'RUNNING') throw new SigilError('unavailable', `machine ${id} of model ${model} is not running`, `start it (\`lxc-start -n ${rec.name}\`), then run migrate-agents again`);
+      // Stopped first: the agent writes its config back when its credential rotates.
+      const script = `set -e\nsystemctl stop sigil-agent.service\nnode -e "$1" ${AGENT_CONFIG_PATH}\nsystemctl start sigil-agent.service\n`;
+      const r = await this.lxc.attach(rec.name, ['sh', '-c', script, 'repoint', PATCH_AGENT_CONFIG_JS], JSON.stringify(to));
+      if (r.code !== 0) throw new SigilError('unavailable', `re-pointing machine ${id}'s agent failed: ${r.stderr.trim().slice(0, 300)}`);
+    });
   }
 
   async streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[] }> {
