@@ -94,7 +94,11 @@ describe.runIf(runnable)('a controller on PostgreSQL', () => {
 
     // The password: only in the 0600 file, never in a log, the config, or a command line.
     expect(statSync(join(dir, 'store-password')).mode & 0o777).toBe(0o600);
-    const files = execFileSync('find', [process.env.SIGIL_HOME!, '-type', 'f', '!', '-name', 'store-password'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    // SIGIL_HOME's own files and everything of this controller (its logs, config, machines);
+    // not the shared base images, which hold nothing of it.
+    const files = execFileSync('find', [process.env.SIGIL_HOME!, '-maxdepth', '1', '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    files.push(...execFileSync('find', [dir, '-type', 'f', '!', '-name', 'store-password'], { encoding: 'utf8', maxBuffer: 1 << 26 }).split('\n').filter(Boolean));
+    expect(files.some((f) => f.endsWith('controller.log'))).toBe(true);
     for (const f of files) expect(readFileSync(f).includes(cluster.password), f).toBe(false);
     for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       let cmdline = '';
