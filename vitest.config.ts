@@ -15,8 +15,8 @@ export const WITH_POSTGRESQL = existsSync('/usr/lib/postgresql') || process.env.
 
 // Unit tests sit beside the code; cross-process tests live in e2e/ and share one
 // controller per file. Both run in the README's single test command.
-export default defineConfig({
-  test: {
+/** Pool and timeouts, shared with vitest.unit.config.ts. */
+export const SHARED = {
     // End-to-end tests wait on conditions with their own deadlines, which say what was still
     // missing; vitest's own timeout is only the backstop for a test that hangs, sized for four
     // suites sharing a 2-core runner.
@@ -27,6 +27,11 @@ export default defineConfig({
     // run more files at once than there are cores (CI machines have 2).
     maxWorkers: 4,
     minWorkers: 1,
+} as const;
+
+export default defineConfig({
+  test: {
+    ...SHARED,
     projects: [
       {
         extends: true,
