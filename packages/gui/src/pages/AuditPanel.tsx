@@ -1,4 +1,4 @@
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 
 import type { AuditRecord } from '@sigil/api';
@@ -35,21 +35,29 @@ export function AuditPanel({ onClose }: { onClose: () => void }) {
   const { api, report } = useApp();
   const [draft, setDraft] = useState<Filter>({ user: '', model: '' });
   const [filter, setFilter] = useState<Filter>(draft);
-  const [records, setRecords] = useState<AuditRecord[] | null>(null);
+  const [shown, setShown] = useState<{ filter: Filter; records: AuditRecord[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Only the newest request may fill the table: an answer to an older filter that arrives
+  // late would otherwise show its rows under the new filter.
+  const latest = useRef(0);
 
   const load = useCallback((f: Filter) => {
+    const ticket = ++latest.current;
     setBusy(true);
     api.get<AuditRecord[]>(auditQuery(f)).then((rs) => {
+      if (ticket !== latest.current) return;
       // The controller answers oldest first.
-      setRecords([...rs].reverse());
+      setShown({ filter: f, records: [...rs].reverse() });
       setError(null);
     }, (e: unknown) => {
-      setRecords(null);
+      if (ticket !== latest.current) return;
+      setShown(null);
       setError(e instanceof Error ? e.message : String(e));
       report(e);
-    }).finally(() => setBusy(false));
+    }).finally(() => {
+      if (ticket === latest.current) setBusy(false);
+    });
   }, [api, report]);
   useEffect(() => load(filter), [load, filter]);
 
@@ -57,6 +65,7 @@ export function AuditPanel({ onClose }: { onClose: () => void }) {
     e.preventDefault();
     setFilter({ ...draft });
   };
+  const records = shown?.records ?? null;
   const refusals = records?.filter(refused).length ?? 0;
 
   return (
@@ -72,9 +81,10 @@ export function AuditPanel({ onClose }: { onClose: () => void }) {
           <button type="button" disabled={busy} onClick={() => load(filter)} data-testid="audit-refresh">Refresh</button>
         </form>
         {error !== null && <div className="error" data-testid="audit-error">{error}</div>}
-        {records !== null && (
-          <p className="muted" data-testid="audit-count">
-            {records.length} record{records.length === 1 ? '' : 's'}{refusals > 0 ? `, ${refusals} refused` : ''}{records.length >= AUDIT_LIMIT ? ` (the newest ${AUDIT_LIMIT}: narrow the filter for older ones)` : ''}
+        {shown !== null && (
+          // What the rows answer, so a reader (or a test) can tell a new filter has been applied.
+          <p className="muted" data-testid="audit-count" data-user={shown.filter.user.trim()} data-model={shown.filter.model.trim()}>
+            {shown.records.length} record{shown.records.length === 1 ? '' : 's'}{refusals > 0 ? `, ${refusals} refused` : ''}{shown.records.length >= AUDIT_LIMIT ? ` (the newest ${AUDIT_LIMIT}: narrow the filter for older ones)` : ''}
           </p>
         )}
         {records !== null && records.length === 0 && <p data-testid="audit-empty">No audit records match.</p>}
