@@ -15,7 +15,8 @@ const server: Server = createServer({ key: pki.key, cert: pki.cert }, (req, res)
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ ok: true }));
 });
-const wss = new WebSocketServer({ server });
+// The change feed refuses the credential "revoked", as the controller does a retired one.
+const wss = new WebSocketServer({ server, verifyClient: (info: { req: { headers: Record<string, unknown> } }) => info.req.headers.authorization !== 'Bearer revoked' });
 wss.on('connection', (ws) => ws.send(JSON.stringify({ rev: 1 })));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -41,12 +42,22 @@ describe('AgentApi pins the controller CA', () => {
     await expect(new AgentApi(url, impostor.caCert, 't').get('/api/health')).rejects.toMatchObject({ message: expect.stringContaining(`fingerprint ${certFingerprint(impostor.caCert)}`) });
     const abort = new AbortController();
     const refused: string[] = [];
-    await new AgentApi(url, impostor.caCert, 't').watch(() => {}, () => refused.push('connected'), abort.signal, (e) => {
-      refused.push(e.message);
+    await new AgentApi(url, impostor.caCert, 't').watch(() => {}, () => refused.push('connected'), abort.signal, (e, untrusted) => {
+      refused.push(`${untrusted} ${e.message}`);
       abort.abort();
     });
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toContain('presented a certificate that does not verify against its pinned CA');
+    expect(refused[0]).toMatch(/^true .*presented a certificate that does not verify against its pinned CA/);
     expect(seen.length).toBe(before);
+  });
+
+  it('reports a refused credential as a failure to connect, not as an untrusted controller', async () => {
+    const abort = new AbortController();
+    const failures: string[] = [];
+    await new AgentApi(url, pki.caCert, 'revoked').watch(() => failures.push('message'), () => failures.push('connected'), abort.signal, (e, untrusted) => {
+      failures.push(`${untrusted} ${e.message}`);
+      abort.abort();
+    });
+    expect(failures).toEqual(['false Unexpected server response: 401']);
   });
 });

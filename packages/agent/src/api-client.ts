@@ -85,11 +85,12 @@ export class AgentApi {
   /**
    * Follows the change feed until `signal` aborts, reconnecting with backoff (200 ms to
    * 5 s) whenever the controller goes away; `onConnect` runs after every (re)connection
-   * so the caller can re-read its state. A controller whose certificate does not verify is
-   * reported through `onUntrusted` and retried like an absent one: the agent never talks to
-   * it, and recovers by itself if the right controller comes back at that address.
+   * so the caller can re-read its state. A failed attempt is reported through `onFailure`
+   * (a controller whose certificate does not verify as `untrusted`) and retried like an
+   * absent controller: the agent never talks to an untrusted one, and recovers by itself if
+   * the right controller comes back at that address.
    */
-  async watch(onMessage: (m: WatchMessage) => void, onConnect: () => void, signal: AbortSignal, onUntrusted: (e: SigilError) => void = () => {}): Promise<void> {
+  async watch(onMessage: (m: WatchMessage) => void, onConnect: () => void, signal: AbortSignal, onFailure: (e: Error, untrusted: boolean) => void = () => {}): Promise<void> {
     let delay = 200;
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
@@ -108,7 +109,8 @@ export class AgentApi {
         });
         ws.on('message', (data) => onMessage(JSON.parse(String(data)) as WatchMessage));
         ws.on('error', (e) => {
-          if (isCertificateFailure(e)) onUntrusted(this.untrusted(e));
+          if (isCertificateFailure(e)) onFailure(this.untrusted(e), true);
+          else onFailure(e, false);
           ws.terminate();
         });
         ws.on('close', () => {

@@ -113,14 +113,18 @@ export class MachineAgent {
     await this.tools.start();
     this.booted = await firstRunSinceBoot(this.c);
     this.log('INFO', 'agent started', machineTag(this.c.id));
-    // An untrusted controller is told nothing, not even this agent's logs: the refusal goes
-    // to the agent's own stderr (its journal, or agent.log for local-process), once.
+    // Why the agent cannot connect goes to its own stderr (its journal, or agent.log for
+    // local-process), once per reason: an untrusted controller is told nothing, not even
+    // this agent's logs, and an unreachable one cannot be.
     let reported = '';
-    const untrusted = (e: Error) => {
-      if (e.message !== reported) process.stderr.write(JSON.stringify({ level: 'error', msg: 'controller certificate refused', error: e.message }) + '\n');
+    const failed = (e: Error, untrusted: boolean) => {
+      if (e.message !== reported) process.stderr.write(JSON.stringify({ level: 'error', msg: untrusted ? 'controller certificate refused' : 'cannot connect to the controller', error: e.message }) + '\n');
       reported = e.message;
     };
-    await this.api.watch((m) => this.onMessage(m), () => this.scheduleFetch(), signal, untrusted);
+    await this.api.watch((m) => this.onMessage(m), () => {
+      reported = '';
+      this.scheduleFetch();
+    }, signal, failed);
     for (const u of this.uniters.values()) u.abort.abort();
     await Promise.all([...this.uniters.values()].map((u) => u.done));
     await this.flushLogs();

@@ -179,7 +179,7 @@ async function serve(dir: string): Promise<void> {
     rmSync(restored);
     log.info('controller restored from a backup', { revision: store.revision() });
   }
-  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), diagnosing: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
   svc.agentMigration = new AgentMigration({
     store,
     provider,

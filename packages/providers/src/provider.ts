@@ -62,6 +62,12 @@ export interface Provider {
    * address. Throws when the machine's agent cannot be reached through the provider.
    */
   repointAgent(model: string, id: string, to: AgentAddress): Promise<void>;
+  /**
+   * Why a machine's agent may not be connecting, in one short line (the machine's state, the
+   * agent service's, the agent's last words): what the controller shows in the machine's
+   * status and its log when an agent stays away. Bounded in time; never throws.
+   */
+  diagnose(model: string, id: string): Promise<string>;
   /** Runs a command on the machine (outside any hook context). */
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /**
@@ -70,4 +76,22 @@ export interface Provider {
    * host's own (local-process): paths on the machine must then stay under it.
    */
   streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[]; cwd?: string; root?: string }>;
+}
+
+/**
+ * An agent's last lines of output, short enough for a status message: its JSON records as
+ * `msg: error`, the newest last. The agent writes no secret to its output.
+ */
+export function lastWords(output: string, lines = 2): string {
+  const tail = output.split('\n').map((l) => l.trim()).filter(Boolean).slice(-lines).map((l) => {
+    try {
+      const r = JSON.parse(l) as { msg?: unknown; message?: unknown; error?: unknown };
+      const msg = String(r.msg ?? r.message ?? l);
+      return r.error === undefined ? msg : `${msg}: ${String(r.error)}`;
+    } catch {
+      return l;
+    }
+  });
+  const text = tail.join(' | ');
+  return tail.length === 0 ? 'the agent printed nothing' : `agent output: ${text.length > 240 ? text.slice(0, 239) + '…' : text}`;
 }

@@ -19,6 +19,9 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** How a machine's status message that explains its agent's absence begins (the provisioner writes it). */
+export const AGENT_AWAY = 'agent not connected';
+
 export class Machines {
   private readonly reads: Reads;
   private readonly models: Models;
@@ -123,9 +126,9 @@ export class Machines {
     });
   }
 
-  setStatus(model: string, id: string, current: string, message = ''): void {
+  setStatus(model: string, id: string, current: string, message = '', data?: Record<string, unknown>): void {
     this.s.tx(() => {
-      this.s.db.prepare('UPDATE machines SET status = ? WHERE model = ? AND id = ?').run(JSON.stringify(status(current, message)), model, id);
+      this.s.db.prepare('UPDATE machines SET status = ? WHERE model = ? AND id = ?').run(JSON.stringify(status(current, message, data ? { data } : {})), model, id);
       this.s.changed(model, 'machine', id);
     });
   }

@@ -2,6 +2,7 @@ import { concerns } from '@sigil/api';
 import type { WaitReport } from '@sigil/api';
 import { formatDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
+import { AGENT_AWAY } from './machines.ts';
 import { Reads } from './rows.ts';
 import type { Presence } from './status.ts';
 
@@ -47,7 +48,8 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
       const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest, c.op));
       let why: string | undefined;
       if (!machine?.instanceId) why = 'waiting for its machine';
-      else if (!presence.connected(model, machine.id)) why = 'agent not connected';
+      // The provisioner's account of an agent that stays away (container state, agent output).
+      else if (!presence.connected(model, machine.id)) why = machine.status.message.startsWith(AGENT_AWAY) ? `machine ${machine.id} ${machine.status.message}` : 'agent not connected';
       else if (u.life !== 'alive') why = 'being removed';
       else if (u.agent.current === 'executing') why = u.agent.message;
       else if (pending.has(u.name)) why = pending.get(u.name);

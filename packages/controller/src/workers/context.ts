@@ -11,6 +11,8 @@ export interface WorkerContext {
   log: Logger;
   /** Machines this controller process has already brought up once (after a host reboot, say). */
   ensuredAtStart: Set<string>;
+  /** Machines whose agent's absence the provider is being asked about now. */
+  diagnosing: Set<string>;
   /** Machines whose agents are connected now. */
   connected(model: string, machine: string): boolean;
   /** How long a machine's agent has been disconnected (0 while connected). */

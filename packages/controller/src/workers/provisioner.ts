@@ -1,5 +1,5 @@
-import { containerHost } from '@sigil/core';
-import { Machines } from '../domain/machines.ts';
+import { containerHost, formatDuration } from '@sigil/core';
+import { AGENT_AWAY, Machines } from '../domain/machines.ts';
 import { Models } from '../domain/models.ts';
 import { Reads, type MachineRow } from '../domain/rows.ts';
 import type { WorkerContext } from './context.ts';
@@ -39,6 +39,7 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       const key = `${m.model}/${m.id}`;
       if (!ctx.connected(m.model, m.id) && (ctx.provider.restartsDeadAgents || !ctx.ensuredAtStart.has(key))) await ctx.provider.ensureRunning(m.model, m.id);
       ctx.ensuredAtStart.add(key);
+      explainAbsence(ctx, machines, m);
     } else {
       const left = reads.unitsOn(m.model, m.id);
       if (left.length > 0) return;
@@ -47,6 +48,38 @@ export async function provision(ctx: WorkerContext): Promise<void> {
       ctx.log.info('machine removed', { model: m.model, machine: m.id });
     }
   }));
+}
+
+/** How long a provisioned machine's agent may stay away before the provider is asked why. */
+export const AGENT_SILENCE_MS = 3 * 60_000;
+
+/**
+ * A provisioned machine whose agent has not connected for AGENT_SILENCE_MS (never, or not
+ * since it left) gets the provider's account of why in its machine status, renewed as often,
+ * and a warning in the controller's log: the container's state, the agent service's, the
+ * agent's last words. The message goes once the agent is back. The provider is asked in the
+ * background (it may attach into a wedged container), so no other machine waits on it.
+ */
+export function explainAbsence(ctx: WorkerContext, machines: Machines, m: MachineRow, now = Date.now()): void {
+  const key = `${m.model}/${m.id}`;
+  const explained = m.status.current === 'running' && m.status.message.startsWith(AGENT_AWAY);
+  if (ctx.connected(m.model, m.id)) {
+    if (explained) machines.setStatus(m.model, m.id, 'running', 'running');
+    return;
+  }
+  if (m.status.current !== 'running' || ctx.diagnosing.has(key)) return;
+  if (ctx.awayMs(m.model, m.id) < AGENT_SILENCE_MS || now - m.status.since < AGENT_SILENCE_MS) return;
+  const awaySince = explained ? Number(m.status.data?.awaySince ?? m.status.since) : Math.max(m.status.since, now - ctx.awayMs(m.model, m.id));
+  const away = formatDuration(now - awaySince);
+  ctx.diagnosing.add(key);
+  void ctx.provider.diagnose(m.model, m.id).then((why) => {
+    if (ctx.connected(m.model, m.id)) return;
+    const message = `${AGENT_AWAY} for ${away}: ${why}`;
+    machines.setStatus(m.model, m.id, 'running', message, { awaySince });
+    ctx.log.warn('machine agent not connected', { model: m.model, machine: m.id, why });
+  }).catch((e: unknown) => {
+    ctx.log.error('explaining an absent agent failed', { model: m.model, machine: m.id, err: String(e) });
+  }).finally(() => ctx.diagnosing.delete(key));
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import type { AgentAddress, Instance, MachineSpec, Provider } from '../provider.ts';
+import { lastWords, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
 import { isAlive } from '../process.ts';
 
 export interface LocalProcessOptions {
@@ -89,6 +89,13 @@ export class LocalProcessProvider implements Provider {
   streamCommand(model: string, id: string, argv: string[]): Promise<{ cmd: string; args: string[]; cwd: string; root: string }> {
     const dir = this.dir(model, id);
     return Promise.resolve({ cmd: argv[0]!, args: argv.slice(1), cwd: dir, root: dir });
+  }
+
+  async diagnose(model: string, id: string): Promise<string> {
+    const dir = this.dir(model, id);
+    const pid = await readPid(dir);
+    const proc = pid === undefined ? 'no agent process was started' : isAlive(pid) ? `agent process ${pid} is running` : `agent process ${pid} has exited`;
+    return `${proc}; ${lastWords(await readFile(join(dir, 'agent.log'), 'utf8').catch(() => ''))}`;
   }
 
   exec(model: string, id: string, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

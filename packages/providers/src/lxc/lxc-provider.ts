@@ -1,7 +1,8 @@
 import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SigilError } from '@sigil/core';
-import { PATCH_AGENT_CONFIG_JS, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
+import { run } from './run.ts';
+import { PATCH_AGENT_CONFIG_JS, lastWords, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
 import { AptCache } from './apt-cache.ts';
 import { parseConstraints, renderConfig, vethName, type Constraints } from './config.ts';
 import { ensureHostPackages } from './host.ts';
@@ -185,6 +186,20 @@ export class LxcProvider implements Provider {
     const rec = await this.record(model, id);
     if (!rec) throw new SigilError('not-found', `machine ${id} of model ${model} has no container`);
     return this.lxc.attach(rec.name, argv);
+  }
+
+  async diagnose(model: string, id: string): Promise<string> {
+    const rec = await this.record(model, id);
+    if (!rec) return 'the machine has no container';
+    const state = await this.lxc.state(rec.name);
+    if (state !== 'RUNNING') return `container ${rec.name} is ${state ?? 'unknown to LXC'}`;
+    // Bounded: an attach into a container that is still booting, or wedged, must not hang
+    // the caller.
+    const script = 'echo "$(systemctl is-system-running 2>&1)"; echo "$(systemctl is-active sigil-agent.service 2>&1)"; journalctl -u sigil-agent.service -n 2 --no-pager -o cat 2>&1';
+    const r = await run('lxc-attach', this.lxc.attachArgs(rec.name, ['sh', '-c', script]), { timeoutMs: 15_000 });
+    if (r.code !== 0) return `container ${rec.name} is RUNNING; looking inside failed (exit ${r.code}): ${r.stderr.trim().slice(0, 200) || 'no output'}`;
+    const [boot = '?', agent = '?', ...journal] = r.stdout.split('\n');
+    return `container ${rec.name} is RUNNING (systemd: ${boot.trim()}), sigil-agent.service ${agent.trim()}; ${lastWords(journal.join('\n'))}`;
   }
 
   async repointAgent(model: string, id: string, to: AgentAddress): Promise<void> {

@@ -13,6 +13,8 @@ export interface RunOptions {
   /** Called with each complete line the child writes to stdout or stderr. */
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Killed (SIGKILL) after this long; its code is then 137. */
+  timeoutMs?: number;
 }
 
 /** The environment every host tool runs with: the host's leaks (NODE_*, proxies) stay out. */
@@ -24,7 +26,7 @@ export const CLEAN_ENV: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/
  */
 export function run(cmd: string, args: readonly string[], o: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: '/', env: o.env ?? CLEAN_ENV, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: '/', env: o.env ?? CLEAN_ENV, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(o.timeoutMs === undefined ? {} : { timeout: o.timeoutMs, killSignal: 'SIGKILL' as const }) });
     let stdout = '';
     let stderr = '';
     let partial = '';
