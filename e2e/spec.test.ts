@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { CHARMS, freshModel, ok, sigil, status, workload } from './harness.ts';
 
@@ -16,6 +16,7 @@ import { CHARMS, freshModel, ok, sigil, status, workload } from './harness.ts';
  */
 
 const tmp = mkdtempSync(join(tmpdir(), 'sigil-e2e-spec-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com' };
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: gitEnv }).toString().trim();
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
