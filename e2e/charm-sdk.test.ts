@@ -1,8 +1,11 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { cpSync, existsSync, appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { CHARMS, ROOT, freshModel, hookLines, ok, sigil, status, unit, until, workload } from './harness.ts';
+
+const run = promisify(execFile);
 
 // TypeScript charms end to end on the local-process provider: scaffold, test, pack,
 // deploy the archive, hook tools in process, relation rules, holistic batches.
@@ -22,9 +25,10 @@ describe('TypeScript charms', () => {
     const init = await ok(['charm', 'init', 'hello', '--path', dir]);
     expect(init).toContain('Created charm "hello"');
     expect(existsSync(join(dir, 'dist', 'charm.mjs'))).toBe(true);
-    // The scaffold's test runs as a charm author runs it (it lives in the Sigil tree here).
-    // Synchronous, so vitest cannot time the test out while it runs: it carries its own limit.
-    const vitest = execFileSync(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { encoding: 'utf8', cwd: dir, env: { ...process.env, CI: '1' }, timeout: 120_000 });
+    // The scaffold's test runs as a charm author runs it (it lives in the Sigil tree here),
+    // with its own limit. Never synchronously: a nested run of a minute or more would hold
+    // this worker's event loop past vitest's 60 s RPC deadline, which fails the whole run.
+    const { stdout: vitest } = await run(join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', '--root', dir], { encoding: 'utf8', cwd: dir, env: { ...process.env, CI: '1' }, timeout: 120_000 });
     expect(vitest).toMatch(/4 passed/);
     const archive = join(work, 'hello.charm');
     expect(await ok(['charm', 'pack', dir, '-o', archive])).toContain('Packed "hello"');

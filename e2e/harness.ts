@@ -7,6 +7,8 @@ import { parseDuration } from '@sigil/core';
 import type { ModelStatusDoc } from '@sigil/api';
 import YAML from 'yaml';
 import { canRun } from '../tests/ci.ts';
+import { Client } from '../packages/cli/src/client.ts';
+import { Home } from '../packages/cli/src/home.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CHARMS = join(ROOT, 'tests', 'charms');
@@ -153,16 +155,45 @@ export async function status(model: string, opts: SigilOpts = {}): Promise<Model
   return JSON.parse(await ok(['status', '-m', model, '--format', 'json'], opts)) as ModelStatusDoc;
 }
 
-/** Polls status until `pred` holds; on timeout shows the last status and the model log. */
+/**
+ * Waits until `pred` holds for the model's status. The status is read in this process (not
+ * by a CLI run per look, which cost a busy 2-core runner a large share of its CPU) whenever
+ * the change feed reports a change, and at least every 2 s for what no change announces (an
+ * agent's presence, time passing). On timeout it shows the last status and the model log.
+ */
 export async function until(model: string, what: string, pred: (s: ModelStatusDoc) => boolean, timeoutMs = 30_000): Promise<ModelStatusDoc> {
   const deadline = Date.now() + timeoutMs;
+  const c = Client.open(new Home(), model);
+  const stop = new AbortController();
+  let wake = () => {};
+  let changed = true;
+  let feed: Promise<void> | undefined;
   let last: ModelStatusDoc | undefined;
-  while (Date.now() < deadline) {
-    // A controller that is restarting refuses connections for a moment; keep asking, but
-    // never let one slow answer carry the wait far past its deadline.
-    last = await status(model, { timeoutMs: Math.max(10_000, deadline - Date.now()) }).catch(() => last);
-    if (last && pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    while (Date.now() < deadline) {
+      // A controller that is restarting cuts the feed: open it again.
+      feed ??= c.watch(() => {
+        changed = true;
+        wake();
+        return false;
+      }, -1, stop.signal).catch(() => undefined).finally(() => (feed = undefined));
+      changed = false;
+      last = await c.get<ModelStatusDoc>(c.m('/status')).catch(() => last);
+      if (last && pred(last)) return last;
+      // Bursts of changes (a deploy's status reports) coalesce into one read per 250 ms.
+      await new Promise((r) => setTimeout(r, 250));
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(2000, Math.max(0, deadline - Date.now())));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = () => {};
+    }
+  } finally {
+    stop.abort();
   }
   const log = await sigil(['debug-log', '-m', model, '--replay', '--no-tail', '-l', 'INFO']);
   throw new Error(`timed out waiting for ${what}\nstatus: ${JSON.stringify(last, null, 1)}\nlog:\n${log.stdout.split('\n').slice(-40).join('\n')}`);

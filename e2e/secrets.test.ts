@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -166,26 +166,27 @@ function suite(p: Provider): void {
     const s = await status(m);
     const lxcpath = lxcPath(p.controller);
     // The needles go in on stdin, never on a command line or in a file on the machine (where
-    // the check itself would leave them); bash hands them to grep through a pipe.
-    const attach = (instance: string, script: string, input: string) => {
-      try {
-        return execFileSync('lxc-attach', ['-P', lxcpath, '-n', instance, '--clear-env', '--', '/bin/bash', '-c', script], { input, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-      } catch (e) {
+    // the check itself would leave them); bash hands them to grep through a pipe. Never
+    // synchronously: a grep over a machine can outlast vitest's 60 s RPC deadline on a busy
+    // runner, which fails the whole run.
+    const attach = (instance: string, script: string, input: string) => new Promise<string>((resolve, reject) => {
+      const child = execFile('lxc-attach', ['-P', lxcpath, '-n', instance, '--clear-env', '--', '/bin/bash', '-c', script], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         // grep exits 1 when it finds nothing: the outcome we want; anything else is an error.
-        if ((e as { status?: number }).status === 1) return (e as { stdout: string }).stdout;
-        throw e;
-      }
-    };
+        if (!err || err.code === 1) resolve(stdout);
+        else reject(new Error(`lxc-attach ${instance}: ${err.message}: ${stderr}`));
+      });
+      child.stdin?.end(input);
+    });
     const files = 'mapfile -t n; grep -rlsF -D skip -f <(printf "%s\\n" "${n[@]}") /etc /var /root /srv /opt /home /run /tmp /dev/shm';
     const journal = 'mapfile -t n; journalctl --no-pager -o cat | grep -F -f <(printf "%s\\n" "${n[@]}")';
     const instances = Object.values(s.machines).map((x) => x['instance-id']);
     expect(instances.length).toBeGreaterThan(0);
     for (const instance of instances) {
-      expect({ instance, files: attach(instance, files, needles().join('\n') + '\n') }).toEqual({ instance, files: '' });
-      expect({ instance, journal: attach(instance, journal, needles().join('\n') + '\n') }).toEqual({ instance, journal: '' });
+      expect({ instance, files: await attach(instance, files, needles().join('\n') + '\n') }).toEqual({ instance, files: '' });
+      expect({ instance, journal: await attach(instance, journal, needles().join('\n') + '\n') }).toEqual({ instance, journal: '' });
     }
     // Both greps can fail: they find the digest the reader keeps, and the agent's own lines.
-    expect(attach(instances[0]!, files, `${digest(seen[2]!)}\n`)).toMatch(/\/extra\.sha$/m);
-    expect(attach(instances[0]!, journal, 'sigil-agent\n')).toMatch(/Started sigil-agent/);
+    expect(await attach(instances[0]!, files, `${digest(seen[2]!)}\n`)).toMatch(/\/extra\.sha$/m);
+    expect(await attach(instances[0]!, journal, 'sigil-agent\n')).toMatch(/Started sigil-agent/);
   }, 120_000);
 }

@@ -11,6 +11,8 @@ import type { WatchMessage } from '@sigil/api';
  */
 export class AgentApi {
   private socket: WebSocket | undefined;
+  /** When the change feed last showed the controller alive (opened, pinged, sent): the leadership lease's clock. */
+  lastHeard = 0;
 
   /**
    * `serverName`: the name the controller's certificate must carry when `url` is a relay
@@ -100,14 +102,19 @@ export class AgentApi {
         signal.addEventListener('abort', abort, { once: true });
         let alive = setTimeout(() => ws.terminate(), 15_000);
         ws.on('open', () => {
+          this.lastHeard = Date.now();
           delay = 200;
           onConnect();
         });
         ws.on('ping', () => {
+          this.lastHeard = Date.now();
           clearTimeout(alive);
           alive = setTimeout(() => ws.terminate(), 15_000);
         });
-        ws.on('message', (data) => onMessage(JSON.parse(String(data)) as WatchMessage));
+        ws.on('message', (data) => {
+          this.lastHeard = Date.now();
+          onMessage(JSON.parse(String(data)) as WatchMessage);
+        });
         ws.on('error', (e) => {
           if (isCertificateFailure(e)) onFailure(this.untrusted(e), true);
           else onFailure(e, false);

@@ -2,6 +2,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GoalState, HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
+import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { debugMatches, errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
 import type { AgentApi } from './api-client.ts';
@@ -418,6 +419,7 @@ export class Uniter {
       },
       goalState: () => this.d.api.post<GoalState>('/api/agent/goal-state', { unit: this.name }),
       rebootNow: () => kill.abort(),
+      leaseHeld: () => Date.now() - this.d.api.lastHeard < LEADERSHIP_LEASE_MS / 2,
     };
     // The env's callbacks run only while the hook runs, after this line.
     const scrub = new HookScrubber(env);

@@ -74,6 +74,14 @@ export interface UnitView {
   resources?: UnitResourceView[];
 }
 
+/**
+ * Leadership is a lease, as in Juju: the leader's machine agent holds it while connected and
+ * for this long after it leaves; then another unit whose agent is connected is elected. An
+ * agent answers is-leader true only while it has heard from the controller within half of
+ * it, so a true answer holds for at least 30 s more (Juju's guarantee).
+ */
+export const LEADERSHIP_LEASE_MS = 60_000;
+
 /** The model's proxy keys, with Juju's names. */
 export const PROXY_KEYS = ['juju-http-proxy', 'juju-https-proxy', 'juju-ftp-proxy', 'juju-no-proxy', 'apt-http-proxy', 'apt-https-proxy', 'apt-ftp-proxy', 'apt-no-proxy'] as const;
 

@@ -199,18 +199,27 @@ export class Client {
    * Calls `onMessage` with each change-feed message of this model until it returns true.
    * A feed cut by a controller restart is opened again (from the last revision seen), so
    * callers see at most a pause; it fails only when the controller stays away for longer
-   * than `retryForMs`.
+   * than `retryForMs`. Aborting `signal` ends it (resolved).
    */
-  watch(onMessage: (m: WatchMessage) => boolean | Promise<boolean>, since = -1): Promise<void> {
+  watch(onMessage: (m: WatchMessage) => boolean | Promise<boolean>, since = -1, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       let done = false;
       let rev = since;
       let attempt = 0;
       let downSince: number | undefined;
       let chain = Promise.resolve();
+      let current: WebSocket | undefined;
+      signal?.addEventListener('abort', () => {
+        if (done) return;
+        done = true;
+        current?.close();
+        resolve();
+      }, { once: true });
       const connect = () => {
+        if (done) return;
         const url = `${this.entry.endpoint.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${rev}`;
         const ws = new WebSocket(url, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        current = ws;
         let failure: unknown;
         refusedUpgrade(ws, (e) => {
           done = true;

@@ -10,7 +10,7 @@ import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
 import { Reconciler, WANTS } from './workers/reconciler.ts';
-import { provision } from './workers/provisioner.ts';
+import { allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
 import { elect } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
@@ -170,7 +170,10 @@ async function serve(dir: string): Promise<void> {
   let reconciler: Reconciler | undefined;
   // Explicit wake-ups (an agent connecting or leaving, a route after its commit) concern the
   // workers that read presence; commits wake the workers that want their changes (below).
-  const wake = () => reconciler?.wake(['provisioner', 'operations']);
+  const wake = (machine?: { model: string; id: string }) => {
+    reconciler?.wake(['operations']);
+    if (machine) reconciler?.wakeKeys('provisioner', presenceKeys(ctx, machine.model, machine.id));
+  };
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake, config.provider);
   // `sigil restore-backup` leaves the hash of its client's new admin session: taken in once.
   const restored = join(dir, 'restore-admin.sha256');
@@ -179,7 +182,7 @@ async function serve(dir: string): Promise<void> {
     rmSync(restored);
     log.info('controller restored from a backup', { revision: store.revision() });
   }
-  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), diagnosing: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), diagnosing: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id), seen: (m, id) => svc.presence.seen(m, id) };
   svc.agentMigration = new AgentMigration({
     store,
     provider,
@@ -216,13 +219,14 @@ async function serve(dir: string): Promise<void> {
     { name: 'cleanup', run: cleanup, wants: WANTS.cleanup },
     { name: 'subordinates', run: ensureSubordinates, wants: WANTS.subordinates },
     { name: 'leadership', run: elect, wants: WANTS.leadership },
-    { name: 'provisioner', run: provision, wants: WANTS.provisioner },
     { name: 'exposer', run: (c) => exposer.reconcile(c), wants: WANTS.exposer },
     { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
     { name: 'operations', run: reapOperations, wants: WANTS.operations },
     { name: 'rollouts', run: (c) => rollouts.reconcile(c), wants: WANTS.rollouts },
     { name: 'logs', run: logPruner(), wants: WANTS.logs },
     { name: 'inventory', run: inventoryScheduler(), wants: WANTS.inventory },
+  ], 2000, [
+    { name: 'provisioner', keysOf: machineKeysOf, all: allMachineKeys, process: provisionMachine, resyncMs: 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
   ]);
 
   const app = buildServer(svc, tls);

@@ -106,7 +106,8 @@ export class Services {
     readonly adminTokenHash: string,
     readonly logPath: string,
     /** Nudges the workers (they also run on every committed change). */
-    readonly wake: () => void,
+    /** Wakes the workers that read presence: a machine's agent came or went (that machine), or a route committed. */
+    readonly wake: (machine?: { model: string; id: string }) => void,
     readonly provider = 'local-process',
   ) {
     this.reads = new Reads(store);

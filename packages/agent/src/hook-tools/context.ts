@@ -155,6 +155,11 @@ export interface HookToolEnv {
   goalState?(): Promise<GoalStateView>;
   /** juju-reboot --now: kills the hook's process at once (its changes are dropped; it runs again after the reboot). */
   rebootNow?(): void;
+  /**
+   * Whether the agent can still vouch for the leadership its snapshot says this unit holds:
+   * it has heard from the controller within half the lease, so it holds for 30 s more.
+   */
+  leaseHeld?(): boolean;
 }
 
 export interface ToolResult {

@@ -15,7 +15,8 @@ export const isLeader: ToolSpec = {
   flags: () => [],
   run(call) {
     checkEmpty(call.args);
-    return call.env.snapshot.leader;
+    // True only while the lease is vouched for: a partitioned leader may already be replaced.
+    return call.env.snapshot.leader && (call.env.leaseHeld?.() ?? true);
   },
 };
 

@@ -197,6 +197,15 @@ describe('leadership', () => {
     expect(run(follower, 'is-leader', ['--format=json'])).toEqual(ok('false\n'));
   });
 
+  test('is-leader is False once the agent cannot vouch for the lease (a partitioned leader may be replaced)', () => {
+    let heard = true;
+    const env = testEnv();
+    env.leaseHeld = () => heard;
+    expect(run(env, 'is-leader')).toEqual(ok('True\n'));
+    heard = false;
+    expect(run(env, 'is-leader')).toEqual(ok('False\n'));
+  });
+
   test('leader-set is leader-only; leader-get shows this hook\'s writes', () => {
     const env = testEnv();
     expect(run(env, 'leader-set', ['db-password=abc', 'admin-password='])).toEqual(ok(''));

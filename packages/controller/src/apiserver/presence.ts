@@ -18,6 +18,11 @@ export class PresenceTracker {
     return this.now() - (this.leftAt.get(`${model}/${machine}`) ?? this.startedAt);
   }
 
+  /** Whether the machine's agent has connected at all since this process started. */
+  seen(model: string, machine: string): boolean {
+    return this.since.has(`${model}/${machine}`);
+  }
+
   /** When the machine's agent last connected (from not connected), while it is connected. */
   connectedSince(model: string, machine: string): number | undefined {
     return this.connected(model, machine) ? this.since.get(`${model}/${machine}`) : undefined;

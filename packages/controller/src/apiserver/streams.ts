@@ -18,7 +18,7 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
   const since = Number(url.searchParams.get('since') ?? '-1');
   const first = principal.kind === 'machine' && !svc.presence.connected(principal.machine.model, principal.machine.id);
   const leave = principal.kind === 'machine' ? svc.presence.add(principal.machine.model, principal.machine.id) : undefined;
-  if (leave) svc.wake();
+  if (leave) svc.wake(principal.kind === 'machine' ? principal.machine : undefined);
   if (first && principal.kind === 'machine') {
     const { model: m, id } = principal.machine;
     try {
@@ -60,7 +60,7 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
     unsubscribe();
     if (leave) {
       leave();
-      svc.wake();
+      svc.wake(principal.kind === 'machine' ? principal.machine : undefined);
     }
   });
   ws.on('error', () => ws.terminate());

@@ -17,6 +17,8 @@ export interface WorkerContext {
   connected(model: string, machine: string): boolean;
   /** How long a machine's agent has been disconnected (0 while connected). */
   awayMs(model: string, machine: string): number;
+  /** Whether a machine's agent has connected at all since the controller started. */
+  seen(model: string, machine: string): boolean;
 }
 
 /** A level-based reconciler: reads desired and actual state and converges, whatever woke it. */

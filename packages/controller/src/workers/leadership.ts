@@ -1,28 +1,60 @@
+import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
+import { AGENT_AWAY } from '../domain/machines.ts';
+import { Models } from '../domain/models.ts';
 import { Reads } from '../domain/rows.ts';
 import type { WorkerContext } from './context.ts';
 
+export interface Candidate {
+  name: string;
+  life: string;
+  /**
+   * Its machine's agent is connected, or left less than a lease ago; or it has not connected
+   * since the controller started and the provisioner has not yet declared it absent (a
+   * booting machine, a controller restart).
+   */
+  holdsLease: boolean;
+  /** Its machine's agent is connected now. */
+  connected: boolean;
+}
+
 /**
- * Every application with alive units has exactly one leader. A leader keeps the role until
- * its unit is dying or gone; then the lowest-numbered alive unit takes over (users cannot
- * pick the leader, as in Juju).
+ * Who leads an application. A leader keeps the role while it is alive and its agent holds
+ * the lease (connected, or away for less than LEADERSHIP_LEASE_MS); then the lowest-numbered
+ * alive unit whose agent is connected takes over, or, when none is, the lowest-numbered alive
+ * unit (a new application whose agents have not connected yet). Users cannot pick the leader,
+ * as in Juju. Null when no unit is alive.
  */
+export function chooseLeader(current: string | null, units: readonly Candidate[]): string | null {
+  const alive = units.filter((u) => u.life === 'alive').sort((a, b) => naturalCompare(a.name, b.name));
+  const holder = alive.find((u) => u.name === current);
+  if (holder?.holdsLease) return holder.name;
+  const next = alive.find((u) => u.connected) ?? alive[0];
+  // A leader that lost its lease stays while nobody else can take over (no other unit).
+  return holder && next?.name !== holder.name && !next?.connected ? holder.name : next?.name ?? null;
+}
+
+/** Every application with alive units has exactly one leader (`chooseLeader`). */
 export function elect(ctx: WorkerContext): void {
   const reads = new Reads(ctx.store);
-  const models = ctx.store.db.prepare('SELECT name FROM models').all() as { name: string }[];
-  for (const { name: model } of models) {
+  for (const { name: model } of new Models(ctx.store).list()) {
     const units = reads.units(model);
+    const absent = new Set(reads.machines(model).filter((m) => m.status.message.startsWith(AGENT_AWAY)).map((m) => m.id));
+    const lease = (machine: string | null) => {
+      if (machine === null) return { holdsLease: true, connected: true };
+      if (ctx.connected(model, machine)) return { holdsLease: true, connected: true };
+      const holdsLease = ctx.seen(model, machine) ? ctx.awayMs(model, machine) < LEADERSHIP_LEASE_MS : !absent.has(machine);
+      return { holdsLease, connected: false };
+    };
     for (const app of reads.apps(model)) {
-      const alive = units.filter((u) => u.app === app.name && u.life === 'alive').sort((a, b) => naturalCompare(a.name, b.name));
-      const current = alive.find((u) => u.name === app.leader);
-      if (current) continue;
-      const next = alive[0]?.name ?? null;
+      const candidates = units.filter((u) => u.app === app.name).map((u) => ({ name: u.name, life: u.life, ...lease(u.machine) }));
+      const next = chooseLeader(app.leader, candidates);
       if (next === app.leader) continue;
       ctx.store.tx(() => {
         ctx.store.db.prepare('UPDATE applications SET leader = ? WHERE model = ? AND name = ?').run(next, model, app.name);
         ctx.store.changed(model, 'application', app.name);
       });
-      ctx.log.info('leader elected', { model, application: app.name, leader: next });
+      ctx.log.info('leader elected', { model, application: app.name, leader: next, previous: app.leader });
     }
   }
 }

@@ -12,7 +12,7 @@ import { Machines } from '../domain/machines.ts';
 import { Reads } from '../domain/rows.ts';
 import { waitReport } from '../domain/settle.ts';
 import { silentLogger } from '../logger.ts';
-import { AGENT_SILENCE_MS, explainAbsence } from './provisioner.ts';
+import { AGENT_SILENCE_MS, decideMachine, explainAbsence, type MachineAction, type MachineFacts } from './provisioner.ts';
 import type { WorkerContext } from './context.ts';
 
 const M = 'm';
@@ -109,5 +109,36 @@ describe('a provisioned machine whose agent stays away', () => {
     explainAbsence(ctx, machines, machine(), Date.now() + AGENT_SILENCE_MS + 1000);
     await vi.waitFor(() => expect(errors).toEqual([expect.objectContaining({ err: 'Error: lxc-info vanished' })]));
     expect(machine().status.message).toBe('running');
+  });
+});
+
+describe('decideMachine', () => {
+  const base: MachineFacts = {
+    kind: 'provider', life: 'alive', hasInstance: true, status: 'running', occupied: true, connected: true,
+    modelAlive: true, forced: false, hostGone: false, restartsDeadAgents: false, ensuredSinceStart: true,
+  };
+  const cases: [string, Partial<MachineFacts>, MachineAction][] = [
+    ['a new machine is created', { hasInstance: false, status: 'pending' }, { do: 'create' }],
+    ['a failed create is tried again', { hasInstance: false, status: 'provisioning error' }, { do: 'create' }],
+    ['a running machine with its agent is left alone', {}, { do: 'none' }],
+    ['LXC: an absent agent is started once after the controller starts', { connected: false, ensuredSinceStart: false }, { do: 'ensure-running' }],
+    ['LXC: and then left down, as Juju shows a stopped machine', { connected: false }, { do: 'none' }],
+    ['local-process: a dead agent is restarted whenever found', { connected: false, restartsDeadAgents: true }, { do: 'ensure-running' }],
+    ['a dying machine with units waits for them', { life: 'dying' }, { do: 'none' }],
+    ['a dying machine with none left is destroyed', { life: 'dying', occupied: false }, { do: 'destroy' }],
+    ['enlisted: marked running when its agent connects', { kind: 'enlisted', status: 'pending' }, { do: 'status', current: 'running', message: 'running' }],
+    ['enlisted: never created or restarted', { kind: 'enlisted', hasInstance: false, connected: false }, { do: 'none' }],
+    ['enlisted: dying and empty, its agent uninstalls itself', { kind: 'enlisted', life: 'dying', occupied: false }, { do: 'status', current: 'stopping', message: 'the agent is uninstalling itself' }],
+    ['enlisted: forced with its agent away, forgotten', { kind: 'enlisted', life: 'dying', occupied: false, forced: true, connected: false }, { do: 'forget', log: 'enlisted machine forgotten' }],
+    ['enlisted: a destroyed model forgets it once its agent is gone', { kind: 'enlisted', life: 'dying', occupied: false, modelAlive: false, connected: false }, { do: 'forget', log: 'enlisted machine forgotten' }],
+    ['enlisted: never destroyed by the provider', { kind: 'enlisted', life: 'dying', occupied: false, status: 'stopping' }, { do: 'none' }],
+    ['container: running once created and connected', { kind: 'container', status: 'allocating', host: '0' }, { do: 'status', current: 'running', message: 'running' }],
+    ['container: not created by the provider', { kind: 'container', hasInstance: false, connected: false, host: '0' }, { do: 'none' }],
+    ['container: dying, its host destroys it', { kind: 'container', life: 'dying', occupied: false, host: '0' }, { do: 'status', current: 'stopping', message: 'machine 0 is destroying the container' }],
+    ['container: never created, forgotten', { kind: 'container', life: 'dying', occupied: false, hasInstance: false, host: '0' }, { do: 'forget', log: 'container forgotten' }],
+    ['container: its host gone, forgotten', { kind: 'container', life: 'dying', occupied: false, hostGone: true, host: '0' }, { do: 'forget', log: 'container forgotten' }],
+  ];
+  it.each(cases)('%s', (_what, facts, action) => {
+    expect(decideMachine({ ...base, ...facts })).toEqual(action);
   });
 });

@@ -2,52 +2,172 @@ import { containerHost, formatDuration } from '@sigil/core';
 import { AGENT_AWAY, Machines } from '../domain/machines.ts';
 import { Models } from '../domain/models.ts';
 import { Reads, type MachineRow } from '../domain/rows.ts';
+import type { Change } from '../store/store.ts';
 import type { WorkerContext } from './context.ts';
 
+/** What the provisioner knows about one machine when it decides. */
+export interface MachineFacts {
+  /** Created by the provider, enlisted by its owner (sigil enlist), or a container on another machine. */
+  kind: 'provider' | 'enlisted' | 'container';
+  life: string;
+  hasInstance: boolean;
+  status: string;
+  /** Units on it (and, for an enlisted host, containers). */
+  occupied: boolean;
+  connected: boolean;
+  modelAlive: boolean;
+  /** An enlisted machine removed with --force. */
+  forced: boolean;
+  /** A container whose host's agent is gone and cannot destroy it. */
+  hostGone: boolean;
+  /** The provider restarts dead agents whenever found (local-process), or only once after start (LXC). */
+  restartsDeadAgents: boolean;
+  ensuredSinceStart: boolean;
+  host?: string;
+}
+
+export type MachineAction =
+  | { do: 'none' }
+  | { do: 'create' }
+  | { do: 'ensure-running' }
+  /** The provider destroys the instance, then the row goes. */
+  | { do: 'destroy' }
+  /** The row goes; nothing is left for the controller to destroy. */
+  | { do: 'forget'; log: string }
+  | { do: 'status'; current: string; message: string };
+
 /**
- * Creates instances for machines that have none, keeps provisioned machines' agents
- * running, and destroys dying machines once no principal unit is left on them. Machines
- * are handled concurrently: ten new machines boot together, not one after another.
+ * The provisioner's decision for one machine, from facts alone. A provider machine is
+ * created while it has no instance, kept running, and destroyed once dying with no unit
+ * left. An enlisted host is never created, restarted or destroyed by the controller: its
+ * agent runs under the host's own init and uninstalls itself when it sees its machine dying
+ * with no unit left (then `POST /api/agent/uninstalled` deletes the row); only a forced
+ * removal (or a destroyed model) whose agent is not connected, so cannot uninstall, drops
+ * the row at once, leaving the host as it is. A container (`N/lxc/M`) is created and
+ * destroyed by its host's agent; the provisioner only marks it running once its agent
+ * connects, and forgets a dying one that was never created or whose host cannot destroy it.
  */
-export async function provision(ctx: WorkerContext): Promise<void> {
+export function decideMachine(f: MachineFacts): MachineAction {
+  const alive = f.life === 'alive';
+  switch (f.kind) {
+    case 'enlisted': {
+      if (alive) return f.connected && f.status !== 'running' ? { do: 'status', current: 'running', message: 'running' } : { do: 'none' };
+      if (f.occupied) return { do: 'none' };
+      if ((f.forced || !f.modelAlive) && !f.connected) return { do: 'forget', log: 'enlisted machine forgotten' };
+      return f.status === 'stopping' ? { do: 'none' } : { do: 'status', current: 'stopping', message: 'the agent is uninstalling itself' };
+    }
+    case 'container': {
+      if (alive) return f.hasInstance && f.connected && f.status !== 'running' ? { do: 'status', current: 'running', message: 'running' } : { do: 'none' };
+      if (f.occupied) return { do: 'none' };
+      if (!f.hasInstance || f.hostGone) return { do: 'forget', log: 'container forgotten' };
+      return f.status === 'stopping' ? { do: 'none' } : { do: 'status', current: 'stopping', message: `machine ${f.host} is destroying the container` };
+    }
+    case 'provider': {
+      if (alive && !f.hasInstance) return { do: 'create' };
+      if (alive) return !f.connected && (f.restartsDeadAgents || !f.ensuredSinceStart) ? { do: 'ensure-running' } : { do: 'none' };
+      return f.occupied ? { do: 'none' } : { do: 'destroy' };
+    }
+  }
+}
+
+/** A machine's key in the provisioner's queue: `model/id` (ids may hold slashes, models not). */
+export const machineKey = (model: string, id: string) => `${model}/${id}`;
+
+function splitKey(key: string): { model: string; id: string } {
+  const i = key.indexOf('/');
+  return { model: key.slice(0, i), id: key.slice(i + 1) };
+}
+
+/**
+ * The machines a committed change concerns: the machine itself; a unit's machine, and the
+ * model's dying machines (a unit gone may free one to be destroyed); every machine of a
+ * model whose life changed. Status reports concern none.
+ */
+export function machineKeysOf(ctx: WorkerContext, c: Change): string[] {
+  if (c.op === 'status') return [];
+  const reads = new Reads(ctx.store);
+  if (c.kind === 'machine') return [machineKey(c.model, c.key)];
+  if (c.kind === 'model') return reads.machines(c.model).map((m) => machineKey(m.model, m.id));
+  if (c.kind !== 'unit') return [];
+  const machine = reads.unit(c.model, c.key)?.machine;
+  const dying = reads.machines(c.model).filter((m) => m.life !== 'alive').map((m) => machineKey(m.model, m.id));
+  return machine ? [machineKey(c.model, machine), ...dying] : dying;
+}
+
+/** The machines an agent coming or going concerns: its own, and the containers it hosts. */
+export function presenceKeys(ctx: WorkerContext, model: string, id: string): string[] {
+  return [machineKey(model, id), ...new Machines(ctx.store).containersOf(model, id).map((m) => machineKey(model, m.id))];
+}
+
+export const allMachineKeys = (ctx: WorkerContext): string[] => new Reads(ctx.store).machines().map((m) => machineKey(m.model, m.id));
+
+/**
+ * Converges one machine: creates an instance for a machine that has none, keeps a
+ * provisioned machine's agent running (and explains one that stays away), destroys a dying
+ * machine once no principal unit is left on it. Each machine is its own key, so ten new
+ * machines boot together and a slow create holds up no other machine.
+ */
+export async function provisionMachine(ctx: WorkerContext, key: string): Promise<void> {
+  const { model, id } = splitKey(key);
   const reads = new Reads(ctx.store);
   const machines = new Machines(ctx.store);
-  const models = new Models(ctx.store);
-  await Promise.all(reads.machines().map(async (m) => {
-    const enlisted = machines.enlisted.get(m.model, m.id);
-    if (enlisted) {
-      decideEnlisted(ctx, machines, m, enlisted.forceRemove || models.get(m.model)?.life !== 'alive', reads.units(m.model).some((u) => u.machine === m.id) || machines.containersOf(m.model, m.id).length > 0);
-      return;
-    }
-    const host = containerHost(m.id);
-    if (host !== undefined) {
-      decideContainer(ctx, machines, m, host, reads.unitsOn(m.model, m.id).length > 0, models.get(m.model)?.life !== 'alive');
-      return;
-    }
-    if (m.life === 'alive' && m.instanceId === null) {
-      const token = machines.issueToken(m.model, m.id);
+  const m = reads.machine(model, id);
+  if (!m) return;
+  const enlisted = machines.enlisted.get(model, id);
+  const host = containerHost(id);
+  const modelAlive = new Models(ctx.store).get(model)?.life === 'alive';
+  const kind = enlisted ? 'enlisted' : host !== undefined ? 'container' : 'provider';
+  const hostEnlisted = host === undefined ? undefined : machines.enlisted.get(model, host);
+  const action = decideMachine({
+    kind,
+    life: m.life,
+    hasInstance: m.instanceId !== null,
+    status: m.status.current,
+    occupied: reads.unitsOn(model, id).length > 0 || (kind === 'enlisted' && machines.containersOf(model, id).length > 0),
+    connected: ctx.connected(model, id),
+    modelAlive,
+    forced: enlisted?.forceRemove === true,
+    hostGone: host !== undefined && !ctx.connected(model, host) && (!modelAlive || hostEnlisted?.forceRemove === true || !hostEnlisted),
+    restartsDeadAgents: ctx.provider.restartsDeadAgents,
+    ensuredSinceStart: ctx.ensuredAtStart.has(key),
+    ...(host === undefined ? {} : { host }),
+  });
+  switch (action.do) {
+    case 'create': {
+      const token = machines.issueToken(model, id);
       try {
-        machines.setStatus(m.model, m.id, 'allocating', 'creating machine');
-        const inst = await ctx.provider.create({ model: m.model, id: m.id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, caCert: ctx.caCert, token });
-        machines.provisioned(m.model, m.id, inst);
-        ctx.log.info('machine provisioned', { model: m.model, machine: m.id, address: inst.address });
+        machines.setStatus(model, id, 'allocating', 'creating machine');
+        const inst = await ctx.provider.create({ model, id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, caCert: ctx.caCert, token });
+        machines.provisioned(model, id, inst);
+        ctx.log.info('machine provisioned', { model, machine: id, address: inst.address });
       } catch (e) {
-        machines.setStatus(m.model, m.id, 'provisioning error', String((e as Error).message));
-        ctx.log.error('provisioning failed', { model: m.model, machine: m.id, err: String(e) });
+        machines.setStatus(model, id, 'provisioning error', String((e as Error).message));
+        ctx.log.error('provisioning failed', { model, machine: id, err: String(e) });
       }
-    } else if (m.life === 'alive') {
-      const key = `${m.model}/${m.id}`;
-      if (!ctx.connected(m.model, m.id) && (ctx.provider.restartsDeadAgents || !ctx.ensuredAtStart.has(key))) await ctx.provider.ensureRunning(m.model, m.id);
-      ctx.ensuredAtStart.add(key);
-      explainAbsence(ctx, machines, m);
-    } else {
-      const left = reads.unitsOn(m.model, m.id);
-      if (left.length > 0) return;
-      await ctx.provider.destroy(m.model, m.id);
-      machines.delete(m.model, m.id);
-      ctx.log.info('machine removed', { model: m.model, machine: m.id });
+      return;
     }
-  }));
+    case 'ensure-running':
+      await ctx.provider.ensureRunning(model, id);
+      break;
+    case 'destroy':
+      await ctx.provider.destroy(model, id);
+      machines.delete(model, id);
+      ctx.log.info('machine removed', { model, machine: id });
+      return;
+    case 'forget':
+      machines.delete(model, id);
+      ctx.log.info(action.log, { model, machine: id, created: m.instanceId !== null });
+      return;
+    case 'status':
+      machines.setStatus(model, id, action.current, action.message);
+      return;
+    case 'none':
+      break;
+  }
+  if (kind === 'provider' && m.life === 'alive') {
+    ctx.ensuredAtStart.add(key);
+    explainAbsence(ctx, machines, m);
+  }
 }
 
 /** How long a provisioned machine's agent may stay away before the provider is asked why. */
@@ -80,46 +200,4 @@ export function explainAbsence(ctx: WorkerContext, machines: Machines, m: Machin
   }).catch((e: unknown) => {
     ctx.log.error('explaining an absent agent failed', { model: m.model, machine: m.id, err: String(e) });
   }).finally(() => ctx.diagnosing.delete(key));
-}
-
-/**
- * An enlisted host is never created, restarted or destroyed by the controller: its agent
- * runs under the host's own init, and uninstalls itself when it sees its machine dying with
- * no unit left (then `POST /api/agent/uninstalled` deletes the row). Only a forced removal
- * (or a destroyed model) whose agent is not connected, so cannot uninstall, drops the row
- * at once, leaving the host as it is.
- */
-function decideEnlisted(ctx: WorkerContext, machines: Machines, m: MachineRow, forced: boolean, hasUnits: boolean): void {
-  if (m.life === 'alive') {
-    if (ctx.connected(m.model, m.id) && m.status.current !== 'running') machines.setStatus(m.model, m.id, 'running', 'running');
-    return;
-  }
-  if (hasUnits) return;
-  if (forced && !ctx.connected(m.model, m.id)) {
-    machines.delete(m.model, m.id);
-    ctx.log.info('enlisted machine forgotten', { model: m.model, machine: m.id });
-  } else if (m.status.current !== 'stopping') {
-    machines.setStatus(m.model, m.id, 'stopping', 'the agent is uninstalling itself');
-  }
-}
-
-/**
- * A container (`N/lxc/M`) is created and destroyed by its host's agent, never by the
- * provider. The provisioner only marks it running once its agent connects, and forgets a
- * dying one that was never created, or whose host's agent is gone and cannot destroy it
- * (the host was removed with --force, or the model is being destroyed).
- */
-function decideContainer(ctx: WorkerContext, machines: Machines, m: MachineRow, host: string, hasUnits: boolean, modelDying: boolean): void {
-  if (m.life === 'alive') {
-    if (m.instanceId !== null && ctx.connected(m.model, m.id) && m.status.current !== 'running') machines.setStatus(m.model, m.id, 'running', 'running');
-    return;
-  }
-  if (hasUnits) return;
-  const hostGone = !ctx.connected(m.model, host) && (modelDying || machines.enlisted.get(m.model, host)?.forceRemove === true || !machines.enlisted.get(m.model, host));
-  if (m.instanceId === null || hostGone) {
-    machines.delete(m.model, m.id);
-    ctx.log.info('container forgotten', { model: m.model, machine: m.id, created: m.instanceId !== null });
-  } else if (m.status.current !== 'stopping') {
-    machines.setStatus(m.model, m.id, 'stopping', `machine ${host} is destroying the container`);
-  }
 }

@@ -1,5 +1,6 @@
 import type { Change } from '../store/store.ts';
 import type { Reconcile, WorkerContext } from './context.ts';
+import { KeyedQueue } from './keyed.ts';
 
 /**
  * A worker and the committed changes that can give it work. Without `wants` every commit
@@ -13,65 +14,129 @@ export interface WorkerSpec {
 }
 
 /**
- * Runs the controller's workers, in order, when something they care about changed (and all
- * of them on a slow tick). A commit wakes only the workers whose `wants` accepts one of its
- * changes, so the stream of agent status reports, which no worker but the exposer reads,
- * does not make every worker re-read the whole model. Runs never overlap: a wake-up during
- * a run schedules exactly one more run of the workers it names. A failing worker is logged
- * and retried on the next run; it never stops the others.
+ * A worker whose work is per key (a machine): a change wakes only the keys it concerns,
+ * each key converges on its own (a slow provider call for one machine holds up no other),
+ * with its own timeout and backoff (`KeyedQueue`).
+ */
+export interface KeyedWorkerSpec {
+  name: string;
+  /** The keys a committed change concerns (may read the store). */
+  keysOf: (ctx: WorkerContext, c: Change) => string[];
+  /** Every key there is: what a resync (start-up, the slow tick, a wake-up by name) processes. */
+  all: (ctx: WorkerContext) => string[];
+  process: (ctx: WorkerContext, key: string) => Promise<void> | void;
+  /** How often every key is processed whatever changed (time passing, an agent's death). */
+  resyncMs?: number;
+  concurrency?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the controller's workers when something they care about changed, and on a slow
+ * tick. A commit wakes only the workers whose `wants` accepts one of its changes (and only
+ * the keys it concerns of a keyed worker), so the stream of agent status reports, which no
+ * worker but the exposer reads, does not make every worker re-read the whole model. Workers
+ * run independently: one waiting on a provider does not hold up leadership or cleanup. A
+ * worker's runs never overlap: a wake-up during a run schedules exactly one more. A failing
+ * worker is logged and retried on its next run; it never stops the others.
  */
 export class Reconciler {
-  private running = false;
+  private readonly running = new Set<string>();
   private readonly due = new Set<string>();
+  private readonly queues = new Map<string, KeyedQueue>();
+  private readonly resynced = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  /** Runs of each worker since start: what `worker runs` reports. */
+  /** Runs of each worker since start (keys processed, for a keyed worker). */
   readonly runs = new Map<string, number>();
 
-  constructor(private readonly ctx: WorkerContext, private readonly workers: WorkerSpec[], private readonly tickMs = 2000) {}
+  constructor(private readonly ctx: WorkerContext, private readonly workers: WorkerSpec[], private readonly tickMs = 2000, private readonly keyed: KeyedWorkerSpec[] = []) {
+    for (const k of keyed) {
+      this.queues.set(k.name, new KeyedQueue({
+        name: k.name, log: ctx.log, concurrency: k.concurrency, timeoutMs: k.timeoutMs,
+        process: (key) => {
+          this.runs.set(k.name, (this.runs.get(k.name) ?? 0) + 1);
+          return k.process(this.ctx, key);
+        },
+      }));
+    }
+  }
 
   start(signal: AbortSignal): void {
     const tick = () => {
-      this.wake();
+      this.wake(this.workers.map((w) => w.name));
+      const now = performance.now();
+      for (const k of this.keyed) {
+        if (now - (this.resynced.get(k.name) ?? -Infinity) >= (k.resyncMs ?? 30_000)) this.resync(k);
+      }
       this.timer = setTimeout(tick, this.tickMs);
     };
     tick();
-    signal.addEventListener('abort', () => clearTimeout(this.timer));
+    signal.addEventListener('abort', () => {
+      clearTimeout(this.timer);
+      for (const q of this.queues.values()) q.stop();
+    });
   }
 
-  /** Schedules the named workers (all of them when none are named). */
+  /** Schedules the named workers (all of them when none are named); a keyed one processes every key. */
   wake(names?: readonly string[]): void {
     for (const w of this.workers) if (names === undefined || names.includes(w.name)) this.due.add(w.name);
+    for (const k of this.keyed) if (names === undefined || names.includes(k.name)) this.resync(k);
     this.kick();
   }
 
-  /** Schedules the workers that want one of these committed changes. */
+  /** Schedules these keys of a keyed worker (an agent connecting concerns its machine only). */
+  wakeKeys(name: string, keys: readonly string[]): void {
+    const q = this.queues.get(name);
+    for (const key of keys) q?.add(key);
+  }
+
+  /** Schedules the workers (and the keys) that want one of these committed changes. */
   changed(changes: readonly Change[]): void {
     for (const w of this.workers) if (!this.due.has(w.name) && (w.wants === undefined || changes.some(w.wants))) this.due.add(w.name);
+    for (const k of this.keyed) {
+      const q = this.queues.get(k.name)!;
+      for (const c of changes) for (const key of k.keysOf(this.ctx, c)) q.add(key);
+    }
     this.kick();
+  }
+
+  /** Whether no worker is running or due and no key is waiting (tests, shutdown). */
+  get idle(): boolean {
+    return this.running.size === 0 && this.due.size === 0 && [...this.queues.values()].every((q) => q.idle);
+  }
+
+  private resync(k: KeyedWorkerSpec): void {
+    this.resynced.set(k.name, performance.now());
+    const q = this.queues.get(k.name)!;
+    try {
+      for (const key of k.all(this.ctx)) q.add(key);
+    } catch (e) {
+      this.ctx.log.error('worker failed', { worker: k.name, err: String(e), stack: (e as Error).stack });
+    }
   }
 
   private kick(): void {
-    if (this.running || this.due.size === 0) return;
-    this.running = true;
-    void this.run();
+    for (const w of this.workers) {
+      if (!this.due.has(w.name) || this.running.has(w.name)) continue;
+      this.running.add(w.name);
+      // After the current call stack: a commit's subscribers are still being told of it.
+      queueMicrotask(() => void this.run(w));
+    }
   }
 
-  private async run(): Promise<void> {
-    while (this.due.size > 0) {
-      const now = this.workers.filter((w) => this.due.has(w.name));
-      this.due.clear();
-      for (const w of now) {
-        this.runs.set(w.name, (this.runs.get(w.name) ?? 0) + 1);
-        const t = performance.now();
-        try {
-          await w.run(this.ctx);
-          this.ctx.log.debug('worker ran', { worker: w.name, ms: Math.round(performance.now() - t) });
-        } catch (e) {
-          this.ctx.log.error('worker failed', { worker: w.name, err: String(e), stack: (e as Error).stack });
-        }
+  private async run(w: WorkerSpec): Promise<void> {
+    while (this.due.has(w.name)) {
+      this.due.delete(w.name);
+      this.runs.set(w.name, (this.runs.get(w.name) ?? 0) + 1);
+      const t = performance.now();
+      try {
+        await w.run(this.ctx);
+        this.ctx.log.debug('worker ran', { worker: w.name, ms: Math.round(performance.now() - t) });
+      } catch (e) {
+        this.ctx.log.error('worker failed', { worker: w.name, err: String(e), stack: (e as Error).stack });
       }
     }
-    this.running = false;
+    this.running.delete(w.name);
   }
 }
 
@@ -83,7 +148,6 @@ export const WANTS = {
   cleanup: structural(['model', 'application', 'unit', 'relation', 'machine']),
   subordinates: structural(['application', 'unit', 'relation']),
   leadership: structural(['application', 'unit']),
-  provisioner: structural(['model', 'machine', 'unit']),
   // Opened ports are a unit's runtime field: the exposer reads status changes too.
   exposer: (c: Change) => ['application', 'unit', 'machine'].includes(c.kind),
   chaos: structural(['model', 'application', 'unit', 'relation', 'machine']),
