@@ -12,7 +12,7 @@ import { Machines } from '../domain/machines.ts';
 import { Reads } from '../domain/rows.ts';
 import { waitReport } from '../domain/settle.ts';
 import { silentLogger } from '../logger.ts';
-import { AGENT_SILENCE_MS, decideMachine, explainAbsence, type MachineAction, type MachineFacts } from './provisioner.ts';
+import { AGENT_SILENCE_MS, decideMachine, explainAbsence, machineKeysOf, type MachineAction, type MachineFacts } from './provisioner.ts';
 import type { WorkerContext } from './context.ts';
 
 const M = 'm';
@@ -140,5 +140,21 @@ describe('decideMachine', () => {
   ];
   it.each(cases)('%s', (_what, facts, action) => {
     expect(decideMachine({ ...base, ...facts })).toEqual(action);
+  });
+});
+
+describe('machineKeysOf: which machines a change wakes', () => {
+  it('a machine change its machine, a container its host too, a unit its machine and the dying ones, a status report none', () => {
+    machines.add(M, { constraints: '', autoRemove: false });
+    machines.add(M, { constraints: '', autoRemove: false });
+    machines.remove(M, '2', false);
+    const change = (kind: string, key: string, op: 'change' | 'status' | 'remove' = 'change') => ({ rev: 1, model: M, kind, key, op });
+    expect(machineKeysOf(ctx, change('machine', '1'))).toEqual(['m/1']);
+    expect(machineKeysOf(ctx, change('machine', '1/lxc/0'))).toEqual(['m/1/lxc/0', 'm/1']);
+    expect(machineKeysOf(ctx, change('unit', 'web/0'))).toEqual(['m/0', 'm/2']);
+    expect(machineKeysOf(ctx, change('unit', 'web/9', 'remove'))).toEqual(['m/2']);
+    expect(machineKeysOf(ctx, change('unit', 'web/0', 'status'))).toEqual([]);
+    expect(machineKeysOf(ctx, change('model', M)).sort()).toEqual(['m/0', 'm/1', 'm/2']);
+    expect(machineKeysOf(ctx, change('relation', '1'))).toEqual([]);
   });
 });

@@ -79,14 +79,18 @@ function splitKey(key: string): { model: string; id: string } {
 }
 
 /**
- * The machines a committed change concerns: the machine itself; a unit's machine, and the
- * model's dying machines (a unit gone may free one to be destroyed); every machine of a
- * model whose life changed. Status reports concern none.
+ * The machines a committed change concerns: the machine itself (and a container's host); a
+ * unit's machine, and the model's dying machines (a unit gone may free one to be
+ * destroyed); every machine of a model whose life changed. Status reports concern none.
  */
 export function machineKeysOf(ctx: WorkerContext, c: Change): string[] {
   if (c.op === 'status') return [];
   const reads = new Reads(ctx.store);
-  if (c.kind === 'machine') return [machineKey(c.model, c.key)];
+  if (c.kind === 'machine') {
+    // A container coming or going may free its (enlisted) host to be removed.
+    const host = containerHost(c.key);
+    return host === undefined ? [machineKey(c.model, c.key)] : [machineKey(c.model, c.key), machineKey(c.model, host)];
+  }
   if (c.kind === 'model') return reads.machines(c.model).map((m) => machineKey(m.model, m.id));
   if (c.kind !== 'unit') return [];
   const machine = reads.unit(c.model, c.key)?.machine;
