@@ -3,7 +3,7 @@
 // still dial the old one until migrate-agents re-points them (config rewritten, agent
 // restarted) and waits until each has reconnected. Bad input changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,12 @@ describe('migrate-agents: re-point machine agents to a controller restored at a 
     await sigil(['destroy-controller', C, '--yes']);
     process.env.SIGIL_HOME = homeA;
     await sigil(['destroy-controller', C, '--yes']);
+    // An agent a controller lost track of (the old one is gone, the restored one found the
+    // machines at their old paths) is still this test's process: stop it.
+    for (const id of ['0', '1', '2']) {
+      const pid = existsSync(join(machineDir(id), 'agent.pid')) ? Number(readFileSync(join(machineDir(id), 'agent.pid'), 'utf8').trim()) : 0;
+      if (pid > 0 && alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
     rmSync(homeB, { recursive: true, force: true });
     rmSync(scratch, { recursive: true, force: true });
   }, 120_000);
