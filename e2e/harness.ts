@@ -163,23 +163,39 @@ export async function status(model: string, opts: SigilOpts = {}): Promise<Model
  */
 export async function until(model: string, what: string, pred: (s: ModelStatusDoc) => boolean, timeoutMs = 30_000): Promise<ModelStatusDoc> {
   const deadline = Date.now() + timeoutMs;
-  const c = Client.open(new Home(), model);
   const stop = new AbortController();
   let wake = () => {};
-  let changed = true;
+  let changed = false;
   let feed: Promise<void> | undefined;
   let last: ModelStatusDoc | undefined;
+  // Bounded by the deadline: a stopped controller must not carry the wait past it.
+  const read = async (c: Client) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        c.get<ModelStatusDoc>(c.m('/status')),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer before the deadline')), Math.max(0, deadline - Date.now())))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   try {
     while (Date.now() < deadline) {
-      // A controller that is restarting cuts the feed: open it again.
-      feed ??= c.watch(() => {
-        changed = true;
-        wake();
-        return false;
-      }, -1, stop.signal).catch(() => undefined).finally(() => (feed = undefined));
-      changed = false;
-      last = await c.get<ModelStatusDoc>(c.m('/status')).catch(() => last);
-      if (last && pred(last)) return last;
+      // Opened each time round: a controller entry may appear only later (a bootstrap).
+      const c = await Promise.resolve().then(() => Client.open(new Home(), model)).catch(() => undefined);
+      if (c) {
+        changed = false;
+        last = await read(c).catch(() => last);
+        if (last && pred(last)) return last;
+        // From the first look that fails; again after a controller restart cut it. A change
+        // between the read and the feed opening is caught by the 2 s look.
+        feed ??= c.watch(() => {
+          changed = true;
+          wake();
+          return false;
+        }, -1, stop.signal).catch(() => undefined).finally(() => (feed = undefined));
+      }
       // Bursts of changes (a deploy's status reports) coalesce into one read per 250 ms.
       await new Promise((r) => setTimeout(r, 250));
       if (changed) continue;

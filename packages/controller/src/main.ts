@@ -11,7 +11,7 @@ import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
 import { Reconciler, WANTS } from './workers/reconciler.ts';
 import { allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
-import { elect } from './workers/leadership.ts';
+import { leadership } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
@@ -218,7 +218,7 @@ async function serve(dir: string): Promise<void> {
   reconciler = new Reconciler(ctx, [
     { name: 'cleanup', run: cleanup, wants: WANTS.cleanup },
     { name: 'subordinates', run: ensureSubordinates, wants: WANTS.subordinates },
-    { name: 'leadership', run: elect, wants: WANTS.leadership },
+    { name: 'leadership', run: leadership(), wants: WANTS.leadership },
     { name: 'exposer', run: (c) => exposer.reconcile(c), wants: WANTS.exposer },
     { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
     { name: 'operations', run: reapOperations, wants: WANTS.operations },
@@ -226,7 +226,9 @@ async function serve(dir: string): Promise<void> {
     { name: 'logs', run: logPruner(), wants: WANTS.logs },
     { name: 'inventory', run: inventoryScheduler(), wants: WANTS.inventory },
   ], 2000, [
-    { name: 'provisioner', keysOf: machineKeysOf, all: allMachineKeys, process: provisionMachine, resyncMs: 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
+    // Where the controller restarts dead agents (local-process), it looks at every machine on
+    // the tick: an agent that dies before it ever connects announces nothing.
+    { name: 'provisioner', keysOf: machineKeysOf, all: allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
   ]);
 
   const app = buildServer(svc, tls);

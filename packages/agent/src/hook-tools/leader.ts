@@ -5,7 +5,7 @@
  */
 import { checkEmpty, usageError } from './args.ts';
 import { goQuote } from './govalue.ts';
-import { type ToolSpec, overlay, parseKeyValues, putKey, toolError } from './spec.ts';
+import { type ToolSpec, leads, overlay, parseKeyValues, putKey, toolError } from './spec.ts';
 
 export const isLeader: ToolSpec = {
   name: 'is-leader',
@@ -15,8 +15,8 @@ export const isLeader: ToolSpec = {
   flags: () => [],
   run(call) {
     checkEmpty(call.args);
-    // True only while the lease is vouched for: a partitioned leader may already be replaced.
-    return call.env.snapshot.leader && (call.env.leaseHeld?.() ?? true);
+    // Never True while the lease is not vouched for: a partitioned leader may be replaced.
+    return leads(call.env);
   },
 };
 
@@ -46,7 +46,7 @@ export const leaderSet: ToolSpec = {
   flags: () => [],
   run(call) {
     const settings = parseKeyValues(call.args, true);
-    if (!call.env.snapshot.leader) {
+    if (!leads(call.env)) {
       throw toolError('cannot write leadership settings: cannot write settings: not the leader');
     }
     for (const [k, v] of settings) putKey(call.env.changes.leaderSettings, k, v === '' ? null : v);

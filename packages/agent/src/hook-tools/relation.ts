@@ -11,6 +11,7 @@ import { StringList, compareCodePoints, goQuote } from './govalue.ts';
 import {
   NEED_STDIN,
   type ToolSpec,
+  leads,
   localAppBag,
   localUnitBag,
   parseKeyValues,
@@ -136,7 +137,7 @@ export const relationSet: ToolSpec = {
     }
 
     const app = call.parsed.bools.get('app') ?? false;
-    if (app && !env.snapshot.leader) throw permissionDenied(env, rel, 'write');
+    if (app && !leads(env)) throw permissionDenied(env, rel, 'write');
     const buffers = app ? env.changes.relationApp : env.changes.relationUnit;
     const writes = buffers.get(rel.id) ?? {};
     for (const [k, v] of settings) putKey(writes, k, v === '' ? null : v);

@@ -13,7 +13,7 @@ import { SecretDataError, isRotatePolicy, newSecretId, parseDuration, parseSecre
 import { checkEmpty, usageError } from './args.ts';
 import type { HookToolEnv, SecretEntry } from './context.ts';
 import { type GoValue, StringList, goQuote } from './govalue.ts';
-import { NEED_STDIN, type ToolCall, type ToolSpec, fileError, parseRelationArg, parseSettingsYaml, readInputFile, relationFlag, toolError } from './spec.ts';
+import { NEED_STDIN, type ToolCall, type ToolSpec, fileError, parseRelationArg, parseSettingsYaml, leads, readInputFile, relationFlag, toolError } from './spec.ts';
 
 /** This hook's secrets: the snapshot's, with the hook's own changes applied as it makes them. */
 const working = new WeakMap<HookToolEnv, Map<string, SecretEntry>>();
@@ -151,7 +151,7 @@ export const secretAdd: ToolSpec = {
     if (u === NEED_STDIN) return NEED_STDIN;
     if (u.content === undefined) throw toolError('empty secret value not valid');
     const env = call.env;
-    if (u.owner === 'application' && !env.snapshot.leader) throw toolError('cannot create an application-owned secret: this unit is not the leader', 'use --owner unit, or add it from the leader');
+    if (u.owner === 'application' && !leads(env)) throw toolError('cannot create an application-owned secret: this unit is not the leader', 'use --owner unit, or add it from the leader');
     const all = hookSecrets(env);
     if (u.meta.label !== undefined && [...all.values()].some((e) => e.access === 'manage' && e.label === u.meta.label)) {
       throw toolError(`secret with label ${goQuote(u.meta.label)} already exists`);

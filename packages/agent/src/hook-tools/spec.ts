@@ -53,6 +53,20 @@ export function toolError(message: string, hint?: string): SigilError {
   return new SigilError('bad-request', message, hint);
 }
 
+/**
+ * Whether this unit leads, for is-leader and the leader-only tools: what its snapshot says,
+ * while the agent can vouch for the lease (it heard from the controller within half of it).
+ * A leader that cannot gets an error, not False, as Juju gives no guarantee then: the hook
+ * fails, and runs again once the agent reaches the controller (and knows who leads).
+ */
+export function leads(env: HookToolEnv): boolean {
+  if (!env.snapshot.leader) return false;
+  if (env.leaseHeld?.() === false) {
+    throw toolError('cannot verify leadership: the controller has not been heard from for half the leadership lease', 'the hook fails and runs again once the agent reaches the controller');
+  }
+  return true;
+}
+
 export function notRunningAction(): SigilError {
   return toolError('not running an action');
 }

@@ -2,7 +2,7 @@
 import { checkEmpty, usageError } from './args.ts';
 import type { HookToolEnv, StatusValue } from './context.ts';
 import { type GoValue, fromJson } from './govalue.ts';
-import { type ToolSpec, toolError } from './spec.ts';
+import { type ToolSpec, leads, toolError } from './spec.ts';
 
 const SETTABLE = ['maintenance', 'blocked', 'waiting', 'active'] as const;
 
@@ -27,7 +27,7 @@ export const statusSet: ToolSpec = {
     checkEmpty(rest);
     const value: StatusValue = { status, message };
     if (call.parsed.bools.get('application') === true) {
-      if (!call.env.snapshot.leader) {
+      if (!leads(call.env)) {
         throw toolError('this unit is not the leader');
       }
       call.env.changes.appStatus = value;
@@ -74,7 +74,7 @@ export const statusGet: ToolSpec = {
       const mine = unitStatus(env);
       return brief ? mine.status : details(mine, includeData);
     }
-    if (!env.snapshot.leader) {
+    if (!leads(env)) {
       throw toolError('finding application status: this unit is not the leader');
     }
     const app = env.changes.appStatus ?? env.snapshot.appStatus;

@@ -197,13 +197,24 @@ describe('leadership', () => {
     expect(run(follower, 'is-leader', ['--format=json'])).toEqual(ok('false\n'));
   });
 
-  test('is-leader is False once the agent cannot vouch for the lease (a partitioned leader may be replaced)', () => {
+  test('a leader whose agent cannot vouch for the lease gets an error from is-leader and the leader-only tools, never True', () => {
     let heard = true;
     const env = testEnv();
     env.leaseHeld = () => heard;
     expect(run(env, 'is-leader')).toEqual(ok('True\n'));
     heard = false;
-    expect(run(env, 'is-leader')).toEqual(ok('False\n'));
+    for (const [tool, args] of [['is-leader', []], ['leader-set', ['k=v']], ['status-set', ['--application', 'active']]] as const) {
+      const r = run(env, tool, [...args]);
+      expect(r.code, tool).toBe(1);
+      expect(r.stderr, tool).toContain('cannot verify leadership');
+    }
+    expect(env.changes.leaderSettings).toEqual({});
+    // A follower is simply not the leader, whether or not its agent hears from the controller.
+    const follower = testEnv((s) => {
+      s.leader = false;
+    });
+    follower.leaseHeld = () => false;
+    expect(run(follower, 'is-leader')).toEqual(ok('False\n'));
   });
 
   test('leader-set is leader-only; leader-get shows this hook\'s writes', () => {

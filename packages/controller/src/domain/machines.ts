@@ -126,10 +126,11 @@ export class Machines {
     });
   }
 
+  /** The machine's own status: a runtime field (a `status` change), which wakes no structural worker. */
   setStatus(model: string, id: string, current: string, message = '', data?: Record<string, unknown>): void {
     this.s.tx(() => {
       this.s.db.prepare('UPDATE machines SET status = ? WHERE model = ? AND id = ?').run(JSON.stringify(status(current, message, data ? { data } : {})), model, id);
-      this.s.changed(model, 'machine', id);
+      this.s.changed(model, 'machine', id, 'status');
     });
   }
 

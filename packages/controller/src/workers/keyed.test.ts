@@ -32,7 +32,10 @@ describe('KeyedQueue', () => {
       }
       expect(seen.filter((k) => k === 'good')).toHaveLength(1);
       expect(errors[0]).toMatchObject({ worker: 't', key: 'bad', err: 'Error: provider down' });
-      // Added again (a change): due at once, not after the next 160 ms.
+      // A resync leaves it to its backoff; a change makes it due at once.
+      q.add('bad', { resync: true });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(tries()).toBe(4);
       broken = false;
       q.add('bad');
       await vi.advanceTimersByTimeAsync(0);

@@ -34,10 +34,14 @@ export class KeyedQueue {
 
   constructor(private readonly o: KeyedQueueOptions) {}
 
-  add(key: string): void {
+  /**
+   * Makes `key` due. A change makes a backed-off key due at once (whatever failed may have
+   * been fixed); a resync (`resync: true`) leaves it to its backoff.
+   */
+  add(key: string, o: { resync?: boolean } = {}): void {
     if (this.stopped) return;
     const retry = this.retries.get(key);
-    // A change makes a backed-off key due at once: whatever failed may have been fixed.
+    if (retry && o.resync) return;
     if (retry) {
       clearTimeout(retry);
       this.retries.delete(key);

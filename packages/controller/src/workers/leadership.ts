@@ -1,16 +1,16 @@
 import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
-import { AGENT_AWAY } from '../domain/machines.ts';
 import { Models } from '../domain/models.ts';
 import { Reads } from '../domain/rows.ts';
-import type { WorkerContext } from './context.ts';
+import type { Reconcile, WorkerContext } from './context.ts';
+import { AGENT_SILENCE_MS } from './provisioner.ts';
 
 export interface Candidate {
   name: string;
   life: string;
   /**
    * Its machine's agent is connected, or left less than a lease ago; or it has not connected
-   * since the controller started and the provisioner has not yet declared it absent (a
+   * since the controller started, and was first found away less than UNSEEN_LEASE_MS ago (a
    * booting machine, a controller restart).
    */
   holdsLease: boolean;
@@ -34,17 +34,34 @@ export function chooseLeader(current: string | null, units: readonly Candidate[]
   return holder && next?.name !== holder.name && !next?.connected ? holder.name : next?.name ?? null;
 }
 
-/** Every application with alive units has exactly one leader (`chooseLeader`). */
-export function elect(ctx: WorkerContext): void {
+/**
+ * How long an agent not seen since the controller started holds the lease, counted from when
+ * this worker first found it away: a machine still booting, or the controller just restarted.
+ */
+export const UNSEEN_LEASE_MS = Math.max(LEADERSHIP_LEASE_MS, AGENT_SILENCE_MS);
+
+/**
+ * The leadership worker: every application with alive units has exactly one leader
+ * (`chooseLeader`). It remembers since when each never-seen machine agent has been away.
+ */
+export function leadership(): Reconcile {
+  const unseenSince = new Map<string, number>();
+  return (ctx) => elect(ctx, unseenSince);
+}
+
+export function elect(ctx: WorkerContext, unseenSince = new Map<string, number>(), now = Date.now()): void {
   const reads = new Reads(ctx.store);
   for (const { name: model } of new Models(ctx.store).list()) {
     const units = reads.units(model);
-    const absent = new Set(reads.machines(model).filter((m) => m.status.message.startsWith(AGENT_AWAY)).map((m) => m.id));
     const lease = (machine: string | null) => {
-      if (machine === null) return { holdsLease: true, connected: true };
-      if (ctx.connected(model, machine)) return { holdsLease: true, connected: true };
-      const holdsLease = ctx.seen(model, machine) ? ctx.awayMs(model, machine) < LEADERSHIP_LEASE_MS : !absent.has(machine);
-      return { holdsLease, connected: false };
+      if (machine === null || ctx.connected(model, machine)) return { holdsLease: true, connected: true };
+      const key = `${model}/${machine}`;
+      if (ctx.seen(model, machine)) {
+        unseenSince.delete(key);
+        return { holdsLease: ctx.awayMs(model, machine) < LEADERSHIP_LEASE_MS, connected: false };
+      }
+      if (!unseenSince.has(key)) unseenSince.set(key, now);
+      return { holdsLease: now - unseenSince.get(key)! < UNSEEN_LEASE_MS, connected: false };
     };
     for (const app of reads.apps(model)) {
       const candidates = units.filter((u) => u.app === app.name).map((u) => ({ name: u.name, life: u.life, ...lease(u.machine) }));

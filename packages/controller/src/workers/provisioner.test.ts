@@ -149,12 +149,15 @@ describe('machineKeysOf: which machines a change wakes', () => {
     machines.add(M, { constraints: '', autoRemove: false });
     machines.remove(M, '2', false);
     const change = (kind: string, key: string, op: 'change' | 'status' | 'remove' = 'change') => ({ rev: 1, model: M, kind, key, op });
-    expect(machineKeysOf(ctx, change('machine', '1'))).toEqual(['m/1']);
-    expect(machineKeysOf(ctx, change('machine', '1/lxc/0'))).toEqual(['m/1/lxc/0', 'm/1']);
-    expect(machineKeysOf(ctx, change('unit', 'web/0'))).toEqual(['m/0', 'm/2']);
-    expect(machineKeysOf(ctx, change('unit', 'web/9', 'remove'))).toEqual(['m/2']);
-    expect(machineKeysOf(ctx, change('unit', 'web/0', 'status'))).toEqual([]);
-    expect(machineKeysOf(ctx, change('model', M)).sort()).toEqual(['m/0', 'm/1', 'm/2']);
-    expect(machineKeysOf(ctx, change('relation', '1'))).toEqual([]);
+    const keys = (...cs: ReturnType<typeof change>[]) => machineKeysOf(ctx, cs);
+    expect(keys(change('machine', '1'))).toEqual(['m/1']);
+    expect(keys(change('machine', '1/lxc/0'))).toEqual(['m/1/lxc/0', 'm/1']);
+    expect(keys(change('unit', 'web/0'))).toEqual(['m/0', 'm/2']);
+    expect(keys(change('unit', 'web/9', 'remove'))).toEqual(['m/2']);
+    expect(keys(change('unit', 'web/0', 'status'), change('machine', '0', 'status'))).toEqual([]);
+    expect(keys(change('model', M)).sort()).toEqual(['m/0', 'm/1', 'm/2']);
+    expect(keys(change('relation', '1'))).toEqual([]);
+    // A commit of many changes: each machine once.
+    expect(keys(change('unit', 'web/0'), change('unit', 'web/0'), change('machine', '0'), change('unit', 'web/7', 'remove'))).toEqual(['m/0', 'm/2']);
   });
 });

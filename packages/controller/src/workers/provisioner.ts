@@ -81,21 +81,34 @@ function splitKey(key: string): { model: string; id: string } {
 /**
  * The machines a committed change concerns: the machine itself (and a container's host); a
  * unit's machine, and the model's dying machines (a unit gone may free one to be
- * destroyed); every machine of a model whose life changed. Status reports concern none.
+ * destroyed; the model's machines are read once per commit); every machine of a model whose
+ * life changed. Status reports concern none.
  */
-export function machineKeysOf(ctx: WorkerContext, c: Change): string[] {
-  if (c.op === 'status') return [];
+export function machineKeysOf(ctx: WorkerContext, changes: readonly Change[]): string[] {
   const reads = new Reads(ctx.store);
-  if (c.kind === 'machine') {
-    // A container coming or going may free its (enlisted) host to be removed.
-    const host = containerHost(c.key);
-    return host === undefined ? [machineKey(c.model, c.key)] : [machineKey(c.model, c.key), machineKey(c.model, host)];
+  const keys = new Set<string>();
+  const dyingDone = new Set<string>();
+  const dying = (model: string) => {
+    if (dyingDone.has(model)) return;
+    dyingDone.add(model);
+    for (const m of reads.machines(model)) if (m.life !== 'alive') keys.add(machineKey(model, m.id));
+  };
+  for (const c of changes) {
+    if (c.op === 'status') continue;
+    if (c.kind === 'machine') {
+      keys.add(machineKey(c.model, c.key));
+      // A container coming or going may free its (enlisted) host to be removed.
+      const host = containerHost(c.key);
+      if (host !== undefined) keys.add(machineKey(c.model, host));
+    } else if (c.kind === 'model') {
+      for (const m of reads.machines(c.model)) keys.add(machineKey(c.model, m.id));
+    } else if (c.kind === 'unit') {
+      const machine = reads.unit(c.model, c.key)?.machine;
+      if (machine) keys.add(machineKey(c.model, machine));
+      dying(c.model);
+    }
   }
-  if (c.kind === 'model') return reads.machines(c.model).map((m) => machineKey(m.model, m.id));
-  if (c.kind !== 'unit') return [];
-  const machine = reads.unit(c.model, c.key)?.machine;
-  const dying = reads.machines(c.model).filter((m) => m.life !== 'alive').map((m) => machineKey(m.model, m.id));
-  return machine ? [machineKey(c.model, machine), ...dying] : dying;
+  return [...keys];
 }
 
 /** The machines an agent coming or going concerns: its own, and the containers it hosts. */
@@ -146,7 +159,8 @@ export async function provisionMachine(ctx: WorkerContext, key: string): Promise
         ctx.log.info('machine provisioned', { model, machine: id, address: inst.address });
       } catch (e) {
         machines.setStatus(model, id, 'provisioning error', String((e as Error).message));
-        ctx.log.error('provisioning failed', { model, machine: id, err: String(e) });
+        // The queue logs it and tries again with backoff.
+        throw e;
       }
       return;
     }

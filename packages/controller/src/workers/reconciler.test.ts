@@ -84,7 +84,7 @@ describe('Reconciler with a keyed worker', () => {
   function keyed(onProcess: (key: string) => Promise<void> | void): KeyedWorkerSpec {
     return {
       name: 'machines',
-      keysOf: (_ctx, c) => (c.kind === 'machine' && c.op !== 'status' ? [`${c.model}/${c.key}`] : []),
+      keysOf: (_ctx, cs) => cs.filter((c) => c.kind === 'machine' && c.op !== 'status').map((c) => `${c.model}/${c.key}`),
       all: () => ['m/0', 'm/1', 'm/2'],
       process: (_ctx, key) => onProcess(key),
     };

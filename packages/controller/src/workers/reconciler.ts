@@ -20,8 +20,8 @@ export interface WorkerSpec {
  */
 export interface KeyedWorkerSpec {
   name: string;
-  /** The keys a committed change concerns (may read the store). */
-  keysOf: (ctx: WorkerContext, c: Change) => string[];
+  /** The keys a commit's changes concern (may read the store). */
+  keysOf: (ctx: WorkerContext, changes: readonly Change[]) => string[];
   /** Every key there is: what a resync (start-up, the slow tick, a wake-up by name) processes. */
   all: (ctx: WorkerContext) => string[];
   process: (ctx: WorkerContext, key: string) => Promise<void> | void;
@@ -95,7 +95,13 @@ export class Reconciler {
     for (const w of this.workers) if (!this.due.has(w.name) && (w.wants === undefined || changes.some(w.wants))) this.due.add(w.name);
     for (const k of this.keyed) {
       const q = this.queues.get(k.name)!;
-      for (const c of changes) for (const key of k.keysOf(this.ctx, c)) q.add(key);
+      try {
+        for (const key of k.keysOf(this.ctx, changes)) q.add(key);
+      } catch (e) {
+        // Never out of the commit's notification (later subscribers must hear of it); the
+        // resync catches up.
+        this.ctx.log.error('worker failed', { worker: k.name, err: String(e), stack: (e as Error).stack });
+      }
     }
     this.kick();
   }
@@ -109,7 +115,7 @@ export class Reconciler {
     this.resynced.set(k.name, performance.now());
     const q = this.queues.get(k.name)!;
     try {
-      for (const key of k.all(this.ctx)) q.add(key);
+      for (const key of k.all(this.ctx)) q.add(key, { resync: true });
     } catch (e) {
       this.ctx.log.error('worker failed', { worker: k.name, err: String(e), stack: (e as Error).stack });
     }
