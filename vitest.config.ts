@@ -27,6 +27,8 @@ export const SHARED = {
     // run more files at once than there are cores (CI machines have 2).
     maxWorkers: 4,
     minWorkers: 1,
+    // Names the test that holds a worker's event loop for long (tests/loop-watch.ts).
+    setupFiles: ['tests/loop-watch.ts'],
 } as const;
 
 export default defineConfig({
