@@ -50,6 +50,8 @@ export default defineConfig({
           include: POSTGRESQL_TESTS,
           env: { SIGIL_TEST_STORE: 'postgresql' },
           globalSetup: ['tests/pg-global-setup.ts'],
+          // Each test's database made ahead of it, asynchronously.
+          setupFiles: ['tests/pg-test-db.ts'],
         },
       }] : []),
     ],

@@ -9,7 +9,7 @@ export default defineConfig({
     ...SHARED,
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['packages/*/src/**/*.test.ts', 'charms/*/src/**/*.test.ts', 'tests/charms/*/src/**/*.test.ts'] } },
-      ...(WITH_POSTGRESQL ? [{ extends: true, test: { name: 'postgresql', include: POSTGRESQL_TESTS, env: { SIGIL_TEST_STORE: 'postgresql' }, globalSetup: ['tests/pg-global-setup.ts'] } }] : []),
+      ...(WITH_POSTGRESQL ? [{ extends: true, test: { name: 'postgresql', include: POSTGRESQL_TESTS, env: { SIGIL_TEST_STORE: 'postgresql' }, globalSetup: ['tests/pg-global-setup.ts'], setupFiles: ['tests/pg-test-db.ts'] } }] : []),
     ],
   },
 });

@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 
 const EVERY_MS = 1000;
-const REPORT_MS = 15_000;
+const REPORT_MS = Number(process.env.SIGIL_LOOP_WATCH_MS ?? 15_000);
 let due = Date.now() + EVERY_MS;
 let lastTest = '(between tests)';
 setInterval(() => {

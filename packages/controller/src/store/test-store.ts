@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openDb, sqliteOf, type Db } from './db.ts';
 import { SyncPg } from './pg/bridge.ts';
 import { openPgDb } from './pg/pg-db.ts';
@@ -19,19 +20,54 @@ export function testStoreKind(): TestStoreKind {
 export const TEMPLATE_DB = 'sigil_template';
 
 let made = 0;
+/** Databases created ahead of the test that will open them (`prepareTestDb`). */
+const prepared: string[] = [];
+
+function cluster(): { url: string; password: string } {
+  const url = process.env.SIGIL_TEST_PG_URL;
+  const password = process.env.SIGIL_TEST_PG_PASSWORD;
+  if (!url || password === undefined) throw new Error('SIGIL_TEST_STORE=postgresql needs the test cluster (SIGIL_TEST_PG_URL); hint: run the suite through vitest.config.ts, whose postgresql project starts it');
+  return { url, password };
+}
+
+const nextName = () => `sigil_t${process.pid}_${++made}`;
+
+/**
+ * Creates the next test's database ahead of it, asynchronously: a clone of the template costs
+ * seconds on a busy machine, and made through the synchronous bridge it held the test
+ * worker's event loop past vitest's 60 s RPC deadline (tests/pg-test-db.ts calls it before
+ * every test). Nothing on SQLite.
+ */
+export async function prepareTestDb(): Promise<void> {
+  if (testStoreKind() !== 'postgresql' || prepared.length > 0) return;
+  const { url, password } = cluster();
+  const name = nextName();
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  const c = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: 30_000 });
+  await c.connect();
+  try {
+    await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  } finally {
+    await c.end();
+  }
+  prepared.push(name);
+}
 
 /** A fresh, empty store: `dir/state.db`, or a new database in the test cluster. */
 export function openTestDb(dir: string): Db {
   if (testStoreKind() === 'sqlite') return openDb(join(dir, 'state.db'));
-  const url = process.env.SIGIL_TEST_PG_URL;
-  const password = process.env.SIGIL_TEST_PG_PASSWORD;
-  if (!url || password === undefined) throw new Error('SIGIL_TEST_STORE=postgresql needs the test cluster (SIGIL_TEST_PG_URL); hint: run the suite through vitest.config.ts, whose postgresql project starts it');
-  const name = `sigil_t${process.pid}_${++made}`;
-  const admin = new SyncPg({ url, password });
-  try {
-    admin.exec(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
-  } finally {
-    admin.close();
+  const { url, password } = cluster();
+  let name = prepared.shift();
+  if (name === undefined) {
+    // A second store in one test, or one opened outside the hooks: made here and now.
+    name = nextName();
+    const admin = new SyncPg({ url, password });
+    try {
+      admin.exec(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+    } finally {
+      admin.close();
+    }
   }
   const u = new URL(url);
   u.pathname = `/${name}`;
