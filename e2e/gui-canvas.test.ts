@@ -21,6 +21,21 @@ const APPS: Record<string, { charm: string; x: number; y: number }> = {
 
 type Box = { x: number; y: number; width: number; height: number };
 
+const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+/** 'all in view' when every node lies inside the canvas, clear of the minimap and the controls; else what is wrong, with the view seen. */
+async function inView(page: Page): Promise<string> {
+  const canvas = (await page.getByTestId('canvas').boundingBox())!;
+  const view = async () => `(viewport ${await page.locator('.react-flow__viewport').getAttribute('style')}, canvas ${JSON.stringify(canvas)})`;
+  const covers = await Promise.all(['.react-flow__minimap', '.react-flow__controls'].map(async (sel) => [sel, await page.locator(sel).boundingBox()] as const));
+  for (const name of Object.keys(APPS)) {
+    const b = await page.getByTestId(`node-${name}`).boundingBox();
+    if (!b || b.x < canvas.x || b.y < canvas.y || b.x + b.width > canvas.x + canvas.width || b.y + b.height > canvas.y + canvas.height) return `${name} out of view at ${JSON.stringify(b)} ${await view()}`;
+    for (const [sel, c] of covers) if (c && overlap(b, c)) return `${name} under ${sel} at ${JSON.stringify(b)} ${await view()}`;
+  }
+  return 'all in view';
+}
+
 let browser: Browser;
 let page: Page;
 let login: string;
@@ -38,7 +53,7 @@ describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
     login = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
     expect(login, out).not.toBe('');
     browser = await launchTrusting(m.split(':')[0]!);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await page.goto(login);
     for (const name of Object.keys(APPS)) await page.getByTestId(`node-${name}`).waitFor();
     await page.locator('.react-flow__edge-path').waitFor();
@@ -65,19 +80,23 @@ describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
   });
 
   it('fits the whole model in view on first load, clear of the minimap and the controls', async () => {
-    const canvas = (await page.getByTestId('canvas').boundingBox())!;
-    const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-    const inView = async () => {
-      const covers = await Promise.all(['.react-flow__minimap', '.react-flow__controls'].map(async (sel) => [sel, await page.locator(sel).boundingBox()] as const));
-      for (const name of Object.keys(APPS)) {
-        const b = await page.getByTestId(`node-${name}`).boundingBox();
-        if (!b || b.x < canvas.x || b.y < canvas.y || b.x + b.width > canvas.x + canvas.width || b.y + b.height > canvas.y + canvas.height) return `${name} out of view at ${JSON.stringify(b)}`;
-        for (const [sel, c] of covers) if (c && overlap(b, c)) return `${name} under ${sel} at ${JSON.stringify(b)}`;
-      }
-      return 'all in view';
-    };
-    await expect.poll(inView, { timeout: 5000 }).toBe('all in view');
+    await expect.poll(() => inView(page), { timeout: 5000 }).toBe('all in view');
     await page.screenshot({ path: join(ARTIFACTS, 'gui-canvas-first-load.png') });
+  });
+
+  it('fits the model again when the window changes size before the canvas is touched', async () => {
+    // A window too short for the model at the smallest zoom, then grown: the first fit is
+    // redone for the new size rather than left zoomed out in a corner.
+    const short = await page.context().newPage();
+    try {
+      await short.setViewportSize({ width: 1280, height: 180 });
+      await short.goto(page.url());
+      for (const name of Object.keys(APPS)) await short.getByTestId(`node-${name}`).waitFor();
+      await short.setViewportSize({ width: 1280, height: 800 });
+      await expect.poll(() => inView(short), { timeout: 5000 }).toBe('all in view');
+    } finally {
+      await short.close();
+    }
   });
 
   it('draws a relation from the bottom of the upper node to the top of the lower one, not round behind them', async () => {

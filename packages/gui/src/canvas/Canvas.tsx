@@ -1,5 +1,5 @@
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Background, Controls, MiniMap, ReactFlow, applyNodeChanges, useReactFlow, type Connection, type Edge, type FitViewOptions, type NodeChange } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, applyNodeChanges, useNodesInitialized, useReactFlow, useStore, type Connection, type Edge, type FitViewOptions, type NodeChange } from '@xyflow/react';
 import type { GuiModel } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
 import { Api } from '../api/client.ts';
@@ -124,6 +124,17 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
     if (hidden) requestAnimationFrame(() => void flow.fitView({ ...FIT_VIEW, duration: 200 }));
   }, [apps, positions, flow]);
 
+  // The first fit follows the canvas's size until the user touches the canvas: a fit made
+  // before the page had its final size (seen under load: zoomed out to the minimum, the
+  // model in a corner under the minimap) is made again once the size is known.
+  const touched = useRef(false);
+  const onTouch = useCallback(() => { touched.current = true; }, []);
+  const [paneWidth, paneHeight] = [useStore((s) => s.width), useStore((s) => s.height)];
+  const measured = useNodesInitialized();
+  useEffect(() => {
+    if (measured && paneWidth > 0 && paneHeight > 0 && !touched.current) void flow.fitView(FIT_VIEW);
+  }, [measured, paneWidth, paneHeight, flow]);
+
   // Applications placed automatically get their position saved, as if dropped there, so they
   // stay put when others arrive and bundles keep them. Each is tried once per page. A read
   // user's page only shows where they would go.
@@ -212,7 +223,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
 
   return (
     <SelectRelation.Provider value={selectRelation}>
-    <div className="canvas" data-testid="canvas" ref={box}>
+    <div className="canvas" data-testid="canvas" ref={box} onPointerDownCapture={onTouch} onWheelCapture={onTouch} onKeyDownCapture={onTouch}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
