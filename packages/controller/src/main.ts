@@ -9,9 +9,9 @@ import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
-import { Reconciler, WANTS } from './workers/reconciler.ts';
+import { Reconciler, WANTS, perModel } from './workers/reconciler.ts';
 import { allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
-import { leadership } from './workers/leadership.ts';
+import { allApplicationKeys, leadership, leadershipKeysOf, leadershipKeysOn } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
@@ -172,7 +172,9 @@ async function serve(dir: string): Promise<void> {
   // workers that read presence; commits wake the workers that want their changes (below).
   const wake = (machine?: { model: string; id: string }) => {
     reconciler?.wake(['operations']);
-    if (machine) reconciler?.wakeKeys('provisioner', presenceKeys(ctx, machine.model, machine.id));
+    if (!machine) return;
+    reconciler?.wakeKeys('provisioner', presenceKeys(ctx, machine.model, machine.id));
+    reconciler?.wakeKeys('leadership', leadershipKeysOn(ctx, machine.model, machine.id));
   };
   const svc = new Services(store, log, config.name, config.adminTokenHash, join(dir, 'controller.log'), wake, config.provider);
   // `sigil restore-backup` leaves the hash of its client's new admin session: taken in once.
@@ -216,10 +218,6 @@ async function serve(dir: string): Promise<void> {
   svc.schedules.releaseAll();
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
   reconciler = new Reconciler(ctx, [
-    { name: 'cleanup', run: cleanup, wants: WANTS.cleanup },
-    { name: 'subordinates', run: ensureSubordinates, wants: WANTS.subordinates },
-    { name: 'leadership', run: leadership(), wants: WANTS.leadership },
-    { name: 'exposer', run: (c) => exposer.reconcile(c), wants: WANTS.exposer },
     { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
     { name: 'operations', run: reapOperations, wants: WANTS.operations },
     { name: 'rollouts', run: (c) => rollouts.reconcile(c), wants: WANTS.rollouts },
@@ -229,6 +227,11 @@ async function serve(dir: string): Promise<void> {
     // Where the controller restarts dead agents (local-process), it looks at every machine on
     // the tick: an agent that dies before it ever connects announces nothing.
     { name: 'provisioner', keysOf: machineKeysOf, all: allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
+    perModel('cleanup', WANTS.cleanup, cleanup),
+    perModel('subordinates', WANTS.subordinates, ensureSubordinates),
+    perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c) }),
+    // Keyed by application; leases run out with time passing, which no change announces.
+    { name: 'leadership', keysOf: leadershipKeysOf, all: allApplicationKeys, process: leadership(), resyncMs: 5_000, concurrency: 4, timeoutMs: 60_000 },
   ]);
 
   const app = buildServer(svc, tls);

@@ -33,7 +33,8 @@ beforeAll(async () => {
     s.applications.deploy({ model: 'm', app: 'other', charmUrl: snk.url, numUnits: 1, config: {}, constraints: '', to: [] });
     relationId = s.relations.integrate('m', 'src', 'snk').id;
     for (const u of s.reads.units('m')) tokens[u.name] = s.machines.issueToken('m', u.machine!);
-    elect({ store: s.store, log: silentLogger, connected: () => false, awayMs: () => 0, seen: () => false } as unknown as WorkerContext);
+    const ctx = { store: s.store, log: silentLogger, connected: () => false, awayMs: () => 0, seen: () => false } as unknown as WorkerContext;
+    for (const app of ['src', 'snk', 'other']) elect(ctx, `m/${app}`);
   });
   ({ svc, url } = server);
 });

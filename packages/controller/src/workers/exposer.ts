@@ -1,5 +1,6 @@
 import { createServer, connect, type Server } from 'node:net';
 import { Reads } from '../domain/rows.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 import type { WorkerContext } from './context.ts';
 
 interface Publication {
@@ -12,7 +13,8 @@ interface Publication {
  * `expose`: every TCP port an exposed application's units have opened is published on the
  * host (all interfaces), forwarding to the unit's machine address. The same port number is
  * used when it is free, another one otherwise; status shows where. Unexposing, closing a
- * port or removing a unit withdraws it. Level-based: it converges on every run.
+ * port or removing a unit withdraws it. Keyed by model; level-based: each run converges
+ * that model's publications.
  */
 export class Exposer {
   private readonly published = new Map<string, Publication>();
@@ -27,28 +29,32 @@ export class Exposer {
     return out.sort();
   }
 
-  async reconcile(ctx: WorkerContext): Promise<void> {
+  /** The models to converge on a resync: every model, and any with publications left. */
+  models(ctx: WorkerContext): string[] {
+    return [...new Set([...new LifecycleRepository(ctx.store).models().map((m) => m.name), ...[...this.published.keys()].map((k) => k.split('|')[0]!)])];
+  }
+
+  /** Converges one model's publications. */
+  async reconcile(ctx: WorkerContext, model: string): Promise<void> {
     const reads = new Reads(ctx.store);
     const wanted = new Map<string, string>();
     // Only exposed applications' units (and their machines) are read: the cost follows what
     // is exposed, not machines × units (which stalled a controller of 1,000 machines), and
     // the stream of unit status reports costs nothing while nothing is exposed.
-    for (const { name: model } of ctx.store.db.prepare('SELECT name FROM models').all() as { name: string }[]) {
-      for (const a of reads.apps(model)) {
-        if (!a.exposed) continue;
-        for (const u of reads.units(model, a.name)) {
-          const m = u.machine === null ? undefined : reads.machine(model, u.machine);
-          // An enlisted host has its own address, reachable where it is: nothing to publish.
-          if (!m?.address || m.life !== 'alive' || u.life !== 'alive' || m.instanceId?.startsWith('manual:')) continue;
-          for (const p of u.ports) {
-            if (p.protocol !== 'tcp') continue;
-            for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${model}|${u.name}|${port}`, `${m.address}:${port}`);
-          }
+    for (const a of reads.apps(model)) {
+      if (!a.exposed) continue;
+      for (const u of reads.units(model, a.name)) {
+        const m = u.machine === null ? undefined : reads.machine(model, u.machine);
+        // An enlisted host has its own address, reachable where it is: nothing to publish.
+        if (!m?.address || m.life !== 'alive' || u.life !== 'alive' || m.instanceId?.startsWith('manual:')) continue;
+        for (const p of u.ports) {
+          if (p.protocol !== 'tcp') continue;
+          for (let port = p.from; port <= Math.min(p.to, p.from + 99); port++) wanted.set(`${model}|${u.name}|${port}`, `${m.address}:${port}`);
         }
       }
     }
     for (const [key, p] of this.published) {
-      if (wanted.get(key) === p.target) continue;
+      if (!key.startsWith(`${model}|`) || wanted.get(key) === p.target) continue;
       this.published.delete(key);
       await new Promise<void>((r) => p.server.close(() => r()));
       ctx.log.info('port unpublished', { key, hostPort: p.hostPort });

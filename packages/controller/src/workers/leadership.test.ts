@@ -10,7 +10,7 @@ import { Charms } from '../domain/charms.ts';
 import { Applications } from '../domain/applications.ts';
 import { Reads } from '../domain/rows.ts';
 import { silentLogger } from '../logger.ts';
-import { UNSEEN_LEASE_MS, chooseLeader, elect, type Candidate } from './leadership.ts';
+import { UNSEEN_LEASE_MS, chooseLeader, elect, leadershipKeysOf, type Candidate } from './leadership.ts';
 import type { WorkerContext } from './context.ts';
 
 describe('chooseLeader', () => {
@@ -27,6 +27,13 @@ describe('chooseLeader', () => {
   ];
   it.each(cases)('%s', (_what, current, units, leader) => {
     expect(chooseLeader(current, units)).toBe(leader);
+  });
+});
+
+describe('leadershipKeysOf', () => {
+  it('wakes the applications changed and those whose units changed, not for status reports', () => {
+    const c = (kind: string, key: string, op: 'change' | 'remove' | 'status' = 'change') => ({ rev: 1, model: 'm', kind, key, op });
+    expect(leadershipKeysOf({} as WorkerContext, [c('unit', 'web/3'), c('unit', 'web/4', 'remove'), c('application', 'db'), c('unit', 'cache/0', 'status'), c('relation', '1'), c('machine', '0')])).toEqual(['m/web', 'm/db']);
   });
 });
 
@@ -62,31 +69,31 @@ describe('elect on a real store', () => {
   });
 
   it('moves leadership off a machine whose agent has been away longer than the lease, and only then', () => {
-    elect(ctx);
+    elect(ctx, 'm/web');
     expect(leader()).toBe('web/0');
     for (const id of ['0', '1', '2']) seen.add(id);
     const m0 = reads.unit(M, 'web/0')!.machine!;
     away.set(m0, LEADERSHIP_LEASE_MS - 1000);
-    elect(ctx);
+    elect(ctx, 'm/web');
     expect(leader()).toBe('web/0');
     away.set(m0, LEADERSHIP_LEASE_MS);
-    elect(ctx);
+    elect(ctx, 'm/web');
     expect(leader()).toBe('web/1');
     // Back again: it does not take the role back (the new leader holds its lease).
     away.delete(m0);
-    elect(ctx);
+    elect(ctx, 'm/web');
     expect(leader()).toBe('web/1');
   });
 
   it('keeps a leader whose agent has not connected since the controller started for a few minutes (a boot, a restart), then moves it', () => {
     const unseen = new Map<string, number>();
     const t0 = 1_000_000;
-    elect(ctx, unseen, t0);
+    elect(ctx, 'm/web', unseen, t0);
     expect(leader()).toBe('web/0');
     seen.add(reads.unit(M, 'web/1')!.machine!);
-    elect(ctx, unseen, t0 + UNSEEN_LEASE_MS - 1000);
+    elect(ctx, 'm/web', unseen, t0 + UNSEEN_LEASE_MS - 1000);
     expect(leader()).toBe('web/0');
-    elect(ctx, unseen, t0 + UNSEEN_LEASE_MS);
+    elect(ctx, 'm/web', unseen, t0 + UNSEEN_LEASE_MS);
     expect(leader()).toBe('web/1');
   });
 });

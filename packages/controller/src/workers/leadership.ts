@@ -1,8 +1,9 @@
 import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
-import { Models } from '../domain/models.ts';
 import { Reads } from '../domain/rows.ts';
-import type { Reconcile, WorkerContext } from './context.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
+import type { Change } from '../store/store.ts';
+import type { WorkerContext } from './context.ts';
 import { AGENT_SILENCE_MS } from './provisioner.ts';
 
 export interface Candidate {
@@ -40,38 +41,59 @@ export function chooseLeader(current: string | null, units: readonly Candidate[]
  */
 export const UNSEEN_LEASE_MS = Math.max(LEADERSHIP_LEASE_MS, AGENT_SILENCE_MS);
 
-/**
- * The leadership worker: every application with alive units has exactly one leader
- * (`chooseLeader`). It remembers since when each never-seen machine agent has been away.
- */
-export function leadership(): Reconcile {
-  const unseenSince = new Map<string, number>();
-  return (ctx) => elect(ctx, unseenSince);
+/** An application's key: `model/app`. */
+const appKey = (model: string, app: string) => `${model}/${app}`;
+
+/** The applications a commit's changes concern: those changed, and those whose units changed. */
+export function leadershipKeysOf(_ctx: WorkerContext, changes: readonly Change[]): string[] {
+  const keys = new Set<string>();
+  for (const c of changes) {
+    if (c.op === 'status') continue;
+    if (c.kind === 'application') keys.add(appKey(c.model, c.key));
+    else if (c.kind === 'unit') keys.add(appKey(c.model, c.key.split('/')[0]!));
+  }
+  return [...keys];
 }
 
-export function elect(ctx: WorkerContext, unseenSince = new Map<string, number>(), now = Date.now()): void {
+/** The applications with units on a machine whose agent came or went. */
+export function leadershipKeysOn(ctx: WorkerContext, model: string, machine: string): string[] {
+  return [...new Set(new Reads(ctx.store).unitsOn(model, machine).map((u) => appKey(model, u.app)))];
+}
+
+export const allApplicationKeys = (ctx: WorkerContext): string[] => {
   const reads = new Reads(ctx.store);
-  for (const { name: model } of new Models(ctx.store).list()) {
-    const units = reads.units(model);
-    const lease = (machine: string | null) => {
-      if (machine === null || ctx.connected(model, machine)) return { holdsLease: true, connected: true };
-      const key = `${model}/${machine}`;
-      if (ctx.seen(model, machine)) {
-        unseenSince.delete(key);
-        return { holdsLease: ctx.awayMs(model, machine) < LEADERSHIP_LEASE_MS, connected: false };
-      }
-      if (!unseenSince.has(key)) unseenSince.set(key, now);
-      return { holdsLease: now - unseenSince.get(key)! < UNSEEN_LEASE_MS, connected: false };
-    };
-    for (const app of reads.apps(model)) {
-      const candidates = units.filter((u) => u.app === app.name).map((u) => ({ name: u.name, life: u.life, ...lease(u.machine) }));
-      const next = chooseLeader(app.leader, candidates);
-      if (next === app.leader) continue;
-      ctx.store.tx(() => {
-        ctx.store.db.prepare('UPDATE applications SET leader = ? WHERE model = ? AND name = ?').run(next, model, app.name);
-        ctx.store.changed(model, 'application', app.name);
-      });
-      ctx.log.info('leader elected', { model, application: app.name, leader: next, previous: app.leader });
+  return new LifecycleRepository(ctx.store).models().flatMap((m) => reads.apps(m.name).map((a) => appKey(m.name, a.name)));
+};
+
+/**
+ * The leadership worker, keyed by application: each has exactly one leader while it has
+ * alive units (`chooseLeader`). It remembers since when each never-seen machine agent has
+ * been away.
+ */
+export function leadership(): (ctx: WorkerContext, key: string) => void {
+  const unseenSince = new Map<string, number>();
+  return (ctx, key) => elect(ctx, key, unseenSince);
+}
+
+export function elect(ctx: WorkerContext, key: string, unseenSince = new Map<string, number>(), now = Date.now()): void {
+  const cut = key.indexOf('/');
+  const [model, name] = [key.slice(0, cut), key.slice(cut + 1)];
+  const reads = new Reads(ctx.store);
+  const app = reads.app(model, name);
+  if (!app) return;
+  const lease = (machine: string | null) => {
+    if (machine === null || ctx.connected(model, machine)) return { holdsLease: true, connected: true };
+    const k = `${model}/${machine}`;
+    if (ctx.seen(model, machine)) {
+      unseenSince.delete(k);
+      return { holdsLease: ctx.awayMs(model, machine) < LEADERSHIP_LEASE_MS, connected: false };
     }
-  }
+    if (!unseenSince.has(k)) unseenSince.set(k, now);
+    return { holdsLease: now - unseenSince.get(k)! < UNSEEN_LEASE_MS, connected: false };
+  };
+  const candidates = reads.units(model, name).map((u) => ({ name: u.name, life: u.life, ...lease(u.machine) }));
+  const next = chooseLeader(app.leader, candidates);
+  if (next === app.leader) return;
+  ctx.store.tx(() => new LifecycleRepository(ctx.store).setLeader(model, name, next));
+  ctx.log.info('leader elected', { model, application: name, leader: next, previous: app.leader });
 }

@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logger.ts';
 import type { Change } from '../store/store.ts';
 import type { WorkerContext } from './context.ts';
-import { Reconciler, WANTS, type KeyedWorkerSpec, type WorkerSpec } from './reconciler.ts';
+import { Reconciler, WANTS, perModel, type KeyedWorkerSpec, type WorkerSpec } from './reconciler.ts';
 
 const ctx = { log: silentLogger } as unknown as WorkerContext;
 const change = (kind: string, op: Change['op'] = 'change', key = 'k'): Change => ({ rev: 1, model: 'm', kind, key, op });
@@ -39,7 +39,7 @@ describe('Reconciler', () => {
     ran.length = 0;
     r.changed([change('unit')]);
     await idle();
-    expect(started()).toEqual(['cleanup', 'subordinates', 'leadership', 'exposer', 'chaos', 'rollouts']);
+    expect(started()).toEqual(['cleanup', 'subordinates', 'exposer', 'chaos', 'rollouts']);
     ran.length = 0;
     r.changed([change('operation')]);
     await idle();
@@ -54,9 +54,9 @@ describe('Reconciler', () => {
 
   it('runs the named workers on an explicit wake-up, and all of them when none are named', async () => {
     const { r, started, ran, idle } = setup();
-    r.wake(['leadership', 'operations']);
+    r.wake(['subordinates', 'operations']);
     await idle();
-    expect(started()).toEqual(['leadership', 'operations']);
+    expect(started()).toEqual(['subordinates', 'operations']);
     ran.length = 0;
     r.wake();
     await idle();
@@ -71,7 +71,7 @@ describe('Reconciler', () => {
     await vi.waitFor(() => expect(ran).toContain('rollouts done'));
     r.changed([change('unit')]);
     r.changed([change('unit')]);
-    await vi.waitFor(() => expect(ran.filter((x) => x === 'leadership done')).toHaveLength(2));
+    await vi.waitFor(() => expect(ran.filter((x) => x === 'subordinates done')).toHaveLength(2));
     expect(ran).not.toContain('cleanup done');
     release();
     await idle();
@@ -125,5 +125,16 @@ describe('Reconciler with a keyed worker', () => {
     await idle();
     expect(seen.filter((x) => x === 'm/0')).toEqual(['m/0', 'm/0']);
     expect(seen.indexOf('m/0 done')).toBeLessThan(seen.lastIndexOf('m/0'));
+  });
+
+  it('wakes, of a worker keyed by model, only the models whose changes it wants', async () => {
+    const seen: string[] = [];
+    const { r, idle } = setup(undefined, [perModel('models', WANTS.cleanup, (_ctx, model) => void seen.push(model), { all: () => ['a', 'b', 'c'] })]);
+    r.changed([{ ...change('unit'), model: 'a' }, { ...change('unit', 'status'), model: 'b' }, { ...change('relation'), model: 'a' }, { ...change('operation'), model: 'c' }]);
+    await idle();
+    expect(seen).toEqual(['a']);
+    r.wake(['models']);
+    await idle();
+    expect(seen.slice(1).sort()).toEqual(['a', 'b', 'c']);
   });
 });

@@ -1,6 +1,7 @@
 import type { Change } from '../store/store.ts';
 import type { Reconcile, WorkerContext } from './context.ts';
 import { KeyedQueue } from './keyed.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 
 /**
  * A worker and the committed changes that can give it work. Without `wants` every commit
@@ -149,11 +150,13 @@ export class Reconciler {
 /** Structural changes: anything but an entity's own runtime fields (statuses, ports). */
 const structural = (kinds: readonly string[]) => (c: Change) => c.op !== 'status' && kinds.includes(c.kind);
 
-/** Which changes each of the controller's workers reads (see each worker for what it converges). */
+/**
+ * Which changes each of the controller's workers reads (see each worker for what it
+ * converges). Of the workers keyed by model, a change wakes only its own model's key.
+ */
 export const WANTS = {
   cleanup: structural(['model', 'application', 'unit', 'relation', 'machine']),
   subordinates: structural(['application', 'unit', 'relation']),
-  leadership: structural(['application', 'unit']),
   // Opened ports are a unit's runtime field: the exposer reads status changes too.
   exposer: (c: Change) => ['application', 'unit', 'machine'].includes(c.kind),
   chaos: structural(['model', 'application', 'unit', 'relation', 'machine']),
@@ -166,3 +169,24 @@ export const WANTS = {
   // Inventory collections are asked for on a schedule (the tick) and after hooks (by the route).
   inventory: () => false,
 } satisfies Record<string, (c: Change) => boolean>;
+
+/**
+ * A worker whose work is per model (what it converges never crosses models): a commit wakes
+ * the models of the changes `wants` accepts; a resync processes `all` (every model).
+ */
+export function perModel(
+  name: string,
+  wants: (c: Change) => boolean,
+  process: (ctx: WorkerContext, model: string) => Promise<void> | void,
+  o: { all?: (ctx: WorkerContext) => string[]; resyncMs?: number; timeoutMs?: number } = {},
+): KeyedWorkerSpec {
+  return {
+    name,
+    keysOf: (_ctx, changes) => [...new Set(changes.filter(wants).map((c) => c.model))],
+    all: o.all ?? ((ctx) => new LifecycleRepository(ctx.store).models().map((m) => m.name)),
+    process,
+    concurrency: 4,
+    resyncMs: o.resyncMs ?? 30_000,
+    timeoutMs: o.timeoutMs ?? 60_000,
+  };
+}

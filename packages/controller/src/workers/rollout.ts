@@ -2,6 +2,7 @@ import type { OperationEventNotice, RolloutDoc } from '@sigil/api';
 import { Reads } from '../domain/rows.ts';
 import { Operations } from '../domain/operations.ts';
 import { waitReport } from '../domain/settle.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
 import { decideRollout, type Effect, type RolloutFacts } from '../domain/rollout-plan.ts';
 import type { WorkerContext } from './context.ts';
@@ -110,17 +111,13 @@ export class RolloutWorker {
         for (const u of e.units) if (reads.unit(model, u)) repo.pinUnit(model, u, e.url);
         break;
       case 'resolve':
-        for (const u of e.units) {
-          ctx.store.db.prepare("UPDATE units SET resolved = 'no-retry' WHERE model = ? AND name = ?").run(model, u);
-          ctx.store.changed(model, 'unit', u);
-        }
+        for (const u of e.units) new LifecycleRepository(ctx.store).resolveWithoutRetry(model, u);
         break;
       case 'complete': {
         const app = reads.mustApp(model, doc.app);
         const next = reads.charm(model, doc.to).charm;
         const config = Object.fromEntries(Object.entries(app.config).filter(([k]) => k in next.config));
-        ctx.store.db.prepare('UPDATE applications SET charm_url = ?, config = ? WHERE model = ? AND name = ?').run(doc.to, JSON.stringify(config), model, doc.app);
-        ctx.store.changed(model, 'application', doc.app);
+        new LifecycleRepository(ctx.store).setCharm(model, doc.app, doc.to, config);
         repo.unpinUnits(model, reads.units(model, doc.app).map((u) => u.name));
         repo.setDrained(model, doc.app, [], []);
         break;
