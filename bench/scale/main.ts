@@ -14,7 +14,7 @@
 //   no-op (the work that is proportional to the application shows as the difference);
 // - churn: 20 mutations/s (config, annotations, add-unit, remove-unit in turn) for CHURN_S
 //   seconds (default 15), with p50/p99 of the mutating calls.
-// PROFILE=1 writes a CPU profile of the controller (NODE_OPTIONS --cpu-prof) and prints its
+// PROFILE=1 writes a CPU profile of the controller (SIGIL_CPU_PROFILE_DIR) and prints its
 // top functions by self time.
 import { execFileSync } from 'node:child_process';
 import https from 'node:https';
@@ -59,7 +59,7 @@ async function runOne(n: number): Promise<void> {
     const t0 = performance.now();
     const tokens = seed(join(dir, 'state.db'), n);
     console.log(`seeded ${n} machines and units in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const env = { ...process.env, SIGIL_HOME: c.home, SIGIL_LOG_LEVEL: 'debug', ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profDir}` } : {}) };
+    const env = { ...process.env, SIGIL_HOME: c.home, SIGIL_LOG_LEVEL: 'debug', ...(PROFILE ? { SIGIL_CPU_PROFILE_DIR: profDir } : {}) };
     if (PROFILE) mkdirSync(profDir, { recursive: true });
     execFileSync(SIGIL, ['start-controller', name], { env, stdio: 'ignore' });
     const cfg = YAML.parse(readFileSync(join(c.home, 'controllers.yaml'), 'utf8')).controllers[name];

@@ -1,4 +1,4 @@
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
@@ -13,6 +13,14 @@ export class AgentApi {
   private socket: WebSocket | undefined;
   /** When the change feed last showed the controller alive (opened, pinged, sent): the leadership lease's clock. */
   lastHeard = 0;
+  /**
+   * The machine's own connections to the controller, kept open between calls for up to a
+   * minute (under the controller's 72 s keep-alive, so the controller never closes one as a
+   * call goes out on it). Node's global agent drops an idle connection after 5 s: agents
+   * calling every few seconds then paid a TLS handshake per call, and a busy controller
+   * accepting new connections slowly kept them queued (bench/scale).
+   */
+  private readonly pool = new Agent({ keepAlive: true, timeout: 60_000, maxSockets: 8 });
 
   /**
    * `serverName`: the name the controller's certificate must carry when `url` is a relay
@@ -66,6 +74,7 @@ export class AgentApi {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(this.url + path, {
         method,
+        agent: this.pool,
         ...this.tlsOptions(),
         headers: { authorization: `Bearer ${this.token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': length } : {}) },
       }, (res) => {

@@ -9,8 +9,9 @@ import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
+import { AddressRepository } from './state/addresses.ts';
 import { Reconciler, WANTS, perModel } from './workers/reconciler.ts';
-import { allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
+import { absentMachineKeys, allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
 import { allApplicationKeys, leadership, leadershipKeysOf, leadershipKeysOn } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
@@ -103,7 +104,10 @@ function supervise(dir: string): void {
   const start = () => {
     restart = undefined;
     const started = Date.now();
-    child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--dir', dir, '--serve'], { stdio: 'inherit' });
+    // SIGIL_CPU_PROFILE_DIR: the serving process writes a V8 CPU profile there when it exits
+    // (bench/scale PROFILE=1; Node refuses --cpu-prof in NODE_OPTIONS).
+    const profile = process.env.SIGIL_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIGIL_CPU_PROFILE_DIR}`] : [];
+    child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--dir', dir, '--serve'], { stdio: 'inherit' });
     child.on('exit', (code, sig) => {
       if (stopping) process.exit(0);
       delay = Date.now() - started > 10_000 ? 100 : Math.min(delay * 2, 5000);
@@ -154,10 +158,7 @@ async function serve(dir: string): Promise<void> {
       root: machinesRoot,
       agentEntry,
       octet: config.octet,
-      allocateIndex: () => {
-        const r = store.db.prepare("INSERT INTO meta (key, value) VALUES ('next_address', '2') ON CONFLICT(key) DO UPDATE SET value = CAST(meta.value AS INTEGER) + 1 RETURNING value").get() as { value: string };
-        return Number(r.value);
-      },
+      allocateIndex: () => new AddressRepository(store).next(),
     });
   }
   // Written by `sigil bootstrap`: the controller serves HTTPS only, and hands its CA to
@@ -224,9 +225,9 @@ async function serve(dir: string): Promise<void> {
     { name: 'logs', run: logPruner(), wants: WANTS.logs },
     { name: 'inventory', run: inventoryScheduler(), wants: WANTS.inventory },
   ], 2000, [
-    // Where the controller restarts dead agents (local-process), it looks at every machine on
-    // the tick: an agent that dies before it ever connects announces nothing.
-    { name: 'provisioner', keysOf: machineKeysOf, all: allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
+    // Where the controller restarts dead agents (local-process), it looks at every machine
+    // without its agent on the tick: an agent that dies before it ever connects announces nothing.
+    { name: 'provisioner', keysOf: machineKeysOf, all: provider.restartsDeadAgents ? absentMachineKeys : allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
     perModel('cleanup', WANTS.cleanup, cleanup),
     perModel('subordinates', WANTS.subordinates, ensureSubordinates),
     perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c) }),

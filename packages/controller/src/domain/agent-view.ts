@@ -67,7 +67,7 @@ class ViewRead {
   private readonly apps = new Map<string, AppRow>();
   private readonly charms = new Map<string, CharmRow>();
   private readonly appUnits = new Map<string, UnitRow[]>();
-  private readonly relationData = new Map<number, { scope: string[]; settings: SettingsRow[] }>();
+  private readonly relationData = new Map<string, { scope: string[]; settings: SettingsRow[] }>();
   private allRelations: RelationRow[] | undefined;
   private readonly secrets: CharmSecrets;
   private readonly offers: Offers;
@@ -163,7 +163,7 @@ class ViewRead {
   private relationPart(r: RelationRow, u: UnitRow, leader: boolean, known: ReadonlySet<string>): RelationPart {
     const local = r.endpoints.find((e) => e.app === u.app)!;
     const remote = r.endpoints.find((e) => e.app !== u.app) ?? local;
-    const { scope, settings } = this.data(r.id);
+    const { scope, settings } = this.data(r.id, remote.app, u);
     const unitVersions = new Map<string, number>();
     const unitData: Record<string, string> = {};
     const appData: Record<string, string> = {};
@@ -263,15 +263,23 @@ class ViewRead {
     return (this.allRelations ??= this.reads.relations(this.model));
   }
 
-  private data(id: number): { scope: string[]; settings: SettingsRow[] } {
-    let d = this.relationData.get(id);
+  /**
+   * What a unit reads of a relation: the scope and bags of the other side's units and
+   * application, and its own (its application's too, for the leader). Only those rows are
+   * read: a unit of a 1,000-unit application related to a database reads the database's
+   * bags, not its 999 siblings' (which made every view O(units)).
+   */
+  private data(id: number, remoteApp: string, u: UnitRow): { scope: string[]; settings: SettingsRow[] } {
+    const key = `${id}|${remoteApp}|${u.name}`;
+    let d = this.relationData.get(key);
     if (!d) {
-      const scope = this.reads.relationScope(this.model, id);
-      const settings = this.reads.relationSettings(this.model, id);
+      const of = { apps: [...new Set([remoteApp, u.app])], unitsOf: remoteApp, unit: u.name };
+      const scope = this.reads.relationScope(this.model, id, of);
+      const settings = this.reads.relationSettings(this.model, id, of);
       // A relation across models (issue 20): the remote side's units and bags live in the other model.
       const peer = this.offers.peerData(this.model, id);
       d = peer ? { scope: [...scope, ...peer.scope].sort(), settings: [...settings, ...peer.settings] } : { scope, settings };
-      this.relationData.set(id, d);
+      this.relationData.set(key, d);
     }
     return d;
   }

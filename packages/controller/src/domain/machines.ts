@@ -101,7 +101,7 @@ export class Machines {
 
   /** The containers on machine `parent`, in id order (dying ones included). */
   containersOf(model: string, parent: string): MachineRow[] {
-    return this.reads.machines(model).filter((m) => containerHost(m.id) === parent).sort((a, b) => naturalCompare(a.id, b.id));
+    return this.reads.containersUnder(model, parent).filter((m) => containerHost(m.id) === parent).sort((a, b) => naturalCompare(a.id, b.id));
   }
 
 

@@ -186,6 +186,16 @@ export function status(current: string, message = '', extra: Partial<StatusDoc> 
 }
 
 /** Typed reads shared by the domain services. */
+/** Part of a relation one unit reads: some applications' bags, one application's units, one unit. */
+export interface RelationSlice {
+  apps: readonly string[];
+  unitsOf: string;
+  unit: string;
+}
+
+/** A LIKE pattern for an application's unit names (`app/…`). */
+const unitsPattern = (app: string) => `${app.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+
 export class Reads {
   constructor(private readonly s: Store) {}
 
@@ -241,21 +251,39 @@ export class Reads {
   }
 
   /** The units in a relation's scope, sorted. */
-  relationScope(model: string, id: number): string[] {
-    return (this.s.db.prepare('SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ? ORDER BY unit').all(model, id) as { unit: string }[]).map((r) => r.unit);
+  /** The units in scope of a relation; with `of`, only its units' and `of.unit`. */
+  relationScope(model: string, id: number, of?: RelationSlice): string[] {
+    const rows = of === undefined
+      ? this.s.db.prepare('SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ? ORDER BY unit').all(model, id)
+      : this.s.db.prepare("SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ? AND (unit = ? OR unit LIKE ? ESCAPE '\\') ORDER BY unit").all(model, id, of.unit, unitsPattern(of.unitsOf));
+    return (rows as { unit: string }[]).map((r) => r.unit);
   }
 
-  /** Every bag of a relation, in a stable order (application bags first, then by owner). */
-  relationSettings(model: string, id: number): SettingsRow[] {
-    const rows = this.s.db
-      .prepare('SELECT owner, is_app, data, version FROM relation_settings WHERE model = ? AND relation_id = ? ORDER BY is_app DESC, owner')
-      .all(model, id) as { owner: string; is_app: number; data: string; version: number }[];
+  /**
+   * The bags of a relation, in a stable order (application bags first, then by owner); with
+   * `of`, only those of its applications, of `of.unitsOf`'s units and of `of.unit`.
+   */
+  relationSettings(model: string, id: number, of?: RelationSlice): SettingsRow[] {
+    const sql = 'SELECT owner, is_app, data, version FROM relation_settings WHERE model = ? AND relation_id = ?';
+    const order = ' ORDER BY is_app DESC, owner';
+    const rows = (of === undefined
+      ? this.s.db.prepare(sql + order).all(model, id)
+      : this.s.db.prepare(`${sql} AND ((is_app = 1 AND owner IN (${of.apps.map(() => '?').join(', ')})) OR (is_app = 0 AND (owner = ? OR owner LIKE ? ESCAPE '\\')))${order}`)
+        .all(model, id, ...of.apps, of.unit, unitsPattern(of.unitsOf))) as { owner: string; is_app: number; data: string; version: number }[];
     return rows.map((r) => ({ owner: r.owner, isApp: r.is_app === 1, data: r.data, version: r.version }));
   }
 
   machine(model: string, id: string): MachineRow | undefined {
     const r = this.s.db.prepare('SELECT * FROM machines WHERE model = ? AND id = ?').get(model, id) as Raw | undefined;
     return r && toMachine(r);
+  }
+
+  /** The containers on a machine, nested ones' hosts included (`<parent>/lxc/…`): read by id, not the whole model. */
+  containersUnder(model: string, parent: string): MachineRow[] {
+    // A machine that never held a container has no sequence (the common case: one indexed read).
+    if (this.s.db.prepare('SELECT 1 FROM container_sequences WHERE model = ? AND host = ?').get(model, parent) === undefined) return [];
+    const pattern = `${parent.replace(/[\\%_]/g, (c) => `\\${c}`)}/lxc/%`;
+    return (this.s.db.prepare("SELECT * FROM machines WHERE model = ? AND id LIKE ? ESCAPE '\\'").all(model, pattern) as Raw[]).map(toMachine);
   }
 
   machines(model?: string): MachineRow[] {

@@ -54,7 +54,36 @@ export function openDb(path: string): Db {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.exec(SCHEMA);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+  cacheStatements(db);
   return db;
+}
+
+/** How many prepared statements a database keeps (the tree's SQL is a few hundred fixed texts). */
+const STATEMENT_CACHE = 1000;
+
+/**
+ * Keeps prepared statements by their SQL, so a statement is compiled once, not on every
+ * call: with 1,000 agents compiling took 15 % of the controller's time (bench/scale). A
+ * statement still being iterated is busy and cannot run again, so its SQL gets a fresh one
+ * meanwhile. Least recently used texts go first (SQL built with a variable number of
+ * placeholders makes new texts).
+ */
+function cacheStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    const hit = cache.get(sql);
+    if (hit && !hit.busy) {
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const fresh = prepare(sql);
+    if (hit) return fresh;
+    cache.set(sql, fresh);
+    if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+    return fresh;
+  }) as typeof db.prepare;
 }
 
 /** The SQLite database behind `db`, for what only SQLite has (online backup, pragmas); undefined on PostgreSQL. */

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS units (
 CREATE INDEX IF NOT EXISTS units_app ON units (model, app);
 -- A machine's units (its agent's view, its log lines) are read by index, not by scanning the model.
 CREATE INDEX IF NOT EXISTS units_machine ON units (model, machine);
+-- A principal's subordinates (every machine view asks) by index too.
+CREATE INDEX IF NOT EXISTS units_principal ON units (model, principal);
 CREATE TABLE IF NOT EXISTS machines (
   model TEXT NOT NULL, id TEXT NOT NULL, life TEXT NOT NULL, address TEXT, instance_id TEXT,
   hostname TEXT, status TEXT NOT NULL, constraints TEXT NOT NULL DEFAULT '',

@@ -119,6 +119,13 @@ export function presenceKeys(ctx: WorkerContext, model: string, id: string): str
 export const allMachineKeys = (ctx: WorkerContext): string[] => new Reads(ctx.store).machines().map((m) => machineKey(m.model, m.id));
 
 /**
+ * The machines whose agents are not connected: what the short resync of a provider that
+ * restarts dead agents looks at. A connected machine has nothing to restart, and its agent
+ * leaving wakes its key; so the cost of the resync follows the absent agents, not the model.
+ */
+export const absentMachineKeys = (ctx: WorkerContext): string[] => new Reads(ctx.store).machines().filter((m) => !ctx.connected(m.model, m.id)).map((m) => machineKey(m.model, m.id));
+
+/**
  * Converges one machine: creates an instance for a machine that has none, keeps a
  * provisioned machine's agent running (and explains one that stays away), destroys a dying
  * machine once no principal unit is left on it. Each machine is its own key, so ten new
