@@ -5,6 +5,9 @@ import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
 import type { WatchMessage } from '@sigil/api';
 
+/** How long a call may go without a byte from the controller before it fails. */
+const REQUEST_SILENCE_MS = 120_000;
+
 /**
  * The agent's connection to the controller: JSON over HTTPS, plus the change-feed
  * WebSocket. Both trust only the controller's CA, given to the machine at provisioning.
@@ -84,6 +87,9 @@ export class AgentApi {
         res.on('error', reject);
       });
       req.on('error', reject);
+      // A kept connection whose controller vanished (a lost host, a partition) answers
+      // nothing: the call fails after two minutes of silence rather than hanging on it.
+      req.setTimeout(REQUEST_SILENCE_MS, () => req.destroy(new Error(`the controller at ${this.url} sent nothing for ${REQUEST_SILENCE_MS / 1000} s`)));
       for (const piece of payload ?? []) req.write(piece);
       req.end();
     });
