@@ -115,6 +115,19 @@ describe('sigil audit', () => {
     const notRelease = await sigil(['audit', 'index', 'add', join(scratch, 'advisories', 'broken.json'), '--name', 'x', '--version', '1', '-c', 'e2e']);
     expect(notRelease.code).not.toBe(0);
     expect(notRelease.stderr).toContain('neither a directory, a tarball nor a .deb');
-    expect(await ok(['audit', 'index', 'list', '-c', 'e2e'])).toMatch(/^Name\s+Version\s+Source\s+Files\s+Added\nlibfoo\s+0\.31\s+upstream\s+21\s/);
+    const list = await ok(['audit', 'index', 'list', '-c', 'e2e']);
+    expect(list).toMatch(/^Name\s+Version\s+Source\s+Files\s+Added\n/);
+    expect(list).toMatch(/^libfoo\s+0\.31\s+upstream\s+21\s/m);
+  });
+
+  it('adds the packages it saw installed to the index, so a copy of one is found', async () => {
+    // The first collection listed fakepkg 1.0-1; its agent then sent dpkg's md5sums for it.
+    expect(await ok(['audit', 'index', 'list', '-c', 'e2e'])).toMatch(/^fakepkg\s+1\.0-1\s+dpkg\s+2\s/m);
+    const copy = join(machineDir, 'agents', 'unit-source-0', 'vendor', 'fake-copy');
+    put(join(copy, 'a.txt'), 'a\n');
+    put(join(copy, 'b.txt'), 'b\n');
+    await ok(['audit', 'collect', 'source/0', '-m', m, '--timeout', '2m']);
+    const shown = JSON.parse(await ok(['audit', 'show', 'source/0', '-m', m, '--format', 'json'])) as UnitInventory;
+    expect(shown.embedded.find((e) => e.name === 'fakepkg')).toMatchObject({ version: '1.0-1', source: 'dpkg', dir: copy, kind: 'exact', matched: 2, total: 2 });
   });
 });

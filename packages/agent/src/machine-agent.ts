@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
+import { concerns, interestOf, type AuditReportAnswer, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core';
 import { collectUnit, reportBody } from './audit/collect.ts';
+import { packageFiles } from './audit/dpkg.ts';
 import { AgentApi } from './api-client.ts';
 import { ContainerHost } from './containers.ts';
 import { MachineLock } from './lock.ts';
@@ -13,6 +14,9 @@ import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
 import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 import { applyAuthorizedKeys, writeAtomically } from './authorized-keys.ts';
 import { APT_PROXY_FILE, applyAptProxy } from './proxy.ts';
+
+/** Installed packages whose files go to the controller's index in one request. */
+const PACKAGES_PER_BATCH = 50;
 
 export interface AgentConfig {
   controllerUrl: string;
@@ -248,9 +252,17 @@ export class MachineAgent {
   private async collectInventory(unit: string, request: number): Promise<void> {
     const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
     try {
-      const report = await collectUnit({ unit, request, root: this.c.auditRoot ?? '/', unitDir, charmDir: join(unitDir, 'charm') });
-      await this.api.postJson('/api/agent/audit', reportBody(report));
+      const root = this.c.auditRoot ?? '/';
+      const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm') });
+      const answer = await this.api.postJson<AuditReportAnswer>('/api/agent/audit', reportBody(report));
       this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files hashed, ${report.skipped.count} skipped`, unitTag(unit));
+      // The installed packages the controller's index lacks: their files, a batch at a time.
+      let indexed = 0;
+      for (let i = 0; i < answer.indexWanted.length; i += PACKAGES_PER_BATCH) {
+        const packages = await packageFiles(root, answer.indexWanted.slice(i, i + PACKAGES_PER_BATCH));
+        if (packages.length > 0) indexed += (await this.api.post<{ added: number }>('/api/agent/audit/packages', { unit, packages })).added;
+      }
+      if (indexed > 0) this.log('INFO', `added ${indexed} installed packages to the controller's fingerprint index`, unitTag(unit));
     } catch (e) {
       this.auditTaken.delete(unit);
       this.log('WARNING', `cannot collect the inventory: ${(e as Error).message}`, unitTag(unit));

@@ -203,6 +203,7 @@ export const ROUTE_ACCESS = {
   'POST /api/agent/secrets/content': 'agent',
   // A unit's software inventory, collected on its machine.
   'POST /api/agent/audit': 'agent',
+  'POST /api/agent/audit/packages': 'agent',
   // A unit's storage reports, and its own application's resource content (issue 20).
   'POST /api/agent/storage': 'agent',
   'POST /api/agent/resources': 'agent',

@@ -70,6 +70,31 @@ export interface AuditReport {
   ms: number;
 }
 
+/** An installed package the fingerprint index lacks: the controller asks the agent for its files. */
+export interface WantedPackage {
+  name: string;
+  version: string;
+  arch: string;
+}
+
+/**
+ * The controller's answer to a collection: how many embedded copies it found, and which of
+ * the unit's installed packages it has not indexed yet (the agent sends their files next,
+ * `POST /api/agent/audit/packages`), so every package version Sigil has seen on a machine
+ * is in the index.
+ */
+export interface AuditReportAnswer {
+  ok: true;
+  embedded: number;
+  indexWanted: WantedPackage[];
+}
+
+/** The body of `POST /api/agent/audit/packages`: installed packages' files as dpkg lists them, [path relative to /, md5 hex]. */
+export interface AuditPackagesRequest {
+  unit: string;
+  packages: { name: string; version: string; files: [string, string][] }[];
+}
+
 /**
  * A release of some software found copied into a directory, matched by file content:
  * `exact` holds every file of the release unchanged, `modified` holds files at the

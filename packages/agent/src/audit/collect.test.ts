@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectUnit, reportBody } from './collect.ts';
 import { HashedFiles } from './hashed-files.ts';
-import { parseDpkgStatus } from './dpkg.ts';
+import { packageFiles, parseDpkgStatus } from './dpkg.ts';
 import { parseManifest } from './language.ts';
 
 const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
@@ -95,6 +95,22 @@ describe('collectUnit', () => {
     const r = await collectUnit({ unit: 'a/0', request: 1, root, unitDir: join(root, 'nowhere'), charmDir: join(root, 'nowhere/charm') });
     expect(r).toMatchObject({ packages: [], changed: [], language: [], skipped: { count: 0 } });
     expect(r.files.toJSON()).toEqual([]);
+  });
+});
+
+describe('packageFiles', () => {
+  it('reads the md5sums the controller asked for (by architecture or not), leaving out packages without any', async () => {
+    const root = machine();
+    put(root, 'var/lib/dpkg/info/plain.md5sums', `${md5('p\n')}  usr/share/plain/p.txt\nnot a line\n${md5('x')}  ../../etc/shadow\n`);
+    const got = await packageFiles(root, [
+      { name: 'fake', version: '1.2-3', arch: 'amd64' },
+      { name: 'plain', version: '2', arch: 'all' },
+      { name: 'absent', version: '1', arch: 'all' },
+    ]);
+    expect(got).toEqual([
+      { name: 'fake', version: '1.2-3', files: [['usr/share/fake/one.txt', md5('one\n')], ['usr/share/fake/two.txt', md5('two\n')], ['usr/lib/fake/three', md5('three\n')]] },
+      { name: 'plain', version: '2', files: [['usr/share/plain/p.txt', md5('p\n')]] },
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChangedFile, InventoryPackage } from '@sigil/api';
+import type { ChangedFile, InventoryPackage, WantedPackage } from '@sigil/api';
 import { Slicer, hashFileSync, type Skips } from './walk.ts';
 
 /**
@@ -91,4 +91,24 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true)
     }
   }
   return { packages, changed, owned, checked };
+}
+
+/**
+ * The files of installed packages as dpkg's md5sums list them ([path relative to /, md5]),
+ * for the controller's fingerprint index. A package without an md5sums file (or an empty
+ * one) is left out.
+ */
+export async function packageFiles(root: string, wanted: readonly WantedPackage[]): Promise<{ name: string; version: string; files: [string, string][] }[]> {
+  const info = join(root, 'var/lib/dpkg/info');
+  const out: { name: string; version: string; files: [string, string][] }[] = [];
+  for (const p of wanted) {
+    let text = '';
+    for (const file of [`${p.name}:${p.arch}.md5sums`, `${p.name}.md5sums`]) {
+      text = await readFile(join(info, file), 'utf8').catch(() => '');
+      if (text !== '') break;
+    }
+    const files = parseMd5sums(text);
+    if (files.length > 0) out.push({ name: p.name, version: p.version, files });
+  }
+  return out;
 }

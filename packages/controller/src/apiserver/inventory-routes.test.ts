@@ -3,7 +3,7 @@
 // for collections; status shows the counts.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditReport, AuditUnitSummary, MachineViewDelta, ModelStatusDoc, UnitInventory } from '@sigil/api';
+import type { AuditReport, AuditReportAnswer, AuditUnitSummary, IndexedRelease, MachineViewDelta, ModelStatusDoc, UnitInventory } from '@sigil/api';
 import type { Services } from '../services.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
@@ -84,6 +84,31 @@ describe('inventory routes', () => {
   it('refuses index entries with climbing paths, and a release that is not there', async () => {
     expect((await call('admin', 'POST', '/api/inventory/index', { name: 'x', version: '1', source: 'upstream', files: [['../x', md5('x')]] })).status).toBe(400);
     expect((await call('admin', 'POST', '/api/inventory/index/remove', { name: 'nope', version: '1' })).status).toBe(404);
+  });
+
+  it('asks for the files of installed packages the index lacks, indexes them once, and finds a copy of them', async () => {
+    const wpFiles = Array.from({ length: 6 }, (_, i): [string, string] => [`usr/share/wordpress/wp-includes/f${i}.php`, md5(`wordpress 6.1.1 file ${i}`)]);
+    const first = await call<AuditReportAnswer>(tokens['web/1']!, 'POST', '/api/agent/audit', report('web/1', 0, []));
+    expect(first.body.indexWanted).toEqual([{ name: 'wordpress', version: '6.1.1+dfsg1-1', arch: 'all' }]);
+    // Only what the unit's last collection listed as installed, at that version.
+    const other = await call<{ error: { message: string } }>(tokens['web/1']!, 'POST', '/api/agent/audit/packages', { unit: 'web/1', packages: [{ name: 'openssl', version: '3.0.0', files: wpFiles }] });
+    expect(other.status).toBe(403);
+    expect(other.body.error.message).toMatch(/openssl=3.0.0 is not installed on web\/1/);
+    const climbing = await call(tokens['web/1']!, 'POST', '/api/agent/audit/packages', { unit: 'web/1', packages: [{ name: 'wordpress', version: '6.1.1+dfsg1-1', files: [['../etc/passwd', md5('x')]] }] });
+    expect(climbing.status).toBe(400);
+    expect((await call(tokens['web/0']!, 'POST', '/api/agent/audit/packages', { unit: 'web/1', packages: [{ name: 'wordpress', version: '6.1.1+dfsg1-1', files: wpFiles }] })).status).toBe(403);
+    expect((await call<IndexedRelease[]>('admin', 'GET', '/api/inventory/index')).body.map((r) => r.name)).not.toContain('wordpress');
+    const added = await call<{ added: number }>(tokens['web/1']!, 'POST', '/api/agent/audit/packages', { unit: 'web/1', packages: [{ name: 'wordpress', version: '6.1.1+dfsg1-1', files: wpFiles }] });
+    expect(added.body).toEqual({ added: 1 });
+    expect((await call<IndexedRelease[]>('admin', 'GET', '/api/inventory/index')).body).toContainEqual(expect.objectContaining({ name: 'wordpress', version: '6.1.1+dfsg1-1', source: 'dpkg', files: 6 }));
+    // Indexed: not asked for again, and sent again it is not added twice.
+    const again = await call<AuditReportAnswer>(tokens['web/1']!, 'POST', '/api/agent/audit', report('web/1', 0, wpFiles.map(([p, h]): [string, string] => [`/srv/site/${p.split('/').pop()}`, h])));
+    expect(again.body.indexWanted).toEqual([]);
+    expect((await call<{ added: number }>(tokens['web/1']!, 'POST', '/api/agent/audit/packages', { unit: 'web/1', packages: [{ name: 'wordpress', version: '6.1.1+dfsg1-1', files: wpFiles }] })).body).toEqual({ added: 0 });
+    // A copy of the package's files outside dpkg's ownership is found as an embedded copy.
+    expect(again.body.embedded).toBe(1);
+    const inv = await call<UnitInventory[]>('admin', 'GET', '/api/models/m/inventory/units?units=web/1');
+    expect(inv.body[0]!.embedded).toMatchObject([{ name: 'wordpress', version: '6.1.1+dfsg1-1', source: 'dpkg', dir: '/srv/site', kind: 'exact', matched: 6, total: 6 }]);
   });
 
   it('asks again after install and upgrade-charm commits, and on the model\'s audit-interval', () => {

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { AuditReport, IndexAddRequest } from '@sigil/api';
+import type { AuditPackagesRequest, AuditReport, AuditReportAnswer, IndexAddRequest } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
+import { packagePayload } from '../domain/inventory/fingerprints.ts';
 
 type M = { Params: { model: string } };
 
@@ -39,6 +40,19 @@ const ReportSchema = {
   },
 } as const;
 
+/** Packages per request at most: the agent sends them in small batches. */
+const PACKAGES_PER_REQUEST = 100;
+const PackagesSchema = {
+  type: 'object', required: ['unit', 'packages'], additionalProperties: false,
+  properties: {
+    unit: str(256),
+    packages: {
+      type: 'array', minItems: 1, maxItems: PACKAGES_PER_REQUEST,
+      items: { type: 'object', required: ['name', 'version', 'files'], additionalProperties: false, properties: { name: NAME, version: VERSION, files: { type: 'array', maxItems: 200_000, items: { type: 'array', minItems: 2, maxItems: 2, items: [{ type: 'string', minLength: 1, maxLength: 4096 }, MD5] } } } },
+    },
+  },
+} as const;
+
 const IndexAddSchema = {
   type: 'object', required: ['name', 'version', 'source', 'files'], additionalProperties: false,
   properties: { name: NAME, version: VERSION, source: { enum: ['upstream', 'deb'] }, files: { type: 'array', minItems: 1, maxItems: MAX_FILES, items: { type: 'array', minItems: 2, maxItems: 2, items: [{ type: 'string', minLength: 1, maxLength: 4096 }, MD5] } } },
@@ -61,8 +75,17 @@ export function registerInventoryRoutes(app: FastifyInstance, svc: Services): vo
     if (!u || u.machine !== machine.id) throw new SigilError('forbidden', `unit ${req.body.unit} is not on machine ${machine.id}`, 'a machine agent speaks only for the units on its own machine');
     if (req.body.files.some(([p]) => !p.startsWith('/') || p.split('/').includes('..'))) throw new SigilError('bad-request', 'inventory file paths must be absolute and without ".."', 'the agent reports paths as it found them on the machine');
     const r = svc.inventory.receive(machine.model, req.body);
-    svc.log.info('inventory received', { model: machine.model, unit: req.body.unit, files: req.body.files.length, packages: req.body.packages.length, embedded: r.embedded });
-    return { ok: true, ...r };
+    svc.log.info('inventory received', { model: machine.model, unit: req.body.unit, files: req.body.files.length, packages: req.body.packages.length, embedded: r.embedded, wanted: r.indexWanted.length });
+    return { ok: true, ...r } satisfies AuditReportAnswer;
+  });
+  // The files of installed packages the index lacked, as the agent read them from dpkg.
+  app.post<{ Body: AuditPackagesRequest }>('/api/agent/audit/packages', { schema: { body: PackagesSchema }, bodyLimit: REPORT_BODY }, async (req) => {
+    const { machine } = requireMachine(req);
+    const u = svc.reads.unit(machine.model, req.body.unit);
+    if (!u || u.machine !== machine.id) throw new SigilError('forbidden', `unit ${req.body.unit} is not on machine ${machine.id}`, 'a machine agent speaks only for the units on its own machine');
+    const added = svc.inventory.indexPackages(machine.model, req.body);
+    if (added > 0) svc.log.info('installed packages indexed', { model: machine.model, unit: req.body.unit, added });
+    return { added };
   });
 
   app.get<M>('/api/models/:model/inventory', async (req) => svc.inventory.summary(svc.models.mustGet(req.params.model).name));
@@ -82,7 +105,8 @@ export function registerInventoryRoutes(app: FastifyInstance, svc: Services): vo
   app.get('/api/inventory/index', async () => svc.inventory.listIndex());
   app.post<{ Body: IndexAddRequest }>('/api/inventory/index', { schema: { body: IndexAddSchema }, bodyLimit: REPORT_BODY }, async (req) => {
     if (req.body.files.some(([p]) => p.startsWith('/') || p.split('/').includes('..'))) throw new SigilError('bad-request', 'release file paths must be relative and without ".."', 'paths are relative to the release\'s top directory');
-    const r = svc.inventory.repo.addRelease(req.body.name, req.body.version, req.body.source, req.body.files);
+    // A .deb is indexed as the packages agents see installed are: its payload, from the directory it shares.
+    const r = svc.inventory.repo.addRelease(req.body.name, req.body.version, req.body.source, req.body.source === 'deb' ? packagePayload(req.body.files) : req.body.files);
     svc.log.info('release indexed', { name: r.name, version: r.version, source: r.source, files: r.files });
     // Every model's reports are matched again now, so status shows the new copies at once.
     for (const m of svc.models.list()) svc.inventory.refreshStale(m.name);

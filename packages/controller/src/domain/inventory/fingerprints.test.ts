@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FingerprintIndex, findEmbedded, type ReleaseInfo } from './fingerprints.ts';
+import { FingerprintIndex, findEmbedded, packagePayload, type ReleaseInfo } from './fingerprints.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
@@ -69,5 +69,17 @@ describe('embedded-copy detection', () => {
     const ix = FingerprintIndex.build(releases, entries);
     expect(ix.entries).toBe(100_000);
     expect(ix.lookup(md5("199:499"))).toEqual([{ release: 199, path: 'd/f499', entry: expect.any(Number) }]);
+  });
+});
+
+describe('packagePayload', () => {
+  const h = md5('x');
+  it.each<[string, string[], string[]]>([
+    ['strips the directory the payload shares, leaving documentation out', ['usr/share/wordpress/index.php', 'usr/share/wordpress/wp-includes/a.php', 'usr/share/doc/wordpress/copyright', 'usr/share/lintian/overrides/wordpress'], ['index.php', 'wp-includes/a.php']],
+    ['keeps what differs when files lie in several trees', ['usr/bin/tool', 'usr/lib/tool/x.so'], ['bin/tool', 'lib/tool/x.so']],
+    ['keeps documentation when it is all the package holds', ['usr/share/doc/pkg/README', 'usr/share/doc/pkg/changelog.gz'], ['README', 'changelog.gz']],
+    ['keeps a file\'s name when it is the only file', ['usr/share/javascript/jquery/jquery.js'], ['jquery.js']],
+  ])('%s', (_what, paths, want) => {
+    expect(packagePayload(paths.map((p) => [p, h])).map(([p]) => p)).toEqual(want);
   });
 });

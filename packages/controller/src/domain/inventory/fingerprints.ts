@@ -126,6 +126,24 @@ export class FingerprintIndex {
   }
 }
 
+/** What a Debian package ships about itself rather than as its payload. */
+const PACKAGING = /^usr\/share\/(doc|man|info|lintian|bug|menu)\//;
+
+/**
+ * A Debian package's files as a release: its payload (documentation and packaging metadata
+ * left out, unless that is all it holds) relative to the deepest directory the payload
+ * shares, so a copy of that directory placed anywhere is found (`usr/share/wordpress/…` is
+ * indexed as `wp-includes/…`, found in `/srv/site/wp-includes/…`).
+ */
+export function packagePayload(files: readonly (readonly [string, string])[]): [string, string][] {
+  const payload = files.filter(([p]) => !PACKAGING.test(p));
+  const kept = payload.length > 0 ? payload : files;
+  const dirs = kept.map(([p]) => p.split('/').slice(0, -1));
+  let depth = 0;
+  while (dirs.every((d) => d.length > depth && d[depth] === dirs[0]![depth])) depth++;
+  return kept.map(([p, h]) => [p.split('/').slice(depth).join('/'), h]);
+}
+
 /** The directory a copy's top would be at, if `file` is the release's `relPath` (same depth: directories may be renamed). */
 function rootFor(file: string, relPath: string): string | undefined {
   const parts = file.split('/');

@@ -1,12 +1,18 @@
-import type { AuditReport, AuditUnitSummary, EmbeddedCopy, IndexedRelease, UnitInventory } from '@sigil/api';
+import type { AuditPackagesRequest, AuditReport, AuditUnitSummary, EmbeddedCopy, IndexedRelease, UnitInventory, WantedPackage } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Store } from '../../store/store.ts';
 import { Reads } from '../rows.ts';
 import { InventoryRepository } from '../../state/inventory.ts';
-import { FingerprintIndex, findEmbedded } from './fingerprints.ts';
+import { FingerprintIndex, findEmbedded, packagePayload } from './fingerprints.ts';
 
 /** Hooks after which a unit's software has changed: its inventory is collected again. */
 const COLLECT_AFTER = new Set(['install', 'upgrade-charm']);
+
+/** Packages asked for per collection at most; the next collection asks for the rest. */
+const WANTED_PER_COLLECTION = 2000;
+
+/** Where the index's releases come from when an agent saw them installed. */
+const SEEN = 'dpkg';
 
 /**
  * The software inventory (issue 19): asks agents to collect, keeps what they report, and
@@ -37,8 +43,8 @@ export class Inventory {
     return this.cached;
   }
 
-  /** Stores a collection an agent sent, matched against the index. */
-  receive(model: string, report: AuditReport): { embedded: number } {
+  /** Stores a collection an agent sent, matched against the index; names the installed packages the index lacks. */
+  receive(model: string, report: AuditReport): { embedded: number; indexWanted: WantedPackage[] } {
     const { gen, ix } = this.index();
     const embedded = findEmbedded(ix, report.files);
     this.s.tx(() => {
@@ -49,7 +55,35 @@ export class Inventory {
       if (machine) this.s.changed(model, 'machine', machine, 'status');
       this.s.changed(model, 'unit', report.unit, 'status');
     });
-    return { embedded: embedded.length };
+    const indexWanted = report.packages.filter((p) => !this.indexed(p.name, p.version)).slice(0, WANTED_PER_COLLECTION).map(({ name, version, arch }) => ({ name, version, arch }));
+    return { embedded: embedded.length, indexWanted };
+  }
+
+  private indexed(name: string, version: string): boolean {
+    return this.repo.hasRelease(name, version, SEEN) || this.repo.hasRelease(name, version, 'deb');
+  }
+
+  /**
+   * Indexes the files of packages a unit has installed, as its agent read them from dpkg's
+   * md5sums: only packages (at the version) the unit's last collection listed, and only
+   * those not indexed yet; anything else is refused and nothing is added. Returns how many
+   * were added.
+   */
+  indexPackages(model: string, req: AuditPackagesRequest): number {
+    const installed = new Set((this.repo.report(model, req.unit)?.data.packages ?? []).map((p) => `${p.name}=${p.version}`));
+    const strange = req.packages.find((p) => !installed.has(`${p.name}=${p.version}`));
+    if (strange) throw new SigilError('forbidden', `${strange.name}=${strange.version} is not installed on ${req.unit} by its last collection`, 'an agent sends the files of the packages the controller asked for after a collection');
+    const bad = req.packages.find((p) => p.files.some(([path]) => path.startsWith('/') || path.split('/').includes('..')));
+    if (bad) throw new SigilError('bad-request', `${bad.name}: package file paths must be relative to / and without ".."`, 'send paths as dpkg\'s md5sums lists them');
+    return this.s.tx(() => {
+      let added = 0;
+      for (const p of req.packages) {
+        if (this.indexed(p.name, p.version) || p.files.length === 0) continue;
+        this.repo.addRelease(p.name, p.version, SEEN, packagePayload(p.files));
+        added++;
+      }
+      return added;
+    });
   }
 
   private embedded(model: string, unit: string, stored: { embedded: EmbeddedCopy[]; indexGen: number }): EmbeddedCopy[] {
