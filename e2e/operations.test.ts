@@ -171,6 +171,16 @@ describe.skipIf(!canRun(hasRestic && hasProsody(), 'restic and prosody (scripts/
     expect(await rounds(['restore-unit', 'fresh/0', '--from', second['last-snapshot'], '-m', M])).toMatch(new RegExp(`^restored snapshot ${second['last-snapshot']} into fresh/0 \\(.*/var/backups/sigil-restore/${second['last-snapshot']}/data-\\d{8}T\\d+\\): restore completed$`));
     expect(JSON.parse(await ok(['run', '-m', M, 'fresh/0', 'get', '--format', 'json'])) as { value: string }).toMatchObject({ value: 'kept-2' });
 
+    // Into a rebuilt model, as a failover drill does: the snapshot stays the source model's.
+    await ok(['add-model', 'rebuilt', '-c', C]);
+    await ok(['deploy', join(CHARMS, 'datastore'), 'copy', '-m', `${C}:rebuilt`]);
+    await ok(['wait', '-m', `${C}:rebuilt`, '--timeout', '2m']);
+    expect(await rounds(['restore-unit', 'copy/0', '--from', second['last-snapshot'], '--from-model', M, '-m', `${C}:rebuilt`])).toMatch(new RegExp(`^restored snapshot ${second['last-snapshot']} into copy/0 .*: restore completed$`));
+    expect(JSON.parse(await ok(['run', '-m', `${C}:rebuilt`, 'copy/0', 'get', '--format', 'json'])) as { value: string }).toMatchObject({ value: 'kept-2' });
+    const elsewhere = await sigil(['restore-unit', 'copy/0', '--from', second['last-snapshot'], '-m', `${C}:rebuilt`]);
+    expect(elsewhere.stderr).toContain(`snapshot "${second['last-snapshot']}" not found in model rebuilt`);
+    await ok(['destroy-model', `${C}:rebuilt`, '--yes']);
+
     const missing = await sigil(['restore-unit', 'fresh/0', '--from', 'deadbeef', '-m', M]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('ERROR snapshot "deadbeef" not found in model default\nhint: see `sigil backups --snapshots -m MODEL`');

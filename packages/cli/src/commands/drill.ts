@@ -17,7 +17,19 @@ interface DrillOpts {
   stage?: string;
   timeout: string;
   format?: string;
+  freshDump?: boolean;
 }
+
+/** A snapshot in the backup store, as `GET /api/models/:model/snapshots` lists it. */
+interface StoredSnapshot {
+  id: string;
+  app: string;
+  unit: string;
+  created: string;
+}
+
+/** Where a database's latest data comes from: a snapshot in the backup store, or a dump just taken. */
+type Latest = { kind: 'snapshot'; id: string; created: string } | { kind: 'dump'; path: string };
 
 interface Phase {
   name: string;
@@ -41,8 +53,11 @@ const DATA_CHARMS = new Set(['postgresql']);
  * model's database leaders (their charm's `backup` action), copied over and restored with
  * the `restore` action; then the checks run (the spec's verify phases, or with a bundle:
  * every unit settled and active, the same databases on both sides, exposed HTTP answering).
- * The source model is only read from (the backup action writes a dump on its unit).
- * TODO(issue 18 item 2): take the latest snapshot from the backup store once it exists.
+ * The latest data of each database is its newest snapshot in the backup store (what a
+ * schedule copied off the unit: the drill works as a real failover would, from the store),
+ * restored through the controller (`restore-unit --from-model`); without one, or with
+ * `--fresh-dump`, a dump taken now from the source leader and copied over SSH. The source
+ * model is only read from (the backup action writes a dump on its unit).
  */
 export function registerDrill(program: Command, ctx: Ctx): void {
   const drill = program.command('drill').description('recovery drills (issue 18); see also `sigil chaos drill`');
@@ -55,6 +70,7 @@ export function registerDrill(program: Command, ctx: Ctx): void {
     .option('--spec <spec>', 'the stack as a spec (its non-verify phases deploy, its verify phases check)')
     .option('--stage <stage>', 'the spec\'s stage')
     .option('--timeout <duration>', 'how long the rebuild may take to settle', '20m')
+    .option('--fresh-dump', 'take a dump from the source now instead of the newest snapshot in the backup store')
     .option('--format <format>', 'tabular or json')
     .action(async (o: DrillOpts) => {
       if ((o.bundle === undefined) === (o.spec === undefined)) throw new SigilError('bad-request', 'give the stack as --bundle FILE or as --spec SPEC --stage STAGE', '`sigil drill failover --bundle bundles/conference.yaml --to-model drill`');
@@ -79,16 +95,24 @@ export function registerDrill(program: Command, ctx: Ctx): void {
       };
       const work = mkdtempSync(join(tmpdir(), 'sigil-drill-'));
       try {
-        // The latest data: a dump from each database leader of the source model.
-        const dumps = await timed('backup', async () => {
-          const out = new Map<string, string>();
+        // The latest data of each database of the source model: its newest snapshot in the
+        // backup store, else (or with --fresh-dump) a dump from its leader now.
+        const latest = await timed('backup', async () => {
+          const out = new Map<string, Latest>();
+          const stored = o.freshDump || dataApps.length === 0 ? [] : (await src.get<{ snapshots: StoredSnapshot[] }>(src.m('/snapshots'))).snapshots;
           for (const app of dataApps) {
+            const newest = stored.filter((x) => x.app === app).at(-1);
+            if (newest) {
+              out.set(app, { kind: 'snapshot', id: newest.id, created: newest.created });
+              continue;
+            }
             const op = await action(src, `${app}/leader`, 'backup', {}, timeoutMs);
             const path = String(op.results.path ?? '').replace(/\/+$/, '');
             if (!path.startsWith('/var/backups/')) throw new SigilError('internal', `${app}'s backup gave no path under /var/backups: ${JSON.stringify(op.results).slice(0, 200)}`);
-            out.set(app, path);
+            out.set(app, { kind: 'dump', path });
           }
-          return [out, dataApps.length ? dataApps.map((a) => `${a}: ${out.get(a)}`).join(', ') : 'no database in the source model'];
+          const note = (a: string, l: Latest) => (l.kind === 'snapshot' ? `${a}: snapshot ${l.id} of ${l.created} from the backup store` : `${a}: a dump taken now, ${l.path}`);
+          return [out, dataApps.length ? dataApps.map((a) => note(a, out.get(a)!)).join(', ') : 'no database in the source model'];
         });
         const recoveryStart = Date.now();
         await timed('add-model', async () => {
@@ -109,8 +133,15 @@ export function registerDrill(program: Command, ctx: Ctx): void {
         });
         await timed('restore', async () => {
           const notes: string[] = [];
-          for (const [app, path] of dumps) {
+          for (const [app, l] of latest) {
             if (!(await dst.get<ModelStatusDoc>(dst.m('/status'))).applications[app]) throw new SigilError('conflict', `the rebuilt stack has no application "${app}" to restore into`, 'the drill restores into the application of the same name');
+            if (l.kind === 'snapshot') {
+              const r = await dst.request<{ unit: string; operation: OperationDoc }>('POST', dst.m('/restore-unit'), { unit: `${app}/leader`, snapshot: l.id, fromModel: src.model }, { safeToRetry: false });
+              if (r.operation.status !== 'completed') throw new SigilError('internal', `restoring snapshot ${l.id} into ${r.unit} ${r.operation.status}: ${r.operation.message}`, `see \`sigil show-task ${r.operation.id} -m ${dst.model}\``);
+              notes.push(`${app} from snapshot ${l.id}`);
+              continue;
+            }
+            const path = l.path;
             const base = path.split('/').pop()!;
             const target = `/var/tmp/sigil-drill-${base}`;
             await copy(src, `${app}/leader`, path, join(work, base));

@@ -147,11 +147,13 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     .argument('<unit>', 'app/N or app/leader')
     .requiredOption('--from <snapshot>', 'snapshot id (see `sigil backups --snapshots`)')
     .option('--action <name>', 'the restore action', 'restore')
+    .option('--from-model <model>', 'the model whose snapshot it is (default: the unit\'s own), e.g. to restore into a rebuilt model')
     .option('-m, --model <model>', 'model')
     .option('--format <format>', 'tabular, yaml or json')
-    .action(async (unit: string, o: { from: string; action: string; model?: string; format?: string }) => {
+    .action(async (unit: string, o: { from: string; action: string; fromModel?: string; model?: string; format?: string }) => {
       const c = ctx.client(o.model);
-      const r = await c.request<{ unit: string; snapshot: string; path: string; operation: { id: number; status: string; message: string; results: Record<string, unknown> } }>('POST', c.m('/restore-unit'), { unit, snapshot: o.from, action: o.action }, { safeToRetry: false });
+      const fromModel = o.fromModel?.split(':').pop();
+      const r = await c.request<{ unit: string; snapshot: string; path: string; operation: { id: number; status: string; message: string; results: Record<string, unknown> } }>('POST', c.m('/restore-unit'), { unit, snapshot: o.from, action: o.action, ...(fromModel ? { fromModel } : {}) }, { safeToRetry: false });
       ctx.print(r, o.format, () => `restored snapshot ${r.snapshot} into ${r.unit} (${r.path}): ${o.action} ${r.operation.status}${r.operation.message ? `: ${r.operation.message}` : ''}`);
       if (r.operation.status !== 'completed') {
         throw new SigilError('internal', `the ${o.action} action on ${r.unit} ${r.operation.status}: ${r.operation.message}`, `see \`sigil show-operation ${r.operation.id}\` and \`sigil debug-log --include ${r.unit}\``);

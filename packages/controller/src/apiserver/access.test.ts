@@ -308,3 +308,27 @@ describe('streams', () => {
     expect(await open('/api/watch', 'not-a-token')).toBe('401');
   });
 });
+
+describe('a route that reads a second model', () => {
+  it('restores a snapshot of another model only for a user with access to that model too', async () => {
+    // restorer may write to `rebuilt` and read `source`; outsider2 holds `rebuilt` only.
+    svc.models.add('source');
+    svc.models.add('rebuilt');
+    svc.users.add('restorer', '', 'admin');
+    svc.users.grant('restorer', 'rebuilt', 'write');
+    svc.users.grant('restorer', 'source', 'read');
+    svc.users.add('outsider2', '', 'admin');
+    svc.users.grant('outsider2', 'rebuilt', 'admin');
+    const body = { unit: 'db/0', snapshot: 'abc', fromModel: 'source' };
+    const [outsider, restorer] = [svc.users.issueSession('outsider2').token, svc.users.issueSession('restorer').token];
+    const before = snapshot();
+    const refused = await call('POST', '/api/models/rebuilt/restore-unit', outsider, body);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error.message).toBe('user "outsider2" has no access to model "source", whose snapshot this restores');
+    expect(snapshot()).toBe(before);
+    // Past the check: this test server runs no backup runner, which is the next thing to answer.
+    const admitted = await call('POST', '/api/models/rebuilt/restore-unit', restorer, body);
+    expect(admitted.status).toBe(503);
+    expect(JSON.parse(admitted.body).error.message).toBe('this controller does not run schedules');
+  });
+});

@@ -20,7 +20,7 @@ const ScheduleRequest = Type.Object(
   },
   { additionalProperties: false },
 );
-const RestoreRequest = Type.Object({ unit: Type.String({ maxLength: 200 }), snapshot: Type.String({ maxLength: 80 }), action: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+const RestoreRequest = Type.Object({ unit: Type.String({ maxLength: 200 }), snapshot: Type.String({ maxLength: 80 }), action: Type.Optional(Type.String({ maxLength: 200 })), fromModel: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 const StoreRequest = Type.Object({ kind: Type.String({ maxLength: 16 }), location: Type.String({ maxLength: 1024 }), password: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
 const NotifyRequest = Type.Object(
   {
@@ -65,6 +65,14 @@ function who(req: FastifyRequest): string {
  */
 export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
   const model = (name: string) => svc.models.mustGet(name).name;
+  /** A second model a route reads from: a user needs some access to it (a superuser has all). */
+  const mayRead = (req: FastifyRequest, name: string) => {
+    const p = req.principal;
+    if (p.kind !== 'user' || p.superuser) return;
+    if (svc.users.roleOn(svc.users.mustGet(p.name), name) === undefined) {
+      throw new SigilError('forbidden', `user "${p.name}" has no access to model "${name}", whose snapshot this restores`, `ask a model admin to grant it: \`sigil grant ${p.name} read ${name}\``);
+    }
+  };
   const runner = () => {
     if (!svc.unitBackups) throw new SigilError('unavailable', 'this controller does not run schedules', 'restart the controller with a build that has `sigil schedule`');
     return svc.unitBackups;
@@ -103,8 +111,12 @@ export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
 
   app.post<M & { Body: Static<typeof RestoreRequest> }>('/api/models/:model/restore-unit', { schema: { body: RestoreRequest } }, async (req) => {
     const m = model(req.params.model);
-    const out = await runner().restoreUnit(m, req.body.unit, req.body.snapshot, req.body.action ?? 'restore');
-    svc.log.info('unit restored', { model: m, unit: out.unit, snapshot: out.snapshot, status: out.operation.status, by: who(req) });
+    // A snapshot of another model (a failover drill restores the source's data into the
+    // rebuilt model): the caller must be able to read that model too.
+    const from = req.body.fromModel === undefined ? m : model(req.body.fromModel);
+    if (from !== m) mayRead(req, from);
+    const out = await runner().restoreUnit(m, req.body.unit, req.body.snapshot, req.body.action ?? 'restore', from);
+    svc.log.info('unit restored', { model: m, unit: out.unit, snapshot: out.snapshot, from, status: out.operation.status, by: who(req) });
     return out;
   });
 

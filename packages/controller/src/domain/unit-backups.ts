@@ -101,8 +101,9 @@ export class UnitBackups {
   /**
    * Puts a snapshot on `unitSpec` and runs its charm's restore action with `path=` the copy
    * there. The action must exist and take `path`; that is checked before anything is copied.
+   * The snapshot is this model's, or `fromModel`'s (a failover drill restores the source's).
    */
-  async restoreUnit(model: string, unitSpec: string, snapshotId: string, action = 'restore'): Promise<{ unit: string; snapshot: string; path: string; operation: OperationDoc }> {
+  async restoreUnit(model: string, unitSpec: string, snapshotId: string, action = 'restore', fromModel = model): Promise<{ unit: string; snapshot: string; path: string; operation: OperationDoc }> {
     const target = this.ops.target(model, unitSpec);
     const app = this.reads.mustApp(model, target.app);
     const spec = this.reads.charm(model, app.charmUrl).charm.actions[action];
@@ -110,11 +111,11 @@ export class UnitBackups {
     if (!(spec.schema.properties as Record<string, unknown> | undefined)?.path) {
       throw new SigilError('bad-request', `${app.name}'s ${action} action takes no "path" parameter`, 'restore-unit needs a restore action that takes path=');
     }
-    if (!this.d.backupStore.get(model, snapshotId)) throw new SigilError('not-found', `snapshot "${snapshotId.slice(0, 80)}" not found in model ${model}`, 'see `sigil backups --snapshots -m MODEL`');
+    if (!this.d.backupStore.get(fromModel, snapshotId)) throw new SigilError('not-found', `snapshot "${snapshotId.slice(0, 80)}" not found in model ${fromModel}`, 'see `sigil backups --snapshots -m MODEL`');
     if (!target.machine) throw new SigilError('conflict', `${target.name} has no machine yet`, 'wait for it to start (`sigil wait`)');
     const staging = mkdtempSync(join(this.d.dir, 'restore-'));
     try {
-      const local = await this.d.backupStore.fetch(model, snapshotId, join(staging, 'data'));
+      const local = await this.d.backupStore.fetch(fromModel, snapshotId, join(staging, 'data'));
       const name = local.split('/').pop()!;
       const parent = local.slice(0, -name.length - 1);
       const onUnit = await copyOntoMachine(this.d.provider, model, target.machine, parent, name, `${RESTORE_DIR}/${snapshotId}`);
