@@ -126,4 +126,9 @@ export interface AgentPresenceDoc {
   connected: boolean;
   /** ms since the epoch, while connected. */
   'connected-since'?: number;
+  /**
+   * When its newest connection opened (ms since the epoch), while connected: later than
+   * `connected-since` when a new connection came before the controller saw the old one go.
+   */
+  'last-connect'?: number;
 }

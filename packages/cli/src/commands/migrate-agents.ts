@@ -61,16 +61,26 @@ export function registerMigrateAgents(program: Command, ctx: Ctx): void {
       const waiting = r.machines.filter((m) => !m.error);
       const deadline = Date.now() + timeoutMs;
       let seen: AgentPresenceDoc[] = [];
-      const moved = (m: MigrateAgentsMachine) => seen.find((a) => a.model === m.model && a.machine === m.machine && (a['connected-since'] ?? 0) >= r.at);
+      // Connected on a connection opened since the re-point (the controller may not have seen
+      // the old one close yet when the restarted agent dialled in).
+      const since = (a: AgentPresenceDoc) => Math.max(a['connected-since'] ?? 0, a['last-connect'] ?? 0);
+      const moved = (m: MigrateAgentsMachine) => seen.find((a) => a.model === m.model && a.machine === m.machine && a.connected && since(a) >= r.at);
+      let told = Date.now();
       for (;;) {
         seen = (await c.get<{ agents: AgentPresenceDoc[] }>('/api/controller/agents')).agents;
         if (waiting.every(moved) || Date.now() > deadline) break;
+        // Every 10 s, who is still awaited.
+        if (Date.now() - told >= 10_000) {
+          told = Date.now();
+          const left = waiting.filter((m) => !moved(m)).map((m) => `${m.model}/${m.machine}`);
+          ctx.info(`waiting for ${left.length} of ${waiting.length} agents to reconnect: ${left.slice(0, 10).join(', ')}${left.length > 10 ? ', …' : ''}`);
+        }
         await new Promise((res) => setTimeout(res, 300));
       }
       const lines = r.machines.map((m) => {
         const how = m.kind === 'enlisted' ? `enlisted ${m.target}, over ssh` : 'through the provider';
         const a = moved(m);
-        const state = m.error ? `FAILED: ${m.error}` : a ? `reconnected after ${formatDuration(a['connected-since']! - r.at)}` : `not connected after ${o.timeout}`;
+        const state = m.error ? `FAILED: ${m.error}` : a ? `reconnected after ${formatDuration(since(a) - r.at)}` : `not connected after ${o.timeout}`;
         return `  ${m.model}/${m.machine}  (${how})  ${state}`;
       });
       const failed = r.machines.filter((m) => m.error || !moved(m));

@@ -3,6 +3,7 @@ export class PresenceTracker {
   private readonly conns = new Map<string, number>();
   private readonly leftAt = new Map<string, number>();
   private readonly since = new Map<string, number>();
+  private readonly latest = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
   /** Agents are owed the time since this process started before they count as away. */
@@ -28,9 +29,15 @@ export class PresenceTracker {
     return this.connected(model, machine) ? this.since.get(`${model}/${machine}`) : undefined;
   }
 
+  /** When the machine's newest connection opened, while it is connected (an agent restarted before its old connection was seen to close). */
+  lastConnect(model: string, machine: string): number | undefined {
+    return this.connected(model, machine) ? this.latest.get(`${model}/${machine}`) : undefined;
+  }
+
   add(model: string, machine: string): () => void {
     const k = `${model}/${machine}`;
     if (!this.connected(model, machine)) this.since.set(k, this.now());
+    this.latest.set(k, this.now());
     this.conns.set(k, (this.conns.get(k) ?? 0) + 1);
     this.emit();
     return () => {

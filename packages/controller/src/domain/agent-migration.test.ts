@@ -61,14 +61,15 @@ describe('AgentMigration', () => {
     expect(urls).toEqual([]);
   });
 
-  it('reports when each agent connected, so the client knows which have moved', () => {
+  it('reports when each agent connected, and when its newest connection opened, so the client knows which have moved', () => {
     const { m, presence, tick } = setup();
     tick(5000);
     const leave = presence.add('a', '0');
     tick(6000);
+    // The restarted agent dials in before the controller sees its old connection close.
     presence.add('a', '0');
     leave();
-    expect(m.agents().find((a) => a.machine === '0' && a.model === 'a')).toEqual({ model: 'a', machine: '0', connected: true, 'connected-since': 5000 });
+    expect(m.agents().find((a) => a.machine === '0' && a.model === 'a')).toEqual({ model: 'a', machine: '0', connected: true, 'connected-since': 5000, 'last-connect': 6000 });
     expect(m.agents().find((a) => a.machine === '10')).toEqual({ model: 'a', machine: '10', connected: false });
   });
 });

@@ -50,7 +50,8 @@ export class AgentMigration {
   agents(): AgentPresenceDoc[] {
     return this.machines().map(({ model, id }) => {
       const since = this.d.presence.connectedSince(model, id);
-      return { model, machine: id, connected: since !== undefined, ...(since !== undefined ? { 'connected-since': since } : {}) };
+      const last = this.d.presence.lastConnect(model, id);
+      return { model, machine: id, connected: since !== undefined, ...(since !== undefined ? { 'connected-since': since } : {}), ...(last !== undefined ? { 'last-connect': last } : {}) };
     });
   }
 }
