@@ -346,7 +346,7 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
       expect(inv.packages.length).toBeGreaterThan(100);
       expect(edited).toMatch(/^\/usr\/share\/wordpress\/.+\.php$/);
       expect(inv.changed).toContainEqual({ package: 'wordpress', path: edited, state: 'modified' });
-      expect(inv.embedded).toHaveLength(1);
+      expect(inv.embedded.map((e) => `${e.name}=${e.version} (${e.source}) in ${e.dir}: ${e.matched}/${e.total}`)).toHaveLength(1);
       expect(inv.embedded[0]).toMatchObject({ name: 'libwpx', version: '2.4', matched: 23, total: 25, share: 92, kind: 'subset', differing: [], absent: 2 });
       expect(inv.embedded[0]!.dir).toMatch(/\/agents\/unit-wordpress-0\/vendor\/wpx-renamed$/);
       expect(inv.filesHashed).toBeGreaterThan(1000);

@@ -89,6 +89,24 @@ describe('collectUnit', () => {
     expect(r.files.toJSON().some(([p]) => p.includes('/etc/passwd') || p.includes('again'))).toBe(false);
   });
 
+  it('counts a file dpkg lists under /bin as owned where merged /usr keeps it (/usr/bin)', async () => {
+    const root = machine();
+    put(root, 'var/lib/dpkg/status', 'Package: tool\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\n');
+    put(root, 'var/lib/dpkg/info/tool:amd64.md5sums', `${md5('tool\n')}  bin/tool\n${md5('lib\n')}  lib/x86_64-linux-gnu/libtool.so.1\n`);
+    put(root, 'usr/bin/tool', 'tool\n');
+    put(root, 'usr/lib/x86_64-linux-gnu/libtool.so.1', 'lib\n');
+    put(root, 'usr/bin/unpackaged', 'mine\n');
+    symlinkSync('usr/bin', join(root, 'bin'));
+    symlinkSync('usr/lib', join(root, 'lib'));
+    const unitDir = join(root, 'agents', 'unit-app-0');
+    const r = await collectUnit({ unit: 'app/0', request: 1, root, unitDir, charmDir: join(unitDir, 'charm') });
+    expect(r.changed).toEqual([]);
+    const paths = r.files.toJSON().map(([p]) => p);
+    expect(paths).toContain(join(root, 'usr/bin/unpackaged'));
+    expect(paths).not.toContain(join(root, 'usr/bin/tool'));
+    expect(paths).not.toContain(join(root, 'usr/lib/x86_64-linux-gnu/libtool.so.1'));
+  });
+
   it('collects an empty machine (no dpkg database) without error', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sigil-audit-empty-'));
     dirs.push(root);

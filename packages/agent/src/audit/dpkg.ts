@@ -42,6 +42,9 @@ export function parseMd5sums(text: string): [string, string][] {
   return out;
 }
 
+/** The top directories that merged /usr makes links into /usr: packages still list their files there. */
+const MERGED = /^(bin|sbin|lib|lib32|lib64|libx32)\//;
+
 export interface DpkgInventory {
   packages: InventoryPackage[];
   changed: ChangedFile[];
@@ -71,7 +74,11 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true)
     const file = [`${p.name}:${p.arch}.md5sums`, `${p.name}.md5sums`].find((f) => infoFiles.has(f));
     if (!file) continue;
     const sums = parseMd5sums(await readFile(join(admin, 'info', file), 'utf8').catch(() => ''));
-    for (const [rel] of sums) owned.add(join(root, rel));
+    for (const [rel] of sums) {
+      owned.add(join(root, rel));
+      // Merged /usr (Debian 12): dpkg lists `bin/gzip`, the file lives at /usr/bin/gzip.
+      if (MERGED.test(rel)) owned.add(join(root, 'usr', rel));
+    }
     if (!checkFiles) continue;
     for (const [rel, md5] of sums) {
       await slicer.maybeYield();
