@@ -349,7 +349,9 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
       expect(inv.embedded.map((e) => `${e.name}=${e.version} (${e.source}) in ${e.dir}: ${e.matched}/${e.total}`)).toHaveLength(1);
       expect(inv.embedded[0]).toMatchObject({ name: 'libwpx', version: '2.4', matched: 23, total: 25, share: 92, kind: 'subset', differing: [], absent: 2 });
       expect(inv.embedded[0]!.dir).toMatch(/\/agents\/unit-wordpress-0\/vendor\/wpx-renamed$/);
-      expect(inv.filesHashed).toBeGreaterThan(1000);
+      // The unpackaged files of a real machine (the agent, the unit's directory, …): about 700
+      // since merged /usr's binaries count as packaged.
+      expect(inv.filesHashed).toBeGreaterThan(300);
       const s = await status(M);
       expect(s.applications.wordpress!.units!['wordpress/0']!.audit).toMatchObject({ 'modified-files': inv.changed.length, 'embedded-copies': 1, packages: inv.packages.length });
     });
