@@ -185,12 +185,13 @@ async function serve(dir: string): Promise<void> {
     rmSync(restored);
     log.info('controller restored from a backup', { revision: store.revision() });
   }
-  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), diagnosing: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id), seen: (m, id) => svc.presence.seen(m, id) };
+  const ctx: WorkerContext = { store, provider, controllerUrl, caCert, log, ensuredAtStart: new Set(), diagnosing: new Set(), repointing: new Set(), connected: (m, id) => svc.presence.connected(m, id), awayMs: (m, id) => svc.presence.awayMs(m, id), seen: (m, id) => svc.presence.seen(m, id) };
   svc.agentMigration = new AgentMigration({
     store,
     provider,
     presence: svc.presence,
     caCert,
+    repointing: ctx.repointing,
     setAgentUrl: (url) => {
       ctx.controllerUrl = url;
       const current = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;

@@ -36,7 +36,7 @@ describe('AgentMigration', () => {
     let now = 1000;
     const presence = new PresenceTracker(() => now);
     const urls: string[] = [];
-    const m = new AgentMigration({ store, provider, presence, caCert: 'CA', setAgentUrl: (u) => urls.push(u) });
+    const m = new AgentMigration({ store, provider, presence, caCert: 'CA', repointing: new Set(), setAgentUrl: (u) => urls.push(u) });
     return { m, repointed, presence, urls, tick: (t: number) => (now = t) };
   }
 

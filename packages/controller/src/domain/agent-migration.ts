@@ -10,6 +10,8 @@ export interface AgentMigrationDeps {
   provider: Provider;
   presence: PresenceTracker;
   caCert: string;
+  /** Machines being re-pointed now (`model/id`), which the provisioner leaves alone meanwhile. */
+  repointing: Set<string>;
   /** Where new machines are told to dial from now on (kept in controller.json). */
   setAgentUrl(url: string): void;
 }
@@ -37,11 +39,15 @@ export class AgentMigration {
     const machines = await Promise.all(this.machines().map(async ({ model, id }): Promise<MigrateAgentsMachine> => {
       const e = enlisted.get(model, id);
       if (e) return { model, machine: id, kind: 'enlisted', target: e.target, init: e.init };
+      const key = `${model}/${id}`;
+      this.d.repointing.add(key);
       try {
         await this.d.provider.repointAgent(model, id, { controllerUrl: to, caCert: this.d.caCert });
         return { model, machine: id, kind: 'provider' };
       } catch (err) {
         return { model, machine: id, kind: 'provider', error: err instanceof Error ? err.message : String(err) };
+      } finally {
+        this.d.repointing.delete(key);
       }
     }));
     return { url: to, caCert: this.d.caCert, at, machines };

@@ -13,6 +13,12 @@ export interface WorkerContext {
   ensuredAtStart: Set<string>;
   /** Machines whose agent's absence the provider is being asked about now. */
   diagnosing: Set<string>;
+  /**
+   * Machines (`model/id`) whose agent `migrate-agents` is re-pointing now: the provisioner
+   * leaves them alone, or it could start the stopped agent again on its old address beside
+   * the re-pointed one.
+   */
+  repointing: Set<string>;
   /** Machines whose agents are connected now. */
   connected(model: string, machine: string): boolean;
   /** How long a machine's agent has been disconnected (0 while connected). */

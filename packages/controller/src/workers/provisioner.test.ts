@@ -46,7 +46,7 @@ beforeEach(() => {
   const provider = { diagnose: (model: string, id: string) => (asked.push(`${model}/${id}`), answer()) } as unknown as Provider;
   ctx = {
     store, provider, log: { ...silentLogger, warn: (_m: string, f?: Record<string, unknown>) => warnings.push(f ?? {}) },
-    connected: () => connected, awayMs: () => (connected ? 0 : 10 * AGENT_SILENCE_MS), ensuredAtStart: new Set(), diagnosing: new Set(), controllerUrl: '', caCert: '',
+    connected: () => connected, awayMs: () => (connected ? 0 : 10 * AGENT_SILENCE_MS), ensuredAtStart: new Set(), diagnosing: new Set(), repointing: new Set(), controllerUrl: '', caCert: '',
   } as unknown as WorkerContext;
 });
 
@@ -115,7 +115,7 @@ describe('a provisioned machine whose agent stays away', () => {
 describe('decideMachine', () => {
   const base: MachineFacts = {
     kind: 'provider', life: 'alive', hasInstance: true, status: 'running', occupied: true, connected: true,
-    modelAlive: true, forced: false, hostGone: false, restartsDeadAgents: false, ensuredSinceStart: true,
+    modelAlive: true, forced: false, hostGone: false, restartsDeadAgents: false, ensuredSinceStart: true, repointing: false,
   };
   const cases: [string, Partial<MachineFacts>, MachineAction][] = [
     ['a new machine is created', { hasInstance: false, status: 'pending' }, { do: 'create' }],
@@ -124,6 +124,7 @@ describe('decideMachine', () => {
     ['LXC: an absent agent is started once after the controller starts', { connected: false, ensuredSinceStart: false }, { do: 'ensure-running' }],
     ['LXC: and then left down, as Juju shows a stopped machine', { connected: false }, { do: 'none' }],
     ['local-process: a dead agent is restarted whenever found', { connected: false, restartsDeadAgents: true }, { do: 'ensure-running' }],
+    ['but not while migrate-agents stops and restarts it with a new address', { connected: false, restartsDeadAgents: true, repointing: true }, { do: 'none' }],
     ['a dying machine with units waits for them', { life: 'dying' }, { do: 'none' }],
     ['a dying machine with none left is destroyed', { life: 'dying', occupied: false }, { do: 'destroy' }],
     ['enlisted: marked running when its agent connects', { kind: 'enlisted', status: 'pending' }, { do: 'status', current: 'running', message: 'running' }],

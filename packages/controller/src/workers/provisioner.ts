@@ -23,6 +23,8 @@ export interface MachineFacts {
   /** The provider restarts dead agents whenever found (local-process), or only once after start (LXC). */
   restartsDeadAgents: boolean;
   ensuredSinceStart: boolean;
+  /** `migrate-agents` is stopping its agent and starting it with a new address right now. */
+  repointing: boolean;
   host?: string;
 }
 
@@ -64,7 +66,7 @@ export function decideMachine(f: MachineFacts): MachineAction {
     }
     case 'provider': {
       if (alive && !f.hasInstance) return { do: 'create' };
-      if (alive) return !f.connected && (f.restartsDeadAgents || !f.ensuredSinceStart) ? { do: 'ensure-running' } : { do: 'none' };
+      if (alive) return !f.connected && !f.repointing && (f.restartsDeadAgents || !f.ensuredSinceStart) ? { do: 'ensure-running' } : { do: 'none' };
       return f.occupied ? { do: 'none' } : { do: 'destroy' };
     }
   }
@@ -154,6 +156,7 @@ export async function provisionMachine(ctx: WorkerContext, key: string): Promise
     hostGone: host !== undefined && !ctx.connected(model, host) && (!modelAlive || hostEnlisted?.forceRemove === true || !hostEnlisted),
     restartsDeadAgents: ctx.provider.restartsDeadAgents,
     ensuredSinceStart: ctx.ensuredAtStart.has(key),
+    repointing: ctx.repointing.has(key),
     ...(host === undefined ? {} : { host }),
   });
   switch (action.do) {

@@ -64,7 +64,7 @@ beforeEach(() => {
   rollouts = new Rollouts(store);
   events = [];
   worker = new RolloutWorker((e) => events.push(e));
-  ctx = { store, log: silentLogger, connected: () => true, awayMs: () => 0, ensuredAtStart: new Set(), diagnosing: new Set(), controllerUrl: '', caCert: '' } as unknown as WorkerContext;
+  ctx = { store, log: silentLogger, connected: () => true, awayMs: () => 0, ensuredAtStart: new Set(), diagnosing: new Set(), repointing: new Set(), controllerUrl: '', caCert: '' } as unknown as WorkerContext;
   const charms = new Charms(store);
   const apps = new Applications(store);
   v1 = charms.add(M, WEB()).url;

@@ -72,6 +72,8 @@ export class LocalProcessProvider implements Provider {
     await this.stop(model, id);
     await writeFile(`${path}.new`, JSON.stringify({ ...config, controllerUrl: to.controllerUrl, caCert: to.caCert }, null, 2), { mode: 0o600 });
     await rename(`${path}.new`, path);
+    // An agent started meanwhile (the controller restarts dead agents) read the old address.
+    await this.stop(model, id);
     await this.start(dir);
   }
 
@@ -106,7 +108,9 @@ export class LocalProcessProvider implements Provider {
     });
   }
 
+  /** Starts the machine's agent unless one is running already (one agent per machine). */
   private async start(dir: string): Promise<void> {
+    if (await this.alive(dir)) return;
     const log = await open(join(dir, 'agent.log'), 'a');
     const child = spawn(process.execPath, [this.o.agentEntry, join(dir, 'agent.json')], {
       detached: true,
