@@ -97,7 +97,12 @@ describe('debug-hooks', () => {
 
     // The operator goes away (the terminal is closed): the session ends and hooks run without stopping.
     await run('tmux', [...terminal, 'kill-server']);
-    await poll('the debug session to end', async () => ((await tmux('has-session', '-t', '=sink/0').then(() => true, () => false)) ? undefined : true));
+    // Seen once under a loaded CI run to outlast 30 s: the wait is longer, and a failure lists
+    // the processes still holding the session.
+    await poll('the debug session to end', async () => ((await tmux('has-session', '-t', '=sink/0').then(() => true, () => false)) ? undefined : true), 90_000).catch(async (e: unknown) => {
+      const ps = (await run('ps', ['-eo', 'pid,ppid,pgid,stat,etime,args'])).stdout.split('\n').filter((l) => /tmux|debug-hooks|flock/.test(l)).join('\n');
+      throw new Error(`${(e as Error).message}\nprocesses:\n${ps}`);
+    });
     const after = logged().length;
     await ok(['config', 'sink', 'fail-hook=still-nothing', '-m', m]);
     await poll('config-changed to run by itself', async () => (logged().slice(after).some((l) => l.startsWith('config-changed')) ? true : undefined));
