@@ -91,6 +91,8 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     const servers = new Map<string, Record<string, string>>();
     for (const row of rows) {
       const r = Object.fromEntries(row.split(',').map((v, i) => [keys[i]!, v]));
+      // HAProxy marks a check in progress with "* " before the last result (`* L7OK`).
+      if (r.check_status) r.check_status = r.check_status.replace(/^\* /, '');
       if (r.pxname === 'haproxy_service' && r.svname !== 'BACKEND') servers.set(r.svname!, r);
     }
     return { at: Number(at), servers };
