@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRun } from '../tests/ci.ts';
-import { CHARMS, canRunContainers, ok, poll, sigil, status, until } from './harness.ts';
+import { CHARMS, ROOT, canRunContainers, ok, poll, sigil, status, until } from './harness.ts';
 import { StandInHosts, sh, type StandInHost } from './ssh-hosts.ts';
 
 /**
@@ -15,7 +15,7 @@ const CONTROLLER = `e2e-enlist-${process.pid}`;
 const MODEL = `${CONTROLLER}:default`;
 
 /** What Sigil may leave on an enlisted host after remove-machine: nothing. */
-const LEFTOVERS = 'ls -d /opt/sigil /opt/sigil.new /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service 2>/dev/null; pgrep -f "[a]gent[.]mjs"; true';
+const LEFTOVERS = 'ls -d /opt/sigil /opt/sigil.new /etc/sigil /var/lib/sigil /etc/systemd/system/sigil-agent.service /etc/systemd/system/multi-user.target.wants/sigil-agent.service /etc/apt/apt.conf.d/95-sigil-proxy-settings 2>/dev/null; pgrep -f "[a]gent[.]mjs"; true';
 
 describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))('add-machine ssh: (enlisted hosts)', () => {
   let hosts: StandInHosts;
@@ -84,6 +84,14 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
     } finally {
       await hosts.exec(b, 'rm -f /usr/local/bin/uname');
     }
+    // A series or base the host does not run: refused at the same step, naming what it runs.
+    const r2 = await sigil(enlistArgs(b, 'root', ['--series', 'jammy']));
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('step "check host" failed: the host runs debian 12 (bookworm), not the series "jammy" asked for');
+    const r3 = await sigil(enlistArgs(b, 'root', ['--base', 'ubuntu@22.04']));
+    expect(r3.stderr).toContain('not the base "ubuntu@22.04" asked for');
+    expect((await hosts.exec(b, LEFTOVERS)).stdout.trim()).toBe('');
+    expect(Object.keys((await status(MODEL)).machines)).toEqual([]);
   });
 
   it('refuses a full disk at the host check, and undoes a step that fails after the install (nothing left, machine gone)', async () => {
@@ -112,13 +120,22 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
   });
 
   it('enlists two hosts (root, and a sudo user), deploys across them with --to, and the workload answers', async () => {
-    const [ra, rb] = await Promise.all([sigil(enlistArgs(a)), sigil(enlistArgs(b, 'deploy'))]);
+    const [ra, rb] = await Promise.all([sigil(enlistArgs(a, 'root', ['--series', 'bookworm'])), sigil(enlistArgs(b, 'deploy', ['--base', 'debian@12']))]);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
     for (const step of ['connect:', 'check host:', 'register:', 'install agent:', 'write credential:', 'start agent: systemd unit sigil-agent.service', 'agent connected:']) {
       expect(ra.stderr).toContain(step);
     }
     expect(rb.stderr).toContain('passwordless sudo');
+    // The stand-in hosts have no route out: apt goes through the controller's cache, at the
+    // address they reach the controller on, written by the agent into apt's configuration.
+    const cache = `http://${hosts.gateway}:3142`;
+    expect(ra.stderr).toContain(`apt: mirror deb.debian.org:80 unreachable; packages come through the controller's apt cache at ${cache}`);
+    const aptConf = await poll('the agent\'s apt proxy file on a', async () => {
+      const r = await hosts.exec(a, 'cat /etc/apt/apt.conf.d/95-sigil-proxy-settings 2>/dev/null');
+      return r.stdout.includes('Acquire::http::Proxy') ? r.stdout : undefined;
+    }, 30_000);
+    expect(aptConf).toContain(`Acquire::http::Proxy "${cache}";`);
     // The credential never reached a command line on the host, and is root's only.
     expect((await hosts.exec(a, 'stat -c %a /etc/sigil/agent.json')).stdout.trim()).toBe('600');
     const st = await status(MODEL);
@@ -129,6 +146,7 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
     const mb = byAddr.get(b.address)!;
     expect(st.machines[ma]!['instance-id']).toBe(`manual:${a.address}`);
     expect(st.machines[ma]!.hardware).toMatch(/^arch=\S+ cores=\d+ mem=\d+M root-disk=\d+M$/);
+    expect(st.machines[ma]!.base).toEqual({ name: 'debian', channel: '12' });
     expect((await hosts.exec(a, 'systemctl is-enabled sigil-agent.service; systemctl is-active sigil-agent.service')).stdout.split('\n').slice(0, 2)).toEqual(['enabled', 'active']);
 
     await ok(['deploy', join(CHARMS, 'http-backend'), 'web', '-m', MODEL, '-n', '2', '--to', `${ma},${mb}`]);
@@ -176,6 +194,46 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
     }
     await ok(['remove-application', 'api', '-m', MODEL, '--no-prompt']);
   });
+
+  it('deploys bundles/wordpress.yaml across the two hosts with placements, packages from the controller\'s apt cache, and the site answers through HAProxy', async () => {
+    const st = await status(MODEL);
+    const byAddr = new Map(Object.keys(st.machines).map((id) => [st.machines[id]!['dns-name'], id]));
+    const [ma, mb] = [byAddr.get(a.address)!, byAddr.get(b.address)!];
+    // HAProxy shares a with a WordPress unit (Apache on 80), so it listens on 8000.
+    const overlay = join(hosts.dir, 'wordpress-placement.yaml');
+    await writeFile(overlay, [
+      'applications:',
+      `  haproxy: {to: ["${ma}"], options: {listen-port: 8000}}`,
+      `  wordpress: {to: ["${ma}", "${mb}"]}`,
+      `  mariadb: {to: ["${mb}"]}`,
+      `  memcached: {to: ["${ma}"]}`,
+      'machines:',
+      `  "${ma}": {}`,
+      `  "${mb}": {}`,
+      '',
+    ].join('\n'));
+    const bundle = join(ROOT, 'bundles', 'wordpress.yaml');
+    const plan = await ok(['deploy', bundle, '--overlay', overlay, '-m', MODEL, '--map-machines', 'existing', '--dry-run']);
+    expect(plan).not.toContain('add machine');
+    await ok(['deploy', bundle, '--overlay', overlay, '-m', MODEL, '--map-machines', 'existing', '--timeout', '12m']);
+    const s = await status(MODEL);
+    expect(Object.keys(s.machines).sort()).toEqual([ma, mb].sort());
+    const placed = Object.fromEntries(Object.values(s.applications).flatMap((app) => Object.entries(app.units ?? {}).map(([n, u]) => [n, u.machine])));
+    expect(placed).toMatchObject({ 'haproxy/0': ma, 'wordpress/0': ma, 'wordpress/1': mb, 'mariadb/0': mb, 'memcached/0': ma });
+    // Packages came through the controller's cache: the host has no other way to them.
+    expect((await hosts.exec(b, 'dpkg-query -W -f \'${Status}\' mariadb-server')).stdout).toBe('install ok installed');
+    // The site answers through HAProxy on a's own address (no host port published), from both WordPress units.
+    const served = new Set<string>();
+    await poll('both WordPress units serving through HAProxy', async () => {
+      const r = await sh('curl', ['-s', '-o', '/dev/null', '-D', '-', '--max-time', '10', `http://${a.address}:8000/`]);
+      const m = /^x-sigil-unit: (\S+)/im.exec(r.stdout);
+      if (/^HTTP\/1\.[01] 200/.test(r.stdout) && m) served.add(m[1]!);
+      return served.size === 2 ? true : undefined;
+    }, 120_000, 500);
+    expect([...served].sort()).toEqual(['wordpress/0', 'wordpress/1']);
+    for (const app of ['haproxy', 'wordpress', 'mariadb', 'memcached']) await ok(['remove-application', app, '-m', MODEL, '--no-prompt']);
+    await until(MODEL, 'the WordPress stack gone', (x) => ['haproxy', 'wordpress', 'mariadb', 'memcached'].every((app) => x.applications[app] === undefined), 180_000);
+  }, 900_000);
 
   it('keeps working when sshd is gone, shows the host lost when it stops, and recovers when it is back', async () => {
     const st = await status(MODEL);

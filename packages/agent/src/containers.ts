@@ -37,12 +37,12 @@ export class ContainerHost {
   private readonly lxcpath: string;
   private readonly lxc: LxcCli;
   private readonly busy = new Set<string>();
-  private relay: Server | undefined;
+  private relays: Server[] = [];
   private subnet: Subnet | undefined;
 
   constructor(
     private readonly api: AgentApi,
-    private readonly host: { id: string; model: string; controllerUrl: string; caCert: string },
+    private readonly host: { id: string; model: string; controllerUrl: string; caCert: string; aptCache?: string },
     private readonly paths: ContainerHostPaths,
     private readonly log: (level: 'INFO' | 'WARNING' | 'ERROR', message: string) => void,
   ) {
@@ -62,7 +62,7 @@ export class ContainerHost {
       else if (c.life !== 'alive' && c.units === 0) this.track(c.id, () => this.destroy(c.id));
     }
     // After a restart of this agent, running containers need the relay back.
-    if (containers.some((c) => c.provisioned && c.life === 'alive') && !this.relay && this.busy.size === 0) {
+    if (containers.some((c) => c.provisioned && c.life === 'alive') && this.relays.length === 0 && this.busy.size === 0) {
       this.track('relay', async () => {
         const subnet = await this.network();
         await this.startRelay(subnet.gateway);
@@ -121,8 +121,7 @@ export class ContainerHost {
         hostname,
         hosts: [{ address, hostname }],
         gateway: subnet.gateway,
-        // No apt cache runs on an enlisted host yet: the image's lists serve installs from its own mirror.
-        aptProxyUrl: `http://${subnet.gateway}:3142`,
+        aptProxyUrl: `http://${subnet.gateway}:${CONTAINER_APT_PORT}`,
         authorizedKeys: sshKeys.join('\n'),
         agentConfig: {
           controllerUrl: `https://${subnet.gateway}:${controller.port || 443}`,
@@ -196,8 +195,8 @@ export class ContainerHost {
 
   /** The bridge and relay go with the last container. */
   async teardown(): Promise<void> {
-    await new Promise<void>((resolve) => (this.relay ? this.relay.close(() => resolve()) : resolve()));
-    this.relay = undefined;
+    await Promise.all(this.relays.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
+    this.relays = [];
     await deleteBridge(CONTAINER_BRIDGE).catch(() => {});
     this.subnet = undefined;
   }
@@ -243,22 +242,37 @@ export class ContainerHost {
     return address;
   }
 
-  /** A TCP relay from the bridge gateway to the controller, on the controller's port. */
+  /**
+   * TCP relays from the bridge gateway: to the controller, on the controller's port, and to
+   * the controller's apt cache on 3142 (the one this host uses, else the one the controller
+   * offers at its api address), so containers install packages without a route out.
+   */
   private async startRelay(gateway: string): Promise<void> {
-    if (this.relay) return;
-    const target = new URL(this.host.controllerUrl);
-    const port = Number(target.port || 443);
-    const server = createServer((client) => {
-      const upstream = connect({ host: target.hostname, port });
-      client.pipe(upstream).pipe(client);
-      const end = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', end);
-      upstream.on('error', end);
+    if (this.relays.length > 0) return;
+    const controller = new URL(this.host.controllerUrl);
+    const apt = new URL(this.host.aptCache ?? `http://${controller.hostname}:${CONTAINER_APT_PORT}`);
+    const api = await relay(gateway, Number(controller.port || 443), controller.hostname, Number(controller.port || 443));
+    const aptRelay = await relay(gateway, CONTAINER_APT_PORT, apt.hostname, Number(apt.port || 80)).catch((e: unknown) => {
+      api.close();
+      throw e;
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, gateway, () => resolve());
-    });
-    this.relay = server;
+    this.relays = [api, aptRelay];
   }
+}
+
+/** Where a container's apt proxy is: its host's bridge gateway, apt-cacher-ng's port. */
+const CONTAINER_APT_PORT = 3142;
+
+function relay(address: string, port: number, host: string, targetPort: number): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = connect({ host, port: targetPort });
+    client.pipe(upstream).pipe(client);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => resolve(server));
+  });
 }

@@ -13,7 +13,7 @@ import { Uniter } from './uniter.ts';
 import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
 import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 import { applyAuthorizedKeys, writeAtomically } from './authorized-keys.ts';
-import { APT_PROXY_FILE, applyAptProxy } from './proxy.ts';
+import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 
 /** Installed packages whose files go to the controller's index in one request. */
 const PACKAGES_PER_BATCH = 50;
@@ -61,6 +61,12 @@ export interface AgentConfig {
    * are written there. Without it the agent leaves apt alone.
    */
   aptConfigDir?: string;
+  /**
+   * Enlisted hosts that cannot reach an apt mirror: the controller's apt cache (found at
+   * add-machine). apt goes through it while the model sets no `apt-http-proxy`, and the
+   * containers this host makes reach it through the host.
+   */
+  aptCache?: string;
   /**
    * A container on another machine (`N/lxc/M`) reaches the controller through a relay of
    * its host's agent: `controllerUrl` is the relay, and this is the controller's own
@@ -238,7 +244,7 @@ export class MachineAgent {
   private syncContainers(view: MachineView): void {
     const containers = view.machine.containers ?? [];
     if (containers.length === 0 || !this.c.uninstall) return;
-    this.containers ??= new ContainerHost(this.api, { id: this.c.id, model: this.c.model, controllerUrl: this.c.controllerUrl, caCert: this.c.caCert },
+    this.containers ??= new ContainerHost(this.api, { id: this.c.id, model: this.c.model, controllerUrl: this.c.controllerUrl, caCert: this.c.caCert, ...(this.c.aptCache ? { aptCache: this.c.aptCache } : {}) },
       { dataDir: this.c.dataDir, optDir: dirname(this.c.toolBinary) }, (level, message) => this.log(level, message, machineTag(this.c.id)));
     this.containers.sync(containers, view.machine.sshKeys);
     if (containers.some((c) => c.life !== 'alive' && c.units > 0) && !this.containerRecheck) {
@@ -312,18 +318,23 @@ export class MachineAgent {
     });
   }
 
-  /** Keeps apt's proxy settings in step with the model's apt-*-proxy keys, as Juju's proxy updater does. */
+  /**
+   * Keeps apt's proxy settings in step with the model's apt-*-proxy keys, as Juju's proxy
+   * updater does; on a host that cannot reach a mirror, the controller's cache when the
+   * model names no http proxy.
+   */
   private syncAptProxy(proxy: ProxySettings | undefined): void {
     const dir = this.c.aptConfigDir;
     if (dir === undefined || proxy === undefined) return;
-    const wanted = JSON.stringify(proxy);
+    const settings = machineAptProxy(proxy, this.c.aptCache);
+    const wanted = JSON.stringify(settings);
     if (wanted === this.aptApplied) return;
     this.aptApplied = wanted;
     this.aptWriting = this.aptWriting.then(async () => {
       if (this.aptApplied !== wanted) return;
       try {
         // The proxy URL may carry a password: the log names the file, never the values.
-        if (await applyAptProxy(dir, proxy)) this.log('INFO', `apt proxy settings updated in ${dir}/${APT_PROXY_FILE}`, machineTag(this.c.id));
+        if (await applyAptProxy(dir, settings)) this.log('INFO', `apt proxy settings updated in ${dir}/${APT_PROXY_FILE}`, machineTag(this.c.id));
       } catch (e) {
         this.aptApplied = undefined;
         this.log('ERROR', `cannot update apt proxy settings in ${dir}: ${(e as Error).message}`, machineTag(this.c.id));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProxySettings } from '@sigil/api';
-import { APT_PROXY_FILE, applyAptProxy, aptProxyConf, charmProxyEnv } from './proxy.ts';
+import { APT_PROXY_FILE, applyAptProxy, aptProxyConf, charmProxyEnv, machineAptProxy } from './proxy.ts';
 
 const none: ProxySettings = {
   'juju-http-proxy': '',
@@ -59,5 +59,14 @@ describe('hook proxy environment', () => {
       JUJU_CHARM_NO_PROXY: '127.0.0.1,localhost',
     });
     expect(charmProxyEnv(undefined).JUJU_CHARM_HTTP_PROXY).toBe('');
+  });
+});
+
+describe('an enlisted host without a mirror', () => {
+  it('goes through the controller\'s apt cache while the model names no http proxy, and through the model\'s when it does', () => {
+    const cache = 'http://10.1.0.1:3142';
+    expect(aptProxyConf(machineAptProxy(none, cache))).toContain(`Acquire::http::Proxy "${cache}";`);
+    expect(aptProxyConf(machineAptProxy({ ...none, 'apt-http-proxy': 'http://squid:3128' }, cache))).toContain('Acquire::http::Proxy "http://squid:3128";');
+    expect(aptProxyConf(machineAptProxy(none, undefined))).toBeUndefined();
   });
 });

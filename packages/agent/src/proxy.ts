@@ -14,11 +14,19 @@ export function aptProxyConf(p: ProxySettings): string | undefined {
   const schemes = [['http', p['apt-http-proxy']], ['https', p['apt-https-proxy']], ['ftp', p['apt-ftp-proxy']]] as const;
   const set = schemes.filter(([, url]) => url !== '');
   if (set.length === 0) return undefined;
-  const lines = ['// Written by the Sigil machine agent from the model\'s apt-*-proxy keys (sigil model-config); edits are replaced.'];
+  const lines = ['// Written by the Sigil machine agent from the model\'s apt-*-proxy keys (sigil model-config), or the controller\'s apt cache for a host without a mirror; edits are replaced.'];
   for (const [scheme, url] of set) lines.push(`Acquire::${scheme}::Proxy "${url}";`);
   const direct = p['apt-no-proxy'].split(',').filter((h) => h !== '');
   for (const [scheme] of set) for (const host of direct) lines.push(`Acquire::${scheme}::Proxy::${host} "DIRECT";`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The settings apt gets on a machine: the model's, with the controller's apt cache as the
+ * http proxy of a host that reaches no mirror (`aptCache`) while the model names none.
+ */
+export function machineAptProxy(model: ProxySettings, aptCache: string | undefined): ProxySettings {
+  return aptCache && model['apt-http-proxy'] === '' ? { ...model, 'apt-http-proxy': aptCache } : model;
 }
 
 /** The JUJU_CHARM_*_PROXY variables every hook gets (empty when the model sets none), as Juju exports them. */

@@ -71,6 +71,11 @@ export const EnlistMachineRequest = Type.Object({
     cores: Type.Integer({ minimum: 0, maximum: 100000 }),
     mem: Type.Integer({ minimum: 0 }),
     disk: Type.Integer({ minimum: 0 }),
+    /** The OS the host runs, as Juju's base (os-release ID and VERSION_ID). */
+    base: Type.Optional(Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9._-]+$' }),
+      channel: Type.String({ maxLength: 32, pattern: '^[A-Za-z0-9._/-]*$' }),
+    }, { additionalProperties: false })),
   }, { additionalProperties: false }),
   init: Type.Union([Type.Literal('systemd'), Type.Literal('supervised')]),
 }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { listenOnApiAddresses } from './api-addresses.ts';
+import { listenOnApiAddresses, offerAptCache } from './api-addresses.ts';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,7 @@ async function serve(dir: string): Promise<void> {
   mkdirSync(machinesRoot, { recursive: true });
   const agentEntry = join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
   let provider: Provider;
+  let providerAptCache: string | undefined;
   if (config.provider === 'lxc') {
     const lxc = new LxcProvider({
       root: join(dir, 'lxc-provider'),
@@ -153,6 +154,7 @@ async function serve(dir: string): Promise<void> {
     // The bridge must exist before the controller can listen on its address.
     await lxc.prepare();
     provider = lxc;
+    providerAptCache = lxc.aptCache.url;
   } else {
     provider = new LocalProcessProvider({
       root: machinesRoot,
@@ -240,6 +242,8 @@ async function serve(dir: string): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   listenOnApiAddresses(config, log, abort.signal);
   svc.apiUrls = (config.apiAddresses ?? []).map((a) => `https://${a}:${config.port}`);
+  // Not awaited: starting a cache never holds up the API or the workers.
+  void offerAptCache(config, providerAptCache, dir, log, abort.signal).then((urls) => (svc.aptCacheUrls = urls));
   writeFileSync(join(dir, 'controller.pid'), String(process.pid));
   log.info('controller listening', { url: controllerUrl, apiUrls: svc.apiUrls, revision: store.revision() });
 

@@ -98,6 +98,8 @@ export class Services {
    * (set by main.ts).
    */
   apiUrls: string[] = [];
+  /** The controller's apt cache at each api address (parallel to apiUrls), for enlisted hosts that cannot reach a mirror. */
+  aptCacheUrls: string[] = [];
 
   constructor(
     readonly store: Store,

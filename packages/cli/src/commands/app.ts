@@ -144,8 +144,13 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .option('--accept-host-key', 'ssh: trust an unknown host key on first use (its fingerprint is printed and added to known_hosts); a changed key is always refused')
     .option('--known-hosts <file>', 'ssh: the known_hosts file to check the host key against (default: ~/.ssh/known_hosts)')
     .option('--timeout <duration>', 'ssh: how long to wait for the agent to connect', '60s')
-    .action(async (placement: string | undefined, o: ModelOpt & { n: string; constraints: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
+    .option('--series <series>', 'ssh: refuse the host unless it runs this series (os-release codename, e.g. bookworm)')
+    .option('--base <base>', 'ssh: refuse the host unless it runs this base (NAME@CHANNEL, e.g. debian@12)')
+    .action(async (placement: string | undefined, o: ModelOpt & { n: string; constraints: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string; series?: string; base?: string }) => {
       const c = ctx.client(o.model);
+      if ((o.series !== undefined || o.base !== undefined) && !placement?.startsWith('ssh:')) {
+        throw new SigilError('bad-request', '--series and --base check an existing host: they go with an ssh: placement', `machines this controller makes run its own image (debian@12); to check a host, \`sigil add-machine ssh:USER@HOST --series bookworm\``);
+      }
       if (placement !== undefined) {
         const container = parseContainerPlacement(placement);
         if (container) {
@@ -163,6 +168,8 @@ export function registerApp(program: Command, ctx: Ctx): void {
           progress: (line) => ctx.info(`  ${line}`),
           ...(o.privateKey ? { privateKey: o.privateKey } : {}),
           ...(o.knownHosts ? { knownHosts: o.knownHosts } : {}),
+          ...(o.series ? { series: o.series } : {}),
+          ...(o.base ? { base: o.base } : {}),
         });
         ctx.info(`created machine ${r.machine} (${placement}) in ${(r.ms / 1000).toFixed(1)} s`);
         return;

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
-import { isAlive } from '@sigil/providers';
+import { controllerAptCache, isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
@@ -156,6 +156,8 @@ export function registerController(program: Command, ctx: Ctx): void {
         stopPid(join(entry.dir, 'supervisor.pid'));
         stopPid(join(entry.dir, 'controller.pid'));
       }
+      // The apt cache it offered enlisted hosts outlives a controller restart, not its end.
+      await controllerAptCache(entry.dir).stop();
       // The bridge carries the API itself, so the host side is torn down from here, last.
       if (entry.provider === 'lxc') await (await import('../lxc-bootstrap.ts')).teardownLxc(entry.dir);
       killLeftoverAgents(join(entry.dir, 'machines'));

@@ -24,6 +24,9 @@ export interface EnlistOptions {
   distDir?: string;
   /** One line per step. */
   progress: (line: string) => void;
+  /** The OS the host must run: a series (os-release codename, e.g. bookworm) or a base (debian@12). */
+  series?: string;
+  base?: string;
 }
 
 /** The bundle next to the CLI's own (dist/agent.mjs, its chunks, the hook-tool client); this module may itself be a chunk. */
@@ -42,7 +45,7 @@ const controllerAddrs = (urls: string[]) => urls.map((u) => new URL(u)).map((u) 
 export async function enlist(client: Client, spec: string, o: EnlistOptions): Promise<{ machine: string; facts: HostFacts; ms: number }> {
   const started = Date.now();
   const target = parseTarget(spec);
-  const info = await client.get<{ apiUrls?: string[] }>('/api/controller');
+  const info = await client.get<{ apiUrls?: string[]; aptCacheUrls?: string[] }>('/api/controller');
   const urls = info.apiUrls ?? [];
   if (urls.length === 0) {
     throw new SigilError('bad-request', `controller "${client.controller}" listens only where its own machines are: ${target.host} could not reach it`, 'bootstrap a controller with `--api-address ADDRESS` (an address of this host that the hosts you enlist can reach)');
@@ -77,19 +80,22 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
 
     // 2. check the host (read only).
     const addrs = controllerAddrs(urls);
-    facts = parseFacts(await ssh.must('check host', checkScript(addrs)));
-    checkFacts(target, facts);
+    const caches = (info.aptCacheUrls ?? []).map((url) => new URL(url)).map((u) => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), url: u.href.replace(/\/$/, '') }));
+    facts = parseFacts(await ssh.must('check host', checkScript(addrs, caches)));
+    checkFacts(target, facts, o);
     const reach = addrs.find((a) => facts!.reachable.includes(`${a.host}:${a.port}`));
     if (!reach) {
       throw new SigilError('unavailable', `add-machine ${target.host}: step "check host" failed: the host cannot reach the controller at ${addrs.map((a) => `${a.host}:${a.port}`).join(' or ')}`, 'bootstrap the controller with an --api-address the host can reach, and check routes and firewalls between them');
     }
     const root = facts.uid === 0 ? 'direct' as const : 'sudo' as const;
     step('check host', `${facts.os} ${facts.arch} ${facts.distro}, ${facts.init === 'systemd' ? 'systemd' : 'no systemd as PID 1 (agent runs supervised)'}, ${facts.cores} cores, ${facts.mem} MiB memory, ${facts.disk} MiB free disk, ${root === 'direct' ? 'root' : 'passwordless sudo'}; controller reachable at ${reach.host}:${reach.port}`);
+    const apt = aptRoute(facts, caches, reach.host);
+    step('check host', apt.line);
 
     // 3. register: the controller issues the machine's credential.
     const reg = await client.post<EnlistMachineResponse>(client.m('/machines/enlist'), {
       target: targetName(target), address: target.host, hostname: facts.hostname,
-      hardware: { arch: facts.arch, cores: facts.cores, mem: Math.max(facts.mem, 0), disk: Math.max(facts.disk, 0) }, init: facts.init,
+      hardware: { arch: facts.arch, cores: facts.cores, mem: Math.max(facts.mem, 0), disk: Math.max(facts.disk, 0), ...baseOf(facts) }, init: facts.init,
     });
     machine = reg.machine;
     step('register', `machine ${machine}`);
@@ -101,7 +107,7 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
     const staged = await staging;
     if (staged.code !== 0) throw stepError('install agent', target, staged);
     touched = true;
-    const config = { controllerUrl: reach.url, caCert: reg.caCert, token: reg.token, model: client.model, id: machine, address: target.host, dataDir: DATA, aptConfigDir: '/etc/apt/apt.conf.d', uninstall: uninstallCommand(facts.init) };
+    const config = { controllerUrl: reach.url, caCert: reg.caCert, token: reg.token, model: client.model, id: machine, address: target.host, dataDir: DATA, aptConfigDir: '/etc/apt/apt.conf.d', ...(apt.cache ? { aptCache: apt.cache } : {}), uninstall: uninstallCommand(facts.init) };
     const out = await ssh.must('install agent', `${COMMIT}${WRITE_CONFIG}`, { root, input: JSON.stringify(config, null, 2) + '\n' });
     step('install agent', `Node ${out.trim()} ${hostNode ? `(the host's own ${hostNode}, linked)` : '(copied)'} and the agent in ${OPT} (streamed in ${stagedMs} ms while checking, ${Date.now() - t0} ms waited)`);
     step('write credential', `${CONFIG} (root only), controller ${reach.url}`);
@@ -128,7 +134,7 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
   }
 }
 
-function checkFacts(t: SshTarget, f: HostFacts): void {
+function checkFacts(t: SshTarget, f: HostFacts, want: { series?: string; base?: string } = {}): void {
   const fail = (why: string, hint: string) => new SigilError('bad-request', `add-machine ${t.host}: step "check host" failed: ${why}`, hint);
   if (f.os !== 'Linux') throw fail(`unsupported OS "${f.os || 'unknown'}" (Sigil agents run on Linux)`, 'enlist a Linux host');
   const mine = unameArch(process.arch);
@@ -137,6 +143,32 @@ function checkFacts(t: SshTarget, f: HostFacts): void {
   if (f.installed) throw fail(`a Sigil agent is already installed there (${OPT} or ${CONFIG} exists)`, `if it belongs to no machine any more, remove it on the host with \`sudo sh ${OPT}/uninstall.sh\`, then enlist again`);
   if (f.disk >= 0 && f.disk < MIN_DISK_MIB) throw fail(`only ${f.disk} MiB free under /opt (the agent needs ${MIN_DISK_MIB} MiB)`, 'free some disk space on the host');
   if (f.memFree >= 0 && f.memFree < MIN_MEM_MIB) throw fail(`only ${f.memFree} MiB of memory available (the agent needs ${MIN_MEM_MIB} MiB)`, 'free some memory on the host');
+  const runs = `${f.distro || 'an unknown OS'}${f.codename ? ` (${f.codename})` : ''}`;
+  const hint = 'drop the option to take the host as it is (its base is recorded and shown in status), or enlist a host that runs it';
+  if (want.series !== undefined && want.series !== f.codename) throw fail(`the host runs ${runs}, not the series "${want.series}" asked for`, hint);
+  if (want.base !== undefined && want.base !== f.base) throw fail(`the host runs ${runs}, not the base "${want.base}" asked for`, hint);
+}
+
+/** The host's base for the controller's record, when os-release gave one. */
+function baseOf(f: HostFacts): { base?: { name: string; channel: string } } {
+  const at = f.base.indexOf('@');
+  return at > 0 ? { base: { name: f.base.slice(0, at), channel: f.base.slice(at + 1) } } : {};
+}
+
+/**
+ * How the host's apt gets packages: its own mirror or proxy when it reaches them; else the
+ * controller's apt cache at the address it reaches the controller on (the agent writes it
+ * into apt's configuration while the model sets no apt-http-proxy). A host with neither is
+ * enlisted all the same (its charms may need no package) with a warning saying what to do.
+ */
+export function aptRoute(f: HostFacts, caches: { host: string; port: number; url: string }[], controllerHost: string): { cache?: string; line: string } {
+  if (f.mirror === 'proxy') return { line: 'apt: the host\'s own proxy (left as it is)' };
+  if (f.mirror === '') return { line: 'apt: no sources configured on the host (left as it is)' };
+  if (f.mirrorOk) return { line: `apt: mirror ${f.mirror} reachable (used directly)` };
+  const reached = caches.filter((c) => f.aptCaches.includes(`${c.host}:${c.port}`));
+  const cache = reached.find((c) => c.host === controllerHost) ?? reached[0];
+  if (cache) return { cache: cache.url, line: `apt: mirror ${f.mirror} unreachable; packages come through the controller's apt cache at ${cache.url} (a model's apt-http-proxy overrides it)` };
+  return { line: `apt: WARNING mirror ${f.mirror} unreachable and the controller offers no apt cache there: package installs will fail (hint: set \`sigil model-config apt-http-proxy=URL\`, or install apt-cacher-ng on the controller's host and restart it)` };
 }
 
 /** Whether the host's key is already in known_hosts (so a first-use acceptance can be reported). */

@@ -13,11 +13,13 @@ export const DATA = '/var/lib/sigil';
 export const UNIT = '/etc/systemd/system/sigil-agent.service';
 export const LOG = '/var/log/sigil-agent.log';
 
-/** Key=value facts about the host, read as the login user (no change is made). */
-export function checkScript(controllerAddrs: { host: string; port: number }[]): string {
-  const probes = controllerAddrs
-    .map((a) => `if timeout 3 bash -c 'exec 3<>/dev/tcp/${a.host}/${a.port}' 2>/dev/null; then echo reach=${a.host}:${a.port}; fi`)
-    .join('\n');
+/**
+ * Key=value facts about the host, read as the login user (no change is made): the
+ * controller's addresses and apt caches it reaches, and whether apt reaches its mirror.
+ */
+export function checkScript(controllerAddrs: { host: string; port: number }[], aptCaches: { host: string; port: number }[] = []): string {
+  const probe = (key: string) => (a: { host: string; port: number }) => `if timeout 3 bash -c 'exec 3<>/dev/tcp/${a.host}/${a.port}' 2>/dev/null; then echo ${key}=${a.host}:${a.port}; fi`;
+  const probes = [...controllerAddrs.map(probe('reach')), ...aptCaches.map(probe('aptcache'))].join('\n');
   return `
 echo os=$(uname -s)
 echo arch=$(uname -m)
@@ -31,9 +33,27 @@ mkdir -p /tmp 2>/dev/null; d=/opt; [ -d /opt ] || d=/
 echo disk=$(df -Pk $d 2>/dev/null | awk 'NR==2{print int($4/1024)}')
 echo hostname=$(hostname 2>/dev/null)
 if [ -e ${CONFIG} ] || [ -e ${OPT} ] || [ -e ${UNIT} ]; then echo installed=yes; fi
-if [ -r /etc/os-release ]; then . /etc/os-release; echo distro="$ID $VERSION_ID"; fi
+if [ -r /etc/os-release ]; then . /etc/os-release; echo distro="$ID $VERSION_ID"; echo base="$ID@$VERSION_ID"; echo codename="$VERSION_CODENAME"; fi
 ${probes}
+${mirrorProbe()}
 `;
+}
+
+/**
+ * Whether apt reaches its mirror: \`mirror=proxy\` when apt already has an http proxy (the
+ * host's own business), else the first source's host and port, and \`mirror-ok=yes\` when a
+ * TCP connection to it opens within 3 s (a host without DNS or a route fails at once).
+ */
+export function mirrorProbe(aptDir = '/etc/apt'): string {
+  return `if apt-config dump 2>/dev/null | grep -qi '^Acquire::http::Proxy "[^"]'; then echo mirror=proxy; else
+m=$(cat ${aptDir}/sources.list ${aptDir}/sources.list.d/*.list ${aptDir}/sources.list.d/*.sources 2>/dev/null | grep -v '^[[:space:]]*#' | grep -oE 'https?://[^/[:space:]]+' | head -n1)
+if [ -n "$m" ]; then
+  h=\${m#*://}; p=80; case "$m" in https*) p=443;; esac
+  case "$h" in *:*) p=\${h##*:}; h=\${h%:*};; esac
+  echo mirror=$h:$p
+  if timeout 3 bash -c "exec 3<>/dev/tcp/$h/$p" 2>/dev/null; then echo mirror-ok=yes; fi
+fi
+fi`;
 }
 
 export interface HostFacts {
@@ -49,7 +69,16 @@ export interface HostFacts {
   hostname: string;
   installed: boolean;
   distro: string;
+  /** Juju's base: os-release ID@VERSION_ID (debian@12); '' when unknown. */
+  base: string;
+  /** os-release VERSION_CODENAME (bookworm), Juju's older "series". */
+  codename: string;
   reachable: string[];
+  /** The controller's apt caches the host reaches (host:port). */
+  aptCaches: string[];
+  /** apt's mirror (host:port), or 'proxy' when apt already has one; '' without sources. */
+  mirror: string;
+  mirrorOk: boolean;
 }
 
 export function parseFacts(out: string): HostFacts {
@@ -75,7 +104,12 @@ export function parseFacts(out: string): HostFacts {
     hostname: one('hostname').replace(/[^A-Za-z0-9._-]/g, '').slice(0, 253),
     installed: one('installed') === 'yes',
     distro: one('distro'),
+    base: /^[a-z0-9._-]+@[A-Za-z0-9._-]*$/.test(one('base')) ? one('base') : '',
+    codename: one('codename').replace(/[^A-Za-z0-9._-]/g, ''),
     reachable: kv.get('reach') ?? [],
+    aptCaches: kv.get('aptcache') ?? [],
+    mirror: one('mirror'),
+    mirrorOk: one('mirror-ok') === 'yes',
   };
 }
 

@@ -136,7 +136,7 @@ export function buildStatus(s: Store, model: string, controller: string, presenc
         'juju-status': x.life === 'alive' ? agent : { ...agent, life: x.life },
         'instance-id': x.instanceId ?? 'pending',
         'machine-status': info(x.status),
-        base: BASE,
+        base: enlisted.get(x.id)?.hardware.base ?? BASE,
       };
       if (x.hostname) doc.hostname = x.hostname;
       if (x.address) {

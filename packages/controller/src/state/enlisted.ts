@@ -8,6 +8,8 @@ export interface HostHardware {
   mem: number;
   /** MiB free under /opt when enlisted */
   disk: number;
+  /** The OS it reported with its hardware, as Juju's machine base (absent: enlisted before it was recorded). */
+  base?: { name: string; channel: string };
 }
 
 export interface EnlistedMachine {

@@ -98,6 +98,15 @@ export class AptCache {
   }
 }
 
+/**
+ * The apt-cacher-ng a controller without a provider cache (local-process) runs for the hosts
+ * it enlists, on loopback (the controller relays it to its api addresses), in the
+ * controller's directory: the controller starts it, `destroy-controller` stops it.
+ */
+export function controllerAptCache(controllerDir: string, port = 0): AptCache {
+  return new AptCache({ dir: join(controllerDir, 'apt-cache'), bindAddress: '127.0.0.1', port });
+}
+
 /** Debian only: the archive through backends_debian, the security archive directly. */
 const ACNG_CONF = `# Written by Sigil; paths and the address are given on the command line.
 SupportDir: /usr/lib/apt-cacher-ng
