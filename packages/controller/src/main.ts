@@ -10,14 +10,14 @@ import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
 import { buildServer } from './apiserver/server.ts';
 import { AddressRepository } from './state/addresses.ts';
-import { Reconciler, WANTS, perModel } from './workers/reconciler.ts';
+import { Reconciler, WANTS, modelNames, perModel } from './workers/reconciler.ts';
 import { absentMachineKeys, allMachineKeys, machineKeysOf, presenceKeys, provisionMachine } from './workers/provisioner.ts';
 import { allApplicationKeys, leadership, leadershipKeysOf, leadershipKeysOn } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
 import { reapOperations } from './workers/operations.ts';
-import { logPruner } from './workers/logs.ts';
-import { inventoryScheduler } from './workers/inventory.ts';
+import { pruneLogs } from './workers/logs.ts';
+import { scheduleInventory } from './workers/inventory.ts';
 import { Exposer } from './workers/exposer.ts';
 import { ChaosProxies } from './workers/chaos.ts';
 import { RolloutWorker } from './workers/rollout.ts';
@@ -221,19 +221,21 @@ async function serve(dir: string): Promise<void> {
   });
   svc.schedules.releaseAll();
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
-  reconciler = new Reconciler(ctx, [
-    { name: 'chaos', run: (c) => chaos.reconcile(c), wants: WANTS.chaos },
-    { name: 'operations', run: reapOperations, wants: WANTS.operations },
-    { name: 'rollouts', run: (c) => rollouts.reconcile(c), wants: WANTS.rollouts },
-    { name: 'logs', run: logPruner(), wants: WANTS.logs },
-    { name: 'inventory', run: inventoryScheduler(), wants: WANTS.inventory },
-  ], 2000, [
+  // Every worker is keyed: by machine, by application, or by model.
+  reconciler = new Reconciler(ctx, [], 2000, [
     // Where the controller restarts dead agents (local-process), it looks at every machine
     // without its agent on the tick: an agent that dies before it ever connects announces nothing.
     { name: 'provisioner', keysOf: machineKeysOf, all: provider.restartsDeadAgents ? absentMachineKeys : allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
     perModel('cleanup', WANTS.cleanup, cleanup),
     perModel('subordinates', WANTS.subordinates, ensureSubordinates),
     perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c) }),
+    // A destroyed model's proxies still close: its name stays a key while a proxy is open.
+    perModel('chaos', WANTS.chaos, (c, model) => chaos.reconcile(c, model), { all: (c) => [...new Set([...modelNames(c), ...chaos.models()])] }),
+    // Stuck operations and roll-outs (their gates, their drains) move on with time too.
+    perModel('operations', WANTS.operations, reapOperations, { resyncMs: 2_000 }),
+    perModel('rollouts', WANTS.rollouts, (c, model) => rollouts.reconcile(c, model), { resyncMs: 2_000 }),
+    perModel('logs', WANTS.logs, (c, model) => pruneLogs(c, model), { resyncMs: 60_000 }),
+    perModel('inventory', WANTS.inventory, (c, model) => scheduleInventory(c, model), { resyncMs: 60_000 }),
     // Keyed by application; leases run out with time passing, which no change announces.
     { name: 'leadership', keysOf: leadershipKeysOf, all: allApplicationKeys, process: leadership(), resyncMs: 5_000, concurrency: 4, timeoutMs: 60_000 },
   ]);

@@ -170,6 +170,24 @@ describe('a controller restart', () => {
     await restarted.reconcile(ctx);
     expect(restarted.proxies.list()).toEqual([]);
   });
+
+  it('is keyed by model: another model\'s run leaves these proxies alone, and a model with no chaos left closes its own', async () => {
+    const added = await api('POST', '/chaos', { a: 'app', b: 'db', faults: { latencyMs: 10 } });
+    const listen = (added.body['listeners'] as { listen: string }[])[0]!.listen;
+    const proxies = svc.chaosProxies!;
+    const ctx = { store: svc.store, log: silentLogger } as unknown as WorkerContext;
+    expect(proxies.models()).toEqual(['m']);
+    // A proxy of a model that has no chaos recorded (a destroyed model's, say).
+    await proxies.proxies.add({ name: ChaosProxies.proxyName('gone', 1, 'x/0', 1), listen: '127.0.0.1:0', upstream: '127.0.0.1:1', enabled: true });
+    await proxies.reconcile(ctx, 'other');
+    expect(proxies.proxies.list().map((p) => p.listen)).toHaveLength(2);
+    expect(proxies.models().sort()).toEqual(['gone', 'm']);
+    await proxies.reconcile(ctx, 'gone');
+    expect(proxies.proxies.list().map((p) => p.listen)).toEqual([listen]);
+    await proxies.reconcile(ctx, 'm');
+    expect(proxies.proxies.list().map((p) => p.listen)).toEqual([listen]);
+    expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
+  });
 });
 
 describe('sigil chaos partition / heal', () => {

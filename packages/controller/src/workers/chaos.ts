@@ -33,6 +33,11 @@ export class ChaosProxies {
     return `${model}.r${relationId}.${unit.replace('/', '-')}.${port}`;
   }
 
+  /** The model a proxy name belongs to (model names have no dot). */
+  static modelOf(proxyName: string): string {
+    return proxyName.slice(0, proxyName.indexOf('.'));
+  }
+
   /** Opens a listener (on a free port) for each target; returns them for the record. */
   async open(model: string, relationId: number, targets: { unit: string; host: string; port: number }[], faults: ChaosFaults): Promise<ChaosListener[]> {
     const out: ChaosListener[] = [];
@@ -73,11 +78,16 @@ export class ChaosProxies {
     if (!faults.down && !proxy.enabled) await proxy.start();
   }
 
-  async reconcile(ctx: WorkerContext): Promise<void> {
+  /**
+   * Brings one model's proxies (every model's without one) in step with its recorded chaos:
+   * reopens what a restart lost, drops what a removed relation left.
+   */
+  async reconcile(ctx: WorkerContext, model?: string): Promise<void> {
     const chaos = new RelationChaos(ctx.store);
     const reads = new Reads(ctx.store);
     const wanted = new Set<string>();
     for (const entry of chaos.all()) {
+      if (model !== undefined && entry.model !== model) continue;
       const relation = reads.relation(entry.model, entry.relationId);
       if (!relation || relation.life !== 'alive') {
         // The relation is going or gone: its chaos goes with it.
@@ -100,7 +110,14 @@ export class ChaosProxies {
         await ChaosProxies.applyFaults(proxy, entry.faults);
       }
     }
-    for (const proxy of this.proxies.list()) if (!wanted.has(proxy.name)) await this.proxies.remove(proxy.name);
+    for (const proxy of this.proxies.list()) {
+      if ((model === undefined || ChaosProxies.modelOf(proxy.name) === model) && !wanted.has(proxy.name)) await this.proxies.remove(proxy.name);
+    }
+  }
+
+  /** The models this process has proxies open for (a destroyed model's must still be closed). */
+  models(): string[] {
+    return [...new Set(this.proxies.list().map((p) => ChaosProxies.modelOf(p.name)))];
   }
 
   async close(): Promise<void> {

@@ -1,21 +1,14 @@
 import { Models } from '../domain/models.ts';
 import { Inventory } from '../domain/inventory/service.ts';
-import type { Reconcile, WorkerContext } from './context.ts';
+import type { WorkerContext } from './context.ts';
 
 /**
- * Asks agents to collect again each unit whose inventory is older than its model's
- * `audit-interval` (issue 19), checking at most once per `everyMs`.
+ * Asks agents to collect again each unit of a model whose inventory is older than the
+ * model's `audit-interval` (issue 19). Keyed by model (`perModel`), on a 60 s resync.
  */
-export function inventoryScheduler(everyMs = 60_000, now: () => number = Date.now): Reconcile {
-  let last = -Infinity;
-  return (ctx: WorkerContext) => {
-    if (now() - last < everyMs) return;
-    last = now();
-    const inventory = new Inventory(ctx.store);
-    for (const m of new Models(ctx.store).list()) {
-      if (m.life !== 'alive') continue;
-      const due = inventory.scheduleDue(m.name, m.config['audit-interval'], now());
-      if (due.length > 0) ctx.log.info('inventory collection scheduled', { model: m.name, units: due.length });
-    }
-  };
+export function scheduleInventory(ctx: WorkerContext, model: string, now = Date.now()): void {
+  const m = new Models(ctx.store).get(model);
+  if (!m || m.life !== 'alive') return;
+  const due = new Inventory(ctx.store).scheduleDue(model, m.config['audit-interval'], now);
+  if (due.length > 0) ctx.log.info('inventory collection scheduled', { model, units: due.length });
 }

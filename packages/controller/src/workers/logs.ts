@@ -1,21 +1,15 @@
 import { parseDuration, parseSize } from '@sigil/core';
 import { Models } from '../domain/models.ts';
 import { LogRepository } from '../state/logs.ts';
-import type { Reconcile, WorkerContext } from './context.ts';
+import type { WorkerContext } from './context.ts';
 
 /**
- * Keeps each model's log within its `logs-max-size` and `logs-max-age`, at most once per
- * `everyMs` (the reconciler runs far more often than logs need pruning).
+ * Keeps one model's log within its `logs-max-size` and `logs-max-age`. Keyed by model
+ * (`perModel`), on a 60 s resync: pruning is by time, which no change announces.
  */
-export function logPruner(everyMs = 60_000, now: () => number = Date.now): Reconcile {
-  let last = -Infinity;
-  return (ctx: WorkerContext) => {
-    if (now() - last < everyMs) return;
-    last = now();
-    const logs = new LogRepository(ctx.store);
-    for (const m of new Models(ctx.store).list()) {
-      const removed = logs.prune(m.name, parseSize(m.config['logs-max-size']), parseDuration(m.config['logs-max-age']), now());
-      if (removed > 0) ctx.log.info('model log pruned', { model: m.name, lines: removed });
-    }
-  };
+export function pruneLogs(ctx: WorkerContext, model: string, now = Date.now()): void {
+  const m = new Models(ctx.store).get(model);
+  if (!m) return;
+  const removed = new LogRepository(ctx.store).prune(model, parseSize(m.config['logs-max-size']), parseDuration(m.config['logs-max-age']), now);
+  if (removed > 0) ctx.log.info('model log pruned', { model, lines: removed });
 }

@@ -164,11 +164,14 @@ export const WANTS = {
   // A roll-out waits on its units settling (status reports too) and HAProxy seeing a drain;
   // with no roll-out active a run is one indexed read.
   rollouts: (c: Change) => ['rollout', 'unit', 'application', 'relation'].includes(c.kind),
-  // Pruning is by time; it rate-limits itself.
+  // Pruning is by time: each model on a 60 s resync.
   logs: () => false,
-  // Inventory collections are asked for on a schedule (the tick) and after hooks (by the route).
+  // Inventory collections are asked for on a schedule (a 60 s resync) and after hooks (by the route).
   inventory: () => false,
 } satisfies Record<string, (c: Change) => boolean>;
+
+/** Every model's name: the keys of a worker keyed by model. */
+export const modelNames = (ctx: WorkerContext): string[] => new LifecycleRepository(ctx.store).models().map((m) => m.name);
 
 /**
  * A worker whose work is per model (what it converges never crosses models): a commit wakes
@@ -183,7 +186,7 @@ export function perModel(
   return {
     name,
     keysOf: (_ctx, changes) => [...new Set(changes.filter(wants).map((c) => c.model))],
-    all: o.all ?? ((ctx) => new LifecycleRepository(ctx.store).models().map((m) => m.name)),
+    all: o.all ?? modelNames,
     process,
     concurrency: 4,
     resyncMs: o.resyncMs ?? 30_000,

@@ -28,10 +28,11 @@ export class RolloutWorker {
 
   constructor(private readonly notify: (e: OperationEventNotice) => void) {}
 
-  reconcile(ctx: WorkerContext): void {
+  /** Moves one model's running roll-outs on (every model's without one). */
+  reconcile(ctx: WorkerContext, only?: string): void {
     const repo = new RolloutRepository(ctx.store);
     for (const { model, doc } of repo.active()) {
-      if (doc.status !== 'running') continue;
+      if (doc.status !== 'running' || (only !== undefined && model !== only)) continue;
       const app = new Reads(ctx.store).app(model, doc.app);
       if (!app || app.life !== 'alive') {
         // Nothing left to roll out to: the roll-out ends halted, naming why.
