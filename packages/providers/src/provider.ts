@@ -24,9 +24,10 @@ export interface AgentAddress {
 /**
  * Patches an agent's JSON config in place from the JSON object on stdin (its own keys only:
  * the credential is never sent), written whole to a temporary file (0600) and renamed over
- * it. For \`node -e\` on a machine, with the config's path as its argument.
+ * it. For \`node -e\` on a machine, with the config's path as its argument. An enlisted host's
+ * apt cache (the controller's, at its api address) follows the controller to its new address.
  */
-export const PATCH_AGENT_CONFIG_JS = "const fs=require('fs');const p=process.argv[1];const c=JSON.parse(fs.readFileSync(p,'utf8'));Object.assign(c,JSON.parse(fs.readFileSync(0,'utf8')));fs.writeFileSync(p+'.new',JSON.stringify(c,null,2)+'\\n',{mode:0o600});fs.renameSync(p+'.new',p)";
+export const PATCH_AGENT_CONFIG_JS = "const fs=require('fs');const p=process.argv[1];const c=JSON.parse(fs.readFileSync(p,'utf8'));const q=JSON.parse(fs.readFileSync(0,'utf8'));Object.assign(c,q);if(c.aptCache&&q.controllerUrl){const u=new URL(c.aptCache);u.hostname=new URL(q.controllerUrl).hostname;c.aptCache=u.href.replace(/\\/$/,'')}fs.writeFileSync(p+'.new',JSON.stringify(c,null,2)+'\\n',{mode:0o600});fs.renameSync(p+'.new',p)";
 
 export interface Instance {
   instanceId: string;
