@@ -3,7 +3,7 @@ import type { LogLine } from '@sigil/api';
 import { machineTag, unitTag } from '@sigil/core';
 import type { Store } from './store/store.ts';
 import type { Logger } from './logger.ts';
-import { Reads } from './domain/rows.ts';
+import { Reads } from './state/rows.ts';
 import { Models } from './domain/models.ts';
 import { Charms } from './domain/charms.ts';
 import { Applications } from './domain/applications.ts';

@@ -1,7 +1,7 @@
 import { type Access, type Role, type UserRole, userRoleAdmits } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Machines } from '../domain/machines.ts';
-import type { MachineRow } from '../domain/rows.ts';
+import type { MachineRow } from '../state/rows.ts';
 import type { IssuedToken, UserRepository } from '../state/users.ts';
 import { LoginThrottle } from './gui-session.ts';
 

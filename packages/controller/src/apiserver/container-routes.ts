@@ -5,7 +5,7 @@ import {
 } from '@sigil/api';
 import { SigilError, containerHost } from '@sigil/core';
 import type { Services } from '../services.ts';
-import type { MachineRow } from '../domain/rows.ts';
+import type { MachineRow } from '../state/rows.ts';
 import { requireMachine } from './server.ts';
 
 /**

@@ -13,7 +13,7 @@ import { Charms } from './charms.ts';
 import { Applications } from './applications.ts';
 import { Machines } from './machines.ts';
 import { Relations } from './relations.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 import { AgentFacade } from './agent.ts';
 
 const M = 'm';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
 import { VIEW_HASH_LENGTH, interestOf, type ContainerView, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, PROXY_KEYS, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
-import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from './rows.ts';
+import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from '../state/rows.ts';
 import { Models, type ModelConfig } from './models.ts';
 import { CharmSecrets } from './secrets.ts';
 import { SecretRepository } from '../state/secrets.ts';
@@ -10,6 +10,7 @@ import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
 import { RelationChaos } from './chaos.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
+import { PendingOperationRepository } from '../state/pending-operations.ts';
 import { InventoryRepository } from '../state/inventory.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
@@ -287,10 +288,7 @@ class ViewRead {
   private operations(units: string[]): Map<string, OperationView[]> {
     const out = new Map<string, OperationView[]>();
     if (units.length === 0) return out;
-    const rows = this.s.db
-      .prepare(`SELECT id, unit, kind, name, params, status FROM operations WHERE model = ? AND unit IN (${units.map(() => '?').join(', ')}) AND status IN ('pending', 'running') ORDER BY id`)
-      .all(this.model, ...units) as { id: number; unit: string; kind: 'action' | 'exec'; name: string; params: string; status: string }[];
-    for (const { unit, params, ...o } of rows) out.set(unit, [...(out.get(unit) ?? []), { ...o, params: json(params, {}) }]);
+    for (const { unit, ...o } of new PendingOperationRepository(this.s).ofUnits(this.model, units)) out.set(unit, [...(out.get(unit) ?? []), o]);
     return out;
   }
 }

@@ -3,7 +3,7 @@ import {
   type ConfigValue, type StorageDirective,
 } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads, type AppRow } from './rows.ts';
+import { Reads, type AppRow } from '../state/rows.ts';
 import { Units } from './units.ts';
 import { Models, type ModelConfig } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';
@@ -11,6 +11,10 @@ import { OfferRepository } from '../state/offers.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
+import { ApplicationRepository } from '../state/applications.ts';
+import { UnitRepository } from '../state/units.ts';
+import { RelationRepository } from '../state/relations.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 
 export interface DeployArgs {
   model: string;
@@ -41,11 +45,17 @@ export class Applications {
   private readonly reads: Reads;
   private readonly units: Units;
   private readonly models: Models;
+  private readonly applications: ApplicationRepository;
+  private readonly unitRows: UnitRepository;
+  private readonly relations: RelationRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.units = new Units(s);
     this.models = new Models(s);
+    this.applications = new ApplicationRepository(s);
+    this.unitRows = new UnitRepository(s);
+    this.relations = new RelationRepository(s);
   }
 
   deploy(a: DeployArgs): AppRow {
@@ -63,19 +73,13 @@ export class Applications {
       checkConfigSizes(limits, config);
       const storage = new StorageService(this.s);
       const directives = storage.resolveDirectives(charm.meta.name, charm.meta.storage ?? {}, a.storage ?? {});
-      this.s.db
-        .prepare('INSERT INTO applications (model, name, charm_url, config, constraints, life, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(a.model, a.app, a.charmUrl, JSON.stringify(config), a.constraints, 'alive', Date.now());
-      this.s.changed(a.model, 'application', a.app);
+      this.applications.insert(a.model, a.app, { charmUrl: a.charmUrl, config, constraints: a.constraints });
       storage.saveDirectives(a.model, a.app, directives);
       for (const [name, data] of Object.entries(a.resources ?? {})) new Resources(this.s).upload(a.model, a.app, name, data, a.username ?? 'admin');
       // Peer relations exist from the start, one per peers endpoint.
       for (const [name, spec] of Object.entries(charm.meta.peers)) {
-        const id = nextRelationId(this.s, a.model);
-        this.s.db
-          .prepare('INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, ?, ?)')
-          .run(a.model, id, `${a.app}:${name}`, 'alive', JSON.stringify([{ app: a.app, name, role: 'peer', interface: spec.interface, scope: spec.scope }]));
-        this.s.changed(a.model, 'relation', String(id));
+        const id = this.relations.nextId(a.model);
+        this.relations.insert(a.model, id, `${a.app}:${name}`, [{ app: a.app, name, role: 'peer', interface: spec.interface, scope: spec.scope }]);
       }
       if (!charm.meta.subordinate) this.units.add(a.model, a.app, a.numUnits, a.to);
       return this.reads.mustApp(a.model, a.app);
@@ -93,8 +97,7 @@ export class Applications {
       // A value equal to the default counts as default (Juju's `source: default`).
       for (const [k, v] of Object.entries(typed)) if (charm.config[k]?.default === v) delete next[k];
       if (JSON.stringify(next) === JSON.stringify(row.config)) return;
-      this.s.db.prepare('UPDATE applications SET config = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.setConfig(model, app, next);
     });
   }
 
@@ -110,8 +113,7 @@ export class Applications {
         delete next[k];
       }
       if (JSON.stringify(next) === JSON.stringify(row.config)) return;
-      this.s.db.prepare('UPDATE applications SET config = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.setConfig(model, app, next);
     });
   }
 
@@ -152,8 +154,7 @@ export class Applications {
       const active = new RolloutRepository(this.s).active(model).find((r) => r.doc.app === app);
       if (active) throw new SigilError('conflict', `application "${app}" has a roll-out ${active.doc.status}`, `finish it with \`sigil refresh ${app} --resume\` or undo it with \`sigil refresh ${app} --rollback\` first`);
       const { config } = checkRefresh(this.reads, model, row, charmUrl);
-      this.s.db.prepare('UPDATE applications SET charm_url = ?, config = ? WHERE model = ? AND name = ?').run(charmUrl, JSON.stringify(config), model, app);
-      this.s.changed(model, 'application', app);
+      new LifecycleRepository(this.s).setCharm(model, app, charmUrl, config);
     });
   }
 
@@ -161,16 +162,14 @@ export class Applications {
     this.s.tx(() => {
       const row = this.alive(model, app);
       if (row.exposed === exposed) return;
-      this.s.db.prepare('UPDATE applications SET exposed = ? WHERE model = ? AND name = ?').run(exposed ? 1 : 0, model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.setExposed(model, app, exposed);
     });
   }
 
   setConstraints(model: string, app: string, constraints: string): void {
     this.s.tx(() => {
       this.alive(model, app);
-      this.s.db.prepare('UPDATE applications SET constraints = ? WHERE model = ? AND name = ?').run(constraints.trim(), model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.setConstraints(model, app, constraints.trim());
     });
   }
 
@@ -179,8 +178,7 @@ export class Applications {
       const row = this.reads.mustApp(model, app);
       const next = { ...row.annotations, ...values };
       for (const [k, v] of Object.entries(values)) if (v === '') delete next[k];
-      this.s.db.prepare('UPDATE applications SET annotations = ? WHERE model = ? AND name = ?').run(JSON.stringify(next), model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.setAnnotations(model, app, next);
     });
   }
 
@@ -199,13 +197,10 @@ export class Applications {
       }
       const storage = new StorageService(this.s);
       for (const u of this.reads.units(model, app)) storage.unitRemoved(model, u.name, destroyStorage);
-      this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ? AND name = ?").run(model, app);
-      this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND app = ? AND life = 'alive'").run(model, app);
+      this.applications.markDying(model, app);
+      this.unitRows.markAppDying(model, app);
       for (const r of this.reads.relations(model)) {
-        if (r.life === 'alive' && r.endpoints.some((e) => e.app === app)) {
-          this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(model, r.id);
-          this.s.changed(model, 'relation', String(r.id));
-        }
+        if (r.life === 'alive' && r.endpoints.some((e) => e.app === app)) this.relations.markDying(model, r.id);
       }
       this.s.changed(model, 'application', app);
       for (const u of this.reads.units(model, app)) this.s.changed(model, 'unit', u.name);
@@ -257,7 +252,7 @@ function typedConfig(options: Parameters<typeof coerceConfigValue>[1] extends in
   return out;
 }
 
+/** The model's next relation id (kept for the services that have not moved to `RelationRepository.nextId`). */
 export function nextRelationId(s: Store, model: string): number {
-  // Relation ids are never reused within a model, as in Juju.
-  return (s.db.prepare('UPDATE models SET next_relation = next_relation + 1 WHERE name = ? RETURNING next_relation - 1 AS id').get(model) as { id: number }).id;
+  return new RelationRepository(s).nextId(model);
 }

@@ -1,6 +1,6 @@
 import type { BundleStateDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 import { MachineAnnotationRepository } from '../state/machine-annotations.ts';
 
 /** The model as the bundle planner sees it, from one read transaction. */

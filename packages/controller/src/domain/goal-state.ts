@@ -1,6 +1,7 @@
 import type { GoalState } from '@sigil/api';
 import type { Store } from '../store/store.ts';
-import { Reads, type UnitRow } from './rows.ts';
+import { Reads, type UnitRow } from '../state/rows.ts';
+import { ChangeLogRepository } from '../state/change-log.ts';
 
 type Entries = Record<string, { status: string; since?: number }>;
 
@@ -15,9 +16,11 @@ type Entries = Record<string, { status: string; since?: number }>;
  */
 export class GoalStates {
   private readonly reads: Reads;
+  private readonly changes: ChangeLogRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
+    this.changes = new ChangeLogRepository(s);
   }
 
   of(model: string, unitName: string): GoalState {
@@ -28,7 +31,7 @@ export class GoalStates {
         if (r.endpoints.length < 2 || r.endpoints[0]!.app === r.endpoints[1]!.app) continue;
         const local = r.endpoints.find((e) => e.app === unit.app);
         if (local === undefined) continue;
-        const since = this.relationSince(model, r.id);
+        const since = this.changes.relationAdded(model, r.id);
         const status = { status: this.relationStatus(model, r.id, r.life), ...(since === undefined ? {} : { since }) };
         const entries: Entries = (result.relations[local.name] ??= {});
         for (const e of r.endpoints) {
@@ -56,11 +59,5 @@ export class GoalStates {
   private relationStatus(model: string, id: number, life: string): string {
     if (life !== 'alive') return 'broken';
     return this.reads.relationScope(model, id).length > 0 ? 'joined' : 'joining';
-  }
-
-  /** When the relation was added: its first entry in the change log (undefined once pruned). */
-  private relationSince(model: string, id: number): number | undefined {
-    const row = this.s.db.prepare("SELECT MIN(at) AS at FROM change_log WHERE model = ? AND kind = 'relation' AND key = ?").get(model, String(id)) as { at: number | null } | undefined;
-    return row?.at ?? undefined;
   }
 }

@@ -1,7 +1,7 @@
 import type { ChaosEntry, GuiApp, GuiCharm, GuiDelta, GuiMachine, GuiModel, GuiRelation, GuiUnit } from '@sigil/api';
 import { charmEndpoints } from '@sigil/core';
 import type { Change, Store } from '../store/store.ts';
-import { Reads, type AppRow, type CharmRow, type MachineRow, type PortSpec, type RelationRow, type UnitRow } from './rows.ts';
+import { Reads, type AppRow, type CharmRow, type MachineRow, type PortSpec, type RelationRow, type UnitRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { archiveFile } from './gui-library.ts';
 import { RelationChaos } from './chaos.ts';

@@ -2,9 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { MachineAnnotationRepository } from '../state/machine-annotations.ts';
 import { SigilError, containerHost, naturalCompare } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads, status, toMachine, type MachineRow } from './rows.ts';
+import { Reads, status, type MachineRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { EnlistedRepository, type HostHardware } from '../state/enlisted.ts';
+import { MachineRepository } from '../state/machines.ts';
+import { CredentialRotationRepository } from '../state/credential-rotations.ts';
+import { UnitRepository } from '../state/units.ts';
+import { ApplicationRepository } from '../state/applications.ts';
+import { RelationRepository } from '../state/relations.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 
 /** What `sigil add-machine ssh:…` registers once the host passed its checks. */
 export interface EnlistRequestInfo {
@@ -26,13 +32,23 @@ export class Machines {
   private readonly reads: Reads;
   private readonly models: Models;
   readonly enlisted: EnlistedRepository;
-  /** Prepared once: every agent request authenticates through it. */
-  private byHash: ReturnType<Store['db']['prepare']> | undefined;
+  private readonly machines: MachineRepository;
+  private readonly rotations: CredentialRotationRepository;
+  private readonly units: UnitRepository;
+  private readonly applications: ApplicationRepository;
+  private readonly relations: RelationRepository;
+  private readonly lifecycle: LifecycleRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.models = new Models(s);
     this.enlisted = new EnlistedRepository(s);
+    this.machines = new MachineRepository(s);
+    this.rotations = new CredentialRotationRepository(s);
+    this.units = new UnitRepository(s);
+    this.applications = new ApplicationRepository(s);
+    this.relations = new RelationRepository(s);
+    this.lifecycle = new LifecycleRepository(s);
   }
 
   /**
@@ -48,9 +64,7 @@ export class Machines {
       const other = this.enlisted.byTarget(info.target);
       if (other) throw new SigilError('already-exists', `${info.target} is already machine ${other.id} of model ${other.model}`, `remove it first with \`sigil remove-machine -m ${other.model} ${other.id}\``);
       const id = this.models.nextMachineId(model);
-      this.s.db
-        .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created, instance_id, address, hostname, token_hash) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)')
-        .run(model, id, 'alive', JSON.stringify(status('allocating', 'installing the agent over ssh')), '', Date.now(), `manual:${info.address}`, info.address, info.hostname, hashToken(token));
+      this.machines.insertEnlisted(model, id, { status: status('allocating', 'installing the agent over ssh'), address: info.address, hostname: info.hostname, tokenHash: hashToken(token) });
       this.enlisted.insert({ model, id, target: info.target, hardware: info.hardware, init: info.init });
       this.s.changed(model, 'machine', id);
       return this.reads.machine(model, id)!;
@@ -62,13 +76,10 @@ export class Machines {
     return this.s.tx(() => {
       this.models.mustBeAlive(model);
       const id = this.models.nextMachineId(model);
-      this.s.db
-        .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(model, id, 'alive', JSON.stringify(status('pending')), opts.constraints, opts.autoRemove ? 1 : 0, Date.now());
+      this.machines.insert(model, id, { status: status('pending'), constraints: opts.constraints, autoRemove: opts.autoRemove });
       if (opts.annotations !== undefined && Object.keys(opts.annotations).length > 0) {
         new MachineAnnotationRepository(this.s).insert(model, id, opts.annotations);
       }
-      this.s.changed(model, 'machine', id);
       return this.reads.machine(model, id)!;
     });
   }
@@ -88,12 +99,8 @@ export class Machines {
       if (!this.enlisted.get(model, parent)) {
         throw new SigilError('bad-request', `machine ${parent} cannot hold containers: it is a machine of the controller's provider (an LXC container, or a process, on the controller's host), and Sigil's machine image has no LXC inside; nesting needs LXC in the machine and a container store that is not overlayfs`, 'enlist a host with `sigil add-machine ssh:USER@HOST` and place containers there (lxc:N); on this controller\'s host, `sigil add-machine` already makes each machine its own LXC container');
       }
-      const seq = this.s.db.prepare('INSERT INTO container_sequences (model, host, next) VALUES (?, ?, 1) ON CONFLICT (model, host) DO UPDATE SET next = next + 1 RETURNING next - 1 AS n').get(model, parent) as { n: number };
-      const id = `${parent}/lxc/${seq.n}`;
-      this.s.db
-        .prepare('INSERT INTO machines (model, id, life, status, constraints, auto_remove, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(model, id, 'alive', JSON.stringify(status('pending', `waiting for machine ${parent} to create the container`)), opts.constraints, opts.autoRemove ? 1 : 0, Date.now());
-      this.s.changed(model, 'machine', id);
+      const id = `${parent}/lxc/${this.machines.nextContainer(model, parent)}`;
+      this.machines.insert(model, id, { status: status('pending', `waiting for machine ${parent} to create the container`), constraints: opts.constraints, autoRemove: opts.autoRemove });
       this.s.changed(model, 'machine', parent);
       return this.reads.machine(model, id)!;
     });
@@ -112,25 +119,21 @@ export class Machines {
   issueToken(model: string, id: string): string {
     const token = randomBytes(24).toString('base64url');
     this.s.tx(() => {
-      this.s.db.prepare('UPDATE machines SET token_hash = ? WHERE model = ? AND id = ?').run(hashToken(token), model, id);
+      this.machines.setTokenHash(model, id, hashToken(token));
     });
     return token;
   }
 
   provisioned(model: string, id: string, info: { instanceId: string; address: string; hostname: string }): void {
     this.s.tx(() => {
-      this.s.db
-        .prepare('UPDATE machines SET instance_id = ?, address = ?, hostname = ?, status = ? WHERE model = ? AND id = ?')
-        .run(info.instanceId, info.address, info.hostname, JSON.stringify(status('running', 'running')), model, id);
-      this.s.changed(model, 'machine', id);
+      this.machines.setProvisioned(model, id, { ...info, status: status('running', 'running') });
     });
   }
 
   /** The machine's own status: a runtime field (a `status` change), which wakes no structural worker. */
   setStatus(model: string, id: string, current: string, message = '', data?: Record<string, unknown>): void {
     this.s.tx(() => {
-      this.s.db.prepare('UPDATE machines SET status = ? WHERE model = ? AND id = ?').run(JSON.stringify(status(current, message, data ? { data } : {})), model, id);
-      this.s.changed(model, 'machine', id, 'status');
+      this.machines.setStatus(model, id, status(current, message, data ? { data } : {}));
     });
   }
 
@@ -152,14 +155,12 @@ export class Machines {
       // their subordinates, leave their relations and are dead at once.
       const all = this.reads.units(model).filter((u) => u.machine === id);
       for (const u of force ? all : units) {
-        this.s.db.prepare('UPDATE units SET life = ? WHERE model = ? AND name = ?').run(force ? 'dead' : 'dying', model, u.name);
-        if (force) this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, u.name);
-        if (u.principal === null && u.life === 'alive') this.s.db.prepare('UPDATE applications SET scale = MAX(scale - 1, 0) WHERE model = ? AND name = ?').run(model, u.app);
-        this.s.changed(model, 'unit', u.name);
+        this.units.setLife(model, u.name, force ? 'dead' : 'dying');
+        if (force) this.relations.leaveAllScopes(model, u.name);
+        if (u.principal === null && u.life === 'alive') this.applications.decrementScale(model, u.app);
       }
-      this.s.db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND id = ?").run(model, id);
+      this.lifecycle.markMachineDying(model, id);
       if (force) this.enlisted.markForce(model, id);
-      this.s.changed(model, 'machine', id);
     });
   }
 
@@ -170,13 +171,13 @@ export class Machines {
    */
   byToken(token: string): MachineRow | undefined {
     const hash = hashToken(token);
-    const r = (this.byHash ??= this.s.db.prepare('SELECT * FROM machines WHERE token_hash = ?')).get(hash) as Parameters<typeof toMachine>[0] | undefined;
-    if (r) return toMachine(r);
-    const pending = this.s.db.prepare('SELECT model, machine AS id FROM credential_rotations WHERE pending_hash = ?').get(hash) as { model: string; id: string } | undefined;
+    const m = this.machines.byTokenHash(hash);
+    if (m) return m;
+    const pending = this.rotations.byPendingHash(hash);
     if (!pending) return undefined;
     this.s.tx(() => {
-      this.s.db.prepare('UPDATE machines SET token_hash = ? WHERE model = ? AND id = ?').run(hash, pending.model, pending.id);
-      this.s.db.prepare('DELETE FROM credential_rotations WHERE model = ? AND machine = ?').run(pending.model, pending.id);
+      this.machines.setTokenHash(pending.model, pending.id, hash);
+      this.rotations.delete(pending.model, pending.id);
       this.s.changed(pending.model, 'machine', pending.id);
     });
     return this.reads.machine(pending.model, pending.id);
@@ -192,16 +193,15 @@ export class Machines {
       const m = this.reads.machine(model, id);
       if (!m) throw new SigilError('not-found', `machine "${id}" not found in model ${model}`, 'see `sigil status` for the machines in this model');
       if (m.life !== 'alive') throw new SigilError('conflict', `machine ${id} is ${m.life}`, 'only a live machine has an agent to take a new credential');
-      const issued = this.s.db.prepare('SELECT token_hash FROM machines WHERE model = ? AND id = ?').get(model, id) as { token_hash: string | null };
-      if (issued.token_hash === null) throw new SigilError('conflict', `machine ${id} has no credential yet`, 'wait until it is provisioned (`sigil status`)');
-      this.s.db.prepare('INSERT OR REPLACE INTO credential_rotations (model, machine, requested, pending_hash) VALUES (?, ?, ?, NULL)').run(model, id, Date.now());
+      if (this.machines.tokenHash(model, id) === null) throw new SigilError('conflict', `machine ${id} has no credential yet`, 'wait until it is provisioned (`sigil status`)');
+      this.rotations.request(model, id);
       this.s.changed(model, 'machine', id);
     });
   }
 
   /** Whether a requested rotation is still waiting for the agent to take (and use) its new credential. */
   rotationPending(model: string, id: string): boolean {
-    return this.s.db.prepare('SELECT 1 FROM credential_rotations WHERE model = ? AND machine = ?').get(model, id) !== undefined;
+    return this.rotations.pending(model, id);
   }
 
   /**
@@ -212,16 +212,15 @@ export class Machines {
   newCredential(model: string, id: string): string {
     const token = randomBytes(24).toString('base64url');
     this.s.tx(() => {
-      const r = this.s.db.prepare('UPDATE credential_rotations SET pending_hash = ? WHERE model = ? AND machine = ?').run(hashToken(token), model, id);
-      if (r.changes === 0) throw new SigilError('conflict', `no credential rotation was requested for machine ${id}`, 'an operator starts one with `sigil rotate-agent-credential`');
+      if (!this.rotations.setPendingHash(model, id, hashToken(token))) throw new SigilError('conflict', `no credential rotation was requested for machine ${id}`, 'an operator starts one with `sigil rotate-agent-credential`');
     });
     return token;
   }
 
   delete(model: string, id: string): void {
     this.s.tx(() => {
-      this.s.db.prepare('DELETE FROM machines WHERE model = ? AND id = ?').run(model, id);
-      this.s.db.prepare('DELETE FROM credential_rotations WHERE model = ? AND machine = ?').run(model, id);
+      this.machines.delete(model, id);
+      this.rotations.delete(model, id);
       this.enlisted.delete(model, id);
       this.s.changed(model, 'machine', id, 'remove');
     });

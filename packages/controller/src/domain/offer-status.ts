@@ -2,7 +2,7 @@ import { OFFER_OWNER, charmEndpoints, deriveApplicationStatus, formatOfferUrl } 
 import type { OfferStatusDoc, RemoteApplicationStatusDoc, StatusInfoContents } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { OfferRepository } from '../state/offers.ts';
-import { Reads, type RelationRow, type StatusDoc } from './rows.ts';
+import { Reads, type RelationRow, type StatusDoc } from '../state/rows.ts';
 
 /**
  * The two cross-model sections of a model's status, with Juju's keys: `offers` (this

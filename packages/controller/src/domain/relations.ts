@@ -1,19 +1,21 @@
 import { SigilError, inferRelation, relationKey, type EndpointRef } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads, type RelationEndpoint, type RelationRow } from './rows.ts';
+import { Reads, type RelationEndpoint, type RelationRow } from '../state/rows.ts';
 import { Models } from './models.ts';
-import { nextRelationId } from './applications.ts';
+import { RelationRepository } from '../state/relations.ts';
 import { Offers } from './offers.ts';
 
 export class Relations {
   private readonly reads: Reads;
   private readonly models: Models;
   private readonly offers: Offers;
+  private readonly relations: RelationRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.models = new Models(s);
     this.offers = new Offers(s);
+    this.relations = new RelationRepository(s);
   }
 
   /** `sigil integrate a[:ep] b[:ep]`, with Juju's endpoint inference and checks. */
@@ -39,9 +41,8 @@ export class Relations {
         interface: e.spec.interface,
         scope: container ? 'container' : 'global',
       }));
-      const id = nextRelationId(this.s, model);
-      this.s.db.prepare('INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, ?, ?)').run(model, id, key, 'alive', JSON.stringify(endpoints));
-      this.s.changed(model, 'relation', String(id));
+      const id = this.relations.nextId(model);
+      this.relations.insert(model, id, key, endpoints);
       for (const e of endpoints) this.s.changed(model, 'application', e.app);
       return this.reads.relation(model, id)!;
     });

@@ -3,7 +3,7 @@ import { MAX_RESOURCE_SIZE, type ResourceDoc, type UnitResourceView } from '@sig
 import { SigilError, type ResourceSpec } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { StorageRepository } from '../state/storage.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 
 /**
  * Charm resources (issue 20): files an operator uploads for an application

@@ -2,7 +2,7 @@ import { SigilError, checkGateCommand, checkGateUrl, parseBatchSpec, planBatches
 import type { RolloutDoc, StartRolloutRequest } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 import { checkRefresh } from './applications.ts';
 import { rollbackOf } from './rollout-plan.ts';
 

@@ -2,7 +2,7 @@ import type { SecretContent, SecretSummary } from '@sigil/api';
 import { SigilError, decodeSecretContent, newSecretId, parseSecretUri, secretUri } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import type { SecretRepository, SecretRow } from '../state/secrets.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 import type { CharmSecrets } from './secrets.ts';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,255}$/;

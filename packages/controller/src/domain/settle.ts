@@ -3,7 +3,9 @@ import type { WaitReport } from '@sigil/api';
 import { formatDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { AGENT_AWAY } from './machines.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
+import { ChangeLogRepository } from '../state/change-log.ts';
+import { PendingOperationRepository } from '../state/pending-operations.ts';
 import type { Presence } from './status.ts';
 
 /**
@@ -20,11 +22,11 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
     const errors: WaitReport['errors'] = [];
     const busy: WaitReport['busy'] = [];
     const since = Math.min(...units.map((u) => u.settled), Number.MAX_SAFE_INTEGER);
-    const changes = s.db.prepare("SELECT rev, kind, key, op FROM change_log WHERE model = ? AND rev > ? AND kind NOT IN ('settled', 'charm')").all(model, since === Number.MAX_SAFE_INTEGER ? 0 : since) as { rev: number; kind: string; key: string; op: string }[];
+    const changes = new ChangeLogRepository(s).since(model, since === Number.MAX_SAFE_INTEGER ? 0 : since);
     const leaders = new Map(reads.apps(model).map((a) => [a.name, a.leader]));
     // The oldest unfinished operation per unit, named so a stuck one is visible.
     const pending = new Map<string, string>();
-    for (const o of s.db.prepare("SELECT id, unit, kind, name, status, enqueued, started FROM operations WHERE model = ? AND status IN ('pending', 'running') ORDER BY id").all(model) as { id: number; unit: string; kind: string; name: string; status: string; enqueued: number; started: number | null }[]) {
+    for (const o of new PendingOperationRepository(s).ofModel(model)) {
       if (pending.has(o.unit)) continue;
       const what = o.kind === 'exec' ? 'exec' : `action ${o.name}`;
       const age = formatDuration(Date.now() - (o.started ?? o.enqueued));

@@ -1,6 +1,7 @@
 import { SigilError } from '@sigil/core';
 import { json, type Store } from '../store/store.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
+import { RelationRepository } from '../state/relations.ts';
 
 type Bag = Record<string, string>;
 
@@ -11,6 +12,7 @@ type Bag = Record<string, string>;
  */
 export function showUnit(s: Store, model: string, name: string): Record<string, unknown> {
   const reads = new Reads(s);
+  const relations = new RelationRepository(s);
   return s.db.transaction(() => {
     const u = reads.unit(model, name);
     if (!u) throw new SigilError('not-found', `unit "${name}" not found in model "${model}"`, 'see `sigil status` for the units in this model');
@@ -18,13 +20,13 @@ export function showUnit(s: Store, model: string, name: string): Record<string, 
     const relationInfo = reads.relations(model).filter((r) => r.endpoints.some((e) => e.app === u.app)).map((r) => {
       const local = r.endpoints.find((e) => e.app === u.app)!;
       const remote = r.endpoints.find((e) => e.app !== u.app) ?? local;
-      const scope = new Set((s.db.prepare('SELECT unit FROM relation_scopes WHERE model = ? AND relation_id = ?').all(model, r.id) as { unit: string }[]).map((x) => x.unit));
-      const bags = s.db.prepare('SELECT owner, is_app, data FROM relation_settings WHERE model = ? AND relation_id = ?').all(model, r.id) as { owner: string; is_app: number; data: string }[];
-      const unitBag = (owner: string) => json<Bag>(bags.find((b) => b.is_app === 0 && b.owner === owner)?.data, {});
-      const appBag = (owner: string) => json<Bag>(bags.find((b) => b.is_app === 1 && b.owner === owner)?.data, {});
+      const scope = new Set(reads.relationScope(model, r.id));
+      const bags = relations.bags(model, r.id);
+      const unitBag = (owner: string) => json<Bag>(bags.find((b) => !b.isApp && b.owner === owner)?.data, {});
+      const appBag = (owner: string) => json<Bag>(bags.find((b) => b.isApp && b.owner === owner)?.data, {});
       const related: Record<string, unknown> = {};
       for (const b of bags) {
-        if (b.is_app === 1 || b.owner === u.name || !b.owner.startsWith(remote.app + '/')) continue;
+        if (b.isApp || b.owner === u.name || !b.owner.startsWith(remote.app + '/')) continue;
         related[b.owner] = { 'in-scope': scope.has(b.owner), data: unitBag(b.owner) };
       }
       return {

@@ -2,7 +2,7 @@ import { SigilError } from '@sigil/core';
 import type { StatusHistoryEntry, StatusHistoryKind } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { StatusHistoryRepository } from '../state/status-history.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 
 /** show-status-log's `--type` values Sigil keeps, and the kinds each one reads. */
 export const HISTORY_TYPES: Readonly<Record<string, readonly StatusHistoryKind[]>> = {

@@ -7,7 +7,7 @@ import { provenanceDoc } from './charm-provenance.ts';
 import type { Store } from '../store/store.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
 import { ScheduleRepository } from '../state/schedules.ts';
-import { Reads, type StatusDoc, type UnitRow } from './rows.ts';
+import { Reads, type StatusDoc, type UnitRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { RelationChaos, describeChaos } from './chaos.ts';
 import { crossModelStatus } from './offer-status.ts';

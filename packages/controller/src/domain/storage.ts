@@ -2,7 +2,7 @@ import type { StorageInstanceDoc, StoragePoolDoc, UnitStorageView } from '@sigil
 import { SigilError, humanizeMiB, type StorageDirective, type StorageSpec } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { StorageRepository, type DirectiveRow, type StorageRow } from '../state/storage.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 
 /**
  * The pools every Sigil machine offers, as Juju's built-in machine pools: `rootfs` is a

@@ -5,7 +5,7 @@ import type { OperationDoc } from '@sigil/api';
 import type { Provider } from '@sigil/providers';
 import type { Store } from '../store/store.ts';
 import { Operations } from './operations.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 import { ScheduleRepository, type Schedule } from '../state/schedules.ts';
 import type { BackupStore, Snapshot } from './backup-store.ts';
 import { copyOffMachine, copyOntoMachine } from './artifacts.ts';

@@ -1,20 +1,29 @@
 import { SigilError, checkUnitName, parseContainerPlacement } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads, status, type UnitRow } from './rows.ts';
+import { Reads, status, type UnitRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { Machines } from './machines.ts';
 import { checkUnitCount } from './limits.ts';
 import { StorageService } from './storage.ts';
+import { UnitRepository } from '../state/units.ts';
+import { ApplicationRepository } from '../state/applications.ts';
+import { LifecycleRepository } from '../state/lifecycle.ts';
 
 export class Units {
   private readonly reads: Reads;
   private readonly machines: Machines;
   private readonly models: Models;
+  private readonly units: UnitRepository;
+  private readonly applications: ApplicationRepository;
+  private readonly lifecycle: LifecycleRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
     this.machines = new Machines(s);
     this.models = new Models(s);
+    this.units = new UnitRepository(s);
+    this.applications = new ApplicationRepository(s);
+    this.lifecycle = new LifecycleRepository(s);
   }
 
   /**
@@ -41,8 +50,7 @@ export class Units {
         names.push(this.insert(model, app, a.nextUnit + i, machine, null));
         new StorageService(this.s).createForUnit(model, app, names[names.length - 1]!, machine);
       }
-      this.s.db.prepare('UPDATE applications SET next_unit = next_unit + ?, scale = scale + ? WHERE model = ? AND name = ?').run(n, n, model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.addUnits(model, app, n);
       return names;
     });
   }
@@ -52,8 +60,7 @@ export class Units {
     return this.s.tx(() => {
       const a = this.reads.mustApp(model, app);
       const name = this.insert(model, app, a.nextUnit, principal.machine, principal.name);
-      this.s.db.prepare('UPDATE applications SET next_unit = next_unit + 1 WHERE model = ? AND name = ?').run(model, app);
-      this.s.changed(model, 'application', app);
+      this.applications.addSubordinate(model, app);
       this.s.changed(model, 'unit', principal.name);
       return name;
     });
@@ -61,12 +68,7 @@ export class Units {
 
   private insert(model: string, app: string, n: number, machine: string | null, principal: string | null): string {
     const name = `${app}/${n}`;
-    this.s.db
-      .prepare('INSERT INTO units (model, name, app, machine, principal, life, workload, agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(model, name, app, machine, principal, 'alive', JSON.stringify(status('waiting', principal ? 'agent initialising' : 'waiting for machine')), JSON.stringify(status('allocating')));
-    this.s.changed(model, 'unit', name);
-    // The machine's agent learns of new units through its machine, whatever their application.
-    if (machine !== null) this.s.changed(model, 'machine', machine);
+    this.units.insert(model, { name, app, machine, principal, workload: status('waiting', principal ? 'agent initialising' : 'waiting for machine'), agent: status('allocating') });
     return name;
   }
 
@@ -90,9 +92,8 @@ export class Units {
         }
         if (u.life !== 'alive') continue;
         new StorageService(this.s).unitRemoved(model, name, destroyStorage);
-        this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND name = ?").run(model, name);
-        this.s.db.prepare('UPDATE applications SET scale = MAX(scale - 1, 0) WHERE model = ? AND name = ?').run(model, u.app);
-        this.s.changed(model, 'unit', name);
+        this.lifecycle.markUnitDying(model, name);
+        this.applications.decrementScale(model, u.app);
         this.s.changed(model, 'application', u.app);
       }
     });
@@ -104,8 +105,7 @@ export class Units {
       if (u.agent.current !== 'error') {
         throw new SigilError('bad-request', `unit "${name}" is not in an error state`, 'only units whose hook failed can be resolved; see `sigil status`');
       }
-      this.s.db.prepare('UPDATE units SET resolved = ? WHERE model = ? AND name = ?').run(retry ? 'retry' : 'no-retry', model, name);
-      this.s.changed(model, 'unit', name);
+      this.units.setResolved(model, name, retry ? 'retry' : 'no-retry');
     });
   }
 }

@@ -1,6 +1,6 @@
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from './rows.ts';
 
 export interface Schedule {
   model: string;

@@ -1,7 +1,7 @@
 import { ProxyCollection, parseToxic, type Proxy } from '@sigil/chaos';
 import type { ChaosFaults, ChaosListener } from '@sigil/api';
 import { RelationChaos } from '../domain/chaos.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import type { WorkerContext } from './context.ts';
 
 /** Toxiproxy toxics for a relation's faults (the proxy's `enabled` carries `down`). */

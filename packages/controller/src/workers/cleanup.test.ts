@@ -11,7 +11,7 @@ import { Charms } from '../domain/charms.ts';
 import { Applications } from '../domain/applications.ts';
 import { Units } from '../domain/units.ts';
 import { AgentFacade } from '../domain/agent.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { silentLogger } from '../logger.ts';
 import { cleanup } from './cleanup.ts';
 import type { WorkerContext } from './context.ts';

@@ -1,4 +1,4 @@
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { Models } from '../domain/models.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
 import { SecretRepository } from '../state/secrets.ts';

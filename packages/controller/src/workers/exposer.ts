@@ -1,5 +1,5 @@
 import { createServer, connect, type Server } from 'node:net';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
 import type { WorkerContext } from './context.ts';
 

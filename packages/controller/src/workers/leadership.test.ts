@@ -8,7 +8,7 @@ import { Store } from '../store/store.ts';
 import { Models } from '../domain/models.ts';
 import { Charms } from '../domain/charms.ts';
 import { Applications } from '../domain/applications.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { silentLogger } from '../logger.ts';
 import { UNSEEN_LEASE_MS, chooseLeader, elect, leadershipKeysOf, type Candidate } from './leadership.ts';
 import type { WorkerContext } from './context.ts';

@@ -1,6 +1,6 @@
 import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { naturalCompare } from '@sigil/core';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
 import type { Change } from '../store/store.ts';
 import type { WorkerContext } from './context.ts';

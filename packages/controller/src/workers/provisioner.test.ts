@@ -9,7 +9,7 @@ import { Models } from '../domain/models.ts';
 import { Charms } from '../domain/charms.ts';
 import { Applications } from '../domain/applications.ts';
 import { Machines } from '../domain/machines.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { waitReport } from '../domain/settle.ts';
 import { silentLogger } from '../logger.ts';
 import { AGENT_SILENCE_MS, decideMachine, explainAbsence, machineKeysOf, type MachineAction, type MachineFacts } from './provisioner.ts';

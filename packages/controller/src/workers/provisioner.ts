@@ -1,7 +1,7 @@
 import { containerHost, formatDuration } from '@sigil/core';
 import { AGENT_AWAY, Machines } from '../domain/machines.ts';
 import { Models } from '../domain/models.ts';
-import { Reads, type MachineRow } from '../domain/rows.ts';
+import { Reads, type MachineRow } from '../state/rows.ts';
 import type { Change } from '../store/store.ts';
 import type { WorkerContext } from './context.ts';
 

@@ -14,7 +14,7 @@ import { Charms } from '../domain/charms.ts';
 import { Applications } from '../domain/applications.ts';
 import { Machines } from '../domain/machines.ts';
 import { Relations } from '../domain/relations.ts';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { AgentFacade } from '../domain/agent.ts';
 import { Rollouts } from '../domain/rollouts.ts';
 import { Operations } from '../domain/operations.ts';

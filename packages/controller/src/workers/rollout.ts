@@ -1,5 +1,5 @@
 import type { OperationEventNotice, RolloutDoc } from '@sigil/api';
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { Operations } from '../domain/operations.ts';
 import { waitReport } from '../domain/settle.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';

@@ -1,4 +1,4 @@
-import { Reads } from '../domain/rows.ts';
+import { Reads } from '../state/rows.ts';
 import { Units } from '../domain/units.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
 import type { WorkerContext } from './context.ts';

@@ -1,7 +1,7 @@
 import type { AuditPackagesRequest, AuditReport, AuditUnitSummary, EmbeddedCopy, IndexedRelease, UnitInventory, WantedPackage } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Store } from '../../store/store.ts';
-import { Reads } from '../rows.ts';
+import { Reads } from '../../state/rows.ts';
 import { InventoryRepository } from '../../state/inventory.ts';
 import { FingerprintIndex, findEmbedded, packagePayload } from './fingerprints.ts';
 
