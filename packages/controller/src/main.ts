@@ -265,7 +265,7 @@ async function serve(dir: string): Promise<void> {
     app.server.closeAllConnections();
     await app.close();
     await follower?.stop();
-    store.db.close();
+    store.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown());

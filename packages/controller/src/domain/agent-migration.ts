@@ -2,6 +2,7 @@ import type { AgentPresenceDoc, MigrateAgentsMachine, MigrateAgentsResponse } fr
 import { SigilError } from '@sigil/core';
 import type { Provider } from '@sigil/providers';
 import type { Store } from '../store/store.ts';
+import { AgentRepository } from '../state/agents.ts';
 import { EnlistedRepository } from '../state/enlisted.ts';
 import type { PresenceTracker } from '../apiserver/presence.ts';
 
@@ -28,7 +29,7 @@ export class AgentMigration {
 
   /** The machines that have (or had) an agent: provisioned or enlisted, not yet dead. */
   private machines(): { model: string; id: string }[] {
-    return this.d.store.db.prepare("SELECT model, id FROM machines WHERE life != 'dead' AND instance_id IS NOT NULL ORDER BY model, length(id), id").all() as { model: string; id: string }[];
+    return new AgentRepository(this.d.store).machinesWithAgents();
   }
 
   async migrate(url: string): Promise<MigrateAgentsResponse> {

@@ -1,7 +1,9 @@
 import { SigilError } from '@sigil/core';
 import { StorageService } from './storage.ts';
 import type { AgentStatusReport, CommitResult, Interest, HookCommit, MachineView, MachineViewDelta, OperationResult } from '@sigil/api';
-import { json, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { AgentRepository } from '../state/agents.ts';
+import { OperationRepository } from '../state/operations.ts';
 import { Reads, status, type PortSpec } from './rows.ts';
 import { AgentViews } from './agent-view.ts';
 import { Models } from './models.ts';
@@ -16,8 +18,12 @@ export class AgentFacade {
   private readonly views: AgentViews;
   private readonly models: Models;
   private readonly offers: Offers;
+  private readonly repo: AgentRepository;
+  private readonly operations: OperationRepository;
 
   constructor(private readonly s: Store) {
+    this.repo = new AgentRepository(s);
+    this.operations = new OperationRepository(s);
     this.reads = new Reads(s);
     this.views = new AgentViews(s);
     this.models = new Models(s);
@@ -55,15 +61,13 @@ export class AgentFacade {
       // Only starting the retry (or skip) consumes a resolve request; an action that runs
       // meanwhile does not.
       const resolved = r.resolvedAck === true ? '' : u.resolved;
-      this.s.db.prepare('UPDATE units SET agent = ?, resolved = ? WHERE model = ? AND name = ?').run(JSON.stringify(agent), resolved, model, r.unit);
       // Juju's own statuses (installing, unknown after start) never hide one the charm set.
       const ownStatus = r.workload && (r.workload.status === 'unknown' || r.workload.message === 'installing charm software');
-      if (r.workload && !(ownStatus && u.workload.byCharm === true)) {
-        this.s.db.prepare('UPDATE units SET workload = ? WHERE model = ? AND name = ?')
-          .run(JSON.stringify(status(r.workload.status, r.workload.message, { byCharm: u.workload.byCharm === true })), model, r.unit);
-      }
+      const workload = r.workload && !(ownStatus && u.workload.byCharm === true)
+        ? status(r.workload.status, r.workload.message, { byCharm: u.workload.byCharm === true })
+        : undefined;
       // A status change: only this unit's agent and its application's leader see it.
-      this.s.changed(model, 'unit', r.unit, 'status');
+      this.repo.reportStatus(model, r.unit, agent, resolved, workload);
     });
   }
 
@@ -92,19 +96,16 @@ export class AgentFacade {
         appVersions[rel] = this.mergeBag(model, Number(rel), u.app, true, changes);
       }
       if (c.unitStatus) {
-        this.s.db.prepare('UPDATE units SET workload = ? WHERE model = ? AND name = ?')
-          .run(JSON.stringify(status(c.unitStatus.status, c.unitStatus.message, { byCharm: true, ...(c.unitStatus.data ? { data: c.unitStatus.data } : {}) })), model, u.name);
+        this.repo.setWorkload(model, u.name, status(c.unitStatus.status, c.unitStatus.message, { byCharm: true, ...(c.unitStatus.data ? { data: c.unitStatus.data } : {}) }));
       }
       if (c.appStatus) {
-        this.s.db.prepare('UPDATE applications SET status = ? WHERE model = ? AND name = ?').run(JSON.stringify(status(c.appStatus.status, c.appStatus.message)), model, u.app);
-        this.s.changed(model, 'application', u.app, 'status');
+        this.repo.setAppStatus(model, u.app, status(c.appStatus.status, c.appStatus.message));
       }
       if (Object.keys(c.leaderSettings).length > 0) {
         if (!leader) throw new SigilError('permission-denied', `${u.name} is not the leader of ${u.app}`, 'only the leader may call leader-set');
         const next = applyBag(app.leaderSettings, c.leaderSettings);
         if (JSON.stringify(next) !== JSON.stringify(app.leaderSettings)) {
-          this.s.db.prepare('UPDATE applications SET leader_settings = ?, leader_settings_version = leader_settings_version + 1 WHERE model = ? AND name = ?').run(JSON.stringify(next), model, u.app);
-          this.s.changed(model, 'application', u.app);
+          this.repo.setLeaderSettings(model, u.app, next);
         }
       }
       // storage-add: validated as add-storage is; a refusal fails the hook and changes nothing.
@@ -115,11 +116,10 @@ export class AgentFacade {
       checkSize(this.models.config(model), 'max-charm-state-size', `the charm state of ${u.name}`, storedSize(state));
       const ports = applyPorts(u.ports, c.openPorts, c.closePorts);
       const version = c.applicationVersion ?? u.version;
-      this.s.db.prepare('UPDATE units SET state = ?, ports = ?, version = ? WHERE model = ? AND name = ?').run(JSON.stringify(state), JSON.stringify(ports), version, model, u.name);
       // The unit's own fields (statuses, state, ports, version): nobody else's view holds
       // them but the leader's status summary. Bags and application fields are announced
       // above, each only when it changed, so a hook wakes no other agent for nothing.
-      this.s.changed(model, 'unit', u.name, 'status');
+      this.repo.setUnitRuntime(model, u.name, state, ports, version);
       return { appVersions };
     });
   }
@@ -134,14 +134,13 @@ export class AgentFacade {
 
   /** Merges changes into a bag; bumps its version only when the content really changed. */
   private mergeBag(model: string, rel: number, owner: string, isApp: boolean, changes: Record<string, string | null>): number {
-    const row = this.s.db.prepare('SELECT data, version FROM relation_settings WHERE model = ? AND relation_id = ? AND owner = ? AND is_app = ?').get(model, rel, owner, isApp ? 1 : 0) as { data: string; version: number } | undefined;
-    const before = json<Bag>(row?.data, {});
+    const row = this.repo.bag(model, rel, owner, isApp);
+    const before = row?.data ?? {};
     const after = applyBag(before, changes);
     if (row && JSON.stringify(after) === JSON.stringify(before)) return row.version;
     checkSize(this.models.config(model), 'max-relation-bag-size', `the ${isApp ? 'application' : 'unit'} bag of ${owner} in relation ${rel}`, storedSize(after));
     const version = (row?.version ?? 0) + 1;
-    this.s.db.prepare('INSERT OR REPLACE INTO relation_settings (model, relation_id, owner, is_app, data, version) VALUES (?, ?, ?, ?, ?, ?)').run(model, rel, owner, isApp ? 1 : 0, JSON.stringify(after), version);
-    this.s.changed(model, 'relation', String(rel));
+    this.repo.putBag(model, rel, owner, isApp, after, version);
     this.offers.touchPeer(model, rel);
     return version;
   }
@@ -155,13 +154,11 @@ export class AgentFacade {
       // The address keys are filled in (unless the charm already set them) before the unit
       // enters scope, so counterparts can always read them (a hook may have written other
       // keys already, in relation-created).
-      const row = this.s.db.prepare('SELECT data FROM relation_settings WHERE model = ? AND relation_id = ? AND owner = ? AND is_app = 0').get(model, rel, unit) as { data: string } | undefined;
-      const have = json<Bag>(row?.data, {});
+      const have = this.repo.unitBag(model, rel, unit);
       const defaults: Record<string, string> = { 'private-address': address, 'ingress-address': address, 'egress-subnets': `${address}/32` };
       const missing = Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in have)));
       if (Object.keys(missing).length > 0) this.mergeBag(model, rel, unit, false, missing);
-      this.s.db.prepare('INSERT OR IGNORE INTO relation_scopes (model, relation_id, unit) VALUES (?, ?, ?)').run(model, rel, unit);
-      this.s.changed(model, 'relation', String(rel));
+      this.repo.enterScope(model, rel, unit);
       this.offers.touchPeer(model, rel);
     });
   }
@@ -170,8 +167,7 @@ export class AgentFacade {
     this.s.tx(() => {
       // A relation already removed has nothing left to leave; any other must be the unit's own.
       if (this.reads.relation(model, rel)) this.mustBeMember(model, this.reads.mustUnit(model, unit), rel);
-      this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND relation_id = ? AND unit = ?').run(model, rel, unit);
-      this.s.changed(model, 'relation', String(rel));
+      this.repo.leaveScope(model, rel, unit);
       this.offers.touchPeer(model, rel);
     });
   }
@@ -181,10 +177,7 @@ export class AgentFacade {
    * its own change kind, which agents ignore, so settling never wakes anyone but waiters.
    */
   reportSettled(model: string, unit: string, revision: number): void {
-    this.s.tx(() => {
-      this.s.db.prepare('UPDATE units SET settled = ? WHERE model = ? AND name = ?').run(revision, model, unit);
-      this.s.changed(model, 'settled', unit);
-    });
+    this.s.tx(() => this.repo.setSettled(model, unit, revision));
   }
 
   /** The unit ran its last hook: it leaves the model. */
@@ -192,27 +185,18 @@ export class AgentFacade {
     this.s.tx(() => {
       const u = this.reads.unit(model, unit);
       if (!u) return;
-      this.s.db.prepare("UPDATE units SET life = 'dead' WHERE model = ? AND name = ?").run(model, unit);
-      this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, unit);
-      this.s.changed(model, 'unit', unit);
+      this.repo.setDead(model, unit);
       this.offers.touchPeers(model);
     });
   }
 
   /** Claims a pending operation for its unit; false when it was already claimed (run at most once). */
   startOperation(model: string, id: number): boolean {
-    return this.s.tx(() => {
-      const op = this.s.db.prepare("UPDATE operations SET status = 'running', started = ? WHERE model = ? AND id = ? AND status = 'pending' RETURNING unit").get(Date.now(), model, id) as { unit: string } | undefined;
-      if (op) this.s.changed(model, 'operation', `${op.unit}#${id}`);
-      return op !== undefined;
-    });
+    return this.s.tx(() => this.operations.start(model, id, Date.now()));
   }
 
   finishOperation(model: string, r: OperationResult): void {
-    this.s.tx(() => {
-      const op = this.s.db.prepare('UPDATE operations SET status = ?, message = ?, results = ?, completed = ? WHERE model = ? AND id = ? RETURNING unit').get(r.status, r.message, JSON.stringify(r.results), Date.now(), model, r.id) as { unit: string } | undefined;
-      if (op) this.s.changed(model, 'operation', `${op.unit}#${r.id}`);
-    });
+    this.s.tx(() => this.operations.finish(model, r, Date.now()));
   }
 
 }

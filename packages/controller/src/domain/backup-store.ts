@@ -4,13 +4,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSyn
 import { isAbsolute, join, posix } from 'node:path';
 import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
+import { BackupStoreRepository, type SnapshotRecord, type StoreConfig, type StoreKind } from '../state/backup-store.ts';
 
-export type StoreKind = 'local' | 'restic';
-
-export interface StoreConfig {
-  kind: StoreKind;
-  location: string;
-}
+export type { StoreConfig, StoreKind } from '../state/backup-store.ts';
 
 export interface Snapshot {
   id: string;
@@ -54,13 +50,17 @@ const lastLine = (t: string) => t.trim().split('\n').pop()?.slice(0, 300) ?? '';
  * that fails.
  */
 export class BackupStore {
+  private readonly repo: BackupStoreRepository;
+
   constructor(
-    private readonly s: Store,
+    s: Store,
     private readonly dir: string,
-  ) {}
+  ) {
+    this.repo = new BackupStoreRepository(s);
+  }
 
   config(): StoreConfig | undefined {
-    return this.s.db.prepare('SELECT kind, location FROM backup_store WHERE id = 1').get() as StoreConfig | undefined;
+    return this.repo.config();
   }
 
   private env(passwordFile = join(this.dir, PASSWORD_FILE), location = this.config()?.location ?? ''): NodeJS.ProcessEnv {
@@ -125,7 +125,7 @@ export class BackupStore {
     } else {
       throw new SigilError('bad-request', `backup store kind "${kind.slice(0, 40)}" is not known`, 'use --local DIR or --restic REPO');
     }
-    this.s.db.prepare('INSERT INTO backup_store (id, kind, location, updated) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, location = excluded.location, updated = excluded.updated').run(kind, location, Date.now());
+    this.repo.setConfig({ kind, location }, Date.now());
     return { kind, location };
   }
 
@@ -158,44 +158,43 @@ export class BackupStore {
       added = Number(summary.data_added ?? 0);
       ref = JSON.stringify({ snapshot: summary.snapshot_id, path: o.staged });
     }
-    this.s.db.prepare('INSERT INTO backup_snapshots (id, model, schedule, unit, app, source_path, store_kind, store_ref, bytes, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(id, o.model, o.schedule, o.unit, o.app, o.sourcePath, c.kind, JSON.stringify({ ref, added }), bytes, now);
+    this.repo.addSnapshot({ id, model: o.model, schedule: o.schedule, unit: o.unit, app: o.app, sourcePath: o.sourcePath, storeKind: c.kind, ref, bytes, added, created: now });
     return this.get(o.model, id)!;
   }
 
   list(model: string): Snapshot[] {
-    return (this.s.db.prepare('SELECT * FROM backup_snapshots WHERE model = ? ORDER BY created, id').all(model) as Record<string, unknown>[]).map(row);
+    return this.repo.snapshots(model).map(toSnapshot);
   }
 
   get(model: string, id: string): Snapshot | undefined {
-    const r = this.s.db.prepare('SELECT * FROM backup_snapshots WHERE model = ? AND id = ?').get(model, id) as Record<string, unknown> | undefined;
-    return r ? row(r) : undefined;
+    const r = this.repo.snapshot(model, id);
+    return r ? toSnapshot(r) : undefined;
   }
 
   /** Drops the schedule's snapshots beyond the newest `keep`, from the store and the records. */
   async prune(model: string, schedule: string, keep: number): Promise<number> {
-    const old = (this.s.db.prepare('SELECT id, store_kind, store_ref FROM backup_snapshots WHERE model = ? AND schedule = ? ORDER BY created DESC, id DESC').all(model, schedule) as { id: string; store_kind: string; store_ref: string }[]).slice(keep);
+    const old = this.repo.scheduleSnapshots(model, schedule).slice(keep);
     if (old.length === 0) return 0;
     const resticIds: string[] = [];
     for (const o of old) {
-      const { ref } = JSON.parse(o.store_ref) as { ref: string };
-      if (o.store_kind === 'local') rmSync(join(ref, '..'), { recursive: true, force: true });
-      else resticIds.push((JSON.parse(ref) as { snapshot: string }).snapshot);
+      if (o.storeKind === 'local') rmSync(join(o.ref, '..'), { recursive: true, force: true });
+      else resticIds.push((JSON.parse(o.ref) as { snapshot: string }).snapshot);
     }
     if (resticIds.length > 0) {
       const r = await run('restic', [...this.sftp(), 'forget', '--prune', ...resticIds], this.env());
       if (r.code !== 0) throw new SigilError('unavailable', `restic forget failed: ${lastLine(r.stderr)}`);
     }
-    for (const o of old) this.s.db.prepare('DELETE FROM backup_snapshots WHERE model = ? AND id = ?').run(model, o.id);
+    for (const o of old) this.repo.deleteSnapshot(model, o.id);
     return old.length;
   }
 
   /** Brings a snapshot's content back onto the host under `target`; returns its path there. */
   async fetch(model: string, id: string, target: string): Promise<string> {
-    const r = this.s.db.prepare('SELECT store_kind, store_ref FROM backup_snapshots WHERE model = ? AND id = ?').get(model, id) as { store_kind: string; store_ref: string } | undefined;
+    const r = this.repo.snapshotRef(model, id);
     if (!r) throw new SigilError('not-found', `snapshot "${id.slice(0, 80)}" not found in model ${model}`, 'see `sigil backups --snapshots`');
-    const { ref } = JSON.parse(r.store_ref) as { ref: string };
+    const { ref } = r;
     mkdirSync(target, { recursive: true, mode: 0o700 });
-    if (r.store_kind === 'local') {
+    if (r.storeKind === 'local') {
       const name = ref.split('/').pop()!;
       cpSync(ref, join(target, name), { recursive: true });
       return join(target, name);
@@ -207,9 +206,8 @@ export class BackupStore {
   }
 }
 
-function row(r: Record<string, unknown>): Snapshot {
-  const { added } = JSON.parse(r.store_ref as string) as { added: number };
-  return { id: r.id as string, model: r.model as string, schedule: r.schedule as string, unit: r.unit as string, app: r.app as string, 'source-path': r.source_path as string, store: r.store_kind as StoreKind, bytes: r.bytes as number, added, created: new Date(r.created as number).toISOString() };
+function toSnapshot(r: SnapshotRecord): Snapshot {
+  return { id: r.id, model: r.model, schedule: r.schedule, unit: r.unit, app: r.app, 'source-path': r.sourcePath, store: r.storeKind, bytes: r.bytes, added: r.added, created: new Date(r.created).toISOString() };
 }
 
 function size(path: string): number {

@@ -2,6 +2,7 @@ import { describeFaults, type ChaosEntry, type ChaosFaults, type ChaosListener }
 import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { json } from '../store/store.ts';
+import { ChaosRepository } from '../state/chaos.ts';
 import { Reads, type RelationEndpoint, type RelationRow } from './rows.ts';
 
 type Bag = Record<string, string>;
@@ -55,9 +56,11 @@ export function checkFaults(input: ChaosFaults): ChaosFaults {
  */
 export class RelationChaos {
   private readonly reads: Reads;
+  private readonly repo: ChaosRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
+    this.repo = new ChaosRepository(s);
   }
 
   /** `APP[:ENDPOINT] REMOTE-APP` → the one live relation it names, with its consumer and provider sides. */
@@ -95,17 +98,15 @@ export class RelationChaos {
   }
 
   list(model: string): ChaosEntry[] {
-    const rows = this.s.db.prepare('SELECT * FROM chaos_relations WHERE model = ? ORDER BY relation_id').all(model) as Raw[];
-    return rows.map((r) => ({ ...toEntry(r), key: this.reads.relation(model, r.relation_id)?.key ?? '' }));
+    return this.repo.list(model).map((e) => ({ ...e, key: this.reads.relation(model, e.relationId)?.key ?? '' }));
   }
 
   all(): (ChaosEntry & { model: string })[] {
-    return (this.s.db.prepare('SELECT * FROM chaos_relations ORDER BY model, relation_id').all() as Raw[]).map((r) => ({ ...toEntry(r), model: r.model }));
+    return this.repo.all();
   }
 
   get(model: string, relationId: number): ChaosEntry | undefined {
-    const row = this.s.db.prepare('SELECT * FROM chaos_relations WHERE model = ? AND relation_id = ?').get(model, relationId) as Raw | undefined;
-    return row && toEntry(row);
+    return this.repo.get(model, relationId);
   }
 
   /** Records chaos on a relation (the proxies already listen) and wakes the consumer's units. */
@@ -113,27 +114,18 @@ export class RelationChaos {
     this.s.tx(() => {
       const r = this.reads.relation(model, entry.relationId);
       if (!r || r.life !== 'alive') throw new SigilError('not-found', `relation ${entry.relationId} is gone`, 'see `sigil status --relations`');
-      this.s.db
-        .prepare('INSERT OR REPLACE INTO chaos_relations (model, relation_id, consumer, provider, endpoint, faults, listeners, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(model, entry.relationId, entry.consumer, entry.provider, entry.endpoint, JSON.stringify(entry.faults), JSON.stringify(entry.listeners), entry.created);
-      this.bump(model, entry.relationId);
+      this.repo.put(model, entry);
+      this.repo.bumpEpoch(model, entry.relationId);
     });
   }
 
   /** Takes chaos off a relation; the consumer's view goes back to the stored bags. */
   delete(model: string, relationId: number): boolean {
     return this.s.tx(() => {
-      const gone = this.s.db.prepare('DELETE FROM chaos_relations WHERE model = ? AND relation_id = ?').run(model, relationId).changes > 0;
-      if (gone) this.bump(model, relationId);
+      const gone = this.repo.delete(model, relationId);
+      if (gone) this.repo.bumpEpoch(model, relationId);
       return gone;
     });
-  }
-
-  private bump(model: string, relationId: number): void {
-    this.s.db
-      .prepare('INSERT INTO chaos_epochs (model, relation_id, epoch) VALUES (?, ?, 1) ON CONFLICT(model, relation_id) DO UPDATE SET epoch = chaos_epochs.epoch + 1')
-      .run(model, relationId);
-    this.s.changed(model, 'relation', String(relationId));
   }
 
   /**
@@ -142,14 +134,14 @@ export class RelationChaos {
    * with their address and port keys pointing at the proxy. Undefined: nothing changes.
    */
   overlay(model: string, relationId: number, app: string): { epoch: number; rewrite(owner: string, data: string): string } | undefined {
-    const e = this.s.db.prepare('SELECT epoch FROM chaos_epochs WHERE model = ? AND relation_id = ?').get(model, relationId) as { epoch: number } | undefined;
-    if (!e) return undefined;
+    const epoch = this.repo.epoch(model, relationId);
+    if (epoch === undefined) return undefined;
     // Only the consumer's view changes; after chaos is removed its versions stay moved on,
     // so the change back to the stored bags also reaches its charm.
     if (this.reads.relation(model, relationId)?.endpoints.find((x) => x.app === app)?.role !== 'requirer') return undefined;
     const entry = this.get(model, relationId);
-    if (!entry) return { epoch: e.epoch, rewrite: (_owner, data) => data };
-    return { epoch: e.epoch, rewrite: (owner, data) => rewriteBag(data, entry.listeners.filter((l) => l.unit === owner)) };
+    if (!entry) return { epoch, rewrite: (_owner, data) => data };
+    return { epoch, rewrite: (owner, data) => rewriteBag(data, entry.listeners.filter((l) => l.unit === owner)) };
   }
 }
 
@@ -169,28 +161,4 @@ export function rewriteBag(data: string, listeners: ChaosListener[]): string {
     else out[k] = v;
   }
   return JSON.stringify(out);
-}
-
-interface Raw {
-  model: string;
-  relation_id: number;
-  consumer: string;
-  provider: string;
-  endpoint: string;
-  faults: string;
-  listeners: string;
-  created: number;
-}
-
-function toEntry(r: Raw): ChaosEntry {
-  return {
-    relationId: r.relation_id,
-    key: '',
-    consumer: r.consumer,
-    provider: r.provider,
-    endpoint: r.endpoint,
-    faults: json<ChaosFaults>(r.faults, {}),
-    listeners: json<ChaosListener[]>(r.listeners, []),
-    created: r.created,
-  };
 }

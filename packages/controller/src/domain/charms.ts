@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SigilError, archiveCharmFiles, checkArchiveEntries, parseCharm, type Charm } from '@sigil/core';
 import type { CharmArchive, CharmUpload } from '@sigil/api';
 import type { Store } from '../store/store.ts';
+import { CharmRepository } from '../state/charms.ts';
 import { Reads, type CharmRow } from './rows.ts';
 import { archiveProvenance } from './charm-provenance.ts';
 
@@ -12,8 +13,10 @@ import { archiveProvenance } from './charm-provenance.ts';
  */
 export class Charms {
   private readonly reads: Reads;
+  private readonly repo: CharmRepository;
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
+    this.repo = new CharmRepository(s);
   }
 
   add(model: string, upload: CharmUpload): CharmRow {
@@ -23,26 +26,25 @@ export class Charms {
     const data = Buffer.from(JSON.stringify(archive));
     const hash = createHash('sha256').update(data).digest('hex');
     return this.s.tx(() => {
-      const same = this.s.db.prepare('SELECT url FROM charms WHERE model = ? AND name = ? AND hash = ?').get(model, charm.meta.name, hash) as { url: string } | undefined;
-      if (same) {
-        if (upload.source) this.s.db.prepare('UPDATE charms SET source = ? WHERE model = ? AND url = ?').run(upload.source, model, same.url);
-        return this.reads.charm(model, same.url);
+      const same = this.repo.urlByHash(model, charm.meta.name, hash);
+      if (same !== undefined) {
+        if (upload.source) this.repo.setSource(model, same, upload.source);
+        return this.reads.charm(model, same);
       }
-      const rev = (this.s.db.prepare('SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM charms WHERE model = ? AND name = ?').get(model, charm.meta.name) as { r: number }).r;
+      const rev = this.repo.nextRevision(model, charm.meta.name);
       const url = `local:${charm.meta.name}-${rev}`;
-      this.s.db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)').run(hash, data);
-      this.s.db.prepare('INSERT INTO charms (model, url, name, revision, hash, charm, source) VALUES (?, ?, ?, ?, ?, ?, ?)').run(model, url, charm.meta.name, rev, hash, JSON.stringify(charm), upload.source ?? '');
+      this.repo.putBlob(hash, data);
+      this.repo.insert(model, { url, name: charm.meta.name, revision: rev, hash, charm, source: upload.source ?? '' });
       const provenance = archiveProvenance(archive);
-      if (provenance) this.s.db.prepare('INSERT OR REPLACE INTO charm_provenance (model, url, data) VALUES (?, ?, ?)').run(model, url, JSON.stringify(provenance));
-      this.s.changed(model, 'charm', url);
+      if (provenance) this.repo.setProvenance(model, url, provenance);
       return this.reads.charm(model, url);
     });
   }
 
   blob(hash: string): Buffer {
-    const r = this.s.db.prepare('SELECT data FROM blobs WHERE hash = ?').get(hash) as { data: Buffer } | undefined;
-    if (!r) throw new SigilError('not-found', `charm archive ${hash} not found`);
-    return r.data;
+    const data = this.repo.blob(hash);
+    if (!data) throw new SigilError('not-found', `charm archive ${hash} not found`);
+    return data;
   }
 }
 

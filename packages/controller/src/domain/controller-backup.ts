@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
-import { sqliteOf } from '../store/db.ts';
 import { PG_DUMP_FILE, STORE_PASSWORD_FILE, storeConnection, type StoreConfig } from '../store/open.ts';
 import type { PgConnection } from '../store/pg/bridge.ts';
 import { runPgTool } from '../store/pg/tools.ts';
@@ -46,7 +45,6 @@ export class ControllerBackups {
   }
 
   async create(now = new Date()): Promise<BackupInfo> {
-    const lite = sqliteOf(this.store.db);
     mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 });
     chmodSync(this.backupsDir, 0o700);
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -58,8 +56,7 @@ export class ControllerBackups {
       // SQLite's online backup, or pg_dump of the PostgreSQL store (one consistent snapshot
       // of its own); the restored controller loads a dump into its store when it starts.
       let database: BackupFile;
-      if (lite) {
-        await lite.backup(snapshot);
+      if (await this.store.backupTo(snapshot)) {
         database = { path: 'state.db', mode: 0o600, data: readFileSync(snapshot) };
       } else {
         database = { path: PG_DUMP_FILE, mode: 0o600, data: await runPgTool('pg_dump', ['--format=custom', '--no-owner', '--no-privileges'], this.storeConnection()) };

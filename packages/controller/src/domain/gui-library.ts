@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import type { CharmArchive, GuiCharmPage, GuiCharmSummary } from '@sigil/api';
 import { SigilError, charmEndpoints, parseCharm, type Charm, type CharmFiles } from '@sigil/core';
 import type { Store } from '../store/store.ts';
+import { CharmRepository } from '../state/charms.ts';
 import { Charms } from './charms.ts';
 import type { CharmRow } from './rows.ts';
 
@@ -108,17 +109,16 @@ export class CharmLibrary {
   }
 
   private uploaded(): Entry[] {
-    const rows = this.s.db.prepare('SELECT name, revision, hash, charm, source FROM charms ORDER BY rowid DESC').all() as { name: string; revision: number; hash: string; charm: string; source: string }[];
+    const rows = new CharmRepository(this.s).uploaded();
     const hashes = new Set<string>();
     return rows.filter((r) => !hashes.has(r.hash) && hashes.add(r.hash)).map((r) => {
-      const charm = JSON.parse(r.charm) as Charm;
       let docs = this.docs.get(r.hash);
       if (docs === undefined) {
         docs = { readme: archiveFile(this.s, r.hash, 'README.md') ?? '', icon: archiveFile(this.s, r.hash, 'icon.svg') };
         this.docs.set(r.hash, docs);
       }
       return {
-        page: page(`controller/${r.hash}`, 'controller', charm, docs.readme, docs.icon),
+        page: page(`controller/${r.hash}`, 'controller', r.charm, docs.readme, docs.icon),
         archive: () => ({ files: (JSON.parse(this.blob(r.hash)) as CharmArchive).files, source: r.source }),
         revision: r.revision,
       };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SigilError, checkModelName, parseDuration, parseSize } from '@sigil/core';
 import type { ProxySettings } from '@sigil/api';
-import { json, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { ModelRepository } from '../state/models.ts';
 
 export interface ModelInfo {
   name: string;
@@ -82,48 +83,47 @@ export function checkNoProxy(key: string, v: string): string {
 }
 
 export class Models {
-  constructor(private readonly s: Store) {}
+  private readonly repo: ModelRepository;
+
+  constructor(private readonly s: Store) {
+    this.repo = new ModelRepository(s);
+  }
 
   add(name: string): ModelInfo {
     checkModelName(name);
     return this.s.tx(() => {
-      const existing = this.s.db.prepare('SELECT life FROM models WHERE name = ?').get(name) as { life: string } | undefined;
-      if (existing) {
+      const existing = this.repo.life(name);
+      if (existing !== undefined) {
         throw new SigilError(
           'already-exists',
           `model "${name}" already exists`,
-          existing.life === 'alive' ? `switch to it with \`sigil switch ${name}\`` : 'it is being destroyed; try again in a moment',
+          existing === 'alive' ? `switch to it with \`sigil switch ${name}\`` : 'it is being destroyed; try again in a moment',
         );
       }
-      this.s.db
-        .prepare('INSERT INTO models (name, uuid, config, life, created) VALUES (?, ?, ?, ?, ?)')
-        .run(name, randomUUID(), JSON.stringify(DEFAULT_MODEL_CONFIG), 'alive', Date.now());
-      this.s.changed(name, 'model', name);
+      this.repo.insert(name, randomUUID(), DEFAULT_MODEL_CONFIG, Date.now());
       return this.mustGet(name);
     });
   }
 
   get(name: string): ModelInfo | undefined {
-    const r = this.s.db.prepare('SELECT * FROM models WHERE name = ?').get(name) as Record<string, unknown> | undefined;
+    const r = this.repo.get(name);
     if (!r) return undefined;
-    const count = (table: string) =>
-      (this.s.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE model = ?`).get(name) as { n: number }).n;
     return {
       name,
-      uuid: r.uuid as string,
-      life: r.life as string,
-      config: { ...DEFAULT_MODEL_CONFIG, ...json<Partial<ModelConfig>>(r.config as string, {}) },
-      machines: count('machines'),
-      applications: count('applications'),
-      units: count('units'),
+      uuid: r.uuid,
+      life: r.life,
+      config: { ...DEFAULT_MODEL_CONFIG, ...(r.config as Partial<ModelConfig>) },
+      machines: this.repo.count('machines', name),
+      applications: this.repo.count('applications', name),
+      units: this.repo.count('units', name),
     };
   }
 
   /** Just the model's configuration, for hot paths (no counts). */
   config(name: string): ModelConfig {
-    const r = this.s.db.prepare('SELECT config FROM models WHERE name = ?').get(name) as { config: string } | undefined;
-    if (!r) throw new SigilError('not-found', `model "${name}" not found`, 'list models with `sigil models`');
-    return { ...DEFAULT_MODEL_CONFIG, ...json<Partial<ModelConfig>>(r.config, {}) };
+    const config = this.repo.config(name);
+    if (!config) throw new SigilError('not-found', `model "${name}" not found`, 'list models with `sigil models`');
+    return { ...DEFAULT_MODEL_CONFIG, ...(config as Partial<ModelConfig>) };
   }
 
   mustGet(name: string): ModelInfo {
@@ -140,8 +140,7 @@ export class Models {
   }
 
   list(): ModelInfo[] {
-    const names = this.s.db.prepare('SELECT name FROM models ORDER BY name').all() as { name: string }[];
-    return names.map((n) => this.mustGet(n.name));
+    return this.repo.names().map((n) => this.mustGet(n));
   }
 
   /** `sigil model-config k=v`: values arrive as strings and are checked before anything changes. */
@@ -188,8 +187,7 @@ export class Models {
           throw new SigilError('invalid-config', `unknown model config key "${k}"`, `known keys: ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')}`);
         }
       }
-      this.s.db.prepare('UPDATE models SET config = ? WHERE name = ?').run(JSON.stringify(next), name);
-      this.s.changed(name, 'model', name);
+      this.repo.setConfig(name, next);
       return next;
     });
   }
@@ -201,28 +199,15 @@ export class Models {
   destroy(name: string): void {
     this.s.tx(() => {
       this.mustGet(name);
-      this.s.db.prepare("UPDATE models SET life = 'dying' WHERE name = ?").run(name);
-      this.s.db.prepare("UPDATE applications SET life = 'dying' WHERE model = ?").run(name);
-      this.s.db.prepare("UPDATE units SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
-      this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
-      this.s.db.prepare("UPDATE machines SET life = 'dying' WHERE model = ? AND life = 'alive'").run(name);
-      this.s.changed(name, 'model', name);
+      this.repo.markDying(name);
     });
   }
 
   remove(name: string): void {
-    this.s.tx(() => {
-      for (const t of ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines', 'container_sequences', 'offers', 'saas', 'relation_links']) {
-        this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(name);
-      }
-      this.s.db.prepare('DELETE FROM offer_access WHERE offer_model = ?').run(name);
-      this.s.db.prepare('DELETE FROM models WHERE name = ?').run(name);
-      this.s.changed(name, 'model', name, 'remove');
-    });
+    this.s.tx(() => this.repo.remove(name));
   }
 
   nextMachineId(name: string): string {
-    const r = this.s.db.prepare('UPDATE models SET next_machine = next_machine + 1 WHERE name = ? RETURNING next_machine - 1 AS id').get(name) as { id: number };
-    return String(r.id);
+    return String(this.repo.nextMachineId(name));
   }
 }

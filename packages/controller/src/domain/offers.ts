@@ -143,9 +143,8 @@ export class Offers {
       const peerKey = relationKey({ app: offer.app, spec: eb.spec }, { app: proxy, spec: ea.spec });
       const id = nextRelationId(this.s, model);
       const peerId = nextRelationId(this.s, offer.model);
-      const insert = this.s.db.prepare("INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, 'alive', ?)");
-      insert.run(model, id, key, JSON.stringify(localEnds));
-      insert.run(offer.model, peerId, peerKey, JSON.stringify(peerEnds));
+      this.repo.addRelation(model, id, key, localEnds);
+      this.repo.addRelation(offer.model, peerId, peerKey, peerEnds);
       const names = { offerModel: offer.model, offerName: offer.name };
       this.repo.addLink({ model, relationId: id, peerModel: offer.model, peerRelationId: peerId, ...names, remoteApp: alias, peerApp: offer.app });
       this.repo.addLink({ model: offer.model, relationId: peerId, peerModel: model, peerRelationId: id, ...names, remoteApp: proxy, peerApp: app });
@@ -191,8 +190,7 @@ export class Offers {
     const mark = (m: string, rid: number) => {
       const r = this.reads.relation(m, rid);
       if (!r || r.life !== 'alive') return;
-      this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(m, rid);
-      this.s.changed(m, 'relation', String(rid));
+      this.repo.markRelationDying(m, rid);
     };
     mark(model, id);
     const l = this.repo.link(model, id);

@@ -1,15 +1,18 @@
 import { SigilError, validateActionParams } from '@sigil/core';
 import type { OperationDoc } from '@sigil/api';
-import { json, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import { OperationRepository } from '../state/operations.ts';
 import { Reads, type UnitRow } from './rows.ts';
 import { stuckReason } from './stuck-operations.ts';
 
 /** Actions (`sigil run`) and commands (`sigil exec`), queued per unit and run by its agent. */
 export class Operations {
   private readonly reads: Reads;
+  private readonly repo: OperationRepository;
 
   constructor(private readonly s: Store) {
     this.reads = new Reads(s);
+    this.repo = new OperationRepository(s);
   }
 
   /** Resolves `app/0`, or `app/leader` as Juju does, to a unit. */
@@ -46,30 +49,13 @@ export class Operations {
   }
 
   private insert(model: string, unit: string, kind: 'action' | 'exec', name: string, params: Record<string, unknown>): OperationDoc {
-    const id = Number(this.s.db
-      .prepare("INSERT INTO operations (model, unit, kind, name, params, status, enqueued) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-      .run(model, unit, kind, name, JSON.stringify(params), Date.now()).lastInsertRowid);
-    this.s.changed(model, 'operation', `${unit}#${id}`);
+    const id = this.repo.insert(model, unit, kind, name, params, Date.now());
     return this.get(model, id);
   }
 
   get(model: string, id: number): OperationDoc {
-    const r = this.s.db.prepare('SELECT * FROM operations WHERE model = ? AND id = ?').get(model, id) as Record<string, unknown> | undefined;
-    if (!r) throw new SigilError('not-found', `operation ${id} not found`);
-    const doc: OperationDoc = {
-      id,
-      unit: r.unit as string,
-      kind: r.kind as OperationDoc['kind'],
-      name: r.name as string,
-      params: json(r.params as string, {}),
-      status: r.status as string,
-      message: r.message as string,
-      results: json(r.results as string, {}),
-      log: json(r.log as string, []),
-      enqueued: r.enqueued as number,
-    };
-    if (r.started !== null) doc.started = r.started as number;
-    if (r.completed !== null) doc.completed = r.completed as number;
+    const doc = this.repo.get(model, id);
+    if (!doc) throw new SigilError('not-found', `operation ${id} not found`);
     return doc;
   }
 
@@ -80,18 +66,17 @@ export class Operations {
    */
   failStuck(model: string, awayMs: (machine: string) => number, now = Date.now()): { id: number; unit: string; reason: string }[] {
     return this.s.tx(() => {
-      const rows = this.s.db.prepare("SELECT id, unit, kind, status, started, params FROM operations WHERE model = ? AND status IN ('pending', 'running')").all(model) as { id: number; unit: string; kind: 'action' | 'exec'; status: 'pending' | 'running'; started: number | null; params: string }[];
+      const rows = this.repo.open(model);
       const failed: { id: number; unit: string; reason: string }[] = [];
       for (const r of rows) {
         const u = this.reads.unit(model, r.unit);
-        const timeout = r.kind === 'exec' ? json<{ timeout?: number }>(r.params, {}).timeout : undefined;
+        const timeout = r.kind === 'exec' ? (r.params as { timeout?: number }).timeout : undefined;
         const reason = stuckReason({
           id: r.id, unit: r.unit, kind: r.kind, status: r.status, started: r.started ?? undefined, timeoutMs: timeout,
           unitLife: u?.life, machine: u?.machine ?? undefined, agentAwayMs: u?.machine ? awayMs(u.machine) : 0,
         }, now);
         if (reason === undefined) continue;
-        this.s.db.prepare("UPDATE operations SET status = 'failed', message = ?, completed = ? WHERE model = ? AND id = ?").run(reason, now, model, r.id);
-        this.s.changed(model, 'operation', `${r.unit}#${r.id}`);
+        this.repo.fail(model, r.id, r.unit, reason, now);
         failed.push({ id: r.id, unit: r.unit, reason });
       }
       return failed;
@@ -102,8 +87,7 @@ export class Operations {
     this.s.tx(() => {
       const op = this.get(model, id);
       op.log.push({ at: Date.now(), message });
-      this.s.db.prepare('UPDATE operations SET log = ? WHERE model = ? AND id = ?').run(JSON.stringify(op.log), model, id);
-      this.s.changed(model, 'operation', `${op.unit}#${id}`);
+      this.repo.setLog(model, id, op.unit, op.log);
     });
   }
 }

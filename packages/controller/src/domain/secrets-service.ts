@@ -57,10 +57,9 @@ export class Secrets {
   private readableValues(model: string, unit: string): string[] {
     const found = new Set<string>();
     this.s.db.transaction(() => {
-      const u = this.s.db.prepare('SELECT u.name, u.app, a.leader FROM units u JOIN applications a ON a.model = u.model AND a.name = u.app WHERE u.model = ? AND u.name = ?').get(model, unit) as { name: string; app: string; leader: string | null } | undefined;
-      if (!u) return;
-      const ref = { name: u.name, app: u.app, leader: u.leader === u.name };
-      const rows = [...this.repo.ownedBy(model, u.app, u.name), ...this.repo.grantedTo(model, u.app, u.name)];
+      const ref = this.repo.unitRef(model, unit);
+      if (!ref) return;
+      const rows = [...this.repo.ownedBy(model, ref.app, ref.name), ...this.repo.grantedTo(model, ref.app, ref.name)];
       for (const row of rows) {
         if (this.charm.access(model, ref, row) === undefined) continue;
         for (const rev of this.repo.revisions(model, row.id)) {

@@ -1,6 +1,7 @@
 import type { ConsumedSecretView, OwnedSecretView, SecretContent, SecretContentResponse, SecretOp, UnitSecretsView } from '@sigil/api';
 import { ROTATE_POLICIES, SECRET_ID_RE, SigilError, isRotatePolicy, secretUri } from '@sigil/core';
 import type { Store } from '../store/store.ts';
+import { ModelRepository } from '../state/models.ts';
 import { type SecretRepository, type SecretRow } from '../state/secrets.ts';
 import { Reads } from './rows.ts';
 
@@ -20,9 +21,11 @@ export interface UnitRef {
  */
 export class CharmSecrets {
   private readonly reads: Reads;
+  private readonly models: ModelRepository;
 
   constructor(private readonly s: Store, private readonly repo: SecretRepository, private readonly onWrite: () => void) {
     this.reads = new Reads(s);
+    this.models = new ModelRepository(s);
   }
 
   access(model: string, u: UnitRef, row: SecretRow): SecretAccess | undefined {
@@ -71,7 +74,7 @@ export class CharmSecrets {
   /** Juju's AccessInfo: who was granted the secret, in which scope. */
   accessInfo(model: string, id: string): { target: string; scope: string; role: 'view' }[] {
     const relations = new Map(this.reads.relations(model).map((r) => [r.id, r.key]));
-    const uuid = (this.s.db.prepare('SELECT uuid FROM models WHERE name = ?').get(model) as { uuid: string } | undefined)?.uuid ?? '';
+    const uuid = this.models.uuid(model) ?? '';
     return this.repo.grants(model, id).map((g) => ({
       target: g.subjectKind === 'application' ? `application-${g.subject}` : `unit-${g.subject.replace('/', '-')}`,
       scope: g.relationId === null ? `model-${uuid}` : `relation-${relations.get(g.relationId) ?? g.relationId}`,

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.ts';
+import type { RelationEndpoint } from '../domain/rows.ts';
 
 /** An offer as stored: the application it exposes and which of its endpoints. */
 export interface OfferRow {
@@ -130,5 +131,19 @@ export class OfferRepository {
 
   removeLink(model: string, relationId: number): void {
     this.s.db.prepare('DELETE FROM relation_links WHERE model = ? AND relation_id = ?').run(model, relationId);
+  }
+
+  /**
+   * One side of a new cross-model relation. The caller links the two sides and records the
+   * changes of both models once they are.
+   */
+  addRelation(model: string, id: number, key: string, endpoints: RelationEndpoint[]): void {
+    this.s.db.prepare("INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, 'alive', ?)").run(model, id, key, JSON.stringify(endpoints));
+  }
+
+  /** A side of a cross-model relation starts dying. */
+  markRelationDying(model: string, id: number): void {
+    this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(model, id);
+    this.s.changed(model, 'relation', String(id));
   }
 }

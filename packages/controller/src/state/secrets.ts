@@ -70,6 +70,12 @@ export class SecretRepository {
     return this.s.db.prepare(`SELECT ${SECRET_COLS} FROM secrets WHERE model = ? ORDER BY created, id`).all(model) as SecretRow[];
   }
 
+  /** A unit as secret access sees it: its application, and whether it leads it. */
+  unitRef(model: string, unit: string): { name: string; app: string; leader: boolean } | undefined {
+    const u = this.s.db.prepare('SELECT u.name, u.app, a.leader FROM units u JOIN applications a ON a.model = u.model AND a.name = u.app WHERE u.model = ? AND u.name = ?').get(model, unit) as { name: string; app: string; leader: string | null } | undefined;
+    return u && { name: u.name, app: u.app, leader: u.leader === u.name };
+  }
+
   /** Secrets owned by the unit or by its application. */
   ownedBy(model: string, app: string, unit: string): SecretRow[] {
     return this.s.db

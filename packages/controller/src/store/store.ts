@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import { sqliteOf, type Db } from './db.ts';
 
 /**
  * What happened to the entity: `remove`; `status`, a change to its own runtime fields only
@@ -137,6 +137,23 @@ export class Store {
 
   revision(): number {
     return (this.lastRev.get() as { rev: number }).rev;
+  }
+
+  /**
+   * Copies a SQLite store to `path` with SQLite's online backup (pages copied in steps;
+   * writers are not blocked and the copy is of one committed state). False, and nothing
+   * written, for a PostgreSQL store, which is dumped with pg_dump instead.
+   */
+  async backupTo(path: string): Promise<boolean> {
+    const lite = sqliteOf(this.db);
+    if (!lite) return false;
+    await lite.backup(path);
+    return true;
+  }
+
+  /** Closes the database: the last thing a stopping controller does. */
+  close(): void {
+    this.db.close();
   }
 
   changesSince(rev: number, limit = 10_000): Change[] {
