@@ -10,7 +10,7 @@ import { SshKeyRepository } from '../state/ssh-keys.ts';
 import { Machines } from './machines.ts';
 import { RelationChaos } from './chaos.ts';
 import { RolloutRepository } from '../state/rollouts.ts';
-import { PendingOperationRepository } from '../state/pending-operations.ts';
+import { OperationRepository } from '../state/operations.ts';
 import { InventoryRepository } from '../state/inventory.ts';
 import { StorageService } from './storage.ts';
 import { Resources } from './resources.ts';
@@ -288,7 +288,7 @@ class ViewRead {
   private operations(units: string[]): Map<string, OperationView[]> {
     const out = new Map<string, OperationView[]>();
     if (units.length === 0) return out;
-    for (const { unit, ...o } of new PendingOperationRepository(this.s).ofUnits(this.model, units)) out.set(unit, [...(out.get(unit) ?? []), o]);
+    for (const { unit, ...o } of new OperationRepository(this.s).pendingOfUnits(this.model, units)) out.set(unit, [...(out.get(unit) ?? []), o]);
     return out;
   }
 }

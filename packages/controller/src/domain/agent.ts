@@ -4,7 +4,7 @@ import type { AgentStatusReport, CommitResult, Interest, HookCommit, MachineView
 import type { Store } from '../store/store.ts';
 import { AgentRepository } from '../state/agents.ts';
 import { OperationRepository } from '../state/operations.ts';
-import { Reads, status, type PortSpec } from './rows.ts';
+import { Reads, status, type PortSpec } from '../state/rows.ts';
 import { AgentViews } from './agent-view.ts';
 import { Models } from './models.ts';
 import { checkSize, storedSize } from './limits.ts';

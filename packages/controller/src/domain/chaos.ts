@@ -3,7 +3,7 @@ import { SigilError } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { json } from '../store/store.ts';
 import { ChaosRepository } from '../state/chaos.ts';
-import { Reads, type RelationEndpoint, type RelationRow } from './rows.ts';
+import { Reads, type RelationEndpoint, type RelationRow } from '../state/rows.ts';
 
 type Bag = Record<string, string>;
 

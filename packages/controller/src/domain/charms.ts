@@ -3,7 +3,7 @@ import { SigilError, archiveCharmFiles, checkArchiveEntries, parseCharm, type Ch
 import type { CharmArchive, CharmUpload } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { CharmRepository } from '../state/charms.ts';
-import { Reads, type CharmRow } from './rows.ts';
+import { Reads, type CharmRow } from '../state/rows.ts';
 import { archiveProvenance } from './charm-provenance.ts';
 
 /**

@@ -5,7 +5,7 @@ import { SigilError, charmEndpoints, parseCharm, type Charm, type CharmFiles } f
 import type { Store } from '../store/store.ts';
 import { CharmRepository } from '../state/charms.ts';
 import { Charms } from './charms.ts';
-import type { CharmRow } from './rows.ts';
+import type { CharmRow } from '../state/rows.ts';
 
 const IGNORED = new Set(['.git', '.jujuignore', 'node_modules', '.venv', '__pycache__']);
 

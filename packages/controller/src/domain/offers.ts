@@ -4,7 +4,7 @@ import type { OfferDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { OfferRepository, type OfferRow, type SaasRow } from '../state/offers.ts';
 import { UserRepository } from '../state/users.ts';
-import { Reads, type RelationEndpoint, type RelationRow, type SettingsRow } from './rows.ts';
+import { Reads, type RelationEndpoint, type RelationRow, type SettingsRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { nextRelationId } from './applications.ts';
 

@@ -2,7 +2,7 @@ import { SigilError, validateActionParams } from '@sigil/core';
 import type { OperationDoc } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { OperationRepository } from '../state/operations.ts';
-import { Reads, type UnitRow } from './rows.ts';
+import { Reads, type UnitRow } from '../state/rows.ts';
 import { stuckReason } from './stuck-operations.ts';
 
 /** Actions (`sigil run`) and commands (`sigil exec`), queued per unit and run by its agent. */

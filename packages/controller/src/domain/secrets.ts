@@ -3,7 +3,7 @@ import { ROTATE_POLICIES, SECRET_ID_RE, SigilError, isRotatePolicy, secretUri } 
 import type { Store } from '../store/store.ts';
 import { ModelRepository } from '../state/models.ts';
 import { type SecretRepository, type SecretRow } from '../state/secrets.ts';
-import { Reads } from './rows.ts';
+import { Reads } from '../state/rows.ts';
 
 /** How a unit stands towards a secret: it manages it, reads it as its application's, or was granted it. */
 export type SecretAccess = 'manage' | 'owner-app' | 'granted';

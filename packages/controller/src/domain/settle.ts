@@ -5,7 +5,7 @@ import type { Store } from '../store/store.ts';
 import { AGENT_AWAY } from './machines.ts';
 import { Reads } from '../state/rows.ts';
 import { ChangeLogRepository } from '../state/change-log.ts';
-import { PendingOperationRepository } from '../state/pending-operations.ts';
+import { OperationRepository } from '../state/operations.ts';
 import type { Presence } from './status.ts';
 
 /**
@@ -26,7 +26,7 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
     const leaders = new Map(reads.apps(model).map((a) => [a.name, a.leader]));
     // The oldest unfinished operation per unit, named so a stuck one is visible.
     const pending = new Map<string, string>();
-    for (const o of new PendingOperationRepository(s).ofModel(model)) {
+    for (const o of new OperationRepository(s).pendingOfModel(model)) {
       if (pending.has(o.unit)) continue;
       const what = o.kind === 'exec' ? 'exec' : `action ${o.name}`;
       const age = formatDuration(Date.now() - (o.started ?? o.enqueued));

@@ -1,5 +1,5 @@
 import { json, type Store } from '../store/store.ts';
-import type { PortSpec, StatusDoc } from '../domain/rows.ts';
+import type { PortSpec, StatusDoc } from './rows.ts';
 
 type Bag = Record<string, string>;
 

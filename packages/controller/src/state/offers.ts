@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.ts';
-import type { RelationEndpoint } from '../domain/rows.ts';
+import type { RelationEndpoint } from './rows.ts';
 
 /** An offer as stored: the application it exposes and which of its endpoints. */
 export interface OfferRow {

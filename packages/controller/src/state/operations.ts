@@ -33,6 +33,15 @@ const toDoc = (id: number, r: Record<string, unknown>): OperationDoc => {
  * The `operations` table: actions and commands queued per unit, claimed and finished by its
  * agent. Each write records the operation's change (`unit#id`); callers hold the transaction.
  */
+/** An action or exec a unit's agent has still to run or finish. */
+export interface PendingOperation {
+  id: number;
+  unit: string;
+  kind: 'action' | 'exec';
+  name: string;
+  status: string;
+}
+
 export class OperationRepository {
   constructor(private readonly s: Store) {}
 
@@ -76,5 +85,18 @@ export class OperationRepository {
   finish(model: string, r: OperationResult, completed: number): void {
     const op = this.s.db.prepare('UPDATE operations SET status = ?, message = ?, results = ?, completed = ? WHERE model = ? AND id = ? RETURNING unit').get(r.status, r.message, JSON.stringify(r.results), completed, model, r.id) as { unit: string } | undefined;
     if (op) this.s.changed(model, 'operation', `${op.unit}#${r.id}`);
+  }
+
+  /** A model's unfinished operations, with when each was queued and started. */
+  pendingOfModel(model: string): (PendingOperation & { enqueued: number; started: number | null })[] {
+    return this.s.db.prepare("SELECT id, unit, kind, name, status, enqueued, started FROM operations WHERE model = ? AND status IN ('pending', 'running') ORDER BY id").all(model) as (PendingOperation & { enqueued: number; started: number | null })[];
+  }
+
+  /** The unfinished operations of the given units, with their parameters. */
+  pendingOfUnits(model: string, units: readonly string[]): (PendingOperation & { params: Record<string, unknown> })[] {
+    const rows = this.s.db
+      .prepare(`SELECT id, unit, kind, name, params, status FROM operations WHERE model = ? AND unit IN (${units.map(() => '?').join(', ')}) AND status IN ('pending', 'running') ORDER BY id`)
+      .all(model, ...units) as (PendingOperation & { params: string })[];
+    return rows.map(({ params, ...o }) => ({ ...o, params: json(params, {}) }));
   }
 }
