@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
 import { CLEAN_ENV, runOk } from './run.ts';
@@ -81,4 +81,34 @@ export async function ensureHostPackages(onProgress: (line: string) => void = ()
     throw new SigilError('unavailable', `apt-get did not provide ${after.missing.join(', ')}`, `run \`${installCommand(after.missing)}\` by hand and read its errors`);
   }
   return after;
+}
+
+/**
+ * Kernel limits LXC machines run into, and the least each needs. Every container's systemd
+ * (and its services) takes inotify instances from the host's per-user pool, and Debian's
+ * default of 128 instances holds about 16 containers: the next one's systemd fails with
+ * "Failed to create inotify object: Too many open files" and never finishes booting. LXD's
+ * production set-up raises the same limits.
+ */
+export const HOST_LIMITS: ReadonlyArray<{ key: string; least: number }> = [
+  { key: 'fs.inotify.max_user_instances', least: 1024 },
+  { key: 'fs.inotify.max_user_watches', least: 524288 },
+];
+
+/**
+ * Raises the limits below their least (root only; a host that allows more keeps its own).
+ * Lasts until the host reboots; the provider checks again at every controller start.
+ */
+export async function ensureHostLimits(onProgress: (line: string) => void = () => {}, procSys = '/proc/sys'): Promise<void> {
+  for (const { key, least } of HOST_LIMITS) {
+    const path = join(procSys, ...key.split('.'));
+    const now = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (!Number.isFinite(now) || now === 0 || now >= least) continue;
+    try {
+      await writeFile(path, `${least}\n`);
+      onProgress(`raised ${key} from ${now} to ${least} (each LXC machine's systemd needs its share)`);
+    } catch (e) {
+      throw new SigilError('unavailable', `${key} is ${now}, too low for more than a few LXC machines, and cannot be raised (${(e as Error).message})`, `run \`sysctl -w ${key}=${least}\` as root on the host (in a container: on its host)`);
+    }
+  }
 }

@@ -5,7 +5,7 @@ import { run } from './run.ts';
 import { PATCH_AGENT_CONFIG_JS, lastWords, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
 import { AptCache } from './apt-cache.ts';
 import { parseConstraints, renderConfig, vethName, type Constraints } from './config.ts';
-import { ensureHostPackages } from './host.ts';
+import { ensureHostLimits, ensureHostPackages } from './host.ts';
 import { ensureImage, imageRootfs } from './image.ts';
 import { LxcCli, type ContainerState } from './lxc-cli.ts';
 import { AGENT_CONFIG_PATH, AGENT_DATA_DIR, hostsFile, writeMachineFiles, type HostEntry } from './machine-files.ts';
@@ -71,6 +71,7 @@ export class LxcProvider implements Provider {
    */
   async prepare(): Promise<void> {
     await ensureHostPackages(this.o.onProgress);
+    await ensureHostLimits(this.o.onProgress);
     await ensureImage(this.o.imagesDir, this.o.onProgress ? { onProgress: this.o.onProgress } : {});
     await this.ensureNetwork();
   }
