@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import LongFilesFirst from './tests/sequencer.ts';
 
 /**
  * The repository and domain tests of the controller, which run a second time on the
@@ -34,6 +35,7 @@ export const SHARED = {
 export default defineConfig({
   test: {
     ...SHARED,
+    sequence: { sequencer: LongFilesFirst },
     projects: [
       {
         extends: true,
