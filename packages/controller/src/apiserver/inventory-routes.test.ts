@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditReport, AuditReportAnswer, AuditUnitSummary, IndexedRelease, MachineViewDelta, ModelStatusDoc, UnitInventory } from '@sigil/api';
 import type { Services } from '../services.ts';
+import { AgentRepository } from '../state/agents.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -121,6 +122,12 @@ describe('inventory routes', () => {
     expect(svc.inventory.scheduleDue('m', '24h', Date.now())).toEqual([]);
     expect(svc.inventory.scheduleDue('m', '24h', Date.now() + 25 * 3_600_000)).toEqual(['web/0']);
     expect(svc.inventory.scheduleDue('m', '0', Date.now() + 99 * 3_600_000)).toEqual([]);
+    // A unit never collected is not asked while it has not yet settled (it is installing):
+    // its install hook's commit asks for it.
+    const [fresh] = svc.units.add('m', 'web', 1);
+    expect(svc.inventory.scheduleDue('m', '24h', Date.now() + 50 * 3_600_000)).not.toContain(fresh);
+    svc.store.tx(() => new AgentRepository(svc.store).setSettled('m', fresh!, svc.store.revision()));
+    expect(svc.inventory.scheduleDue('m', '24h', Date.now() + 75 * 3_600_000)).toContain(fresh);
     expect(() => svc.models.setConfig('m', { 'audit-interval': '10s' })).toThrow(/at least 1m/);
     expect(svc.models.setConfig('m', { 'audit-interval': '12h' })['audit-interval']).toBe('12h');
   });

@@ -187,6 +187,9 @@ export class Inventory {
     const requests = this.repo.requests(model);
     const due = this.reads.units(model).filter((u) => {
       if (u.life !== 'alive' || !u.machine) return false;
+      // A unit still installing is collected once its install hook commits (afterHook):
+      // one collected now would run beside the install and be replaced at once.
+      if (!reported.has(u.name) && u.settled === 0) return false;
       const r = requests.get(u.name);
       if (r && r.requested > r.done) return false;
       const last = Math.max(reported.get(u.name) ?? 0, r?.requestedAt ?? 0);
