@@ -250,10 +250,17 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
     expect(s.applications.wordpress!.rollout).toMatchObject({ status: 'rolled-back' });
     for (const u of ['wordpress/0', 'wordpress/1']) expect(unit(s, u)?.['charm-rev']).toBeUndefined();
   }, 480_000);
-  // Issue 17: a partition of one WordPress machine, as a cut cable. HAProxy's health check
-  // (GET / every 2 s, fall 3) marks that server DOWN and the site goes on from the other;
-  // `chaos heal` brings it back. HAProxy's server states come from its admin socket.
-  const serverStates = async (): Promise<Record<string, string>> => {
+  // Issue 17: relation chaos and partitions on the running stack, watched from HAProxy's admin
+  // socket: each server's state (UP, DOWN, or "UP 1/3" while checks fail), the result of its
+  // last health check (without the in-progress mark "* ") and how long that took, and how
+  // many checks it has failed so far.
+  interface Server {
+    status: string;
+    check: string;
+    checkMs: number;
+    failedChecks: number;
+  }
+  const haproxyServers = async (): Promise<Record<string, Server>> => {
     const script = [
       'import socket',
       's = socket.socket(socket.AF_UNIX); s.connect("/run/haproxy/admin.sock"); s.sendall(b"show stat\\n")',
@@ -262,13 +269,116 @@ describe.skipIf(!canRun(canRunContainers(), 'root on Linux (LXC containers)'))('
       '    d = s.recv(65536)',
       '    if not d: break',
       '    out += d',
-      'for f in (l.split(",") for l in out.decode().splitlines()[1:]):',
-      '    if len(f) > 17 and f[1] not in ("FRONTEND", "BACKEND"): print(f[1], f[17])',
+      'lines = out.decode().splitlines()',
+      'names = lines[0].lstrip("# ").split(",")',
+      'for r in (dict(zip(names, l.split(","))) for l in lines[1:]):',
+      '    if r.get("svname") not in (None, "FRONTEND", "BACKEND"): print("|".join(r[k] for k in ("svname", "status", "check_status", "check_duration", "chkfail")))',
     ].join('\n');
     const out = await ok(['exec', '-m', M, '--unit', 'haproxy/0', '--', `python3 -c '${script}'`]);
-    return Object.fromEntries([...out.matchAll(/^(wordpress-\d+-80) (\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+    return Object.fromEntries(
+      [...out.matchAll(/^(wordpress-\d+-80)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)$/gm)].map((m) => [m[1]!, { status: m[2]!, check: m[3]!.replace(/^\* /, ''), checkMs: Number(m[4]), failedChecks: Number(m[5]) }]),
+    );
   };
+  /** UP or DOWN (or MAINT, DRAIN…) per server, leaving out how far a transition has got. */
+  const serverStates = async (): Promise<Record<string, string>> => Object.fromEntries(Object.entries(await haproxyServers()).map(([name, x]) => [name, x.status.split(' ')[0]!]));
 
+  /** `n` GETs of / through HAProxy, `workers` at a time, each timed on its own connection; none is started after `maxMs`. */
+  async function timedPages(n: number, workers: number, maxMs: number, timeoutMs: number) {
+    const pages: { ms: number; ok: boolean; what: string; unit: string }[] = [];
+    const started = Date.now();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (sent < n && Date.now() - started < maxMs) {
+          sent++;
+          const t0 = Date.now();
+          const r = await http(port, '/', { timeoutMs }).catch((e: Error) => ({ status: 0, unit: '', body: e.message }));
+          const ok = r.status === 200 && r.body.includes(`<title>${TITLE}`);
+          pages.push({ ms: Date.now() - t0, ok, what: `HTTP ${r.status} from ${r.unit || '?'}${ok ? '' : `: ${r.body.slice(0, 80)}`}`, unit: r.unit });
+        }
+      }),
+    );
+    return pages;
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+  // 2 s on every answer from MariaDB to the WordPress units. A page waits on the database
+  // about seven times (connecting, then setting up the session; the posts come from
+  // memcached), so it takes about 14 s instead of a fraction of one. It must stay slow but
+  // up: HAProxy's health check is the same GET /, and the bundle lets it wait for its answer
+  // up to haproxy's check-timeout (30 s); with only check-inter's 2 s both servers would be
+  // DOWN in about 12 s and every request answered 503. The units see MariaDB's bag with the
+  // proxy's address in it, which the wordpress charm takes for the same database.
+  const LATENCY_MS = 2000;
+  const WORDPRESS = ['wordpress/0', 'wordpress/1'];
+  /** MariaDB's bag on the db relation as each WordPress unit's hook tools see it. */
+  const dbViews = () => Promise.all(WORDPRESS.map(async (u) => JSON.parse(await ok(['exec', '-m', M, '--unit', u, '--', 'relation-get --format json -r $(relation-ids db) - mariadb/0'])) as Record<string, string>));
+  const usingDatabaseOn = (host: string) => (s: Awaited<ReturnType<typeof status>>) =>
+    WORDPRESS.every((u) => unit(s, u)?.['workload-status'].message === `serving "${TITLE}" on port 80: database wordpress on ${host}, object cache on 1 memcached`);
+
+  it('chaos add wordpress:db mariadb --latency 2s: pages through HAProxy are slower and none fails, HAProxy keeps both servers UP; remove restores the relation data and fast pages', async () => {
+    const real = await dbViews();
+    const mariadb = unit(await status(M), 'mariadb/0')!['public-address']!;
+    expect(real).toEqual([expect.objectContaining({ host: mariadb, port: '3306' }), real[0]]);
+    const before = await haproxyServers();
+    const both = 'wordpress-0-80 UP, wordpress-1-80 UP';
+    const look = (x: Record<string, Server>) => Object.entries(x).map(([name, srv]) => `${name} ${srv.status}`).join(', ');
+    expect(look(before)).toBe(both);
+    const fast = await timedPages(4, 2, 30_000, 10_000);
+    expect(fast.filter((p) => !p.ok).map((p) => p.what)).toEqual([]);
+    expect(Math.max(...fast.map((p) => p.ms))).toBeLessThan(LATENCY_MS);
+
+    const added = await ok(['chaos', 'add', 'wordpress:db', 'mariadb', '--latency', '2s', '-m', M]);
+    expect(added).toMatch(/^chaos on wordpress:db mariadb:db: latency 2000ms$/m);
+    const [, proxy, proxyPort] = /^ {2}wordpress reaches mariadb\/0 \S+ through (10\.\d+\.\d+\.\d+):(\d+)$/m.exec(added)!;
+    const t0 = Date.now();
+    let slow: Awaited<ReturnType<typeof timedPages>> = [];
+    const samples: Record<string, Server>[] = [];
+    try {
+      // A unit names the proxy in its status once its configuration does (PHP reads it on the next request).
+      await until(M, 'both WordPress units to use the proxy', usingDatabaseOn(proxy!), 120_000);
+      await settle('2m');
+      expect(await dbViews()).toEqual(WORDPRESS.map(() => ({ ...real[0], host: proxy, port: proxyPort, 'private-address': proxy, 'ingress-address': proxy, 'egress-subnets': `${proxy}/32` })));
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) samples.push(await haproxyServers());
+      })();
+      slow = await timedPages(12, 6, 150_000, 60_000).finally(() => (sampling = false));
+      await sampler;
+      samples.push(await haproxyServers());
+    } finally {
+      expect(await ok(['chaos', 'remove', 'wordpress:db', 'mariadb', '-m', M])).toMatch(/^chaos removed from wordpress:db mariadb:db$/m);
+    }
+    const underChaosMs = Date.now() - t0;
+    expect(slow.filter((p) => !p.ok).map((p) => p.what)).toEqual([]);
+    expect(slow).toHaveLength(12);
+    expect(new Set(slow.map((p) => p.unit))).toEqual(new Set(WORDPRESS));
+    // Every page waited on the database at least once, so each is at least the latency slower.
+    expect(Math.min(...slow.map((p) => p.ms))).toBeGreaterThanOrEqual(LATENCY_MS);
+    // Both servers there and UP in every look, no health check failed, and the last ones passed against the slow database.
+    expect(samples.map(look).filter((x) => x !== both)).toEqual([]);
+    const last = samples.at(-1)!;
+    for (const name of Object.keys(before)) {
+      expect(last[name]).toMatchObject({ status: 'UP', check: 'L7OK', failedChecks: before[name]!.failedChecks });
+      expect(last[name]!.checkMs).toBeGreaterThanOrEqual(LATENCY_MS);
+    }
+
+    await until(M, "both WordPress units back on MariaDB's own address", usingDatabaseOn(mariadb), 120_000);
+    await settle('2m');
+    expect(await dbViews()).toEqual(real);
+    // While the proxy was gone and a unit not yet told, its checks failed; they pass again.
+    await poll('HAProxy to have both servers UP', async () => (Object.values(await serverStates()).every((x) => x === 'UP') ? true : undefined), 60_000, 1000);
+    const after = await timedPages(4, 2, 30_000, 10_000);
+    expect(after.filter((p) => !p.ok).map((p) => p.what)).toEqual([]);
+    expect(Math.max(...after.map((p) => p.ms))).toBeLessThan(LATENCY_MS);
+    const ms = (xs: { ms: number }[]) => `median ${seconds(median(xs.map((p) => p.ms)))} (${seconds(Math.min(...xs.map((p) => p.ms)))}-${seconds(Math.max(...xs.map((p) => p.ms)))}, ${xs.length} pages)`;
+    console.log(`wordpress with 2 s database latency: before ${ms(fast)}; under chaos ${ms(slow)}, health checks ${Object.values(last).map((x) => seconds(x.checkMs)).join(' and ')}, ${samples.length} looks at HAProxy, ${seconds(underChaosMs)} under chaos; after ${ms(after)}`);
+  }, 420_000); // the units told (2 m) and settled (2 m) each way, and 12 pages of about 15 s, six at a time
+
+  // A partition of one WordPress machine, as a cut cable: HAProxy's health check (GET / every
+  // 2 s, fall 3; connecting is bounded by the 2 s whatever check-timeout allows an answer)
+  // marks that server DOWN and the site goes on from the other; `chaos heal` brings it back.
   it('chaos partition wordpress/1: HAProxy drops that backend while the site keeps answering; its agent is lost; heal brings both back', async () => {
     const machine = unit(await status(M), 'wordpress/1')!.machine;
     expect(await serverStates()).toMatchObject({ 'wordpress-0-80': 'UP', 'wordpress-1-80': 'UP' });

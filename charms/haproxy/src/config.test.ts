@@ -10,6 +10,7 @@ const raw: RawConfig = {
   'stats-password': '',
   'check-path': '/',
   'check-inter': '2s',
+  'check-timeout': '',
   'check-rise': 2,
   'check-fall': 3,
   balance: 'roundrobin',
@@ -19,7 +20,7 @@ const web = (n: number, extra: Record<string, string> = {}): UnitBag => ({ unit:
 
 describe('settings', () => {
   test('defaults pass, and an empty stats-password takes the generated one', () => {
-    expect(settings).toEqual({ listenPort: 80, statsPort: 8404, statsUser: 'admin', statsPassword: 'generated-pw', checkPath: '/', checkInter: '2s', checkRise: 2, checkFall: 3, balance: 'roundrobin' });
+    expect(settings).toEqual({ listenPort: 80, statsPort: 8404, statsUser: 'admin', statsPassword: 'generated-pw', checkPath: '/', checkInter: '2s', checkTimeout: '', checkRise: 2, checkFall: 3, balance: 'roundrobin' });
     expect(parseSettings({ ...raw, 'stats-password': 's3cret' }, 'x').statsPassword).toBe('s3cret');
   });
 
@@ -34,6 +35,8 @@ describe('settings', () => {
     [{ 'check-path': '/a b' }, /^check-path=\/a b is not/],
     [{ 'check-inter': 'soon' }, /^check-inter=soon is not a positive HAProxy time/],
     [{ 'check-inter': '0s' }, /^check-inter=0s/],
+    [{ 'check-timeout': 'long' }, /^check-timeout=long is not a positive HAProxy time/],
+    [{ 'check-timeout': '0' }, /^check-timeout=0 is not/],
     [{ 'check-rise': 0 }, /^check-rise=0 is out of range: use 1-100 checks$/],
     [{ 'check-fall': 101 }, /^check-fall=101 is out of range/],
     [{ balance: 'random-ish' }, /^balance=random-ish is not supported: use one of roundrobin, static-rr, leastconn, first, source$/],
@@ -208,8 +211,15 @@ describe('render', () => {
     expect(cfg).toContain('frontend haproxy-3-8080\n    bind 0.0.0.0:8080\n');
     expect(cfg).toContain('    balance leastconn\n    option httpchk GET /healthz\n');
     expect(cfg).toContain('    default-server inter 500ms rise 1 fall 5 init-addr');
+    expect(cfg).not.toContain('timeout check');
     expect(cfg).not.toContain('listen stats');
     expect(portsOf(p, s)).toEqual([8080]);
+  });
+
+  test('check-timeout lets a connected check wait longer for its answer than the interval', () => {
+    const s = parseSettings({ ...raw, 'check-timeout': '30s' }, 'pw');
+    expect(s.checkTimeout).toBe('30s');
+    expect(render(plan(s, [web(0)]), s, 'haproxy/0')).toContain('    option httpchk GET /\n    timeout check 30s\n    retry-on');
   });
 
   test('service_options are split between frontend and backend as in Juju haproxy', () => {

@@ -103,6 +103,8 @@ function backend(svc: Service, s: Settings): string[] {
     lines.push(
       `    balance ${s.balance}`,
       `    option httpchk GET ${s.checkPath}`,
+      // Once connected, a check may wait this long for the answer; connecting stays bounded by inter.
+      ...(s.checkTimeout ? [`    timeout check ${s.checkTimeout}`] : []),
       // A request whose server vanished before answering is retried elsewhere; only GET
       // and HEAD are safe to send twice.
       '    retry-on conn-failure empty-response',

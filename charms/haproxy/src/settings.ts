@@ -11,6 +11,8 @@ export interface Settings {
   statsPassword: string;
   checkPath: string;
   checkInter: string;
+  /** HAProxy's `timeout check`; empty: the interval bounds the whole check. */
+  checkTimeout: string;
   checkRise: number;
   checkFall: number;
   balance: string;
@@ -34,6 +36,7 @@ export interface RawConfig {
   'stats-password': string;
   'check-path': string;
   'check-inter': string;
+  'check-timeout': string;
   'check-rise': number;
   'check-fall': number;
   balance: string;
@@ -66,6 +69,10 @@ export function parseSettings(c: RawConfig, generatedPassword: string | undefine
   const path = c['check-path'];
   if (!/^\/[\x21-\x7e]*$/.test(path) || path.includes('#')) throw new SettingsError('check-path', path, 'is not an absolute URL path: start with / and use no spaces or #');
   if (!TIME.test(c['check-inter']) || /^0+[a-z]*$/.test(c['check-inter'])) throw new SettingsError('check-inter', c['check-inter'], 'is not a positive HAProxy time: e.g. 500ms, 2s, 1m');
+  const checkTimeout = c['check-timeout'].trim();
+  if (checkTimeout !== '' && (!TIME.test(checkTimeout) || /^0+[a-z]*$/.test(checkTimeout))) {
+    throw new SettingsError('check-timeout', c['check-timeout'], 'is not a positive HAProxy time: e.g. 10s, 30s (empty: check-inter bounds the check)');
+  }
   for (const option of ['check-rise', 'check-fall'] as const) {
     const v = c[option];
     if (!Number.isInteger(v) || v < 1 || v > 100) throw new SettingsError(option, v, 'is out of range: use 1-100 checks');
@@ -78,6 +85,7 @@ export function parseSettings(c: RawConfig, generatedPassword: string | undefine
     statsPassword: password,
     checkPath: path,
     checkInter: c['check-inter'],
+    checkTimeout,
     checkRise: c['check-rise'],
     checkFall: c['check-fall'],
     balance: c.balance,

@@ -64,7 +64,7 @@ const saltValues = Object.fromEntries(SALT_NAMES.map((n) => [n, `${n.toLowerCase
 /** The application's secret as the leader writes it: salts under Juju-style keys, and the administrator's password. */
 const shared = { ...Object.fromEntries(SALT_NAMES.map((n) => [n.toLowerCase().replaceAll('_', '-'), saltValues[n]!])), 'admin-password': 'pw' };
 const appSecrets = { 'wordpress-secrets': shared };
-const installedLeaderData = { 'secrets-version': '1', installed: 'wordpress_7@10.0.0.3:3306/wordpress', 'admin-user': 'admin' };
+const installedLeaderData = { 'secrets-version': '1', installed: 'wordpress_7@mariadb/0/wordpress', 'admin-user': 'admin' };
 
 describe('until the database is there', () => {
   test('without a db relation the unit is blocked, Apache serves nothing of WordPress, and website says nothing', async () => {
@@ -147,7 +147,7 @@ describe('with the database', () => {
     expect(w.setups.map((x) => x.mode)).toEqual(['install', 'settings']);
     expect(w.setups[0]!.blog).toEqual({ title: 'Field Notes', tagline: 'Just another WordPress site', adminUser: 'admin', adminEmail: 'admin@example.com', public: true });
     expect(w.setups[0]!.password).toBe(out.appSecrets['wordpress-secrets']!['admin-password']);
-    expect(out.leaderData.installed).toBe('wordpress_7@10.0.0.3:3306/wordpress');
+    expect(out.leaderData.installed).toBe('wordpress_7@mariadb/0/wordpress');
     expect(out.relations[1]!.localUnitData).toEqual({ hostname: '10.0.0.10', port: '80' });
     expect(out.unitStatus).toEqual({ name: 'active', message: 'serving "Field Notes" on port 80: database wordpress on 10.0.0.3' });
     expect(w.wpConfig).toContain("define('DB_HOST', '10.0.0.3:3306');");
@@ -177,6 +177,46 @@ describe('with the database', () => {
     expect(other.setups).toEqual([]);
     expect(other.wpConfig).toBe(leader.wpConfig);
     expect(other.site).toContain('Header always set X-Sigil-Unit "wordpress/1"');
+  });
+
+  test('the database reached through a proxy (sigil chaos) is the same database: no install, every unit stays published, only DB_HOST changes', async () => {
+    const website = { endpoint: 'website', remoteApp: 'haproxy', remoteUnits: { 'haproxy/0': {} } };
+    const leader = new FakeWorkload();
+    const other = new FakeWorkload();
+    const l = await run(build(leader), event.leaderElected(), state(spec, { leader: true, relations: [dbRelation(), website] }));
+    const o = await run(build(other), event.leaderSettingsChanged(), state(spec, { unit: 'wordpress/1', leaderData: l.leaderData, appSecrets: l.appSecrets, relations: [dbRelation(), website] }));
+    expect(o.relations[1]!.localUnitData).toEqual({ hostname: '10.0.0.10', port: '80' });
+    const setups = leader.setups.length;
+    const before = other.wpConfig!;
+    // What the consumer sees under chaos: the provider's address and port swapped for the proxy's.
+    const proxied = { 'mariadb/0': { ...mariadb, host: '10.0.0.1', port: '40123', 'private-address': '10.0.0.1' } };
+    const viaProxy = <S extends typeof l>(x: S): S => ({ ...x, relations: [{ ...x.relations[0]!, remoteUnits: proxied }, x.relations[1]!] });
+    const l2 = await run(build(leader), event.relationChanged(viaProxy(l).relations[0]!, 'mariadb/0'), viaProxy(l));
+    const o2 = await run(build(other), event.relationChanged(viaProxy(o).relations[0]!, 'mariadb/0'), viaProxy(o));
+    expect(leader.setups.length).toBe(setups);
+    expect(l2.leaderData).toEqual(l.leaderData);
+    expect(o2.unitStatus).toEqual({ name: 'active', message: 'serving "My Sigil Blog" on port 80: database wordpress on 10.0.0.1' });
+    expect(o2.relations[1]!.localUnitData).toEqual({ hostname: '10.0.0.10', port: '80' });
+    expect(other.wpConfig!.split('\n').filter((line) => !before.includes(line))).toEqual(["define('DB_HOST', '10.0.0.1:40123');"]);
+  });
+
+  test('a site recorded by address (earlier revisions) is not installed again: the leader records it by unit, the others keep serving', async () => {
+    const byAddress = { ...installedLeaderData, installed: 'wordpress_7@10.0.0.3:3306/wordpress' };
+    const other = new FakeWorkload();
+    const o = await run(build(other), event.upgradeCharm(), state(spec, { unit: 'wordpress/1', appSecrets, leaderData: byAddress, relations: [dbRelation()] }));
+    expect(o.unitStatus?.name).toBe('active');
+    const w = new FakeWorkload();
+    const out = await run(build(w), event.upgradeCharm(), state(spec, { leader: true, appSecrets, leaderData: byAddress, relations: [dbRelation()] }));
+    expect(w.setups.map((x) => x.mode)).toEqual(['settings']);
+    expect(out.leaderData.installed).toBe('wordpress_7@mariadb/0/wordpress');
+  });
+
+  test('a database served by another unit is another database: the leader installs into it', async () => {
+    const w = new FakeWorkload();
+    const s = state(spec, { leader: true, appSecrets, leaderData: installedLeaderData, relations: [{ endpoint: 'db', id: 7, remoteApp: 'mariadb', remoteUnits: { 'mariadb/1': { ...mariadb, host: '10.0.0.8' } } }] });
+    const out = await run(build(w), event.relationChanged(s.relations[0]!, 'mariadb/1'), s);
+    expect(w.setups.map((x) => x.mode)).toEqual(['install', 'settings']);
+    expect(out.leaderData.installed).toBe('wordpress_7@mariadb/1/wordpress');
   });
 
   test('blog settings go to the database through the leader, with no Apache reload', async () => {

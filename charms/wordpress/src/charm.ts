@@ -11,7 +11,7 @@
 import { Charm, type Context, type Relation, StatusError, active, blocked, maintenance, password, waiting } from '@sigil/charm-sdk';
 import { spec } from './charm.gen.ts';
 import { renderSite, renderWpConfig } from './render.ts';
-import { type Blog, ConfigError, type Database, SALT_NAMES, type Salts, type Settings, databaseFrom, databaseId, memcachedFrom, parseSalts, settingsFrom } from './settings.ts';
+import { type Blog, ConfigError, type Database, SALT_NAMES, type Salts, type Settings, databaseFrom, databaseId, installedInto, memcachedFrom, parseSalts, settingsFrom } from './settings.ts';
 import { MachineWorkload, type Workload } from './workload.ts';
 
 type Ctx = Context<typeof spec>;
@@ -46,9 +46,9 @@ async function relationsOf(ctx: Ctx, endpoint: 'db' | 'cache' | 'website'): Prom
   return (await ctx.relations(endpoint)).filter((r) => r.id !== broken);
 }
 
-async function bagsOf(ctx: Ctx, endpoint: 'db' | 'cache'): Promise<Record<string, string>[]> {
-  const bags: Record<string, string>[] = [];
-  for (const rel of await relationsOf(ctx, endpoint)) for (const u of rel.units) bags.push(await rel.unit(u).read());
+async function bagsOf(ctx: Ctx, endpoint: 'db' | 'cache'): Promise<{ unit: string; data: Record<string, string> }[]> {
+  const bags: { unit: string; data: Record<string, string> }[] = [];
+  for (const rel of await relationsOf(ctx, endpoint)) for (const u of rel.units) bags.push({ unit: u, data: await rel.unit(u).read() });
   return bags;
 }
 
@@ -122,7 +122,9 @@ export function build(w: Workload) {
     const id = databaseId(db);
     let admin = data[ADMIN_USER] ?? blog.adminUser;
     let applied = data[APPLIED];
-    if (data[INSTALLED] !== id) {
+    if (data[INSTALLED] !== id && installedInto(data[INSTALLED], db)) {
+      await ctx.setLeaderData({ [INSTALLED]: id });
+    } else if (data[INSTALLED] !== id) {
       await ctx.setStatus(maintenance`installing WordPress into ${db.name} on ${db.host}`);
       const out = await w.setup('install', blog, adminPassword);
       await ctx.log.info(`WordPress setup: ${out} (database ${db.name} on ${db.host}:${db.port})`);
@@ -146,7 +148,7 @@ export function build(w: Workload) {
     const shared = await sharedSecrets(ctx, data);
     const salts = shared?.salts;
     const db = databaseFrom(await bagsOf(ctx, 'db'));
-    const memcached = memcachedFrom(await bagsOf(ctx, 'cache'));
+    const memcached = memcachedFrom((await bagsOf(ctx, 'cache')).map((b) => b.data));
 
     // php-memcached first: the configuration must not name servers PHP cannot reach yet.
     const newExtension = memcached.length > 0 && (await w.installCacheClient());
@@ -176,7 +178,7 @@ export function build(w: Workload) {
     }
     let admin = data[ADMIN_USER];
     if (ctx.isLeader) admin = await leaderSetup(ctx, db, settings.blog, data, shared!.adminPassword);
-    else if (data[INSTALLED] !== databaseId(db)) {
+    else if (!installedInto(data[INSTALLED], db)) {
       await publish(ctx, false);
       return ctx.setStatus(waiting`waiting for the leader to install WordPress into ${db.name}`);
     }

@@ -19,6 +19,10 @@ export function renderSite(unit: string, s: Settings): string {
     # Which unit answered, so an operator (or a test) can see where the load balancer sent a request.
     Header always set X-Sigil-Unit "${unit}"
     php_admin_value upload_max_filesize ${s.uploadMaxSize}
+    # The configuration is rewritten when the database moves (a new address, a proxy put in
+    # between or taken out): PHP must read the new one on the next request, not after its
+    # opcode cache looks again (every 2 s by default) with the old address possibly gone.
+    php_admin_value opcache.revalidate_freq 0
     php_admin_value post_max_size ${s.uploadMaxSize}
 
     <Directory /usr/share/wordpress>
@@ -64,8 +68,8 @@ export interface WpConfigInput {
 }
 
 /**
- * WordPress's configuration. PHP reads it on every request, so writing it is enough: no
- * reload. Every unit renders the same file from the same relation data and leader data.
+ * WordPress's configuration. PHP reads it on every request (the site sets the opcode cache
+ * to look at file times on every request), so writing it is enough: no reload. Every unit renders the same file from the same relation data and leader data.
  */
 export function renderWpConfig(c: WpConfigInput): string {
   const define = (name: string, value: string | boolean) => `define(${phpString(name)}, ${typeof value === 'boolean' ? String(value) : phpString(value)});`;

@@ -68,6 +68,8 @@ export interface Database {
   name: string;
   user: string;
   password: string;
+  /** The provider unit that published it. */
+  unit: string;
 }
 
 /**
@@ -75,19 +77,30 @@ export interface Database {
  * database, user and password (Juju's MySQL charm publishes from the unit serving the
  * relation; other units publish nothing). Undefined until one has.
  */
-export function databaseFrom(bags: readonly Readonly<Record<string, string>>[]): Database | undefined {
-  for (const b of bags) {
+export function databaseFrom(bags: readonly { unit: string; data: Readonly<Record<string, string>> }[]): Database | undefined {
+  for (const { unit, data: b } of bags) {
     if (!b.host || !b.database || !b.user || !b.password) continue;
     const port = b.port ? Number(b.port) : 3306;
     if (!Number.isInteger(port) || port < 1 || port > 65535) continue;
-    return { host: b.host, port, name: b.database, user: b.user, password: b.password };
+    return { host: b.host, port, name: b.database, user: b.user, password: b.password, unit };
   }
   return undefined;
 }
 
-/** Which database a site was installed into: the leader records it, the others compare. */
+/**
+ * Which database a site was installed into: the leader records it, the others compare, and
+ * the object cache's key salt is made from it. It names the database by the unit serving
+ * it, not by the address it is reached at: a proxy put in between (`sigil chaos add`, a
+ * connection router) or a new address of the same unit is the same database, and must not
+ * send the leader to install again while the other units leave the load balancer.
+ */
 export function databaseId(db: Database): string {
-  return `${db.user}@${db.host}:${db.port}/${db.name}`;
+  return `${db.user}@${db.unit}/${db.name}`;
+}
+
+/** Whether `recorded` (leader data) names `db`; ids recorded by earlier revisions named its address. */
+export function installedInto(recorded: string | undefined, db: Database): boolean {
+  return recorded === databaseId(db) || recorded === `${db.user}@${db.host}:${db.port}/${db.name}`;
 }
 
 /** memcached servers (host:port) from the units on `cache`, in a stable order. */
