@@ -4,10 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { dropTable } from '@sigil/chaos';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Services } from '../services.ts';
 import { AgentViews } from '../domain/agent-view.ts';
 import { GuiView } from '../domain/gui-view.ts';
+import { AgentRepository } from '../state/agents.ts';
 import { ChaosProxies } from '../workers/chaos.ts';
 import type { WorkerContext } from '../workers/context.ts';
 import { silentLogger } from '../logger.ts';
@@ -167,8 +168,20 @@ describe('a controller restart', () => {
     expect(await roundTrip(listen)).toBeGreaterThanOrEqual(149);
 
     expect((await api('POST', '/chaos/remove', { a: 'app', b: 'db' })).status).toBe(200);
+    const removedAt = svc.store.revision();
+    // Removed, the proxy passes traffic on without its faults while the consumer moves off it:
+    // nothing in flight is cut, nothing new refused.
     await restarted.reconcile(ctx);
-    expect(restarted.proxies.list()).toEqual([]);
+    expect(restarted.proxies.list().map((p) => [p.listen, p.toxicList()])).toEqual([[listen, []]]);
+    expect(await roundTrip(listen)).toBeLessThan(149);
+    // Once every consumer unit has settled past the removal and the last connection through
+    // it has closed (the round trip's, a moment after), it closes.
+    expect(svc.reads.units('m', 'app').length).toBeGreaterThan(0);
+    for (const u of svc.reads.units('m', 'app')) svc.store.tx(() => new AgentRepository(svc.store).setSettled('m', u.name, removedAt));
+    await vi.waitFor(async () => {
+      await restarted.reconcile(ctx);
+      expect(restarted.proxies.list()).toEqual([]);
+    });
   });
 
   it('is keyed by model: another model\'s run leaves these proxies alone, and a model with no chaos left closes its own', async () => {

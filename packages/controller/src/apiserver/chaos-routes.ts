@@ -80,7 +80,7 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     const { relation } = svc.chaos.resolve(m, req.body.a, req.body.b);
     const entry = svc.chaos.get(m, relation.id);
     if (!entry || !svc.chaos.delete(m, relation.id)) throw new SigilError('not-found', `relation ${relation.key} is not under chaos`, 'see `sigil chaos list`');
-    await svc.chaosProxies?.closeListeners(m, relation.id, entry.listeners);
+    await svc.chaosProxies?.drain(m, relation.id, entry.listeners, entry.consumer, svc.store.revision());
     svc.wake();
     svc.log.info('chaos removed', { model: m, relation: relation.key });
     return { removed: relation.key };
@@ -144,7 +144,7 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     const removed: string[] = [];
     for (const e of svc.chaos.list(m)) {
       if (!svc.chaos.delete(m, e.relationId)) continue;
-      await svc.chaosProxies?.closeListeners(m, e.relationId, e.listeners);
+      await svc.chaosProxies?.drain(m, e.relationId, e.listeners, e.consumer, svc.store.revision());
       removed.push(e.key);
     }
     svc.wake();

@@ -23,8 +23,13 @@ export function toxicsFor(faults: ChaosFaults): Record<string, unknown>[] {
  * LXC, loopback for local-process). Level-based: every run converges the proxies on the
  * chaos_relations table, so they come back at the same ports after a controller restart.
  */
+/** How long a removed relation's proxy may stay open for its consumer to move off it. */
+export const DRAIN_MS = 60_000;
+
 export class ChaosProxies {
   readonly proxies = new ProxyCollection();
+  /** Proxies of removed chaos still carrying the consumer's traffic, by name. */
+  private readonly draining = new Map<string, { consumer: string; revision: number; since: number }>();
 
   /** @param bridge the LXC bridge of this controller's machines (partitions need one). */
   constructor(readonly listenHost: string, readonly bridge?: string) {}
@@ -43,10 +48,11 @@ export class ChaosProxies {
     const out: ChaosListener[] = [];
     try {
       for (const t of targets) {
-        // A proxy of that name left from chaos removed a moment ago (the worker closes those
-        // on its next run) is stale: the caller checked the relation is not under chaos.
+        // A proxy of that name left from chaos removed a moment ago (still draining, or not yet
+        // closed by the worker) is stale: the caller checked the relation is not under chaos.
         const name = ChaosProxies.proxyName(model, relationId, t.unit, t.port);
         if (this.proxies.list().some((p) => p.name === name)) await this.proxies.remove(name);
+        this.draining.delete(name);
         const proxy = await this.proxies.add({ name: ChaosProxies.proxyName(model, relationId, t.unit, t.port), listen: `${this.listenHost}:0`, upstream: `${t.host}:${t.port}`, enabled: true });
         out.push({ ...t, listen: proxy.listen });
         // The faults are on before the consumer is told the proxy's address.
@@ -57,6 +63,31 @@ export class ChaosProxies {
       throw e;
     }
     return out;
+  }
+
+  /**
+   * Chaos removed from a relation: its proxies lose their faults at once (pass-through) and
+   * stay open while the consumer moves back to the provider's own address, so nothing in
+   * flight is cut and nothing is refused meanwhile. The worker closes each once every
+   * consumer unit has settled past `revision` (the removal's) and no connection runs
+   * through it, or after DRAIN_MS whatever happens.
+   */
+  async drain(model: string, relationId: number, listeners: ChaosListener[], consumer: string, revision: number): Promise<void> {
+    for (const l of listeners) {
+      const name = ChaosProxies.proxyName(model, relationId, l.unit, l.port);
+      const proxy = this.proxies.list().find((p) => p.name === name);
+      if (!proxy) continue;
+      await ChaosProxies.applyFaults(proxy, {});
+      this.draining.set(name, { consumer, revision, since: Date.now() });
+    }
+  }
+
+  /** Whether a draining proxy may close: its consumer has moved off it, or it drained long enough. */
+  private drained(reads: Reads, model: string, proxy: Proxy): boolean {
+    const d = this.draining.get(proxy.name);
+    if (!d || Date.now() - d.since > DRAIN_MS) return true;
+    const moved = reads.units(model, d.consumer).every((u) => u.life !== 'alive' || u.settled >= d.revision);
+    return moved && proxy.connectionCount() === 0;
   }
 
   async closeListeners(model: string, relationId: number, listeners: ChaosListener[]): Promise<void> {
@@ -111,7 +142,10 @@ export class ChaosProxies {
       }
     }
     for (const proxy of this.proxies.list()) {
-      if ((model === undefined || ChaosProxies.modelOf(proxy.name) === model) && !wanted.has(proxy.name)) await this.proxies.remove(proxy.name);
+      const of = ChaosProxies.modelOf(proxy.name);
+      if ((model !== undefined && of !== model) || wanted.has(proxy.name) || !this.drained(reads, of, proxy)) continue;
+      this.draining.delete(proxy.name);
+      await this.proxies.remove(proxy.name);
     }
   }
 

@@ -159,7 +159,8 @@ export const WANTS = {
   subordinates: structural(['application', 'unit', 'relation']),
   // Opened ports are a unit's runtime field: the exposer reads status changes too.
   exposer: (c: Change) => ['application', 'unit', 'machine'].includes(c.kind),
-  chaos: structural(['model', 'application', 'unit', 'relation', 'machine']),
+  // A unit settling may let a removed relation's draining proxy close.
+  chaos: structural(['model', 'application', 'unit', 'relation', 'machine', 'settled']),
   operations: structural(['operation']),
   // A roll-out waits on its units settling (status reports too) and HAProxy seeing a drain;
   // with no roll-out active a run is one indexed read.
