@@ -1,10 +1,10 @@
 import { access, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, connect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { ContainerView } from '@sigil/api';
 import { SigilError, isSigilError, machineTag } from '@sigil/core';
 import {
-  IMAGE_NAME, LxcCli, deleteBridge, ensureBridge, parseConstraints, parseSubnet, pickAddress, renderConfig, run, writeMachineFiles, type Subnet,
+  IMAGE_NAME, LxcCli, deleteBridge, ensureBridge, parseConstraints, parseSubnet, pickAddress, relayServer, renderConfig, run, writeMachineFiles, type Subnet,
 } from '@sigil/providers';
 import type { AgentApi } from './api-client.ts';
 
@@ -264,13 +264,7 @@ export class ContainerHost {
 const CONTAINER_APT_PORT = 3142;
 
 function relay(address: string, port: number, host: string, targetPort: number): Promise<Server> {
-  const server = createServer((client) => {
-    const upstream = connect({ host, port: targetPort });
-    client.pipe(upstream).pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); };
-    client.on('error', end);
-    upstream.on('error', end);
-  });
+  const server = relayServer({ host, port: targetPort });
   return new Promise<Server>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, () => resolve(server));

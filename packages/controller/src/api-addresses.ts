@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { controllerAptCache } from '@sigil/providers';
+import { controllerAptCache, relayServer } from '@sigil/providers';
 import type { Logger } from './logger.ts';
 
 /** The port machines on other hosts find the controller's apt cache on, at each --api-address (apt-cacher-ng's own). */
@@ -92,18 +92,7 @@ function relay(what: string, address: string, port: number, target: { host: stri
   let retry: NodeJS.Timeout | undefined;
   let server: Server | undefined;
   const start = () => {
-    server = createServer({ allowHalfOpen: true }, (client) => {
-      const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
-      client.pipe(upstream).pipe(client);
-      const close = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('error', close);
-      upstream.on('error', close);
-      client.on('close', close);
-      upstream.on('close', close);
-    });
+    server = relayServer(target);
     server.once('error', (e) => {
       log.warn(`cannot listen on api address for the ${what}; retrying`, { address, port, err: String(e) });
       server = undefined;

@@ -1,4 +1,5 @@
-import { createServer, connect, type Server } from 'node:net';
+import type { Server } from 'node:net';
+import { relayServer } from '@sigil/providers';
 import { Reads } from '../state/rows.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
 import type { WorkerContext } from './context.ts';
@@ -63,18 +64,7 @@ export class Exposer {
       if (this.published.has(key)) continue;
       const port = Number(key.split('|')[2]);
       const [host] = target.split(':') as [string];
-      // Half-open on both legs: a client that sends its request and shuts down its write
-      // side still gets the whole answer.
-      const server = createServer({ allowHalfOpen: true }, (client) => {
-        const upstream = connect({ host, port, allowHalfOpen: true });
-        client.pipe(upstream).pipe(client);
-        const close = () => {
-          client.destroy();
-          upstream.destroy();
-        };
-        client.on('error', close);
-        upstream.on('error', close);
-      });
+      const server = relayServer({ host, port });
       const hostPort = await listen(server, port).catch(() => listen(server, 0));
       this.published.set(key, { server, hostPort, target });
       ctx.log.info('port published', { key, hostPort, target });

@@ -1,0 +1,21 @@
+import { connect, createServer, type Server } from 'node:net';
+
+/**
+ * A TCP server that relays each connection to `target`, bytes untouched (TLS passes
+ * through). Half-open on both legs: a client that sends its request and shuts its write
+ * side still gets the whole answer. Either leg failing or closing ends the other.
+ */
+export function relayServer(target: { host: string; port: number }): Server {
+  return createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true });
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.on('close', close);
+    upstream.on('close', close);
+  });
+}
