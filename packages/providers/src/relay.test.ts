@@ -42,3 +42,22 @@ describe('relayServer', () => {
     expect(closed).toBe(true);
   });
 });
+
+describe('relayServer with a slow reader', () => {
+  it('delivers a large answer whole to a client that reads slowly after the upstream has closed', async () => {
+    const big = Buffer.alloc(16 << 20, 120);
+    const upstream = createServer((s) => s.end(big));
+    const port = await listen(relayServer({ host: '127.0.0.1', port: await listen(upstream) }));
+    const got = await new Promise<number>((resolve, reject) => {
+      const c = connect({ host: '127.0.0.1', port });
+      let n = 0;
+      c.pause();
+      // Start reading only once the upstream has long finished writing.
+      setTimeout(() => c.resume(), 300);
+      c.on('data', (d: Buffer) => (n += d.length));
+      c.on('end', () => resolve(n));
+      c.on('error', reject);
+    });
+    expect(got).toBe(big.length);
+  });
+});
