@@ -251,8 +251,3 @@ function typedConfig(options: Parameters<typeof coerceConfigValue>[1] extends in
   }
   return out;
 }
-
-/** The model's next relation id (kept for the services that have not moved to `RelationRepository.nextId`). */
-export function nextRelationId(s: Store, model: string): number {
-  return new RelationRepository(s).nextId(model);
-}

@@ -6,7 +6,7 @@ import { OfferRepository, type OfferRow, type SaasRow } from '../state/offers.ts
 import { UserRepository } from '../state/users.ts';
 import { Reads, type RelationEndpoint, type RelationRow, type SettingsRow } from '../state/rows.ts';
 import { Models } from './models.ts';
-import { nextRelationId } from './applications.ts';
+import { RelationRepository } from '../state/relations.ts';
 
 /** Who asks: a user (its access decides which offers it may see and consume), or the bootstrap admin token. */
 export interface OfferCaller {
@@ -141,8 +141,9 @@ export class Offers {
       const localEnds = [ep(app, ea.spec), ep(alias, eb.spec)];
       const peerEnds = [ep(offer.app, eb.spec), ep(proxy, ea.spec)];
       const peerKey = relationKey({ app: offer.app, spec: eb.spec }, { app: proxy, spec: ea.spec });
-      const id = nextRelationId(this.s, model);
-      const peerId = nextRelationId(this.s, offer.model);
+      const relations = new RelationRepository(this.s);
+      const id = relations.nextId(model);
+      const peerId = relations.nextId(offer.model);
       this.repo.addRelation(model, id, key, localEnds);
       this.repo.addRelation(offer.model, peerId, peerKey, peerEnds);
       const names = { offerModel: offer.model, offerName: offer.name };
@@ -190,7 +191,7 @@ export class Offers {
     const mark = (m: string, rid: number) => {
       const r = this.reads.relation(m, rid);
       if (!r || r.life !== 'alive') return;
-      this.repo.markRelationDying(m, rid);
+      new RelationRepository(this.s).markDying(m, rid);
     };
     mark(model, id);
     const l = this.repo.link(model, id);

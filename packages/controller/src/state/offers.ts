@@ -140,10 +140,4 @@ export class OfferRepository {
   addRelation(model: string, id: number, key: string, endpoints: RelationEndpoint[]): void {
     this.s.db.prepare("INSERT INTO relations (model, id, key, life, endpoints) VALUES (?, ?, ?, 'alive', ?)").run(model, id, key, JSON.stringify(endpoints));
   }
-
-  /** A side of a cross-model relation starts dying. */
-  markRelationDying(model: string, id: number): void {
-    this.s.db.prepare("UPDATE relations SET life = 'dying' WHERE model = ? AND id = ?").run(model, id);
-    this.s.changed(model, 'relation', String(id));
-  }
 }
