@@ -181,6 +181,7 @@ export const ROUTE_ACCESS = {
   'POST /api/gui/models/:model/bundle/apply': 'write',
 
   'GET /api/agent/view': 'agent',
+  'GET /api/agent/controllers': 'agent',
   'GET /api/agent/charms/:hash': 'agent',
   'POST /api/agent/status': 'agent',
   'POST /api/agent/commit': 'agent',

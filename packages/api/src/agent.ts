@@ -222,3 +222,22 @@ export interface GoalState {
   units: Record<string, { status: string; since?: number }>;
   relations: Record<string, Record<string, { status: string; since?: number }>>;
 }
+
+/**
+ * A controller process serving the store (`sigil enable-ha` runs several): where clients and
+ * machine agents reach it. `GET /api/controller` lists them; agents ask
+ * `GET /api/agent/controllers` for their URLs and move to another when one stops answering.
+ */
+export interface ControllerReplica {
+  id: string;
+  /** Where the CLI and the GUI reach it. */
+  url: string;
+  /** Where machine agents reach it. */
+  agentUrl: string;
+  alive: boolean;
+}
+
+/** `GET /api/agent/controllers`: the agent-facing URLs of every live replica, the answering one first. */
+export interface AgentControllers {
+  urls: string[];
+}

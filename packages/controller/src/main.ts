@@ -27,6 +27,8 @@ import { UnitBackups } from './domain/unit-backups.ts';
 import { AgentMigration } from './domain/agent-migration.ts';
 import { runSchedules } from './workers/schedules.ts';
 import { unitTag } from '@sigil/core';
+import { CONTROLLER_LEASE, ReplicaMembership, modelLease } from './workers/replicas.ts';
+import { ReplicaRepository } from './state/replicas.ts';
 
 /** What `sigil bootstrap` writes into the controller's directory. */
 export interface ControllerConfig {
@@ -59,14 +61,27 @@ export interface ControllerConfig {
   machinesRoot?: string;
   /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
   store?: StoreConfig;
+  /**
+   * `sigil enable-ha -n N` (PostgreSQL stores only): replicas 1…N−1 run beside this one on
+   * this host, replica i on `port + i`, sharing the store.
+   */
+  replicas?: number;
 }
 
 const args = process.argv.slice(2);
 const dir = args[args.indexOf('--dir') + 1];
 if (!dir || args.indexOf('--dir') < 0) {
-  process.stderr.write('usage: controller.mjs --dir <controller-dir> [--serve]\n');
+  process.stderr.write('usage: controller.mjs --dir <controller-dir> [--replica N] [--serve]\n');
   process.exit(2);
 }
+/** Which replica this process is (0: the one bootstrap made); its files carry the number. */
+const replica = args.includes('--replica') ? Number(args[args.indexOf('--replica') + 1]) : 0;
+if (!Number.isInteger(replica) || replica < 0) {
+  process.stderr.write('--replica takes a whole number\n');
+  process.exit(2);
+}
+/** A replica's own file in the controller directory: `controller.pid`, `controller-1.pid`, … */
+export const replicaFile = (name: string, n = replica): string => (n === 0 ? name : name.replace(/\.(\w+)$/, `-${n}.$1`));
 
 if (args.includes('--check-store')) await checkStore(dir);
 else if (args.includes('--serve')) await serve(dir);
@@ -100,14 +115,14 @@ function supervise(dir: string): void {
   let stopping = false;
   let delay = 50;
   let restart: NodeJS.Timeout | undefined;
-  writeFileSync(join(dir, 'supervisor.pid'), String(process.pid));
+  writeFileSync(join(dir, replicaFile('supervisor.pid')), String(process.pid));
   const start = () => {
     restart = undefined;
     const started = Date.now();
     // SIGIL_CPU_PROFILE_DIR: the serving process writes a V8 CPU profile there when it exits
     // (bench/scale PROFILE=1; Node refuses --cpu-prof in NODE_OPTIONS).
     const profile = process.env.SIGIL_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIGIL_CPU_PROFILE_DIR}`] : [];
-    child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--dir', dir, '--serve'], { stdio: 'inherit' });
+    child = spawn(process.execPath, [...profile, fileURLToPath(import.meta.url), '--dir', dir, '--replica', String(replica), '--serve'], { stdio: 'inherit' });
     child.on('exit', (code, sig) => {
       if (stopping) process.exit(0);
       delay = Date.now() - started > 10_000 ? 100 : Math.min(delay * 2, 5000);
@@ -128,9 +143,15 @@ function supervise(dir: string): void {
 }
 
 async function serve(dir: string): Promise<void> {
-  const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  const stored = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  if (replica > 0 && !stored.store) {
+    process.stderr.write('replicas share a PostgreSQL store; this controller keeps its model in SQLite\n');
+    process.exit(2);
+  }
+  // Replica i answers on port + i (same addresses, same certificate).
+  const config: ControllerConfig = { ...stored, port: stored.port + replica };
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
-  await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
+  if (replica === 0) await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
   const store = new Store(await openStoreDb(dir, config.store));
   // Other controller processes on the same PostgreSQL store: hear their commits.
   const follower = config.store ? new (await import('./store/pg/follow.ts')).ChangeFollower(store, storeConnection(dir, config.store), (msg, f) => log.warn(msg, f)) : undefined;
@@ -167,7 +188,8 @@ async function serve(dir: string): Promise<void> {
   // every machine it provisions so agents verify it as the CLI does.
   const tls = { key: readFileSync(join(dir, 'tls', 'server.key'), 'utf8'), cert: readFileSync(join(dir, 'tls', 'server.crt'), 'utf8') };
   const caCert = readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8');
-  const controllerUrl = config.agentUrl ?? `https://${config.host}:${config.port}`;
+  const ownUrl = `https://${config.host}:${config.port}`;
+  const controllerUrl = (replica === 0 ? config.agentUrl : undefined) ?? ownUrl;
 
   const abort = new AbortController();
   let reconciler: Reconciler | undefined;
@@ -211,7 +233,7 @@ async function serve(dir: string): Promise<void> {
   // Chaos proxies listen where the machines reach the controller (the bridge for LXC).
   const chaos = new ChaosProxies(config.host, config.bridge?.name);
   svc.chaosProxies = chaos;
-  svc.unitBackups = new UnitBackups({
+  const unitBackups = new UnitBackups({
     store,
     provider,
     backupStore: svc.backupStore,
@@ -219,7 +241,40 @@ async function serve(dir: string): Promise<void> {
     log: (model, unit, level, message) => svc.appendLogs(model, [{ entity: unitTag(unit), level, module: 'sigil.schedule', message, at: Date.now() }]),
     notify: (e) => svc.notify(e),
   });
-  svc.schedules.releaseAll();
+  svc.unitBackups = unitBackups;
+  // Replicas sharing a PostgreSQL store: each acts only on the leases it holds.
+  const membership = config.store ? new ReplicaMembership(store, {
+    id: `r${replica}`,
+    url: ownUrl,
+    agentUrl: controllerUrl,
+    log,
+    wanted: () => [CONTROLLER_LEASE, ...new Set([...modelNames(ctx), ...chaos.models(), ...exposer.models(ctx)].map(modelLease))],
+    gained: (key) => (key === CONTROLLER_LEASE ? startOwnWork() : reconciler?.gained(key.slice('model/'.length))),
+    lost: (key) => {
+      if (key === CONTROLLER_LEASE) own?.abort();
+      else void reconciler?.lost(key.slice('model/'.length));
+    },
+    presence: (rows) => {
+      for (const m of svc.presence.setRemote(rows)) wake({ model: m.model, id: m.machine });
+    },
+  }) : undefined;
+  if (membership) {
+    const shared = new ReplicaRepository(store);
+    svc.presence.onLocal = (model, machine, event, at) => {
+      try {
+        if (event === 'connect') shared.connect(membership.id, model, machine, at);
+        else if (event === 'reconnect') shared.reconnect(membership.id, model, machine, at);
+        else shared.disconnect(membership.id, model, machine);
+      } catch (e) {
+        // The store is away: the next round's presence read settles it.
+        log.warn('cannot record an agent connection for the other replicas', { model, machine, error: (e as Error).message });
+      }
+    };
+  }
+  svc.controllers = () => membership
+    ? membership.alive().map((r) => ({ id: r.id, url: r.url, agentUrl: r.agentUrl, alive: true }))
+    : [{ id: 'r0', url: ownUrl, agentUrl: controllerUrl, alive: true }];
+  svc.replicaId = membership?.id ?? 'r0';
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
   // Every worker is keyed: by machine, by application, or by model.
   reconciler = new Reconciler(ctx, [], 2000, [
@@ -228,9 +283,9 @@ async function serve(dir: string): Promise<void> {
     { name: 'provisioner', keysOf: machineKeysOf, all: provider.restartsDeadAgents ? absentMachineKeys : allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
     perModel('cleanup', WANTS.cleanup, cleanup),
     perModel('subordinates', WANTS.subordinates, ensureSubordinates),
-    perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c) }),
+    perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c), release: (_c, model) => exposer.release(model) }),
     // A destroyed model's proxies still close: its name stays a key while a proxy is open.
-    perModel('chaos', WANTS.chaos, (c, model) => chaos.reconcile(c, model), { all: (c) => [...new Set([...modelNames(c), ...chaos.models()])] }),
+    perModel('chaos', WANTS.chaos, (c, model) => chaos.reconcile(c, model), { all: (c) => [...new Set([...modelNames(c), ...chaos.models()])], release: (_c, model) => chaos.release(model) }),
     // Stuck operations and roll-outs (their gates, their drains) move on with time too.
     perModel('operations', WANTS.operations, reapOperations, { resyncMs: 2_000 }),
     perModel('rollouts', WANTS.rollouts, (c, model) => rollouts.reconcile(c, model), { resyncMs: 2_000 }),
@@ -238,7 +293,30 @@ async function serve(dir: string): Promise<void> {
     perModel('inventory', WANTS.inventory, (c, model) => scheduleInventory(c, model), { resyncMs: 60_000 }),
     // Keyed by application; leases run out with time passing, which no change announces.
     { name: 'leadership', keysOf: leadershipKeysOf, all: allApplicationKeys, process: leadership(), resyncMs: 5_000, concurrency: 4, timeoutMs: 60_000 },
-  ]);
+  ], membership && {
+    holds: (model) => membership.holds(modelLease(model)),
+    fence: (model) => membership.fence(modelLease(model)),
+  });
+
+  /**
+   * The controller's own work (notifications, scheduled backups, log compaction) runs on one
+   * replica: the holder of the controller lease (always this one without replicas).
+   */
+  let own: AbortController | undefined;
+  const startOwnWork = () => {
+    own?.abort();
+    const signal = (own = new AbortController()).signal;
+    abort.signal.addEventListener('abort', () => own?.abort());
+    // A schedule claimed by a process that is gone runs again.
+    const fence = membership?.fence(CONTROLLER_LEASE);
+    store.fenced(fence, () => {
+      svc.schedules.releaseAll();
+      void svc.notifyWorker.run(signal);
+      void runSchedules(unitBackups, log, signal);
+      const compact = setInterval(() => store.compact(), 60_000);
+      signal.addEventListener('abort', () => clearInterval(compact));
+    });
+  };
 
   const app = buildServer(svc, tls);
   await app.listen({ host: config.host, port: config.port });
@@ -246,20 +324,22 @@ async function serve(dir: string): Promise<void> {
   svc.apiUrls = (config.apiAddresses ?? []).map((a) => `https://${a}:${config.port}`);
   // Not awaited: starting a cache never holds up the API or the workers.
   void offerAptCache(config, providerAptCache, dir, log, abort.signal).then((urls) => (svc.aptCacheUrls = urls));
-  writeFileSync(join(dir, 'controller.pid'), String(process.pid));
+  writeFileSync(join(dir, replicaFile('controller.pid')), String(process.pid));
   log.info('controller listening', { url: controllerUrl, apiUrls: svc.apiUrls, revision: store.revision() });
 
   store.subscribe((_rev, changes) => reconciler?.changed(changes));
+  if (membership) {
+    membership.start();
+    membership.schedule(abort.signal);
+  } else startOwnWork();
   reconciler.start(abort.signal);
-  void svc.notifyWorker.run(abort.signal);
-  void runSchedules(svc.unitBackups, log, abort.signal);
-  const compact = setInterval(() => store.compact(), 60_000);
 
   const shutdown = async () => {
     // Nothing may hold a stopping controller up (a stuck socket, a slow provider call).
     setTimeout(() => process.exit(0), 3000).unref();
     abort.abort();
-    clearInterval(compact);
+    // Leases are given back at once: the other replicas take over without waiting them out.
+    membership?.stop();
     await exposer.close();
     await chaos.close();
     app.server.closeAllConnections();

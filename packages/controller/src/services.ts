@@ -1,3 +1,4 @@
+import type { ControllerReplica } from '@sigil/api';
 import { dirname } from 'node:path';
 import type { LogLine } from '@sigil/api';
 import { machineTag, unitTag } from '@sigil/core';
@@ -100,6 +101,10 @@ export class Services {
   apiUrls: string[] = [];
   /** The controller's apt cache at each api address (parallel to apiUrls), for enlisted hosts that cannot reach a mirror. */
   aptCacheUrls: string[] = [];
+  /** The controller processes serving this store (replicas), alive at their last heartbeat (set by main.ts). */
+  controllers: () => ControllerReplica[] = () => [];
+  /** This process's replica id (`r0` without replicas). */
+  replicaId = 'r0';
 
   constructor(
     readonly store: Store,

@@ -3,6 +3,7 @@ import {
   ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema, ViewQuerySchema,
   type AgentStatusReport, type HookCommit, type LogLine, type OperationResult, type ViewQuery,
 } from '@sigil/api';
+import type { AgentControllers } from '@sigil/api';
 import { SigilError, isSigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
@@ -42,6 +43,12 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.log.warn('agent request refused', { ...machine, route: `${req.method} ${route}`, reason: err.message });
   });
 
+  // Every live replica, this one first: the agent moves to another when this one stops answering.
+  app.get('/api/agent/controllers', async (): Promise<AgentControllers> => {
+    const all = svc.controllers();
+    const me = all.filter((c) => c.id === svc.replicaId);
+    return { urls: [...new Set([...me, ...all].filter((c) => c.alive).map((c) => c.agentUrl))] };
+  });
   app.get<{ Querystring: ViewQuery }>('/api/agent/view', { schema: { querystring: ViewQuerySchema } }, async (req) => {
     const { machine } = requireMachine(req);
     return svc.agent.viewDelta(machine.model, machine.id, req.query.known);

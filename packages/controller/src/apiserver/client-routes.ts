@@ -29,7 +29,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     const mine = svc.users.access(svc.users.mustGet(p.name));
     return svc.models.list().filter((m) => Object.hasOwn(mine, m.name)).map((m) => ({ ...m, access: mine[m.name]! }));
   };
-  app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name), apiUrls: svc.apiUrls, aptCacheUrls: svc.aptCacheUrls }));
+  app.get('/api/controller', async (req) => ({ name: svc.controllerName, revision: svc.store.revision(), models: visible(req).map((m) => m.name), apiUrls: svc.apiUrls, aptCacheUrls: svc.aptCacheUrls, controllers: svc.controllers(), replica: svc.replicaId }));
   app.post('/api/controller/destroy', async () => {
     for (const m of svc.models.list()) svc.models.destroy(m.name);
     svc.wake();

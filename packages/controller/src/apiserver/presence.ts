@@ -1,16 +1,29 @@
-/** Which machine agents hold a watch connection now. Presence is not stored: it is a fact about this process. */
+import type { RemotePresence } from '../state/replicas.ts';
+
+/** What happened to a machine agent's connections to this process, for the replicas' shared record. */
+export type LocalPresenceEvent = 'connect' | 'reconnect' | 'disconnect';
+
+/**
+ * Which machine agents are connected: to this process (counted here), and, where replicas
+ * share the store, to the others (`setRemote`, from the shared record). A machine is up
+ * while its agent is connected to any live replica.
+ */
 export class PresenceTracker {
   private readonly conns = new Map<string, number>();
   private readonly leftAt = new Map<string, number>();
   private readonly since = new Map<string, number>();
   private readonly latest = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
+  private remote = new Map<string, { since: number; latest: number }>();
+  /** Told when this process's first connection of a machine opens, a newer one opens, or its last closes. */
+  onLocal: ((model: string, machine: string, event: LocalPresenceEvent, at: number) => void) | undefined;
 
   /** Agents are owed the time since this process started before they count as away. */
   constructor(private readonly now: () => number = Date.now, private readonly startedAt = now()) {}
 
   connected(model: string, machine: string): boolean {
-    return (this.conns.get(`${model}/${machine}`) ?? 0) > 0;
+    const k = `${model}/${machine}`;
+    return (this.conns.get(k) ?? 0) > 0 || this.remote.has(k);
   }
 
   /** How long the machine's agent has been disconnected: 0 while connected. */
@@ -31,21 +44,52 @@ export class PresenceTracker {
 
   /** When the machine's newest connection opened, while it is connected (an agent restarted before its old connection was seen to close). */
   lastConnect(model: string, machine: string): number | undefined {
-    return this.connected(model, machine) ? this.latest.get(`${model}/${machine}`) : undefined;
+    if (!this.connected(model, machine)) return undefined;
+    const k = `${model}/${machine}`;
+    return Math.max(this.latest.get(k) ?? 0, this.remote.get(k)?.latest ?? 0) || undefined;
   }
 
   add(model: string, machine: string): () => void {
     const k = `${model}/${machine}`;
-    if (!this.connected(model, machine)) this.since.set(k, this.now());
-    this.latest.set(k, this.now());
-    this.conns.set(k, (this.conns.get(k) ?? 0) + 1);
+    const at = this.now();
+    const local = this.conns.get(k) ?? 0;
+    if (!this.connected(model, machine)) this.since.set(k, at);
+    this.latest.set(k, at);
+    this.conns.set(k, local + 1);
+    this.onLocal?.(model, machine, local === 0 ? 'connect' : 'reconnect', at);
     this.emit();
     return () => {
       const left = (this.conns.get(k) ?? 1) - 1;
       this.conns.set(k, left);
-      if (left === 0) this.leftAt.set(k, this.now());
+      if (left === 0) {
+        this.onLocal?.(model, machine, 'disconnect', this.now());
+        if (!this.remote.has(k)) this.leftAt.set(k, this.now());
+      }
       this.emit();
     };
+  }
+
+  /**
+   * The agents connected to the other live replicas (replaces what was known): the
+   * machines whose connectedness changed come back, for the workers that read it.
+   */
+  setRemote(entries: readonly RemotePresence[]): { model: string; machine: string }[] {
+    const next = new Map(entries.map((e) => [`${e.model}/${e.machine}`, { since: e.since, latest: e.latest }]));
+    const changed: { model: string; machine: string }[] = [];
+    const at = this.now();
+    for (const [k, e] of next) {
+      if (this.remote.has(k) || (this.conns.get(k) ?? 0) > 0) continue;
+      this.since.set(k, e.since);
+      changed.push(split(k));
+    }
+    for (const k of this.remote.keys()) {
+      if (next.has(k) || (this.conns.get(k) ?? 0) > 0) continue;
+      this.leftAt.set(k, at);
+      changed.push(split(k));
+    }
+    this.remote = next;
+    if (changed.length > 0) this.emit();
+    return changed;
   }
 
   onChange(l: () => void): () => void {
@@ -56,4 +100,9 @@ export class PresenceTracker {
   private emit(): void {
     for (const l of this.listeners) l();
   }
+}
+
+function split(k: string): { model: string; machine: string } {
+  const i = k.indexOf('/');
+  return { model: k.slice(0, i), machine: k.slice(i + 1) };
 }

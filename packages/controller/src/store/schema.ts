@@ -250,6 +250,17 @@ CREATE TABLE IF NOT EXISTS notify_targets (
 CREATE TABLE IF NOT EXISTS notify_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL, created INTEGER NOT NULL);
+-- Controller replicas sharing this store (PostgreSQL): each renews its row while it runs.
+CREATE TABLE IF NOT EXISTS controllers (
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, agent_url TEXT NOT NULL, started INTEGER NOT NULL, heartbeat INTEGER NOT NULL);
+-- Which replica holds each machine agent's connections (its rows count while its heartbeat is fresh).
+CREATE TABLE IF NOT EXISTS presence (
+  model TEXT NOT NULL, machine TEXT NOT NULL, replica TEXT NOT NULL, since INTEGER NOT NULL, latest INTEGER NOT NULL,
+  PRIMARY KEY (model, machine, replica));
+-- Worker leases: one replica acts on a lease's keys (a model, or the controller's own work)
+-- until it expires; each acquisition bumps the token that fences its writes.
+CREATE TABLE IF NOT EXISTS leases (
+  key TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL, expires INTEGER NOT NULL);
 `;
 
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { sqliteOf, type Db } from './db.ts';
 
 /**
@@ -18,6 +19,14 @@ export interface Change {
 export type ChangeListener = (rev: number, changes: Change[]) => void;
 
 /**
+ * What a worker's writes must pass where replicas share the store: checked inside each
+ * transaction it starts, before anything is written (a lease still held, with its token).
+ */
+export interface Fence {
+  check(): void;
+}
+
+/**
  * Every mutation goes through `tx`: one SQLite transaction that also appends what changed
  * to `change_log`. Listeners hear about a change only after it is committed, so anything
  * a watcher sees is durable.
@@ -28,6 +37,7 @@ export class Store {
   private pending: Omit<Change, 'rev'>[] = [];
   private readonly insertChange;
   private readonly lastRev;
+  private readonly fences = new AsyncLocalStorage<Fence | undefined>();
 
   constructor(db: Db) {
     this.db = db;
@@ -41,14 +51,24 @@ export class Store {
     this.pending.push({ model, kind, key, op });
   }
 
+  /**
+   * Runs `fn`, and everything it starts, with its writes fenced: each transaction checks
+   * `fence` first, inside itself, and writes nothing if the check throws. Undefined: unfenced.
+   */
+  fenced<T>(fence: Fence | undefined, fn: () => T): T {
+    return this.fences.run(fence, fn);
+  }
+
   tx<T>(fn: () => T): T {
     // A nested call joins the outer transaction; its changes are announced with it.
     if (this.db.inTransaction) return fn();
     this.pending = [];
     let committed: Change[] = [];
     const order = this.db.commitOrder;
+    const fence = this.fences.getStore();
     try {
       const result = this.db.transaction(() => {
+        fence?.check();
         const r = fn();
         if (this.pending.length === 0) return r;
         const at = Date.now();
@@ -88,10 +108,13 @@ export class Store {
   private announce(changes: Change[]): void {
     const last = changes[changes.length - 1]!;
     if (this.announced >= 0) this.announced = last.rev;
-    for (const l of this.listeners) l(last.rev, changes);
+    // Listeners (and what they start) do not inherit the committer's fence.
+    this.fences.run(undefined, () => {
+      for (const l of this.listeners) l(last.rev, changes);
+    });
   }
 
-  private batch: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private batch: { fn: () => unknown; fence: Fence | undefined; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
 
   /**
    * Group commit: `fn` runs in one transaction with every other call queued in the same
@@ -103,8 +126,9 @@ export class Store {
    */
   batched<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.batch.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (this.batch.length === 1) setImmediate(() => this.commitBatch());
+      // Each call is checked against its own caller's fence, in its own savepoint.
+      this.batch.push({ fn, fence: this.fences.getStore(), resolve: resolve as (v: unknown) => void, reject });
+      if (this.batch.length === 1) this.fences.run(undefined, () => setImmediate(() => this.commitBatch()));
     });
   }
 
@@ -117,7 +141,10 @@ export class Store {
         for (const q of queued) {
           const mark = this.pending.length;
           try {
-            const r = this.db.transaction(q.fn)();
+            const r = this.db.transaction(() => {
+              q.fence?.check();
+              return q.fn();
+            })();
             settle.push(() => q.resolve(r));
           } catch (e) {
             // SQLite rolled the whole transaction back by itself (a full disk, say): the

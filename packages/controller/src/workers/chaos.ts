@@ -149,6 +149,15 @@ export class ChaosProxies {
     }
   }
 
+  /** Another replica acts on `model` now: this one closes the model's proxies (that one reopens them). */
+  async release(model: string): Promise<void> {
+    for (const proxy of this.proxies.list()) {
+      if (ChaosProxies.modelOf(proxy.name) !== model) continue;
+      this.draining.delete(proxy.name);
+      await this.proxies.remove(proxy.name);
+    }
+  }
+
   /** The models this process has proxies open for (a destroyed model's must still be closed). */
   models(): string[] {
     return [...new Set(this.proxies.list().map((p) => ChaosProxies.modelOf(p.name)))];

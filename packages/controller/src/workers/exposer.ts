@@ -71,6 +71,15 @@ export class Exposer {
     }
   }
 
+  /** Another replica acts on `model` now: its publications here close (that one opens its own). */
+  async release(model: string): Promise<void> {
+    for (const [key, p] of this.published) {
+      if (!key.startsWith(`${model}|`)) continue;
+      this.published.delete(key);
+      await new Promise<void>((r) => p.server.close(() => r()));
+    }
+  }
+
   async close(): Promise<void> {
     for (const p of this.published.values()) p.server.close();
     this.published.clear();

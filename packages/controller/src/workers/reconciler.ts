@@ -1,4 +1,4 @@
-import type { Change } from '../store/store.ts';
+import type { Change, Fence } from '../store/store.ts';
 import type { Reconcile, WorkerContext } from './context.ts';
 import { KeyedQueue } from './keyed.ts';
 import { LifecycleRepository } from '../state/lifecycle.ts';
@@ -30,7 +30,25 @@ export interface KeyedWorkerSpec {
   resyncMs?: number;
   concurrency?: number;
   timeoutMs?: number;
+  /** This replica stopped acting on a model (its lease moved): let go of what is held for it (listeners). */
+  release?: (ctx: WorkerContext, model: string) => Promise<void> | void;
 }
+
+/**
+ * Where replicas share the store: which models this one acts on. Every worker key starts
+ * with its model (`model` or `model/…`); a key of a model whose lease another replica holds
+ * is skipped, and the writes of one that is processed are fenced by the lease's token.
+ */
+export interface Ownership {
+  holds(model: string): boolean;
+  fence(model: string): Fence | undefined;
+}
+
+/** The model a worker key belongs to. */
+export const modelOfKey = (key: string): string => {
+  const i = key.indexOf('/');
+  return i < 0 ? key : key.slice(0, i);
+};
 
 /**
  * Runs the controller's workers when something they care about changed, and on a slow
@@ -50,15 +68,42 @@ export class Reconciler {
   /** Runs of each worker since start (keys processed, for a keyed worker). */
   readonly runs = new Map<string, number>();
 
-  constructor(private readonly ctx: WorkerContext, private readonly workers: WorkerSpec[], private readonly tickMs = 2000, private readonly keyed: KeyedWorkerSpec[] = []) {
+  constructor(private readonly ctx: WorkerContext, private readonly workers: WorkerSpec[], private readonly tickMs = 2000, private readonly keyed: KeyedWorkerSpec[] = [], private readonly owner?: Ownership) {
     for (const k of keyed) {
       this.queues.set(k.name, new KeyedQueue({
         name: k.name, log: ctx.log, concurrency: k.concurrency, timeoutMs: k.timeoutMs,
         process: (key) => {
+          const owner = this.owner;
+          const model = modelOfKey(key);
+          if (owner && !owner.holds(model)) return;
           this.runs.set(k.name, (this.runs.get(k.name) ?? 0) + 1);
-          return k.process(this.ctx, key);
+          // Fenced by its own model's lease: a key must not inherit the fence of whatever queued it.
+          return owner ? this.ctx.store.fenced(owner.fence(model), () => k.process(this.ctx, key)) : k.process(this.ctx, key);
         },
       }));
+    }
+  }
+
+  /** This replica took a model's lease: every worker converges that model's keys. */
+  gained(model: string): void {
+    for (const k of this.keyed) {
+      const q = this.queues.get(k.name)!;
+      try {
+        for (const key of k.all(this.ctx)) if (modelOfKey(key) === model) q.add(key);
+      } catch (e) {
+        this.ctx.log.error('worker failed', { worker: k.name, err: String(e), stack: (e as Error).stack });
+      }
+    }
+  }
+
+  /** This replica lost a model's lease: workers let go of what they hold for it. */
+  async lost(model: string): Promise<void> {
+    for (const k of this.keyed) {
+      try {
+        await k.release?.(this.ctx, model);
+      } catch (e) {
+        this.ctx.log.error('worker failed', { worker: k.name, err: String(e), stack: (e as Error).stack });
+      }
     }
   }
 
@@ -182,13 +227,14 @@ export function perModel(
   name: string,
   wants: (c: Change) => boolean,
   process: (ctx: WorkerContext, model: string) => Promise<void> | void,
-  o: { all?: (ctx: WorkerContext) => string[]; resyncMs?: number; timeoutMs?: number } = {},
+  o: { all?: (ctx: WorkerContext) => string[]; resyncMs?: number; timeoutMs?: number; release?: KeyedWorkerSpec['release'] } = {},
 ): KeyedWorkerSpec {
   return {
     name,
     keysOf: (_ctx, changes) => [...new Set(changes.filter(wants).map((c) => c.model))],
     all: o.all ?? modelNames,
     process,
+    ...(o.release ? { release: o.release } : {}),
     concurrency: 4,
     resyncMs: o.resyncMs ?? 30_000,
     timeoutMs: o.timeoutMs ?? 60_000,
