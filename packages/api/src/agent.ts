@@ -241,3 +241,9 @@ export interface ControllerReplica {
 export interface AgentControllers {
   urls: string[];
 }
+
+/**
+ * A replica's own file in the controller directory (pid files, its log): `controller.log` for
+ * the first, `controller-1.log` for replica 1, and so on. The CLI and the controller both name them so.
+ */
+export const replicaFile = (name: string, replica: number): string => (replica === 0 ? name : name.replace(/\.(\w+)$/, `-${replica}.$1`));

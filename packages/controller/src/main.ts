@@ -27,6 +27,7 @@ import { UnitBackups } from './domain/unit-backups.ts';
 import { AgentMigration } from './domain/agent-migration.ts';
 import { runSchedules } from './workers/schedules.ts';
 import { unitTag } from '@sigil/core';
+import { replicaFile } from '@sigil/api';
 import { CONTROLLER_LEASE, ReplicaMembership, modelLease } from './workers/replicas.ts';
 import { ReplicaRepository } from './state/replicas.ts';
 
@@ -62,10 +63,10 @@ export interface ControllerConfig {
   /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
   store?: StoreConfig;
   /**
-   * `sigil enable-ha -n N` (PostgreSQL stores only): replicas 1…N−1 run beside this one on
-   * this host, replica i on `port + i`, sharing the store.
+   * `sigil enable-ha -n N` (PostgreSQL stores only): the ports of replicas 1…N−1, which run
+   * beside this one on this host (same addresses, same certificate), sharing the store.
    */
-  replicas?: number;
+  replicaPorts?: number[];
 }
 
 const args = process.argv.slice(2);
@@ -80,8 +81,6 @@ if (!Number.isInteger(replica) || replica < 0) {
   process.stderr.write('--replica takes a whole number\n');
   process.exit(2);
 }
-/** A replica's own file in the controller directory: `controller.pid`, `controller-1.pid`, … */
-export const replicaFile = (name: string, n = replica): string => (n === 0 ? name : name.replace(/\.(\w+)$/, `-${n}.$1`));
 
 if (args.includes('--check-store')) await checkStore(dir);
 else if (args.includes('--serve')) await serve(dir);
@@ -115,7 +114,7 @@ function supervise(dir: string): void {
   let stopping = false;
   let delay = 50;
   let restart: NodeJS.Timeout | undefined;
-  writeFileSync(join(dir, replicaFile('supervisor.pid')), String(process.pid));
+  writeFileSync(join(dir, replicaFile('supervisor.pid', replica)), String(process.pid));
   const start = () => {
     restart = undefined;
     const started = Date.now();
@@ -148,8 +147,12 @@ async function serve(dir: string): Promise<void> {
     process.stderr.write('replicas share a PostgreSQL store; this controller keeps its model in SQLite\n');
     process.exit(2);
   }
-  // Replica i answers on port + i (same addresses, same certificate).
-  const config: ControllerConfig = { ...stored, port: stored.port + replica };
+  const port = replica === 0 ? stored.port : stored.replicaPorts?.[replica - 1];
+  if (port === undefined) {
+    process.stderr.write(`replica ${replica} has no port in controller.json; run \`sigil enable-ha\` again\n`);
+    process.exit(2);
+  }
+  const config: ControllerConfig = { ...stored, port };
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
   if (replica === 0) await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
   const store = new Store(await openStoreDb(dir, config.store));
@@ -324,7 +327,7 @@ async function serve(dir: string): Promise<void> {
   svc.apiUrls = (config.apiAddresses ?? []).map((a) => `https://${a}:${config.port}`);
   // Not awaited: starting a cache never holds up the API or the workers.
   void offerAptCache(config, providerAptCache, dir, log, abort.signal).then((urls) => (svc.aptCacheUrls = urls));
-  writeFileSync(join(dir, replicaFile('controller.pid')), String(process.pid));
+  writeFileSync(join(dir, replicaFile('controller.pid', replica)), String(process.pid));
   log.info('controller listening', { url: controllerUrl, apiUrls: svc.apiUrls, revision: store.revision() });
 
   store.subscribe((_rev, changes) => reconciler?.changed(changes));

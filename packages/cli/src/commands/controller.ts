@@ -1,12 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
+import { replicaFile, type ControllerReplica } from '@sigil/api';
 import { controllerAptCache, isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
@@ -110,7 +111,64 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       startController(entry.dir);
       await waitHealthy(new Client(n, entry, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'));
-      ctx.out(`controller "${n}" started`);
+      // Its replicas (enable-ha) start with it.
+      const ports = replicaPorts(entry.dir);
+      for (let i = 1; i <= ports.length; i++) if (!supervisorAlive(entry.dir, i)) startController(entry.dir, i);
+      ctx.out(`controller "${n}" started${ports.length > 0 ? ` with ${ports.length} more replica${ports.length > 1 ? 's' : ''}` : ''}`);
+    });
+
+  program
+    .command('enable-ha')
+    .description('run N controller processes in all on this host, sharing the PostgreSQL store: any of them serves the API, and agents and the CLI move to another when one stops')
+    .argument('[name]', 'the controller (default: the current one)')
+    .option('-n, --num-controllers <n>', 'how many controller processes in all', '3')
+    .option('--timeout <duration>', 'how long to wait for the replicas to answer', '2m')
+    .action(async (name: string | undefined, o: { numControllers: string; timeout: string }) => {
+      const { name: n, entry, token } = ctx.home.resolve(name);
+      const want = Number(o.numControllers);
+      if (!Number.isInteger(want) || want < 1 || want > 9) throw new SigilError('bad-request', `-n ${JSON.stringify(o.numControllers)}: give a whole number from 1 to 9`, 'e.g. `sigil enable-ha -n 3`');
+      if (entry.provider === 'remote') throw new SigilError('bad-request', `controller "${n}" was registered here, not bootstrapped: its replicas are run where it runs`, 'run enable-ha on the controller\'s host');
+      const path = join(entry.dir, 'controller.json');
+      const config = JSON.parse(readFileSync(path, 'utf8')) as { host: string; port: number; store?: unknown; replicaPorts?: number[] };
+      if (!config.store) {
+        throw new SigilError('bad-request', `controller "${n}" keeps its model in an embedded SQLite file, which only one process can serve`, 'replicas share a PostgreSQL store: bootstrap with `--store postgresql://USER@HOST/DB` (a backup restores into it: `sigil create-backup`, then `sigil restore-backup` onto the new controller)');
+      }
+      if (!supervisorAlive(entry.dir)) throw new SigilError('unavailable', `controller "${n}" is not running`, `start it with \`sigil start-controller ${n}\``);
+      const ports = [...(config.replicaPorts ?? [])];
+      // Fewer than before: the replicas past N stop (their leases go back at once).
+      for (let i = ports.length; i >= want; i--) {
+        if (i === 0) break;
+        ctx.info(`Stopping replica ${i}...`);
+        stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
+        stopPid(join(entry.dir, replicaFile('controller.pid', i)));
+      }
+      ports.length = Math.min(ports.length, want - 1);
+      while (ports.length < want - 1) ports.push(await freePort());
+      writeFileSync(path + '.new', JSON.stringify({ ...config, replicaPorts: ports }, null, 2), { mode: 0o600 });
+      renameSync(path + '.new', path);
+      for (let i = 1; i < want; i++) {
+        if (supervisorAlive(entry.dir, i)) continue;
+        ctx.info(`Starting replica ${i} on port ${ports[i - 1]}...`);
+        startController(entry.dir, i);
+      }
+      const urls = [config.port, ...ports].map((p) => `https://${config.host}:${p}`);
+      const deadline = Date.now() + parseDuration(o.timeout);
+      for (const [i, url] of urls.entries()) {
+        await waitHealthy(new Client(n, { ...entry, endpoint: url }, token, entry['current-model']), Math.max(1000, deadline - Date.now()), join(entry.dir, replicaFile('controller.log', i)));
+      }
+      // Every replica has joined once the controller lists them all alive.
+      let listed: ControllerReplica[] = [];
+      for (;;) {
+        listed = (await new Client(n, entry, token, entry['current-model']).get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? [];
+        if (urls.every((u) => listed.some((c) => c.url === u && c.alive))) break;
+        if (Date.now() > deadline) throw new SigilError('timeout', `the replicas answer but have not all joined: listed ${listed.map((c) => c.url).join(', ') || 'none'}`, `see ${join(entry.dir, 'controller-1.log')}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      ctx.home.updateControllers((g) => {
+        const e = g.controllers[n];
+        if (e) e.endpoints = urls;
+      });
+      ctx.out(renderList(['Replica', 'Address', 'Status'], listed.map((c) => [c.id, c.url, c.alive ? 'alive' : 'silent'])));
     });
 
   program
@@ -153,8 +211,10 @@ export function registerController(program: Command, ctx: Ctx): void {
           // A controller that cannot clean up after itself is torn down from its pid files.
           ctx.info(`controller did not clean up (${(e as Error).message}); stopping its processes directly`);
         }
-        stopPid(join(entry.dir, 'supervisor.pid'));
-        stopPid(join(entry.dir, 'controller.pid'));
+        for (let i = replicaPorts(entry.dir).length; i >= 0; i--) {
+          stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
+          stopPid(join(entry.dir, replicaFile('controller.pid', i)));
+        }
       }
       // The apt cache it offered enlisted hosts outlives a controller restart, not its end.
       await controllerAptCache(entry.dir).stop();
@@ -307,9 +367,18 @@ function checkStore(dir: string, name: string, store: { url: string; password?: 
   throw new SigilError('unavailable', `cannot use the store ${store.url}: ${reason}`, 'check the URL, that PostgreSQL is running and reachable from here, and the password (--store-password-file or SIGIL_STORE_PASSWORD); nothing was created');
 }
 
-export function startController(dir: string): void {
-  const log = openSync(join(dir, 'controller.log'), 'a');
-  const child = spawn(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir], { detached: true, stdio: ['ignore', log, log] });
+/** The ports of the controller's replicas beyond the first (`enable-ha`). */
+function replicaPorts(dir: string): number[] {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as { replicaPorts?: number[] }).replicaPorts ?? [];
+  } catch {
+    return [];
+  }
+}
+
+export function startController(dir: string, replica = 0): void {
+  const log = openSync(join(dir, replicaFile('controller.log', replica)), 'a');
+  const child = spawn(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir, ...(replica > 0 ? ['--replica', String(replica)] : [])], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
 }
 
@@ -349,8 +418,8 @@ function readPid(path: string): number | undefined {
   }
 }
 
-export function supervisorAlive(dir: string): boolean {
-  const pid = readPid(join(dir, 'supervisor.pid'));
+export function supervisorAlive(dir: string, replica = 0): boolean {
+  const pid = readPid(join(dir, replicaFile('supervisor.pid', replica)));
   return pid !== undefined && isAlive(pid);
 }
 

@@ -1,0 +1,139 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { CHARMS, ok, poll, sigil, status, until, workload } from './harness.ts';
+import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
+import { canRun } from '../tests/ci.ts';
+
+// Two controller replicas sharing one PostgreSQL store (a throwaway cluster on loopback,
+// started and stopped here): `enable-ha`, then the replica every agent talks to is killed
+// (-9, supervisor too: its host is gone) in the middle of a deploy of 10 units. The agents
+// move to the survivor within 5 s, `status` answers from it throughout, nothing acknowledged
+// is lost and the deploy settles. Then PostgreSQL stops and starts: mutating calls fail with a
+// clear error meanwhile, and the replicas recover by themselves. Its own controller.
+const C = 'e2e-replicas';
+const M = `${C}:default`;
+const runnable = canRun(postgresBin() !== undefined, "Debian's postgresql");
+const units = Array.from({ length: 10 }, (_, i) => `source/${i}`);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+let cluster: Cluster;
+let pwDir = '';
+
+async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'sigil' });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
+  const dir = () => join(process.env.SIGIL_HOME!, 'controllers', C);
+  const pid = (file: string) => Number(readFileSync(join(dir(), file), 'utf8'));
+
+  beforeAll(async () => {
+    cluster = await startCluster({ durable: true });
+    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
+    await admin.connect();
+    await admin.query('CREATE DATABASE sigil');
+    await admin.end();
+    pwDir = mkdtempSync(join(tmpdir(), 'sigil-replicas-pw-'));
+    writeFileSync(join(pwDir, 'pw'), cluster.password + '\n', { mode: 0o600 });
+    await ok(['bootstrap', '--provider', 'local-process', C, '--store', cluster.url('sigil'), '--store-password-file', join(pwDir, 'pw'), '--timeout', '90s']);
+  }, 120_000);
+  afterAll(async () => {
+    await sigil(['destroy-controller', C, '--yes', '--timeout', '1m']);
+    await cluster?.destroy();
+    if (pwDir) rmSync(pwDir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('refuses enable-ha on a SQLite controller, saying why', async () => {
+    const r = await sigil(['enable-ha', 'e2e', '-n', '2']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('embedded SQLite file');
+    expect(r.stderr).toContain('hint:');
+  });
+
+  it('enable-ha starts a second replica that serves the API and shares the work', async () => {
+    const out = await ok(['enable-ha', C, '-n', '2']);
+    expect(out).toMatch(/r0\s+https:\/\/127\.0\.0\.1:\d+\s+alive/);
+    expect(out).toMatch(/r1\s+https:\/\/127\.0\.0\.1:\d+\s+alive/);
+    // Both replicas hold leases: the controller's own work and the model's are spread.
+    const leases = await poll('both replicas holding leases', async () => {
+      const rows = await sql<{ key: string; holder: string }>('SELECT key, holder FROM leases WHERE expires > (extract(epoch from clock_timestamp()) * 1000)::bigint');
+      return new Set(rows.map((r) => r.holder)).size === 2 ? rows : undefined;
+    }, 20_000);
+    expect(leases.map((l) => l.key).sort()).toEqual(['controller', 'model/default']);
+  }, 120_000);
+
+  it('survives kill -9 of the replica the agents use during a deploy of 10 units: agents move within 5 s, status answers throughout, nothing acknowledged is lost', async () => {
+    await ok(['deploy', join(CHARMS, 'source'), '-m', M, '-n', '10', '--config', 'token=one']);
+    // The agents connect to the replica they were given (r0) as their machines start.
+    await poll('some agents connected to r0', async () => ((await sql("SELECT machine FROM presence WHERE replica = 'r0'")).length >= 3 ? true : undefined), 60_000);
+    await ok(['config', 'source', 'token=two', '-m', M]);
+
+    // r0's host is lost: supervisor and controller killed at once, nothing restarts it.
+    const victim = pid('controller.pid');
+    process.kill(pid('supervisor.pid'), 'SIGKILL');
+    process.kill(victim, 'SIGKILL');
+    const killed = Date.now();
+    // Every agent that was connected reconnects to r1 (it records each connection in the store).
+    const connectedBefore = (await sql<{ machine: string }>("SELECT machine FROM presence WHERE replica = 'r0'")).map((r) => r.machine);
+    const statusCalls: number[] = [];
+    const moved = await poll('every agent connected to r1', async () => {
+      const t = Date.now();
+      await status(M); // the CLI moves to r1 by itself
+      statusCalls.push(Date.now() - t);
+      const onR1 = new Set((await sql<{ machine: string }>("SELECT machine FROM presence WHERE replica = 'r1'")).map((r) => r.machine));
+      return connectedBefore.every((m) => onR1.has(m)) ? Date.now() - killed : undefined;
+    }, 30_000, 100);
+    process.stderr.write(`replicas: ${connectedBefore.length} agents reconnected to r1 ${moved} ms after kill -9 of r0; status calls meanwhile ${statusCalls.length} (max ${Math.max(...statusCalls)} ms)\n`);
+    expect(moved).toBeLessThan(5000);
+    expect(alive(victim)).toBe(false);
+
+    // A change acknowledged by the survivor, and the one acknowledged before the kill, both hold.
+    expect((await ok(['config', 'source', 'token', '-m', M])).trim()).toBe('two');
+    await ok(['config', 'source', 'token=three', '-m', M]);
+    // The deploy settles: the model's lease moved to r1 (r0's expired), and its workers
+    // provision what was left.
+    const s = await until(M, 'all 10 units active with token three', (st) => units.every((u) => workload(st, u) === 'active token=three'), 180_000);
+    expect(Object.keys(s.applications.source!.units ?? {}).sort()).toEqual([...units].sort());
+    const holders = await sql<{ key: string; holder: string }>('SELECT key, holder FROM leases WHERE expires > (extract(epoch from clock_timestamp()) * 1000)::bigint ORDER BY key');
+    expect(holders).toEqual([{ key: 'controller', holder: 'r1' }, { key: 'model/default', holder: 'r1' }]);
+  }, 300_000);
+
+  it('while PostgreSQL is down mutating calls fail with a clear error; both replicas recover by themselves', async () => {
+    // r0 comes back (its host returns): start-controller starts whatever replica is not running.
+    await ok(['start-controller', C]);
+    await poll('r0 alive again', async () => ((await sql("SELECT id FROM controllers WHERE id = 'r0'")).length === 1 ? true : undefined), 30_000);
+    await cluster.stop();
+    try {
+      const r = await sigil(['config', 'source', 'token=four', '-m', M]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/the controller's database \(PostgreSQL at postgresql:\/\/sigil@127\.0\.0\.1:\d+\/sigil\) cannot be reached: .*; nothing was changed/);
+      expect(r.stderr).toContain('hint:');
+      expect(r.stderr).not.toContain(cluster.password);
+    } finally {
+      await cluster.start();
+    }
+    await ok(['config', 'source', 'token=four', '-m', M]);
+    await until(M, 'token four on all 10 units', (st) => units.every((u) => workload(st, u) === 'active token=four'), 120_000);
+    // Both replicas are alive again and share the leases.
+    await poll('both replicas renewing leases', async () => {
+      const rows = await sql<{ holder: string }>('SELECT holder FROM leases WHERE expires > (extract(epoch from clock_timestamp()) * 1000)::bigint');
+      return new Set(rows.map((r) => r.holder)).size === 2 ? true : undefined;
+    }, 30_000);
+  }, 240_000);
+});
