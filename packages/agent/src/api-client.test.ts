@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { certFingerprint } from '@sigil/core/tls';
 // The CLI issues controller certificates at bootstrap; the test borrows its generator.
@@ -35,6 +35,8 @@ describe('AgentApi pins the controller CA', () => {
       abort.abort();
     }, () => {}, abort.signal);
     expect(revs).toEqual([1]);
+    // Once connected it asks, in the background, where every controller is.
+    await vi.waitFor(() => expect(seen).toContain('/api/agent/controllers'), { timeout: 5000, interval: 20 });
   });
 
   it('refuses any other certificate, says which CA it expected, and sends nothing', async () => {

@@ -7,6 +7,7 @@ import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core'
 import { collectUnit, reportBody } from './audit/collect.ts';
 import { packageFiles } from './audit/dpkg.ts';
 import { AgentApi } from './api-client.ts';
+import { saveAddresses, startingAddresses } from './controller-addresses.ts';
 import { ContainerHost } from './containers.ts';
 import { MachineLock } from './lock.ts';
 import { Uniter } from './uniter.ts';
@@ -19,7 +20,14 @@ import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 const PACKAGES_PER_BATCH = 50;
 
 export interface AgentConfig {
+  /** The controller the agent dials first (the only one an agent older than controller replicas reads). */
   controllerUrl: string;
+  /**
+   * Every controller's address, as the controllers last told the agent (it writes them
+   * here): when the one in use stops answering, the agent moves to the next. Counts only
+   * while it includes `controllerUrl`.
+   */
+  controllerUrls?: string[];
   /** The controller's CA (PEM), written by the provider: the agent trusts no other certificate for it. */
   caCert: string;
   token: string;
@@ -111,9 +119,14 @@ export class MachineAgent {
   /** The LXC containers on this machine, once one is placed here (enlisted hosts). */
   private containers: ContainerHost | undefined;
   private containerRecheck: NodeJS.Timeout | undefined;
+  /** Writes to the agent's own config file, one after another (a credential and the controllers' addresses). */
+  private configWrites: Promise<void> = Promise.resolve();
 
   constructor(private readonly c: AgentConfig) {
-    this.api = new AgentApi(c.controllerUrl, c.caCert, c.token, c.tlsServerName);
+    this.api = new AgentApi(startingAddresses(c), c.caCert, c.token, {
+      ...(c.tlsServerName !== undefined ? { serverName: c.tlsServerName } : {}),
+      onAddresses: (urls) => this.saveAddresses(urls),
+    });
     this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
     this.tools = new HookToolServer(this.socket);
   }
@@ -131,10 +144,12 @@ export class MachineAgent {
       if (e.message !== reported) process.stderr.write(JSON.stringify({ level: 'error', msg: untrusted ? 'controller certificate refused' : 'cannot connect to the controller', error: e.message }) + '\n');
       reported = e.message;
     };
+    const moved = (from: string, to: string, why: string) => process.stderr.write(JSON.stringify({ level: 'warn', msg: 'moving to another controller', from, to, why }) + '\n');
     await this.api.watch((m) => this.onMessage(m), () => {
       reported = '';
       this.scheduleFetch();
-    }, signal, failed);
+    }, signal, failed, moved);
+    await this.configWrites;
     for (const u of this.uniters.values()) u.abort.abort();
     await Promise.all([...this.uniters.values()].map((u) => u.done));
     await this.flushLogs();
@@ -200,7 +215,7 @@ export class MachineAgent {
           socket: this.socket,
           toolsDir: join(this.c.dataDir, 'tools'),
           agentsDir: join(this.c.dataDir, 'agents'),
-          controllerUrl: this.c.controllerUrl,
+          apiAddresses: () => this.api.addresses(),
           ...(this.c.storageDir !== undefined ? { storageDir: this.c.storageDir } : {}),
           machineRoot: this.c.auditRoot ?? '/',
           log: (l) => this.push(l),
@@ -355,8 +370,10 @@ export class MachineAgent {
     this.rotating = true;
     try {
       const { token } = await this.api.post<{ token: string }>('/api/agent/credential', {});
-      const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-      await writeAtomically(path, JSON.stringify({ ...raw, token }, null, 2) + '\n');
+      await this.writeConfig(async () => {
+        const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+        await writeAtomically(path, JSON.stringify({ ...raw, token }, null, 2) + '\n');
+      });
       this.credentialGeneration++;
       this.api.setToken(token);
       this.log('INFO', 'agent credential rotated', machineTag(this.c.id));
@@ -367,6 +384,25 @@ export class MachineAgent {
     } finally {
       this.rotating = false;
     }
+  }
+
+  /** Runs one change of the agent's config file after those before it. */
+  private writeConfig(write: () => Promise<void>): Promise<void> {
+    const next = this.configWrites.then(write);
+    this.configWrites = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Keeps every controller's address in the agent's config file, so a restarted agent can
+   * reach another controller when the one it dials first is gone. A failure is logged; the
+   * next connection writes the list again.
+   */
+  private saveAddresses(urls: readonly string[]): void {
+    const path = this.c.configPath;
+    if (path === undefined || this.c.tlsServerName !== undefined) return;
+    void this.writeConfig(() => saveAddresses(path, this.c.controllerUrl, urls).then(() => {}))
+      .catch((e: unknown) => this.log('WARNING', `cannot save the controllers' addresses to ${path}: ${(e as Error).message}`, machineTag(this.c.id)));
   }
 
   /**

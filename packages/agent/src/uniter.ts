@@ -28,7 +28,8 @@ export interface UniterDeps {
   socket: string;
   toolsDir: string;
   agentsDir: string;
-  controllerUrl: string;
+  /** Every controller's address, the one in use first (JUJU_API_ADDRESSES). */
+  apiAddresses(): readonly string[];
   log(line: LogLine): void;
   /** Sends buffered log lines now (before the unit is reported dead and forgotten). */
   flushLogs(): Promise<void>;
@@ -432,7 +433,7 @@ export class Uniter {
         toolsDir: this.d.toolsDir,
         socket: this.d.socket,
         contextId,
-        controllerUrl: this.d.controllerUrl,
+        apiAddresses: this.d.apiAddresses(),
         ...(hook ? { hook } : {}),
         ...(op?.kind === 'action' ? { action: { id: op.id, name: op.name } } : {}),
         ...(storage ? { storage } : {}),

@@ -10,7 +10,14 @@ import { SigilError } from '@sigil/core';
  * SIGIL_HOMEs never see each other. Local controllers keep their data here too.
  */
 export interface ControllerEntry {
+  /** The address calls go to first: the one that answered last. */
   endpoint: string;
+  /**
+   * Every address of the controller (one per controller process sharing its store), as the
+   * controller last listed them: a call moves to the next when the one it tried does not
+   * answer. Counts only while it includes `endpoint`.
+   */
+  endpoints?: string[];
   dir: string;
   provider: string;
   'current-model': string;

@@ -60,7 +60,8 @@ export interface EnvInput {
   toolsDir: string;
   socket: string;
   contextId: string;
-  controllerUrl: string;
+  /** Every controller's address, the one in use first. */
+  apiAddresses: readonly string[];
   hook?: HookInfo;
   action?: { id: number; name: string };
   /** Storage hooks: the storage and where it is. */
@@ -87,7 +88,8 @@ export function hookEnv(i: EnvInput): Record<string, string> {
     JUJU_UNIT_NAME: i.unit.name,
     JUJU_MODEL_NAME: i.machine.modelName,
     JUJU_MODEL_UUID: i.machine.modelUuid,
-    JUJU_API_ADDRESSES: i.controllerUrl.replace(/^https?:\/\//, ''),
+    // Space-separated host:port, as Juju lists every controller.
+    JUJU_API_ADDRESSES: i.apiAddresses.map((u) => u.replace(/^https?:\/\//, '')).join(' '),
     JUJU_MACHINE_ID: i.machine.machineId,
     JUJU_AVAILABILITY_ZONE: '',
     JUJU_PRINCIPAL_UNIT: i.unit.principal ?? '',

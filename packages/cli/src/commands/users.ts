@@ -198,7 +198,10 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       const entry: ControllerEntry = { endpoint, dir: ctx.home.controllerDir(reg.c), provider: 'remote', 'current-model': 'default', 'ca-cert': ca };
       const anon = new Client(reg.c, entry, '', 'default');
       const s = await anon.post<Session>('/api/register', { key: reg.k, password });
-      const who = await new Client(reg.c, entry, s.token, 'default').get<{ models: Record<string, string> }>('/api/whoami');
+      const session = new Client(reg.c, entry, s.token, 'default');
+      const who = await session.get<{ models: Record<string, string> }>('/api/whoami');
+      // Every address of the controller goes into its entry, for when this one stops answering.
+      await session.refreshEndpoints();
       const models = Object.keys(who.models);
       entry['current-model'] = models.includes('default') ? 'default' : (models[0] ?? 'default');
       ctx.home.updateControllers((f) => {
@@ -229,6 +232,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       ctx.home.updateAccounts((a) => {
         a.controllers[name] = { user: s.user, token: s.token, expires: s.expires };
       });
+      await new Client(name, entry, s.token, entry['current-model'], { home: ctx.home }).refreshEndpoints();
       ctx.out(`Welcome, ${s.user}. You are now logged into "${name}".`);
     });
 
