@@ -3,6 +3,7 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
+import { FAILOVER_AFTER, failoverOrigins, type ControllerReplica } from './store/failover.ts';
 import { App } from './App.tsx';
 import { Login, NoAccess } from './pages/Login.tsx';
 
@@ -22,7 +23,31 @@ function openFeed(model: string): ModelFeed {
     },
     frame: (fn) => requestAnimationFrame(fn),
     later: (fn, ms) => setTimeout(fn, ms),
+    failing: (inARow) => {
+      if (inARow >= FAILOVER_AFTER) moveToReplica();
+    },
   });
+}
+
+/** The controller's processes as it last listed them (while the stream was live): where the page goes if this one stops answering. */
+let replicas: ControllerReplica[] = [];
+let moving = false;
+
+function listReplicas(api: Api): void {
+  api.get<{ controllers?: ControllerReplica[] }>('/api/controller').then((c) => (replicas = c.controllers ?? []), () => {});
+}
+
+/**
+ * The controller process that served this page stopped answering: the same page on the next
+ * replica listed alive. On the same host the session cookie goes along (cookies are per
+ * host, not port); on another the user logs in there. Nothing is asked of that replica
+ * first: the page's content security policy and the API's origin check rightly forbid it.
+ */
+function moveToReplica(): void {
+  const next = failoverOrigins(replicas, location.origin)[0];
+  if (next === undefined || moving) return;
+  moving = true;
+  location.assign(`${next}${location.pathname}${location.search}${location.hash}`);
 }
 
 const root = createRoot(document.getElementById('root')!);
@@ -51,9 +76,13 @@ function showApp(who: WhoAmI, started: ModelFeed): void {
   api.onSessionEnded = () => showLogin(...ENDED);
   // A stream that drops may mean the session ended (expired, revoked, user disabled): ask.
   let wasLive = false;
+  listReplicas(api);
   started.subscribe(() => {
-    if (started.status === 'live') wasLive = true;
-    else if (started.status === 'reconnecting' && wasLive) {
+    if (started.status === 'live') {
+      // Back after a drop: the replicas may have changed meanwhile.
+      if (!wasLive) listReplicas(api);
+      wasLive = true;
+    } else if (started.status === 'reconnecting' && wasLive) {
       wasLive = false;
       session.whoami().then((w) => w === undefined && feed === started && showLogin(...ENDED), () => {});
     }

@@ -5,7 +5,7 @@ import { ModelFeed, type SocketHandlers } from './feed.ts';
 const model: GuiModel = { name: 'm', apps: {}, units: {}, relations: {}, machines: {}, charms: {} };
 
 /** The feed's outside world, driven by hand: sockets opened, frames and timers run when the test says. */
-function world() {
+function world(failing?: (inARow: number) => void) {
   const sockets: { url: string; protocols: string[]; on: SocketHandlers; closed: boolean }[] = [];
   const frames: (() => void)[] = [];
   const timers: { fn: () => void; ms: number }[] = [];
@@ -17,6 +17,7 @@ function world() {
     },
     frame: (fn) => frames.push(fn),
     later: (fn, ms) => timers.push({ fn, ms }),
+    ...(failing ? { failing } : {}),
   });
   const send = (m: GuiMessage) => sockets[sockets.length - 1]!.on.message(JSON.stringify(m));
   const paint = () => frames.splice(0).forEach((f) => f());
@@ -53,6 +54,23 @@ describe('ModelFeed', () => {
     expect(w.sockets[1]!.url).toBe('ws://x/api/gui/watch?model=m&since=9');
     w.sockets[1]!.on.close(1006, '');
     expect(w.timers.map((t) => t.ms)).toEqual([500]);
+  });
+
+  it('tells how many connections failed in a row since the stream was last open', () => {
+    const failing: number[] = [];
+    const w = world((n) => failing.push(n));
+    w.feed.start();
+    w.sockets[0]!.on.open();
+    w.sockets[0]!.on.close(1006, '');
+    w.timers.shift()!.fn();
+    w.sockets[1]!.on.close(1006, '');
+    w.timers.shift()!.fn();
+    w.sockets[2]!.on.close(1006, '');
+    expect(failing).toEqual([1, 2, 3]);
+    w.timers.shift()!.fn();
+    w.sockets[3]!.on.open();
+    w.sockets[3]!.on.close(1006, '');
+    expect(failing).toEqual([1, 2, 3, 1]);
   });
 
   it('gives up, with the reason, when the model cannot be watched', () => {

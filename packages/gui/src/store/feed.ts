@@ -13,6 +13,11 @@ export interface FeedDeps {
   /** Runs `fn` before the next paint (requestAnimationFrame in a browser). */
   frame(fn: () => void): void;
   later(fn: () => void, ms: number): void;
+  /**
+   * Told after each failed connection how many failed in a row (since the stream was last
+   * open), so the page can move to another controller process when this one is gone.
+   */
+  failing?(inARow: number): void;
 }
 
 export type FeedStatus = 'connecting' | 'live' | 'reconnecting' | 'failed';
@@ -62,7 +67,9 @@ export class ModelFeed {
         // 4004: the model is gone or unknown; retrying cannot help.
         if (code === 4004) return this.setStatus('failed');
         this.setStatus('reconnecting');
-        this.deps.later(() => !this.stopped && this.start(), Math.min(5000, 250 * 2 ** this.retries++));
+        const attempt = this.retries++;
+        this.deps.failing?.(this.retries);
+        this.deps.later(() => !this.stopped && this.start(), Math.min(5000, 250 * 2 ** attempt));
       },
     });
   }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { failoverOrigins, type ControllerReplica } from './failover.ts';
+
+const replica = (id: string, url: string, alive = true): ControllerReplica => ({ id, url, agentUrl: url, alive });
+const A = 'https://10.0.0.1:17070';
+const B = 'https://10.0.0.1:17071';
+const C = 'https://10.0.0.1:17072';
+
+describe('failoverOrigins', () => {
+  const cases: [string, ControllerReplica[], string, string[]][] = [
+    ['the replicas after this one first, then those before it', [replica('0', A), replica('1', B), replica('2', C)], B, [C, A]],
+    ['only replicas listed alive', [replica('0', A), replica('1', B, false), replica('2', C)], A, [C]],
+    ['every alive replica when this page is not one of them', [replica('0', A), replica('1', B)], 'https://ctl.example:17070', [A, B]],
+    ['nothing from a controller older than replicas, or alone', [replica('0', A)], A, []],
+    ['no address that is not https', [replica('0', A), replica('1', 'http://10.0.0.1:80'), replica('2', 'not a url')], A, []],
+  ];
+  it.each(cases)('%s', (_what, controllers, here, expected) => {
+    expect(failoverOrigins(controllers, here)).toEqual(expected);
+  });
+});
