@@ -16,6 +16,10 @@
 //   seconds (default 15), with p50/p99 of the mutating calls.
 // PROFILE=1 writes a CPU profile of the controller (SIGIL_CPU_PROFILE_DIR) and prints its
 // top functions by self time.
+// SCALE_STORES (default "sqlite"): which stores, in one run: `sqlite`, `postgresql` (one
+// controller on a throwaway PostgreSQL cluster on loopback, fsync on) and `postgresql-2` (two
+// replicas on it, `enable-ha -n 2`, the agents split between them as a load balancer would;
+// then r0 is killed -9 and the time until every agent is connected to r1 is measured).
 import { execFileSync } from 'node:child_process';
 import https from 'node:https';
 import { setMaxListeners } from 'node:events';
@@ -23,7 +27,10 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { openDb } from '../../packages/controller/src/store/db.ts';
+import { openDb, type Db } from '../../packages/controller/src/store/db.ts';
+import { openPgDb } from '../../packages/controller/src/store/pg/pg-db.ts';
+import { startCluster, type Cluster } from '../../packages/controller/src/store/pg/cluster.ts';
+import { writeFileSync } from 'node:fs';
 import { Store } from '../../packages/controller/src/store/store.ts';
 import { Charms } from '../../packages/controller/src/domain/charms.ts';
 import { Applications } from '../../packages/controller/src/domain/applications.ts';
@@ -44,12 +51,33 @@ const PROFILE = process.env.PROFILE === '1';
 https.globalAgent.maxSockets = 2000;
 setMaxListeners(0);
 
-for (const n of SIZES) await runOne(n);
+const STORES = (process.env.SCALE_STORES ?? 'sqlite').split(',') as StoreKind[];
+type StoreKind = 'sqlite' | 'postgresql' | 'postgresql-2';
+for (const k of STORES) if (!['sqlite', 'postgresql', 'postgresql-2'].includes(k)) throw new Error(`SCALE_STORES: unknown store ${k}`);
+const cluster: Cluster | undefined = STORES.some((k) => k !== 'sqlite') ? await startCluster({ durable: true }) : undefined;
+const pwFile = join(tmpdir(), `sigil-scale-pw-${process.pid}`);
+if (cluster) writeFileSync(pwFile, cluster.password, { mode: 0o600 });
+let databases = 0;
+try {
+  for (const n of SIZES) for (const k of STORES) await runOne(n, k);
+} finally {
+  await cluster?.destroy();
+  rmSync(pwFile, { force: true });
+}
 
-async function runOne(n: number): Promise<void> {
-  const name = `bench-scale-${n}`;
-  console.log(`\n-- ${n} simulated agents (one unit each) on one controller`);
-  const c = withController(name);
+/** A new database in the bench cluster, for one controller. */
+function newDatabase(): string {
+  const name = `scale_${++databases}`;
+  execFileSync('psql', ['-h', '127.0.0.1', '-p', String(cluster!.port), '-U', 'sigil', '-d', 'postgres', '-c', `CREATE DATABASE ${name}`], { env: { ...process.env, PGPASSWORD: cluster!.password }, stdio: 'ignore' });
+  return cluster!.url(name);
+}
+
+async function runOne(n: number, kind: StoreKind): Promise<void> {
+  const name = `bench-scale-${n}-${kind}`;
+  const replicas = kind === 'postgresql-2' ? 2 : 1;
+  console.log(`\n-- ${n} simulated agents (one unit each) on ${replicas === 2 ? 'two controller replicas' : 'one controller'}, ${kind === 'sqlite' ? 'SQLite' : 'PostgreSQL'} store`);
+  const storeUrl = kind === 'sqlite' ? undefined : newDatabase();
+  const c = withController(name, ['--provider', 'local-process', ...(storeUrl ? ['--store', storeUrl, '--store-password-file', pwFile] : [])]);
   const profDir = join(tmpdir(), `sigil-scale-prof-${process.pid}-${n}`);
   const abort = new AbortController();
   const machines: SimMachine[] = [];
@@ -57,7 +85,7 @@ async function runOne(n: number): Promise<void> {
     const dir = join(c.home, 'controllers', name);
     stopController(dir);
     const t0 = performance.now();
-    const tokens = seed(join(dir, 'state.db'), n);
+    const tokens = seed(storeUrl ? openPgDb({ url: storeUrl, password: cluster!.password }) : openDb(join(dir, 'state.db')), n);
     console.log(`seeded ${n} machines and units in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const env = { ...process.env, SIGIL_HOME: c.home, SIGIL_LOG_LEVEL: 'debug', ...(PROFILE ? { SIGIL_CPU_PROFILE_DIR: profDir } : {}) };
     if (PROFILE) mkdirSync(profDir, { recursive: true });
@@ -68,6 +96,15 @@ async function runOne(n: number): Promise<void> {
     const ca = cfg['ca-cert'] as string;
     const pid = Number(readFileSync(join(dir, 'controller.pid'), 'utf8').trim());
     const api = client(url, ca, admin);
+    // Two replicas: the second answers on its own port; agents alternate between them.
+    const urls = [url];
+    if (replicas === 2) {
+      execFileSync(SIGIL, ['enable-ha', name, '-n', '2'], { env, stdio: 'ignore' });
+      const listed = ((await api('GET', '/api/controller')) as { controllers: { id: string; url: string }[] }).controllers;
+      urls.push(listed.find((r) => r.id === 'r1')!.url);
+    }
+    const pids = () => [pid, ...(replicas === 2 ? [Number(readFileSync(join(dir, 'controller-1.pid'), 'utf8').trim())] : [])];
+    const rssAll = (field?: string) => pids().map((p, i) => `r${i} ${rss(p, field)}`).join(', ');
 
     const counters: SimCounters = { viewFetches: 0, feedMessages: 0, hooks: 0, apiCalls: 0, apiErrors: 0, lastError: '' };
     const units = new Map<string, SimUnit>();
@@ -90,7 +127,9 @@ async function runOne(n: number): Promise<void> {
 
     // Connect in waves, as machines coming up would, then wait for every unit to settle.
     for (const [id, token] of tokens) {
-      const m = new SimMachine(id, url, ca, token, counters, onUnit);
+      // Each agent knows both replicas (as a real one does after its first connection), its own first.
+      const first = machines.length % urls.length;
+      const m = new SimMachine(id, [...urls.slice(first), ...urls.slice(0, first)], ca, token, counters, onUnit);
       machines.push(m);
       void m.run(abort.signal);
       if (machines.length % 250 === 0) await new Promise((r) => setTimeout(r, 100));
@@ -102,7 +141,7 @@ async function runOne(n: number): Promise<void> {
     }, 10_000);
     const settle = await until(allSettled, 30 * 60_000, 'start-up').finally(() => clearInterval(progress));
     console.log(`all ${n} units installed, started and settled: ${(settle / 1000).toFixed(1)} s after the first agent connected (${counters.hooks} hooks, ${counters.apiCalls} agent API calls, ${counters.apiErrors} failed)`);
-    console.log(`controller RSS with ${n} agents connected: ${rss(pid)} (peak ${rss(pid, 'VmHWM')})`);
+    console.log(`controller RSS with ${n} agents connected: ${rssAll()} (peak ${rssAll('VmHWM')})`);
 
     // status: the CLI end to end and the API alone.
     const runs = n >= 5000 ? 8 : 15;
@@ -179,7 +218,8 @@ async function runOne(n: number): Promise<void> {
     await Promise.all(inflight);
     const ch = stats(calls);
     console.log(`churn ${calls.length} mutations at 20/s over ${CHURN_S} s: p50 ${ms(ch.median)}, p99 ${ms(ch.p99)}, max ${ms(ch.max)} (target p99 < 100 ms); ${errors.length} failed${errors.length ? ` (${errors[0]})` : ''}; controller CPU ${((cpuMs(pid) - c1) / 1000).toFixed(1)} s`);
-    console.log(`controller RSS at the end: ${rss(pid)} (peak ${rss(pid, 'VmHWM')}); agents: ${counters.viewFetches} view reads, ${counters.feedMessages} feed messages, ${counters.apiErrors} failed calls`);
+    console.log(`controller RSS at the end: ${rssAll()} (peak ${rssAll('VmHWM')}); agents: ${counters.viewFetches} view reads, ${counters.feedMessages} feed messages, ${counters.apiErrors} failed calls`);
+    if (replicas === 2) await failover(dir, machines, urls);
   } finally {
     abort.abort();
     for (const m of machines) m.stop();
@@ -201,6 +241,31 @@ async function runOne(n: number): Promise<void> {
   }
 }
 
+/**
+ * Kills replica 0 (supervisor and controller, -9: its host is gone) and measures the time
+ * until every agent that used it has its change feed open on replica 1, then until a config
+ * change made through replica 1 reaches every agent (r0's model lease has to expire first
+ * when r0 held it).
+ */
+async function failover(dir: string, machines: SimMachine[], urls: string[]): Promise<void> {
+  const onR0 = machines.filter((m) => m.api.url === urls[0]);
+  const sup = Number(readFileSync(join(dir, 'supervisor.pid'), 'utf8').trim());
+  const ctl = Number(readFileSync(join(dir, 'controller.pid'), 'utf8').trim());
+  const opened = new Map<SimMachine, number>();
+  for (const m of onR0) m.onConnect = () => opened.set(m, performance.now());
+  const t0 = performance.now();
+  process.kill(sup, 'SIGKILL');
+  process.kill(ctl, 'SIGKILL');
+  for (;;) {
+    if (onR0.every((m) => opened.has(m) && m.api.url === urls[1])) break;
+    if (performance.now() - t0 > 120_000) throw new Error(`failover: ${onR0.filter((m) => !opened.has(m)).length} agents not reconnected after 120 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const times = onR0.map((m) => opened.get(m)! - t0);
+  const st = stats(times);
+  console.log(`failover: kill -9 of r0 → all ${onR0.length} of its agents on r1 after ${ms(st.max)} (p50 ${ms(st.median)}; target < 5 s)`);
+}
+
 function allSettledExcept(units: Map<string, SimUnit>, n: number): boolean {
   return units.size >= n - 1 && [...units.values()].every((u) => u.settled);
 }
@@ -220,8 +285,8 @@ function stopController(dir: string): void {
 }
 
 /** Writes the model through the controller's own domain code; returns each machine's agent credential. */
-function seed(path: string, n: number): Map<string, string> {
-  const store = new Store(openDb(path));
+function seed(db: Db, n: number): Map<string, string> {
+  const store = new Store(db);
   try {
     const model = 'default';
     new Models(store).setConfig(model, { 'max-units-per-call': String(BIG) });

@@ -34,13 +34,17 @@ export class SimMachine {
   private flushTimer: NodeJS.Timeout | undefined;
   connected = false;
 
-  constructor(readonly id: string, url: string, ca: string, token: string, readonly counters: SimCounters, readonly onUnitEvent: (u: SimUnit) => void) {
-    this.api = new AgentApi(url, ca, token);
+  /** Told after each (re)connection of the change feed (the failover measurement). */
+  onConnect: (() => void) | undefined;
+
+  constructor(readonly id: string, urls: string | string[], ca: string, token: string, readonly counters: SimCounters, readonly onUnitEvent: (u: SimUnit) => void) {
+    this.api = new AgentApi(urls, ca, token);
   }
 
   run(signal: AbortSignal): Promise<void> {
     return this.api.watch((m) => this.onMessage(m), () => {
       this.connected = true;
+      this.onConnect?.();
       this.scheduleFetch();
     }, signal);
   }

@@ -258,18 +258,25 @@ async function serve(dir: string): Promise<void> {
       else void reconciler?.lost(key.slice('model/'.length));
     },
     presence: (rows) => {
+      // A connection that could not be recorded (the store was away): the whole set, again.
+      if (presenceDirty) {
+        shared.replacePresence(`r${replica}`, svc.presence.localEntries());
+        presenceDirty = false;
+      }
       for (const m of svc.presence.setRemote(rows)) wake({ model: m.model, id: m.machine });
     },
   }) : undefined;
+  const shared = new ReplicaRepository(store);
+  let presenceDirty = false;
   if (membership) {
-    const shared = new ReplicaRepository(store);
     svc.presence.onLocal = (model, machine, event, at) => {
       try {
         if (event === 'connect') shared.connect(membership.id, model, machine, at);
         else if (event === 'reconnect') shared.reconnect(membership.id, model, machine, at);
         else shared.disconnect(membership.id, model, machine);
       } catch (e) {
-        // The store is away: the next round's presence read settles it.
+        // The store is away: the first round that reaches it records every connection again.
+        presenceDirty = true;
         log.warn('cannot record an agent connection for the other replicas', { model, machine, error: (e as Error).message });
       }
     };
@@ -278,6 +285,7 @@ async function serve(dir: string): Promise<void> {
     ? membership.alive().map((r) => ({ id: r.id, url: r.url, agentUrl: r.agentUrl, alive: true }))
     : [{ id: 'r0', url: ownUrl, agentUrl: controllerUrl, alive: true }];
   svc.replicaId = membership?.id ?? 'r0';
+  if (membership) ctx.controllerUrls = () => [...new Set([ctx.controllerUrl, ...membership.alive().map((r) => r.agentUrl)])];
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));
   // Every worker is keyed: by machine, by application, or by model.
   reconciler = new Reconciler(ctx, [], 2000, [

@@ -10,6 +10,8 @@ export interface MachineSpec {
   constraints: string;
   /** Where the agent reaches the controller, and the credential issued for this machine only. */
   controllerUrl: string;
+  /** Every controller replica's address, `controllerUrl` first: where the agent goes when that one stops answering. */
+  controllerUrls?: string[];
   /** The controller's CA (PEM): the only certificate the agent trusts for it. */
   caCert: string;
   token: string;

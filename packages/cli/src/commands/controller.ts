@@ -105,16 +105,15 @@ export function registerController(program: Command, ctx: Ctx): void {
     .argument('[name]')
     .action(async (name?: string) => {
       const { name: n, entry, token } = ctx.home.resolve(name);
-      if (supervisorAlive(entry.dir)) {
+      // Every replica (enable-ha) that is not running starts; the first is waited for.
+      const stopped = [0, ...replicaPorts(entry.dir).map((_, i) => i + 1)].filter((i) => !supervisorAlive(entry.dir, i));
+      if (stopped.length === 0) {
         ctx.out(`controller "${n}" is already running`);
         return;
       }
-      startController(entry.dir);
-      await waitHealthy(new Client(n, entry, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'));
-      // Its replicas (enable-ha) start with it.
-      const ports = replicaPorts(entry.dir);
-      for (let i = 1; i <= ports.length; i++) if (!supervisorAlive(entry.dir, i)) startController(entry.dir, i);
-      ctx.out(`controller "${n}" started${ports.length > 0 ? ` with ${ports.length} more replica${ports.length > 1 ? 's' : ''}` : ''}`);
+      for (const i of stopped) startController(entry.dir, i);
+      if (stopped.includes(0)) await waitHealthy(new Client(n, { ...entry, endpoints: [entry.endpoint] }, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'));
+      ctx.out(`controller "${n}" started${stopped.length > 1 || stopped[0] !== 0 ? ` (replica${stopped.length > 1 ? 's' : ''} ${stopped.map((i) => `r${i}`).join(', ')})` : ''}`);
     });
 
   program
@@ -154,7 +153,7 @@ export function registerController(program: Command, ctx: Ctx): void {
       const urls = [config.port, ...ports].map((p) => `https://${config.host}:${p}`);
       const deadline = Date.now() + parseDuration(o.timeout);
       for (const [i, url] of urls.entries()) {
-        await waitHealthy(new Client(n, { ...entry, endpoint: url }, token, entry['current-model']), Math.max(1000, deadline - Date.now()), join(entry.dir, replicaFile('controller.log', i)));
+        await waitHealthy(new Client(n, { ...entry, endpoint: url, endpoints: [url] }, token, entry['current-model']), Math.max(1000, deadline - Date.now()), join(entry.dir, replicaFile('controller.log', i)));
       }
       // Every replica has joined once the controller lists them all alive.
       let listed: ControllerReplica[] = [];

@@ -92,6 +92,11 @@ export class PresenceTracker {
     return changed;
   }
 
+  /** The machines connected to this process, for the shared record (rewritten whole after a write to it failed). */
+  localEntries(): { model: string; machine: string; since: number; latest: number }[] {
+    return [...this.conns].filter(([, n]) => n > 0).map(([k]) => ({ ...split(k), since: this.since.get(k) ?? this.now(), latest: this.latest.get(k) ?? this.now() }));
+  }
+
   onChange(l: () => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);

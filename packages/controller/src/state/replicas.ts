@@ -109,6 +109,15 @@ export class ReplicaRepository {
     this.s.db.prepare('DELETE FROM presence WHERE model = ? AND machine = ? AND replica = ?').run(model, machine, id);
   }
 
+  /** Replica `id`'s connections, all of them (after a write of one failed). */
+  replacePresence(id: string, entries: readonly { model: string; machine: string; since: number; latest: number }[]): void {
+    this.s.db.transaction(() => {
+      this.clearPresence(id);
+      const insert = this.s.db.prepare('INSERT INTO presence (model, machine, replica, since, latest) VALUES (?, ?, ?, ?, ?)');
+      for (const e of entries) insert.run(e.model, e.machine, id, e.since, e.latest);
+    })();
+  }
+
   /** A replica starting: connections it held before a crash are gone. */
   clearPresence(id: string): void {
     this.s.db.prepare('DELETE FROM presence WHERE replica = ?').run(id);

@@ -6,6 +6,8 @@ export interface WorkerContext {
   store: Store;
   provider: Provider;
   controllerUrl: string;
+  /** Every live replica's agent address, this one's first (one, without replicas): given to new machines. */
+  controllerUrls?: () => string[];
   /** The controller's CA (PEM), given to every machine so its agent verifies the controller. */
   caCert: string;
   log: Logger;

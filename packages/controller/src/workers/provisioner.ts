@@ -164,7 +164,7 @@ export async function provisionMachine(ctx: WorkerContext, key: string): Promise
       const token = machines.issueToken(model, id);
       try {
         machines.setStatus(model, id, 'allocating', 'creating machine');
-        const inst = await ctx.provider.create({ model, id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, caCert: ctx.caCert, token });
+        const inst = await ctx.provider.create({ model, id, constraints: m.constraints, controllerUrl: ctx.controllerUrl, ...(ctx.controllerUrls ? { controllerUrls: ctx.controllerUrls() } : {}), caCert: ctx.caCert, token });
         machines.provisioned(model, id, inst);
         ctx.log.info('machine provisioned', { model, machine: id, address: inst.address });
       } catch (e) {
