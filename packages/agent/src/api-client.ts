@@ -8,8 +8,13 @@ import { adoptAnswer, connectionFailure, timedOut } from './controller-addresses
 
 /** How long a call may go without a byte from the controller before it fails. */
 const REQUEST_SILENCE_MS = 120_000;
-/** How long a new connection may take to be accepted (TCP) before the call fails as unsent. */
-const CONNECT_MS = 10_000;
+/**
+ * How long a new connection may take to be accepted (TCP) before the call fails as unsent: a
+ * host that is gone answers nothing, and the kernel would wait two minutes. Generous, because
+ * a controller with a full accept queue (a thousand agents reconnecting at once, bench/scale)
+ * answers late but does answer.
+ */
+const CONNECT_MS = 30_000;
 /** The controller pings the change feed every 5 s: this long without a ping, it is gone. */
 const WATCH_SILENCE_MS = 15_000;
 

@@ -1,3 +1,4 @@
+import type { ControllerReplica } from '@sigil/api';
 import type { ControllerEntry } from './home.ts';
 
 /**
@@ -5,15 +6,6 @@ import type { ControllerEntry } from './home.ts';
  * /api/controller` lists them under `controllers` (absent from controllers older than
  * replicas).
  */
-export interface ControllerReplica {
-  id: string;
-  /** Where the CLI and the GUI reach it. */
-  url: string;
-  /** Where machine agents reach it. */
-  agentUrl: string;
-  alive: boolean;
-}
-
 /** At most this many addresses are kept from a controller's answer. */
 const MAX_ENDPOINTS = 32;
 

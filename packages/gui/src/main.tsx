@@ -3,7 +3,8 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
-import { FAILOVER_AFTER, failoverOrigins, type ControllerReplica } from './store/failover.ts';
+import type { ControllerReplica } from '@sigil/api';
+import { FAILOVER_AFTER, failoverOrigins } from './store/failover.ts';
 import { App } from './App.tsx';
 import { Login, NoAccess } from './pages/Login.tsx';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failoverOrigins, type ControllerReplica } from './failover.ts';
+import type { ControllerReplica } from '@sigil/api';
+import { failoverOrigins } from './failover.ts';
 
 const replica = (id: string, url: string, alive = true): ControllerReplica => ({ id, url, agentUrl: url, alive });
 const A = 'https://10.0.0.1:17070';

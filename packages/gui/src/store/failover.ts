@@ -1,16 +1,9 @@
+import type { ControllerReplica } from '@sigil/api';
 /**
  * One controller process of the controller (replicas sharing one store), as `GET
  * /api/controller` lists them under `controllers` (absent from controllers older than
  * replicas).
  */
-export interface ControllerReplica {
-  id: string;
-  /** Where the CLI and the GUI reach it. */
-  url: string;
-  agentUrl: string;
-  alive: boolean;
-}
-
 /** Failed connections of the delta stream in a row after which the page moves to another controller process. */
 export const FAILOVER_AFTER = 3;
 
