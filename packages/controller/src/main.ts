@@ -314,10 +314,10 @@ async function serve(dir: string): Promise<void> {
    * replica: the holder of the controller lease (always this one without replicas).
    */
   let own: AbortController | undefined;
+  abort.signal.addEventListener('abort', () => own?.abort());
   const startOwnWork = () => {
     own?.abort();
     const signal = (own = new AbortController()).signal;
-    abort.signal.addEventListener('abort', () => own?.abort());
     // A schedule claimed by a process that is gone runs again.
     const fence = membership?.fence(CONTROLLER_LEASE);
     store.fenced(fence, () => {

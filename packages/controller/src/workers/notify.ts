@@ -96,13 +96,16 @@ export class NotifyWorker {
       } catch (e) {
         this.log.warn('notification delivery failed', { error: oneLine(e) });
       }
+      // Each wait takes its abort listener off again (the loop runs for the controller's life).
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        this.wakeUp = () => {
+        const done = () => {
           clearTimeout(t);
+          signal.removeEventListener('abort', done);
           resolve();
         };
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        const t = setTimeout(done, 1000);
+        this.wakeUp = done;
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }

@@ -168,7 +168,8 @@ export class ReplicaMembership {
 
   private gain(key: string, token: number): void {
     this.held.set(key, token);
-    this.o.log.info('lease taken', { lease: key, token, replica: this.o.id });
+    // `generation`, not `token`: the log redacts fields named token (this one is no secret).
+    this.o.log.info('lease taken', { lease: key, generation: token, replica: this.o.id });
     this.o.gained(key);
   }
 

@@ -17,12 +17,15 @@ export async function runSchedules(runner: UnitBackups, log: Logger, signal: Abo
     } catch (e) {
       log.warn('scheduler failed', { error: e instanceof Error ? e.message : String(e) });
     }
+    // The abort listener goes with each wait (the loop runs for the controller's life).
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1000);
-      signal.addEventListener('abort', () => {
+      const done = () => {
         clearTimeout(t);
+        signal.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const t = setTimeout(done, 1000);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 }
