@@ -352,10 +352,12 @@ function rss(pid: number, field = 'VmRSS'): string {
   return m ? `${(Number(m[1]) / 1024).toFixed(0)} MB` : '?';
 }
 
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+// Read when first needed: the runs above start before this line of the module is reached.
+let tick: number | undefined;
 function cpuMs(pid: number): number {
+  tick ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return ((Number(f[11]) + Number(f[12])) / TICK) * 1000;
+  return ((Number(f[11]) + Number(f[12])) / tick) * 1000;
 }
 
 /** The controller's worker runs logged since `since` (epoch ms), by worker: the reconciler's wake-ups. */
