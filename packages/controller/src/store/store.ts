@@ -79,8 +79,9 @@ export class Store {
       })();
       if (committed.length > 0) {
         // With other writers (replicas), their commits interleave with ours: announce
-        // everything up to ours, in revision order, from the log itself.
-        if (order) this.catchUp();
+        // everything up to ours, in revision order, from the log itself, unless ours follow
+        // the last revision heard with no gap (revisions commit in order: nothing is missing).
+        if (order && committed[0]!.rev !== this.announced + 1) this.catchUp();
         else this.announce(committed);
       }
       return result;
