@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { CHARMS, ok, poll, sigil, status, until, workload } from './harness.ts';
+import { canRunBrowser, launchTrusting } from './browser.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
 import { canRun } from '../tests/ci.ts';
 
@@ -148,4 +149,33 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
       return new Set(rows.map((r) => r.holder)).size === 2 ? true : undefined;
     }, 30_000);
   }, 240_000);
+
+  it.runIf(canRunBrowser())('the GUI moves to the other replica when the one it was served by stops, and stays logged in', async () => {
+    const out = await ok(['gui', '--no-browser', '-m', M]);
+    const link = /^(https:\/\/\S+\/gui\/login\?\S+)$/m.exec(out)?.[1] ?? '';
+    expect(link, out).toMatch(/[?&]code=/);
+    const browser = await launchTrusting(C);
+    try {
+      const page = await browser.newPage();
+      await page.goto(link);
+      await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+      await page.getByTestId('user').filter({ hasText: 'admin' }).waitFor();
+      const served = new URL(page.url()).port;
+      // The replica that served the page stops (its host is lost).
+      const config = JSON.parse(readFileSync(join(dir(), 'controller.json'), 'utf8')) as { port: number; replicaPorts: number[] };
+      const n = [config.port, ...config.replicaPorts].indexOf(Number(served));
+      expect(n, `port ${served} is a replica's`).toBeGreaterThanOrEqual(0);
+      process.kill(pid(n === 0 ? 'supervisor.pid' : `supervisor-${n}.pid`), 'SIGKILL');
+      process.kill(pid(n === 0 ? 'controller.pid' : `controller-${n}.pid`), 'SIGKILL');
+      const t0 = Date.now();
+      // The page reconnects a few times, then moves to the survivor: same path, logged in, live.
+      await page.waitForURL((u) => u.port !== served && u.pathname.startsWith('/gui'), { timeout: 60_000 });
+      await page.getByTestId('live').filter({ hasText: 'live' }).waitFor({ timeout: 30_000 });
+      await page.getByTestId('user').filter({ hasText: 'admin' }).waitFor();
+      expect(new URL(page.url()).searchParams.get('model')).toBe('default');
+      process.stderr.write(`replicas: the GUI was live on port ${new URL(page.url()).port} ${Date.now() - t0} ms after its replica (port ${served}) was killed\n`);
+    } finally {
+      await browser.close();
+    }
+  }, 180_000);
 });
