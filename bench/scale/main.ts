@@ -66,6 +66,8 @@ try {
   await cluster?.destroy();
   rmSync(pwFile, { force: true });
 }
+// The simulated agents' sockets and timers would keep the process (and `npm run bench`) waiting.
+process.exit(0);
 
 /** A new database in the bench cluster, for one controller. */
 function newDatabase(): string {

@@ -196,7 +196,9 @@ export function registerController(program: Command, ctx: Ctx): void {
       await ctx.confirm(`destroy controller "${name}" and all its models`, o);
       const token = ctx.home.accounts().controllers[name]?.token ?? '';
       const client = new Client(name, entry, token, 'default');
-      if (supervisorAlive(entry.dir)) {
+      // Any replica that still runs takes the request (the client moves to one that answers).
+      const replicas = [0, ...replicaPorts(entry.dir).map((_, i) => i + 1)];
+      if (replicas.some((i) => supervisorAlive(entry.dir, i))) {
         ctx.info(`Destroying controller "${name}": removing machines...`);
         try {
           await client.post('/api/controller/destroy');
@@ -210,10 +212,12 @@ export function registerController(program: Command, ctx: Ctx): void {
           // A controller that cannot clean up after itself is torn down from its pid files.
           ctx.info(`controller did not clean up (${(e as Error).message}); stopping its processes directly`);
         }
-        for (let i = replicaPorts(entry.dir).length; i >= 0; i--) {
-          stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
-          stopPid(join(entry.dir, replicaFile('controller.pid', i)));
-        }
+      }
+      // Each replica still running stops (a pid file left by one that is gone names no process of ours).
+      for (const i of replicas.reverse()) {
+        if (!supervisorAlive(entry.dir, i)) continue;
+        stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
+        stopPid(join(entry.dir, replicaFile('controller.pid', i)));
       }
       // The apt cache it offered enlisted hosts outlives a controller restart, not its end.
       await controllerAptCache(entry.dir).stop();
