@@ -296,7 +296,12 @@ async function serve(dir: string): Promise<void> {
     perModel('subordinates', WANTS.subordinates, ensureSubordinates),
     perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c), release: (_c, model) => exposer.release(model) }),
     // A destroyed model's proxies still close: its name stays a key while a proxy is open.
-    perModel('chaos', WANTS.chaos, (c, model) => chaos.reconcile(c, model), { all: (c) => [...new Set([...modelNames(c), ...chaos.models()])], release: (_c, model) => chaos.release(model) }),
+    // With replicas: proxies open on the replica that served `chaos add`; the model's owner
+    // opens what is missing, and every replica keeps the ones it has in step (faults, removal).
+    perModel('chaos', WANTS.chaos, (c, model) => chaos.reconcile(c, model), {
+      all: (c) => [...new Set([...modelNames(c), ...chaos.models()])],
+      unowned: (c, model) => (chaos.models().includes(model) ? chaos.reconcile(c, model, { open: false }) : undefined),
+    }),
     // Stuck operations and roll-outs (their gates, their drains) move on with time too.
     perModel('operations', WANTS.operations, reapOperations, { resyncMs: 2_000 }),
     perModel('rollouts', WANTS.rollouts, (c, model) => rollouts.reconcile(c, model), { resyncMs: 2_000 }),

@@ -113,7 +113,7 @@ export class ChaosProxies {
    * Brings one model's proxies (every model's without one) in step with its recorded chaos:
    * reopens what a restart lost, drops what a removed relation left.
    */
-  async reconcile(ctx: WorkerContext, model?: string): Promise<void> {
+  async reconcile(ctx: WorkerContext, model?: string, o: { open?: boolean } = {}): Promise<void> {
     const chaos = new RelationChaos(ctx.store);
     const reads = new Reads(ctx.store);
     const wanted = new Set<string>();
@@ -129,6 +129,8 @@ export class ChaosProxies {
         const name = ChaosProxies.proxyName(entry.model, entry.relationId, l.unit, l.port);
         wanted.add(name);
         let proxy = this.proxies.list().find((p) => p.name === name);
+        // Where another replica acts on the model, only the proxies this one has are kept in step.
+        if (!proxy && o.open === false) continue;
         if (!proxy) {
           try {
             proxy = await this.proxies.add({ name, listen: l.listen, upstream: `${l.host}:${l.port}`, enabled: !entry.faults.down });

@@ -137,4 +137,31 @@ describe('Reconciler with a keyed worker', () => {
     await idle();
     expect(seen.slice(1).sort()).toEqual(['a', 'b', 'c']);
   });
+
+  it('with replicas, processes the keys of the models this one holds, fenced, and hands the others to `unowned`; a lease taken resyncs its model, a lease lost releases it', async () => {
+    const seen: string[] = [];
+    const fences: unknown[] = [];
+    const held = new Set(['a']);
+    const fence = { check: () => {} };
+    const store = { fenced: (f: unknown, fn: () => unknown) => (fences.push(f), fn()) };
+    const owned = new Reconciler({ ...ctx, store } as unknown as WorkerContext, [], 2000, [
+      perModel('models', WANTS.cleanup, (_c, model) => void seen.push(model), {
+        all: () => ['a', 'b'],
+        unowned: (_c, model) => void seen.push(`${model} (unowned)`),
+        release: (_c, model) => void seen.push(`${model} released`),
+      }),
+    ], { holds: (m) => held.has(m), fence: (m) => (held.has(m) ? fence : undefined) });
+    const idle = () => vi.waitFor(() => expect(owned.idle).toBe(true));
+    owned.changed([{ ...change('unit'), model: 'a' }, { ...change('unit'), model: 'b' }]);
+    await idle();
+    expect(seen).toEqual(['a', 'b (unowned)']);
+    expect(fences).toEqual([fence]);
+    held.add('b');
+    owned.gained('b');
+    await idle();
+    expect(seen.at(-1)).toBe('b');
+    held.delete('a');
+    await owned.lost('a');
+    expect(seen.at(-1)).toBe('a released');
+  });
 });

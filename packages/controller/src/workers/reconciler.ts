@@ -32,6 +32,11 @@ export interface KeyedWorkerSpec {
   timeoutMs?: number;
   /** This replica stopped acting on a model (its lease moved): let go of what is held for it (listeners). */
   release?: (ctx: WorkerContext, model: string) => Promise<void> | void;
+  /**
+   * A key of a model another replica acts on: what this replica still converges for it (what
+   * it holds itself, e.g. a chaos proxy a request it served opened). Without it the key is skipped.
+   */
+  unowned?: (ctx: WorkerContext, key: string) => Promise<void> | void;
 }
 
 /**
@@ -75,7 +80,7 @@ export class Reconciler {
         process: (key) => {
           const owner = this.owner;
           const model = modelOfKey(key);
-          if (owner && !owner.holds(model)) return;
+          if (owner && !owner.holds(model)) return k.unowned?.(this.ctx, key);
           this.runs.set(k.name, (this.runs.get(k.name) ?? 0) + 1);
           // Fenced by its own model's lease: a key must not inherit the fence of whatever queued it.
           return owner ? this.ctx.store.fenced(owner.fence(model), () => k.process(this.ctx, key)) : k.process(this.ctx, key);
@@ -227,7 +232,7 @@ export function perModel(
   name: string,
   wants: (c: Change) => boolean,
   process: (ctx: WorkerContext, model: string) => Promise<void> | void,
-  o: { all?: (ctx: WorkerContext) => string[]; resyncMs?: number; timeoutMs?: number; release?: KeyedWorkerSpec['release'] } = {},
+  o: { all?: (ctx: WorkerContext) => string[]; resyncMs?: number; timeoutMs?: number; release?: KeyedWorkerSpec['release']; unowned?: KeyedWorkerSpec['unowned'] } = {},
 ): KeyedWorkerSpec {
   return {
     name,
@@ -235,6 +240,7 @@ export function perModel(
     all: o.all ?? modelNames,
     process,
     ...(o.release ? { release: o.release } : {}),
+    ...(o.unowned ? { unowned: o.unowned } : {}),
     concurrency: 4,
     resyncMs: o.resyncMs ?? 30_000,
     timeoutMs: o.timeoutMs ?? 60_000,
