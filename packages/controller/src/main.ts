@@ -269,6 +269,9 @@ async function serve(dir: string): Promise<void> {
   const shared = new ReplicaRepository(store);
   let presenceDirty = false;
   if (membership) {
+    // Status on any replica shows the ports the model's holder published.
+    exposer.record = (model, rows) => shared.recordPublished(model, rows);
+    svc.publishedPorts = (model, unit) => (membership.holds(modelLease(model)) ? exposer.ports(model, unit) : shared.published(model, unit));
     svc.presence.onLocal = (model, machine, event, at) => {
       try {
         if (event === 'connect') shared.connect(membership.id, model, machine, at);

@@ -138,6 +138,21 @@ export class ReplicaRepository {
       .all(ttlMs, holder) as HeldLease[]).map((l) => ({ key: l.key, token: Number(l.token) }));
   }
 
+  /** The host ports published for a model's units, as the replica holding the model recorded them (replaces them all). */
+  recordPublished(model: string, rows: readonly { unit: string; port: number; hostPort: number }[]): void {
+    this.s.db.transaction(() => {
+      this.s.db.prepare('DELETE FROM published_ports WHERE model = ?').run(model);
+      const insert = this.s.db.prepare('INSERT INTO published_ports (model, unit, port, host_port) VALUES (?, ?, ?, ?)');
+      for (const r of rows) insert.run(model, r.unit, r.port, r.hostPort);
+    })();
+  }
+
+  /** A unit's published ports as recorded, `*:<host port>-><port>/tcp`. */
+  published(model: string, unit: string): string[] {
+    return (this.s.db.prepare('SELECT port, host_port AS hostPort FROM published_ports WHERE model = ? AND unit = ? ORDER BY port').all(model, unit) as { port: number; hostPort: number }[])
+      .map((r) => `*:${r.hostPort}->${r.port}/tcp`).sort();
+  }
+
   /** Takes `key` if nobody holds it or its holder let it expire: the new token, or undefined. */
   acquire(key: string, holder: string, ttlMs: number): number | undefined {
     const row = this.s.db

@@ -261,6 +261,9 @@ CREATE TABLE IF NOT EXISTS presence (
 -- until it expires; each acquisition bumps the token that fences its writes.
 CREATE TABLE IF NOT EXISTS leases (
   key TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL, expires INTEGER NOT NULL);
+-- Where the replica holding a model's lease published its exposed units' ports (for status on the others).
+CREATE TABLE IF NOT EXISTS published_ports (
+  model TEXT NOT NULL, unit TEXT NOT NULL, port INTEGER NOT NULL, host_port INTEGER NOT NULL, PRIMARY KEY (model, unit, port));
 `;
 
 

@@ -19,6 +19,10 @@ interface Publication {
  */
 export class Exposer {
   private readonly published = new Map<string, Publication>();
+  /** What was last recorded for each model (replicas: `record` keeps the store in step for the others' status). */
+  private readonly recorded = new Map<string, string>();
+  /** Set where replicas share the store: records a model's publications after each change. */
+  record: ((model: string, rows: { unit: string; port: number; hostPort: number }[]) => void) | undefined;
 
   /** Published host ports of a unit, as `*:<host port>-><port>/tcp`. */
   ports(model: string, unit: string): string[] {
@@ -69,10 +73,20 @@ export class Exposer {
       this.published.set(key, { server, hostPort, target });
       ctx.log.info('port published', { key, hostPort, target });
     }
+    if (this.record) {
+      const rows = [...this.published].filter(([key]) => key.startsWith(`${model}|`)).map(([key, p]) => ({ unit: key.split('|')[1]!, port: Number(key.split('|')[2]), hostPort: p.hostPort }));
+      const signature = JSON.stringify(rows);
+      if (this.recorded.get(model) !== signature) {
+        this.record(model, rows);
+        this.recorded.set(model, signature);
+      }
+    }
   }
 
   /** Another replica acts on `model` now: its publications here close (that one opens its own). */
   async release(model: string): Promise<void> {
+    // The store's record is the new holder's to replace (it writes on its first run).
+    this.recorded.delete(model);
     for (const [key, p] of this.published) {
       if (!key.startsWith(`${model}|`)) continue;
       this.published.delete(key);

@@ -142,4 +142,15 @@ describe('replicas on one store', () => {
     expect(seenByR1.awayMs('default', '3')).toBeGreaterThanOrEqual(0);
     expect(seenByR1.connected('default', '3')).toBe(false);
   });
+
+  it('show every replica the ports the model\'s holder published, replaced whole on each change', () => {
+    const [a, b] = twoStores();
+    new ReplicaRepository(a).recordPublished('default', [{ unit: 'web/0', port: 80, hostPort: 8080 }, { unit: 'web/0', port: 443, hostPort: 443 }, { unit: 'web/1', port: 80, hostPort: 40123 }]);
+    const other = new ReplicaRepository(b);
+    expect(other.published('default', 'web/0')).toEqual(['*:443->443/tcp', '*:8080->80/tcp']);
+    expect(other.published('default', 'web/1')).toEqual(['*:40123->80/tcp']);
+    new ReplicaRepository(a).recordPublished('default', [{ unit: 'web/1', port: 80, hostPort: 40123 }]);
+    expect(other.published('default', 'web/0')).toEqual([]);
+    expect(other.published('other', 'web/1')).toEqual([]);
+  });
 });
