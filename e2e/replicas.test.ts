@@ -78,6 +78,10 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
       return new Set(rows.map((r) => r.holder)).size === 2 ? rows : undefined;
     }, 20_000);
     expect(leases.map((l) => l.key).sort()).toEqual(['controller', 'model/default']);
+    // `controllers` shows the replicas running, as Juju's HA column.
+    const listed = JSON.parse(await ok(['controllers', '--format', 'json'])) as { controllers: Record<string, { ha: string }> };
+    expect(listed.controllers[C]!.ha).toBe('2/2');
+    expect(listed.controllers.e2e!.ha).toBe('none');
   }, 120_000);
 
   it('survives kill -9 of the replica the agents use during a deploy of 10 units: agents move within 5 s, status answers throughout, nothing acknowledged is lost', async () => {

@@ -176,9 +176,15 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action((o: { format?: string }) => {
       const f = ctx.home.controllers();
-      const rows = Object.entries(f.controllers).map(([n, c]) => ({ name: n, endpoint: c.endpoint, provider: c.provider, model: c['current-model'], current: n === f['current-controller'], running: supervisorAlive(c.dir) }));
+      const rows = Object.entries(f.controllers).map(([n, c]) => {
+        // HA as Juju shows it: `none` for one controller process, else running/configured replicas.
+        const replicas = [0, ...replicaPorts(c.dir).map((_, i) => i + 1)];
+        const up = replicas.filter((i) => supervisorAlive(c.dir, i)).length;
+        const ha = replicas.length === 1 ? 'none' : `${up}/${replicas.length}`;
+        return { name: n, endpoint: c.endpoint, provider: c.provider, model: c['current-model'], current: n === f['current-controller'], running: up > 0, ha };
+      });
       ctx.print({ controllers: Object.fromEntries(rows.map((r) => [r.name, r])), 'current-controller': f['current-controller'] ?? '' }, o.format, () =>
-        renderList(['Controller', 'Model', 'Provider', 'Endpoint', 'Running'], rows.map((r) => [r.name + (r.current ? '*' : ''), r.model, r.provider, r.endpoint, r.running ? 'yes' : 'no']), { empty: 'No controllers. Bootstrap one with `sigil bootstrap --provider local-process demo`.' }));
+        renderList(['Controller', 'Model', 'Provider', 'Endpoint', 'HA', 'Running'], rows.map((r) => [r.name + (r.current ? '*' : ''), r.model, r.provider, r.endpoint, r.ha, r.running ? 'yes' : 'no']), { empty: 'No controllers. Bootstrap one with `sigil bootstrap --provider local-process demo`.' }));
     });
 
   program
