@@ -123,6 +123,9 @@ export function nft(script: string, args: string[] = ['-f', '-']): Promise<strin
       if (err) reject(new Error(`nft ${args.join(' ')}: ${stderr.trim() || err.message}`));
       else resolve(stdout);
     });
+    // nft may exit before reading its input (a list command, an early error): the broken pipe
+    // is not the failure, its exit status and stderr are (reported above).
+    child.stdin?.on('error', () => {});
     child.stdin?.end(script);
   });
 }
