@@ -1,3 +1,4 @@
+import { httpsUrl } from '@sigil/api';
 import { readFile } from 'node:fs/promises';
 import { writeAtomically } from './authorized-keys.ts';
 
@@ -40,18 +41,6 @@ export function adoptAnswer(current: string, answer: unknown): string[] | undefi
   if (valid.length === 0) return undefined;
   const list = valid.includes(current) ? valid : [current, ...valid.slice(1)];
   return [...new Set(list)];
-}
-
-/** `u` without a trailing slash when it is an https URL of a server (no path, query or credentials), else undefined. */
-export function httpsUrl(u: unknown): string | undefined {
-  if (typeof u !== 'string' || u.length > 2048) return undefined;
-  try {
-    const url = new URL(u);
-    const plain = url.protocol === 'https:' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
-    return plain ? u.replace(/\/+$/, '') : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The controller addresses in an agent's config. */

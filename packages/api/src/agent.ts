@@ -247,3 +247,15 @@ export interface AgentControllers {
  * the first, `controller-1.log` for replica 1, and so on. The CLI and the controller both name them so.
  */
 export const replicaFile = (name: string, replica: number): string => (replica === 0 ? name : name.replace(/\.(\w+)$/, `-${replica}.$1`));
+
+/** A controller address as agents and the CLI keep it: `u` without a trailing slash when it is an https URL of a server (no path, query or credentials), else undefined. */
+export function httpsUrl(u: unknown): string | undefined {
+  if (typeof u !== 'string' || u.length > 2048) return undefined;
+  try {
+    const url = new URL(u);
+    const plain = url.protocol === 'https:' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+    return plain ? u.replace(/\/+$/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import type { ControllerReplica } from '@sigil/api';
+import { httpsUrl, type ControllerReplica } from '@sigil/api';
 import type { ControllerEntry } from './home.ts';
 
 /**
@@ -38,14 +38,3 @@ export function endpointsFromAnswer(answer: unknown, askedAt: string): string[] 
   return [...new Set(urls.includes(askedAt) ? urls : [askedAt, ...urls])];
 }
 
-/** `u` without a trailing slash when it is an https URL of a server (no path, query or credentials), else undefined. */
-export function httpsUrl(u: unknown): string | undefined {
-  if (typeof u !== 'string' || u.length > 2048) return undefined;
-  try {
-    const url = new URL(u);
-    const plain = url.protocol === 'https:' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
-    return plain ? u.replace(/\/+$/, '') : undefined;
-  } catch {
-    return undefined;
-  }
-}
