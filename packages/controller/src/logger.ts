@@ -8,8 +8,12 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Writes to standard output (the controller's log file) synchronously: a line is on disk before
+ * the response it explains is sent, and none is lost when the process exits at once.
+ */
 export function createLogger(level = 'info'): Logger {
-  const p = pino({ level, redact: ['token', 'password', '*.token', '*.password', 'headers.authorization'], base: null });
+  const p = pino({ level, redact: ['token', 'password', '*.token', '*.password', 'headers.authorization'], base: null }, pino.destination({ dest: 1, sync: true }));
   return {
     debug: (m, f) => p.debug(f ?? {}, m),
     info: (m, f) => p.info(f ?? {}, m),
