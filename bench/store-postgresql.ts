@@ -15,7 +15,7 @@ import { Units } from '../packages/controller/src/domain/units.ts';
 import { Models } from '../packages/controller/src/domain/models.ts';
 import { buildStatus } from '../packages/controller/src/domain/status.ts';
 import { startCluster } from '../packages/controller/src/store/pg/cluster.ts';
-import { openPgDb } from '../packages/controller/src/store/pg/pg-db.ts';
+import { openPgDb, type PgDb } from '../packages/controller/src/store/pg/pg-db.ts';
 import { SyncPg } from '../packages/controller/src/store/pg/bridge.ts';
 import { ms, stats } from './lib.ts';
 
@@ -40,26 +40,33 @@ function seed(store: Store): number {
   return performance.now() - t;
 }
 
-function measure(name: string, db: Db): { status: number[]; mutation: number[]; seedMs: number } {
+/** Round trips to PostgreSQL (thread hops) so far; SQLite has none. */
+const hops = (db: Db) => ('pg' in db ? (db as PgDb).pg.calls : 0);
+
+function measure(name: string, db: Db): { status: number[]; mutation: number[]; seedMs: number; statusHops: number; mutationHops: number } {
   const store = new Store(db);
   const seedMs = seed(store);
   const presence = { connected: () => true };
   const status: number[] = [];
+  const h0 = hops(db);
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
     const doc = buildStatus(store, 'default', 'bench', presence);
     status.push(performance.now() - t);
     if (Object.keys(doc.applications).length !== 20) throw new Error(`${name}: status has ${Object.keys(doc.applications).length} applications`);
   }
+  const statusHops = (hops(db) - h0) / RUNS;
   const apps = new Applications(store);
   const mutation: number[] = [];
+  const h1 = hops(db);
   for (let i = 0; i < CHANGES; i++) {
     const t = performance.now();
     apps.setConfig('default', `app${i % 20}`, { token: `v${i}` });
     mutation.push(performance.now() - t);
   }
+  const mutationHops = (hops(db) - h1) / CHANGES;
   db.close();
-  return { status, mutation, seedMs };
+  return { status, mutation, seedMs, statusHops, mutationHops };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sigil-bench-store-'));
@@ -80,6 +87,7 @@ try {
   console.log(`seeding the model         sqlite ${ms(lite.seedMs)} | postgresql ${ms(pg.seedMs)}`);
   row('status (whole model)', lite.status, pg.status);
   row('mutation (config change)', lite.mutation, pg.mutation);
+  console.log(`round trips to postgresql: ${pg.statusHops.toFixed(1)} per status, ${pg.mutationHops.toFixed(1)} per config change`);
   console.log(`process RSS after each    sqlite ${(rssLite / 2 ** 20).toFixed(0)} MB | after postgresql ${(rssPg / 2 ** 20).toFixed(0)} MB`);
 } finally {
   await cluster.destroy();

@@ -39,8 +39,16 @@ export class Authenticator {
 
   constructor(private readonly users: UserRepository, private readonly machines: Machines) {}
 
-  /** The caller for a raw token (no `Bearer ` prefix). Throws `unauthorized` (401). */
-  principalForToken(token: string): Extract<Principal, { kind: 'user' }> | Extract<Principal, { kind: 'machine' }> {
+  /**
+   * The caller for a raw token (no `Bearer ` prefix). Throws `unauthorized` (401).
+   * `machineFirst`: on a route agents call, a machine's credential is looked up first (one
+   * store read per agent request instead of two); the answer is the same either way.
+   */
+  principalForToken(token: string, machineFirst = false): Extract<Principal, { kind: 'user' }> | Extract<Principal, { kind: 'machine' }> {
+    if (machineFirst) {
+      const machine = this.machines.byToken(token);
+      if (machine) return { kind: 'machine', machine };
+    }
     const found = this.users.lookupSession(token);
     if (found.ok) return { kind: 'user', name: found.user.name, superuser: found.user.superuser };
     if (found.reason === 'expired') {
@@ -49,7 +57,7 @@ export class Authenticator {
     if (found.reason === 'disabled') {
       throw new SigilError('unauthorized', `user "${found.user}" is disabled`, `ask a controller admin to run \`sigil enable-user ${found.user}\``);
     }
-    const machine = this.machines.byToken(token);
+    const machine = machineFirst ? undefined : this.machines.byToken(token);
     if (machine) return { kind: 'machine', machine };
     throw new SigilError('unauthorized', 'invalid credentials: this token is not known to the controller (logged out, replaced, or from another controller)', 'log in again with `sigil login -u NAME`');
   }
@@ -59,10 +67,10 @@ export class Authenticator {
     return this.users.issueSession(user);
   }
 
-  authenticate(header: string | undefined): Principal {
+  authenticate(header: string | undefined, machineFirst = false): Principal {
     const token = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
     if (!token) throw new SigilError('unauthorized', 'request without credentials', 'log in with `sigil login -u NAME` (or register with the string `sigil add-user` printed); the CLI keeps the token in $SIGIL_HOME/accounts.yaml');
-    return this.principalForToken(token);
+    return this.principalForToken(token, machineFirst);
   }
 
   /** Who a credential names, for the audit trail of a refused call: a user even when expired or disabled. */
@@ -87,7 +95,7 @@ export class Authenticator {
   authorize(access: Access | undefined, header: string | undefined, what: string, model?: string): Principal | undefined {
     const roles: readonly Role[] = access === undefined ? [] : typeof access === 'string' ? [access] : access;
     if (roles.includes('public')) return undefined;
-    const p = this.authenticate(header);
+    const p = this.authenticate(header, roles.includes('agent'));
     if (p.kind === 'machine') {
       if (access !== undefined && roles.includes('agent')) return p;
       throw new SigilError('forbidden', `machine credentials cannot call ${what}`, 'a machine agent may only call the agent API');

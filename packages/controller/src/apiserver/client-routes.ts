@@ -47,7 +47,7 @@ export function registerClientRoutes(app: FastifyInstance, svc: Services): void 
     svc.models.setConfig(model(req.params.model), req.body));
   app.get<M & { Querystring: { apps?: string } }>('/api/models/:model/wait', async (req) =>
     waitReport(svc.store, model(req.params.model), (req.query.apps ?? '').split(',').filter(Boolean), svc.presence));
-  app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => buildStatus(svc.store, model(req.params.model), svc.controllerName, { connected: (m, id) => svc.presence.connected(m, id), published: (m, u) => svc.publishedPorts(m, u) }));
+  app.get<M & { Querystring: { since?: string } }>('/api/models/:model/status', async (req) => svc.store.cachedReads(() => buildStatus(svc.store, model(req.params.model), svc.controllerName, { connected: (m, id) => svc.presence.connected(m, id), published: (m, u) => svc.publishedPorts(m, u) })));
 
   app.get<M & { Querystring: { name: string } }>('/api/models/:model/unit', async (req) => showUnit(svc.store, model(req.params.model), req.query.name ?? ''));
   app.get<M & { Querystring: { entity?: string; type?: string; n?: string } }>('/api/models/:model/status-history', async (req) =>

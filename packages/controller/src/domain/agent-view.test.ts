@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { concerns, type MachineViewDelta, type RelationView, type UnitView } from '@sigil/api';
-import { openTestDb } from '../store/test-store.ts';
+import { openTestDb, testStoreKind } from '../store/test-store.ts';
 import { Store, type Change } from '../store/store.ts';
 import { Models } from './models.ts';
 import { Charms } from './charms.ts';
@@ -181,5 +181,28 @@ describe('change records', () => {
     commit('a/0', {}, {}, { leaderSettings: { k: 'v' } });
     expect(changes.map((c) => `${c.kind} ${c.key} ${c.op}`)).toContain('application a change');
     expect(concerned('a/1')).toBe(true);
+  });
+});
+
+describe.runIf(testStoreKind() === 'postgresql')('views on PostgreSQL, where a read is a round trip', () => {
+  const hops = () => (store.db as unknown as { pg: { calls: number } }).pg.calls;
+  const cost = (f: () => unknown) => {
+    const h = hops();
+    f();
+    return hops() - h;
+  };
+
+  it('read the rows agents share once per burst, and each view shows every change made before it', () => {
+    const first = cost(() => agent.viewDelta(M, machineOf('a/0')));
+    // a/1 shares its application, charm, relations and bags with a/0.
+    expect(cost(() => agent.viewDelta(M, machineOf('a/1')))).toBeLessThan(first / 2);
+    expect(cost(() => agent.viewDelta(M, machineOf('a/0')))).toBeLessThanOrEqual(1);
+    // A hook's commit is in the very next view of every machine that sees it.
+    const out = rel('b/0', 'in').id;
+    commit('a/1', { [out]: { mine: 'a1-changed' } });
+    expect(rel('b/0', 'in').unitData['a/1']).toMatchObject({ mine: 'a1-changed' });
+    expect(rel('a/0', 'out').unitData['a/0']).toMatchObject({ mine: 'a0' });
+    // The view's revision is the newest this process has announced, the one the commit made.
+    expect(agent.viewDelta(M, machineOf('b/0')).revision).toBe(changes[changes.length - 1]!.rev);
   });
 });

@@ -32,7 +32,7 @@ export class AgentFacade {
 
   /** The machine's whole view (what an agent holding nothing receives). */
   view(model: string, machineId: string): MachineView {
-    return this.views.full(model, machineId);
+    return this.s.cachedReads(() => this.views.full(model, machineId));
   }
 
   /**
@@ -40,7 +40,8 @@ export class AgentFacade {
    * in `known` (a comma-separated list, as the agent sends it).
    */
   viewDelta(model: string, machineId: string, known = ''): MachineViewDelta {
-    return this.views.delta(model, machineId, new Set(known.split(',').filter((h) => h !== '')), (i) => this.interests.set(`${model}\0${machineId}`, i));
+    // The agents of a burst read the same application, charm and relation rows.
+    return this.s.cachedReads(() => this.views.delta(model, machineId, new Set(known.split(',').filter((h) => h !== '')), (i) => this.interests.set(`${model}\0${machineId}`, i)));
   }
 
   /**

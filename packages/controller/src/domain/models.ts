@@ -119,6 +119,11 @@ export class Models {
     };
   }
 
+  /** The model's life (alive, dying), or undefined when there is no such model: for hot paths (no counts). */
+  life(name: string): string | undefined {
+    return this.repo.get(name)?.life;
+  }
+
   /** Just the model's configuration, for hot paths (no counts). */
   config(name: string): ModelConfig {
     const config = this.repo.config(name);

@@ -39,6 +39,13 @@ export interface Db {
   close(): unknown;
   /** Set only where several processes write (PostgreSQL). */
   readonly commitOrder?: CommitOrder;
+  /**
+   * Where a read costs a round trip (PostgreSQL): runs `fn` with its reads outside
+   * transactions answered from memory while nothing has changed (see PgDb).
+   */
+  cached?<T>(fn: () => T): T;
+  /** Forgets every cached read: another process committed. */
+  invalidate?(): void;
 }
 
 /**

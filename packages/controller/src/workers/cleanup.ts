@@ -16,7 +16,7 @@ export function cleanup(ctx: WorkerContext, model: string): void {
   const { store } = ctx;
   const reads = new Reads(store);
   const rows = new LifecycleRepository(store);
-  const life = new Models(store).get(model)?.life;
+  const life = new Models(store).life(model);
   if (life === undefined) return;
   store.tx(() => {
     const units = reads.units(model);

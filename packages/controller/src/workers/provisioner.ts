@@ -141,7 +141,7 @@ export async function provisionMachine(ctx: WorkerContext, key: string): Promise
   if (!m) return;
   const enlisted = machines.enlisted.get(model, id);
   const host = containerHost(id);
-  const modelAlive = new Models(ctx.store).get(model)?.life === 'alive';
+  const modelAlive = new Models(ctx.store).life(model) === 'alive';
   const kind = enlisted ? 'enlisted' : host !== undefined ? 'container' : 'provider';
   const hostEnlisted = host === undefined ? undefined : machines.enlisted.get(model, host);
   const action = decideMachine({

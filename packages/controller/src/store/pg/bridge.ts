@@ -12,10 +12,13 @@ export interface PgResult {
   rowCount: number;
 }
 
-type Request =
-  | { id: number; op: 'query'; name: string; text: string; values: unknown[] }
-  | { id: number; op: 'exec'; text: string }
-  | { id: number; op: 'begin' | 'commit' | 'rollback' };
+type Op =
+  | { op: 'query'; name: string; text: string; values: unknown[] }
+  | { op: 'exec'; text: string }
+  | { op: 'begin' | 'commit' | 'rollback' };
+
+/** A call to the worker: its deferred statements first, in order, then the one waited for. */
+type Request = Op & { id: number; pre?: Op[] };
 
 /** An error PostgreSQL or the connection to it raised; `code` is the SQLSTATE where there is one. */
 export class PgError extends Error {
@@ -45,6 +48,8 @@ export class SyncPg {
   private port: MessagePort | undefined;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private next = 0;
+  /** Statements whose results nobody reads, sent ahead of the next call (see `defer`). */
+  private deferred: Op[] = [];
 
   constructor(
     private readonly connection: PgConnection,
@@ -68,8 +73,33 @@ export class SyncPg {
     this.call({ id: 0, op: 'exec', text });
   }
 
+  /**
+   * Queues a statement whose result nobody reads (BEGIN, a savepoint, a lock held to the end
+   * of the transaction, a notification sent at commit): it goes with the next call, in order,
+   * on the same thread hop. If it fails, that call fails with its error and does not run.
+   */
+  defer(text: string, values: unknown[] = []): void {
+    this.deferred.push({ op: 'query', name: '', text, values });
+  }
+
+  /** BEGIN, deferred: an empty transaction costs no round trip at all. */
   begin(): void {
-    this.call({ id: 0, op: 'begin' });
+    this.deferred.push({ op: 'begin' });
+  }
+
+  /** How many deferred statements wait to be sent. */
+  get pending(): number {
+    return this.deferred.length;
+  }
+
+  /** How many calls have been made (each sends everything deferred before it). */
+  get calls(): number {
+    return this.next;
+  }
+
+  /** Forgets the deferred statements from the `from`th on: they were never sent. */
+  drop(from: number): void {
+    this.deferred.length = Math.min(this.deferred.length, from);
   }
 
   commit(): void {
@@ -77,10 +107,13 @@ export class SyncPg {
   }
 
   rollback(): void {
+    // Whatever waited to be sent belongs to the transaction being undone.
+    this.deferred = [];
     this.call({ id: 0, op: 'rollback' });
   }
 
   close(): void {
+    this.deferred = [];
     void this.worker?.terminate();
     this.worker = undefined;
     this.port?.close();
@@ -90,6 +123,10 @@ export class SyncPg {
   private call(req: Request): unknown {
     const port = this.start();
     req.id = ++this.next;
+    if (this.deferred.length > 0) {
+      req.pre = this.deferred;
+      this.deferred = [];
+    }
     Atomics.store(this.signal, 0, 0);
     port.postMessage(req);
     const deadline = Date.now() + this.timeoutMs;
@@ -176,6 +213,7 @@ async function handle(req) {
 port.on('message', async (req) => {
   let reply;
   try {
+    for (const p of req.pre || []) await handle(p);
     reply = { id: req.id, ok: true, result: await handle(req) };
   } catch (e) {
     // A server error carries a five-character SQLSTATE; anything else is the connection.

@@ -11,7 +11,7 @@ import { PgError, SyncPg } from './bridge.ts';
 import { startCluster, type Cluster } from './cluster.ts';
 import { tables, translate } from './dialect.ts';
 import { ChangeFollower } from './follow.ts';
-import { openPgDb, type PgDb } from './pg-db.ts';
+import { openPgDb, tablesRead, tablesWritten, type PgDb } from './pg-db.ts';
 
 const schema = tables(SCHEMA);
 const t = (sql: string) => translate(sql, schema).text;
@@ -83,6 +83,140 @@ describe.runIf(testStoreKind() === 'postgresql')('the PostgreSQL store', () => {
       expect([...all].sort((x, y) => x - y)).toEqual(all);
     } finally {
       await follower.stop();
+      a.db.close();
+      b.db.close();
+    }
+  });
+});
+
+describe.runIf(testStoreKind() === 'postgresql')('transactions on the bridge', () => {
+  const meta = (db: PgDb, key: string) => db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+
+  it('send BEGIN, savepoints and the commit-order lock with the next statement: one hop per statement plus COMMIT', () => {
+    const db = openTestDb('') as PgDb;
+    const store = new Store(db);
+    try {
+      const before = db.pg.calls;
+      store.tx(() => {
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('one', '1');
+        db.transaction(() => db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('two', '2'))();
+        store.changed('m', 'thing', 'one');
+      });
+      // Two inserts, the change record (with the lock ahead of it), COMMIT (with the
+      // RELEASE and the notification ahead of it).
+      expect(db.pg.calls - before).toBe(4);
+      expect([meta(db, 'one')?.value, meta(db, 'two')?.value]).toEqual(['1', '2']);
+      // A transaction, or a savepoint, that ran no statement costs nothing to open and end.
+      const idle = db.pg.calls;
+      db.transaction(() => db.transaction(() => undefined)())();
+      expect(db.pg.calls).toBe(idle);
+      expect(db.pg.pending).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('undo a savepoint whose statements failed, and a whole transaction, as before', () => {
+    const db = openTestDb('') as PgDb;
+    try {
+      const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+      db.transaction(() => {
+        put.run('kept', '1');
+        expect(() => db.transaction(() => {
+          put.run('undone', '1');
+          put.run('kept', 'duplicate');
+        })()).toThrow(/duplicate key/);
+        // An inner level that throws before any statement leaves nothing to roll back.
+        expect(() => db.transaction(() => {
+          throw new Error('before any statement');
+        })()).toThrow('before any statement');
+        put.run('after', '1');
+      })();
+      expect([meta(db, 'kept')?.value, meta(db, 'undone'), meta(db, 'after')?.value]).toEqual(['1', undefined, '1']);
+      expect(() => db.transaction(() => {
+        put.run('gone', '1');
+        throw new Error('undo all');
+      })()).toThrow('undo all');
+      expect(meta(db, 'gone')).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+
+  it('fail the next call with a deferred statement\'s error, run nothing of that call, and roll back', () => {
+    const db = openTestDb('') as PgDb;
+    try {
+      expect(() => db.transaction(() => {
+        db.pg.defer('SELECT no_such_function()');
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('never', '1');
+      })()).toThrow(/no_such_function/);
+      expect(meta(db, 'never')).toBeUndefined();
+      // The connection is usable again at once.
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('next', '1');
+      expect(meta(db, 'next')?.value).toBe('1');
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('what a statement reads and writes (for the read cache)', () => {
+  it('names every table a read reads, joins and subqueries included', () => {
+    expect(tablesRead(t('SELECT c.*, p.data AS provenance FROM charms c LEFT JOIN charm_provenance p ON p.url = c.url WHERE c.model = ?'))).toEqual(['charms', 'charm_provenance']);
+    expect(tablesRead(t('SELECT id FROM status_history WHERE id <= (SELECT id FROM units WHERE name = ?)'))).toEqual(['status_history', 'units']);
+  });
+  it('names the table a write writes with what its triggers write, and knows when it cannot tell', () => {
+    expect(tablesWritten(t('UPDATE units SET workload = ? WHERE model = ? AND name = ?'))).toEqual(['units', 'status_history']);
+    expect(tablesWritten(t('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'))).toEqual(['meta']);
+    expect(tablesWritten(t('DELETE FROM machines WHERE model = ?'))).toEqual(['machines', 'status_history', 'machine_annotations']);
+    expect(tablesWritten('WITH x AS (SELECT 1) UPDATE meta SET value = 1')).toBeUndefined();
+  });
+});
+
+describe.runIf(testStoreKind() === 'postgresql')('the read cache of views and status', () => {
+  it('answers a repeated read from memory until this process writes what it read, or another replica commits', async () => {
+    const first = openTestDb('') as PgDb;
+    const a = new Store(first);
+    const b = new Store(openPgDb({ url: first.name, password: process.env.SIGIL_TEST_PG_PASSWORD! }));
+    try {
+      a.tx(() => a.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('k', 'one'));
+      const value = () => (a.db.prepare('SELECT value FROM meta WHERE key = ?').get('k') as { value: string }).value;
+      const hops = () => first.pg.calls;
+      let h = hops();
+      expect(a.cachedReads(() => [value(), value(), value()])).toEqual(['one', 'one', 'one']);
+      expect(hops() - h).toBe(1);
+      // A write to another table keeps it; a write to this one forgets it.
+      a.tx(() => a.db.prepare('UPDATE models SET config = config WHERE name = ?').run('none'));
+      h = hops();
+      expect(a.cachedReads(value)).toBe('one');
+      expect(hops() - h).toBe(0);
+      a.tx(() => a.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run('two', 'k'));
+      expect(a.cachedReads(value)).toBe('two');
+      // Outside cachedReads every read goes to the server; in a transaction, once it has
+      // written anything (it must see its own writes).
+      h = hops();
+      value();
+      expect(hops() - h).toBe(1);
+      a.tx(() => a.cachedReads(() => {
+        h = hops();
+        expect(value()).toBe('two');
+        a.db.prepare('UPDATE models SET config = config WHERE name = ?').run('none');
+        const afterWrite = hops();
+        expect(value()).toBe('two');
+        expect([afterWrite - h, hops() - afterWrite]).toEqual([1, 1]);
+      }));
+      // Rows handed out are the caller's own.
+      const row = a.cachedReads(() => a.db.prepare('SELECT value FROM meta WHERE key = ?').get('k') as { value: string });
+      row.value = 'changed by the caller';
+      expect(a.cachedReads(value)).toBe('two');
+      // Another replica's commit, once announced here, forgets everything.
+      b.tx(() => {
+        b.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run('three', 'k');
+        b.changed('m', 'thing', 'k');
+      });
+      a.catchUp();
+      expect(a.cachedReads(value)).toBe('three');
+    } finally {
       a.db.close();
       b.db.close();
     }
