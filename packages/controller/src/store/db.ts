@@ -40,8 +40,8 @@ export interface Db {
   /** Set only where several processes write (PostgreSQL). */
   readonly commitOrder?: CommitOrder;
   /**
-   * Where a read costs a round trip (PostgreSQL): runs `fn` with its reads outside
-   * transactions answered from memory while nothing has changed (see PgDb).
+   * Where a read costs a round trip (PostgreSQL): runs `fn` with its reads answered from
+   * memory while nothing they read has changed (see PgDb.cached).
    */
   cached?<T>(fn: () => T): T;
   /** Forgets every cached read: another process committed. */

@@ -146,7 +146,7 @@ export class PgDb implements Db {
    * with the same parameters goes to PostgreSQL once until this process writes a table it
    * read, another replica's commit is announced, or READ_CACHE_MS pass. For the machine
    * views and status, which read the same application, charm and relation rows for every
-   * agent of a burst; a read inside a transaction always goes to the server.
+   * agent of a burst; a read inside a transaction that has written goes to the server.
    */
   cached<T>(fn: () => T): T {
     this.caching++;
