@@ -113,9 +113,11 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
         statusCalls.push(Date.now() - t);
       }
     })();
+    // When each reconnected is when the survivor accepted its watch (the row's `latest`, this
+    // host's clock), not when this test, sharing the CPU with it, next looked.
     const moved = await poll(`every agent connected to ${survivor}`, async () => {
-      const there = new Set((await sql<{ machine: string }>('SELECT machine FROM presence WHERE replica = $1', [survivor])).map((r) => r.machine));
-      return connectedBefore.every((m) => there.has(m)) ? Date.now() - killed : undefined;
+      const there = new Map((await sql<{ machine: string; latest: string }>('SELECT machine, latest FROM presence WHERE replica = $1', [survivor])).map((r) => [r.machine, Number(r.latest)]));
+      return connectedBefore.every((m) => there.has(m)) ? Math.max(...connectedBefore.map((m) => there.get(m)!)) - killed : undefined;
     }, 30_000, 50);
     watching = false;
     await statusLoop;

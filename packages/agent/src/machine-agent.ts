@@ -19,6 +19,11 @@ import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 /** Installed packages whose files go to the controller's index in one request. */
 const PACKAGES_PER_BATCH = 50;
 
+/** A line for the agent's own stderr (its journal, or agent.log for local-process), timed to the millisecond like the controller's. */
+function stderrLog(level: 'warn' | 'error', msg: string, fields: Record<string, string>): void {
+  process.stderr.write(JSON.stringify({ level, time: Date.now(), msg, ...fields }) + '\n');
+}
+
 export interface AgentConfig {
   /** The controller the agent dials first (the only one an agent older than controller replicas reads). */
   controllerUrl: string;
@@ -141,10 +146,10 @@ export class MachineAgent {
     // this agent's logs, and an unreachable one cannot be.
     let reported = '';
     const failed = (e: Error, untrusted: boolean) => {
-      if (e.message !== reported) process.stderr.write(JSON.stringify({ level: 'error', msg: untrusted ? 'controller certificate refused' : 'cannot connect to the controller', error: e.message }) + '\n');
+      if (e.message !== reported) stderrLog('error', untrusted ? 'controller certificate refused' : 'cannot connect to the controller', { error: e.message });
       reported = e.message;
     };
-    const moved = (from: string, to: string, why: string) => process.stderr.write(JSON.stringify({ level: 'warn', msg: 'moving to another controller', from, to, why }) + '\n');
+    const moved = (from: string, to: string, why: string) => stderrLog('warn', 'moving to another controller', { from, to, why });
     await this.api.watch((m) => this.onMessage(m), () => {
       reported = '';
       this.scheduleFetch();
@@ -425,7 +430,7 @@ export class MachineAgent {
       spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
     } catch (e) {
       this.uninstalling = false;
-      process.stderr.write(JSON.stringify({ level: 'warn', msg: 'cannot uninstall yet', error: (e as Error).message }) + '\n');
+      stderrLog('warn', 'cannot uninstall yet', { error: (e as Error).message });
     }
   }
 

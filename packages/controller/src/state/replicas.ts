@@ -94,19 +94,20 @@ export class ReplicaRepository {
 
   /** A machine agent's first connection to replica `id`. */
   connect(id: string, model: string, machine: string, since: number): void {
-    this.s.db
-      .prepare('INSERT INTO presence (model, machine, replica, since, latest) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, machine, replica) DO UPDATE SET latest = excluded.latest')
-      .run(model, machine, id, since, since);
+    this.s.txRelaxed(() =>
+      this.s.db
+        .prepare('INSERT INTO presence (model, machine, replica, since, latest) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model, machine, replica) DO UPDATE SET latest = excluded.latest')
+        .run(model, machine, id, since, since));
   }
 
   /** A newer connection of an agent already connected to replica `id`. */
   reconnect(id: string, model: string, machine: string, latest: number): void {
-    this.s.db.prepare('UPDATE presence SET latest = ? WHERE model = ? AND machine = ? AND replica = ?').run(latest, model, machine, id);
+    this.s.txRelaxed(() => this.s.db.prepare('UPDATE presence SET latest = ? WHERE model = ? AND machine = ? AND replica = ?').run(latest, model, machine, id));
   }
 
   /** A machine agent's last connection to replica `id` closed. */
   disconnect(id: string, model: string, machine: string): void {
-    this.s.db.prepare('DELETE FROM presence WHERE model = ? AND machine = ? AND replica = ?').run(model, machine, id);
+    this.s.txRelaxed(() => this.s.db.prepare('DELETE FROM presence WHERE model = ? AND machine = ? AND replica = ?').run(model, machine, id));
   }
 
   /** Replica `id`'s connections, all of them (after a write of one failed). */

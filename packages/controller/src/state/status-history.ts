@@ -21,7 +21,8 @@ export class StatusHistoryRepository {
    * `status --timeline` shows when each agent came up), bounded like the triggers' entries.
    */
   append(model: string, entity: string, kind: StatusHistoryKind, status: string, message: string, at: number): void {
-    this.s.tx(() => {
+    // Kept for people: a commit of it does not wait on the disk where that is slow.
+    this.s.txRelaxed(() => {
       this.s.db.prepare('INSERT INTO status_history (model, entity, kind, status, message, data, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(model, entity, kind, status, message, '{}', at);
       this.s.db
         .prepare('DELETE FROM status_history WHERE model = ? AND entity = ? AND kind = ? AND id <= (SELECT id FROM status_history WHERE model = ? AND entity = ? AND kind = ? ORDER BY id DESC LIMIT 1 OFFSET ?)')

@@ -46,6 +46,12 @@ export interface Db {
   cached?<T>(fn: () => T): T;
   /** Forgets every cached read: another process committed. */
   invalidate?(): void;
+  /**
+   * Lets the open transaction's commit return before its record is on disk (PostgreSQL's
+   * `synchronous_commit = off`): a crash of the database server may lose the last such
+   * commits, never corrupt them or reorder them. Not set where commits are cheap (SQLite).
+   */
+  relaxCommit?(): void;
 }
 
 /**

@@ -76,6 +76,20 @@ export class Store {
 
   private caching = 0;
 
+  /**
+   * A transaction for records that are rebuilt after a crash or kept for people only (which
+   * agents are connected, status history): where a commit waits on the disk (PostgreSQL)
+   * it does not, so recording an agent's connection never holds the controller for an
+   * fsync. Inside another transaction it joins that one, durable as the rest.
+   */
+  txRelaxed<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.tx(() => {
+      this.db.relaxCommit?.();
+      return fn();
+    });
+  }
+
   tx<T>(fn: () => T): T {
     // A nested call joins the outer transaction; its changes are announced with it.
     if (this.db.inTransaction) return fn();

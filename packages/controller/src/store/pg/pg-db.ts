@@ -136,6 +136,11 @@ export class PgDb implements Db {
     };
   }
 
+  relaxCommit(): void {
+    // Travels with the transaction's first statement (after its deferred BEGIN); dropped with it if none comes.
+    this.pg.defer('SET LOCAL synchronous_commit TO off');
+  }
+
   exec(sql: string): void {
     this.invalidate();
     this.pg.exec(sql);

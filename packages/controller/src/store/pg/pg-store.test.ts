@@ -143,6 +143,31 @@ describe.runIf(testStoreKind() === 'postgresql')('transactions on the bridge', (
     }
   });
 
+  it('commit a relaxed transaction without waiting for the disk, and only that one; one nested in a durable transaction stays durable', () => {
+    const db = openTestDb('') as PgDb;
+    const store = new Store(db);
+    const setting = () => (db.prepare("SELECT current_setting('synchronous_commit') AS v").get() as { v: string }).v;
+    try {
+      // The test cluster is not durable at all; this connection is, as a real server's.
+      db.exec('SET synchronous_commit TO on');
+      const inside = store.txRelaxed(() => {
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('relaxed', '1');
+        return setting();
+      });
+      expect(inside).toBe('off');
+      expect(setting()).toBe('on');
+      expect(meta(db, 'relaxed')?.value).toBe('1');
+      expect(store.tx(() => store.txRelaxed(() => setting()))).toBe('on');
+      // One that runs no statement costs nothing.
+      const idle = db.pg.calls;
+      store.txRelaxed(() => undefined);
+      expect(db.pg.calls).toBe(idle);
+      expect(db.pg.pending).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('fail the next call with a deferred statement\'s error, run nothing of that call, and roll back', () => {
     const db = openTestDb('') as PgDb;
     try {
