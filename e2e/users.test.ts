@@ -75,7 +75,7 @@ describe('users and roles', () => {
       if (statSync(join(home, f)).isFile()) expect({ f, has: readFileSync(join(home, f), 'utf8').includes(PASSWORD) }).toEqual({ f, has: false });
     }
     expect(await aliceOk(['whoami'])).toMatch(/User:\s+alice/);
-  }, 60_000);
+  });
 
   it('a user with no grant sees no model and is refused status with a hint to ask for one', async () => {
     expect(await aliceOk(['models'])).not.toContain(name);
@@ -98,7 +98,7 @@ describe('users and roles', () => {
     const trail = JSON.parse(await ok(['audit-log', '--user', 'alice', '--model', name, '--format', 'json', '-c', C])) as { method: string; route: string; status: number; address: string }[];
     expect(trail.filter((r) => r.status === 403).map((r) => `${r.method} ${r.route}`)).toEqual(expect.arrayContaining(['POST /api/models/:model/charms', 'POST /api/models/:model/applications/:app/config', 'POST /api/models/:model/relations']));
     expect(trail.every((r) => r.address !== '')).toBe(true);
-  }, 60_000);
+  });
 
   it('write deploys; revoking write leaves read at once, revoking read removes access', async () => {
     await ok(['grant', 'alice', 'write', name, '-c', C]);
@@ -170,7 +170,7 @@ describe('users and roles', () => {
     }
     // The harness's own session is untouched.
     expect(await ok(['models', '-c', C])).toContain(name);
-  }, 60_000);
+  });
 });
 }
 
