@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { replicaFile } from '@sigil/api';
 import { CHARMS, ok, poll, sigil, status, until, workload } from './harness.ts';
 import { canRunBrowser, launchTrusting } from './browser.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
@@ -97,9 +98,9 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
     await ok(['config', 'source', 'token=two', '-m', M]);
 
     // Its host is lost: supervisor and controller killed at once, nothing restarts it.
-    const victim = pid(n === 0 ? 'controller.pid' : `controller-${n}.pid`);
+    const victim = pid(replicaFile('controller.pid', n));
     const connectedBefore = (await sql<{ machine: string }>('SELECT machine FROM presence WHERE replica = $1', [used])).map((r) => r.machine);
-    process.kill(pid(n === 0 ? 'supervisor.pid' : `supervisor-${n}.pid`), 'SIGKILL');
+    process.kill(pid(replicaFile('supervisor.pid', n)), 'SIGKILL');
     process.kill(victim, 'SIGKILL');
     const killed = Date.now();
     // Every agent that was connected reconnects to the survivor (which records each connection in the store).
@@ -138,7 +139,7 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
       return holders.length === 2 && holders.every((h) => h.holder === survivor) ? true : undefined;
     }, 30_000);
     // When it took them is what its log says (the deploy above may well have settled later).
-    const taken = readFileSync(join(dir(), survivor === 'r0' ? 'controller.log' : `controller-${survivor.slice(1)}.log`), 'utf8').split('\n')
+    const taken = readFileSync(join(dir(), replicaFile('controller.log', Number(survivor.slice(1)))), 'utf8').split('\n')
       .filter((l) => l.includes('"lease taken"'))
       .map((l) => JSON.parse(l) as { time: number; lease: string; replica: string })
       .filter((l) => l.replica === survivor && l.time > killed);
@@ -186,8 +187,8 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
       const config = JSON.parse(readFileSync(join(dir(), 'controller.json'), 'utf8')) as { port: number; replicaPorts: number[] };
       const n = [config.port, ...config.replicaPorts].indexOf(Number(served));
       expect(n, `port ${served} is a replica's`).toBeGreaterThanOrEqual(0);
-      process.kill(pid(n === 0 ? 'supervisor.pid' : `supervisor-${n}.pid`), 'SIGKILL');
-      process.kill(pid(n === 0 ? 'controller.pid' : `controller-${n}.pid`), 'SIGKILL');
+      process.kill(pid(replicaFile('supervisor.pid', n)), 'SIGKILL');
+      process.kill(pid(replicaFile('controller.pid', n)), 'SIGKILL');
       const t0 = Date.now();
       // The page reconnects a few times, then moves to the survivor: same path, logged in, live.
       await page.waitForURL((u) => u.port !== served && u.pathname.startsWith('/gui'), { timeout: 60_000 });
