@@ -262,12 +262,26 @@ async function failover(dir: string, machines: SimMachine[], urls: string[]): Pr
   process.kill(ctl, 'SIGKILL');
   for (;;) {
     if (onR0.every((m) => opened.has(m) && m.api.url === urls[1])) break;
-    if (performance.now() - t0 > 120_000) throw new Error(`failover: ${onR0.filter((m) => !opened.has(m)).length} agents not reconnected after 120 s`);
+    if (performance.now() - t0 > 120_000) {
+      const late = onR0.filter((m) => !opened.has(m) || m.api.url !== urls[1]);
+      printFeed(late[0]!, t0);
+      throw new Error(`failover: ${late.length} agents not reconnected after 120 s`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   const times = onR0.map((m) => opened.get(m)! - t0);
   const st = stats(times);
   console.log(`failover: kill -9 of r0 → all ${onR0.length} of its agents on r1 after ${ms(st.max)} (p50 ${ms(st.median)}; target < 5 s)`);
+  // The slowest agent's feed after the kill: what it tried, and what it was told.
+  printFeed(onR0[times.indexOf(st.max)]!, t0);
+}
+
+/** What a simulated agent's change feed went through since `t0`. */
+function printFeed(m: SimMachine, t0: number): void {
+  const events = m.feedEvents.filter((e) => e.at >= t0);
+  console.log(`failover: machine ${m.id}'s feed (now on ${m.api.url}) went through ${events.length} events after the kill:`);
+  for (const e of events.slice(0, 12)) console.log(`  +${ms(e.at - t0)} ${e.what}`);
+  if (events.length > 12) console.log(`  … ${events.length - 12} more`);
 }
 
 function allSettledExcept(units: Map<string, SimUnit>, n: number): boolean {

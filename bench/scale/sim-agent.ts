@@ -36,6 +36,8 @@ export class SimMachine {
 
   /** Told after each (re)connection of the change feed (the failover measurement). */
   onConnect: (() => void) | undefined;
+  /** What the change feed went through, with times (performance.now()), for the failover report. */
+  readonly feedEvents: { at: number; what: string }[] = [];
 
   constructor(readonly id: string, urls: string | string[], ca: string, token: string, readonly counters: SimCounters, readonly onUnitEvent: (u: SimUnit) => void) {
     this.api = new AgentApi(urls, ca, token);
@@ -44,9 +46,12 @@ export class SimMachine {
   run(signal: AbortSignal): Promise<void> {
     return this.api.watch((m) => this.onMessage(m), () => {
       this.connected = true;
+      this.feedEvents.push({ at: performance.now(), what: `open ${this.api.url}` });
       this.onConnect?.();
       this.scheduleFetch();
-    }, signal);
+    }, signal,
+    (e) => this.feedEvents.push({ at: performance.now(), what: `failed: ${e.message}` }),
+    (from, to, why) => this.feedEvents.push({ at: performance.now(), what: `move ${from} → ${to}: ${why}` }));
   }
 
   private onMessage(m: WatchMessage): void {

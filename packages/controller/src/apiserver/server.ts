@@ -21,6 +21,7 @@ import { registerInventoryRoutes } from './inventory-routes.ts';
 import { registerBackupRoutes } from './backup-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
+import { Turns } from './turns.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
 
@@ -67,6 +68,11 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
     const credential = req.headers.authorization ?? cookieAuthorization(access, req.method, req.headers, req.protocol === 'https');
     const principal = auth.authorize(access, credential, pattern === undefined ? 'this path' : `${req.method} ${pattern}`, requestModel(req));
     if (principal) req.principal = principal;
+  });
+  // Handlers take turns on the event loop (turns.ts), once the request's body is in.
+  const turns = new Turns();
+  app.addHook('preHandler', async () => {
+    await turns.next();
   });
   app.setErrorHandler((caught, req, reply) => {
     // A locked or full database is a condition of the moment, not a bug: a clear error.

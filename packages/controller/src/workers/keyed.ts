@@ -49,12 +49,7 @@ export class KeyedQueue {
     this.dirty.add(key);
     // Pumped after the current call stack: a key named many times in one go (a commit's
     // changes) runs once, and a commit's subscribers are all told of it before work starts.
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    this.pump();
   }
 
   /** Keys waiting or running: what the worker report shows as its depth. */
@@ -74,15 +69,29 @@ export class KeyedQueue {
     this.dirty.clear();
   }
 
+  /**
+   * Starts the due keys, one per turn of the event loop. Much of a key's work is synchronous
+   * (store reads and writes), so a backlog started in one go would hold the loop for as long
+   * as all of it takes: a replica taking over a dead one's 150 machines held new connections
+   * in the accept queue for a second per turn, and agents gave up on it. Between keys, the
+   * loop serves I/O.
+   */
   private pump(): void {
-    const limit = this.o.concurrency ?? 8;
-    for (const key of this.dirty) {
-      if (this.running.size >= limit) return;
-      if (this.running.has(key)) continue;
-      this.dirty.delete(key);
-      this.running.add(key);
-      void this.work(key);
-    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.stopped || this.running.size >= (this.o.concurrency ?? 8)) return;
+      for (const key of this.dirty) {
+        if (this.running.has(key)) continue;
+        this.dirty.delete(key);
+        this.running.add(key);
+        void this.work(key);
+        // Whatever else is due, on the next turn.
+        if (this.dirty.size > 0) this.pump();
+        return;
+      }
+    });
   }
 
   private async work(key: string): Promise<void> {
