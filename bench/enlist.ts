@@ -34,6 +34,8 @@ try {
   c = withController('bench-enlist', ['--provider', 'local-process', '--api-address', hosts.gateway]);
   if (base) cb = withController('bench-enlist-base', ['--provider', 'local-process', '--api-address', hosts.gateway], base.sigil);
   let shown = 0;
+  // Each enlistment's step lines, by host: the slowest of the ten is printed too.
+  const steps = new Map<StandInHost, string>();
   const enlist = (h: StandInHost, on = c!, sigil = SIGIL) => new Promise<number>((resolve, reject) => {
     const env = { ...process.env, SIGIL_HOME: on.home };
     const t = performance.now();
@@ -41,6 +43,7 @@ try {
       if (err) return reject(new Error(stderr));
       // The steps of the first enlistment, with their times, show where time goes.
       if (shown++ === 0 || h === withNode) console.log(stderr.trimEnd());
+      steps.set(h, stderr.trimEnd());
       resolve(performance.now() - t);
     });
   });
@@ -71,6 +74,7 @@ try {
   const wall = performance.now() - t;
   const s10 = stats(ten);
   console.log(`enlist 10 hosts at once: all connected in ${ms(wall)}; per host median ${ms(s10.median)}, max ${ms(s10.max)}; ${(wall / s1.median).toFixed(2)}x one (goal < 2x)`);
+  console.log(`the slowest of the ten:\n${steps.get(all.slice(1)[ten.indexOf(s10.max)]!)}`);
   c.run(['remove-machine', ...machines(), '--no-prompt']);
   await gone();
   const reuse = await enlist(withNode);
