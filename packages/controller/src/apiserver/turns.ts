@@ -1,40 +1,49 @@
+/** How long handlers may hold one turn of the event loop before the rest wait for the next. */
+const SLICE_MS = 10;
+
 /**
- * Requests take turns on the event loop: each handler starts on a turn of its own, in the
- * order the requests arrived.
+ * Requests take turns on the event loop: handlers start in the order the requests arrived,
+ * and once those started in one turn have held it for 10 ms, the rest start on the next turn.
  *
  * Much of a handler's work is synchronous (store reads through the synchronous bridge to
  * PostgreSQL, or SQLite), and Node runs, in one turn of its loop, every request whose bytes
  * arrived together. A burst of 150 agents reading their views then held the loop for a
  * second per turn, and the loop accepts one new connection per turn (libuv since 1.45): a
  * replica taking over a dead one's agents left them in its accept queue until they gave up.
- * One handler per turn keeps each turn short, so new connections, the TLS handshakes of
- * reconnecting agents and the pings of the change feed are served between handlers.
+ * Bounded turns let the loop accept connections, finish the TLS handshakes of reconnecting
+ * agents and answer the change feed's pings between handlers, while cheap handlers (most,
+ * on SQLite) still run many to a turn.
  */
 export class Turns {
-  private readonly waiting: (() => void)[] = [];
-  private scheduled = false;
+  private waiting = 0;
+  /** When the open slice of this turn ends; undefined when none is open. */
+  private sliceEnd: number | undefined;
 
-  /** Resolves on a coming turn of the event loop, after every earlier caller's. */
+  /** Resolves when the caller may start, after every earlier caller. */
   next(): Promise<void> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.schedule();
-    });
+    this.waiting++;
+    return new Promise((resolve) => setImmediate(() => this.run(resolve)));
   }
 
   /** Callers waiting for their turn. */
   get depth(): number {
-    return this.waiting.length;
+    return this.waiting;
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.waiting.length === 0) return;
-    this.scheduled = true;
-    // An immediate queued by an immediate runs on the next turn, after the loop polled I/O.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.waiting.shift()!();
-      this.schedule();
-    });
+  // Immediates run in the order they were queued, each after the microtasks of the one
+  // before (so a handler's synchronous work is done when the next one is looked at);
+  // an immediate queued while they run waits for the next turn, after the loop polled I/O.
+  private run(resolve: () => void): void {
+    const now = performance.now();
+    if (this.sliceEnd === undefined) {
+      this.sliceEnd = now + SLICE_MS;
+      // Queued before any caller deferred below, so it runs first on the next turn.
+      setImmediate(() => (this.sliceEnd = undefined));
+    } else if (now >= this.sliceEnd) {
+      setImmediate(() => this.run(resolve));
+      return;
+    }
+    this.waiting--;
+    resolve();
   }
 }
