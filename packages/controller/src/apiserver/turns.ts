@@ -1,9 +1,9 @@
 /** How long handlers may hold one turn of the event loop before the rest wait for the next. */
-const SLICE_MS = 10;
+const SLICE_MS = 5;
 
 /**
  * Requests take turns on the event loop: handlers start in the order the requests arrived,
- * and once those started in one turn have held it for 10 ms, the rest start on the next turn.
+ * and once those started in one turn have held it for 5 ms, the rest start on the next turn.
  *
  * Much of a handler's work is synchronous (store reads through the synchronous bridge to
  * PostgreSQL, or SQLite), and Node runs, in one turn of its loop, every request whose bytes
