@@ -71,8 +71,8 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   });
   // Handlers take turns on the event loop (turns.ts), once the request's body is in.
   const turns = new Turns();
-  app.addHook('preHandler', async () => {
-    await turns.next();
+  app.addHook('preHandler', async (req) => {
+    await turns.next(req.principal?.kind === 'machine' ? 'agent' : 'user');
   });
   app.setErrorHandler((caught, req, reply) => {
     // A locked or full database is a condition of the moment, not a bug: a clear error.

@@ -37,4 +37,22 @@ describe('Turns', () => {
     expect(events.indexOf('accepted')).toBeLessThan(events.indexOf('handler 5'));
     expect(turns.depth).toBe(0);
   });
+
+  it('starts a person’s request before machine agents’ requests that arrived earlier, and every agent’s still in order', async () => {
+    const order: string[] = [];
+    const turns = new Turns();
+    const agents = [1, 2, 3, 4].map(async (n) => {
+      await turns.next('agent');
+      order.push(`agent ${n}`);
+      busy(10);
+    });
+    // Asks once the first agent holds the loop: three agents are still waiting then.
+    const user = (async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      await turns.next('user');
+      order.push('user');
+    })();
+    await Promise.all([...agents, user]);
+    expect(order).toEqual(['agent 1', 'user', 'agent 2', 'agent 3', 'agent 4']);
+  });
 });

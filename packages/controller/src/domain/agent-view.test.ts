@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { concerns, type MachineViewDelta, type RelationView, type UnitView } from '@sigil/api';
+import { concerns, interestOf, type MachineViewDelta, type RelationView, type UnitView } from '@sigil/api';
 import { openTestDb, testStoreKind } from '../store/test-store.ts';
 import { Store, type Change } from '../store/store.ts';
 import { Models } from './models.ts';
@@ -13,6 +13,7 @@ import { Charms } from './charms.ts';
 import { Applications } from './applications.ts';
 import { Machines } from './machines.ts';
 import { Relations } from './relations.ts';
+import { Units } from './units.ts';
 import { Reads } from '../state/rows.ts';
 import { AgentFacade } from './agent.ts';
 
@@ -155,17 +156,12 @@ describe('deltas', () => {
 });
 
 describe('change records', () => {
-  const interest = (unit: string) => {
-    const u = unitView(unit);
-    return {
-      apps: new Set([u.app, ...u.relations.map((r) => r.remoteApp)]),
-      units: new Set([unit]),
-      machine: machineOf(unit),
-      relationIds: new Set(u.relations.map((r) => String(r.id))),
-      leads: new Set(u.leader ? [u.app] : []),
-    };
-  };
+  const interest = (unit: string) => interestOf(machineOf(unit), [unitView(unit)]);
   const concerned = (unit: string) => changes.some((c) => concerns(c.kind, c.key, interest(unit), c.op));
+  const outId = () => rel('b/0', 'in').id;
+  const peerId = () => rel('a/0', 'ring').id;
+  /** Whether each unit's view changed between `before` and now (its parts' hashes). */
+  const viewHashes = () => Object.fromEntries(['a/0', 'a/1', 'b/0'].map((u) => [u, hashes(agent.viewDelta(M, machineOf(u)))]));
 
   it('a status report or a hook’s own changes concern the unit and its leader only', () => {
     agent.reportStatus(M, { unit: 'a/1', agent: 'executing', message: 'running config-changed hook' });
@@ -175,6 +171,43 @@ describe('change records', () => {
     changes = [];
     agent.reportStatus(M, { unit: 'a/0', agent: 'idle', message: '' });
     expect([concerned('a/1'), concerned('a/0'), concerned('b/0')]).toEqual([false, true, false]);
+  });
+
+  it('a unit’s bag concerns the other side and its peers, not its siblings across a relation', () => {
+    // a/0 leads a: its sibling a/1 reads neither its bag in `out` nor its status.
+    commit('a/0', { [outId()]: { mine: 'a0-v2' } });
+    expect(changes.map((c) => `${c.kind} ${c.key} ${c.op}`)).toEqual([`relation-data ${outId()}:a/0 change`, 'unit a/0 status']);
+    expect([concerned('a/0'), concerned('a/1'), concerned('b/0')]).toEqual([true, false, true]);
+    changes = [];
+    commit('a/0', { [peerId()]: { peer: 'a0-v2' } });
+    expect([concerned('a/0'), concerned('a/1'), concerned('b/0')]).toEqual([true, true, false]);
+  });
+
+  it('an application bag concerns the other side and its own leader', () => {
+    commit('b/0', {}, { [outId()]: { app: 'b-in-v2' } });
+    expect([concerned('b/0'), concerned('a/0'), concerned('a/1')]).toEqual([true, true, true]);
+    changes = [];
+    commit('a/0', {}, { [outId()]: { app: 'a-out-v2' } });
+    expect(changes.map((c) => `${c.kind} ${c.key} ${c.op}`)).toContain(`relation-data ${outId()}:a change`);
+    expect([concerned('a/0'), concerned('b/0')]).toEqual([true, true]);
+    // a/1 does not read its own application's bag in `out` (only the leader does): only a/0's status report reaches it, as leader.
+    expect(changes.filter((c) => c.kind === 'relation-data').some((c) => concerns(c.kind, c.key, interest('a/1'), c.op))).toBe(false);
+  });
+
+  it('the rule wakes every unit whose view changed (leaving scope, dying, a new unit)', () => {
+    // A unit is concerned whenever its view changed; the rule may over-wake, never miss.
+    const check = (act: () => void) => {
+      const before = viewHashes();
+      changes = [];
+      act();
+      const after = viewHashes();
+      for (const u of Object.keys(after)) if (after[u] !== before[u]) expect({ unit: u, concerned: concerned(u) }).toEqual({ unit: u, concerned: true });
+    };
+    check(() => agent.leaveScope(M, 'a/1', outId()));
+    check(() => agent.enterScope(M, 'a/1', outId(), 'addr-a/1'));
+    check(() => commit('a/1', { [outId()]: { mine: 'a1-v3' } }));
+    check(() => new Units(store).add(M, 'a', 1));
+    check(() => agent.setDead(M, 'a/1'));
   });
 
   it('leader settings concern the whole application', () => {

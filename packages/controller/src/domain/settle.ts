@@ -1,4 +1,4 @@
-import { concerns } from '@sigil/api';
+import { concerns, interestOf } from '@sigil/api';
 import type { WaitReport } from '@sigil/api';
 import { formatDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
@@ -40,13 +40,12 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
         continue;
       }
       const mine = relations.filter((r) => r.endpoints.some((e) => e.app === u.app));
-      const interest = {
-        apps: new Set([u.app, ...mine.flatMap((r) => r.endpoints.map((e) => e.app))]),
-        units: new Set([u.name]),
-        machine: u.machine ?? '',
-        relationIds: new Set(mine.map((r) => String(r.id))),
-        leads: new Set(leaders.get(u.app) === u.name ? [u.app] : []),
-      };
+      const interest = interestOf(u.machine ?? '', [{
+        name: u.name,
+        app: u.app,
+        leader: leaders.get(u.app) === u.name,
+        relations: mine.map((r) => ({ id: r.id, remoteApp: (r.endpoints.find((e) => e.app !== u.app) ?? r.endpoints[0]!).app })),
+      }]);
       const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest, c.op));
       let why: string | undefined;
       if (!machine?.instanceId) why = 'waiting for its machine';

@@ -1,5 +1,6 @@
 import { json, type Store } from '../store/store.ts';
 import type { PortSpec, StatusDoc } from './rows.ts';
+import { leaveAllScopes, relationData } from './relations.ts';
 
 type Bag = Record<string, string>;
 
@@ -68,17 +69,17 @@ export class AgentRepository {
   /** Writes a bag at `version`. */
   putBag(model: string, relationId: number, owner: string, isApp: boolean, data: Bag, version: number): void {
     this.s.db.prepare('INSERT OR REPLACE INTO relation_settings (model, relation_id, owner, is_app, data, version) VALUES (?, ?, ?, ?, ?, ?)').run(model, relationId, owner, isApp ? 1 : 0, JSON.stringify(data), version);
-    this.s.changed(model, 'relation', String(relationId));
+    this.s.changed(model, 'relation-data', relationData(relationId, owner));
   }
 
   enterScope(model: string, relationId: number, unit: string): void {
     this.s.db.prepare('INSERT OR IGNORE INTO relation_scopes (model, relation_id, unit) VALUES (?, ?, ?)').run(model, relationId, unit);
-    this.s.changed(model, 'relation', String(relationId));
+    this.s.changed(model, 'relation-data', relationData(relationId, unit));
   }
 
   leaveScope(model: string, relationId: number, unit: string): void {
     this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND relation_id = ? AND unit = ?').run(model, relationId, unit);
-    this.s.changed(model, 'relation', String(relationId));
+    this.s.changed(model, 'relation-data', relationData(relationId, unit));
   }
 
   /** The view revision at which the unit's agent found nothing to do: its own change kind, which agents ignore. */
@@ -90,7 +91,7 @@ export class AgentRepository {
   /** The unit ran its last hook: dead, and out of every relation's scope. */
   setDead(model: string, unit: string): void {
     this.s.db.prepare("UPDATE units SET life = 'dead' WHERE model = ? AND name = ?").run(model, unit);
-    this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, unit);
+    leaveAllScopes(this.s, model, unit);
     this.s.changed(model, 'unit', unit);
   }
 

@@ -35,12 +35,19 @@ export class LifecycleRepository {
     this.s.changed(model, 'unit', unit);
   }
 
-  /** A dead unit's row goes, and its leadership with it. */
+  /**
+   * A dead unit's row goes, and its leadership with it. Besides the unit's own change, it
+   * records its principal's (whose subordinates it listed), its machine's (a host counts
+   * the units in its containers) and, only when it led, its application's: the siblings
+   * of a unit of a large application are not woken by its removal.
+   */
   removeUnit(model: string, unit: string, app: string): void {
-    this.s.db.prepare('DELETE FROM units WHERE model = ? AND name = ?').run(model, unit);
-    this.s.db.prepare('UPDATE applications SET leader = NULL WHERE model = ? AND leader = ?').run(model, unit);
+    const row = this.s.db.prepare('DELETE FROM units WHERE model = ? AND name = ? RETURNING principal, machine').get(model, unit) as { principal: string | null; machine: string | null } | undefined;
+    const led = this.s.db.prepare('UPDATE applications SET leader = NULL WHERE model = ? AND leader = ?').run(model, unit).changes > 0;
     this.s.changed(model, 'unit', unit, 'remove');
-    this.s.changed(model, 'application', app);
+    if (row?.principal) this.s.changed(model, 'unit', row.principal);
+    if (row?.machine) this.s.changed(model, 'machine', row.machine);
+    if (led) this.s.changed(model, 'application', app);
   }
 
   /** How many units are in scope of a relation. */

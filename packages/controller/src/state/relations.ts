@@ -1,6 +1,21 @@
 import type { Store } from '../store/store.ts';
 import type { RelationEndpoint } from './rows.ts';
 
+/**
+ * The change-log key of a relation's scope or bag change made by `owner` (a unit, or an
+ * application for its bag): `relation-data` entries wake only the units that read it
+ * (`concerns` in @sigil/api).
+ */
+export function relationData(relationId: number, owner: string): string {
+  return `${relationId}:${owner}`;
+}
+
+/** Takes the unit out of every relation's scope, recording each scope it leaves. */
+export function leaveAllScopes(s: Store, model: string, unit: string): void {
+  const rows = s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ? RETURNING relation_id').all(model, unit) as { relation_id: number }[];
+  for (const r of rows) s.changed(model, 'relation-data', relationData(r.relation_id, unit));
+}
+
 /** A relation bag as show-unit reads it, in the store's order. */
 export interface Bag {
   owner: string;
@@ -33,9 +48,9 @@ export class RelationRepository {
     this.s.changed(model, 'relation', String(id));
   }
 
-  /** The unit leaves the scope of every relation (a forced removal). Records no change. */
+  /** The unit leaves the scope of every relation (a forced removal). Records each scope's change. */
   leaveAllScopes(model: string, unit: string): void {
-    this.s.db.prepare('DELETE FROM relation_scopes WHERE model = ? AND unit = ?').run(model, unit);
+    leaveAllScopes(this.s, model, unit);
   }
 
   /** Every bag of a relation, unparsed. */

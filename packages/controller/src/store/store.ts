@@ -6,7 +6,12 @@ import { sqliteOf, type Db } from './db.ts';
  * (statuses; a unit's state, ports and version), which no agent sees but the entity's own
  * and its application leader's (see `concerns` in @sigil/api); or `change`, anything else.
  */
-export type ChangeOp = 'change' | 'remove' | 'status';
+/**
+ * `status`: an entity's own runtime fields (statuses; a unit's state, ports, version).
+ * `meta`: fields no agent's view holds (an application's exposure, constraints,
+ * annotations, scale): people and the controller's workers read them, agents are not told.
+ */
+export type ChangeOp = 'change' | 'remove' | 'status' | 'meta';
 
 export interface Change {
   rev: number;

@@ -205,16 +205,16 @@ const structural = (kinds: readonly string[]) => (c: Change) => c.op !== 'status
  * converges). Of the workers keyed by model, a change wakes only its own model's key.
  */
 export const WANTS = {
-  cleanup: structural(['model', 'application', 'unit', 'relation', 'machine']),
-  subordinates: structural(['application', 'unit', 'relation']),
+  cleanup: structural(['model', 'application', 'unit', 'relation', 'relation-data', 'machine']),
+  subordinates: structural(['application', 'unit', 'relation', 'relation-data']),
   // Opened ports are a unit's runtime field: the exposer reads status changes too.
   exposer: (c: Change) => ['application', 'unit', 'machine'].includes(c.kind),
   // A unit settling may let a removed relation's draining proxy close.
-  chaos: structural(['model', 'application', 'unit', 'relation', 'machine', 'settled']),
+  chaos: structural(['model', 'application', 'unit', 'relation', 'relation-data', 'machine', 'settled']),
   operations: structural(['operation']),
   // A roll-out waits on its units settling (status reports too) and HAProxy seeing a drain;
   // with no roll-out active a run is one indexed read.
-  rollouts: (c: Change) => ['rollout', 'unit', 'application', 'relation'].includes(c.kind),
+  rollouts: (c: Change) => ['rollout', 'unit', 'application', 'relation', 'relation-data'].includes(c.kind),
   // Pruning is by time: each model on a 60 s resync.
   logs: () => false,
   // Inventory collections are asked for on a schedule (a 60 s resync) and after hooks (by the route).
