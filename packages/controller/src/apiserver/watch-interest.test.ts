@@ -7,7 +7,8 @@ import type { WatchMessage } from '@sigil/api';
 import type { Services } from '../services.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 
-const files = (meta: string) => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta).toString('base64') }] });
+const file = (path: string, text: string) => ({ path, mode: 0o644, data: Buffer.from(text).toString('base64') });
+const files = (meta: string) => ({ files: [file('metadata.yaml', meta), file('config.yaml', 'options:\n  note: {type: string, default: ""}\n')] });
 
 let server: TestServer;
 let svc: Services;
@@ -50,11 +51,13 @@ describe('the change feed of a machine agent', () => {
     await until(() => a.keys().includes('unit:b/1:status'));
     expect((await fetch(server.url + '/api/agent/view', { headers: { authorization: `Bearer ${tokens['a/0']}` } })).status).toBe(200);
     const seen = a.got.length;
-    // Neither b's units' reports nor b's config concern a/0; its own application's config does.
+    // Neither b's units' reports nor b's config concern a/0, nor its own application's
+    // annotations (no agent's view holds them); its own application's config does.
     expect((await post(tokens['b/1']!, '/api/agent/status', { unit: 'b/1', agent: 'executing', message: 'x' })).status).toBe(200);
-    svc.applications.setConfig('m', 'b', {});
+    svc.applications.setConfig('m', 'b', { note: 'x' });
     svc.applications.setAnnotations('m', 'b', { note: 'x' });
     svc.applications.setAnnotations('m', 'a', { note: 'y' });
+    svc.applications.setConfig('m', 'a', { note: 'y' });
     await until(() => a.keys().includes('application:a:change'));
     expect(a.got.slice(seen).flatMap((m) => (m.changes ?? []).map((c) => `${c.kind}:${c.key}`))).toEqual(['application:a']);
     a.close();
@@ -70,11 +73,13 @@ describe('the change feed of a machine agent', () => {
     await until(() => got.length > 0);
     expect((await post(tokens['a/0']!, '/api/agent/status', { unit: 'a/0', agent: 'idle', message: 'z' })).status).toBe(200);
     svc.applications.setAnnotations('m', 'b', { note: 'z' });
-    await until(() => got.some((m) => m.changes?.some((c) => c.key === 'b')));
-    expect(got.flatMap((m) => (m.changes ?? []).map((c) => c.key))).toEqual(expect.arrayContaining(['a/0', 'b']));
+    svc.applications.setConfig('m', 'b', { note: 'z' });
+    await until(() => got.some((m) => m.changes?.some((c) => c.key === 'b' && c.op === 'change')));
+    expect(got.flatMap((m) => (m.changes ?? []).map((c) => `${c.kind}:${c.key}:${c.op}`))).toEqual(expect.arrayContaining(['unit:a/0:status', 'application:b:meta', 'application:b:change']));
     await until(() => b0.keys().includes('application:b:change'));
-    // b/0's agent heard about its application, not about a/0's report.
+    // b/0's agent heard about its application's config, not about its annotations or a/0's report.
     expect(b0.keys()).not.toContain('unit:a/0:status');
+    expect(b0.keys()).not.toContain('application:b:meta');
     admin.close();
     b0.close();
   });
