@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHARMS, ROOT, freshModel, ok, sigil, status, unit, workload } from './harness.ts';
+import { suiteDir } from '../tests/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sigil-bundles-'));
+const dir = suiteDir('sigil-bundles-');
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);

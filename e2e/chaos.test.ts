@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { CHARMS, ROOT, freshModel, ok, poll, sigil, until, workload } from './harness.ts';
 import { canRunBrowser, launchTrusting } from './browser.ts';
+import { testDir } from '../tests/temp.ts';
 
 // Relation chaos on local-process machines: a proxy between tcp-client and tcp-echo adds
 // latency that the client unit itself measures (its `probe` action), through the client
@@ -124,7 +124,7 @@ describe('sigil chaos on a relation', () => {
   });
 
   it('drill: runs a fault with its check over and over and reports every check failed while the provider is down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigil-drill-'));
+    const dir = testDir('sigil-drill-');
     const file = join(dir, 'drill.yaml');
     const check = `${join(ROOT, 'bin', 'sigil')} run tcp-client/0 probe -m ${m}`;
     writeFileSync(file, `faults:\n  - name: echo down\n    relation: [tcp-client, tcp-echo]\n    down: true\n    duration: 3s\n    interval: 100ms\n    check: ${JSON.stringify(check)}\n`);
@@ -140,7 +140,7 @@ describe('sigil chaos on a relation', () => {
 
 describe('sigil chaos serve', () => {
   it("serves Toxiproxy's API that the npm client drives, with the proxies of --config, until interrupted", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigil-chaos-serve-'));
+    const dir = testDir('sigil-chaos-serve-');
     const config = join(dir, 'proxies.json');
     writeFileSync(config, JSON.stringify([{ name: 'from_config', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }]));
     const child = spawn(join(ROOT, 'bin', 'sigil'), ['chaos', 'serve', '--port', '0', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -2,13 +2,13 @@
 // driven by playwright-core) against the shared local-process controller: whole application
 // names, the whole model in view on first load, and relation lines that join the sides
 // two nodes turn to each other.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
 import { canRunBrowser, launchTrusting } from './browser.ts';
+import { testDir } from '../tests/temp.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
@@ -44,7 +44,7 @@ describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const m = await freshModel('gui-canvas');
-    const bundle = join(mkdtempSync(join(tmpdir(), 'sigil-gui-canvas-')), 'apps.yaml');
+    const bundle = join(testDir('sigil-gui-canvas-'), 'apps.yaml');
     // The provider sits above and to the right of its requirer: a line from the provider's
     // right side to the requirer's left would loop round behind both.
     writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}relations:\n- [dummy-source:output, wordpress-frontend-blue:input]\n`);

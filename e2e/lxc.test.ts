@@ -1,11 +1,11 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHARMS, ok, sigil, status, unit, until, workload } from './harness.ts';
 import { canRun } from '../tests/ci.ts';
+import { testDir } from '../tests/temp.ts';
 
 // Real machines: LXC system containers on a bridge Sigil owns. Needs root on Linux (CI is).
 const root = process.platform === 'linux' && process.getuid?.() === 0;
@@ -76,7 +76,7 @@ describe.skipIf(!canRun(root, 'root on Linux (LXC containers)'))('lxc provider (
     expect((await ok(['exec', '-m', M, '--unit', 'sink/0', '--', 'cat', '/etc/hostname'])).trim()).toBe(host);
     const hosts = await ok(['ssh', '-m', M, 'sink/0', 'cat', '/etc/hosts']);
     for (const m of Object.values((await status(M)).machines)) expect(hosts).toContain(m['dns-name']!);
-    const dest = join(mkdtempSync(join(tmpdir(), 'sigil-scp-')), 'hostname');
+    const dest = join(testDir('sigil-scp-'), 'hostname');
     await ok(['scp', '-m', M, 'sink/0:/etc/hostname', dest]);
     expect(readFileSync(dest, 'utf8').trim()).toBe(host);
     expect((await ok(['ssh', '-m', M, 'sink/0', 'ip', 'route'])).includes('default')).toBe(false);

@@ -1,13 +1,13 @@
 // What a newcomer trips over in the first ten minutes (issue 23), through the real CLI
 // against the shared local-process controller: a dry run that deploys, flags accepted and
 // ignored, progress that drowns a log, and a `sigil gui` whose first link is a login page.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHARMS, freshModel, ok, sigil, status } from './harness.ts';
+import { suiteDir } from '../tests/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sigil-newcomer-'));
+const dir = suiteDir('sigil-newcomer-');
 const bundle = join(dir, 'stack.yaml');
 writeFileSync(bundle, `applications:
   source:

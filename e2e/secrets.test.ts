@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHARMS, controllerEntry, hookLines, lxcPath, ok, poll, providers, sigil, status, until, workload, type Provider } from './harness.ts';
+import { testDir } from '../tests/temp.ts';
 
 /**
  * Juju secrets end to end, on the local-process provider and on LXC (one container, both
@@ -77,7 +77,7 @@ function suite(p: Provider): void {
   it('passes a user secret to a charm through a config option of type secret, once granted', async () => {
     const value = `user-secret-${Date.now().toString(36)}-Qx7`;
     seen.push(value);
-    const dir = mkdtempSync(join(tmpdir(), 'sigil-secret-'));
+    const dir = testDir('sigil-secret-');
     writeFileSync(join(dir, 'values.yaml'), `password: ${value}\n`, { mode: 0o600 });
     const uri = (await ok(['add-secret', 'extra', '--file', join(dir, 'values.yaml'), '--info', 'for the reader', '-m', m])).trim();
     expect(uri).toMatch(/^secret:[0-9a-v]{20}$/);

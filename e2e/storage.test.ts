@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHARMS, freshModel, hookLines, ok, poll, sigil, status, until, workload } from './harness.ts';
+import { suiteDir } from '../tests/temp.ts';
 
 interface StorageJson {
   storage: Record<string, { kind: string; status: { current: string }; attachments?: { units: Record<string, { location?: string }> } }>;
@@ -17,7 +17,7 @@ interface StorageJson {
  */
 describe('storage and resources', () => {
   let m: string;
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-storage-'));
+  const dir = suiteDir('sigil-storage-');
   const payload = (text: string) => {
     const f = join(dir, `payload-${text}.txt`);
     writeFileSync(f, text);

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProxySettings } from '@sigil/api';
 import { APT_PROXY_FILE, applyAptProxy, aptProxyConf, charmProxyEnv, machineAptProxy } from './proxy.ts';
+import { testDir } from '../../../tests/temp.ts';
 
 const none: ProxySettings = {
   'juju-http-proxy': '',
@@ -34,7 +34,7 @@ describe('apt proxy settings', () => {
   });
 
   it('creates, rewrites and removes the file as the settings change, touching it only on a change', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'sigil-apt-')), 'etc', 'apt', 'apt.conf.d');
+    const dir = join(testDir('sigil-apt-'), 'etc', 'apt', 'apt.conf.d');
     const file = join(dir, APT_PROXY_FILE);
     expect(await applyAptProxy(dir, none)).toBe(false);
     expect(existsSync(file)).toBe(false);

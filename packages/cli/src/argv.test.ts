@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommanderError } from 'commander';
 import { buildProgram } from './main.ts';
 import { Ctx } from './context.ts';
 import { scpArgs, sshArgs } from './commands/ssh.ts';
+import { suiteDir } from '../../../tests/temp.ts';
 
 class Parsed extends Error {}
 
@@ -91,7 +91,7 @@ describe('scp passes scp options through in order', () => {
 
 describe('the ssh and scp command lines', () => {
   // The controller's key, as the operator who bootstrapped it has it.
-  const keyDir = mkdtempSync(join(tmpdir(), 'sigil-ssh-argv-'));
+  const keyDir = suiteDir('sigil-ssh-argv-');
   writeFileSync(join(keyDir, 'id_ed25519'), '');
   const common = ['-i', join(keyDir, 'id_ed25519'), '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${join(keyDir, 'known_hosts')}`, '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { HookToolEnv, ToolResult } from './context.ts';
 import { testEnv } from './testkit.ts';
 import { runHookTool } from './tools.ts';
+import { testDir } from '../../../../tests/temp.ts';
 
 function run(env: HookToolEnv, command: string, args: string[] = [], stdin?: Buffer, cwd = '/'): ToolResult {
   const r = runHookTool(env, command, args, stdin, cwd);
@@ -150,7 +150,7 @@ describe('relation-set', () => {
   });
 
   test('--file reads YAML relative to the hook directory; arguments override it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigil-relset-'));
+    const dir = testDir('sigil-relset-');
     writeFileSync(join(dir, 'settings.yaml'), 'a: 5\nb: yes\nc: ~\nd: "quoted"\nlong: |\n  line1\n  line2\n');
     const env = testEnv();
     expect(run(env, 'relation-set', ['--file', 'settings.yaml', 'd=override'], undefined, dir)).toEqual(ok(''));
@@ -215,7 +215,7 @@ describe('relation-ids and relation-list', () => {
 });
 
 test('-o writes the output to a file relative to the hook directory', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-out-'));
+  const dir = testDir('sigil-out-');
   const env = testEnv();
   expect(run(env, 'relation-get', ['-o', 'out.txt', 'host'], undefined, dir)).toEqual(ok(''));
   expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('10.0.0.9\n');

@@ -2,15 +2,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdtempSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testEnv } from './testkit.ts';
+import { suiteDir } from '../../../../tests/temp.ts';
 import { HOOK_TOOL_NAMES, HookToolServer, decodeRequest, encodeRequest, installToolLinks } from './server.ts';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), '../../native/hook-tool.c');
-const work = mkdtempSync(join(tmpdir(), 'sigil-hook-tool-'));
+const work = suiteDir('sigil-hook-tool-');
 const binary = join(work, 'sigil-hook-tool');
 const toolsDir = join(work, 'tools');
 const socket = `@sigil-test-${randomBytes(6).toString('hex')}`;

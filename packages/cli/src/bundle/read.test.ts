@@ -1,17 +1,17 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { CharmArchive, GuiCharmSummary } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import { readBundle, type LibraryLookup } from './read.ts';
 import { pickRevision } from '../commands/charms.ts';
+import { suiteDir } from '../../../../tests/temp.ts';
 
 const meta = (name: string) => `name: ${name}\nsummary: s\ndescription: d\n`;
 const archive = (name: string): CharmArchive => ({ files: [{ path: 'metadata.yaml', mode: 0o644, data: Buffer.from(meta(name)).toString('base64') }] });
 
 describe('readBundle with library charms', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-read-'));
+  const dir = suiteDir('sigil-read-');
   mkdirSync(join(dir, 'app'));
   writeFileSync(join(dir, 'app', 'metadata.yaml'), meta('app'));
 

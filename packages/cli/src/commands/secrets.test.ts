@@ -1,15 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isSigilError } from '@sigil/core';
 import { ago, secretContent, secretDoc } from './secrets.ts';
+import { testDir } from '../../../../tests/temp.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 describe('secret content from the command line', () => {
   test('key=value, key#base64 and key#file, with --file entries that arguments override', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sigil-secret-cli-'));
+    const dir = testDir('sigil-secret-cli-');
     writeFileSync(join(dir, 'cert.pem'), 'PEM\n');
     writeFileSync(join(dir, 'values.yaml'), 'password: from-file\nport: 5432\n');
     expect(secretContent(['user=admin', 'key#base64=AAEC', `cert#file=${join(dir, 'cert.pem')}`, 'password=from-args'], join(dir, 'values.yaml'))).toEqual({

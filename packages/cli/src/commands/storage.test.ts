@@ -1,9 +1,9 @@
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StorageInstanceDoc } from '@sigil/api';
 import { parseStorageArgs, poolsDocument, readResourceArgs, renderPools, renderResources, renderStorageTable, storageDocument } from './storage.ts';
+import { suiteDir } from '../../../../tests/temp.ts';
 
 const inst = (over: Partial<StorageInstanceDoc>): StorageInstanceDoc => ({
   id: 'data/0', name: 'data', kind: 'filesystem', pool: 'rootfs', size: 1024, unit: 'pg/0', owner: 'pg/0', machine: '0', location: '/srv/data',
@@ -48,7 +48,7 @@ describe('sigil resources', () => {
 });
 
 describe('checked before anything is sent', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sigil-res-'));
+  const dir = suiteDir('sigil-res-');
   writeFileSync(join(dir, 'ok.txt'), 'hello');
   const big = join(dir, 'big.bin');
   writeFileSync(big, '');
