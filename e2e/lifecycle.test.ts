@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CHARMS, freshModel, hookLines, hooks, ok, poll, sigil, status, unit, until, workload } from './harness.ts';
+import { testDir } from '../tests/temp.ts';
 
 /** How many times a unit's hook has failed so far, from the agent's reports in the model log. */
 async function failures(m: string, u: string, hook: string): Promise<number> {
@@ -100,12 +101,11 @@ describe('lifecycle', () => {
 
 describe('refresh', () => {
   it('upgrades the charm: upgrade-charm then config-changed, no relation hooks', async () => {
-    const { cpSync, mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { cpSync, writeFileSync } = await import('node:fs');
     const m = await freshModel('refresh');
     await ok(['deploy', join(CHARMS, 'source'), '-m', m, '--config', 'token=r1']);
     await until(m, 'source active', (s) => workload(s, 'source/0') === 'active token=r1');
-    const dir = join(mkdtempSync(join(tmpdir(), 'sigil-charm-')), 'source');
+    const dir = join(testDir('sigil-charm-'), 'source');
     cpSync(join(CHARMS, 'source'), dir, { recursive: true });
     writeFileSync(join(dir, 'version'), 'src-2.0\n');
     await ok(['refresh', 'source', '--path', dir, '-m', m]);
