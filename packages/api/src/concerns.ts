@@ -19,9 +19,10 @@ export interface Interest {
 }
 
 /**
- * `op` is the change-log entry's op. A `meta` change concerns no agent. A `status` change touches only an entity's own runtime
- * fields (statuses; a unit's state, ports and version): it concerns the unit itself, and
- * otherwise only the leader of its application, whose view summarises the statuses.
+ * `op` is the change-log entry's op. A `meta` change concerns no agent. A `status` change
+ * touches only an entity's own runtime fields (statuses; a unit's state, ports and version):
+ * it concerns the unit itself, and otherwise only the leader of its application, whose view
+ * summarises the statuses.
  *
  * No other unit's view holds a unit's own row either: what others see of it travels as
  * `relation-data` (its scope and bags), so a unit change concerns the unit and its
