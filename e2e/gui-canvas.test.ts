@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CHARMS, ROOT, freshModel, ok } from './harness.ts';
 import { canRunBrowser, launchTrusting } from './browser.ts';
-import { testDir } from '../tests/temp.ts';
+import { suiteDir } from '../tests/temp.ts';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
@@ -41,10 +41,11 @@ let page: Page;
 let login: string;
 
 describe.skipIf(!canRunBrowser())('GUI canvas on first load', () => {
+  const dir = suiteDir('sigil-gui-canvas-');
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const m = await freshModel('gui-canvas');
-    const bundle = join(testDir('sigil-gui-canvas-'), 'apps.yaml');
+    const bundle = join(dir, 'apps.yaml');
     // The provider sits above and to the right of its requirer: a line from the provider's
     // right side to the requirer's left would loop round behind both.
     writeFileSync(bundle, `applications:\n${Object.entries(APPS).map(([name, a]) => `  ${name}:\n    charm: ${CHARMS}/${a.charm}\n    num_units: 0\n    annotations: {gui-x: "${a.x}", gui-y: "${a.y}"}\n`).join('')}relations:\n- [dummy-source:output, wordpress-frontend-blue:input]\n`);

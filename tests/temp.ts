@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, onTestFinished } from 'vitest';
 
-/** A temporary directory for the running test, removed when it finishes (passed or failed). */
+/** A temporary directory for the running test (call it inside the test, not a hook), removed when it finishes, passed or failed. */
 export function testDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
