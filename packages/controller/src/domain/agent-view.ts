@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SigilError, effectiveConfig } from '@sigil/core';
 import { VIEW_HASH_LENGTH, interestOf, type ContainerView, type Interest, type InterestUnit, type MachineView, type MachineViewDelta, type OperationView, PROXY_KEYS, type ProxySettings, type RelationPart, type RelationView, type UnitCore, type UnitPart } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
-import { Reads, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from '../state/rows.ts';
+import { Reads, remoteApp, type AppRow, type CharmRow, type RelationRow, type SettingsRow, type UnitRow } from '../state/rows.ts';
 import { Models, type ModelConfig } from './models.ts';
 import { CharmSecrets } from './secrets.ts';
 import { SecretRepository } from '../state/secrets.ts';
@@ -156,7 +156,7 @@ class ViewRead {
     if (resources.length > 0) core.resources = resources;
     const hash = partHash('u', u.name, JSON.stringify(core));
     const related = this.relations().filter((r) => r.endpoints.some((e) => e.app === u.app));
-    this.interest.push({ name: u.name, app: u.app, leader, relations: related.map((r) => ({ id: r.id, remoteApp: (r.endpoints.find((e) => e.app !== u.app) ?? r.endpoints[0]!).app })) });
+    this.interest.push({ name: u.name, app: u.app, leader, relations: related.map((r) => ({ id: r.id, remoteApp: remoteApp(r, u.app) })) });
     const relations = related.map((r) => this.relationPart(r, u, leader, known));
     return known.has(hash) ? { name: u.name, hash, relations } : { name: u.name, hash, core, relations };
   }

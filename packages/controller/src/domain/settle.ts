@@ -3,7 +3,7 @@ import type { WaitReport } from '@sigil/api';
 import { formatDuration } from '@sigil/core';
 import type { Store } from '../store/store.ts';
 import { AGENT_AWAY } from './machines.ts';
-import { Reads } from '../state/rows.ts';
+import { Reads, remoteApp } from '../state/rows.ts';
 import { ChangeLogRepository } from '../state/change-log.ts';
 import { OperationRepository } from '../state/operations.ts';
 import type { Presence } from './status.ts';
@@ -44,7 +44,7 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
         name: u.name,
         app: u.app,
         leader: leaders.get(u.app) === u.name,
-        relations: mine.map((r) => ({ id: r.id, remoteApp: (r.endpoints.find((e) => e.app !== u.app) ?? r.endpoints[0]!).app })),
+        relations: mine.map((r) => ({ id: r.id, remoteApp: remoteApp(r, u.app) })),
       }]);
       const unseen = changes.find((c) => c.rev > u.settled && concerns(c.kind, c.key, interest, c.op));
       let why: string | undefined;

@@ -169,6 +169,11 @@ export function toRelation(r: Raw): RelationRow {
   };
 }
 
+/** The application at the other end of a relation from `app`'s; `app` itself in a peer relation. */
+export function remoteApp(r: RelationRow, app: string): string {
+  return (r.endpoints.find((e) => e.app !== app) ?? r.endpoints[0]!).app;
+}
+
 export function toCharm(r: Raw): CharmRow {
   return {
     url: r.url as string,
