@@ -18,6 +18,10 @@ import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 
 /** Installed packages whose files go to the controller's index in one request. */
 const PACKAGES_PER_BATCH = 50;
+/** An inventory collection waits for this long without a hook on the machine... */
+const INVENTORY_QUIET_MS = 2_000;
+/** ...but never longer than this. */
+const INVENTORY_MAX_DEFER_MS = 120_000;
 
 /** A line for the agent's own stderr (its journal, or agent.log for local-process), timed to the millisecond like the controller's. */
 function stderrLog(level: 'warn' | 'error', msg: string, fields: Record<string, string>): void {
@@ -252,11 +256,6 @@ export class MachineAgent {
   }
 
   /**
-   * Collects one unit's inventory and sends it. Collections run outside the hook lock (they
-   * only read) and one at a time, so hashing never competes with itself for the disk. A
-   * failure is logged and retried on a later view read.
-   */
-  /**
    * Containers placed on this machine (`lxc:N`): only an enlisted host's agent makes them
    * (the controller refuses other hosts). A removed container waits for its units to go;
    * their changes do not concern this machine, so the view is read again until they have.
@@ -275,8 +274,16 @@ export class MachineAgent {
     }
   }
 
+  /**
+   * Collects one unit's inventory and sends it. Collections run outside the hook lock (they
+   * only read) and one at a time, so hashing never competes with itself for the disk. A
+   * failure is logged and retried on a later view read.
+   */
   private async collectInventory(unit: string, request: number): Promise<void> {
     const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
+    // Hashing the machine's files costs seconds of CPU: after a deploy's install hook it
+    // would slow every hook that follows. It waits until the machine's hooks have paused.
+    await this.lock.quiet(INVENTORY_QUIET_MS, INVENTORY_MAX_DEFER_MS);
     try {
       const root = this.c.auditRoot ?? '/';
       const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm') });
