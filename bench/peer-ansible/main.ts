@@ -3,7 +3,8 @@
 // a private bridge with apt-cacher-ng on it; runs alternate (odd runs Ansible first, even runs
 // Sigil first). Figures, as medians per N and apt-cache variant:
 //   machines ready  Ansible: N+1 containers created and started until sshd answers on each;
-//                   Sigil: add-machine -n N+1 until every machine is started (agent connected).
+//                   Sigil: add-machine -n N+1, then `sigil wait` until every machine is started
+//                   (agent connected).
 //   first config    Ansible: ansible-playbook (apt lists refreshed, install, config, service,
 //                   client check); Sigil: deploy of the bundle onto those machines
 //                   (--map-machines existing) until settled, the client having checked all.

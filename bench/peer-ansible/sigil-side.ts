@@ -44,12 +44,13 @@ export function sigilController(home: string, name: string, imagesDir: string): 
       run(['add-model', model]);
       t = performance.now();
       run(['add-machine', '-m', model, '-n', String(count)]);
-      for (;;) {
-        const ms = Object.values(status(model).machines);
-        if (ms.length >= count && ms.every((m) => m['juju-status'].current === 'started')) return performance.now() - t;
-        if (performance.now() - t > 300_000) throw new Error(`machines of ${model} not started after 300 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // As a user waits: `sigil wait` follows the change feed (machines' agents included)
+      // instead of a status poll, which would spend the CPU the machines boot with.
+      run(['wait', '-m', model, '--timeout', '5m']);
+      const ready = performance.now() - t;
+      const ms = Object.values(status(model).machines);
+      if (ms.length < count || !ms.every((m) => m['juju-status'].current === 'started')) throw new Error(`sigil wait returned before every machine of ${model} was started`);
+      return ready;
     },
     async deploy(model, bundle) {
       const wall = Date.now();

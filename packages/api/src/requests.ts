@@ -97,6 +97,8 @@ export interface WatchMessage {
   rev: number;
   changes?: { rev: number; model: string; kind: string; key: string; op: string }[];
   resync?: boolean;
+  /** A machine's agent connected or left (people's watchers only; presence is not in the change log). */
+  presence?: boolean;
 }
 
 /** `sigil migrate-agents`: where every machine's agent is to dial the controller from now on. */

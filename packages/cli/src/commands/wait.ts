@@ -6,7 +6,7 @@ import type { Ctx } from '../context.ts';
 export function registerWait(program: Command, ctx: Ctx): void {
   program
     .command('wait')
-    .description('wait until the model (or the given applications) has settled: every agent idle, no error, no work queued')
+    .description("wait until the model (or the given applications) has settled: every agent idle, no error, no work queued; for the whole model, every machine's agent connected too")
     .argument('[applications...]')
     .option('-m, --model <model>', 'model')
     .option('--timeout <duration>', 'give up after this long', '10m')

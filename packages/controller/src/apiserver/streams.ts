@@ -7,6 +7,9 @@ import { StatusHistoryRepository } from '../state/status-history.ts';
 
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR'];
 
+/** Agents coming and going within this long make one presence message. */
+const PRESENCE_COALESCE_MS = 50;
+
 /**
  * The change feed: the watcher says where it is (`since`), gets what it missed, then live
  * changes. A watcher behind the compacted log is told to resync from a snapshot.
@@ -14,7 +17,11 @@ const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR'];
  */
 export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: Services): void {
   const model = principal.kind === 'machine' ? principal.machine.model : url.searchParams.get('model') ?? undefined;
-  const send = (m: WatchMessage) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+  let sentRev = -1;
+  const send = (m: WatchMessage) => {
+    sentRev = m.rev;
+    return ws.readyState === ws.OPEN && ws.send(JSON.stringify(m));
+  };
   const since = Number(url.searchParams.get('since') ?? '-1');
   const first = principal.kind === 'machine' && !svc.presence.connected(principal.machine.model, principal.machine.id);
   const leave = principal.kind === 'machine' ? svc.presence.add(principal.machine.model, principal.machine.id) : undefined;
@@ -43,6 +50,15 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
     const mine = changes.filter((c) => (model === undefined || c.model === model) && (!interest || concerns(c.kind, c.key, interest, c.op)));
     if (mine.length > 0) send({ rev, changes: mine });
   });
+  // People's watchers also hear when a machine's agent comes or goes, which is not in the
+  // change log (`sigil wait` waits for machines' agents): one message for a burst of them.
+  let presenceTimer: NodeJS.Timeout | undefined;
+  const unpresence = agent ? undefined : svc.presence.onChange(() => {
+    presenceTimer ??= setTimeout(() => {
+      presenceTimer = undefined;
+      send({ rev: sentRev, presence: true });
+    }, PRESENCE_COALESCE_MS);
+  });
   // A peer that stops answering pings (a killed machine sends no FIN) is dropped within
   // 10 s, which is what turns its machine "down" and its units "lost".
   let answered = true;
@@ -57,6 +73,8 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
   }, 5000);
   ws.on('close', () => {
     clearInterval(ping);
+    clearTimeout(presenceTimer);
+    unpresence?.();
     unsubscribe();
     if (leave) {
       leave();

@@ -83,4 +83,26 @@ describe('the change feed of a machine agent', () => {
     admin.close();
     b0.close();
   });
+
+  it("tells a person's watcher when a machine's agent connects or leaves, and never an agent's", async () => {
+    const admin = new WebSocket(server.url.replace(/^http/, 'ws') + '/api/watch?model=m', { headers: { authorization: 'Bearer admin' } });
+    const got: WatchMessage[] = [];
+    admin.on('message', (d) => got.push(JSON.parse(String(d)) as WatchMessage));
+    await new Promise((r) => admin.once('open', r));
+    await until(() => got.length > 0);
+    const a0 = await watch(tokens['a/0']!);
+    const machineA = svc.reads.units('m').find((u) => u.name === 'a/0')!.machine!;
+    expect(svc.presence.connected('m', machineA)).toBe(true);
+    await until(() => got.some((m) => m.presence === true));
+    const heard = got.filter((m) => m.presence === true).length;
+    // The presence message resumes from the last revision the watcher was sent, never ahead.
+    expect(got.find((m) => m.presence === true)!.rev).toBe(got[0]!.rev);
+    const b1 = await watch(tokens['b/1']!);
+    b1.close();
+    a0.close();
+    await until(() => !svc.presence.connected('m', machineA));
+    await until(() => got.filter((m) => m.presence === true).length > heard);
+    expect(a0.got.some((m) => m.presence === true)).toBe(false);
+    admin.close();
+  });
 });

@@ -11,7 +11,8 @@ import type { Presence } from './status.ts';
 /**
  * Is the model done? Every unit's agent must have found nothing to do at a view that
  * includes every change concerning it (the same rule the agent uses to re-read its view),
- * with no unit in error, no operation queued, nothing allocating or being removed.
+ * with no unit in error, no operation queued, nothing allocating or being removed; for the
+ * whole model, also every machine's agent connected.
  */
 export function waitReport(s: Store, model: string, apps: string[], presence: Presence): WaitReport {
   const reads = new Reads(s);
@@ -56,6 +57,15 @@ export function waitReport(s: Store, model: string, apps: string[], presence: Pr
       else if (pending.has(u.name)) why = pending.get(u.name);
       else if (u.settled === 0 || unseen) why = u.agent.current === 'allocating' ? 'agent starting' : 'has changes to process';
       if (why) busy.push({ unit: u.name, reason: why });
+    }
+    // The whole model: machines with no unit yet count too (`add-machine -n 4`, then `wait`).
+    if (apps.length === 0) {
+      const hosting = new Set(units.map((u) => u.machine));
+      for (const m of machines.values()) {
+        if (m.life !== 'alive' || hosting.has(m.id)) continue;
+        if (!m.instanceId) busy.push({ unit: `machine ${m.id}`, reason: 'being created' });
+        else if (!presence.connected(model, m.id)) busy.push({ unit: `machine ${m.id}`, reason: m.status.message.startsWith(AGENT_AWAY) ? m.status.message : 'agent starting' });
+      }
     }
     for (const a of reads.apps(model)) if ((apps.length === 0 || apps.includes(a.name)) && a.life !== 'alive') busy.push({ unit: a.name, reason: 'application being removed' });
     for (const r of relations) if (r.life !== 'alive') busy.push({ unit: r.key, reason: 'relation being removed' });

@@ -76,6 +76,19 @@ describe('a provisioned machine whose agent stays away', () => {
     expect(busy).toEqual([{ unit: 'web/0', reason: expect.stringMatching(/^machine 0 agent not connected for .*: container sigil-m-0 is RUNNING/) }]);
   });
 
+  it('keeps `sigil wait` for the whole model waiting while a machine with no unit has no agent, and says why', async () => {
+    const empty = machines.add(M, { constraints: '', autoRemove: false });
+    expect(waitReport(store, M, [], presence).busy).toContainEqual({ unit: `machine ${empty.id}`, reason: 'being created' });
+    machines.provisioned(M, empty.id, { instanceId: 'i-1', address: '10.0.0.3', hostname: 'h1' });
+    expect(waitReport(store, M, [], presence).busy).toContainEqual({ unit: `machine ${empty.id}`, reason: 'agent starting' });
+    // Each machine once: machine 0's absence is its unit's reason already.
+    expect(waitReport(store, M, [], presence).busy.map((b) => b.unit)).toEqual(['web/0', `machine ${empty.id}`]);
+    // Waiting on applications leaves other machines out.
+    expect(waitReport(store, M, ['web'], presence).busy.map((b) => b.unit)).toEqual(['web/0']);
+    connected = true;
+    expect(waitReport(store, M, [], presence).busy.map((b) => b.unit)).toEqual(['web/0']);
+  });
+
   it('is asked about again only after as long again, counting from when the agent went away', async () => {
     const first = machine().status.since + AGENT_SILENCE_MS + 1000;
     explainAbsence(ctx, machines, machine(), first);
