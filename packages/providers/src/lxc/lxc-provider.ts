@@ -55,6 +55,8 @@ export class LxcProvider implements Provider {
   private readonly reserved = new Set<string>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly hostsGen = new Map<string, number>();
+  /** The /etc/hosts each machine was last given (by container name): unchanged ones are not attached into again. */
+  private readonly hostsGiven = new Map<string, string>();
   private networkReady = false;
 
   constructor(private readonly o: LxcProviderOptions) {
@@ -127,6 +129,7 @@ export class LxcProvider implements Provider {
       await mkdir(join(dir, 'upper'), { recursive: true, mode: 0o755 });
       const rec: MachineRecord = { model: spec.model, id: spec.id, name, hostname, address, constraints: spec.constraints };
       const others = (await this.records(spec.model)).map(hostEntry);
+      this.hostsGiven.set(name, hostsFile(hostname, [...others, hostEntry(rec)], this.subnet.gateway));
       await writeMachineFiles(join(dir, 'upper'), lower, {
         hostname,
         hosts: [...others, hostEntry(rec)],
@@ -178,6 +181,7 @@ export class LxcProvider implements Provider {
       const name = rec?.name ?? this.containerName(model, id);
       await this.lxc.stop(name, { kill: true });
       await rm(join(this.lxcpath, name), { recursive: true, force: true });
+      this.hostsGiven.delete(name);
       return rec !== undefined;
     });
     if (gone) await this.refreshHosts(model);
@@ -294,12 +298,20 @@ export class LxcProvider implements Provider {
     const entries = recs.map(hostEntry);
     await Promise.all(recs.map((r) => this.serial(`m:${r.model}/${r.id}`, async () => {
       const content = hostsFile(r.hostname, entries, this.subnet.gateway);
+      // Machines created together were each given the others already: no attach for them.
+      if (this.hostsGiven.get(r.name) === content) return;
       if ((await this.lxc.state(r.name)) === 'RUNNING') {
         const res = await this.lxc.attach(r.name, ['sh', '-c', 'cat > /etc/hosts.sigil && mv -f /etc/hosts.sigil /etc/hosts'], content);
-        if (res.code !== 0) this.o.log?.('hosts refresh failed', { machine: r.id, stderr: res.stderr.trim() });
+        if (res.code !== 0) {
+          this.o.log?.('hosts refresh failed', { machine: r.id, stderr: res.stderr.trim() });
+          return;
+        }
       } else if (await stat(join(this.lxcpath, r.name)).then(() => true, () => false)) {
         await writeFile(join(this.lxcpath, r.name, 'upper', 'etc', 'hosts'), content);
+      } else {
+        return;
       }
+      this.hostsGiven.set(r.name, content);
     })));
   }
 
