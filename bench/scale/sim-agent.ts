@@ -280,13 +280,13 @@ export class SimUnit {
     await this.m.call(() => api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook` }));
     this.m.counters.hooks++;
     const token = String(view.config.token ?? '');
-    const commit: HookCommit = { unit: this.name, hook: hook.name, relationUnit: {}, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [] };
+    // Back to idle with the commit, as the agent does.
+    const commit: HookCommit = { unit: this.name, hook: hook.name, relationUnit: {}, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [], idle: {} };
     if (hook.relationId !== undefined && /-relation-(joined|changed|created)$/.test(hook.name)) commit.relationUnit[String(hook.relationId)] = { token, host: this.address };
     if (!/^(stop|remove)$|-relation-broken$/.test(hook.name)) commit.unitStatus = { status: 'active', message: `token=${token}` };
     this.m.log({ entity: `unit-${this.name.replace('/', '-')}`, level: 'INFO', module: 'juju.worker.uniter.operation', message: `ran "${hook.name}" hook`, at: Date.now() });
     const result = await this.m.call(() => api.post<{ appVersions: Record<string, number> }>('/api/agent/commit', commit));
     this.local = commitHook(this.local, hook, this.commitContext(result.appVersions, view, configHash));
-    await this.m.call(() => api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '' }));
     if (hook.name === 'config-changed' || hook.name === 'install') {
       this.handledToken = token;
       this.handledAt = performance.now();

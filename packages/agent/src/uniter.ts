@@ -245,8 +245,10 @@ export class Uniter {
     }
     if (hook.name === 'secret-rotate' && hook.secretId !== undefined) (outcome.changes.secrets ??= []).push({ op: 'rotated', id: hook.secretId });
     let result: { appVersions: Record<string, number> };
+    // The agent goes idle with the commit (and Juju's own workload status after this hook).
+    const after = statusAfter(hook.name, view, outcome.changes);
     try {
-      result = await this.commitChanges(hook.name, outcome.changes, outcome.scrub);
+      result = await this.commitChanges(hook.name, outcome.changes, outcome.scrub, { ...(after ? { workload: after } : {}) });
     } catch (e) {
       // The controller refused the hook's changes (a secret it may not change, a bag too
       // large): the hook failed, as Juju's CommitHookChanges failing fails it.
@@ -263,8 +265,6 @@ export class Uniter {
     if (storage) await finishHookStorage(this.hookStorageDeps(), storage);
     for (const h of batch) this.local = commitHook(this.local, h, { ...this.commitContext(result.appVersions, outcome.seen), ...(storage ? { storageLocation: storage.location } : {}) });
     await this.save();
-    const after = statusAfter(hook.name, view, outcome.changes);
-    await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '', ...(after ? { workload: after } : {}) });
     if (outcome.changes.reboot === 'after-hook') await this.reboot();
   }
 
@@ -479,7 +479,7 @@ export class Uniter {
     }
   }
 
-  private async commitChanges(hook: string, c: HookChanges, scrub: HookScrubber): Promise<{ appVersions: Record<string, number> }> {
+  private async commitChanges(hook: string, c: HookChanges, scrub: HookScrubber, idle?: HookCommit['idle']): Promise<{ appVersions: Record<string, number> }> {
     const body: HookCommit = {
       unit: this.name,
       hook,
@@ -495,6 +495,7 @@ export class Uniter {
     if (c.secrets && c.secrets.length > 0) body.secrets = c.secrets;
     if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
     if (c.storageAdd && Object.keys(c.storageAdd).length > 0) body.storageAdd = c.storageAdd;
+    if (idle) body.idle = idle;
     return this.d.api.post('/api/agent/commit', body);
   }
 

@@ -20,6 +20,7 @@ export const HookCommitSchema = Type.Object({
   applicationVersion: Type.Optional(Type.String()),
   secrets: Type.Optional(Type.Array(SecretOpSchema, { maxItems: 1000 })),
   storageAdd: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Integer({ minimum: 1, maximum: 1000 }))),
+  idle: Type.Optional(Type.Object({ workload: Type.Optional(Type.Object({ status: Type.String(), message: Type.String() }, { additionalProperties: false })) }, { additionalProperties: false })),
 }, { additionalProperties: false });
 
 export const AgentStatusSchema = Type.Object({

@@ -164,6 +164,11 @@ export interface HookCommit {
   secrets?: SecretOp[];
   /** storage-add: more instances of the named stores for this unit (issue 20). */
   storageAdd?: Record<string, number>;
+  /**
+   * The agent is idle once this commits (with the workload status Juju sets after the hook):
+   * one request and one transaction per hook instead of two.
+   */
+  idle?: { workload?: { status: string; message: string } };
 }
 
 export interface CommitResult {

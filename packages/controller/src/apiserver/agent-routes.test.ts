@@ -60,3 +60,26 @@ describe('request limits', () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe('a hook commit', () => {
+  const commit = (extra: Record<string, unknown>) => ({ unit: 'snk/1', hook: 'start', relationUnit: {}, relationApp: {}, leaderSettings: {}, unitState: {}, openPorts: [], closePorts: [], ...extra });
+
+  it('returns the agent to idle with its changes when it says so, with the workload status Juju sets after the hook', async () => {
+    expect((await post(tokens['snk/1']!, '/api/agent/status', { unit: 'snk/1', agent: 'executing', message: 'running start hook' })).status).toBe(200);
+    const res = await post(tokens['snk/1']!, '/api/agent/commit', commit({ unitState: { k: 'v' }, idle: { workload: { status: 'unknown', message: '' } } }));
+    expect(res.status).toBe(200);
+    const u = svc.reads.unit('m', 'snk/1')!;
+    expect(u.agent).toMatchObject({ current: 'idle', message: '' });
+    expect(u.workload).toMatchObject({ current: 'unknown' });
+  });
+
+  it('leaves the agent status alone without it, and changes nothing when refused', async () => {
+    expect((await post(tokens['snk/1']!, '/api/agent/status', { unit: 'snk/1', agent: 'executing', message: 'running config-changed hook' })).status).toBe(200);
+    expect((await post(tokens['snk/1']!, '/api/agent/commit', commit({ unitState: { k: 'w' } }))).status).toBe(200);
+    expect(svc.reads.unit('m', 'snk/1')!.agent).toMatchObject({ current: 'executing' });
+    // Not the leader: the application bag is refused, and the agent does not go idle with it.
+    const refused = await post(tokens['snk/1']!, '/api/agent/commit', commit({ appStatus: { status: 'blocked', message: 'x' }, idle: {} }));
+    expect(refused.status).toBe(403);
+    expect(svc.reads.unit('m', 'snk/1')!.agent).toMatchObject({ current: 'executing' });
+  });
+});

@@ -78,12 +78,15 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
     const model = ownUnit(req, req.body.unit);
-    const { secrets: secretOps, ...rest } = req.body;
-    // The hook's secret operations commit with its other changes, in one transaction.
+    const { secrets: secretOps, idle, ...rest } = req.body;
+    // The hook's secret operations commit with its other changes, in one transaction, and
+    // the agent's return to idle with them.
     const r = await svc.store.batched(() => {
       svc.secrets.charm.apply(model, agentUnit(req, svc, req.body.unit).unit, secretOps ?? []);
       svc.inventory.afterHook(model, req.body.unit, req.body.hook);
-      return svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
+      const result = svc.agent.commit(model, { ...rest, ...(rest.unitStatus ? { unitStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.unitStatus) } : {}), ...(rest.appStatus ? { appStatus: svc.secrets.scrubDeep(model, [rest.unit], rest.appStatus) } : {}) });
+      if (idle) svc.agent.reportStatus(model, svc.secrets.scrubDeep(model, [rest.unit], { unit: rest.unit, agent: 'idle' as const, message: '', ...(idle.workload ? { workload: idle.workload } : {}) }));
+      return result;
     });
     return r;
   });
