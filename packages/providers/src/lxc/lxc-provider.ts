@@ -6,9 +6,10 @@ import { PATCH_AGENT_CONFIG_JS, lastWords, type AgentAddress, type Instance, typ
 import { AptCache } from './apt-cache.ts';
 import { parseConstraints, renderConfig, vethName, type Constraints } from './config.ts';
 import { ensureHostLimits, ensureHostPackages } from './host.ts';
-import { ensureImage, imageRootfs } from './image.ts';
+import { IMAGE_NAME, ensureImage, imageRootfs } from './image.ts';
 import { LxcCli, type ContainerState } from './lxc-cli.ts';
 import { AGENT_CONFIG_PATH, AGENT_DATA_DIR, hostsFile, writeMachineFiles, type HostEntry } from './machine-files.ts';
+import { AptLists, seedLists } from './apt-lists.ts';
 import { deleteBridge, ensureBridge, parseSubnet, pickAddress, type BridgeConfig, type Subnet } from './network.ts';
 
 export interface LxcProviderOptions {
@@ -58,12 +59,15 @@ export class LxcProvider implements Provider {
   /** The /etc/hosts each machine was last given (by container name): unchanged ones are not attached into again. */
   private readonly hostsGiven = new Map<string, string>();
   private networkReady = false;
+  /** Apt lists fetched once for the host's new machines (apt-lists.ts). */
+  readonly aptLists: AptLists;
 
   constructor(private readonly o: LxcProviderOptions) {
     this.lxcpath = join(o.root, 'lxc');
     this.subnet = parseSubnet(o.bridge.subnet);
     this.lxc = new LxcCli(this.lxcpath);
     this.aptCache = new AptCache({ dir: join(o.root, 'apt-cache'), bindAddress: this.subnet.gateway });
+    this.aptLists = new AptLists({ dir: `${join(o.imagesDir, IMAGE_NAME)}-lists`, rootfs: imageRootfs(o.imagesDir), proxyUrl: () => this.aptCache.url, ...(o.log ? { log: o.log } : {}) });
   }
 
   /**
@@ -76,6 +80,8 @@ export class LxcProvider implements Provider {
     await ensureHostLimits(this.o.onProgress);
     await ensureImage(this.o.imagesDir, this.o.onProgress ? { onProgress: this.o.onProgress } : {});
     await this.ensureNetwork();
+    // Fetched in the background: the first machines may come before it is done.
+    await this.aptLists.fresh();
   }
 
   private ensureNetwork(): Promise<void> {
@@ -138,6 +144,9 @@ export class LxcProvider implements Provider {
         authorizedKeys: this.o.authorizedKeys,
         agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR, authorizedKeysFile: '/root/.ssh/authorized_keys', aptConfigDir: '/etc/apt/apt.conf.d', rebootCommand: ['systemctl', 'reboot'] },
       });
+      // Lists fetched for the host lately spare the machine its own `apt-get update`.
+      const lists = await this.aptLists.fresh();
+      if (lists) await seedLists(join(dir, 'upper'), lower, lists);
       const swapAccounting = await stat('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(() => true, () => false);
       await writeFile(join(dir, 'config'), renderConfig({
         lxcpath: this.lxcpath, name, hostname, lowerdir: lower, upperdir: join(dir, 'upper'), bridge: this.o.bridge.name, address,

@@ -77,7 +77,7 @@ WantedBy=multi-user.target
  * image's directory at the same path. An upper directory's attributes win over the
  * lower's in the merged view, so a plain mkdir would silently make /root world-readable.
  */
-async function mkdirLike(upper: string, lower: string, rel: string, fallbackMode = 0o755): Promise<string> {
+export async function mkdirLike(upper: string, lower: string, rel: string, fallbackMode = 0o755): Promise<string> {
   let path = '';
   for (const part of rel.split('/').filter(Boolean)) {
     path = join(path, part);
