@@ -145,8 +145,9 @@ export class LxcProvider implements Provider {
         agentConfig: { ...spec, address, dataDir: AGENT_DATA_DIR, authorizedKeysFile: '/root/.ssh/authorized_keys', aptConfigDir: '/etc/apt/apt.conf.d', rebootCommand: ['systemctl', 'reboot'] },
       });
       // Lists fetched for the host lately spare the machine its own `apt-get update`.
+      // A fetch replacing them meanwhile (hourly) leaves the machine to refresh its own.
       const lists = await this.aptLists.fresh();
-      if (lists) await seedLists(join(dir, 'upper'), lower, lists);
+      if (lists) await seedLists(join(dir, 'upper'), lower, lists).catch((e: unknown) => this.o.log?.('apt lists not seeded; the machine refreshes its own', { id: spec.id, err: String(e) }));
       const swapAccounting = await stat('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes').then(() => true, () => false);
       await writeFile(join(dir, 'config'), renderConfig({
         lxcpath: this.lxcpath, name, hostname, lowerdir: lower, upperdir: join(dir, 'upper'), bridge: this.o.bridge.name, address,
