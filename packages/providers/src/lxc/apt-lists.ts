@@ -40,7 +40,7 @@ export class AptLists {
     return undefined;
   }
 
-  /** Waits for a fetch in progress (tests, and a provider shutting down). */
+  /** Waits for a fetch in progress (tests). */
   async settled(): Promise<void> {
     await this.fetching;
   }
