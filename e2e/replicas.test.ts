@@ -182,6 +182,8 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
       await page.goto(link);
       await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
       await page.getByTestId('user').filter({ hasText: 'admin' }).waitFor();
+      // The page knows where it can go: the header names the replica serving it, of two alive.
+      await page.getByTestId('replicas').filter({ hasText: /^r\d+ of 2 replicas$/ }).waitFor({ timeout: 30_000 });
       const served = new URL(page.url()).port;
       // The replica that served the page stops (its host is lost).
       const config = JSON.parse(readFileSync(join(dir(), 'controller.json'), 'utf8')) as { port: number; replicaPorts: number[] };

@@ -3,6 +3,7 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { ApiError, type Api } from './api/client.ts';
 import { Ctx, useModel, type AppCtx } from './app-context.tsx';
 import type { ModelFeed } from './store/feed.ts';
+import type { ReplicaList } from './store/failover.ts';
 import { reuseSummaries, summarize, type AppSummary } from './canvas-core/status.ts';
 import { Canvas } from './canvas/Canvas.tsx';
 import { Inspector, type Selection } from './pages/Inspector.tsx';
@@ -24,7 +25,7 @@ let toastId = 0;
  * The whole page for one model; `feed` is already following it (see main.tsx). A user who
  * may only read the model gets the same page without the controls that change it.
  */
-export function App({ api, model, feed, user, canWrite, superuser, logout }: { api: Api; model: string; feed: ModelFeed; user: string; canWrite: boolean; superuser: boolean; logout: () => void }) {
+export function App({ api, model, feed, replicas, user, canWrite, superuser, logout }: { api: Api; model: string; feed: ModelFeed; replicas: ReplicaList; user: string; canWrite: boolean; superuser: boolean; logout: () => void }) {
   const state = useModel(feed);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [selection, setSelection] = useState<Selection | null>(null);
@@ -39,13 +40,14 @@ export function App({ api, model, feed, user, canWrite, superuser, logout }: { a
     api,
     model,
     feed,
+    replicas,
     user,
     canWrite,
     superuser,
     logout,
     report: (e: unknown) => push({ kind: 'error', message: e instanceof Error ? e.message : String(e), hint: e instanceof ApiError ? e.hint : undefined }),
     notify: (message: string) => push({ kind: 'info', message }),
-  }), [api, model, feed, user, canWrite, superuser, logout, push]);
+  }), [api, model, feed, replicas, user, canWrite, superuser, logout, push]);
 
   const previous = useRef<ReadonlyMap<string, AppSummary>>(new Map());
   const summaries = useMemo(() => (previous.current = state ? reuseSummaries(previous.current, summarize(state)) : new Map()), [state]);

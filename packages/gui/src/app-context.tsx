@@ -2,11 +2,14 @@ import { createContext, useCallback, useContext, useSyncExternalStore } from 're
 import type { GuiModel } from '@sigil/api';
 import type { Api } from './api/client.ts';
 import type { ModelFeed } from './store/feed.ts';
+import type { ReplicaList } from './store/failover.ts';
 
 export interface AppCtx {
   api: Api;
   model: string;
   feed: ModelFeed;
+  /** The controller's processes, and which served the page. */
+  replicas: ReplicaList;
   /** Who is logged in. */
   user: string;
   /**

@@ -4,7 +4,7 @@ import './styles.css';
 import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
 import type { ControllerReplica } from '@sigil/api';
-import { FAILOVER_AFTER, failoverOrigins } from './store/failover.ts';
+import { FAILOVER_AFTER, ReplicaList } from './store/failover.ts';
 import { App } from './App.tsx';
 import { Login, NoAccess } from './pages/Login.tsx';
 
@@ -30,12 +30,21 @@ function openFeed(model: string): ModelFeed {
   });
 }
 
-/** The controller's processes as it last listed them (while the stream was live): where the page goes if this one stops answering. */
-let replicas: ControllerReplica[] = [];
+/** The controller's processes as the page last listed them: where it goes if this one stops answering. */
+const replicas = new ReplicaList();
 let moving = false;
+let relist: ReturnType<typeof setInterval> | undefined;
+/** How often the page lists the replicas again while live (one may have joined or left). */
+const RELIST_MS = 30_000;
 
-function listReplicas(api: Api): void {
-  api.get<{ controllers?: ControllerReplica[] }>('/api/controller').then((c) => (replicas = c.controllers ?? []), () => {});
+/** Lists the replicas; a listing that fails (the replica is busy or going) is tried again shortly while the stream is live. */
+function listReplicas(api: Api, live: () => boolean, attempt = 0): void {
+  api.get<{ controllers?: ControllerReplica[]; replica?: string }>('/api/controller').then(
+    (c) => replicas.set(c.controllers ?? [], c.replica),
+    () => {
+      if (live()) setTimeout(() => live() && listReplicas(api, live, attempt + 1), Math.min(5000, 250 * 2 ** attempt));
+    },
+  );
 }
 
 /**
@@ -45,7 +54,7 @@ function listReplicas(api: Api): void {
  * first: the page's content security policy and the API's origin check rightly forbid it.
  */
 function moveToReplica(): void {
-  const next = failoverOrigins(replicas, location.origin)[0];
+  const next = replicas.next(location.origin);
   if (next === undefined || moving) return;
   moving = true;
   location.assign(`${next}${location.pathname}${location.search}${location.hash}`);
@@ -77,11 +86,14 @@ function showApp(who: WhoAmI, started: ModelFeed): void {
   api.onSessionEnded = () => showLogin(...ENDED);
   // A stream that drops may mean the session ended (expired, revoked, user disabled): ask.
   let wasLive = false;
-  listReplicas(api);
+  const live = () => feed === started && started.status === 'live';
+  listReplicas(api, () => feed === started);
+  clearInterval(relist);
+  relist = setInterval(() => live() && listReplicas(api, live), RELIST_MS);
   started.subscribe(() => {
     if (started.status === 'live') {
       // Back after a drop: the replicas may have changed meanwhile.
-      if (!wasLive) listReplicas(api);
+      if (!wasLive) listReplicas(api, live);
       wasLive = true;
     } else if (started.status === 'reconnecting' && wasLive) {
       wasLive = false;
@@ -89,7 +101,7 @@ function showApp(who: WhoAmI, started: ModelFeed): void {
     }
   });
   const logout = () => void session.logout().then(() => showLogin('Logged out.', undefined, 'info'), (e: unknown) => showLogin(e instanceof Error ? e.message : String(e)));
-  root.render(<App api={api} model={model} feed={feed} user={who.user} canWrite={canWrite(who, model)} superuser={who.superuser} logout={logout} />);
+  root.render(<App api={api} model={model} feed={feed} replicas={replicas} user={who.user} canWrite={canWrite(who, model)} superuser={who.superuser} logout={logout} />);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ControllerReplica } from '@sigil/api';
-import { failoverOrigins } from './failover.ts';
+import { failoverOrigins, ReplicaList } from './failover.ts';
 
 const replica = (id: string, url: string, alive = true): ControllerReplica => ({ id, url, agentUrl: url, alive });
 const A = 'https://10.0.0.1:17070';
@@ -17,5 +17,25 @@ describe('failoverOrigins', () => {
   ];
   it.each(cases)('%s', (_what, controllers, here, expected) => {
     expect(failoverOrigins(controllers, here)).toEqual(expected);
+  });
+
+  it('leaves out the replica that served the listing when the page reached it under another name', () => {
+    const controllers = [replica('r0', A), replica('r1', B), replica('r2', C)];
+    expect(failoverOrigins(controllers, 'https://localhost:17071', 'r1')).toEqual([C, A]);
+    expect(failoverOrigins(controllers, 'https://localhost:17071')).toEqual([A, B, C]);
+  });
+});
+
+describe('ReplicaList', () => {
+  it('tells subscribers of a new listing, counts the alive ones and moves past the one that served it', () => {
+    const list = new ReplicaList();
+    let told = 0;
+    const off = list.subscribe(() => told++);
+    expect(list.next(A)).toBeUndefined();
+    list.set([replica('r0', A), replica('r1', B), replica('r2', C, false)], 'r0');
+    expect([told, list.alive.length, list.served, list.next(A)]).toEqual([1, 2, 'r0', B]);
+    off();
+    list.set([replica('r0', A)], 'r0');
+    expect([told, list.next(A)]).toEqual([1, undefined]);
   });
 });
