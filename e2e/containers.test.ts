@@ -26,7 +26,7 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
   let mb = '';
 
   beforeAll(async () => {
-    hosts = await StandInHosts.create(join(process.env.SIGIL_HOME!, 'images'));
+    hosts = await StandInHosts.create(process.env.SIGIL_IMAGES!);
     [a, b] = await Promise.all([hosts.add(`ct-a-${process.pid}`, { containers: true }), hosts.add(`ct-b-${process.pid}`)]);
     const known = join(hosts.dir, 'known_hosts');
     await writeFile(known, (await hosts.knownHostsLine(a)) + (await hosts.knownHostsLine(b)));

@@ -25,7 +25,7 @@ describe.runIf(canRun(canRunContainers(), 'root with LXC (stand-in ssh hosts)'))
   const enlistArgs = (h: StandInHost, user = 'root', extra: string[] = []) => ['add-machine', `ssh:${user}@${h.address}`, '-m', MODEL, '--private-key', hosts.key, '--known-hosts', known, ...extra];
 
   beforeAll(async () => {
-    hosts = await StandInHosts.create(join(process.env.SIGIL_HOME!, 'images'));
+    hosts = await StandInHosts.create(process.env.SIGIL_IMAGES!);
     [a, b] = await Promise.all([hosts.add(`enl-a-${process.pid}`), hosts.add(`enl-b-${process.pid}`)]);
     known = join(hosts.dir, 'known_hosts');
     await writeFile(known, (await hosts.knownHostsLine(a)) + (await hosts.knownHostsLine(b)));

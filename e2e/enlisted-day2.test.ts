@@ -28,7 +28,7 @@ describe.runIf(canRun(canRunContainers() && hasRestic, 'root with LXC (stand-in 
   const pw = () => join(hosts.dir, 'restic.pw');
 
   beforeAll(async () => {
-    hosts = await StandInHosts.create(join(process.env.SIGIL_HOME!, 'images'));
+    hosts = await StandInHosts.create(process.env.SIGIL_IMAGES!);
     h = await hosts.add(`d2-${process.pid}`);
     known = join(hosts.dir, 'known_hosts');
     writeFileSync(known, await hosts.knownHostsLine(h));

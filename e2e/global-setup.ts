@@ -12,6 +12,10 @@ import { LXC_CONTROLLER, ROOT, canRunContainers } from './harness.ts';
 export default function setup(): () => void {
   const home = mkdtempSync(join(tmpdir(), 'sigil-e2e-'));
   process.env.SIGIL_HOME = home;
+  // One base image per host, as for the benchmarks: the first run builds it (its version is
+  // in its directory's name, so a change to what it contains builds a new one), later runs
+  // and every stand-in host of this one start from it.
+  process.env.SIGIL_IMAGES ||= '/var/tmp/sigil-images';
   const run = (args: string[]) => execFileSync(join(ROOT, 'bin', 'sigil'), args, { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
   run(['bootstrap', '--provider', 'local-process', 'e2e']);
   // Real machines for the charm suites: one LXC controller (one image, one apt cache) shared

@@ -121,12 +121,10 @@ function suite(p: Provider): void {
    */
   const filesHolding = async (needles: string[]): Promise<string[]> => {
     const dir = controllerEntry(p.controller).dir;
-    // The shared base images were built before any secret existed and hold nothing of ours
-    // (hundreds of megabytes: reading them would only slow the scan).
-    const images = join(process.env.SIGIL_HOME!, 'images');
+    // The shared base image lives outside SIGIL_HOME (SIGIL_IMAGES, e2e/global-setup.ts).
     const machinesDir = join(dir, 'lxc-provider', 'lxc');
     const mine = `sigil-${m.slice(m.indexOf(':') + 1)}-`;
-    const skipped = (path: string) => path === images || path === join(dir, 'lxc-provider', 'apt-cache') || (dirname(path) === machinesDir && !basename(path).startsWith(mine));
+    const skipped = (path: string) => path === join(dir, 'lxc-provider', 'apt-cache') || (dirname(path) === machinesDir && !basename(path).startsWith(mine));
     const found: string[] = [];
     const device = (await lstat(process.env.SIGIL_HOME!)).dev;
     // Asynchronous, so a scan of a large home never holds the test worker's event loop.
