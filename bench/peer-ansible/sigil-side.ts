@@ -18,7 +18,8 @@ export interface SigilController {
 
 export function sigilController(home: string, name: string, imagesDir: string): SigilController {
   mkdirSync(home, { recursive: true });
-  const env = { ...process.env, SIGIL_HOME: home, SIGIL_IMAGES: imagesDir };
+  // No host pool of packages (SIGIL_APT_POOL=''): a cold run's cache starts empty, as Ansible's does.
+  const env = { ...process.env, SIGIL_HOME: home, SIGIL_IMAGES: imagesDir, SIGIL_APT_POOL: '' };
   const run = (args: string[]) => execFileSync(SIGIL, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   const runAsync = (args: string[]) => new Promise<string>((resolve, reject) => {
     execFile(SIGIL, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`sigil ${args.join(' ')}: ${err.message}\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`)) : resolve(stdout)));

@@ -13,7 +13,7 @@ import type { Ctx } from './context.ts';
  * (as root), the cached base image (built once, ~30-40 s), the controller's ssh key, and a
  * bridge name and subnet of its own.
  */
-export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: string): Promise<{ gateway: string; bridge: { name: string; subnet: string }; imagesDir: string }> {
+export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: string): Promise<{ gateway: string; bridge: { name: string; subnet: string }; imagesDir: string; aptPool?: string }> {
   if (process.getuid?.() === 0) await ensureHostPackages((l: string) => ctx.info(l));
   await checkHost();
   // SIGIL_IMAGES shares one image cache between homes (test runs, several users of one host).
@@ -26,18 +26,22 @@ export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: st
   const h = createHash('sha1').update(dir).digest();
   const cidr = subnet || `10.${200 + (h[0]! % 50)}.${h[1]!}.0/24`;
   const parsed = parseSubnet(cidr);
-  return { gateway: parsed.gateway, bridge: { name: `sgl-${h.toString('hex').slice(0, 8)}`, subnet: cidr }, imagesDir };
+  // SIGIL_APT_POOL: where the host's controllers share the packages they fetched ('' for
+  // nowhere); beside the image by default.
+  const aptPool = process.env.SIGIL_APT_POOL;
+  return { gateway: parsed.gateway, bridge: { name: `sgl-${h.toString('hex').slice(0, 8)}`, subnet: cidr }, imagesDir, ...(aptPool !== undefined ? { aptPool } : {}) };
 }
 
 /** Removes the controller's containers, bridge and apt cache, whether or not the controller still runs. */
 export async function teardownLxc(dir: string): Promise<void> {
   const path = join(dir, 'controller.json');
   if (!existsSync(path)) return;
-  const config = JSON.parse(readFileSync(path, 'utf8')) as { bridge?: { name: string; subnet: string }; imagesDir?: string };
+  const config = JSON.parse(readFileSync(path, 'utf8')) as { bridge?: { name: string; subnet: string }; imagesDir?: string; aptPool?: string };
   if (!config.bridge) throw new SigilError('internal', `controller.json in ${dir} has no bridge`);
   const provider = new LxcProvider({
     root: join(dir, 'lxc-provider'),
     imagesDir: config.imagesDir ?? join(dir, 'images'),
+    ...(config.aptPool !== undefined ? { aptPool: config.aptPool } : {}),
     bridge: config.bridge,
     agentEntry: join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs'),
     authorizedKeys: '',

@@ -43,6 +43,8 @@ export interface ControllerConfig {
   bridge?: { name: string; subnet: string };
   /** lxc: where base images are cached (shared by controllers under one SIGIL_HOME). */
   imagesDir?: string;
+  /** lxc: where the host's controllers share the apt packages they fetched ('' for nowhere; beside the image by default). */
+  aptPool?: string;
   /**
    * `bootstrap --api-address`: more addresses of this host where the API answers (on the
    * same port), for machines on other hosts (enlisted over ssh). The first is the one they
@@ -169,6 +171,7 @@ async function serve(dir: string): Promise<void> {
     const lxc = new LxcProvider({
       root: join(dir, 'lxc-provider'),
       imagesDir: config.imagesDir ?? join(dir, 'images'),
+      ...(config.aptPool !== undefined ? { aptPool: config.aptPool } : {}),
       bridge: config.bridge!,
       agentEntry,
       authorizedKeys: readFileSync(join(dir, 'ssh', 'id_ed25519.pub'), 'utf8'),

@@ -64,7 +64,7 @@ export function registerController(program: Command, ctx: Ctx): void {
         const lxc = await import('../lxc-bootstrap.ts');
         const prepared = await lxc.prepareLxc(ctx, dir, name, o.subnet);
         host = prepared.gateway;
-        extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir };
+        extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir, ...(prepared.aptPool !== undefined ? { aptPool: prepared.aptPool } : {}) };
       }
       const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}), ...(store ? { store: { url: store.url } } : {}) };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });

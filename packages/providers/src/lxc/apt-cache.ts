@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
 import { CLEAN_ENV } from './run.ts';
 import { isAlive } from '../process.ts';
+import { publishToPool, seedFromPool } from './apt-pool.ts';
 
 export interface AptCacheOptions {
   /** Holds conf/, log/, the pid file and, unless cacheDir is given, cache/. */
@@ -15,6 +16,12 @@ export interface AptCacheOptions {
   port?: number;
   /** The Debian archive the cache fetches from. */
   backend?: string;
+  /**
+   * The packages shared by every cache on the host (apt-pool.ts): the cache starts with
+   * them, and gives them what it fetched.
+   */
+  pool?: string;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -46,6 +53,11 @@ export class AptCache {
     await this.stop();
     const conf = join(this.o.dir, 'conf');
     for (const d of [conf, this.cacheDir, join(this.o.dir, 'log')]) await mkdir(d, { recursive: true, mode: 0o755 });
+    if (this.o.pool) {
+      // Before the daemon runs: it never sees a package half placed.
+      const seeded = await seedFromPool(this.o.pool, this.cacheDir).catch((e: unknown) => (this.o.log?.('cannot seed the apt cache from the host\'s packages', { pool: this.o.pool, error: (e as Error).message }), undefined));
+      if (seeded && seeded.files > 0) this.o.log?.('apt cache seeded from the host\'s packages', { pool: this.o.pool, ...seeded });
+    }
     // Without a backend for /debian, every fetch fails with "503 Host not found".
     await writeFile(join(conf, 'backends_debian'), `${this.o.backend ?? 'http://deb.debian.org/debian/'}\n`);
     await writeFile(join(conf, 'acng.conf'), ACNG_CONF);
@@ -68,7 +80,7 @@ export class AptCache {
     }
   }
 
-  /** Stops the cache started from this directory (by its pid file); idempotent. */
+  /** Stops the cache started from this directory (by its pid file), giving the host's pool what it fetched; idempotent. */
   async stop(): Promise<void> {
     const pid = await this.pid();
     if (pid !== undefined) {
@@ -78,6 +90,34 @@ export class AptCache {
     }
     await rm(this.pidFile, { force: true });
     await rm(join(this.o.dir, 'socket'), { force: true });
+    await this.publish();
+  }
+
+  /** Gives the host's pool the complete packages this cache fetched; never throws (the pool is an optimisation). */
+  async publish(): Promise<void> {
+    if (!this.o.pool) return;
+    try {
+      const added = await publishToPool(this.cacheDir, this.o.pool);
+      if (added.files > 0) this.o.log?.('apt packages shared with the host\'s other controllers', { pool: this.o.pool, ...added });
+    } catch (e) {
+      this.o.log?.('cannot share apt packages with the host\'s other controllers', { pool: this.o.pool, error: (e as Error).message });
+    }
+  }
+
+  /**
+   * While the daemon runs: gives the pool what this cache fetched, and takes what the host's
+   * other controllers fetched meanwhile (each package appears whole, by rename; one being
+   * fetched here is left alone). Never throws.
+   */
+  async sync(): Promise<void> {
+    if (!this.o.pool) return;
+    await this.publish();
+    try {
+      const seeded = await seedFromPool(this.o.pool, this.cacheDir);
+      if (seeded.files > 0) this.o.log?.('apt cache given the host\'s other controllers\' packages', { pool: this.o.pool, ...seeded });
+    } catch (e) {
+      this.o.log?.('cannot seed the apt cache from the host\'s packages', { pool: this.o.pool, error: (e as Error).message });
+    }
   }
 
   /** The pid of our running apt-cacher-ng, if any (a recycled pid is not taken for ours). */

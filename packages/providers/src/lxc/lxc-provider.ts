@@ -4,6 +4,7 @@ import { SigilError } from '@sigil/core';
 import { run } from './run.ts';
 import { PATCH_AGENT_CONFIG_JS, lastWords, type AgentAddress, type Instance, type MachineSpec, type Provider } from '../provider.ts';
 import { AptCache } from './apt-cache.ts';
+import { APT_POOL_DIR } from './apt-pool.ts';
 import { parseConstraints, renderConfig, vethName, type Constraints } from './config.ts';
 import { ensureHostLimits, ensureHostPackages } from './host.ts';
 import { IMAGE_NAME, ensureImage, imageRootfs } from './image.ts';
@@ -17,6 +18,11 @@ export interface LxcProviderOptions {
   root: string;
   /** Where base images are cached, shared by controllers (SIGIL_HOME/images). */
   imagesDir: string;
+  /**
+   * The apt packages shared by the host's controllers (apt-pool.ts): `<imagesDir>/apt-packages`
+   * by default, shared as the image is; '' for none (this controller fetches everything itself).
+   */
+  aptPool?: string;
   bridge: BridgeConfig;
   /** The agent bundle (dist/agent.mjs); its whole directory is mounted read-only at /opt/sigil/dist. */
   agentEntry: string;
@@ -46,6 +52,9 @@ export interface MachineRecord {
  * the base image, with a static address on Sigil's bridge. Everything lives under the
  * provider's own lxcpath, so the host's other containers are never seen or touched.
  */
+/** How often a running controller's apt cache and the host's pool exchange packages (a walk of two directories). */
+const SYNC_MS = 60_000;
+
 export class LxcProvider implements Provider {
   readonly name = 'lxc';
   readonly restartsDeadAgents = false;
@@ -59,6 +68,7 @@ export class LxcProvider implements Provider {
   /** The /etc/hosts each machine was last given (by container name): unchanged ones are not attached into again. */
   private readonly hostsGiven = new Map<string, string>();
   private networkReady = false;
+  private publisher: NodeJS.Timeout | undefined;
   /** Apt lists fetched once for the host's new machines (apt-lists.ts). */
   readonly aptLists: AptLists;
 
@@ -66,7 +76,8 @@ export class LxcProvider implements Provider {
     this.lxcpath = join(o.root, 'lxc');
     this.subnet = parseSubnet(o.bridge.subnet);
     this.lxc = new LxcCli(this.lxcpath);
-    this.aptCache = new AptCache({ dir: join(o.root, 'apt-cache'), bindAddress: this.subnet.gateway });
+    const pool = o.aptPool ?? join(o.imagesDir, APT_POOL_DIR);
+    this.aptCache = new AptCache({ dir: join(o.root, 'apt-cache'), bindAddress: this.subnet.gateway, ...(pool ? { pool } : {}), ...(o.log ? { log: o.log } : {}) });
     this.aptLists = new AptLists({ dir: `${join(o.imagesDir, IMAGE_NAME)}-lists`, rootfs: imageRootfs(o.imagesDir), proxyUrl: () => this.aptCache.url, ...(o.log ? { log: o.log } : {}) });
   }
 
@@ -82,6 +93,12 @@ export class LxcProvider implements Provider {
     await this.ensureNetwork();
     // Fetched in the background: the first machines may come before it is done.
     await this.aptLists.fresh();
+    // Packages fetched here reach the host's other controllers while both run, not only when
+    // this one is destroyed, and theirs reach this one (a cache already running when the
+    // controller started was not seeded either).
+    clearInterval(this.publisher);
+    this.publisher = setInterval(() => void this.aptCache.sync(), SYNC_MS).unref();
+    void this.aptCache.sync();
   }
 
   private ensureNetwork(): Promise<void> {
@@ -267,6 +284,7 @@ export class LxcProvider implements Provider {
       await this.lxc.stop(name, { kill: true }).catch(() => {});
     }
     await rm(this.lxcpath, { recursive: true, force: true });
+    clearInterval(this.publisher);
     await this.aptCache.stop();
     await deleteBridge(this.o.bridge.name);
     this.networkReady = false;
