@@ -1,10 +1,10 @@
 // The charm build cache (issue 21): an unchanged charm is not rebuilt; any change to an input
 // the build read, or to the output, builds again.
-import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildCharm, sigilRoot } from './build.ts';
+import { buildCharm, isPartialBuild, sigilRoot } from './build.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sigil-build-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -37,5 +37,27 @@ describe('buildCharm with a cache', () => {
     expect(buildCharm(dir, { cacheDir }).built).toBe(true);
     // Without a cache, always.
     expect(buildCharm(dir).built).toBe(true);
+  });
+
+  it('replaces the output whole: a deploy reading it meanwhile has the old file or the new one, never half of one', () => {
+    const dir = join(work, 'haproxy');
+    cpSync(join(sigilRoot(), 'charms', 'haproxy'), dir, { recursive: true, filter: (p) => !p.includes('/dist') });
+    buildCharm(dir);
+    const output = join(dir, 'dist', 'charm.mjs');
+    const before = readFileSync(output, 'utf8');
+    const reader = openSync(output, 'r');
+    try {
+      const inode = statSync(output).ino;
+      writeFileSync(join(dir, 'src', 'charm.ts'), readFileSync(join(dir, 'src', 'charm.ts'), 'utf8').replace("maintenance('installing haproxy')", "maintenance('installing haproxy, changed')"));
+      expect(buildCharm(dir).built).toBe(true);
+      // A new file took the name; the one a reader had open is whole and unchanged.
+      expect(statSync(output).ino).not.toBe(inode);
+      expect(readFileSync(reader, 'utf8')).toBe(before);
+      expect(readFileSync(output, 'utf8')).toContain('installing haproxy, changed');
+    } finally {
+      closeSync(reader);
+    }
+    expect(readdirSync(join(dir, 'dist')).filter(isPartialBuild)).toEqual([]);
+    expect(isPartialBuild(`charm.mjs.partial-${process.pid}`)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  * with the charm.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,13 @@ import { writeSpec } from './codegen.ts';
 
 export const ENTRY = 'src/charm.ts';
 export const OUTPUT = 'dist/charm.mjs';
+/** A build in progress writes `dist/charm.mjs.partial-<pid>` and renames it over the output. */
+const PARTIAL = '.partial-';
+
+/** Whether a file in a charm directory is a build's output still being written (never packed). */
+export function isPartialBuild(name: string): boolean {
+  return /\.partial-\d+$/.test(name);
+}
 
 /** A directory is a TypeScript charm when it has `src/charm.ts`. */
 export function isSdkCharm(dir: string): boolean {
@@ -101,11 +108,15 @@ export function buildCharm(path: string, o: BuildOptions = {}): { entry: string;
   const esbuild = createRequire(join(root, 'package.json'))('esbuild') as Esbuild;
   let inputs: string[] = [];
   const started = Date.now();
+  // Written beside the output and renamed over it: a deploy packing this charm meanwhile (or
+  // another build of it) reads the old file or the new one, never a half-written one, which
+  // would run as a charm that does nothing.
+  const partial = `${output}${PARTIAL}${process.pid}`;
   try {
     const r = esbuild.buildSync({
       metafile: record !== undefined,
       stdin: { contents: `import charm from './${ENTRY}';\nawait charm.main();\n`, resolveDir: dir, sourcefile: STDIN_NAME, loader: 'ts' },
-      outfile: output,
+      outfile: partial,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -118,9 +129,11 @@ export function buildCharm(path: string, o: BuildOptions = {}): { entry: string;
       logLevel: 'silent',
       sourcemap: 'inline',
     });
+    renameSync(partial, output);
     // Paths are relative to the working directory; the stdin entry is named as if in the charm.
     inputs = Object.keys(r.metafile?.inputs ?? {}).map((i) => resolve(i)).filter((i) => i !== join(dir, STDIN_NAME));
   } catch (e) {
+    rmSync(partial, { force: true });
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors ?? [];
     const first = errors[0];
     const where = first?.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';

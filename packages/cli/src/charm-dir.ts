@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SigilError, archiveCharmFiles, checkArchiveEntries, checkArchiveLink, parseCharm, quoteArchivePath, type Charm } from '@sigil/core';
 import type { CharmArchive, CharmArchiveFile } from '@sigil/api';
-import { buildCharm, isSdkCharm } from '@sigil/charm-sdk/build';
+import { buildCharm, isPartialBuild, isSdkCharm } from '@sigil/charm-sdk/build';
 import AdmZip from 'adm-zip';
 
 /** Where the CLI remembers charm builds (issue 21): SIGIL_HOME/cache/charm-build. */
@@ -54,7 +54,7 @@ function walkCharm(path: string, dir: string): DiskEntry[] {
     for (const name of readdirSync(d).sort()) {
       const full = join(d, name);
       const rel = relative(dir, full);
-      if (ALWAYS_IGNORED.has(name) || name.endsWith('.charm') || ignore.some((p) => p.replace(/^\//, '').replace(/\/$/, '') === rel || p === name)) continue;
+      if (ALWAYS_IGNORED.has(name) || name.endsWith('.charm') || isPartialBuild(name) || ignore.some((p) => p.replace(/^\//, '').replace(/\/$/, '') === rel || p === name)) continue;
       const st = lstatSync(full);
       if (st.isSymbolicLink()) entries.push({ path: rel, mode: 0o777, link: linkTarget(path, roots, full, rel) });
       else if (st.isDirectory()) walk(full);
