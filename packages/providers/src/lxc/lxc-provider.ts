@@ -47,14 +47,14 @@ export interface MachineRecord {
   constraints: string;
 }
 
+/** How often a running controller's apt cache and the host's pool exchange packages (a walk of two directories). */
+const SYNC_MS = 60_000;
+
 /**
  * A machine is a privileged LXC system container with systemd as PID 1, on an overlay of
  * the base image, with a static address on Sigil's bridge. Everything lives under the
  * provider's own lxcpath, so the host's other containers are never seen or touched.
  */
-/** How often a running controller's apt cache and the host's pool exchange packages (a walk of two directories). */
-const SYNC_MS = 60_000;
-
 export class LxcProvider implements Provider {
   readonly name = 'lxc';
   readonly restartsDeadAgents = false;
@@ -68,7 +68,7 @@ export class LxcProvider implements Provider {
   /** The /etc/hosts each machine was last given (by container name): unchanged ones are not attached into again. */
   private readonly hostsGiven = new Map<string, string>();
   private networkReady = false;
-  private publisher: NodeJS.Timeout | undefined;
+  private syncer: NodeJS.Timeout | undefined;
   /** Apt lists fetched once for the host's new machines (apt-lists.ts). */
   readonly aptLists: AptLists;
 
@@ -96,8 +96,8 @@ export class LxcProvider implements Provider {
     // Packages fetched here reach the host's other controllers while both run, not only when
     // this one is destroyed, and theirs reach this one (a cache already running when the
     // controller started was not seeded either).
-    clearInterval(this.publisher);
-    this.publisher = setInterval(() => void this.aptCache.sync(), SYNC_MS).unref();
+    clearInterval(this.syncer);
+    this.syncer = setInterval(() => void this.aptCache.sync(), SYNC_MS).unref();
     void this.aptCache.sync();
   }
 
@@ -284,7 +284,7 @@ export class LxcProvider implements Provider {
       await this.lxc.stop(name, { kill: true }).catch(() => {});
     }
     await rm(this.lxcpath, { recursive: true, force: true });
-    clearInterval(this.publisher);
+    clearInterval(this.syncer);
     await this.aptCache.stop();
     await deleteBridge(this.o.bridge.name);
     this.networkReady = false;
