@@ -22,29 +22,25 @@ export interface PoolCounts {
   bytes: number;
 }
 
-/** Adds the complete packages of an apt-cacher-ng `cacheDir` the pool lacks. */
-export async function publishToPool(cacheDir: string, pool: string): Promise<PoolCounts> {
-  const counts: PoolCounts = { files: 0, bytes: 0 };
-  for (const rel of await packagesUnder(cacheDir)) {
-    if (await exists(join(pool, rel))) continue;
-    const size = await completeSize(cacheDir, rel);
-    if (size === undefined) continue;
-    await place(join(cacheDir, rel), join(pool, rel));
-    await replaceOlder(pool, rel);
-    counts.files++;
-    counts.bytes += size;
-  }
-  return counts;
+/** Adds the complete packages of an apt-cacher-ng `cacheDir` the pool lacks; each replaces its older versions there. */
+export function publishToPool(cacheDir: string, pool: string): Promise<PoolCounts> {
+  return placeMissing(cacheDir, pool, (rel) => replaceOlder(pool, rel));
 }
 
-/** Gives an apt-cacher-ng `cacheDir` (stopped, or about to start) the pool's packages it lacks. */
-export async function seedFromPool(pool: string, cacheDir: string): Promise<PoolCounts> {
+/** Gives an apt-cacher-ng `cacheDir` the pool's complete packages it lacks. */
+export function seedFromPool(pool: string, cacheDir: string): Promise<PoolCounts> {
+  return placeMissing(pool, cacheDir);
+}
+
+/** Places in `to` every complete package of `from` that `to` lacks, then calls `placed` with its path. */
+async function placeMissing(from: string, to: string, placed?: (rel: string) => Promise<void>): Promise<PoolCounts> {
   const counts: PoolCounts = { files: 0, bytes: 0 };
-  for (const rel of await packagesUnder(pool)) {
-    if (await exists(join(cacheDir, rel))) continue;
-    const size = await completeSize(pool, rel);
+  for (const rel of await packagesUnder(from)) {
+    if (await exists(join(to, rel))) continue;
+    const size = await completeSize(from, rel);
     if (size === undefined) continue;
-    await place(join(pool, rel), join(cacheDir, rel));
+    await place(join(from, rel), join(to, rel));
+    await placed?.(rel);
     counts.files++;
     counts.bytes += size;
   }
