@@ -66,8 +66,9 @@ export class AptLists {
     await mkdir(join(tmp, 'cache', 'archives', 'partial'), { recursive: true });
     const started = Date.now();
     const imageLists = join(this.o.rootfs, 'var/lib/apt/lists');
+    const image = await listFiles(imageLists);
     // Start from the image's lists, so only what changed is fetched (and pdiffs apply).
-    for (const f of await listFiles(imageLists)) await copyFile(join(imageLists, f), join(tmp, 'lists', f));
+    for (const f of image) await copyFile(join(imageLists, f), join(tmp, 'lists', f));
     // The image's apt configuration, not the host's (which may compress its lists or use
     // another mirror): APT_CONFIG is read first, and it points the rest into the image.
     const etc = join(this.o.rootfs, 'etc/apt');
@@ -93,11 +94,10 @@ export class AptLists {
     // apt keeps the old lists and exits 0 when some indexes failed: that is not fresh.
     const failed = (r.stdout + r.stderr).split('\n').filter((l) => /^(Err:|E:|W: (Failed to fetch|Some index files))/.test(l));
     if (r.code !== 0 || failed.length > 0) throw new Error(`apt-get update failed (exit ${r.code}): ${failed.slice(0, 3).join('; ') || r.stderr.trim().slice(-300)}`);
-    if ((await listFiles(join(tmp, 'lists'))).length === 0) throw new Error('apt-get update fetched no lists (the image has no sources?)');
+    const fetched = await listFiles(join(tmp, 'lists'));
+    if (fetched.length === 0) throw new Error('apt-get update fetched no lists (the image has no sources?)');
     // What differs from the image is what a machine needs; a list the image has and the
     // fetch dropped cannot be taken away in an upper layer, so then no lists are offered.
-    const fetched = await listFiles(join(tmp, 'lists'));
-    const image = await listFiles(imageLists);
     if (image.some((f) => !fetched.includes(f))) throw new Error(`the image has lists the archive no longer serves (${image.filter((f) => !fetched.includes(f)).join(', ')})`);
     const files: string[] = [];
     for (const f of fetched) if (!(await sameFile(join(tmp, 'lists', f), join(imageLists, f)))) files.push(f);
