@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { concerns, interestOf, type AuditReportAnswer, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core';
 import { collectUnit, reportBody } from './audit/collect.ts';
+import { DigestCache } from './audit/digest-cache.ts';
 import { packageFiles } from './audit/dpkg.ts';
 import { AgentApi } from './api-client.ts';
 import { saveAddresses, startingAddresses } from './controller-addresses.ts';
@@ -18,6 +19,8 @@ import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 
 /** Installed packages whose files go to the controller's index in one request. */
 const PACKAGES_PER_BATCH = 50;
+/** In the agent's data directory: the digests of the files the inventory hashed, with the stat that vouches for each. */
+const DIGESTS_FILE = 'inventory-digests';
 /** An inventory collection waits for this long without a hook on the machine... */
 const INVENTORY_QUIET_MS = 2_000;
 /** ...but never longer than this. */
@@ -286,9 +289,11 @@ export class MachineAgent {
     await this.lock.quiet(INVENTORY_QUIET_MS, INVENTORY_MAX_DEFER_MS);
     try {
       const root = this.c.auditRoot ?? '/';
-      const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm') });
+      const digests = await DigestCache.load(root, join(this.c.dataDir, DIGESTS_FILE));
+      const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm'), md5: digests.md5 });
+      await digests.save();
       const answer = await this.api.postJson<AuditReportAnswer>('/api/agent/audit', reportBody(report));
-      this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files hashed, ${report.skipped.count} skipped`, unitTag(unit));
+      this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files outside packages; ${digests.hashed} files read, ${digests.hits} known unchanged; ${report.skipped.count} skipped`, unitTag(unit));
       // The installed packages the controller's index lacks: their files, a batch at a time.
       let indexed = 0;
       for (let i = 0; i < answer.indexWanted.length; i += PACKAGES_PER_BATCH) {

@@ -11,3 +11,4 @@ export * from './secrets.ts';
 export * from './rollout.ts';
 export * from './offer-url.ts';
 export * from './debug-hooks.ts';
+export * from './digest-list.ts';

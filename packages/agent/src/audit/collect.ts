@@ -5,7 +5,7 @@ import type { AuditReport, CharmInventory, LanguagePackage } from '@sigil/api';
 import { collectDpkg } from './dpkg.ts';
 import { isManifest, readManifest } from './language.ts';
 import type { HashedFiles } from './hashed-files.ts';
-import { DEFAULT_LIMITS, Skips, Slicer, hashFiles, hashTree, listFiles, type WalkLimits } from './walk.ts';
+import { DEFAULT_LIMITS, Skips, Slicer, hashFiles, hashTree, listFiles, plainMd5, type Md5, type WalkLimits } from './walk.ts';
 
 /** Directories under a machine's root searched for embedded copies (files dpkg owns are left out). */
 export const AUDIT_ROOTS = ['usr', 'opt', 'srv', 'var/www', 'home', 'root'];
@@ -19,6 +19,8 @@ export interface CollectTarget {
   unitDir: string;
   charmDir: string;
   limits?: Partial<WalkLimits>;
+  /** Digests already known (the image's, the machine's earlier collections'): only files whose stat changed are hashed. */
+  md5?: Md5;
 }
 
 /** A collected report whose file list is held compactly; `reportBody` writes what is sent. */
@@ -34,14 +36,15 @@ export async function collectUnit(t: CollectTarget): Promise<CollectedUnit> {
   const started = Date.now();
   const limits = { ...DEFAULT_LIMITS, ...t.limits };
   const skips = new Skips();
-  const dpkg = await collectDpkg(t.root, skips);
+  const md5 = t.md5 ?? plainMd5;
+  const dpkg = await collectDpkg(t.root, skips, true, md5);
   const roots = [...AUDIT_ROOTS.map((r) => join(t.root, r)), t.unitDir];
   // The charm is reported on its own (with its provenance), not as an embedded copy.
   const charmPrefix = t.charmDir + '/';
   const manifests: string[] = [];
   const files = await hashTree(roots, limits, skips, (p) => dpkg.owned.has(p) || p.startsWith(charmPrefix), new Slicer(), (p) => {
     if (isManifest(p)) manifests.push(p);
-  });
+  }, md5);
   dpkg.owned.clear();
   const language: LanguagePackage[] = [];
   for (const path of manifests) language.push(...(await readManifest(path, skips)));

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangedFile, InventoryPackage, WantedPackage } from '@sigil/api';
-import { Slicer, hashFileSync, type Skips } from './walk.ts';
+import { Slicer, plainMd5, type Md5, type Skips } from './walk.ts';
 
 /**
  * Parses dpkg's status database: the packages whose status is "install ok installed".
@@ -43,7 +43,7 @@ export function parseMd5sums(text: string): [string, string][] {
 }
 
 /** The top directories that merged /usr makes links into /usr: packages still list their files there. */
-const MERGED = /^(bin|sbin|lib|lib32|lib64|libx32)\//;
+export const MERGED_USR = /^(bin|sbin|lib|lib32|lib64|libx32)\//;
 
 export interface DpkgInventory {
   packages: InventoryPackage[];
@@ -59,7 +59,7 @@ export interface DpkgInventory {
  * is `modified`, an absent file `missing`. Without a dpkg database (a machine that is a
  * plain directory) the inventory is empty.
  */
-export async function collectDpkg(root: string, skips: Skips, checkFiles = true): Promise<DpkgInventory> {
+export async function collectDpkg(root: string, skips: Skips, checkFiles = true, digest: Md5 = plainMd5): Promise<DpkgInventory> {
   const admin = join(root, 'var/lib/dpkg');
   const statusText = await readFile(join(admin, 'status'), 'latin1').catch(() => '');
   const { packages, bad } = parseDpkgStatus(statusText);
@@ -77,7 +77,7 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true)
     for (const [rel] of sums) {
       owned.add(join(root, rel));
       // Merged /usr (Debian 12): dpkg lists `bin/gzip`, the file lives at /usr/bin/gzip.
-      if (MERGED.test(rel)) owned.add(join(root, 'usr', rel));
+      if (MERGED_USR.test(rel)) owned.add(join(root, 'usr', rel));
     }
     if (!checkFiles) continue;
     for (const [rel, md5] of sums) {
@@ -93,7 +93,7 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true)
       // A diverted or replaced-by-link file is not content dpkg shipped here: not compared.
       if (!st.isFile()) continue;
       checked++;
-      const now = hashFileSync(path, 'md5', skips, Number.MAX_SAFE_INTEGER, buf);
+      const now = digest(path, skips, Number.MAX_SAFE_INTEGER, buf)?.toString('hex');
       if (now !== undefined && now !== md5) changed.push({ package: p.name, path: '/' + rel, state: 'modified' });
     }
   }

@@ -151,6 +151,11 @@ export function digestFileSync(path: string, algorithm: 'md5' | 'sha256', skips:
   }
 }
 
+/** An md5 of one file, or undefined (with a skip): `digestFileSync`'s contract (a `DigestCache` answers it from known digests). */
+export type Md5 = (path: string, skips: Skips, maxSize: number, buf: Buffer) => Buffer | undefined;
+
+export const plainMd5: Md5 = (path, skips, maxSize, buf) => digestFileSync(path, 'md5', skips, maxSize, buf);
+
 /** `digestFileSync` as hex. */
 export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): string | undefined {
   return digestFileSync(path, algorithm, skips, maxSize, buf)?.toString('hex');
@@ -161,9 +166,10 @@ export function hashFileSync(path: string, algorithm: 'md5' | 'sha256', skips: S
  * same limits and skips) and md5-hashes each file as it reaches it, so no list of paths is
  * ever built: the walk goes depth first through each directory's entries in name order
  * (a directory sorted as its name and "/"), which adds the files in path order. `onFile`
- * sees every hashed file's path (the collector looks for language manifests there).
+ * sees every hashed file's path (the collector looks for language manifests there). `md5`
+ * may answer from digests already known.
  */
-export async function hashTree(roots: string[], limits: WalkLimits, skips: Skips, exclude: (path: string) => boolean, slicer = new Slicer(), onFile: (path: string) => void = () => {}): Promise<HashedFiles> {
+export async function hashTree(roots: string[], limits: WalkLimits, skips: Skips, exclude: (path: string) => boolean, slicer = new Slicer(), onFile: (path: string) => void = () => {}, md5: Md5 = plainMd5): Promise<HashedFiles> {
   const out = new HashedFiles();
   const buf = Buffer.allocUnsafe(CHUNK);
   const seen = new Set<string>();
@@ -219,10 +225,10 @@ export async function hashTree(roots: string[], limits: WalkLimits, skips: Skips
           return out;
         }
         listed++;
-        const md5 = digestFileSync(path, 'md5', skips, limits.maxFileSize, buf);
-        if (md5 === undefined) continue;
+        const digest = md5(path, skips, limits.maxFileSize, buf);
+        if (digest === undefined) continue;
         if (top.index === -1) top.index = out.addDir(top.dir);
-        out.add(top.index, e.name, md5);
+        out.add(top.index, e.name, digest);
         onFile(path);
       }
       // Sockets, fifos and devices hold no content to compare: passed over silently.

@@ -2,6 +2,7 @@ import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile }
 import { join } from 'node:path';
 import { runOk } from './run.ts';
 import { isAlive } from '../process.ts';
+import { ensureImageDigests } from './image-digests.ts';
 
 /**
  * Bump when what the image contains changes (packages, fix-ups). The version is part of
@@ -46,7 +47,12 @@ export async function ensureImage(imagesDir: string, o: ImageOptions = {}): Prom
   const final = join(imagesDir, IMAGE_NAME);
   const ready = join(final, 'image.json');
   const started = Date.now();
-  if (!o.force && (await exists(ready))) return { rootfs: imageRootfs(imagesDir), built: false, ms: 0 };
+  if (!o.force && (await exists(ready))) {
+    // An image built before its files' digests were listed gets the list once.
+    const listed = await ensureImageDigests(imageRootfs(imagesDir));
+    if (listed) o.onProgress?.(`listed the digests of the image's ${listed.files} files in ${(listed.ms / 1000).toFixed(1)} s`);
+    return { rootfs: imageRootfs(imagesDir), built: false, ms: Date.now() - started };
+  }
   await mkdir(imagesDir, { recursive: true, mode: 0o755 });
   const release = await lock(join(imagesDir, `${IMAGE_NAME}.lock`), o.onProgress);
   try {
@@ -61,6 +67,7 @@ export async function ensureImage(imagesDir: string, o: ImageOptions = {}): Prom
     // mmdebstrap only warns when it cannot unmount the chroot's /proc (busy at that moment):
     // left there, it would move with the rename into every machine's lower layer and SIGIL_HOME.
     await unmountBelow(tmp);
+    await ensureImageDigests(join(tmp, 'rootfs'));
     await writeFile(join(tmp, 'image.json'), JSON.stringify({ version: IMAGE_VERSION, release: 'bookworm', packages: IMAGE_PACKAGES, built: new Date().toISOString() }, null, 2) + '\n');
     if (await exists(final)) {
       // A forced rebuild: move the old image aside in one step, then delete it.
