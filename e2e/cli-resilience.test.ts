@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { CHARMS, ROOT, apiGet, ok, sigil, until, workload, type Run } from './harness.ts';
+import { alive } from '../tests/procs.ts';
 
 // Its own controller: these tests kill its processes, and the other files share theirs.
 const C = 'e2e-resilience';
@@ -25,14 +26,6 @@ function readPid(file: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function healthy(): Promise<boolean> {
   try {

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHARMS, ok, sigil, status, unit, until, workload } from './harness.ts';
+import { CHARMS, ok, poll, sigil, status, unit, until, workload } from './harness.ts';
+import { alive, freePort } from '../tests/procs.ts';
 import { canRun } from '../tests/ci.ts';
 import { testDir } from '../tests/temp.ts';
 
@@ -28,7 +29,7 @@ function memcachedAt(host: string, port: number, request: string): Promise<strin
 }
 
 describe.skipIf(!canRun(root, 'root on Linux (LXC containers)'))('lxc provider (real containers)', () => {
-  let config: { bridge: { name: string; subnet: string } };
+  let config: { bridge: { name: string; subnet: string }; host: string; port: number };
   beforeAll(async () => {
     const r = await sigil(['bootstrap', '--provider', 'lxc', C], { timeoutMs: 600_000 });
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -110,6 +111,46 @@ describe.skipIf(!canRun(root, 'root on Linux (LXC containers)'))('lxc provider (
     await until(M, 'machine and unit gone', (x) => x.machines[machine] === undefined && unit(x, 'sink/0') === undefined, 30_000);
     expect(existsSync(join(lxcpath, instance))).toBe(false);
   }, 120_000);
+
+  it('restored from a backup into another SIGIL_HOME at a new port: migrate-agents re-points the containers\' agents', async () => {
+    // Issue 18: the controller's directory and process are lost, its host and containers are
+    // not. The backup records where the containers are, so the restored controller manages
+    // them there; it listens on the bridge's gateway at another port, and migrate-agents
+    // rewrites each container's agent config (systemctl stop, patch, start).
+    const homeA = process.env.SIGIL_HOME!;
+    const homeB = testDir('sigil-lxc-restored-');
+    const file = join(testDir('sigil-lxc-backup-'), 'ctl.tar.gz');
+    await ok(['create-backup', '-c', C, '--filename', file]);
+    const dirA = join(homeA, 'controllers', C);
+    const instances = Object.entries((await status(M)).machines).map(([id, m]) => [id, m['instance-id']] as const).sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(instances.length).toBeGreaterThan(0);
+    const agentUrls = () => instances.map(([, name]) => (JSON.parse(readFileSync(join(dirA, 'lxc-provider', 'lxc', name, 'upper', 'etc', 'sigil', 'agent.json'), 'utf8')) as { controllerUrl: string }).controllerUrl);
+    const [sup, ctl] = ['supervisor.pid', 'controller.pid'].map((f) => Number(readFileSync(join(dirA, f), 'utf8')));
+    process.kill(sup!, 'SIGTERM');
+    await poll('the old controller stops', async () => (alive(sup!) || alive(ctl!) ? undefined : true), 20_000);
+    const port = await freePort(config.host);
+    process.env.SIGIL_HOME = homeB;
+    try {
+      const elsewhere = await sigil(['restore-backup', file, '--address', `127.0.0.1:${port}`]);
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toContain(`ERROR an LXC controller listens on its bridge's gateway, ${config.host}\nhint: give only another port (--address ${config.host}:PORT)`);
+      const restored = await ok(['restore-backup', file, '--address', `${config.host}:${port}`]);
+      expect(restored).toContain(`Machines' agents still dial ${config.host}:${config.port}: run \`sigil migrate-agents\``);
+      expect(new Set(agentUrls())).toEqual(new Set([`https://${config.host}:${config.port}`]));
+      const out = await ok(['migrate-agents', '--timeout', '100s'], { timeoutMs: 150_000 });
+      expect(out).toMatch(new RegExp(`^Agents re-pointed to https://${config.host.replaceAll('.', '\\.')}:${port}:\n${instances.map(([id]) => `  default/${id}  \\(through the provider\\)  reconnected after \\S+\\n`).join('')}$`));
+      expect(new Set(agentUrls())).toEqual(new Set([`https://${config.host}:${port}`]));
+      // The restored controller drives the re-pointed agents.
+      await ok(['config', 'source', '-m', M, 'token=moved']);
+      await until(M, 'source/0 configured by the restored controller', (x) => workload(x, 'source/0') === 'active token=moved', 60_000);
+      const d = await sigil(['destroy-controller', C, '--yes', '--timeout', '2m']);
+      expect(d.code, d.stderr).toBe(0);
+      expect(execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' })).not.toContain(config.bridge.name);
+      expect(existsSync(join(dirA, 'lxc-provider', 'lxc'))).toBe(false);
+    } finally {
+      process.env.SIGIL_HOME = homeA;
+    }
+  }, 300_000);
 
   it('destroy-controller leaves the host as it found it', async () => {
     const r = await sigil(['destroy-controller', C, '--yes', '--timeout', '2m']);

@@ -4,10 +4,10 @@
 // restarted) and waits until each has reconnected. Bad input changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ok, poll, sigil, status } from './harness.ts';
+import { alive, freePort } from '../tests/procs.ts';
 
 const C = 'mig';
 const M = `${C}:default`;
@@ -102,23 +102,3 @@ describe('migrate-agents: re-point machine agents to a controller restored at a 
     }
   }, 480_000);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}

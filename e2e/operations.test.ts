@@ -12,6 +12,7 @@ import { client as xmppClient, xml } from '@xmpp/client';
 import { CHARMS, ok, poll, sigil, status } from './harness.ts';
 import { canRun } from '../tests/ci.ts';
 import { hasProsody, startProsody, type Prosody } from '../tests/prosody.ts';
+import { alive } from '../tests/procs.ts';
 
 const hasRestic = (() => {
   try {
@@ -238,12 +239,3 @@ describe.skipIf(!canRun(hasRestic && hasProsody(), 'restic and prosody (scripts/
     }
   }, 180_000);
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

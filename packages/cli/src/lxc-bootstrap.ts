@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
-import { LxcProvider, checkHost, ensureHostPackages, ensureImage, parseSubnet } from '@sigil/providers';
+import { LxcProvider, checkHost, lxcProviderRoot, ensureHostPackages, ensureImage, parseSubnet } from '@sigil/providers';
 import { SigilError } from '@sigil/core';
 import type { Ctx } from './context.ts';
 
@@ -36,10 +36,10 @@ export async function prepareLxc(ctx: Ctx, dir: string, name: string, subnet: st
 export async function teardownLxc(dir: string): Promise<void> {
   const path = join(dir, 'controller.json');
   if (!existsSync(path)) return;
-  const config = JSON.parse(readFileSync(path, 'utf8')) as { bridge?: { name: string; subnet: string }; imagesDir?: string; aptPool?: string };
+  const config = JSON.parse(readFileSync(path, 'utf8')) as { bridge?: { name: string; subnet: string }; imagesDir?: string; aptPool?: string; providerRoot?: string };
   if (!config.bridge) throw new SigilError('internal', `controller.json in ${dir} has no bridge`);
   const provider = new LxcProvider({
-    root: join(dir, 'lxc-provider'),
+    root: lxcProviderRoot(dir, config),
     imagesDir: config.imagesDir ?? join(dir, 'images'),
     ...(config.aptPool !== undefined ? { aptPool: config.aptPool } : {}),
     bridge: config.bridge,

@@ -3,7 +3,7 @@ import { listenOnApiAddresses, offerAptCache } from './api-addresses.ts';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalProcessProvider, LxcProvider, type Provider } from '@sigil/providers';
+import { LocalProcessProvider, LxcProvider, lxcProviderRoot, type Provider } from '@sigil/providers';
 import { openStoreDb, restoreStoreDump, storeConnection, type StoreConfig } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
@@ -62,6 +62,8 @@ export interface ControllerConfig {
    * they are).
    */
   machinesRoot?: string;
+  /** lxc: the provider's directory (containers, apt cache), likewise for a restored controller. */
+  providerRoot?: string;
   /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
   store?: StoreConfig;
   /**
@@ -169,7 +171,7 @@ async function serve(dir: string): Promise<void> {
   let providerAptCache: string | undefined;
   if (config.provider === 'lxc') {
     const lxc = new LxcProvider({
-      root: join(dir, 'lxc-provider'),
+      root: lxcProviderRoot(dir, config),
       imagesDir: config.imagesDir ?? join(dir, 'images'),
       ...(config.aptPool !== undefined ? { aptPool: config.aptPool } : {}),
       bridge: config.bridge!,

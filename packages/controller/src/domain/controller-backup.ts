@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
+import { lxcProviderRoot } from '@sigil/providers';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
 import { PG_DUMP_FILE, STORE_PASSWORD_FILE, storeConnection, type StoreConfig } from '../store/open.ts';
@@ -66,12 +67,9 @@ export class ControllerBackups {
         const full = join(this.dir, path);
         if (!existsSync(full)) continue;
         let data = readFileSync(full);
-        // local-process machines are directories on this host: a controller restored into
-        // another SIGIL_HOME goes on managing them where they are.
-        if (path === 'controller.json' && this.provider === 'local-process') {
-          const config = JSON.parse(data.toString('utf8')) as { machinesRoot?: string };
-          data = Buffer.from(JSON.stringify({ ...config, machinesRoot: config.machinesRoot ?? join(this.dir, 'machines') }, null, 2));
-        }
+        // Machines are directories (local-process) or containers (lxc) on this host: a
+        // controller restored into another SIGIL_HOME goes on managing them where they are.
+        if (path === 'controller.json') data = Buffer.from(JSON.stringify(withMachinesWhereTheyAre(JSON.parse(data.toString('utf8')) as MachinesAt, this.provider, this.dir), null, 2));
         files.push({ path, mode, data });
       }
       const { archive, manifest } = packBackup({ controller: this.controller, provider: this.provider, created: now.toISOString(), revision }, files);
@@ -101,6 +99,18 @@ export class ControllerBackups {
     }
     return readFileSync(join(this.backupsDir, name));
   }
+}
+
+/** Where a controller's machines live, recorded only in backups (absent: inside its directory). */
+interface MachinesAt {
+  machinesRoot?: string;
+  providerRoot?: string;
+}
+
+function withMachinesWhereTheyAre(config: MachinesAt, provider: string, dir: string): MachinesAt {
+  if (provider === 'local-process') return { ...config, machinesRoot: config.machinesRoot ?? join(dir, 'machines') };
+  if (provider === 'lxc') return { ...config, providerRoot: lxcProviderRoot(dir, config) };
+  return config;
 }
 
 function sha(b: Buffer): string {

@@ -1,5 +1,6 @@
-export { LxcProvider, type LxcProviderOptions, type MachineRecord } from './lxc-provider.ts';
+export { LxcProvider, lxcProviderRoot, type LxcProviderOptions, type MachineRecord } from './lxc-provider.ts';
 export { checkHost, ensureHostLimits, ensureHostPackages, inspectHost, INSTALL_COMMAND, HOST_PACKAGES, type HostState } from './host.ts';
+export { ensureImageDigests } from './image-digests.ts';
 export { ensureImage, imageRootfs, IMAGE_VERSION, IMAGE_NAME, IMAGE_PACKAGES, type ImageOptions, type ImageResult } from './image.ts';
 export { ensureBridge, deleteBridge, parseSubnet, pickAddress, type BridgeConfig, type Subnet } from './network.ts';
 export { AptCache, controllerAptCache, type AptCacheOptions } from './apt-cache.ts';

@@ -47,6 +47,14 @@ export interface MachineRecord {
   constraints: string;
 }
 
+/**
+ * A controller's provider directory: inside the controller's own directory, or where a
+ * restored backup says its containers already are (`providerRoot` in controller.json).
+ */
+export function lxcProviderRoot(controllerDir: string, config: { providerRoot?: string }): string {
+  return config.providerRoot ?? join(controllerDir, 'lxc-provider');
+}
+
 /** How often a running controller's apt cache and the host's pool exchange packages (a walk of two directories). */
 const SYNC_MS = 60_000;
 
