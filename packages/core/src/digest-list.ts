@@ -24,15 +24,49 @@ export function digestLine(path: string, e: DigestEntry): string {
   return `${e.md5} ${e.size} ${e.mtimeMs} ${e.ctimeMs} ${path}\n`;
 }
 
-/** The entries of a digest list; lines that do not parse (and a list with another header) are ignored. */
-export function parseDigestList(text: string): Map<string, DigestEntry> {
-  const out = new Map<string, DigestEntry>();
-  if (!text.startsWith(DIGEST_LIST_HEADER + '\n')) return out;
-  for (const line of text.split('\n').slice(1)) {
-    const m = /^([0-9a-f]{32}) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?) (\/.*)$/.exec(line);
-    if (m) out.set(m[5]!, { md5: m[1]!, size: Number(m[2]), mtimeMs: Number(m[3]), ctimeMs: Number(m[4]) });
+/**
+ * A parsed digest list. Each line is kept as a slice of the list's text and read when its
+ * path is asked for: a machine's list can hold tens of thousands of files, and most are
+ * never asked for by one collection.
+ */
+export class DigestList {
+  private readonly lines = new Map<string, string>();
+
+  /** The entries of a digest list's text; lines that do not parse (and a list with another header) are left out. */
+  constructor(text = '') {
+    if (!text.startsWith(DIGEST_LIST_HEADER + '\n')) return;
+    for (let at = DIGEST_LIST_HEADER.length + 1; at < text.length;) {
+      const end = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
+      const line = text.slice(at, end);
+      at = end + 1;
+      // md5, size, mtime, ctime, then the path (which may hold spaces) from the 4th space on.
+      let sp = -1;
+      for (let i = 0; i < 4 && (sp = line.indexOf(' ', sp + 1)) !== -1; i++);
+      if (sp !== -1 && line[sp + 1] === '/' && LINE.test(line.slice(0, sp + 1))) this.lines.set(line.slice(sp + 1), line.slice(0, sp));
+    }
   }
-  return out;
+
+  get size(): number {
+    return this.lines.size;
+  }
+
+  get(path: string): DigestEntry | undefined {
+    const head = this.lines.get(path);
+    if (head === undefined) return undefined;
+    const [md5, size, mtimeMs, ctimeMs] = head.split(' ');
+    return { md5: md5!, size: Number(size), mtimeMs: Number(mtimeMs), ctimeMs: Number(ctimeMs) };
+  }
+
+  paths(): IterableIterator<string> {
+    return this.lines.keys();
+  }
+}
+
+const LINE = /^[0-9a-f]{32} \d+ \d+(?:\.\d+)? \d+(?:\.\d+)? $/;
+
+/** The entries of a digest list's text (see `DigestList`). */
+export function parseDigestList(text: string): DigestList {
+  return new DigestList(text);
 }
 
 /** Whether a file's stat still vouches for a recorded digest. */

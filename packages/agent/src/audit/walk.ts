@@ -120,13 +120,18 @@ const CHUNK = 1024 * 1024;
  * The digest of one file (md5 or sha256), or undefined (with a skip) when it cannot be
  * read or is over the size limit. O_NOFOLLOW: a file swapped for a link since it was listed
  * is not followed. `buf` is a reusable read buffer of at least 1 MiB; a file that fits in
- * it is hashed in one call, without a Hash object.
+ * it is hashed in one call, without a Hash object. `statOut` receives the stat of what was read.
  */
-export function digestFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer): Buffer | undefined {
+export function digestFileSync(path: string, algorithm: 'md5' | 'sha256', skips: Skips, maxSize: number, buf: Buffer, statOut?: FileStat): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const st = fstatSync(fd);
+    if (statOut) {
+      statOut.size = st.size;
+      statOut.mtimeMs = st.mtimeMs;
+      statOut.ctimeMs = st.ctimeMs;
+    }
     if (!st.isFile()) {
       skips.add(path, 'not a regular file');
       return undefined;
@@ -149,6 +154,13 @@ export function digestFileSync(path: string, algorithm: 'md5' | 'sha256', skips:
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The stat fields that vouch for a file's content (see `DigestCache`). */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
 }
 
 /** An md5 of one file, or undefined (with a skip): `digestFileSync`'s contract (a `DigestCache` answers it from known digests). */
