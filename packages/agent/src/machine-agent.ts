@@ -21,8 +21,13 @@ import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
 const PACKAGES_PER_BATCH = 50;
 /** In the agent's data directory: the digests of the files the inventory hashed, with the stat that vouches for each. */
 const DIGESTS_FILE = 'inventory-digests';
-/** An inventory collection waits for this long without a hook on the machine... */
-const INVENTORY_QUIET_MS = 2_000;
+/**
+ * An inventory collection waits for this long without a hook on the machine: past the rest
+ * of a deploy's hooks, and past the command an operator types once a deploy has settled
+ * (the machines' CPU is shared with the controller and the CLI, and no priority inside a
+ * container yields to them). A collection asked long after the last hook starts at once...
+ */
+const INVENTORY_QUIET_MS = 10_000;
 /** ...but never longer than this. */
 const INVENTORY_MAX_DEFER_MS = 120_000;
 
