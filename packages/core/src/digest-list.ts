@@ -36,7 +36,8 @@ export class DigestList {
   constructor(text = '') {
     if (!text.startsWith(DIGEST_LIST_HEADER + '\n')) return;
     for (let at = DIGEST_LIST_HEADER.length + 1; at < text.length;) {
-      const end = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
+      let end = text.indexOf('\n', at);
+      if (end === -1) end = text.length;
       const line = text.slice(at, end);
       at = end + 1;
       // md5, size, mtime, ctime, then the path (which may hold spaces) from the 4th space on.
