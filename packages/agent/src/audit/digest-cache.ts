@@ -40,14 +40,14 @@ export class DigestCache {
     return new DigestCache(root, image, own, ownFile, now);
   }
 
-  readonly md5: Md5 = (path, skips, maxSize, buf) => {
+  readonly md5: Md5 = (path, skips, maxSize, buf, lstat) => {
     const rel = path.startsWith(this.root) ? path.slice(this.root.length).replace(/^\/*/, '/') : path;
     const own = this.own.get(rel);
     // dpkg names merged-/usr files by their old paths (lib/…), the image's list by where they are.
     const known = own ?? this.image.get(rel) ?? (MERGED_USR.test(rel.slice(1)) ? this.image.get(`/usr${rel}`) : undefined);
     // Only a known file costs a stat of its own: the others are read, and their stat comes with them.
     if (known) {
-      const st = lstatSync(path, { throwIfNoEntry: false });
+      const st = lstat ?? lstatSync(path, { throwIfNoEntry: false });
       if (st?.isFile() && st.size <= maxSize && stillVouches(known, st)) {
         this.hits++;
         if (own) this.kept.write(digestLine(rel, own));

@@ -93,7 +93,7 @@ export async function collectDpkg(root: string, skips: Skips, checkFiles = true,
       // A diverted or replaced-by-link file is not content dpkg shipped here: not compared.
       if (!st.isFile()) continue;
       checked++;
-      const now = digest(path, skips, Number.MAX_SAFE_INTEGER, buf)?.toString('hex');
+      const now = digest(path, skips, Number.MAX_SAFE_INTEGER, buf, st)?.toString('hex');
       if (now !== undefined && now !== md5) changed.push({ package: p.name, path: '/' + rel, state: 'modified' });
     }
   }

@@ -1,5 +1,5 @@
 import { createHash, hash as oneShotHash } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -163,8 +163,11 @@ export interface FileStat {
   ctimeMs: number;
 }
 
-/** An md5 of one file, or undefined (with a skip): `digestFileSync`'s contract (a `DigestCache` answers it from known digests). */
-export type Md5 = (path: string, skips: Skips, maxSize: number, buf: Buffer) => Buffer | undefined;
+/**
+ * An md5 of one file, or undefined (with a skip): `digestFileSync`'s contract (a `DigestCache`
+ * answers it from known digests). `lstat` is the file's, when the caller has just taken it.
+ */
+export type Md5 = (path: string, skips: Skips, maxSize: number, buf: Buffer, lstat?: Stats) => Buffer | undefined;
 
 export const plainMd5: Md5 = (path, skips, maxSize, buf) => digestFileSync(path, 'md5', skips, maxSize, buf);
 
