@@ -1,14 +1,7 @@
 import { createServer } from 'node:net';
 
 /** Whether a process of ours (by pid) still runs. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive as alive } from '@sigil/providers';
 
 /** A TCP port free at this moment on `host` (an address of this machine). */
 export function freePort(host = '127.0.0.1'): Promise<number> {
