@@ -46,11 +46,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${need_apt[@]}" >/dev/null
 fi
 
+# better-sqlite3 has no prebuilt binary reachable from here (they are on GitHub), so npm compiles
+# it: about 2.5 of the 3 minutes of an install. The first compile on a machine is kept as a
+# local prebuild, which its installer (prebuild-install) uses on the next install instead.
+prebuilds="${XDG_CACHE_HOME:-$HOME/.cache}/sigil/prebuilds"
+export npm_config_better_sqlite3_local_prebuilds="$prebuilds"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> installing npm packages"
   # `npm install` (not `npm ci`): npm omits optional platform packages from the lock file
   # here, which `npm ci` then rejects as out of sync.
   npm install --no-fund --no-audit --loglevel=error
+fi
+sqlite_version=$(node -p 'require("better-sqlite3/package.json").version')
+sqlite_prebuild="$prebuilds/better-sqlite3-v$sqlite_version-node-v$(node -p process.versions.modules)-$(node -p 'process.platform + "-" + process.arch').tar.gz"
+if [ ! -e "$sqlite_prebuild" ] && [ -f node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
+  mkdir -p "$prebuilds"
+  tar -czf "$sqlite_prebuild.tmp" -C node_modules/better-sqlite3 build/Release/better_sqlite3.node
+  mv "$sqlite_prebuild.tmp" "$sqlite_prebuild"
 fi
 echo "==> building"
 npm run --silent build
