@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CommanderError } from 'commander';
-import { buildProgram } from './main.ts';
+import { buildProgram } from './program.ts';
 import { Ctx } from './context.ts';
 import { scpArgs, sshArgs } from './commands/ssh.ts';
 import { suiteDir } from '../../../tests/temp.ts';
@@ -17,7 +17,7 @@ interface Seen {
 
 /** Parses argv with the real command tree and reports what the action would have been called with. */
 async function parse(argv: string[]): Promise<Seen> {
-  const program = buildProgram(new Ctx());
+  const program = await buildProgram(new Ctx());
   let seen: Seen | undefined;
   program.hook('preAction', (_root, action) => {
     seen = { command: action.name(), args: action.processedArgs as unknown[], opts: action.opts() };

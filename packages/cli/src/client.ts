@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
 import { isAlive } from '@sigil/providers';
@@ -289,7 +289,8 @@ export class Client {
    * backoff. Callers see at most a pause; it fails only when no address answers for longer
    * than `retryForMs`. Aborting `signal` ends it (resolved).
    */
-  watch(onMessage: (m: WatchMessage) => boolean | Promise<boolean>, since = -1, signal?: AbortSignal): Promise<void> {
+  async watch(onMessage: (m: WatchMessage) => boolean | Promise<boolean>, since = -1, signal?: AbortSignal): Promise<void> {
+    const Ws = await loadWebSocket();
     return new Promise((resolve, reject) => {
       let done = false;
       let rev = since;
@@ -311,7 +312,7 @@ export class Client {
         if (done) return;
         const at = endpoint;
         const url = `${at.replace(/^http/, 'ws')}/api/watch?model=${encodeURIComponent(this.model)}&since=${rev}`;
-        const ws = new WebSocket(url, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new Ws(url, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         current = ws;
         let failure: unknown;
         // The controller pings every feed: a host gone without a word is left after this silence.
@@ -388,12 +389,13 @@ export class Client {
    * is waited for, and one that refuses the connection is left for the controller's next
    * address. Only a stream that never opened is retried: reopening one would repeat its output.
    */
-  stream(path: string, onMessage: (m: unknown) => void): Promise<void> {
+  async stream(path: string, onMessage: (m: unknown) => void): Promise<void> {
+    const Ws = await loadWebSocket();
     const deadline = Date.now() + this.retryForMs;
     const tried = new Map<string, unknown>();
     return new Promise((resolve, reject) => {
       const connect = (attempt: number, endpoint: string, failedInRow: number) => {
-        const ws = new WebSocket(endpoint.replace(/^http/, 'ws') + path, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
+        const ws = new Ws(endpoint.replace(/^http/, 'ws') + path, { ca: this.ca, headers: { authorization: `Bearer ${this.token}` } });
         let opened = false;
         let failure: unknown;
         let settled = false;
@@ -453,6 +455,11 @@ function pause(attempt: number, deadline: number): Promise<void> {
  * that is not a Sigil error (a controller shutting down) is a failure of that address:
  * `closing` gets it, and the stream closes as if the connection had been refused.
  */
+/** ws is loaded by the commands that stream (debug-log, wait, watching deploys) when they do. */
+async function loadWebSocket(): Promise<typeof WebSocket> {
+  return (await import('ws')).default;
+}
+
 function refusedUpgrade(ws: WebSocket, fail: (e: SigilError) => void, closing: (e: Error) => void): void {
   ws.on('unexpected-response', (req, res) => {
     let text = '';

@@ -1,80 +1,9 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { SigilError, isSigilError } from '@sigil/core';
 import { Ctx } from './context.ts';
-import { registerController } from './commands/controller.ts';
-import { registerDeploy } from './commands/deploy.ts';
-import { registerRefresh } from './commands/refresh.ts';
-import { registerDrill } from './commands/drill.ts';
-import { registerApp } from './commands/app.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerStatusLog } from './commands/status-log.ts';
-import { registerExec } from './commands/exec.ts';
-import { registerDebugLog } from './commands/debug-log.ts';
-import { registerWait } from './commands/wait.ts';
-import { registerBundle } from './commands/bundle.ts';
-import { registerSsh } from './commands/ssh.ts';
-import { registerDebugHooks } from './commands/debug-hooks.ts';
-import { registerCharm } from './commands/charm.ts';
-import { registerGui } from './commands/gui.ts';
-import { registerChaos } from './commands/chaos.ts';
-import { registerSecrets } from './commands/secrets.ts';
-import { registerStorage } from './commands/storage.ts';
-import { registerOffers } from './commands/offers.ts';
-import { registerSshKeys } from './commands/ssh-keys.ts';
-import { registerUsers } from './commands/users.ts';
-import { registerSpec } from './commands/spec.ts';
-import { registerAudit } from './commands/audit.ts';
-import { registerCollect } from './commands/collect.ts';
-import { registerCharms } from './commands/charms.ts';
-import { registerShowApplication } from './commands/show-application.ts';
-import { registerControllerBackup } from './commands/controller-backup.ts';
-import { registerMigrateAgents } from './commands/migrate-agents.ts';
-import { registerSchedule } from './commands/schedule.ts';
-import { registerNotify } from './commands/notify.ts';
-
-/** The whole command tree; exported so tests can check how argv is parsed without running anything. */
-export function buildProgram(ctx: Ctx): Command {
-  const program = new Command('sigil')
-    .description('Sigil: deploy, relate, scale and operate applications from Juju charms')
-    .version('0.1.0')
-    .exitOverride()
-    .showSuggestionAfterError()
-    // Options after a command's positionals may belong to a remote command (ssh, exec, scp).
-    .enablePositionalOptions();
-  registerController(program, ctx);
-  registerDeploy(program, ctx);
-  registerRefresh(program, ctx);
-  registerDrill(program, ctx);
-  registerApp(program, ctx);
-  registerStatus(program, ctx);
-  registerStatusLog(program, ctx);
-  registerExec(program, ctx);
-  registerDebugLog(program, ctx);
-  registerWait(program, ctx);
-  registerBundle(program, ctx);
-  registerSsh(program, ctx);
-  registerDebugHooks(program, ctx);
-  registerCharm(program, ctx);
-  registerGui(program, ctx);
-  registerChaos(program, ctx);
-  registerStorage(program, ctx);
-  registerOffers(program, ctx);
-  registerSecrets(program, ctx);
-  registerSshKeys(program, ctx);
-  registerUsers(program, ctx);
-  registerSpec(program, ctx);
-  registerCollect(program, ctx);
-  registerAudit(program, ctx);
-  registerCharms(program, ctx);
-  registerShowApplication(program, ctx);
-  registerControllerBackup(program, ctx);
-  registerMigrateAgents(program, ctx);
-  registerSchedule(program, ctx);
-  registerNotify(program, ctx);
-  return program;
-}
+import { buildProgram } from './program.ts';
 
 /**
  * Every failure as the user sees it: `ERROR <one line>` and `hint: <what to do next>`. Node's
@@ -187,7 +116,7 @@ if (isEntry()) {
   // A reader that goes away (`sigil status | head -1`) is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' ? process.exit(0) : fail(e)));
   try {
-    await buildProgram(new Ctx()).parseAsync(process.argv);
+    await (await buildProgram(new Ctx(), process.argv.slice(2))).parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : 2;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { SigilError, parseCharm } from '@sigil/core';
-import { buildProgram } from '../main.ts';
+import { buildProgram } from '../program.ts';
 import { Ctx } from '../context.ts';
 import { checkDeployFlags } from './deploy.ts';
 import { planCharmDeploy, renderCharmPlan } from '../bundle/charm-plan.ts';
@@ -15,7 +15,7 @@ class Parsed extends Error {}
 
 /** The deploy command as commander parsed `argv`, without running its action. */
 async function parsed(argv: string[]): Promise<Command> {
-  const program = buildProgram(new Ctx());
+  const program = await buildProgram(new Ctx());
   let cmd: Command | undefined;
   program.hook('preAction', (_root, action) => {
     cmd = action;
@@ -67,7 +67,7 @@ describe('deploy refuses flags that would be ignored', () => {
 
   it('refuses units, placement and constraints for a subordinate, whose units follow its principal', async () => {
     for (const flags of [['-n', '2'], ['--to', '0'], ['--constraints', 'mem=1G']]) {
-      const run = buildProgram(new Ctx()).parseAsync(['deploy', join(CHARMS, 'logger'), ...flags], { from: 'user' });
+      const run = (await buildProgram(new Ctx())).parseAsync(['deploy', join(CHARMS, 'logger'), ...flags], { from: 'user' });
       await expect(run).rejects.toThrow(/^.* (does|do) not apply to subordinate application "logger"$/);
     }
   });
