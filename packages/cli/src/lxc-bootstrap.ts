@@ -2,8 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { dirname } from 'node:path';
+import { DIST } from './dist.ts';
 import { LxcProvider, checkHost, lxcProviderRoot, ensureHostPackages, ensureImage, parseSubnet } from '@sigil/providers';
 import { SigilError } from '@sigil/core';
 import type { Ctx } from './context.ts';
@@ -43,7 +42,7 @@ export async function teardownLxc(dir: string): Promise<void> {
     imagesDir: config.imagesDir ?? join(dir, 'images'),
     ...(config.aptPool !== undefined ? { aptPool: config.aptPool } : {}),
     bridge: config.bridge,
-    agentEntry: join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs'),
+    agentEntry: join(DIST, 'agent.mjs'),
     authorizedKeys: '',
   });
   await provider.teardown();

@@ -74,7 +74,9 @@ export function machineTag(machine: string): string {
 
 /** Natural order, as Juju sorts status rows: `app/2` before `app/10`, machine `2` before `10`. */
 export function naturalCompare(a: string, b: string): number {
+  collator ??= new Intl.Collator('en', { numeric: true });
   return collator.compare(a, b);
 }
 
-const collator = new Intl.Collator('en', { numeric: true });
+/** Made on first use: creating a collator loads ICU data (about 12 ms), which most CLI runs never need. */
+let collator: Intl.Collator | undefined;

@@ -3,18 +3,17 @@ import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
 import { replicaFile, type ControllerReplica } from '@sigil/api';
 import { controllerAptCache, isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
+import { DIST } from '../dist.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
 
-const DIST = dirname(fileURLToPath(import.meta.url));
 
 /**
  * `--api-address`: IP literals of this host only (the controller listens there, and its

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EnlistMachineResponse, MachineStatusDoc } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Client } from '../client.ts';
+import { DIST } from '../dist.ts';
 import { SshSession, stepError, type RunResult, type SshOptions } from './ssh-session.ts';
 import { parseTarget, targetName, type SshTarget } from './target.ts';
 import {
@@ -29,9 +29,6 @@ export interface EnlistOptions {
   base?: string;
 }
 
-/** The bundle next to the CLI's own (dist/agent.mjs, its chunks, the hook-tool client); this module may itself be a chunk. */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const DIST = basename(HERE) === 'chunks' ? dirname(HERE) : HERE;
 
 const controllerAddrs = (urls: string[]) => urls.map((u) => new URL(u)).map((u) => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443), url: u.href.replace(/\/$/, '') }));
 
