@@ -31,6 +31,8 @@ export interface SigilOpts {
    * other command gets DEFAULT_TIMEOUT_MS.
    */
   timeoutMs?: number;
+  /** Another SIGIL_HOME than the run's shared one (a suite with controllers of its own). */
+  home?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -86,11 +88,11 @@ interface Raw extends Run {
 }
 
 /** Runs the CLI binary once; kills it (TERM, then KILL) when it outlives `timeoutMs`. */
-function runCli(args: string[], input: string | undefined, timeoutMs: number): Promise<Raw> {
+function runCli(args: string[], input: string | undefined, timeoutMs: number, home?: string): Promise<Raw> {
   return new Promise((resolve) => {
     let killedByHarness = false;
     let hardKill: NodeJS.Timeout | undefined;
-    const child = execFile(BIN, args, { env: process.env, maxBuffer: 64 * 1024 * 1024 }, (err: ExecFileException | null, stdout, stderr) => {
+    const child = execFile(BIN, args, { env: home === undefined ? process.env : { ...process.env, SIGIL_HOME: home }, maxBuffer: 64 * 1024 * 1024 }, (err: ExecFileException | null, stdout, stderr) => {
       clearTimeout(deadline);
       clearTimeout(hardKill);
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -139,7 +141,7 @@ async function killedReport(args: string[], r: Raw, timeoutMs: number): Promise<
  */
 export async function sigil(args: string[], opts: SigilOpts = {}): Promise<Run> {
   const timeoutMs = harnessTimeoutMs(args, opts);
-  const r = await runCli(args, opts.input, timeoutMs);
+  const r = await runCli(args, opts.input, timeoutMs, opts.home);
   if (r.killedByHarness) throw new Error(await killedReport(args, r, timeoutMs));
   return { code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

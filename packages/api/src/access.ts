@@ -12,9 +12,10 @@
  * decides. `login` is any valid user (controller-level routes that show each user only what
  * it may see), `superuser` a controller admin (users, models, the controller, the audit
  * trail). `agent` is a machine's own credential, scoped further by each agent route to its
- * own units. `public` needs no credential.
+ * own units. `offer` is a consuming controller's credential for one offer of this controller
+ * (offers across controllers). `public` needs no credential.
  */
-export type Role = 'public' | 'agent' | 'login' | 'superuser' | 'read' | 'write' | 'admin';
+export type Role = 'public' | 'agent' | 'login' | 'superuser' | 'read' | 'write' | 'admin' | 'offer';
 
 /** A route may admit more than one kind of caller (the change feed serves agents and users). */
 export type Access = Role | readonly Role[];
@@ -165,6 +166,13 @@ export const ROUTE_ACCESS = {
   'POST /api/offers/revoke': 'login',
   'POST /api/models/:model/consume': 'write',
   'POST /api/models/:model/saas/remove': 'write',
+  // Offers across controllers: the offering controller mints a credential for one offer
+  // (the route checks consume access); the consuming model takes it (write, as consume); the
+  // consuming controller's worker registers and exchanges relations with that credential.
+  'POST /api/offers/consumer-token': 'login',
+  'POST /api/models/:model/consume-remote': 'write',
+  'POST /api/remote-relations': 'offer',
+  'POST /api/remote-relations/:id/sync': 'offer',
 
   'GET /api/gui/charms': 'login',
   'GET /api/gui/charm': 'login',

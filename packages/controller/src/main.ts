@@ -15,6 +15,7 @@ import { absentMachineKeys, allMachineKeys, machineKeysOf, presenceKeys, provisi
 import { allApplicationKeys, leadership, leadershipKeysOf, leadershipKeysOn } from './workers/leadership.ts';
 import { ensureSubordinates } from './workers/subordinates.ts';
 import { cleanup } from './workers/cleanup.ts';
+import { RemoteRelationsWorker } from './workers/remote-relations.ts';
 import { reapOperations } from './workers/operations.ts';
 import { pruneLogs } from './workers/logs.ts';
 import { scheduleInventory } from './workers/inventory.ts';
@@ -336,6 +337,7 @@ async function serve(dir: string): Promise<void> {
     store.fenced(fence, () => {
       svc.schedules.releaseAll();
       void svc.notifyWorker.run(signal);
+      void new RemoteRelationsWorker(svc.remoteOffers, log).run(signal);
       void runSchedules(unitBackups, log, signal);
       const compact = setInterval(() => store.compact(), 60_000);
       signal.addEventListener('abort', () => clearInterval(compact));

@@ -12,6 +12,7 @@ import { Units } from './domain/units.ts';
 import { Machines } from './domain/machines.ts';
 import { Relations } from './domain/relations.ts';
 import { Offers } from './domain/offers.ts';
+import { RemoteOffers } from './domain/remote-offers.ts';
 import { Operations } from './domain/operations.ts';
 import { AgentFacade } from './domain/agent.ts';
 import { PresenceTracker } from './apiserver/presence.ts';
@@ -51,6 +52,8 @@ export class Services {
   readonly machines: Machines;
   readonly relations: Relations;
   readonly offers: Offers;
+  /** Offers across controllers: credentials, consumed remote offers, the exchanges of their relations. */
+  readonly remoteOffers: RemoteOffers;
   readonly operations: Operations;
   readonly agent: AgentFacade;
   readonly sshKeys: SshKeys;
@@ -143,7 +146,8 @@ export class Services {
     this.notifications = new Notifications(store, SecretCipher.forDirectory(dirname(logPath)), controllerName, () => this.notifyWorker.wake());
     this.notifyWorker = new NotifyWorker(this.notifications, log);
     this.audit = new AuditRepository(store);
-    this.auth = new Authenticator(this.users, this.machines);
+    this.remoteOffers = new RemoteOffers(store, SecretCipher.forDirectory(dirname(logPath)));
+    this.auth = new Authenticator(this.users, this.machines, (token) => this.remoteOffers.principal(token));
     // The bootstrap admin, and the token `sigil bootstrap` stored for it (taken in once).
     this.users.seedBootstrapAdmin(adminTokenHash);
   }

@@ -24,8 +24,8 @@ export function registerApp(program: Command, ctx: Ctx): void {
       // As Juju: an offer URL on either side is consumed first (under the offer's name), then related.
       const side = async (x: string) => {
         if (!looksLikeOfferUrl(x)) return x;
-        const { url, endpoint } = splitOfferEndpoint(x);
-        const alias = await consumeOffer(ctx, o.model, url);
+        const { url, endpoint, source } = splitOfferEndpoint(x);
+        const alias = await consumeOffer(ctx, o.model, source === undefined ? url : `${source}:${url}`);
         return endpoint === undefined ? alias : `${alias}:${endpoint}`;
       };
       await c.post(c.m('/relations'), { a: await side(a), b: await side(b) });

@@ -4,10 +4,11 @@
  * consumes it first (see app.ts).
  */
 import type { Command } from 'commander';
-import type { OfferDoc } from '@sigil/api';
+import type { OfferConsumerToken, OfferDoc } from '@sigil/api';
 import { SigilError, parseOfferSpec } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
+import { endpointOrder } from '../endpoints.ts';
 
 type ModelOpt = { model?: string };
 
@@ -33,7 +34,21 @@ export async function consumeOffer(ctx: Ctx, model: string | undefined, url: str
   const c = ctx.client(model);
   const source = sourceOf(url);
   if (source !== undefined && source !== c.controller) {
-    throw new SigilError('bad-request', `offer ${url} is on controller "${source}", and model "${c.model}" is on "${c.controller}": offers across controllers are not supported yet`, `consume offers of models on controller "${c.controller}" (\`sigil find-offers -c ${c.controller}\`)`);
+    // Another controller's offer: that controller mints a credential for this one (asked with
+    // the user's login there, which must hold consume access), and this one keeps it sealed.
+    const offering = ctx.client(`${source}:`);
+    const ca = offering.entry['ca-cert'];
+    if (!ca) throw new SigilError('bad-request', `controller "${source}" has no pinned CA certificate in this SIGIL_HOME`, 'register with that controller again (`sigil register`), which pins its CA');
+    const minted = await offering.post<OfferConsumerToken>('/api/offers/consumer-token', { url: bare(url), consumer: `${c.controller}:${c.model}` });
+    const r = await c.post<{ alias: string; url: string }>(c.m('/consume-remote'), {
+      controller: offering.controller,
+      ...(alias === undefined ? {} : { alias }),
+      apiUrls: endpointOrder(offering.entry),
+      caCert: ca,
+      token: minted.token,
+      offer: { model: minted.model, name: minted.name, app: minted.app, endpoints: minted.endpoints, meta: minted.meta },
+    });
+    return r.alias;
   }
   const r = await c.post<{ alias: string; url: string }>(c.m('/consume'), alias === undefined ? { url: bare(url) } : { url: bare(url), alias });
   return r.alias;

@@ -4,12 +4,13 @@ import type { Machines } from '../domain/machines.ts';
 import type { MachineRow } from '../state/rows.ts';
 import type { IssuedToken, UserRepository } from '../state/users.ts';
 import { LoginThrottle } from './gui-session.ts';
+import type { OfferPrincipal } from '../domain/remote-offers.ts';
 
 /**
  * Who is calling. A user carries its role on the model the request is about (`role`, set by
  * `authorize` for routes that name a model); a superuser holds admin on every model.
  */
-export type Principal = { kind: 'user'; name: string; superuser: boolean; role?: UserRole } | { kind: 'machine'; machine: MachineRow };
+export type Principal = { kind: 'user'; name: string; superuser: boolean; role?: UserRole } | { kind: 'machine'; machine: MachineRow } | OfferPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,14 +38,19 @@ export class Authenticator {
    */
   readonly loginThrottle = new LoginThrottle();
 
-  constructor(private readonly users: UserRepository, private readonly machines: Machines) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly machines: Machines,
+    /** A consuming controller's credential for one offer (offers across controllers). */
+    private readonly offerToken: (token: string) => OfferPrincipal | undefined = () => undefined,
+  ) {}
 
   /**
    * The caller for a raw token (no `Bearer ` prefix). Throws `unauthorized` (401).
    * `machineFirst`: on a route agents call, a machine's credential is looked up first (one
    * store read per agent request instead of two); the answer is the same either way.
    */
-  principalForToken(token: string, machineFirst = false): Extract<Principal, { kind: 'user' }> | Extract<Principal, { kind: 'machine' }> {
+  principalForToken(token: string, machineFirst = false): Principal {
     if (machineFirst) {
       const machine = this.machines.byToken(token);
       if (machine) return { kind: 'machine', machine };
@@ -59,6 +65,8 @@ export class Authenticator {
     }
     const machine = machineFirst ? undefined : this.machines.byToken(token);
     if (machine) return { kind: 'machine', machine };
+    const offer = this.offerToken(token);
+    if (offer) return offer;
     throw new SigilError('unauthorized', 'invalid credentials: this token is not known to the controller (logged out, replaced, or from another controller)', 'log in again with `sigil login -u NAME`');
   }
 
@@ -99,6 +107,13 @@ export class Authenticator {
     if (p.kind === 'machine') {
       if (access !== undefined && roles.includes('agent')) return p;
       throw new SigilError('forbidden', `machine credentials cannot call ${what}`, 'a machine agent may only call the agent API');
+    }
+    if (p.kind === 'offer') {
+      if (roles.includes('offer')) return p;
+      throw new SigilError('forbidden', `an offer's credential cannot call ${what}`, 'a consuming controller may only exchange the relations of the offer it consumed');
+    }
+    if (roles.includes('offer') && !roles.some((r) => r !== 'offer')) {
+      throw new SigilError('forbidden', `${what} is for consuming controllers only`, 'users relate to offers with `sigil integrate` on the consuming controller');
     }
     if (access === undefined || roles.includes('login')) return p;
     if (roles.includes('superuser')) {

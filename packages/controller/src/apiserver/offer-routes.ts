@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ConsumeRequest, FindOffersQuery, OfferAccessRequest, OfferRequest, RemoveOffersRequest, RemoveSaasRequest, type OfferDoc } from '@sigil/api';
+import { ConsumeRemoteRequest, ConsumerTokenRequest, RegisterRemoteRelation, RemoteSide, ConsumeRequest, FindOffersQuery, OfferAccessRequest, OfferRequest, RemoveOffersRequest, RemoveSaasRequest, type OfferDoc } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.ts';
 import type { OfferCaller } from '../domain/offers.ts';
+import type { OfferPrincipal } from '../domain/remote-offers.ts';
 
 type M = { Params: { model: string } };
 
@@ -15,7 +16,15 @@ function caller(req: FastifyRequest): OfferCaller {
   return { name: req.principal.name, superuser: req.principal.superuser };
 }
 
-/** Offers across models on one controller (issue 20): offer, find, show, consume, remove, grant. */
+/** A consuming controller, with its credential for one offer. */
+function consumerController(req: FastifyRequest): OfferPrincipal {
+  if (req.principal?.kind !== 'offer') throw new SigilError('forbidden', 'only consuming controllers may call this');
+  return req.principal;
+}
+
+const SyncParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,9}$' }) }, { additionalProperties: false });
+
+/** Offers across models (issue 20): offer, find, show, consume, remove, grant; and across controllers. */
 export function registerOfferRoutes(app: FastifyInstance, svc: Services): void {
   const model = (name: string) => svc.models.mustGet(name).name;
 
@@ -48,6 +57,23 @@ export function registerOfferRoutes(app: FastifyInstance, svc: Services): void {
   });
   app.post<M & { Body: ConsumeRequest }>('/api/models/:model/consume', { schema: { body: ConsumeRequest } }, async (req) =>
     svc.offers.consume(caller(req), model(req.params.model), req.body.url, req.body.alias));
+  // Across controllers: the offering side mints a credential and answers the consuming
+  // controller's worker; the consuming side takes the offer with its credential.
+  app.post<{ Body: ConsumerTokenRequest }>('/api/offers/consumer-token', { schema: { body: ConsumerTokenRequest } }, async (req) =>
+    svc.remoteOffers.mintToken(caller(req), req.body.url, req.body.consumer));
+  app.post<M & { Body: ConsumeRemoteRequest }>('/api/models/:model/consume-remote', { schema: { body: ConsumeRemoteRequest } }, async (req) => {
+    const r = svc.remoteOffers.consume(model(req.params.model), req.body);
+    svc.wake();
+    return r;
+  });
+  app.post<{ Body: RegisterRemoteRelation }>('/api/remote-relations', { schema: { body: RegisterRemoteRelation } }, async (req) => {
+    const r = svc.remoteOffers.registerRelation(consumerController(req), req.body.consumer, req.body.offerEndpoint);
+    svc.wake();
+    return r;
+  });
+  // Every second per relation: what changed is committed, which runs the workers anyway.
+  app.post<{ Params: { id: string }; Body: RemoteSide }>('/api/remote-relations/:id/sync', { schema: { params: SyncParams, body: RemoteSide } }, async (req) =>
+    svc.remoteOffers.sync(consumerController(req), Number(req.params.id), req.body));
   app.post<M & { Body: RemoveSaasRequest }>('/api/models/:model/saas/remove', { schema: { body: RemoveSaasRequest } }, async (req) => {
     const m = model(req.params.model);
     svc.store.tx(() => { for (const n of req.body.names) svc.offers.removeSaas(m, n); });

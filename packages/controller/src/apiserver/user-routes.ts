@@ -183,10 +183,11 @@ export function registerAudit(app: FastifyInstance, svc: Services): void {
     const refused = status === 401 || status === 403;
     const p = req.principal as Principal | null | undefined;
     const mutating = req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
-    if (!refused && !(mutating && p?.kind !== 'machine')) return;
+    // Agents' and consuming controllers' calls (relation exchanges every second) are routine, not audited unless refused.
+    if (!refused && !(mutating && p?.kind !== 'machine' && p?.kind !== 'offer')) return;
     // A refused call is named by the credential it came with: its Authorization header,
     // else the GUI's session cookie (refused for its role, its origin or its route).
-    const who = req.audit?.who ?? (p ? (p.kind === 'user' ? p.name : `machine-${p.machine.id}@${p.machine.model}`) : svc.auth.identify(req.headers.authorization ?? cookieCredential(req.headers.cookie)));
+    const who = req.audit?.who ?? (p ? (p.kind === 'user' ? p.name : p.kind === 'offer' ? `offer-consumer@${p.offerModel}.${p.offerName}` : `machine-${p.machine.id}@${p.machine.model}`) : svc.auth.identify(req.headers.authorization ?? cookieCredential(req.headers.cookie)));
     const what = req.audit?.summary ?? paramSummary(req);
     const why = refused && req.audit?.error ? req.audit.error : '';
     try {

@@ -2,6 +2,7 @@ import { OFFER_OWNER, charmEndpoints, deriveApplicationStatus, formatOfferUrl } 
 import type { OfferStatusDoc, RemoteApplicationStatusDoc, StatusInfoContents } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 import { OfferRepository } from '../state/offers.ts';
+import { RemoteOfferRepository } from '../state/remote-offers.ts';
 import { Reads, type RelationRow, type StatusDoc } from '../state/rows.ts';
 
 /**
@@ -36,12 +37,20 @@ export function crossModelStatus(s: Store, model: string, relations: RelationRow
   }
 
   const endpoints: Record<string, RemoteApplicationStatusDoc> = {};
+  const remotes = new RemoteOfferRepository(s);
   for (const sa of repo.saasList(model)) {
-    const offer = repo.offer(sa.offerModel, sa.offerName);
-    const url = formatOfferUrl({ user: OFFER_OWNER, model: sa.offerModel, name: sa.offerName });
+    const remote = remotes.remoteOffer(model, sa.name);
+    const offer = remote ? undefined : repo.offer(sa.offerModel, sa.offerName);
+    const url = remote ? `${remote.controller}:${formatOfferUrl({ user: OFFER_OWNER, model: remote.offerModel, name: remote.offerName })}` : formatOfferUrl({ user: OFFER_OWNER, model: sa.offerModel, name: sa.offerName });
     let status: StatusInfoContents = { current: 'terminated', message: 'offer has been removed' };
     const doc: RemoteApplicationStatusDoc = { url, 'application-status': status };
-    if (offer) {
+    if (remote) {
+      // Another controller's offer: its application's status as the last exchange reported it.
+      doc.endpoints = Object.fromEntries(remote.endpoints.map((e) => [e.name, { interface: e.interface, role: e.role }]));
+      const last = remote.appStatus ? (JSON.parse(remote.appStatus) as { current: string; message?: string }) : { current: 'unknown' };
+      status = remote.lastError ? { current: last.current, message: `${remote.controller} unreachable: ${remote.lastError}` } : last;
+      doc['application-status'] = status;
+    } else if (offer) {
       doc.endpoints = endpointsOf(offer.model, offer.app, offer.endpoints);
       const app = reads.app(offer.model, offer.app);
       const units = reads.units(offer.model, offer.app);

@@ -7,6 +7,7 @@ import { UserRepository } from '../state/users.ts';
 import { Reads, type RelationEndpoint, type RelationRow, type SettingsRow } from '../state/rows.ts';
 import { Models } from './models.ts';
 import { RelationRepository } from '../state/relations.ts';
+import { RemoteOfferRepository, type RemoteOfferRow } from '../state/remote-offers.ts';
 
 /** Who asks: a user (its access decides which offers it may see and consume), or the bootstrap admin token. */
 export interface OfferCaller {
@@ -119,6 +120,8 @@ export class Offers {
       const [app, localEp, extra] = local.split(':');
       if (!app || extra !== undefined) throw new SigilError('bad-request', `invalid endpoint "${local}"`, 'write an application, optionally with an endpoint: "wordpress" or "wordpress:db"');
       const saas = this.repo.saas(model, alias)!;
+      const remote = new RemoteOfferRepository(this.s).remoteOffer(model, alias);
+      if (remote) return this.integrateRemote(model, app, localEp, extra, alias, saasEp, remote);
       const offer = this.repo.offer(saas.offerModel, saas.offerName);
       const url = formatOfferUrl({ user: OFFER_OWNER, model: saas.offerModel, name: saas.offerName });
       if (!offer) throw new SigilError('not-found', `offer ${url} (consumed as "${alias}") has been removed`, `remove the remote application with \`sigil remove-saas ${alias}\``);
@@ -155,6 +158,35 @@ export class Offers {
       this.s.changed(offer.model, 'application', offer.app);
       return this.reads.relation(model, id)!;
     });
+  }
+
+  /**
+   * Relating to an offer of another controller: the relation lives here, linked to a peer
+   * of model '' (another controller); the remote-relations worker registers it there.
+   */
+  private integrateRemote(model: string, app: string | undefined, localEp: string | undefined, extra: string | undefined, alias: string, saasEp: string | undefined, remote: RemoteOfferRow): RelationRow {
+    const local = localEp === undefined ? app ?? '' : `${app}:${localEp}`;
+    if (!app || extra !== undefined) throw new SigilError('bad-request', `invalid endpoint "${local}"`, 'write an application, optionally with an endpoint: "wordpress" or "wordpress:db"');
+    const localApp = this.reads.mustApp(model, app);
+    if (localApp.life !== 'alive') throw new SigilError('conflict', `application "${app}" is being removed`);
+    const localMeta = this.reads.charm(model, localApp.charmUrl).charm.meta;
+    const offeredMeta = JSON.parse(remote.meta) as CharmMeta;
+    const sideA = localEp === undefined ? { app, meta: localMeta } : { app, endpoint: localEp, meta: localMeta };
+    const sideB = saasEp === undefined ? { app: alias, meta: offeredMeta } : { app: alias, endpoint: saasEp, meta: offeredMeta };
+    const [ea, eb] = inferRelation(sideA, sideB);
+    const url = `${remote.controller}:${formatOfferUrl({ user: OFFER_OWNER, model: remote.offerModel, name: remote.offerName })}`;
+    if (!remote.endpoints.some((e) => e.name === eb.spec.name) || ea.spec.scope === 'container' || eb.spec.scope === 'container') {
+      throw new SigilError('no-relation', `no global-scoped relation between "${local}" and the endpoints of ${url} (${remote.endpoints.map((e) => e.name).join(', ')})`, 'cross-model relations join a provides or requires endpoint to an offered one of the same interface');
+    }
+    const key = relationKey(ea, eb);
+    if (this.reads.relations(model).some((r) => r.key === key)) throw new SigilError('already-exists', `relation "${key}" already exists`, 'nothing to do');
+    const ep = (a: string, spec: EndpointSpec): RelationEndpoint => ({ app: a, name: spec.name, role: spec.role, interface: spec.interface, scope: 'global' });
+    const id = new RelationRepository(this.s).nextId(model);
+    this.repo.addRelation(model, id, key, [ep(app, ea.spec), ep(alias, eb.spec)]);
+    this.repo.addLink({ model, relationId: id, peerModel: '', peerRelationId: NOT_REGISTERED, offerModel: `${remote.controller}:${remote.offerModel}`, offerName: remote.offerName, remoteApp: alias, peerApp: remote.offerApp });
+    this.s.changed(model, 'relation', String(id));
+    this.s.changed(model, 'application', app);
+    return this.reads.relation(model, id)!;
   }
 
   /**
@@ -206,6 +238,16 @@ export class Offers {
   syncLinks(model: string): void {
     for (const l of this.repo.links(model)) {
       const mine = this.reads.relation(model, l.relationId);
+      // A relation with another controller: its life follows the exchanges of the consuming
+      // controller's remote-relations worker, which also drops the link there once the
+      // offering side was told. The offering side drops its link when the relation is gone.
+      if (l.peerModel === '') {
+        if (!mine && !l.offerModel.includes(':')) {
+          this.repo.removeLink(model, l.relationId);
+          new RemoteOfferRepository(this.s).removeSide(model, l.relationId);
+        }
+        continue;
+      }
       if (!mine) {
         this.repo.removeLink(model, l.relationId);
         this.s.changed(l.peerModel, 'relation', String(l.peerRelationId));
@@ -225,6 +267,10 @@ export class Offers {
   peerData(model: string, id: number): { scope: string[]; settings: SettingsRow[] } | undefined {
     const l = this.repo.link(model, id);
     if (!l) return undefined;
+    if (l.peerModel === '') {
+      const side = new RemoteOfferRepository(this.s).side(model, id);
+      return side ? { scope: side.scope, settings: side.settings } : { scope: [], settings: [] };
+    }
     const rename = (unit: string) => `${l.remoteApp}/${unit.slice(unit.lastIndexOf('/') + 1)}`;
     const ofPeer = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === l.peerApp;
     const scope = this.reads.relationScope(l.peerModel, l.peerRelationId).filter(ofPeer).map(rename);
@@ -239,7 +285,8 @@ export class Offers {
   /** Tells the other model that a linked relation's bags or scope changed here. */
   touchPeer(model: string, id: number): void {
     const l = this.repo.link(model, id);
-    if (l) this.s.changed(l.peerModel, 'relation', String(l.peerRelationId));
+    // Another controller's side hears of it at the worker's next exchange.
+    if (l && l.peerModel !== '') this.s.changed(l.peerModel, 'relation', String(l.peerRelationId));
   }
 
   /** After a unit left every scope at once (it died): every linked relation's counterpart hears of it. */
@@ -260,6 +307,16 @@ export class Offers {
       return { model: l.peerModel, app: l.peerApp, relationId: l.peerRelationId, status: r?.life === 'alive' ? 'joined' : 'broken' };
     });
     return { url: formatOfferUrl({ user: OFFER_OWNER, model: o.model, name: o.name }), model: o.model, name: o.name, app: o.app, charm: app?.charmUrl ?? '', endpoints, access, connections };
+  }
+
+  /** The offer at `url` if `caller` may consume it; not found otherwise (as Juju, probing tells nothing). */
+  consumable(caller: OfferCaller, url: string): { offer: OfferRow; access: string } {
+    return this.mustFind(caller, url);
+  }
+
+  /** `caller`'s access to an offer (admin, consume, read), or undefined. */
+  accessFor(caller: OfferCaller, model: string, name: string): string | undefined {
+    return this.accessOf(caller, model, name);
   }
 
   private mustFind(caller: OfferCaller, url: string): { offer: OfferRow; access: string } {
@@ -308,6 +365,9 @@ export class Offers {
     });
   }
 }
+
+/** A relation with another controller's offer that the offering controller has not registered yet (relation ids start at 0). */
+export const NOT_REGISTERED = -1;
 
 /** Offer access levels, lowest first (Juju's read, consume, admin). */
 export const OFFER_ACCESS = ['read', 'consume', 'admin'];

@@ -13,7 +13,7 @@ export interface ModelRecord {
 export type CountedTable = 'machines' | 'applications' | 'units';
 
 /** The tables holding a model's rows, removed with it once it is empty. */
-const MODEL_TABLES = ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines', 'container_sequences', 'offers', 'saas', 'relation_links'] as const;
+const MODEL_TABLES = ['applications', 'units', 'machines', 'relations', 'relation_scopes', 'relation_settings', 'charms', 'charm_provenance', 'operations', 'logs', 'ssh_keys', 'credential_rotations', 'schedules', 'enlisted_machines', 'container_sequences', 'offers', 'saas', 'relation_links', 'remote_offers', 'remote_sides'] as const;
 
 /** The `models` table, and the removal of everything in a model. Callers hold the transaction. */
 export class ModelRepository {
@@ -77,6 +77,7 @@ export class ModelRepository {
       this.s.db.prepare(`DELETE FROM ${t} WHERE model = ?`).run(name);
     }
     this.s.db.prepare('DELETE FROM offer_access WHERE offer_model = ?').run(name);
+    this.s.db.prepare('DELETE FROM offer_tokens WHERE offer_model = ?').run(name);
     this.s.db.prepare('DELETE FROM models WHERE name = ?').run(name);
     this.s.changed(name, 'model', name, 'remove');
   }

@@ -71,6 +71,7 @@ export class OfferRepository {
   removeOffer(model: string, name: string): void {
     this.s.db.prepare('DELETE FROM offers WHERE model = ? AND name = ?').run(model, name);
     this.s.db.prepare('DELETE FROM offer_access WHERE offer_model = ? AND offer_name = ?').run(model, name);
+    this.s.db.prepare('DELETE FROM offer_tokens WHERE offer_model = ? AND offer_name = ?').run(model, name);
     this.s.changed(model, 'offer', name, 'remove');
   }
 

@@ -73,6 +73,23 @@ CREATE TABLE IF NOT EXISTS relation_links (
   model TEXT NOT NULL, relation_id INTEGER NOT NULL, peer_model TEXT NOT NULL, peer_relation_id INTEGER NOT NULL,
   offer_model TEXT NOT NULL, offer_name TEXT NOT NULL, remote_app TEXT NOT NULL, peer_app TEXT NOT NULL,
   PRIMARY KEY (model, relation_id));
+-- Offers across controllers (issue 20). On the offering controller: the credential a consuming
+-- controller holds for one offer (its hash only), minted for a user with consume access and
+-- good while that user keeps it. On the consuming controller: where a consumed offer lives
+-- (its controller's API, CA, the credential sealed with the secrets key) and what it offers.
+-- On both: the other controller's side of each linked relation (peer_model '' in
+-- relation_links), as last exchanged by the consuming controller's remote-relations worker.
+CREATE TABLE IF NOT EXISTS offer_tokens (
+  hash TEXT PRIMARY KEY, offer_model TEXT NOT NULL, offer_name TEXT NOT NULL, user TEXT NOT NULL,
+  consumer TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS remote_offers (
+  model TEXT NOT NULL, name TEXT NOT NULL, controller TEXT NOT NULL, offer_model TEXT NOT NULL,
+  offer_name TEXT NOT NULL, offer_app TEXT NOT NULL, endpoints TEXT NOT NULL, meta TEXT NOT NULL,
+  api_urls TEXT NOT NULL, ca_cert TEXT NOT NULL, token BLOB NOT NULL, app_status TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL, PRIMARY KEY (model, name));
+CREATE TABLE IF NOT EXISTS remote_sides (
+  model TEXT NOT NULL, relation_id INTEGER NOT NULL, life TEXT NOT NULL, scope TEXT NOT NULL,
+  settings TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (model, relation_id));
 CREATE TABLE IF NOT EXISTS operations (
   id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, unit TEXT NOT NULL, kind TEXT NOT NULL,
   name TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
