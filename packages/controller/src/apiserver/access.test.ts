@@ -1,18 +1,21 @@
 // Walks the whole access table (ROUTE_ACCESS) against a real server and store: every route
 // and stream with every kind of caller (no credential, an expired token, a disabled user, a
-// machine's credential, a user with read, write or admin on the model, a user with access to
+// machine's credential, a consuming controller's credential for one offer, a user with read, write or admin on the model, a user with access to
 // another model only, the controller's superuser), and every client route under the spellings
 // an attacker tries (percent-encoding, doubled and trailing slashes, case). A refused call gets
 // exactly 401 or 403 with a JSON error, changes nothing and lands in the audit trail; an
 // admitted one may fail validation (400, 404, 409) but is never refused.
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ROUTE_ACCESS, type Access, type RouteKey } from '@sigil/api';
 import type { Services } from '../services.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
+import { RemoteOfferRepository } from '../state/remote-offers.ts';
 
 const ADMIN = 'access-test-admin-token';
+const OFFER_TOKEN = 'access-test-offer-credential-0123456789';
 let server: TestServer;
 let svc: Services;
 let port: number;
@@ -22,7 +25,7 @@ let machineToken: string;
 interface Caller {
   id: string;
   token?: string;
-  kind: 'none' | 'invalid' | 'machine' | 'superuser' | 'user';
+  kind: 'none' | 'invalid' | 'machine' | 'offer' | 'superuser' | 'user';
   /** The user's name (routes under /api/users/:user are called on the caller's own name). */
   user?: string;
   role?: 'read' | 'write' | 'admin';
@@ -43,12 +46,15 @@ beforeAll(async () => {
       { id: 'unknown token', kind: 'invalid', token: 'not-a-token' },
       { id: 'expired token', kind: 'invalid', token: user('expired', [['m', 'admin']], -1000) },
       { id: 'machine credential', kind: 'machine', token: machineToken },
+      { id: 'offer credential', kind: 'offer', token: OFFER_TOKEN },
       { id: 'superuser', kind: 'superuser', token: ADMIN, user: 'admin' },
       { id: 'read on m', kind: 'user', token: user('reader', [['m', 'read']]), user: 'reader', role: 'read' },
       { id: 'write on m', kind: 'user', token: user('writer', [['m', 'write']]), user: 'writer', role: 'write' },
       { id: 'admin on m', kind: 'user', token: user('modeladmin', [['m', 'admin']]), user: 'modeladmin', role: 'admin' },
       { id: 'access to another model only', kind: 'user', token: user('outsider', [['other', 'admin']]), user: 'outsider' },
     );
+    // What a consuming controller holds for offer m.tokens (minted for the superuser).
+    new RemoteOfferRepository(s.store).addToken({ hash: createHash('sha256').update(OFFER_TOKEN).digest('hex'), offerModel: 'm', offerName: 'tokens', user: 'admin', consumer: 'other-controller:m', created: Date.now() });
     const disabled = user('disabled', [['m', 'admin']]);
     s.users.setDisabled('disabled', true);
     callers.push({ id: 'disabled user', kind: 'invalid', token: disabled });
@@ -88,6 +94,7 @@ function expected(access: readonly string[], c: Caller): 'admitted' | 401 | 403 
   if (access.includes('public')) return 'admitted';
   if (c.kind === 'none' || c.kind === 'invalid') return 401;
   if (c.kind === 'machine') return access.includes('agent') ? 'admitted' : 403;
+  if (c.kind === 'offer') return access.includes('offer') ? 'admitted' : 403;
   if (access.includes('login')) return 'admitted';
   if (access.includes('superuser')) return c.kind === 'superuser' ? 'admitted' : 403;
   const model = ['read', 'write', 'admin'].filter((r) => access.includes(r));
@@ -113,7 +120,7 @@ describe('the access table', () => {
     expect(ROUTE_ACCESS['POST /api/models/:model/exec']).toBe('admin');
     expect(ROUTE_ACCESS['GET /api/health']).toBe('public');
     expect(ROUTE_ACCESS['GET /api/audit']).toBe('superuser');
-    expect(callers.map((c) => c.kind)).toEqual(expect.arrayContaining(['none', 'invalid', 'machine', 'superuser', 'user']));
+    expect(callers.map((c) => c.kind)).toEqual(expect.arrayContaining(['none', 'invalid', 'machine', 'offer', 'superuser', 'user']));
   });
 
   it('gives every caller on every route what the table says: refused with exactly 401/403, nothing changed, audited', async () => {
