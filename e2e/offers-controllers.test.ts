@@ -6,12 +6,13 @@
 // relation ends it on both sides.
 // The suite has its own SIGIL_HOME with two local-process controllers.
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelStatusDoc } from '@sigil/api';
 import { CHARMS, controllerEntry, ok, poll, sigil, status } from './harness.ts';
+import { alive } from '../tests/procs.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'sigil-xc-'));
 const O = 'xc-offering';
@@ -117,6 +118,23 @@ describe('offers across controllers', () => {
     expect(bad.json.error?.message).toMatch(/does not fit source:output/);
     expect(bad.json.error?.hint).toBeTruthy();
   });
+
+  it('says why the offering controller cannot be reached, and catches up by itself once it is back', async () => {
+    const dir = join(home, 'controllers', O);
+    const [sup, ctl] = ['supervisor.pid', 'controller.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8'))) as [number, number];
+    process.kill(sup, 'SIGTERM');
+    await poll('the offering controller to stop', async () => (alive(sup) || alive(ctl) ? undefined : true), 20_000);
+    await until(CONSUMING, 'the SAAS to say why', (s) => /^controller xc-offering: cannot reach 127\.0\.0\.1:\d+: ECONNREFUSED$/.test(s['application-endpoints'].tokens?.['application-status']?.message ?? ''));
+    // A change made while it is away reaches it once it is back.
+    const rid = await sh(CONSUMING, 'sink/0', 'relation-ids input');
+    await sh(CONSUMING, 'sink/0', `relation-set -r ${rid} back=while-away`);
+    await run(['start-controller', O]);
+    await until(CONSUMING, 'the SAAS to recover', (s) => s['application-endpoints'].tokens?.['application-status']?.message === 'token=xyz');
+    const ridO = await sh(OFFERING, 'source/0', 'relation-ids output');
+    const remote = await sh(OFFERING, 'source/0', `relation-list -r ${ridO}`);
+    await poll('source/0 to read the bag written while its controller was away', async () =>
+      (await sh(OFFERING, 'source/0', `relation-get -r ${ridO} back ${remote}`)) === 'while-away' ? true : undefined, 30_000);
+  }, 120_000);
 
   it('remove-relation on the consuming controller ends the relation on both sides, and remove-saas forgets the offer', async () => {
     await run(['remove-relation', 'sink', 'tokens', '-m', CONSUMING]);

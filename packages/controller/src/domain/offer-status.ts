@@ -48,7 +48,7 @@ export function crossModelStatus(s: Store, model: string, relations: RelationRow
       // Another controller's offer: its application's status as the last exchange reported it.
       doc.endpoints = Object.fromEntries(remote.endpoints.map((e) => [e.name, { interface: e.interface, role: e.role }]));
       const last = remote.appStatus ? (JSON.parse(remote.appStatus) as { current: string; message?: string }) : { current: 'unknown' };
-      status = remote.lastError ? { current: last.current, message: `${remote.controller} unreachable: ${remote.lastError}` } : last;
+      status = remote.lastError ? { current: last.current, message: `controller ${remote.controller}: ${remote.lastError}` } : last;
       doc['application-status'] = status;
     } else if (offer) {
       doc.endpoints = endpointsOf(offer.model, offer.app, offer.endpoints);

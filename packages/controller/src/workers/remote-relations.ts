@@ -1,5 +1,6 @@
 import { request as httpsRequest } from 'node:https';
-import type { RemoteSide, RemoteSyncReply } from '@sigil/api';
+import { Value } from '@sinclair/typebox/value';
+import { RemoteSide, type RemoteSyncReply } from '@sigil/api';
 import type { Logger } from '../logger.ts';
 import type { RemoteOffers } from '../domain/remote-offers.ts';
 import { NOT_REGISTERED } from '../domain/offers.ts';
@@ -7,6 +8,9 @@ import type { RemoteOfferRow } from '../state/remote-offers.ts';
 
 /** How often each relation with another controller is exchanged (both sides, one round trip). */
 export const EXCHANGE_MS = 1_000;
+
+/** The most an answer of the offering controller may hold: more is refused, not read on. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** A refused or failed call to the offering controller. */
 class RemoteError extends Error {
@@ -72,8 +76,9 @@ export class RemoteRelationsWorker {
     for (const link of this.remote.links(o.model, o.name)) {
       if (link.local === undefined) {
         // Gone here: the offering side hears it is dead (if it ever knew), then the link goes.
+        // A refusal is final too: the offer, its credential or the relation is gone there.
         if (link.peerRelationId !== NOT_REGISTERED) await this.exchange(o, link.peerRelationId, { life: 'dead', scope: [], settings: [] }).catch((e: unknown) => {
-          if (!(e instanceof RemoteError && e.status === 404)) throw e;
+          if (!(e instanceof RemoteError && e.status >= 400 && e.status < 500)) throw e;
         });
         this.remote.forget(o.model, link.relationId);
         continue;
@@ -94,8 +99,13 @@ export class RemoteRelationsWorker {
     this.remote.dropIfUnused(o.model, o.name);
   }
 
-  private exchange(o: RemoteOfferRow & { credential: string }, peer: number, side: RemoteSide): Promise<RemoteSyncReply> {
-    return call<RemoteSyncReply>(o, `/api/remote-relations/${peer}/sync`, side);
+  private async exchange(o: RemoteOfferRow & { credential: string }, peer: number, side: RemoteSide): Promise<RemoteSyncReply> {
+    const reply = await call<RemoteSyncReply>(o, `/api/remote-relations/${peer}/sync`, side);
+    // What another controller sends is checked before this controller's agents read it.
+    const { appStatus, ...rest } = reply;
+    const status = appStatus !== undefined && typeof appStatus === 'object' && appStatus !== null && typeof appStatus.current === 'string' ? { current: appStatus.current.slice(0, 100), ...(typeof appStatus.message === 'string' ? { message: appStatus.message.slice(0, 1000) } : {}) } : undefined;
+    if (!Value.Check(RemoteSide, rest)) throw new RemoteError('the offering controller answered with a malformed side of the relation', 0, 'bad-answer');
+    return { ...rest, ...(status ? { appStatus: status } : {}) };
   }
 }
 
@@ -119,7 +129,12 @@ function post<T>(url: string, ca: string, token: string, body: unknown): Promise
   return new Promise((resolve, reject) => {
     const req = httpsRequest(url, { method: 'POST', ca, timeout: 10_000, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) req.destroy(new Error(`the answer is over ${MAX_ANSWER_BYTES} bytes`));
+        else chunks.push(c);
+      });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
