@@ -2,11 +2,9 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { concerns, interestOf, type AuditReportAnswer, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
-import { errorHttpStatus, isSigilError, machineTag, unitTag } from '@sigil/core';
-import { collectUnit, reportBody } from './audit/collect.ts';
-import { DigestCache } from './audit/digest-cache.ts';
-import { packageFiles } from './audit/dpkg.ts';
+import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
+import { errorHttpStatus, isSigilError, machineTag } from '@sigil/core';
+import { InventoryRunner } from './audit/inventory-runner.ts';
 import { AgentApi } from './api-client.ts';
 import { saveAddresses, startingAddresses } from './controller-addresses.ts';
 import { ContainerHost } from './containers.ts';
@@ -16,20 +14,6 @@ import { HookToolServer, installToolLinks } from './hook-tools/server.ts';
 import { knownHashes, mergeView, type HeldView } from './view-delta.ts';
 import { applyAuthorizedKeys, writeAtomically } from './authorized-keys.ts';
 import { APT_PROXY_FILE, applyAptProxy, machineAptProxy } from './proxy.ts';
-
-/** Installed packages whose files go to the controller's index in one request. */
-const PACKAGES_PER_BATCH = 50;
-/** In the agent's data directory: the digests of the files the inventory hashed, with the stat that vouches for each. */
-const DIGESTS_FILE = 'inventory-digests';
-/**
- * An inventory collection waits for this long without a hook on the machine: past the rest
- * of a deploy's hooks, and past the command an operator types once a deploy has settled
- * (the machines' CPU is shared with the controller and the CLI, and no priority inside a
- * container yields to them). A collection asked long after the last hook starts at once...
- */
-const INVENTORY_QUIET_MS = 10_000;
-/** ...but never longer than this. */
-const INVENTORY_MAX_DEFER_MS = 120_000;
 
 /** A line for the agent's own stderr (its journal, or agent.log for local-process), timed to the millisecond like the controller's. */
 function stderrLog(level: 'warn' | 'error', msg: string, fields: Record<string, string>): void {
@@ -128,8 +112,7 @@ export class MachineAgent {
   private rotating = false;
   private uninstalling = false;
   /** Inventory requests taken (unit → request number); collections run one at a time. */
-  private readonly auditTaken = new Map<string, number>();
-  private auditQueue: Promise<void> = Promise.resolve();
+  private readonly inventory: InventoryRunner;
   /** Units that start after a reboot: their started charms run `start` again. */
   private booted = false;
   private rebooting = false;
@@ -146,6 +129,7 @@ export class MachineAgent {
     });
     this.socket = '@sigil-agent-' + createHash('sha1').update(c.dataDir).digest('hex').slice(0, 16);
     this.tools = new HookToolServer(this.socket);
+    this.inventory = new InventoryRunner({ api: this.api, lock: this.lock, dataDir: c.dataDir, root: c.auditRoot ?? '/', log: (level, message, entity) => this.log(level, message, entity), refetch: () => this.scheduleFetch() });
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -221,7 +205,7 @@ export class MachineAgent {
     this.syncKeys(view.machine.sshKeys);
     this.syncAptProxy(view.model.proxy);
     if (view.machine.rotateCredential && generation === this.credentialGeneration) void this.rotateCredential();
-    this.syncAudit(view);
+    this.inventory.sync(view);
     for (const u of view.units) {
       let entry = this.uniters.get(u.name);
       if (!entry) {
@@ -254,15 +238,6 @@ export class MachineAgent {
     }
   }
 
-  /** Starts the inventory collections the view asks for that were not taken yet. */
-  private syncAudit(view: MachineView): void {
-    for (const [unit, request] of Object.entries(view.machine.auditRequests ?? {})) {
-      if ((this.auditTaken.get(unit) ?? 0) >= request || !view.units.some((u) => u.name === unit)) continue;
-      this.auditTaken.set(unit, request);
-      this.auditQueue = this.auditQueue.then(() => this.collectInventory(unit, request));
-    }
-  }
-
   /**
    * Containers placed on this machine (`lxc:N`): only an enlisted host's agent makes them
    * (the controller refuses other hosts). A removed container waits for its units to go;
@@ -279,37 +254,6 @@ export class MachineAgent {
         this.containerRecheck = undefined;
         this.scheduleFetch();
       }, 2000);
-    }
-  }
-
-  /**
-   * Collects one unit's inventory and sends it. Collections run outside the hook lock (they
-   * only read) and one at a time, so hashing never competes with itself for the disk. A
-   * failure is logged and retried on a later view read.
-   */
-  private async collectInventory(unit: string, request: number): Promise<void> {
-    const unitDir = join(this.c.dataDir, 'agents', unitTag(unit));
-    // Hashing the machine's files costs seconds of CPU: after a deploy's install hook it
-    // would slow every hook that follows. It waits until the machine's hooks have paused.
-    await this.lock.quiet(INVENTORY_QUIET_MS, INVENTORY_MAX_DEFER_MS);
-    try {
-      const root = this.c.auditRoot ?? '/';
-      const digests = await DigestCache.load(root, join(this.c.dataDir, DIGESTS_FILE));
-      const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm'), md5: digests.md5 });
-      await digests.save();
-      const answer = await this.api.postJson<AuditReportAnswer>('/api/agent/audit', reportBody(report));
-      this.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files outside packages; ${digests.hashed} files read, ${digests.hits} known unchanged; ${report.skipped.count} skipped`, unitTag(unit));
-      // The installed packages the controller's index lacks: their files, a batch at a time.
-      let indexed = 0;
-      for (let i = 0; i < answer.indexWanted.length; i += PACKAGES_PER_BATCH) {
-        const packages = await packageFiles(root, answer.indexWanted.slice(i, i + PACKAGES_PER_BATCH));
-        if (packages.length > 0) indexed += (await this.api.post<{ added: number }>('/api/agent/audit/packages', { unit, packages })).added;
-      }
-      if (indexed > 0) this.log('INFO', `added ${indexed} installed packages to the controller's fingerprint index`, unitTag(unit));
-    } catch (e) {
-      this.auditTaken.delete(unit);
-      this.log('WARNING', `cannot collect the inventory: ${(e as Error).message}`, unitTag(unit));
-      setTimeout(() => this.scheduleFetch(), 30_000).unref();
     }
   }
 
