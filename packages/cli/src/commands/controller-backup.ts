@@ -131,8 +131,8 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
       });
       ctx.info(`Restoring controller "${name}" from ${basename(file)} (taken ${manifest.created}, revision ${manifest.revision})...`);
       try {
-        startController(dir);
-        await waitHealthy(new Client(name, entry, token, 'default'), 60_000, join(dir, 'controller.log'));
+        const pid = startController(dir);
+        await waitHealthy(new Client(name, entry, token, 'default'), 60_000, join(dir, 'controller.log'), pid);
       } catch (e) {
         throw new SigilError('unavailable', `the restored controller did not start: ${(e as Error).message}`, `see ${join(dir, 'controller.log')}; remove it with \`sigil destroy-controller ${name} --yes\``);
       }

@@ -83,8 +83,8 @@ export function registerController(program: Command, ctx: Ctx): void {
         a.controllers[name] = { user: 'admin', token, expires: new Date(Date.now() + 24 * 3600_000).toISOString() };
       });
       ctx.info(`Starting controller "${name}" (${provider})...`);
-      startController(dir);
-      await waitHealthy(new Client(name, entry, token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'));
+      const pid = startController(dir);
+      await waitHealthy(new Client(name, entry, token, 'default'), parseDuration(o.timeout), join(dir, 'controller.log'), pid);
       ctx.out(`Controller "${name}" is listening on ${endpoint}\nLogs: ${join(dir, 'controller.log')}\nModel "default" is ready: deploy with \`sigil deploy <charm-dir>\``);
     });
 
@@ -110,8 +110,8 @@ export function registerController(program: Command, ctx: Ctx): void {
         ctx.out(`controller "${n}" is already running`);
         return;
       }
-      for (const i of stopped) startController(entry.dir, i);
-      if (stopped.includes(0)) await waitHealthy(new Client(n, { ...entry, endpoints: [entry.endpoint] }, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'));
+      const pids = new Map(stopped.map((i) => [i, startController(entry.dir, i)]));
+      if (stopped.includes(0)) await waitHealthy(new Client(n, { ...entry, endpoints: [entry.endpoint] }, token, entry['current-model']), 30_000, join(entry.dir, 'controller.log'), pids.get(0));
       ctx.out(`controller "${n}" started${stopped.length > 1 || stopped[0] !== 0 ? ` (replica${stopped.length > 1 ? 's' : ''} ${stopped.map((i) => `r${i}`).join(', ')})` : ''}`);
     });
 
@@ -384,22 +384,28 @@ function replicaPorts(dir: string): number[] {
   }
 }
 
-export function startController(dir: string, replica = 0): void {
+/** Starts the controller's supervisor (detached); returns its pid, for waitHealthy to notice an early exit. */
+export function startController(dir: string, replica = 0): number | undefined {
   const log = openSync(join(dir, replicaFile('controller.log', replica)), 'a');
   const child = spawn(process.execPath, [join(DIST, 'controller.mjs'), '--dir', dir, ...(replica > 0 ? ['--replica', String(replica)] : [])], { detached: true, stdio: ['ignore', log, log] });
   child.unref();
+  return child.pid;
 }
 
-export async function waitHealthy(client: Client, timeoutMs: number, logPath: string): Promise<void> {
+export async function waitHealthy(client: Client, timeoutMs: number, logPath: string, supervisor?: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const tail = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-10).join('\n') : '');
   for (;;) {
     try {
       await client.get('/api/health');
       return;
     } catch (e) {
+      // A controller that could not even start (a missing bundle, a bad config) says so at once.
+      if (supervisor !== undefined && !isAlive(supervisor)) {
+        throw new SigilError('unavailable', 'the controller process exited before it answered', `last lines of ${logPath}:\n${tail()}`);
+      }
       if (Date.now() > deadline) {
-        const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-10).join('\n') : '';
-        throw new SigilError('timeout', `controller did not answer within ${Math.round(timeoutMs / 1000)}s: ${(e as Error).message}`, `last lines of ${logPath}:\n${tail}`);
+        throw new SigilError('timeout', `controller did not answer within ${Math.round(timeoutMs / 1000)}s: ${(e as Error).message}`, `last lines of ${logPath}:\n${tail()}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
