@@ -271,15 +271,7 @@ export class Offers {
       const side = new RemoteOfferRepository(this.s).side(model, id);
       return side ? { scope: side.scope, settings: side.settings } : { scope: [], settings: [] };
     }
-    const rename = (unit: string) => `${l.remoteApp}/${unit.slice(unit.lastIndexOf('/') + 1)}`;
-    const ofPeer = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === l.peerApp;
-    const scope = this.reads.relationScope(l.peerModel, l.peerRelationId).filter(ofPeer).map(rename);
-    const settings: SettingsRow[] = [];
-    for (const row of this.reads.relationSettings(l.peerModel, l.peerRelationId)) {
-      if (row.isApp && row.owner === l.peerApp) settings.push({ ...row, owner: l.remoteApp });
-      else if (!row.isApp && ofPeer(row.owner)) settings.push({ ...row, owner: rename(row.owner) });
-    }
-    return { scope, settings };
+    return sideOf(l.peerApp, l.remoteApp, this.reads.relationScope(l.peerModel, l.peerRelationId), this.reads.relationSettings(l.peerModel, l.peerRelationId));
   }
 
   /** Tells the other model that a linked relation's bags or scope changed here. */
@@ -364,6 +356,20 @@ export class Offers {
       this.repo.setAccess(u.model, u.name, user, OFFER_ACCESS[i - 1]);
     });
   }
+}
+
+/**
+ * One application's part of a relation's scope and bags, renamed to `as` (`mysql/0` as
+ * `alias/0`, the bag of `mysql` as `alias`): one side of a linked relation as the other
+ * side's model names it. Rows of any other application are left out.
+ */
+export function sideOf(app: string, as: string, scope: readonly string[], settings: readonly SettingsRow[]): { scope: string[]; settings: SettingsRow[] } {
+  const ofApp = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === app;
+  const rename = (unit: string) => `${as}/${unit.slice(unit.lastIndexOf('/') + 1)}`;
+  return {
+    scope: scope.filter(ofApp).map(rename),
+    settings: settings.filter((r) => (r.isApp ? r.owner === app : ofApp(r.owner))).map((r) => ({ ...r, owner: r.isApp ? as : rename(r.owner) })),
+  };
 }
 
 /** A relation with another controller's offer that the offering controller has not registered yet (relation ids start at 0). */

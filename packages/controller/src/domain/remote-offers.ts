@@ -7,9 +7,9 @@ import { RemoteOfferRepository, type RemoteOfferRow } from '../state/remote-offe
 import { RelationRepository } from '../state/relations.ts';
 import { UserRepository } from '../state/users.ts';
 import type { SecretCipher } from '../state/secrets-crypto.ts';
-import { Reads, type RelationEndpoint, type SettingsRow } from '../state/rows.ts';
+import { Reads, type RelationEndpoint } from '../state/rows.ts';
 import { Models } from './models.ts';
-import { NOT_REGISTERED, Offers, consumerProxyName, offerMeta, type OfferCaller } from './offers.ts';
+import { NOT_REGISTERED, Offers, consumerProxyName, sideOf, offerMeta, type OfferCaller } from './offers.ts';
 
 /** A relation with another controller's offer, as the consuming side's worker sees it. */
 export type RemoteLink =
@@ -132,13 +132,8 @@ export class RemoteOffers {
       const rel = this.reads.relation(p.offerModel, id);
       if (!link || link.peerModel !== '' || link.offerName !== p.offerName || !rel) return { life: 'dead', scope: [], settings: [] };
       const proxy = link.remoteApp;
-      const rename = (unit: string) => `${proxy}/${unit.slice(unit.lastIndexOf('/') + 1)}`;
-      const ofConsumer = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === link.peerApp;
-      const side = {
-        life: theirs.life,
-        scope: theirs.life === 'dead' ? [] : theirs.scope.filter(ofConsumer).map(rename).sort(),
-        settings: theirs.life === 'dead' ? [] : theirs.settings.filter((r) => (r.isApp ? r.owner === link.peerApp : ofConsumer(r.owner))).map((r) => ({ ...r, owner: r.isApp ? proxy : rename(r.owner) })),
-      };
+      const renamed = sideOf(link.peerApp, proxy, theirs.life === 'dead' ? [] : theirs.scope, theirs.life === 'dead' ? [] : theirs.settings);
+      const side = { life: theirs.life, scope: renamed.scope.sort(), settings: renamed.settings };
       if (this.repo.setSide(p.offerModel, id, side)) this.s.changed(p.offerModel, 'relation', String(id));
       if (theirs.life !== 'alive' && rel.life === 'alive') this.offers.killRelation(p.offerModel, id);
       const offered = rel.endpoints.find((e) => e.app !== proxy)?.app ?? '';
@@ -160,10 +155,7 @@ export class RemoteOffers {
   ownSide(model: string, id: number, app: string): RemoteSide {
     const rel = this.reads.relation(model, id);
     if (!rel) return { life: 'dead', scope: [], settings: [] };
-    const ofApp = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === app;
-    const scope = this.reads.relationScope(model, id).filter(ofApp);
-    const settings: SettingsRow[] = this.reads.relationSettings(model, id).filter((r) => (r.isApp ? r.owner === app : ofApp(r.owner)));
-    return { life: rel.life === 'alive' ? 'alive' : 'dying', scope, settings };
+    return { life: rel.life === 'alive' ? 'alive' : 'dying', ...sideOf(app, app, this.reads.relationScope(model, id), this.reads.relationSettings(model, id)) };
   }
 
   // ---- The consuming controller ----
@@ -260,13 +252,8 @@ export class RemoteOffers {
     this.s.tx(() => {
       const row = this.repo.remoteOffer(model, alias);
       if (!row) return;
-      const rename = (unit: string) => `${alias}/${unit.slice(unit.lastIndexOf('/') + 1)}`;
-      const ofOffer = (unit: string) => unit.slice(0, unit.lastIndexOf('/')) === row.offerApp;
-      const side = {
-        life: reply.life,
-        scope: reply.scope.filter(ofOffer).map(rename).sort(),
-        settings: reply.settings.filter((r) => (r.isApp ? r.owner === row.offerApp : ofOffer(r.owner))).map((r) => ({ ...r, owner: r.isApp ? alias : rename(r.owner) })),
-      };
+      const renamed = sideOf(row.offerApp, alias, reply.scope, reply.settings);
+      const side = { life: reply.life, scope: renamed.scope.sort(), settings: renamed.settings };
       if (this.repo.setSide(model, relationId, side)) this.s.changed(model, 'relation', String(relationId));
       if (reply.life !== 'alive') this.offers.killRelation(model, relationId);
       this.repo.setRemoteState(model, alias, reply.appStatus ? JSON.stringify(reply.appStatus) : undefined, '');
