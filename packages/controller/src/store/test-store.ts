@@ -3,6 +3,7 @@
 // throwaway PostgreSQL cluster (tests/pg-global-setup.ts), each store in its own database
 // cloned from a template that already has the schema.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -30,7 +31,9 @@ function cluster(): { url: string; password: string } {
   return { url, password };
 }
 
-const nextName = () => `sigil_t${process.pid}_${++made}`;
+// Not the pid alone: each test file is a new process, the cluster keeps every database for
+// the whole run, and pids wrap (pid_max is 32768 here) over a run's thousands of processes.
+const nextName = () => `sigil_t${process.pid}_${++made}_${randomBytes(4).toString('hex')}`;
 
 /**
  * Creates the next test's database ahead of it, asynchronously: a clone of the template costs
