@@ -8,6 +8,8 @@ export interface ReplicaRow {
   agentUrl: string;
   started: number;
   heartbeat: number;
+  /** On the host where the provider makes machines (false: enlisted elsewhere with `enable-ha --to`). */
+  home: boolean;
 }
 
 /** A machine agent connected to another replica: when its first connection there opened, and its newest. */
@@ -57,17 +59,17 @@ export class ReplicaRepository {
   }
 
   /** Records that replica `id` runs, answering at these URLs. */
-  heartbeat(id: string, url: string, agentUrl: string, started: number): void {
+  heartbeat(id: string, url: string, agentUrl: string, started: number, home = true): void {
     this.s.db
-      .prepare(`INSERT INTO controllers (id, url, agent_url, started, heartbeat) VALUES (?, ?, ?, ?, ${this.now})
-        ON CONFLICT (id) DO UPDATE SET url = excluded.url, agent_url = excluded.agent_url, started = excluded.started, heartbeat = excluded.heartbeat`)
-      .run(id, url, agentUrl, started);
+      .prepare(`INSERT INTO controllers (id, url, agent_url, started, heartbeat, home) VALUES (?, ?, ?, ?, ${this.now}, ?)
+        ON CONFLICT (id) DO UPDATE SET url = excluded.url, agent_url = excluded.agent_url, started = excluded.started, heartbeat = excluded.heartbeat, home = excluded.home`)
+      .run(id, url, agentUrl, started, home ? 1 : 0);
   }
 
   /** Every replica with its heartbeat, the newest first; `aliveMs`: how recent a heartbeat counts as alive. */
   replicas(): ReplicaRow[] {
-    return (this.s.db.prepare('SELECT id, url, agent_url AS agentUrl, started, heartbeat FROM controllers ORDER BY id').all() as ReplicaRow[])
-      .map((r) => ({ ...r, started: Number(r.started), heartbeat: Number(r.heartbeat) }));
+    return (this.s.db.prepare('SELECT id, url, agent_url AS agentUrl, started, heartbeat, home FROM controllers ORDER BY id').all() as (Omit<ReplicaRow, 'home'> & { home: number })[])
+      .map((r) => ({ ...r, started: Number(r.started), heartbeat: Number(r.heartbeat), home: Number(r.home) !== 0 }));
   }
 
   /** The replicas whose heartbeat is younger than `aliveMs`. */

@@ -268,8 +268,10 @@ CREATE TABLE IF NOT EXISTS notify_queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, event TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL, created INTEGER NOT NULL);
 -- Controller replicas sharing this store (PostgreSQL): each renews its row while it runs.
+-- \`home\` is 0 for a replica on another host than the one its provider makes machines on.
 CREATE TABLE IF NOT EXISTS controllers (
-  id TEXT PRIMARY KEY, url TEXT NOT NULL, agent_url TEXT NOT NULL, started INTEGER NOT NULL, heartbeat INTEGER NOT NULL);
+  id TEXT PRIMARY KEY, url TEXT NOT NULL, agent_url TEXT NOT NULL, started INTEGER NOT NULL, heartbeat INTEGER NOT NULL,
+  home INTEGER NOT NULL DEFAULT 1);
 -- Which replica holds each machine agent's connections (its rows count while its heartbeat is fresh).
 CREATE TABLE IF NOT EXISTS presence (
   model TEXT NOT NULL, machine TEXT NOT NULL, replica TEXT NOT NULL, since INTEGER NOT NULL, latest INTEGER NOT NULL,

@@ -12,7 +12,7 @@ import { Store } from '../store/store.ts';
 import { openTestDb, testStoreKind } from '../store/test-store.ts';
 import { LeaseLost, ReplicaRepository } from '../state/replicas.ts';
 import { PresenceTracker } from '../apiserver/presence.ts';
-import { CONTROLLER_LEASE, ReplicaMembership, decideLeases, modelLease } from './replicas.ts';
+import { CONTROLLER_LEASE, ReplicaMembership, decideLeases, eligibleNow, modelLease } from './replicas.ts';
 
 describe('decideLeases', () => {
   const none = new Map<string, string>();
@@ -24,6 +24,20 @@ describe('decideLeases', () => {
     { what: 'nothing is taken from a live holder', held: ['model/a'], wanted: ['controller', 'model/a'], holders: new Map([['controller', 'r1']]), alive: 1, take: [], give: [] },
   ])('$what', ({ held, wanted, holders, alive, take, give }) => {
     expect(decideLeases({ held, wanted, holders, alive })).toEqual({ take, give });
+  });
+
+  it('a replica that may not act takes nothing and gives back all it holds', () => {
+    expect(decideLeases({ held: ['controller', 'model/a'], wanted: ['controller', 'model/a', 'model/b'], holders: none, alive: 1, eligible: false })).toEqual({ take: [], give: ['controller', 'model/a'] });
+  });
+});
+
+describe('eligibleNow', () => {
+  it.each([
+    { what: 'only replicas on the provider\'s host while one of them lives', alive: [{ id: 'r0', home: true }, { id: 'r1', home: false }, { id: 'r2', home: true }], want: ['r0', 'r2'] },
+    { what: 'every live replica once none on that host is left', alive: [{ id: 'r1', home: false }, { id: 'r3', home: false }], want: ['r1', 'r3'] },
+    { what: 'nobody when nothing is alive', alive: [], want: [] },
+  ])('$what', ({ alive, want }) => {
+    expect([...eligibleNow(alive)].sort()).toEqual(want);
   });
 });
 
@@ -46,10 +60,10 @@ describe('replicas on one store', () => {
   }
 
   const log = createLogger('silent');
-  function member(store: Store, id: string, wanted: string[], ttlMs = 1500) {
+  function member(store: Store, id: string, wanted: string[], ttlMs = 1500, home = true) {
     const events: string[] = [];
     const m = new ReplicaMembership(store, {
-      id, url: `https://127.0.0.1:1707${id.slice(1)}`, agentUrl: `https://127.0.0.1:1707${id.slice(1)}`, log, ttlMs,
+      id, url: `https://127.0.0.1:1707${id.slice(1)}`, agentUrl: `https://127.0.0.1:1707${id.slice(1)}`, log, ttlMs, home,
       wanted: () => wanted,
       gained: (key) => events.push(`+${key}`),
       lost: (key) => events.push(`-${key}`),
@@ -90,6 +104,28 @@ describe('replicas on one store', () => {
     // r0 comes back: it learns on its first round that it lost them.
     r0.m.round();
     expect(r0.events.filter((e) => e.startsWith('-')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keep a replica on another host standing by while one on the provider\'s host lives; it takes over when that one is gone, and gives back when it returns', async () => {
+    const [a, b] = twoStores();
+    const wanted = [CONTROLLER_LEASE, modelLease('m1'), modelLease('m2')];
+    const away = member(b, 'r1', wanted, 1500, false);
+    // Alone, the replica elsewhere acts: nothing else can.
+    away.m.start();
+    expect([...away.m.leases().keys()].sort()).toEqual([...wanted].sort());
+    // A replica on the provider's host joins: every lease goes to it, none is shared.
+    const home = member(a, 'r0', wanted);
+    home.m.start();
+    await roundsUntil(() => home.m.leases().size === 3 && away.m.leases().size === 0, away.m, home.m);
+    expect(home.m.alive().map((r) => [r.id, r.home])).toEqual([['r0', true], ['r1', false]]);
+    for (let i = 0; i < 3; i++) away.m.round();
+    expect(away.m.leases().size).toBe(0);
+    // The home replica goes silent (its host lost): once its heartbeat and leases expire, the other takes everything.
+    await roundsUntil(() => away.m.leases().size === 3, away.m);
+    expect(new Set(new ReplicaRepository(b).holders().values())).toEqual(new Set(['r1']));
+    // It comes back: the replica elsewhere hands everything back at once (no waiting for expiry).
+    await roundsUntil(() => home.m.leases().size === 3 && away.m.leases().size === 0, home.m, away.m);
+    expect(away.events.slice(-3).every((e) => e.startsWith('-'))).toBe(true);
   });
 
   it('fence a write made under a lease that moved on: nothing is written, and the other replica\'s writes go through', async () => {

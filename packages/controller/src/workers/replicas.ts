@@ -19,7 +19,9 @@ export const modelLease = (model: string): string => `model/${model}`;
  * (rounded up), so work spreads as replicas join and moves when one stops renewing.
  * Pure; `decideLeases.test.ts` tables it.
  */
-export function decideLeases(o: { held: readonly string[]; wanted: readonly string[]; holders: ReadonlyMap<string, string>; alive: number }): { take: string[]; give: string[] } {
+export function decideLeases(o: { held: readonly string[]; wanted: readonly string[]; holders: ReadonlyMap<string, string>; alive: number; eligible?: boolean }): { take: string[]; give: string[] } {
+  // A replica away from the provider's host stands by while one on it is alive (`eligibleNow`).
+  if (o.eligible === false) return { take: [], give: [...o.held] };
   const share = Math.max(1, Math.ceil(o.wanted.length / Math.max(1, o.alive)));
   const held = new Set(o.held);
   // Leases on what no longer exists go back (their workers have nothing left to converge).
@@ -39,8 +41,21 @@ export function decideLeases(o: { held: readonly string[]; wanted: readonly stri
   return { take, give };
 }
 
+/**
+ * Which live replicas may hold leases: those on the provider's host while any of them is
+ * alive (a model's workers create machines there, publish ports there), else every live one,
+ * so a controller whose home host is lost goes on converging what needs no provider call
+ * (leadership, cleanup, enlisted machines) from a replica elsewhere.
+ */
+export function eligibleNow(alive: readonly Pick<ReplicaRow, 'id' | 'home'>[]): Set<string> {
+  const home = alive.filter((r) => r.home);
+  return new Set((home.length > 0 ? home : alive).map((r) => r.id));
+}
+
 export interface ReplicaOptions {
   id: string;
+  /** Whether this replica runs on the host where the provider makes machines (default true). */
+  home?: boolean;
   /** Where clients (the CLI, the GUI) reach this replica. */
   url: string;
   /** Where machine agents reach it. */
@@ -128,14 +143,15 @@ export class ReplicaMembership {
   round(): void {
     const sent = performance.now();
     try {
-      this.repo.heartbeat(this.o.id, this.o.url, this.o.agentUrl, this.started);
+      this.repo.heartbeat(this.o.id, this.o.url, this.o.agentUrl, this.started, this.o.home ?? true);
       const renewed = new Map(this.repo.renew(this.o.id, this.ttl).map((l) => [l.key, l.token]));
       // Trusted a little less than the lease lasts, counted from before the renewal was sent.
       this.validUntil = sent + this.ttl * 0.8;
       for (const key of [...this.held.keys()]) if (renewed.get(key) !== this.held.get(key)) this.drop(key, 'taken by another replica or expired');
       for (const [key, token] of renewed) if (!this.held.has(key)) this.gain(key, token);
       this.aliveCache = this.repo.alive(this.ttl);
-      const { take, give } = decideLeases({ held: [...this.held.keys()], wanted: this.o.wanted(), holders: this.repo.holders(), alive: this.aliveCache.length });
+      const eligible = eligibleNow(this.aliveCache);
+      const { take, give } = decideLeases({ held: [...this.held.keys()], wanted: this.o.wanted(), holders: this.repo.holders(), alive: eligible.size, eligible: eligible.has(this.o.id) });
       for (const key of give) {
         this.drop(key, 'given back to balance the replicas');
         this.repo.release(key, this.o.id);
