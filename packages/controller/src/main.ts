@@ -3,7 +3,7 @@ import { listenOnApiAddresses, offerAptCache } from './api-addresses.ts';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalProcessProvider, LxcProvider, lxcProviderRoot, type Provider } from '@sigil/providers';
+import { AwayProvider, LocalProcessProvider, LxcProvider, lxcProviderRoot, type Provider } from '@sigil/providers';
 import { openStoreDb, restoreStoreDump, storeConnection, type StoreConfig } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
@@ -72,6 +72,12 @@ export interface ControllerConfig {
    * beside this one on this host (same addresses, same certificate), sharing the store.
    */
   replicaPorts?: number[];
+  /**
+   * `sigil enable-ha --to ssh:HOST`: this replica runs on another host than `home`, where
+   * the provider's machines are. It serves the API, the GUI and agents, and acts on leases
+   * only while no replica on `home` is alive (and then cannot reach machines made there).
+   */
+  away?: { home: string };
 }
 
 const args = process.argv.slice(2);
@@ -170,7 +176,9 @@ async function serve(dir: string): Promise<void> {
   const agentEntry = join(dirname(fileURLToPath(import.meta.url)), 'agent.mjs');
   let provider: Provider;
   let providerAptCache: string | undefined;
-  if (config.provider === 'lxc') {
+  if (config.away) {
+    provider = new AwayProvider(config.provider, config.away.home);
+  } else if (config.provider === 'lxc') {
     const lxc = new LxcProvider({
       root: lxcProviderRoot(dir, config),
       imagesDir: config.imagesDir ?? join(dir, 'images'),
@@ -254,6 +262,7 @@ async function serve(dir: string): Promise<void> {
   // Replicas sharing a PostgreSQL store: each acts only on the leases it holds.
   const membership = config.store ? new ReplicaMembership(store, {
     id: `r${replica}`,
+    home: !config.away,
     url: ownUrl,
     agentUrl: controllerUrl,
     log,

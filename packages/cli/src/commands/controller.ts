@@ -3,7 +3,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
 import { replicaFile, type ControllerReplica } from '@sigil/api';
@@ -13,6 +13,7 @@ import { DIST } from '../dist.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
+import type { AwayReplica, ControllerFile } from '../enlist/replica-host.ts';
 
 
 /**
@@ -105,7 +106,7 @@ export function registerController(program: Command, ctx: Ctx): void {
     .action(async (name?: string) => {
       const { name: n, entry, token } = ctx.home.resolve(name);
       // Every replica (enable-ha) that is not running starts; the first is waited for.
-      const stopped = [0, ...replicaPorts(entry.dir).map((_, i) => i + 1)].filter((i) => !supervisorAlive(entry.dir, i));
+      const stopped = localReplicas(entry.dir).filter((i) => !supervisorAlive(entry.dir, i));
       if (stopped.length === 0) {
         ctx.out(`controller "${n}" is already running`);
         return;
@@ -117,56 +118,107 @@ export function registerController(program: Command, ctx: Ctx): void {
 
   program
     .command('enable-ha')
-    .description('run N controller processes in all on this host, sharing the PostgreSQL store: any of them serves the API, and agents and the CLI move to another when one stops')
+    .description('run N controller processes in all, sharing the PostgreSQL store: any of them serves the API, and agents and the CLI move to another when one stops. New ones run on this host, or on the hosts --to names')
     .argument('[name]', 'the controller (default: the current one)')
     .option('-n, --num-controllers <n>', 'how many controller processes in all', '3')
+    .option('--to <hosts>', 'where the new replicas run, in order, comma-separated: ssh:[USER@]HOST[:PORT] (the rest run on this host)')
+    .option('--private-key <file>', 'ssh: the private key to log in with (default: ssh\'s own, ssh-agent)')
+    .option('--accept-host-key', 'ssh: trust an unknown host key on first use (its fingerprint is printed and added to known_hosts); a changed key is always refused')
+    .option('--known-hosts <file>', 'ssh: the known_hosts file to check the host key against (default: ~/.ssh/known_hosts)')
     .option('--timeout <duration>', 'how long to wait for the replicas to answer', '2m')
-    .action(async (name: string | undefined, o: { numControllers: string; timeout: string }) => {
+    .action(async (name: string | undefined, o: { numControllers: string; to?: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
       const { name: n, entry, token } = ctx.home.resolve(name);
       const want = Number(o.numControllers);
       if (!Number.isInteger(want) || want < 1 || want > 9) throw new SigilError('bad-request', `-n ${JSON.stringify(o.numControllers)}: give a whole number from 1 to 9`, 'e.g. `sigil enable-ha -n 3`');
       if (entry.provider === 'remote') throw new SigilError('bad-request', `controller "${n}" was registered here, not bootstrapped: its replicas are run where it runs`, 'run enable-ha on the controller\'s host');
       const path = join(entry.dir, 'controller.json');
-      const config = JSON.parse(readFileSync(path, 'utf8')) as { host: string; port: number; store?: unknown; replicaPorts?: number[] };
+      const config = JSON.parse(readFileSync(path, 'utf8')) as ControllerFile;
       if (!config.store) {
         throw new SigilError('bad-request', `controller "${n}" keeps its model in an embedded SQLite file, which only one process can serve`, 'replicas share a PostgreSQL store: bootstrap with `--store postgresql://USER@HOST/DB` (a backup restores into it: `sigil create-backup`, then `sigil restore-backup` onto the new controller)');
       }
-      if (!supervisorAlive(entry.dir)) throw new SigilError('unavailable', `controller "${n}" is not running`, `start it with \`sigil start-controller ${n}\``);
       const ports = [...(config.replicaPorts ?? [])];
-      // Fewer than before: the replicas past N stop (their leases go back at once).
+      const away = { ...(config.awayReplicas ?? {}) };
+      const placements = (o.to ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      for (const t of placements) {
+        if (!t.startsWith('ssh:')) throw new SigilError('bad-request', `--to ${JSON.stringify(t)}: a replica's place is a host over ssh`, 'e.g. `--to ssh:root@10.0.0.5`; replicas without one run on this host');
+      }
+      const adding = Math.max(0, want - 1 - ports.length);
+      if (placements.length > adding) {
+        throw new SigilError('bad-request', `--to names ${placements.length} host${placements.length > 1 ? 's' : ''} but -n ${want} adds ${adding} replica${adding === 1 ? '' : 's'} to the ${ports.length + 1} there ${ports.length === 0 ? 'is' : 'are'}`, `raise -n to ${ports.length + 1 + placements.length}`);
+      }
+      if (!supervisorAlive(entry.dir)) throw new SigilError('unavailable', `controller "${n}" is not running`, `start it with \`sigil start-controller ${n}\``);
+      const save = () => {
+        const next: ControllerFile = { ...config, replicaPorts: ports, awayReplicas: away };
+        if (Object.keys(away).length === 0) delete next.awayReplicas;
+        writeFileSync(path + '.new', JSON.stringify(next, null, 2), { mode: 0o600 });
+        renameSync(path + '.new', path);
+      };
+      const { installAwayReplica, removeAwayReplica, RDIR } = await import('../enlist/replica-host.ts');
+      // Fewer than before: the replicas past N stop (their leases go back at once); one on another host is removed from it.
       for (let i = ports.length; i >= want; i--) {
         if (i === 0) break;
-        ctx.info(`Stopping replica ${i}...`);
-        stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
-        stopPid(join(entry.dir, replicaFile('controller.pid', i)));
+        const elsewhere = away[String(i)];
+        if (elsewhere) {
+          ctx.info(`Removing replica ${i} from ${elsewhere.address}...`);
+          const r = await removeAwayReplica(elsewhere, i);
+          if (!r.ok) throw new SigilError('unavailable', r.message, 'the replica is still configured; run enable-ha again once the host answers');
+          delete away[String(i)];
+        } else {
+          ctx.info(`Stopping replica ${i}...`);
+          stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
+          stopPid(join(entry.dir, replicaFile('controller.pid', i)));
+        }
+        ports.length = i - 1;
+        save();
       }
-      ports.length = Math.min(ports.length, want - 1);
+      const urlOf = (i: number) => (i === 0 ? `https://${config.host}:${config.port}` : away[String(i)] ? replicaUrl(away[String(i)]!) : `https://${config.host}:${ports[i - 1]}`);
+      const deadline = Date.now() + parseDuration(o.timeout);
+      const client = () => new Client(n, { ...entry, endpoints: [...new Set([entry.endpoint, ...(entry.endpoints ?? [])])] }, token, entry['current-model']);
+      const listed = async (url: string) => ((await client().get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? []).some((c) => c.url === url && c.alive);
+      // New replicas on other hosts first, in the order given: each is installed, started and joined before the next.
+      for (const [k, spec] of placements.entries()) {
+        const i = ports.length + 1;
+        ctx.info(`Placing replica ${i} on ${spec.slice('ssh:'.length)}...`);
+        const placed = await installAwayReplica(spec, {
+          dir: entry.dir, replica: i, config: { ...config, replicaPorts: ports },
+          ssh: { acceptHostKey: o.acceptHostKey === true, ...(o.privateKey ? { privateKey: resolve(o.privateKey) } : {}), ...(o.knownHosts ? { knownHosts: resolve(o.knownHosts) } : {}) },
+          progress: (line) => ctx.info(line),
+          joined: async (url) => {
+            for (;;) {
+              if (await listed(url).catch(() => false)) return;
+              if (Date.now() > deadline) throw new SigilError('timeout', `enable-ha: replica ${i} on ${placements[k]} did not join within ${o.timeout}`, `on that host, see ${RDIR}/${replicaFile('controller.log', i)} (or \`journalctl -u sigil-controller\`)`);
+              await new Promise((r) => setTimeout(r, 250));
+            }
+          },
+        });
+        ports.push(placed.port);
+        away[String(i)] = placed;
+        save();
+      }
       while (ports.length < want - 1) ports.push(await freePort());
-      writeFileSync(path + '.new', JSON.stringify({ ...config, replicaPorts: ports }, null, 2), { mode: 0o600 });
-      renameSync(path + '.new', path);
-      for (let i = 1; i < want; i++) {
-        if (supervisorAlive(entry.dir, i)) continue;
+      save();
+      for (const i of localReplicas(entry.dir)) {
+        if (i === 0 || supervisorAlive(entry.dir, i)) continue;
         ctx.info(`Starting replica ${i} on port ${ports[i - 1]}...`);
         startController(entry.dir, i);
       }
-      const urls = [config.port, ...ports].map((p) => `https://${config.host}:${p}`);
-      const deadline = Date.now() + parseDuration(o.timeout);
-      for (const [i, url] of urls.entries()) {
-        await waitHealthy(new Client(n, { ...entry, endpoint: url, endpoints: [url] }, token, entry['current-model']), Math.max(1000, deadline - Date.now()), join(entry.dir, replicaFile('controller.log', i)));
+      const urls = Array.from({ length: want }, (_, i) => urlOf(i));
+      for (const i of localReplicas(entry.dir)) {
+        await waitHealthy(new Client(n, { ...entry, endpoint: urlOf(i), endpoints: [urlOf(i)] }, token, entry['current-model']), Math.max(1000, deadline - Date.now()), join(entry.dir, replicaFile('controller.log', i)));
       }
       // Every replica has joined once the controller lists them all alive.
-      let listed: ControllerReplica[] = [];
+      let all: ControllerReplica[] = [];
       for (;;) {
-        listed = (await new Client(n, entry, token, entry['current-model']).get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? [];
-        if (urls.every((u) => listed.some((c) => c.url === u && c.alive))) break;
-        if (Date.now() > deadline) throw new SigilError('timeout', `the replicas answer but have not all joined: listed ${listed.map((c) => c.url).join(', ') || 'none'}`, `see ${join(entry.dir, 'controller-1.log')}`);
+        all = (await client().get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? [];
+        if (urls.every((u) => all.some((c) => c.url === u && c.alive))) break;
+        if (Date.now() > deadline) throw new SigilError('timeout', `the replicas answer but have not all joined: listed ${all.map((c) => c.url).join(', ') || 'none'}`, `see ${join(entry.dir, 'controller-1.log')}`);
         await new Promise((r) => setTimeout(r, 250));
       }
       ctx.home.updateControllers((g) => {
         const e = g.controllers[n];
         if (e) e.endpoints = urls;
       });
-      ctx.out(renderList(['Replica', 'Address', 'Status'], listed.map((c) => [c.id, c.url, c.alive ? 'alive' : 'silent'])));
+      ctx.out(renderList(['Replica', 'Address', 'Status', 'Host'], all.map((c) => [c.id, c.url, c.alive ? 'alive' : 'silent', away[c.id.slice(1)] ? away[c.id.slice(1)]!.target : 'this host'])));
     });
 
   program
@@ -177,9 +229,10 @@ export function registerController(program: Command, ctx: Ctx): void {
       const f = ctx.home.controllers();
       const rows = Object.entries(f.controllers).map(([n, c]) => {
         // HA as Juju shows it: `none` for one controller process, else running/configured replicas.
-        const replicas = [0, ...replicaPorts(c.dir).map((_, i) => i + 1)];
-        const up = replicas.filter((i) => supervisorAlive(c.dir, i)).length;
-        const ha = replicas.length === 1 ? 'none' : `${up}/${replicas.length}`;
+        // Replicas on other hosts are counted apart: whether they run is known there.
+        const { local, away } = replicas(c.dir);
+        const up = local.filter((i) => supervisorAlive(c.dir, i)).length;
+        const ha = local.length + away.size === 1 ? 'none' : `${up}/${local.length}${away.size > 0 ? ` +${away.size} elsewhere` : ''}`;
         return { name: n, endpoint: c.endpoint, provider: c.provider, model: c['current-model'], current: n === f['current-controller'], running: up > 0, ha };
       });
       ctx.print({ controllers: Object.fromEntries(rows.map((r) => [r.name, r])), 'current-controller': f['current-controller'] ?? '' }, o.format, () =>
@@ -202,8 +255,8 @@ export function registerController(program: Command, ctx: Ctx): void {
       const token = ctx.home.accounts().controllers[name]?.token ?? '';
       const client = new Client(name, entry, token, 'default');
       // Any replica that still runs takes the request (the client moves to one that answers).
-      const replicas = [0, ...replicaPorts(entry.dir).map((_, i) => i + 1)];
-      if (replicas.some((i) => supervisorAlive(entry.dir, i))) {
+      const { local, away } = replicas(entry.dir);
+      if (local.some((i) => supervisorAlive(entry.dir, i)) || away.size > 0) {
         ctx.info(`Destroying controller "${name}": removing machines...`);
         try {
           await client.post('/api/controller/destroy');
@@ -218,8 +271,11 @@ export function registerController(program: Command, ctx: Ctx): void {
           ctx.info(`controller did not clean up (${(e as Error).message}); stopping its processes directly`);
         }
       }
+      // Replicas on other hosts are removed from them (over ssh, as they were placed).
+      const { removeAwayReplica } = await import('../enlist/replica-host.ts');
+      for (const [i, r] of away) ctx.info((await removeAwayReplica(r, i).catch((e: Error) => ({ message: `could not remove replica r${i} from ${r.address}: ${e.message}` }))).message);
       // Each replica still running stops (a pid file left by one that is gone names no process of ours).
-      for (const i of replicas.reverse()) {
+      for (const i of local.reverse()) {
         if (!supervisorAlive(entry.dir, i)) continue;
         stopPid(join(entry.dir, replicaFile('supervisor.pid', i)));
         stopPid(join(entry.dir, replicaFile('controller.pid', i)));
@@ -375,14 +431,23 @@ function checkStore(dir: string, name: string, store: { url: string; password?: 
   throw new SigilError('unavailable', `cannot use the store ${store.url}: ${reason}`, 'check the URL, that PostgreSQL is running and reachable from here, and the password (--store-password-file or SIGIL_STORE_PASSWORD); nothing was created');
 }
 
-/** The ports of the controller's replicas beyond the first (`enable-ha`). */
-function replicaPorts(dir: string): number[] {
+/** The controller's replicas (`enable-ha`), 0 being the one bootstrap made; those `--to` placed on other hosts apart. */
+function replicas(dir: string): { local: number[]; away: Map<number, AwayReplica> } {
   try {
-    return (JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as { replicaPorts?: number[] }).replicaPorts ?? [];
+    const c = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerFile;
+    const away = new Map(Object.entries(c.awayReplicas ?? {}).map(([i, r]) => [Number(i), r]));
+    return { local: [0, ...(c.replicaPorts ?? []).map((_, i) => i + 1).filter((i) => !away.has(i))], away };
   } catch {
-    return [];
+    return { local: [0], away: new Map() };
   }
 }
+
+/** The replicas that run on this host (their pid files are here). */
+function localReplicas(dir: string): number[] {
+  return replicas(dir).local;
+}
+
+const replicaUrl = (r: AwayReplica): string => `https://${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}`;
 
 /** Starts the controller's supervisor (detached); returns its pid, for waitHealthy to notice an early exit. */
 export function startController(dir: string, replica = 0): number | undefined {

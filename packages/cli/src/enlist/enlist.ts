@@ -169,13 +169,13 @@ export function aptRoute(f: HostFacts, caches: { host: string; port: number; url
 }
 
 /** Whether the host's key is already in known_hosts (so a first-use acceptance can be reported). */
-async function knownKey(t: SshTarget, knownHosts: string | undefined): Promise<boolean> {
+export async function knownKey(t: SshTarget, knownHosts: string | undefined): Promise<boolean> {
   const r = await run('ssh-keygen', ['-F', t.port === 22 ? t.host : `[${t.host}]:${t.port}`, ...(knownHosts ? ['-f', knownHosts] : [])]);
   return r.code === 0 && r.stdout.trim() !== '';
 }
 
 /** The fingerprints known_hosts holds for the host (after a connection that checked them). */
-async function fingerprint(t: SshTarget, knownHosts: string | undefined): Promise<string> {
+export async function fingerprint(t: SshTarget, knownHosts: string | undefined): Promise<string> {
   const r = await run('ssh-keygen', ['-l', '-F', t.port === 22 ? t.host : `[${t.host}]:${t.port}`, ...(knownHosts ? ['-f', knownHosts] : [])]);
   return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/).slice(-2).reverse().join(' ')).join(', ');
 }
@@ -203,18 +203,18 @@ async function bundle(dir: string, withNode: boolean, o: EnlistOptions) {
   await writeFile(join(files, 'sigil-agent.service'), SYSTEMD_UNIT, { mode: 0o644 });
   const tar = spawn('tar', [
     '-c', '-h', '--owner=0', '--group=0',
-    '-C', dist, 'sigil-hook-tool', ...(await agentModules(dist)),
+    '-C', dist, 'sigil-hook-tool', ...(await entryModules(dist, 'agent.mjs')),
     '-C', files, '.',
     ...(withNode ? ['--transform', `s|^${basename(node).replace(/[^A-Za-z0-9_]/g, '.')}$|node|`, '-C', dirname(node), basename(node)] : []),
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   return tar.stdout;
 }
 
-/** agent.mjs and every chunk it imports, statically or lazily, relative to dist. */
-async function agentModules(dist: string): Promise<string[]> {
+/** An entry of dist (agent.mjs, controller.mjs) and every chunk it imports, statically or lazily, relative to dist. */
+export async function entryModules(dist: string, entry: string): Promise<string[]> {
   const { readFile } = await import('node:fs/promises');
   const seen = new Set<string>();
-  const queue = ['agent.mjs'];
+  const queue = [entry];
   while (queue.length > 0) {
     const rel = queue.pop()!;
     if (seen.has(rel)) continue;

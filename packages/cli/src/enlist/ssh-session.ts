@@ -11,6 +11,8 @@ export interface SshOptions {
   knownHosts?: string;
   /** Directory private to this enlistment: the connection-sharing socket lives there. */
   controlDir: string;
+  /** The command named in errors (`add-machine` by default). */
+  verb?: string;
 }
 
 export interface RunResult {
@@ -75,7 +77,7 @@ export class SshSession {
   /** Like run, but a non-zero exit is an error naming the step. */
   async must(step: string, script: string, opts: { root?: Root; input?: string | Buffer | Readable } = {}): Promise<string> {
     const r = await this.run(script, opts);
-    if (r.code !== 0) throw stepError(step, this.target, r);
+    if (r.code !== 0) throw stepError(step, this.target, r, this.o.verb);
     return r.stdout;
   }
 
@@ -106,11 +108,11 @@ function collect(child: ChildProcess, input: string | Buffer | Readable | undefi
  * Why ssh itself failed (exit 255), in words and with what to do; or why the remote
  * command failed. ssh's own messages are stable across OpenSSH releases.
  */
-export function stepError(step: string, t: SshTarget, r: RunResult): SigilError {
+export function stepError(step: string, t: SshTarget, r: RunResult, verb = 'add-machine'): SigilError {
   const host = t.host;
   const err = r.stderr.trim();
   const last = err.split('\n').filter(Boolean).slice(-3).join('; ');
-  const fail = (message: string, hint: string) => new SigilError('unavailable', `add-machine ${host}: step "${step}" failed: ${message}`, hint);
+  const fail = (message: string, hint: string) => new SigilError('unavailable', `${verb} ${host}: step "${step}" failed: ${message}`, hint);
   if (r.code === 255) {
     if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(err)) {
       return fail(`the host key of ${host} does not match the one in known_hosts (possible man-in-the-middle, or the host was reinstalled)`, `if the host was reinstalled, remove the old key with \`ssh-keygen -R ${t.port === 22 ? host : `'[${host}]:${t.port}'`}\` and enlist again with --accept-host-key`);
@@ -130,5 +132,5 @@ export function stepError(step: string, t: SshTarget, r: RunResult): SigilError 
   if (/sudo: .*password is required|sudo: a terminal is required|is not in the sudoers|may not run sudo/i.test(err)) {
     return fail(`${t.user ?? 'the login user'} needs a password for sudo`, 'enlist as root, or give the user passwordless sudo (NOPASSWD in /etc/sudoers.d)');
   }
-  return fail(last || `exit ${r.code}`, 'the host\'s own message is above; fix it and run add-machine again (nothing was left installed)');
+  return fail(last || `exit ${r.code}`, `the host's own message is above; fix it and run ${verb} again (nothing was left installed)`);
 }

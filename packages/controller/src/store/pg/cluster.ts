@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startCluster(opts: { durable?: boolean } = {}): Promise<Cluster> {
+/**
+ * `listen`: more addresses of this host to listen on (a test bridge's, for replicas on other
+ * hosts), each admitting its /24 with a password.
+ */
+export async function startCluster(opts: { durable?: boolean; listen?: string[] } = {}): Promise<Cluster> {
   const bin = postgresBin();
   if (!bin) throw new Error('PostgreSQL is not installed; hint: apt-get install postgresql (scripts/setup.sh does)');
   const user = runAs();
@@ -67,9 +71,10 @@ export async function startCluster(opts: { durable?: boolean } = {}): Promise<Cl
   chmodSync(root, 0o700);
   execFileSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'sigil', '--pwfile', pwfile, '-A', 'scram-sha-256', '--locale=C', '-E', 'UTF8', '--no-instructions'], { stdio: ['ignore', 'ignore', 'pipe'], ...(user ?? {}) });
   rmSync(pwfile);
+  for (const a of opts.listen ?? []) appendFileSync(join(dataDir, 'pg_hba.conf'), `host all all ${a.replace(/\.\d+$/, '.0')}/24 scram-sha-256\n`);
   const port = await freePort();
   let child: ChildProcess | undefined;
-  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${root}`, '-c', 'max_connections=200'];
+  const args = ['-D', dataDir, '-p', String(port), '-c', `listen_addresses=${['127.0.0.1', ...(opts.listen ?? [])].join(',')}`, '-c', `unix_socket_directories=${root}`, '-c', 'max_connections=200'];
   // Unit tests need no durability across a crash of the machine; the replica tests keep it.
   if (!opts.durable) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const cluster: Cluster = {
