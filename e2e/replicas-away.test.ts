@@ -60,7 +60,9 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     pwDir = mkdtempSync(join(tmpdir(), 'sigil-away-pw-'));
     writeFileSync(join(pwDir, 'pw'), cluster.password + '\n', { mode: 0o600 });
     storeUrl = `postgresql://sigil@${hosts.gateway}:${cluster.port}/sigil`;
-    await ok(['bootstrap', '--provider', 'local-process', C, '--store', storeUrl, '--store-password-file', join(pwDir, 'pw'), '--timeout', '90s']);
+    await ok(['bootstrap', '--provider', 'local-process', C, '--store', storeUrl, '--store-password-file', join(pwDir, 'pw'), '--timeout', '90s', '--api-address', hosts.gateway]);
+    // The host is one of the model's machines already (machine 0): enable-ha --to 0 places the replica beside its agent.
+    await ok(['add-machine', `ssh:root@${h.address}`, '-m', M, ...placeArgs()]);
   }, 240_000);
   afterAll(async () => {
     if (process.env.KEEP) return;
@@ -79,17 +81,25 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     expect(r2.code).not.toBe(0);
     expect(r2.stderr).toContain('--to names 2 hosts but -n 2 adds 1 replica');
     expect(r2.stderr).toContain('raise -n to 3');
+    const r3 = await sigil(['enable-ha', C, '-n', '2', '--to', '7', '-m', M]);
+    expect(r3.code).not.toBe(0);
+    expect(r3.stderr).toContain('--to 7: machine 7 not found in model "default"');
+    await ok(['add-machine', '-m', M]);
+    const r4 = await sigil(['enable-ha', C, '-n', '2', '--to', '1', '-m', M]);
+    expect(r4.code).not.toBe(0);
+    expect(r4.stderr).toMatch(/--to 1: machine 1 \(instance \S+\) was made by this controller's provider, on this host/);
+    await ok(['remove-machine', '1', '-m', M, '--yes']);
     expect((await hosts.exec(h, LEFTOVERS)).stdout.trim()).toBe('');
     expect((await sql('SELECT id FROM controllers')).map((r) => r.id)).toEqual(['r0']);
   });
 
   it('places a replica on the host over ssh: it serves the API and stands by while this host\'s replica lives', async () => {
-    const r = await sigil(['enable-ha', C, '-n', '2', '--to', `ssh:root@${h.address}`, ...placeArgs()]);
+    const r = await sigil(['enable-ha', C, '-n', '2', '--to', '0', '-m', M, ...placeArgs()]);
     expect(r.code, r.stderr).toBe(0);
     // Each step is reported as it happens.
     for (const s of ['connect', 'check host', 'install controller', 'start replica', 'joined']) expect(r.stderr).toMatch(new RegExp(`s ${s}: `));
     expect(r.stderr).toContain(`store reachable at ${hosts.gateway}:${cluster.port}`);
-    expect(r.stdout).toMatch(new RegExp(`r1\\s+https://${h.address.replace(/\./g, '\\.')}:\\d+\\s+alive\\s+root@${h.address.replace(/\./g, '\\.')}:22`));
+    expect(r.stdout).toMatch(new RegExp(`r1\\s+https://${h.address.replace(/\./g, '\\.')}:\\d+\\s+alive\\s+${h.address.replace(/\./g, '\\.')}:22`));
     // It runs under systemd there, from its own directory, which only root may read.
     expect((await hosts.exec(h, 'systemctl is-active sigil-controller.service')).stdout.trim()).toBe('active');
     expect((await hosts.exec(h, 'stat -c %a /var/lib/sigil-controller /var/lib/sigil-controller/store-password /var/lib/sigil-controller/tls/server.key')).stdout.trim().split('\n')).toEqual(['700', '600', '600']);
@@ -115,12 +125,13 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     const killed = Date.now();
     process.kill(pid(replicaFile('supervisor.pid', 0)), 'SIGKILL');
     process.kill(pid(replicaFile('controller.pid', 0)), 'SIGKILL');
-    const machines = ['0', '1'];
-    const moved = await poll('both agents connected to r1', async () => {
+    // Machine 0 is the enlisted host (its agent dialled this host's --api-address); 2 and 3 are local.
+    const machines = ['0', '2', '3'];
+    const moved = await poll('every agent connected to r1', async () => {
       const rows = await sql<{ machine: string; latest: string }>("SELECT machine, latest FROM presence WHERE replica = 'r1'");
       return machines.every((m) => rows.some((r) => r.machine === m)) ? Math.max(...rows.map((r) => Number(r.latest))) - killed : undefined;
     }, 60_000, 100);
-    process.stderr.write(`replicas-away: both agents on the other host's replica ${moved} ms after kill -9 of r0\n`);
+    process.stderr.write(`replicas-away: ${machines.length} agents on the other host's replica ${moved} ms after kill -9 of r0\n`);
     // The CLI moves to it by itself; changes go through it and reach the units.
     await ok(['config', 'source', 'token=two', '-m', M]);
     await until(M, 'token two on both units', (st) => ['source/0', 'source/1'].every((u) => workload(st, u) === 'active token=two'), 120_000);

@@ -114,6 +114,22 @@ describe('AgentApi with several controllers', () => {
     await feed.stop();
   });
 
+  it('learns a controller that joined after it connected when told the set changed, and moves to it when the one in use is killed', async () => {
+    let b: Controller | undefined;
+    const a = await controller({ peers: (self) => (b ? [self, b.url] : [self]) });
+    const api = new AgentApi(a.url, pki.caCert, 't');
+    const feed = follow(api);
+    await vi.waitFor(() => expect(a.seen).toContain('GET /api/agent/controllers'), { timeout: 5000, interval: 20 });
+    expect(api.addresses()).toEqual([a.url]);
+    b = await controller({ peers: (self) => [self, a.url] });
+    // What the agent does on a `controllers` message of its feed.
+    api.relearnAddresses();
+    await vi.waitFor(() => expect(api.addresses()).toEqual([a.url, b!.url]), { timeout: 5000, interval: 20 });
+    a.kill();
+    await vi.waitFor(() => expect(feed.events).toContain(`connect ${b!.url}`), { timeout: 5000, interval: 20 });
+    await feed.stop();
+  });
+
   it('tries every other controller at once before it backs off', async () => {
     const dead1 = await deadUrl();
     const dead2 = await deadUrl();

@@ -195,6 +195,15 @@ export class AgentApi {
   }
 
   /**
+   * The controller said its replica set changed: asks again, after a random wait of up to a
+   * second so that thousands of agents do not all ask at once.
+   */
+  relearnAddresses(): void {
+    const url = this.url;
+    setTimeout(() => void this.learnAddresses(url), Math.random() * 1000).unref();
+  }
+
+  /**
    * Asks the controller at `url` for every controller's address and keeps the answer.
    * A controller that does not know the call (older than replicas) leaves the list as it is.
    */

@@ -158,6 +158,10 @@ export class MachineAgent {
   }
 
   private onMessage(m: WatchMessage): void {
+    if (m.controllers) {
+      this.api.relearnAddresses();
+      return;
+    }
     const v = this.held?.view;
     if (m.resync || !m.changes || !v) {
       this.scheduleFetch();

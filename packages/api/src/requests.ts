@@ -99,6 +99,12 @@ export interface WatchMessage {
   resync?: boolean;
   /** A machine's agent connected or left (people's watchers only; presence is not in the change log). */
   presence?: boolean;
+  /**
+   * The set of controller replicas changed (one joined, left or moved): machine agents ask
+   * `GET /api/agent/controllers` again, so an agent connected before a replica joined can
+   * move to it too.
+   */
+  controllers?: boolean;
 }
 
 /** `sigil migrate-agents`: where every machine's agent is to dial the controller from now on. */

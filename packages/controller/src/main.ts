@@ -267,6 +267,7 @@ async function serve(dir: string): Promise<void> {
     agentUrl: controllerUrl,
     log,
     wanted: () => [CONTROLLER_LEASE, ...new Set([...modelNames(ctx), ...chaos.models(), ...exposer.models(ctx)].map(modelLease))],
+    changed: () => svc.controllersChanged(),
     gained: (key) => (key === CONTROLLER_LEASE ? startOwnWork() : reconciler?.gained(key.slice('model/'.length))),
     lost: (key) => {
       if (key === CONTROLLER_LEASE) own?.abort();

@@ -108,6 +108,18 @@ export class Services {
   controllers: () => ControllerReplica[] = () => [];
   /** This process's replica id (`r0` without replicas). */
   replicaId = 'r0';
+  private readonly controllerListeners = new Set<() => void>();
+
+  /** Called when the replicas alive (or their addresses) change; returns the unsubscribe. */
+  onControllersChange(l: () => void): () => void {
+    this.controllerListeners.add(l);
+    return () => this.controllerListeners.delete(l);
+  }
+
+  /** The replica set changed (main.ts, after a membership round saw it). */
+  controllersChanged(): void {
+    for (const l of this.controllerListeners) l();
+  }
 
   constructor(
     readonly store: Store,

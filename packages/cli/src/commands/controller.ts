@@ -121,12 +121,13 @@ export function registerController(program: Command, ctx: Ctx): void {
     .description('run N controller processes in all, sharing the PostgreSQL store: any of them serves the API, and agents and the CLI move to another when one stops. New ones run on this host, or on the hosts --to names')
     .argument('[name]', 'the controller (default: the current one)')
     .option('-n, --num-controllers <n>', 'how many controller processes in all', '3')
-    .option('--to <hosts>', 'where the new replicas run, in order, comma-separated: ssh:[USER@]HOST[:PORT] (the rest run on this host)')
+    .option('--to <hosts>', 'where the new replicas run, in order, comma-separated: ssh:[USER@]HOST[:PORT], or the id of a machine enlisted over ssh (the rest run on this host)')
+    .option('-m, --model <model>', 'the model whose machine ids --to names (default: the current one)')
     .option('--private-key <file>', 'ssh: the private key to log in with (default: ssh\'s own, ssh-agent)')
     .option('--accept-host-key', 'ssh: trust an unknown host key on first use (its fingerprint is printed and added to known_hosts); a changed key is always refused')
     .option('--known-hosts <file>', 'ssh: the known_hosts file to check the host key against (default: ~/.ssh/known_hosts)')
     .option('--timeout <duration>', 'how long to wait for the replicas to answer', '2m')
-    .action(async (name: string | undefined, o: { numControllers: string; to?: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
+    .action(async (name: string | undefined, o: { numControllers: string; to?: string; model?: string; privateKey?: string; acceptHostKey?: boolean; knownHosts?: string; timeout: string }) => {
       const { name: n, entry, token } = ctx.home.resolve(name);
       const want = Number(o.numControllers);
       if (!Number.isInteger(want) || want < 1 || want > 9) throw new SigilError('bad-request', `-n ${JSON.stringify(o.numControllers)}: give a whole number from 1 to 9`, 'e.g. `sigil enable-ha -n 3`');
@@ -138,9 +139,15 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       const ports = [...(config.replicaPorts ?? [])];
       const away = { ...(config.awayReplicas ?? {}) };
-      const placements = (o.to ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-      for (const t of placements) {
-        if (!t.startsWith('ssh:')) throw new SigilError('bad-request', `--to ${JSON.stringify(t)}: a replica's place is a host over ssh`, 'e.g. `--to ssh:root@10.0.0.5`; replicas without one run on this host');
+      // -m MODEL or -m CONTROLLER:MODEL (of this controller), as everywhere else.
+      const model = o.model?.includes(':') ? o.model.slice(o.model.indexOf(':') + 1) : o.model;
+      if (o.model?.includes(':') && o.model.slice(0, o.model.indexOf(':')) !== n) throw new SigilError('bad-request', `-m ${o.model}: that model is not on controller "${n}"`, 'name a model of the controller whose replicas these are');
+      const client = () => new Client(n, { ...entry, endpoints: [...new Set([entry.endpoint, ...(entry.endpoints ?? [])])] }, token, model ?? entry['current-model']);
+      const placements: string[] = [];
+      for (const t of (o.to ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+        if (t.startsWith('ssh:')) placements.push(t);
+        else if (/^\d+$/.test(t)) placements.push(await enlistedHost(client(), t));
+        else throw new SigilError('bad-request', `--to ${JSON.stringify(t)}: a replica's place is a host over ssh`, 'e.g. `--to ssh:root@10.0.0.5`, or `--to 3` for machine 3 enlisted with `add-machine ssh:`; replicas without one run on this host');
       }
       const adding = Math.max(0, want - 1 - ports.length);
       if (placements.length > adding) {
@@ -173,7 +180,6 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       const urlOf = (i: number) => (i === 0 ? `https://${config.host}:${config.port}` : away[String(i)] ? replicaUrl(away[String(i)]!) : `https://${config.host}:${ports[i - 1]}`);
       const deadline = Date.now() + parseDuration(o.timeout);
-      const client = () => new Client(n, { ...entry, endpoints: [...new Set([entry.endpoint, ...(entry.endpoints ?? [])])] }, token, entry['current-model']);
       const listed = async (url: string) => ((await client().get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? []).some((c) => c.url === url && c.alive);
       // New replicas on other hosts first, in the order given: each is installed, started and joined before the next.
       for (const [k, spec] of placements.entries()) {
@@ -440,6 +446,22 @@ function replicas(dir: string): { local: number[]; away: Map<number, AwayReplica
   } catch {
     return { local: [0], away: new Map() };
   }
+}
+
+/**
+ * `enable-ha --to N`: the host of machine N, enlisted over ssh (its instance is
+ * `manual:ADDRESS`), as ssh reaches it (the user from ssh's own configuration, or root).
+ */
+async function enlistedHost(client: Client, id: string): Promise<string> {
+  const st = await client.get<{ machines: Record<string, { 'instance-id'?: string }> }>(client.m('/status'));
+  const m = st.machines[id];
+  if (!m) throw new SigilError('not-found', `--to ${id}: machine ${id} not found in model "${client.model}"`, `see \`sigil machines -m ${client.model}\`; -m names the model whose machine ids --to means`);
+  const instance = m['instance-id'] ?? '';
+  if (!instance.startsWith('manual:')) {
+    throw new SigilError('bad-request', `--to ${id}: machine ${id} (instance ${instance || 'pending'}) was made by this controller's provider, on this host`, 'a replica elsewhere goes on a host enlisted with `add-machine ssh:…` (give its id), or on any host with `--to ssh:[USER@]HOST`');
+  }
+  const address = instance.slice('manual:'.length);
+  return `ssh:${address.includes(':') ? `[${address}]` : address}`;
 }
 
 /** The replicas that run on this host (their pid files are here). */

@@ -59,6 +59,8 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
       send({ rev: sentRev, presence: true });
     }, PRESENCE_COALESCE_MS);
   });
+  // Machine agents hear when the replica set changes, to learn the new addresses.
+  const uncontrollers = agent ? svc.onControllersChange(() => send({ rev: sentRev, controllers: true })) : undefined;
   // A peer that stops answering pings (a killed machine sends no FIN) is dropped within
   // 10 s, which is what turns its machine "down" and its units "lost".
   let answered = true;
@@ -75,6 +77,7 @@ export function handleWatch(ws: WebSocket, url: URL, principal: Principal, svc: 
     clearInterval(ping);
     clearTimeout(presenceTimer);
     unpresence?.();
+    uncontrollers?.();
     unsubscribe();
     if (leave) {
       leave();

@@ -105,4 +105,22 @@ describe('the change feed of a machine agent', () => {
     expect(a0.got.some((m) => m.presence === true)).toBe(false);
     admin.close();
   });
+
+  it('tells machine agents, not people, when the controller replicas change, without moving the revision', async () => {
+    const a0 = await watch(tokens['a/0']!);
+    const people: WatchMessage[] = [];
+    const admin = new WebSocket(server.url.replace(/^http/, 'ws') + '/api/watch?model=m', { headers: { authorization: 'Bearer admin' } });
+    admin.on('message', (d) => people.push(JSON.parse(String(d)) as WatchMessage));
+    await new Promise((r) => admin.once('open', r));
+    await until(() => people.length > 0);
+    svc.controllersChanged();
+    await until(() => a0.got.some((m) => m.controllers === true));
+    expect(a0.got.find((m) => m.controllers === true)!.rev).toBe(a0.got[0]!.rev);
+    expect(people.some((m) => m.controllers === true)).toBe(false);
+    // A closed feed stops listening.
+    a0.close();
+    admin.close();
+    await until(() => !svc.presence.connected('m', svc.reads.units('m').find((u) => u.name === 'a/0')!.machine!));
+    svc.controllersChanged();
+  });
 });

@@ -41,6 +41,9 @@ export function decideLeases(o: { held: readonly string[]; wanted: readonly stri
   return { take, give };
 }
 
+/** What agents and clients know of the replica set: who is alive, where. */
+const signature = (rows: readonly ReplicaRow[]): string => rows.map((r) => `${r.id} ${r.url} ${r.agentUrl}`).join('\n');
+
 /**
  * Which live replicas may hold leases: those on the provider's host while any of them is
  * alive (a model's workers create machines there, publish ports there), else every live one,
@@ -69,6 +72,8 @@ export interface ReplicaOptions {
   lost: (key: string) => void;
   /** Lease length (default `LEASE_TTL_MS`; tests shorten it). */
   ttlMs?: number;
+  /** The replicas alive, or their addresses, differ from the last round's. */
+  changed?: () => void;
   /** What the other replicas' agents connections are, after each round. */
   presence?: (rows: ReturnType<ReplicaRepository['remotePresence']>) => void;
 }
@@ -149,7 +154,9 @@ export class ReplicaMembership {
       this.validUntil = sent + this.ttl * 0.8;
       for (const key of [...this.held.keys()]) if (renewed.get(key) !== this.held.get(key)) this.drop(key, 'taken by another replica or expired');
       for (const [key, token] of renewed) if (!this.held.has(key)) this.gain(key, token);
+      const before = signature(this.aliveCache);
       this.aliveCache = this.repo.alive(this.ttl);
+      if (signature(this.aliveCache) !== before) this.o.changed?.();
       const eligible = eligibleNow(this.aliveCache);
       const { take, give } = decideLeases({ held: [...this.held.keys()], wanted: this.o.wanted(), holders: this.repo.holders(), alive: eligible.size, eligible: eligible.has(this.o.id) });
       for (const key of give) {
