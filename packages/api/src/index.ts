@@ -14,3 +14,4 @@ export * from './inventory.ts';
 export * from './storage.ts';
 export * from './chaos.ts';
 export * from './offers.ts';
+export * from './controller-file.ts';

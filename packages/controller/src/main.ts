@@ -4,7 +4,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AwayProvider, LocalProcessProvider, LxcProvider, lxcProviderRoot, type Provider } from '@sigil/providers';
-import { openStoreDb, restoreStoreDump, storeConnection, type StoreConfig } from './store/open.ts';
+import { openStoreDb, restoreStoreDump, storeConnection } from './store/open.ts';
 import { Store } from './store/store.ts';
 import { createLogger } from './logger.ts';
 import { Services } from './services.ts';
@@ -28,57 +28,10 @@ import { UnitBackups } from './domain/unit-backups.ts';
 import { AgentMigration } from './domain/agent-migration.ts';
 import { runSchedules } from './workers/schedules.ts';
 import { unitTag } from '@sigil/core';
-import { replicaFile } from '@sigil/api';
+import { parseControllerFile, replicaFile, type ControllerFile } from '@sigil/api';
 import { CONTROLLER_LEASE, ReplicaMembership, modelLease } from './workers/replicas.ts';
 import { ReplicaRepository } from './state/replicas.ts';
 
-/** What `sigil bootstrap` writes into the controller's directory. */
-export interface ControllerConfig {
-  name: string;
-  provider: 'local-process' | 'lxc';
-  host: string;
-  port: number;
-  adminTokenHash: string;
-  octet: number;
-  /** lxc: the bridge Sigil owns for this controller's machines; the controller listens on its gateway. */
-  bridge?: { name: string; subnet: string };
-  /** lxc: where base images are cached (shared by controllers under one SIGIL_HOME). */
-  imagesDir?: string;
-  /** lxc: where the host's controllers share the apt packages they fetched ('' for nowhere; beside the image by default). */
-  aptPool?: string;
-  /**
-   * `bootstrap --api-address`: more addresses of this host where the API answers (on the
-   * same port), for machines on other hosts (enlisted over ssh). The first is the one they
-   * are given.
-   */
-  apiAddresses?: string[];
-  /**
-   * `sigil migrate-agents --to`: where machines dial the controller, when not at host:port
-   * (e.g. through a NAT address); new machines are given it too.
-   */
-  agentUrl?: string;
-  /**
-   * local-process: where the machines' directories are, when not in this directory (a
-   * controller restored from a backup into another SIGIL_HOME manages the machines where
-   * they are).
-   */
-  machinesRoot?: string;
-  /** lxc: the provider's directory (containers, apt cache), likewise for a restored controller. */
-  providerRoot?: string;
-  /** `bootstrap --store`: the model lives in this PostgreSQL database, not in state.db. */
-  store?: StoreConfig;
-  /**
-   * `sigil enable-ha -n N` (PostgreSQL stores only): the ports of replicas 1…N−1, which run
-   * beside this one on this host (same addresses, same certificate), sharing the store.
-   */
-  replicaPorts?: number[];
-  /**
-   * `sigil enable-ha --to ssh:HOST`: this replica runs on another host than `home`, where
-   * the provider's machines are. It serves the API, the GUI and agents, and acts on leases
-   * only while no replica on `home` is alive (and then cannot reach machines made there).
-   */
-  away?: { home: string };
-}
 
 const args = process.argv.slice(2);
 const dir = args[args.indexOf('--dir') + 1];
@@ -103,7 +56,8 @@ else supervise(dir);
  * The reason goes to stderr, the exit status says whether it worked.
  */
 async function checkStore(dir: string): Promise<void> {
-  const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  // Bootstrap's check writes only the store's part (before anything else is made).
+  const config = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as Pick<ControllerFile, 'store'>;
   try {
     (await openStoreDb(dir, config.store)).close();
     process.exit(0);
@@ -153,7 +107,7 @@ function supervise(dir: string): void {
 }
 
 async function serve(dir: string): Promise<void> {
-  const stored = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+  const stored = parseControllerFile(readFileSync(join(dir, 'controller.json'), 'utf8'), join(dir, 'controller.json'));
   if (replica > 0 && !stored.store) {
     process.stderr.write('replicas share a PostgreSQL store; this controller keeps its model in SQLite\n');
     process.exit(2);
@@ -163,7 +117,7 @@ async function serve(dir: string): Promise<void> {
     process.stderr.write(`replica ${replica} has no port in controller.json; run \`sigil enable-ha\` again\n`);
     process.exit(2);
   }
-  const config: ControllerConfig = { ...stored, port };
+  const config: ControllerFile = { ...stored, port };
   const log = createLogger(process.env.SIGIL_LOG_LEVEL ?? 'info');
   if (replica === 0) await restoreStoreDump(dir, config.store, (msg, f) => log.info(msg, f));
   const store = new Store(await openStoreDb(dir, config.store));
@@ -235,9 +189,9 @@ async function serve(dir: string): Promise<void> {
     repointing: ctx.repointing,
     setAgentUrl: (url) => {
       ctx.controllerUrl = url;
-      const current = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerConfig;
+      const current = parseControllerFile(readFileSync(join(dir, 'controller.json'), 'utf8'), join(dir, 'controller.json'));
       const own = `https://${config.host}:${config.port}`;
-      const next: ControllerConfig = { ...current, agentUrl: url };
+      const next: ControllerFile = { ...current, agentUrl: url };
       if (url === own) delete next.agentUrl;
       writeFileSync(join(dir, 'controller.json.new'), JSON.stringify(next, null, 2), { mode: 0o600 });
       renameSync(join(dir, 'controller.json.new'), join(dir, 'controller.json'));

@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError, formatSize } from '@sigil/core';
 import { unpackBackup } from '@sigil/core/backup-archive';
+import { parseControllerFile } from '@sigil/api';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
@@ -89,8 +90,7 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
       }
       const dir = ctx.home.controllerDir(name);
       if (existsSync(dir)) throw new SigilError('already-exists', `${dir} already exists`, 'remove it, or give another --name');
-      const config = JSON.parse(files.find((f) => f.path === 'controller.json')!.data.toString('utf8')) as { host: string; port: number; provider: string; name: string; apiAddresses?: string[]; agentUrl?: string };
-      if (config.provider !== 'local-process' && config.provider !== 'lxc') throw new SigilError('bad-request', `the backup's provider "${config.provider}" is not known`, 'restore with a sigil that knows it');
+      const config = parseControllerFile(files.find((f) => f.path === 'controller.json')!.data.toString('utf8'), "the backup's controller.json");
       const moved = o.address !== undefined ? listenAddress(o.address, config) : undefined;
       if (moved && config.provider === 'lxc' && moved.host !== config.host) {
         throw new SigilError('bad-request', `an LXC controller listens on its bridge's gateway, ${config.host}`, `give only another port (--address ${config.host}:PORT), or reach it at another address with \`sigil migrate-agents --to\``);

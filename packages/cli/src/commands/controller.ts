@@ -6,14 +6,13 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError, parseDuration } from '@sigil/core';
-import { replicaFile, type ControllerReplica } from '@sigil/api';
+import { parseControllerFile, replicaFile, type AwayReplica, type ControllerFile, type ControllerReplica } from '@sigil/api';
 import { controllerAptCache, isAlive } from '@sigil/providers';
 import { Client } from '../client.ts';
 import { DIST } from '../dist.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
-import type { AwayReplica, ControllerFile } from '../enlist/replica-host.ts';
 
 
 /**
@@ -66,7 +65,7 @@ export function registerController(program: Command, ctx: Ctx): void {
         host = prepared.gateway;
         extra = { bridge: prepared.bridge, imagesDir: prepared.imagesDir, ...(prepared.aptPool !== undefined ? { aptPool: prepared.aptPool } : {}) };
       }
-      const config = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}), ...(store ? { store: { url: store.url } } : {}) };
+      const config: ControllerFile = { name, provider, host, port, adminTokenHash: createHash('sha256').update(token).digest('hex'), octet, ...extra, ...(apiAddresses.length > 0 ? { apiAddresses } : {}), ...(store ? { store: { url: store.url } } : {}) };
       writeFileSync(join(dir, 'controller.json'), JSON.stringify(config, null, 2), { mode: 0o600 });
       // The certificate covers the address the API listens on (the bridge's gateway for lxc,
       // where machines dial it), the name machines know it by, and loopback.
@@ -133,7 +132,7 @@ export function registerController(program: Command, ctx: Ctx): void {
       if (!Number.isInteger(want) || want < 1 || want > 9) throw new SigilError('bad-request', `-n ${JSON.stringify(o.numControllers)}: give a whole number from 1 to 9`, 'e.g. `sigil enable-ha -n 3`');
       if (entry.provider === 'remote') throw new SigilError('bad-request', `controller "${n}" was registered here, not bootstrapped: its replicas are run where it runs`, 'run enable-ha on the controller\'s host');
       const path = join(entry.dir, 'controller.json');
-      const config = JSON.parse(readFileSync(path, 'utf8')) as ControllerFile;
+      const config = parseControllerFile(readFileSync(path, 'utf8'), path);
       if (!config.store) {
         throw new SigilError('bad-request', `controller "${n}" keeps its model in an embedded SQLite file, which only one process can serve`, 'replicas share a PostgreSQL store: bootstrap with `--store postgresql://USER@HOST/DB` (a backup restores into it: `sigil create-backup`, then `sigil restore-backup` onto the new controller)');
       }
@@ -440,7 +439,7 @@ function checkStore(dir: string, name: string, store: { url: string; password?: 
 /** The controller's replicas (`enable-ha`), 0 being the one bootstrap made; those `--to` placed on other hosts apart. */
 function replicas(dir: string): { local: number[]; away: Map<number, AwayReplica> } {
   try {
-    const c = JSON.parse(readFileSync(join(dir, 'controller.json'), 'utf8')) as ControllerFile;
+    const c = parseControllerFile(readFileSync(join(dir, 'controller.json'), 'utf8'), join(dir, 'controller.json'));
     const away = new Map(Object.entries(c.awayReplicas ?? {}).map(([i, r]) => [Number(i), r]));
     return { local: [0, ...(c.replicaPorts ?? []).map((_, i) => i + 1).filter((i) => !away.has(i))], away };
   } catch {

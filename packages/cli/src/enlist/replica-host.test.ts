@@ -7,7 +7,7 @@ import { installAwayReplica, runtimeModules, storeAddress, uninstallScript } fro
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 describe('a replica on another host', () => {
-  const base = { name: 'c', host: '127.0.0.1', port: 17070, provider: 'local-process' };
+  const base = { name: 'c', host: '127.0.0.1', port: 17070, provider: 'local-process' as const, adminTokenHash: '0'.repeat(64), octet: 20 };
   const opts = (store?: string) => ({
     dir: '/nonexistent', replica: 1, config: { ...base, ...(store ? { store: { url: store } } : {}) },
     ssh: { acceptHostKey: false }, progress: () => {}, joined: () => Promise.resolve(),

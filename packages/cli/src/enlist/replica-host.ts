@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { isIP } from 'node:net';
 import { SigilError } from '@sigil/core';
-import { replicaFile } from '@sigil/api';
+import { replicaFile, type AwayReplica, type ControllerFile } from '@sigil/api';
 import { DIST } from '../dist.ts';
 import { issueServerCert, TLS_FILES } from '../tls/pki.ts';
 import { entryModules, fingerprint, knownKey } from './enlist.ts';
@@ -25,18 +25,6 @@ export const ROPT = '/opt/sigil-controller';
 export const RDIR = '/var/lib/sigil-controller';
 export const RUNIT = '/etc/systemd/system/sigil-controller.service';
 
-/** What controller.json keeps about a replica placed on another host. */
-export interface AwayReplica {
-  /** USER@HOST:PORT, as ssh reaches it. */
-  target: string;
-  address: string;
-  port: number;
-  init: 'systemd' | 'supervised';
-  /** How the CLI reaches it again (stop, remove); paths only, never a key itself. */
-  privateKey?: string;
-  knownHosts?: string;
-}
-
 export interface ReplicaHostOptions {
   /** The controller's own directory on this host. */
   dir: string;
@@ -49,18 +37,6 @@ export interface ReplicaHostOptions {
   joined: (url: string) => Promise<void>;
   nodeBinary?: string;
   distDir?: string;
-}
-
-/** The parts of controller.json this module reads and writes. */
-export interface ControllerFile {
-  name: string;
-  host: string;
-  port: number;
-  provider: string;
-  store?: { url: string };
-  replicaPorts?: number[];
-  awayReplicas?: Record<string, AwayReplica>;
-  [k: string]: unknown;
 }
 
 /** A replica needs more than an agent: the controller process, its store connection, the GUI. */
