@@ -39,6 +39,11 @@ async function sql<T extends Record<string, unknown>>(text: string, values: unkn
   }
 }
 
+/** `show-controller` as JSON: the part about replicas, and the store. */
+async function showController(): Promise<{ 'controller-replicas': Record<string, { url: string; host: string; status: string }>; details: { store: string } }> {
+  return (JSON.parse(await ok(['show-controller', C, '--format', 'json'])) as Record<string, never>)[C]!;
+}
+
 const liveLeases = () => sql<{ key: string; holder: string }>('SELECT key, holder FROM leases WHERE expires > (extract(epoch from clock_timestamp()) * 1000)::bigint ORDER BY key');
 
 describe.runIf(runnable)('a controller replica on another host', () => {
@@ -117,6 +122,9 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     expect(new Set(leases.map((l) => l.holder))).toEqual(new Set(['r0']));
     const listed = JSON.parse(await ok(['controllers', '--format', 'json'])) as { controllers: Record<string, { ha: string }> };
     expect(listed.controllers[C]!.ha).toBe('1/1 +1 elsewhere');
+    const shown = (await showController())['controller-replicas'];
+    expect(shown.r0).toMatchObject({ host: 'this host', status: 'alive' });
+    expect(shown.r1).toMatchObject({ host: `${h.address}:22`, status: 'alive' });
   }, 240_000);
 
   it('when this host\'s replica is lost the agents move to the other host, which takes the work; a machine only this host can make waits for it with the reason', async () => {
@@ -140,6 +148,9 @@ describe.runIf(runnable)('a controller replica on another host', () => {
       const l = await liveLeases();
       return l.length >= 2 && l.every((x) => x.holder === 'r1') ? true : undefined;
     }, 60_000);
+    // show-controller, answered by the replica elsewhere, shows this host's as not answering once its heartbeat is stale.
+    await poll('show-controller to show r0 not answering', async () => ((await showController())['controller-replicas'].r0?.status === 'not answering' ? true : undefined), 30_000);
+    expect((await showController())['controller-replicas'].r1).toMatchObject({ host: `${h.address}:22`, status: 'alive' });
     // A new machine needs this host's provider: it waits, saying why.
     await ok(['add-unit', 'source', '-m', M]);
     const s = await until(M, 'the new machine to show why it waits', (st) => Object.values(st.machines).some((m) => m['machine-status']?.current === 'provisioning error'), 60_000);
@@ -164,5 +175,6 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     await poll('r1 gone from the store', async () => ((await sql("SELECT id FROM controllers WHERE id = 'r1'")).length === 0 ? true : undefined), 30_000);
     const listed = JSON.parse(await ok(['controllers', '--format', 'json'])) as { controllers: Record<string, { ha: string }> };
     expect(listed.controllers[C]!.ha).toBe('none');
+    expect(Object.keys((await showController())['controller-replicas'])).toEqual(['r0']);
   }, 120_000);
 });

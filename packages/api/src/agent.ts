@@ -240,6 +240,8 @@ export interface ControllerReplica {
   /** Where machine agents reach it. */
   agentUrl: string;
   alive: boolean;
+  /** On the host where the provider makes machines (false: placed elsewhere with `enable-ha --to`). */
+  home?: boolean;
 }
 
 /** `GET /api/agent/controllers`: the agent-facing URLs of every live replica, the answering one first. */

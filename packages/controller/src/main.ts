@@ -255,8 +255,8 @@ async function serve(dir: string): Promise<void> {
     };
   }
   svc.controllers = () => membership
-    ? membership.alive().map((r) => ({ id: r.id, url: r.url, agentUrl: r.agentUrl, alive: true }))
-    : [{ id: 'r0', url: ownUrl, agentUrl: controllerUrl, alive: true }];
+    ? membership.alive().map((r) => ({ id: r.id, url: r.url, agentUrl: r.agentUrl, alive: true, home: r.home }))
+    : [{ id: 'r0', url: ownUrl, agentUrl: controllerUrl, alive: true, home: true }];
   svc.replicaId = membership?.id ?? 'r0';
   if (membership) ctx.controllerUrls = () => [...new Set([ctx.controllerUrl, ...membership.alive().map((r) => r.agentUrl)])];
   const rollouts = new RolloutWorker((e) => svc.notifyRollout(e));

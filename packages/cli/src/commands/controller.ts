@@ -12,7 +12,8 @@ import { Client } from '../client.ts';
 import { DIST } from '../dist.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
-import { renderList } from '../render/output.ts';
+import { formatOutput, renderList } from '../render/output.ts';
+import { certFingerprint } from '@sigil/core/tls';
 
 
 /**
@@ -221,9 +222,54 @@ export function registerController(program: Command, ctx: Ctx): void {
       }
       ctx.home.updateControllers((g) => {
         const e = g.controllers[n];
-        if (e) e.endpoints = urls;
+        if (!e) return;
+        e.endpoints = urls;
+        // The address calls went to last may be a replica that is gone now.
+        if (!urls.includes(e.endpoint)) e.endpoint = urls[0]!;
       });
       ctx.out(renderList(['Replica', 'Address', 'Status', 'Host'], all.map((c) => [c.id, c.url, c.alive ? 'alive' : 'silent', away[c.id.slice(1)] ? away[c.id.slice(1)]!.target : 'this host'])));
+    });
+
+  program
+    .command('show-controller')
+    .description('show a controller: its addresses, CA, store, replicas (where each runs and whether it is alive), models and your account')
+    .argument('[name]', 'the controller (default: the current one)')
+    .option('--format <format>', 'yaml (default) or json')
+    .action(async (name: string | undefined, o: { format?: string }) => {
+      const { name: n, entry, token, user } = ctx.home.resolve(name);
+      const info = await new Client(n, entry, token, entry['current-model']).get<{ models: string[]; apiUrls?: string[]; controllers?: ControllerReplica[] }>('/api/controller');
+      // Configured here but not answering: a replica of this host that is down, or one placed elsewhere.
+      let config: ControllerFile | undefined;
+      try {
+        config = parseControllerFile(readFileSync(join(entry.dir, 'controller.json'), 'utf8'), join(entry.dir, 'controller.json'));
+      } catch {
+        config = undefined; // registered, not bootstrapped here: only what the API says
+      }
+      const away = config?.awayReplicas ?? {};
+      const replicas: Record<string, { url: string; host: string; status: string }> = {};
+      for (const c of info.controllers ?? []) replicas[c.id] = { url: c.url, host: away[c.id.slice(1)]?.target ?? (c.home === false ? 'elsewhere' : 'this host'), status: c.alive ? 'alive' : 'silent' };
+      if (config) {
+        for (const i of [0, ...(config.replicaPorts ?? []).map((_, k) => k + 1)]) {
+          const id = `r${i}`;
+          const r = away[String(i)];
+          replicas[id] ??= { url: i === 0 ? `https://${config.host}:${config.port}` : r ? replicaUrl(r) : `https://${config.host}:${config.replicaPorts![i - 1]}`, host: r?.target ?? 'this host', status: 'not answering' };
+        }
+      }
+      const doc = {
+        [n]: {
+          details: {
+            'api-endpoints': [...new Set([entry.endpoint, ...(entry.endpoints ?? []), ...(info.apiUrls ?? [])])],
+            provider: entry.provider,
+            store: config ? (config.store ? config.store.url : 'sqlite (state.db in the controller directory)') : 'unknown (registered here)',
+            ...(entry['ca-cert'] ? { 'ca-fingerprint': certFingerprint(entry['ca-cert']) } : {}),
+          },
+          'controller-replicas': Object.fromEntries(Object.entries(replicas).sort(([a], [b]) => Number(a.slice(1)) - Number(b.slice(1)))),
+          models: info.models,
+          'current-model': entry['current-model'],
+          account: { user },
+        },
+      };
+      ctx.out(formatOutput(doc, o.format === 'json' ? 'json' : 'yaml'));
     });
 
   program
