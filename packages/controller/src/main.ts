@@ -267,7 +267,8 @@ async function serve(dir: string): Promise<void> {
     { name: 'provisioner', keysOf: machineKeysOf, all: provider.restartsDeadAgents ? absentMachineKeys : allMachineKeys, process: provisionMachine, resyncMs: provider.restartsDeadAgents ? 2_000 : 30_000, concurrency: 16, timeoutMs: 5 * 60_000 },
     perModel('cleanup', WANTS.cleanup, cleanup),
     perModel('subordinates', WANTS.subordinates, ensureSubordinates),
-    perModel('exposer', WANTS.exposer, (c, model) => exposer.reconcile(c, model), { all: (c) => exposer.models(c), release: (_c, model) => exposer.release(model) }),
+    // A replica on another host publishes nothing: the machines' addresses mean nothing there.
+    perModel('exposer', WANTS.exposer, (c, model) => (config.away ? undefined : exposer.reconcile(c, model)), { all: (c) => exposer.models(c), release: (_c, model) => exposer.release(model) }),
     // A destroyed model's proxies still close: its name stays a key while a proxy is open.
     // With replicas: proxies open on the replica that served `chaos add`; the model's owner
     // opens what is missing, and every replica keeps the ones it has in step (faults, removal).
