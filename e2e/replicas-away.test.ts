@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { get } from 'node:https';
 import pg from 'pg';
 import { replicaFile } from '@sigil/api';
 import { CHARMS, canRunContainers, ok, poll, sigil, status, until, workload } from './harness.ts';
@@ -37,6 +38,17 @@ async function sql<T extends Record<string, unknown>>(text: string, values: unkn
   } finally {
     await c.end();
   }
+}
+
+/** A GET over TLS, trusting only the controller's CA. */
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
 }
 
 /** `show-controller` as JSON: the part about replicas, and the store. */
@@ -125,6 +137,13 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     const shown = (await showController())['controller-replicas'];
     expect(shown.r0).toMatchObject({ host: 'this host', status: 'alive' });
     expect(shown.r1).toMatchObject({ host: `${h.address}:22`, status: 'alive' });
+    // It serves the GUI too (its page and the script the page loads), over TLS with its own certificate from the controller's CA.
+    const ca = readFileSync(join(dir(), 'tls', 'ca.crt'), 'utf8');
+    const page = await httpsGet(`${shown.r1!.url}/gui/`, ca);
+    expect(page.status).toBe(200);
+    const script = /src="(\/gui\/assets\/[^"]+\.js)"/.exec(page.body)?.[1];
+    expect(script, page.body).toBeDefined();
+    expect((await httpsGet(`${shown.r1!.url}${script}`, ca)).status).toBe(200);
   }, 240_000);
 
   it('when this host\'s replica is lost the agents move to the other host, which takes the work; a machine only this host can make waits for it with the reason', async () => {
