@@ -4,12 +4,12 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:https';
-import pg from 'pg';
 import { replicaFile } from '@sigil/api';
 import { CHARMS, canRunContainers, ok, poll, sigil, status, until, workload } from './harness.ts';
 import { StandInHosts, type StandInHost } from './ssh-hosts.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
 import { canRun } from '../tests/ci.ts';
+import { clusterSql } from './pg-cluster.ts';
 
 // A controller replica on another host (`enable-ha --to ssh:HOST`): a stand-in host (an LXC
 // system container with systemd and sshd, on a bridge of this test's own) gets the
@@ -30,15 +30,7 @@ let pwDir = '';
 let known = '';
 let storeUrl = '';
 
-async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'sigil' });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => clusterSql<T>(cluster, 'sigil', text, values);
 
 /** A GET over TLS, trusting only the controller's CA. */
 function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
@@ -70,10 +62,7 @@ describe.runIf(runnable)('a controller replica on another host', () => {
     await writeFile(known, await hosts.knownHostsLine(h));
     // The store listens where the other host reaches it too (the bridge's address on this host).
     cluster = await startCluster({ durable: true, listen: [hosts.gateway] });
-    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
-    await admin.connect();
-    await admin.query('CREATE DATABASE sigil');
-    await admin.end();
+    await clusterSql(cluster, 'postgres', 'CREATE DATABASE sigil');
     pwDir = mkdtempSync(join(tmpdir(), 'sigil-away-pw-'));
     writeFileSync(join(pwDir, 'pw'), cluster.password + '\n', { mode: 0o600 });
     storeUrl = `postgresql://sigil@${hosts.gateway}:${cluster.port}/sigil`;

@@ -2,12 +2,12 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { replicaFile } from '@sigil/api';
 import { CHARMS, ok, poll, sigil, status, until, workload } from './harness.ts';
 import { canRunBrowser, launchTrusting } from './browser.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
 import { canRun } from '../tests/ci.ts';
+import { clusterSql } from './pg-cluster.ts';
 
 // Two controller replicas sharing one PostgreSQL store (a throwaway cluster on loopback,
 // started and stopped here): `enable-ha`, then the replica every agent talks to is killed
@@ -31,15 +31,7 @@ const alive = (pid: number) => {
 let cluster: Cluster;
 let pwDir = '';
 
-async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'sigil' });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => clusterSql<T>(cluster, 'sigil', text, values);
 
 describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
   const dir = () => join(process.env.SIGIL_HOME!, 'controllers', C);
@@ -47,10 +39,7 @@ describe.runIf(runnable)('controller replicas on PostgreSQL', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ durable: true });
-    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
-    await admin.connect();
-    await admin.query('CREATE DATABASE sigil');
-    await admin.end();
+    await clusterSql(cluster, 'postgres', 'CREATE DATABASE sigil');
     pwDir = mkdtempSync(join(tmpdir(), 'sigil-replicas-pw-'));
     writeFileSync(join(pwDir, 'pw'), cluster.password + '\n', { mode: 0o600 });
     await ok(['bootstrap', '--provider', 'local-process', C, '--store', cluster.url('sigil'), '--store-password-file', join(pwDir, 'pw'), '--timeout', '90s']);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { CHARMS, ok, poll, sigil, until, workload } from './harness.ts';
 import { postgresBin, startCluster, type Cluster } from '../packages/controller/src/store/pg/cluster.ts';
 import { canRun } from '../tests/ci.ts';
+import { clusterSql } from './pg-cluster.ts';
 
 // A controller whose model lives in PostgreSQL (a throwaway cluster on loopback, started and
 // stopped here): bootstrap checks the store first, the model survives a controller SIGKILL,
@@ -28,23 +29,12 @@ let cluster: Cluster;
 let pwFile: string;
 const dbUrl = () => cluster.url('sigil');
 
-async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'sigil' });
-  await c.connect();
-  try {
-    return (await c.query<T>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> => clusterSql<T>(cluster, 'sigil', text, values);
 
 describe.runIf(runnable)('a controller on PostgreSQL', () => {
   beforeAll(async () => {
     cluster = await startCluster({ durable: true });
-    const admin = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'sigil', password: cluster.password, database: 'postgres' });
-    await admin.connect();
-    await admin.query('CREATE DATABASE sigil');
-    await admin.end();
+    await clusterSql(cluster, 'postgres', 'CREATE DATABASE sigil');
     const dir = mkdtempSync(join(tmpdir(), 'sigil-pgpw-'));
     pwFile = join(dir, 'pw');
     writeFileSync(pwFile, cluster.password + '\n', { mode: 0o600 });
