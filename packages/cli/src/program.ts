@@ -17,7 +17,8 @@ interface CommandModule {
  * table against what each module really registers.
  */
 export const COMMAND_MODULES: readonly CommandModule[] = [
-  { names: ['bootstrap', 'image', 'start-controller', 'enable-ha', 'show-controller', 'controllers', 'destroy-controller', 'models', 'add-model', 'switch', 'model-config', 'destroy-model'], load: async () => (await import('./commands/controller.ts')).registerController },
+  { names: ['bootstrap', 'image', 'start-controller', 'controllers', 'destroy-controller', 'models', 'add-model', 'switch', 'model-config', 'destroy-model'], load: async () => (await import('./commands/controller.ts')).registerController },
+  { names: ['enable-ha', 'show-controller'], load: async () => (await import('./commands/ha.ts')).registerHa },
   { names: ['deploy'], load: async () => (await import('./commands/deploy.ts')).registerDeploy },
   { names: ['refresh', 'upgrade-charm'], load: async () => (await import('./commands/refresh.ts')).registerRefresh },
   { names: ['drill'], load: async () => (await import('./commands/drill.ts')).registerDrill },
