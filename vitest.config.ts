@@ -30,6 +30,9 @@ export const SHARED = {
     minWorkers: 1,
     // Names the test that holds a worker's event loop for long (tests/loop-watch.ts).
     setupFiles: ['tests/loop-watch.ts'],
+    // Every controller a test starts (in process or bootstrapped) checks each JSON answer
+    // against the API contract's response schema, and fails the call when it does not match.
+    env: { SIGIL_CHECK_RESPONSES: '1' },
 } as const;
 
 export default defineConfig({

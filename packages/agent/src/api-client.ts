@@ -3,7 +3,7 @@ import { checkServerIdentity, createSecureContext, type PeerCertificate, type Se
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
-import type { WatchMessage } from '@sigil/api';
+import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute, type WatchMessage } from '@sigil/api';
 import { adoptAnswer, connectionFailure, timedOut } from './controller-addresses.ts';
 
 /** How long a call may go without a byte from the controller before it fails. */
@@ -107,6 +107,12 @@ export class AgentApi {
     if (this.socket === undefined) return;
     this.rejoining = true;
     this.socket.terminate();
+  }
+
+  /** One call of an API route, typed by the contract (`packages/api/src/routes/`). */
+  async call<K extends ApiRoute>(key: K, ...args: ApiArgs<K>): Promise<ApiAnswer<K>> {
+    const r = requestOf(key, ...args);
+    return this.request<ApiAnswer<K>>(r.method, r.path, r.body);
   }
 
   async get<T>(path: string): Promise<T> {

@@ -1,3 +1,5 @@
+import { API, isApiRoute } from './routes/index.ts';
+
 /**
  * Who may call what: the one table the API server authorises from. Every HTTP route and
  * WebSocket stream is listed by method and route *pattern* (as registered, not as a client
@@ -225,9 +227,10 @@ export const ROUTE_ACCESS = {
 
 export type RouteKey = keyof typeof ROUTE_ACCESS;
 
-/** The access declared for a route pattern (`GET /api/models/:model/status`), if any. */
+/** The access declared for a route pattern (`GET /api/models/:model/status`), if any: the API contract's, else the table's. */
 export function routeAccess(method: string, pattern: string): Access | undefined {
   const key = `${method === 'HEAD' ? 'GET' : method} ${pattern}`;
+  if (isApiRoute(key)) return API[key].access;
   return Object.hasOwn(ROUTE_ACCESS, key) ? ROUTE_ACCESS[key as RouteKey] : undefined;
 }
 

@@ -15,3 +15,5 @@ export * from './storage.ts';
 export * from './chaos.ts';
 export * from './offers.ts';
 export * from './controller-file.ts';
+export * from './contract.ts';
+export * from './routes/index.ts';

@@ -111,37 +111,3 @@ export interface WatchMessage {
 export const MigrateAgentsRequest = Type.Object({ url: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
 export type MigrateAgentsRequest = Static<typeof MigrateAgentsRequest>;
 
-/** One machine of a migrate-agents run: re-pointed through the provider, or left to the client (enlisted hosts, over ssh). */
-export interface MigrateAgentsMachine {
-  model: string;
-  machine: string;
-  kind: 'provider' | 'enlisted';
-  /** Enlisted hosts: user@host:port and how the agent runs there (systemd or supervised). */
-  target?: string;
-  init?: string;
-  /** Why the provider could not re-point it (nothing was changed on that machine then). */
-  error?: string;
-}
-
-export interface MigrateAgentsResponse {
-  url: string;
-  /** The controller's CA (PEM), for the client to write on enlisted hosts. */
-  caCert: string;
-  /** When the re-pointing started (ms since the epoch): agents connected since then have moved. */
-  at: number;
-  machines: MigrateAgentsMachine[];
-}
-
-/** A machine agent's connection to this controller (`GET /api/controller/agents`). */
-export interface AgentPresenceDoc {
-  model: string;
-  machine: string;
-  connected: boolean;
-  /** ms since the epoch, while connected. */
-  'connected-since'?: number;
-  /**
-   * When its newest connection opened (ms since the epoch), while connected: later than
-   * `connected-since` when a new connection came before the controller saw the old one go.
-   */
-  'last-connect'?: number;
-}

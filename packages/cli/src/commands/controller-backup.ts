@@ -5,21 +5,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SigilError, formatSize } from '@sigil/core';
 import { unpackBackup } from '@sigil/core/backup-archive';
-import { parseControllerFile } from '@sigil/api';
+import { parseControllerFile, requestOf } from '@sigil/api';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
 import { startController, waitHealthy } from './controller.ts';
 import { renderSnapshots } from './schedule.ts';
-
-interface BackupInfo {
-  name: string;
-  size: number;
-  sha256: string;
-  created: string;
-  revision: number;
-}
 
 /** The file the restored controller takes in once as the admin's new session (hash only). */
 export const RESTORE_TOKEN_FILE = 'restore-admin.sha256';
@@ -39,14 +31,14 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
     .option('--no-download', 'keep the archive on the controller only (see `sigil backups`)')
     .action(async (o: { controller?: string; filename?: string; download: boolean }) => {
       const c = controllerClient(ctx, o.controller);
-      const info = await c.post<BackupInfo>('/api/backups');
+      const info = await c.call('POST /api/backups');
       if (!o.download) {
         ctx.out(`created backup ${info.name} (${formatSize(info.size)}) on controller "${c.controller}"`);
         return;
       }
       const target = resolve(o.filename ?? info.name);
       if (existsSync(target)) throw new SigilError('already-exists', `${target} already exists`, 'give another --filename; the backup stays on the controller (`sigil backups`)');
-      const data = await c.download(`/api/backups/${encodeURIComponent(info.name)}`);
+      const data = await c.download(requestOf('GET /api/backups/:name', { params: { name: info.name } }).path);
       const sum = createHash('sha256').update(data).digest('hex');
       if (data.length !== info.size || sum !== info.sha256) throw new SigilError('unavailable', `the download of ${info.name} is damaged (${data.length} of ${info.size} bytes, checksum differs)`, 'run `sigil create-backup` again');
       mkdirSync(dirname(target), { recursive: true });
@@ -69,7 +61,7 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
         return;
       }
       const c = controllerClient(ctx, o.controller);
-      const { backups } = await c.get<{ backups: BackupInfo[] }>('/api/backups');
+      const { backups } = await c.call('GET /api/backups');
       ctx.print({ backups: backups.map((b) => ({ name: b.name, created: b.created, size: b.size })) }, o.format, () =>
         renderList(['Backup', 'Created', 'Size'], backups.map((b) => [b.name, b.created, formatSize(b.size)]), { empty: 'No backups. Create one with `sigil create-backup`.' }));
     });

@@ -51,7 +51,7 @@ export function registerMigrateAgents(program: Command, ctx: Ctx): void {
         });
         if (info.name !== name) throw new SigilError('conflict', `${url} is controller "${info.name}", not "${name}"`, 'give an address of this controller; nothing was changed');
       }
-      const r = await c.post<MigrateAgentsResponse>('/api/controller/migrate-agents', { url });
+      const r = await c.call('POST /api/controller/migrate-agents', { body: { url } });
       if (r.machines.length === 0) {
         ctx.out(`No machines: new machines will dial ${r.url}.`);
         return;
@@ -67,7 +67,7 @@ export function registerMigrateAgents(program: Command, ctx: Ctx): void {
       const moved = (m: MigrateAgentsMachine) => seen.find((a) => a.model === m.model && a.machine === m.machine && a.connected && since(a) >= r.at);
       let told = Date.now();
       for (;;) {
-        seen = (await c.get<{ agents: AgentPresenceDoc[] }>('/api/controller/agents')).agents;
+        seen = (await c.call('GET /api/controller/agents')).agents;
         if (waiting.every(moved) || Date.now() > deadline) break;
         // Every 10 s, who is still awaited.
         if (Date.now() - told >= 10_000) {

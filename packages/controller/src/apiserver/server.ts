@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { routeAccess } from '@sigil/api';
+import { isApiRoute, routeAccess } from '@sigil/api';
 import { SigilError, errorHttpStatus, formatSize, isSigilError } from '@sigil/core';
 import { MAX_BODY, MAX_CHARM_BODY } from './body-limits.ts';
 import { storeError } from '../store/errors.ts';
@@ -22,6 +22,7 @@ import { registerBackupRoutes } from './backup-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { Turns } from './turns.ts';
+import { checkResponses, contractKey } from './contract.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
 
@@ -53,12 +54,15 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   const auth = svc.auth;
 
   app.decorateRequest('principal', null as never);
-  // Every route must be declared in ROUTE_ACCESS before it can exist.
+  // Every route must be declared before it can exist; one in the API contract is registered from it.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (routeAccess(method, route.url) === undefined) throw new Error(`route ${method} ${route.url} has no access declared in ROUTE_ACCESS (packages/api/src/access.ts)`);
+      if (routeAccess(method, route.url) === undefined) throw new Error(`route ${method} ${route.url} has no access declared in the API contract (packages/api/src/routes/)`);
+      const key = `${method} ${route.url}`;
+      if (method !== 'HEAD' && isApiRoute(key) && contractKey(route.config) !== key) throw new Error(`route ${key} is in the API contract: register it with routes(app) (apiserver/contract.ts), not by hand`);
     }
   });
+  if (process.env.SIGIL_CHECK_RESPONSES === '1') checkResponses(app);
   // Routing happens before this hook, so it sees the matched route's pattern whatever
   // encoding, case or slashes the client used; an unmatched request has no pattern.
   app.addHook('onRequest', async (req) => {

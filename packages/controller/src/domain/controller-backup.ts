@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
+import type { BackupInfo } from '@sigil/api';
 import { lxcProviderRoot } from '@sigil/providers';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
@@ -9,13 +10,6 @@ import { PG_DUMP_FILE, STORE_PASSWORD_FILE, storeConnection, type StoreConfig } 
 import type { PgConnection } from '../store/pg/bridge.ts';
 import { runPgTool } from '../store/pg/tools.ts';
 
-export interface BackupInfo {
-  name: string;
-  size: number;
-  sha256: string;
-  created: string;
-  revision: number;
-}
 
 /** Files beside the database that a controller cannot run without (the database is snapshotted). */
 const FILES: [string, number][] = [['controller.json', 0o600], ['secrets.key', 0o600], ['tls/ca.crt', 0o644], ['tls/ca.key', 0o600], ['tls/server.crt', 0o644], ['tls/server.key', 0o600], ['ssh/id_ed25519', 0o600], ['ssh/id_ed25519.pub', 0o644], ['backup-store.password', 0o600], [STORE_PASSWORD_FILE, 0o600]];

@@ -1,3 +1,5 @@
+import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute } from '@sigil/api';
+
 /** A failed API call, with the controller's message and hint (`{error: {code, message, hint}}`). */
 export class ApiError extends Error {
   constructor(message: string, readonly code: string, readonly hint: string | undefined, readonly status = 0) {
@@ -28,6 +30,12 @@ export class Api {
   onSessionEnded: () => void = () => {};
 
   constructor(readonly base = '') {}
+
+  /** One call of an API route, typed by the contract (`packages/api/src/routes/`). */
+  request<K extends ApiRoute>(key: K, ...args: ApiArgs<K>): Promise<ApiAnswer<K>> {
+    const r = requestOf(key, ...args);
+    return this.call<ApiAnswer<K>>(r.method, r.path, r.body);
+  }
 
   get<T>(path: string): Promise<T> {
     return this.call<T>('GET', path);

@@ -1,0 +1,2 @@
+/** Routes of the agent area (packages/controller/src/apiserver). */
+export const AGENT_ROUTES = {} as const;

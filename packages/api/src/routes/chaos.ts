@@ -1,0 +1,2 @@
+/** Routes of the chaos area (packages/controller/src/apiserver). */
+export const CHAOS_ROUTES = {} as const;

@@ -1,0 +1,2 @@
+/** Routes of the inventory area (packages/controller/src/apiserver). */
+export const INVENTORY_ROUTES = {} as const;

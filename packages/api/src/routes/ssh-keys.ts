@@ -1,0 +1,2 @@
+/** Routes of the ssh-keys area (packages/controller/src/apiserver). */
+export const SSH_KEYS_ROUTES = {} as const;

@@ -1,0 +1,2 @@
+/** Routes of the users area (packages/controller/src/apiserver). */
+export const USERS_ROUTES = {} as const;
