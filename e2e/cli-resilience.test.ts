@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { CHARMS, ROOT, apiGet, ok, sigil, until, workload, type Run } from './harness.ts';
 import { alive } from '../tests/procs.ts';
+import { EXIT } from '@sigil/api';
 
 // Its own controller: these tests kill its processes, and the other files share theirs.
 const C = 'e2e-resilience';
@@ -109,6 +110,21 @@ describe('CLI resilience', () => {
       expectCleanError(await sigil(['deploy', charm, '-m', M]), /metadata\.yaml/);
     });
 
+    it('exits with a code that tells a missing name, a refused call and a wrong command line apart', async () => {
+      const missing = await sigil(['config', 'no-such-app', '-m', M]);
+      expectCleanError(missing, /application "no-such-app" not found/);
+      expect(missing.code).toBe(EXIT.notFound);
+      // The same controller with a credential it never issued.
+      const home = join(scratch, 'wrong-token');
+      mkdirSync(home);
+      writeFileSync(join(home, 'controllers.yaml'), readFileSync(join(process.env.SIGIL_HOME!, 'controllers.yaml')));
+      writeFileSync(join(home, 'accounts.yaml'), YAML.stringify({ controllers: { [C]: { user: 'admin', token: 'not-a-token-it-issued' } } }));
+      const refused = await sigilWith({ SIGIL_HOME: home }, ['status', '-m', M]);
+      expectCleanError(refused, /./);
+      expect(refused.code, refused.stderr).toBe(EXIT.refused);
+      expect((await sigil(['status', '--no-such-flag', '-m', M])).code).toBe(EXIT.usage);
+    });
+
     it('shows the stack only with SIGIL_DEBUG=1', async () => {
       const r = await sigilWith({ SIGIL_DEBUG: '1' }, ['charm', 'init', 'demo', '--path', join(scratch, 'loop', 'demo')]);
       expect(r.stderr).toMatch(/^ERROR .*symbolic links/);
@@ -146,6 +162,7 @@ describe('CLI resilience', () => {
         // Not known to be stopped: the CLI waits for it briefly, then gives up.
         let r = await run(['status']);
         expectCleanError(r, new RegExp(`cannot connect to controller "gone" at https://127\\.0\\.0\\.1:${ports.gone} \\(ECONNREFUSED\\)`));
+        expect(r.code).toBe(EXIT.unavailable);
         expect(r.stderr).toMatch(/^hint: .*sigil start-controller gone/m);
         // Its supervisor has exited: nothing will bring it back, so the CLI does not wait.
         writeFileSync(join(home, 'controllers', 'gone', 'supervisor.pid'), String(spawnSync(process.execPath, ['-e', '0']).pid));

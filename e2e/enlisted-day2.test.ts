@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRun } from '../tests/ci.ts';
 import { CHARMS, canRunContainers, ok, poll, sigil, status } from './harness.ts';
 import { StandInHosts, type StandInHost } from './ssh-hosts.ts';
+import { EXIT } from '@sigil/api';
 
 const C = `e2e-d2-${process.pid}`;
 const M = `${C}:default`;
@@ -56,7 +57,7 @@ describe.runIf(canRun(canRunContainers() && hasRestic, 'root with LXC (stand-in 
     const empty = join(hosts.dir, 'empty_known_hosts');
     writeFileSync(empty, '');
     const refused = await sigil(['migrate-agents', '-c', C, '--to', before.controllerUrl.replace('https://', ''), '--private-key', hosts.key, '--known-hosts', empty, '--timeout', '5s']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(EXIT.unavailable);
     expect(refused.stdout).toContain(`  default/${machine}  (enlisted root@${h.address}:22, over ssh)  FAILED: `);
     expect(refused.stderr).toContain('hint:');
     expect((await cfg()).controllerUrl).toBe(wrong);
@@ -74,7 +75,7 @@ describe.runIf(canRun(canRunContainers() && hasRestic, 'root with LXC (stand-in 
   it('a restic repository over sftp on the enlisted host: refused until the controller key is authorised, then a scheduled backup lands there', async () => {
     const repo = `sftp:root@${h.address}:/srv/restic-repo`;
     const refused = await sigil(['backup-store', '-c', C, '--restic', repo, '--password-file', pw()]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(EXIT.unavailable);
     expect(refused.stderr).toMatch(/ERROR restic cannot reach sftp:root@.* over ssh: .*\nhint: the controller logs in with its own key: add .*id_ed25519\.pub to that user's authorized_keys on the host; nothing was changed/);
     expect(await ok(['backup-store', '-c', C])).toContain('No backup store');
 
@@ -86,7 +87,7 @@ describe.runIf(canRun(canRunContainers() && hasRestic, 'root with LXC (stand-in 
     const wrongPw = join(hosts.dir, 'wrong.pw');
     writeFileSync(wrongPw, 'not it\n', { mode: 0o600 });
     const wrong = await sigil(['backup-store', '-c', C, '--restic', repo, '--password-file', wrongPw]);
-    expect(wrong.code).toBe(1);
+    expect(wrong.code).toBe(EXIT.refused);
     expect(wrong.stderr).toContain(`ERROR restic repository ${repo} does not open with this password\nhint: give the password the repository was created with`);
 
     // A unit on a machine of the provider: its backup is copied off it and kept on the host.

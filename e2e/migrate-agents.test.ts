@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHARMS, ok, poll, sigil, status } from './harness.ts';
 import { alive, freePort } from '../tests/procs.ts';
+import { EXIT } from '@sigil/api';
 
 const C = 'mig';
 const M = `${C}:default`;
@@ -50,7 +51,7 @@ describe('migrate-agents: re-point machine agents to a controller restored at a 
     expect(bad.stderr).toContain('ERROR "no such host!" is not a controller address\nhint: give it as HOST[:PORT]');
     const port = await freePort();
     const away = await sigil(['migrate-agents', '-c', C, '--to', `127.0.0.1:${port}`]);
-    expect(away.code).toBe(1);
+    expect(away.code).toBe(EXIT.unavailable);
     expect(away.stderr).toMatch(new RegExp(`ERROR https://127\\.0\\.0\\.1:${port} does not answer as controller "mig": .*\\nhint: .*nothing was changed`));
     expect(agentUrl('0')).toBe(oldUrl);
     expect(agentUrl('1')).toBe(oldUrl);

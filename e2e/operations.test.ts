@@ -13,6 +13,7 @@ import { CHARMS, ok, poll, sigil, status } from './harness.ts';
 import { canRun } from '../tests/ci.ts';
 import { hasProsody, startProsody, type Prosody } from '../tests/prosody.ts';
 import { alive } from '../tests/procs.ts';
+import { EXIT } from '@sigil/api';
 
 const hasRestic = (() => {
   try {
@@ -92,29 +93,29 @@ describe.skipIf(!canRun(hasRestic && hasProsody(), 'restic and prosody (scripts/
 
   it('refuses bad input with a hint and changes nothing', async () => {
     await ok(['run', '-m', M, 'datastore/0', 'put', 'value=kept-1']);
-    const bad = async (args: string[], message: string, hint: RegExp) => {
+    const bad = async (args: string[], message: string, hint: RegExp, exit: number = EXIT.failed) => {
       const r = await sigil(args);
-      expect(r.code, r.stdout).toBe(1);
+      expect(r.code, r.stdout).toBe(exit);
       expect(r.stderr).toContain(`ERROR ${message}`);
       expect(r.stderr).toMatch(hint);
     };
     await bad(['schedule', 'add', 'x', '-m', M, '--unit', 'datastore/leader', '--action', 'backup', '--every', '6 hours'], '"6 hours" is not an interval', /hint: give --every as a duration such as 30m, 6h or 1d/);
     await bad(['schedule', 'add', 'x', '-m', M, '--unit', 'datastore/leader', '--action', 'backup', '--every', '5s'], '--every 5s is outside 1m..366d', /hint: give an interval of at least 1m/);
-    await bad(['schedule', 'add', 'x', '-m', M, '--unit', 'datastore/leader', '--action', 'dump', '--every', '6h'], 'charm datastore (application datastore) has no action "dump"', /hint: its actions: backup, get, put, restore/);
+    await bad(['schedule', 'add', 'x', '-m', M, '--unit', 'datastore/leader', '--action', 'dump', '--every', '6h'], 'charm datastore (application datastore) has no action "dump"', /hint: its actions: backup, get, put, restore/, EXIT.notFound);
     expect(await rounds(['schedule', 'list', '-m', M])).toContain('No schedules');
 
     // A restic repository made with one password does not open with another.
     execFileSync('restic', ['init'], { env: { ...process.env, RESTIC_REPOSITORY: repo, RESTIC_PASSWORD_FILE: passwordFile }, stdio: 'ignore' });
     const wrong = join(scratch, 'wrong.pw');
     writeFileSync(wrong, 'not it\n');
-    await bad(['backup-store', '-c', C, '--restic', repo, '--password-file', wrong], `restic repository ${repo} does not open with this password`, /hint: give the password the repository was created with/);
+    await bad(['backup-store', '-c', C, '--restic', repo, '--password-file', wrong], `restic repository ${repo} does not open with this password`, /hint: give the password the repository was created with/, EXIT.refused);
     expect(await rounds(['backup-store', '-c', C])).toContain('No backup store');
     // The password is never taken from the command line.
     const argv = await sigil(['backup-store', '-c', C, '--restic', repo, '--password', 'x']);
     expect(argv.code).not.toBe(0);
 
-    await bad(['notify', 'add', 'dead', '-c', C, '--webhook', 'http://127.0.0.1:9/hook'], 'the test POST to http://127.0.0.1:9/hook failed: ECONNREFUSED', /hint: check the URL and that the receiver answers 2xx; nothing was added/);
-    await bad(['notify', 'add', 'badpw', '-c', C, '--xmpp', 'sigil@localhost', '--room', 'ops@conference.localhost', '--xmpp-server', prosody!.server, '--password-file', wrong], 'the test message to ops@conference.localhost as sigil@localhost failed: not-authorized', /hint: check the account, its password/);
+    await bad(['notify', 'add', 'dead', '-c', C, '--webhook', 'http://127.0.0.1:9/hook'], 'the test POST to http://127.0.0.1:9/hook failed: ECONNREFUSED', /hint: check the URL and that the receiver answers 2xx; nothing was added/, EXIT.unavailable);
+    await bad(['notify', 'add', 'badpw', '-c', C, '--xmpp', 'sigil@localhost', '--room', 'ops@conference.localhost', '--xmpp-server', prosody!.server, '--password-file', wrong], 'the test message to ops@conference.localhost as sigil@localhost failed: not-authorized', /hint: check the account, its password/, EXIT.unavailable);
     expect(await rounds(['notify', 'list', '-c', C])).toContain('No notifications');
   }, 120_000);
 
@@ -183,7 +184,7 @@ describe.skipIf(!canRun(hasRestic && hasProsody(), 'restic and prosody (scripts/
     await ok(['destroy-model', `${C}:rebuilt`, '--yes']);
 
     const missing = await sigil(['restore-unit', 'fresh/0', '--from', 'deadbeef', '-m', M]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(EXIT.notFound);
     expect(missing.stderr).toContain('ERROR snapshot "deadbeef" not found in model default\nhint: see `sigil backups --snapshots -m MODEL`');
   }, 180_000);
 

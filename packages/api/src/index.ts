@@ -17,3 +17,4 @@ export * from './offers.ts';
 export * from './controller-file.ts';
 export * from './contract.ts';
 export * from './routes/index.ts';
+export * from './exit-codes.ts';

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { SigilError, isSigilError } from '@sigil/core';
+import { EXIT, exitCodeOf } from '@sigil/api';
 import { Ctx } from './context.ts';
 import { buildProgram } from './program.ts';
 
@@ -108,7 +109,7 @@ if (isEntry()) {
   const debug = process.env.SIGIL_DEBUG !== undefined && process.env.SIGIL_DEBUG !== '' && process.env.SIGIL_DEBUG !== '0';
   const fail = (e: unknown) => {
     process.stderr.write(renderError(e, debug));
-    process.exit(1);
+    process.exit(exitCodeOf(asSigilError(e).code));
   };
   // Errors raised outside a handler's promise (a socket's late error event) end the same way.
   process.on('uncaughtException', fail);
@@ -119,10 +120,10 @@ if (isEntry()) {
     await (await buildProgram(new Ctx(), process.argv.slice(2))).parseAsync(process.argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else {
       process.stderr.write(renderError(e, debug));
-      process.exitCode = 1;
+      process.exitCode = exitCodeOf(asSigilError(e).code);
     }
   }
   // Commands are done when their handler returns (following commands such as debug-log
