@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { API, requestIn, requestOf } from './routes/index.ts';
-import { paramsSchema, pathParams, splitKey, wireRequest } from './contract.ts';
+import { API } from './routes/index.ts';
+import { paramsSchema } from './contract.ts';
+import { pathParams, requestIn, requestOf, safeToRepeat, splitKey, wireRequest } from './wire.ts';
 import { ROUTE_ACCESS } from './access.ts';
 
 describe('the API contract', () => {
@@ -28,6 +29,8 @@ describe('the API contract', () => {
     expect(paramsSchema('/api/backups')).toBeUndefined();
     expect(paramsSchema('/api/backups/:name')).toMatchObject({ required: ['name'], additionalProperties: false });
     expect(splitKey('POST /api/x')).toEqual({ method: 'POST', path: '/api/x' });
+    expect(safeToRepeat('GET /api/backups')).toBe(true);
+    expect(safeToRepeat('POST /api/backups')).toBe(false);
   });
 
   it('every route has a response schema, and a route moved into the contract keeps the access it had', () => {

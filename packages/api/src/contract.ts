@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject, type TSchema, type TString } from '@sinclair/typebox';
 import type { Access } from './access.ts';
+import { pathParams } from './wire.ts';
 
 /**
  * The API contract: each route's method and path, who may call it, and the schemas of its
@@ -16,11 +17,6 @@ export interface RouteSpec {
   body?: TSchema;
   /** The JSON answer (2xx). Routes that answer bytes or text (archives, the GUI's files) say `Bytes`. */
   response: TSchema;
-  /**
-   * Repeating this POST or DELETE cannot change its outcome, so a client whose connection
-   * was lost after sending it may send it again (as any GET).
-   */
-  idempotent?: true;
 }
 
 /** The answer of a route that sends bytes or text, not JSON. */
@@ -49,45 +45,9 @@ export type InputOf<K extends string, S extends RouteSpec> =
   & (S['query'] extends TObject ? { query?: Static<S['query']> } : { query?: undefined })
   & (S['body'] extends TSchema ? { body: Static<S['body']> } : { body?: undefined });
 
-/** The method and path of a route key (`'GET /api/models/:model/status'`). */
-export function splitKey(key: string): { method: string; path: string } {
-  const space = key.indexOf(' ');
-  return { method: key.slice(0, space), path: key.slice(space + 1) };
-}
-
-/** The names of a path's `:name` segments, in order. */
-export function pathParams(path: string): string[] {
-  return path.split('/').filter((s) => s.startsWith(':')).map((s) => s.slice(1));
-}
-
 /** The params schema of a path: each `:name` a non-empty string. */
 export function paramsSchema(path: string): TObject<Record<string, TString>> | undefined {
   const names = pathParams(path);
   if (names.length === 0) return undefined;
   return Type.Object(Object.fromEntries(names.map((n) => [n, Type.String({ minLength: 1 })])), { additionalProperties: false });
-}
-
-/** A request as it goes on the wire: method, path with its parameters and query filled in, body. */
-export interface WireRequest {
-  method: string;
-  path: string;
-  body: unknown;
-}
-
-/**
- * The request for route `key` with `input`: each `:name` replaced by its value, encoded as
- * one path segment; query values that are undefined left out.
- */
-export function wireRequest(key: string, input: { params?: Record<string, string> | undefined; query?: Record<string, unknown> | undefined; body?: unknown }): WireRequest {
-  const { method, path } = splitKey(key);
-  const filled = path.split('/').map((s) => {
-    if (!s.startsWith(':')) return s;
-    const v = input.params?.[s.slice(1)];
-    if (v === undefined || v === '') throw new Error(`${key}: no value for :${s.slice(1)}`);
-    return encodeURIComponent(v);
-  }).join('/');
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(input.query ?? {})) if (v !== undefined) q.set(k, String(v));
-  const qs = q.toString();
-  return { method, path: qs === '' ? filled : `${filled}?${qs}`, body: input.body };
 }

@@ -18,3 +18,4 @@ export * from './controller-file.ts';
 export * from './contract.ts';
 export * from './routes/index.ts';
 export * from './exit-codes.ts';
+export * from './wire.ts';

@@ -5,7 +5,7 @@ import type WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
 import { isAlive } from '@sigil/providers';
-import { API, requestIn, type ApiAnswer, type ApiRoute, type ModelArgs, type RouteSpec, type WatchMessage } from '@sigil/api';
+import { requestIn, safeToRepeat, type ApiAnswer, type ApiRoute, type ModelArgs, type WatchMessage } from '@sigil/api';
 import { Home, type ControllerEntry } from './home.ts';
 import { interrupted, noneAnswered, notRunning, timedOut, transportFailure } from './client-errors.ts';
 import { endpointOrder, endpointsFromAnswer } from './endpoints.ts';
@@ -91,12 +91,11 @@ export class Client {
   /**
    * One call of an API route, typed by the contract (`packages/api/src/routes/`): `:model`
    * is this client's model unless the input names another. A GET, or a route the contract
-   * marks idempotent, is asked again when its answer was lost.
+   * lists as safe to repeat, is asked again when its answer was lost.
    */
   call<K extends ApiRoute>(key: K, ...args: ModelArgs<K>): Promise<ApiAnswer<K>> {
     const r = requestIn(this.model, key, ...args);
-    const spec: RouteSpec = API[key];
-    return this.request<ApiAnswer<K>>(r.method, r.path, r.body, { safeToRetry: r.method === 'GET' || spec.idempotent === true });
+    return this.request<ApiAnswer<K>>(r.method, r.path, r.body, { safeToRetry: safeToRepeat(key) });
   }
 
   m(path: string): string {

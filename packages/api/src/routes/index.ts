@@ -1,5 +1,4 @@
-import type { InputOf, ResponseOf, WireRequest } from '../contract.ts';
-import { wireRequest } from '../contract.ts';
+import type { InputOf, ResponseOf } from '../contract.ts';
 import { CLIENT_ROUTES } from './client.ts';
 import { USERS_ROUTES } from './users.ts';
 import { GUI_ROUTES } from './gui.ts';
@@ -61,11 +60,6 @@ export type ApiAnswer<K extends ApiRoute> = ResponseOf<ApiSpec<K>>;
 /** The arguments after the key: the input, which may be left out when nothing in it is required. */
 export type ApiArgs<K extends ApiRoute> = object extends ApiInput<K> ? [input?: ApiInput<K>] : [input: ApiInput<K>];
 
-/** The wire request (method, path, body) for a call of route `key`: what every typed client sends. */
-export function requestOf<K extends ApiRoute>(key: K, ...[input]: ApiArgs<K>): WireRequest {
-  return wireRequest(key, (input ?? {}) as Parameters<typeof wireRequest>[1]);
-}
-
 export function isApiRoute(key: string): key is ApiRoute {
   return Object.hasOwn(API, key);
 }
@@ -75,9 +69,3 @@ export type ModelInput<K extends ApiRoute> = ApiInput<K> extends { params: infer
   ? Omit<ApiInput<K>, 'params'> & (object extends Omit<P, 'model'> ? { params?: Partial<P> } : { params: Omit<P, 'model'> & { model?: string } })
   : ApiInput<K>;
 export type ModelArgs<K extends ApiRoute> = object extends ModelInput<K> ? [input?: ModelInput<K>] : [input: ModelInput<K>];
-
-/** `requestOf`, with `:model` (where the route has it and the input does not say) taken from `model`. */
-export function requestIn<K extends ApiRoute>(model: string, key: K, ...[input]: ModelArgs<K>): WireRequest {
-  const i = (input ?? {}) as { params?: Record<string, string> };
-  return wireRequest(key, { ...i, params: { model, ...i.params } });
-}
