@@ -26,7 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import YAML from 'yaml';
-import type { ModelStatusDoc } from '@sigil/api';
+import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute } from '@sigil/api';
 import { ROOT, SIGIL, buildAt, ms, stats, withController } from './lib.ts';
 
 const UNITS = Number(process.env.UNITS ?? 20);
@@ -56,8 +56,10 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
     // for a controller from before TLS).
     const tls = String(cfg.endpoint).startsWith('https:');
     const agent = tls ? new https.Agent({ keepAlive: true, ca: cfg['ca-cert'] as string }) : new http.Agent({ keepAlive: true });
-    const api = (method: string, path: string, body?: unknown): Promise<unknown> =>
+    // Each call built from the API contract, so it is typed by it (and sent the same to both builds).
+    const api = <K extends ApiRoute>(key: K, ...args: ApiArgs<K>): Promise<ApiAnswer<K>> =>
       new Promise((resolve, reject) => {
+        const { method, path, body } = requestOf(key, ...args);
         const data = body === undefined ? undefined : JSON.stringify(body);
         const headers = { authorization: `Bearer ${token}`, ...(data === undefined ? {} : { 'content-type': 'application/json' }) };
         const req = (tls ? https : http).request(`${cfg.endpoint}${path}`, { method, agent, headers }, (res) => {
@@ -66,14 +68,14 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text}`));
-            else resolve(JSON.parse(text));
+            else resolve(JSON.parse(text) as ApiAnswer<K>);
           });
         });
         req.on('error', reject);
         req.end(data);
       });
     const messages = async () => {
-      const s = (await api('GET', '/api/models/default/status')) as ModelStatusDoc;
+      const s = await api('GET /api/models/:model/status', { params: { model: 'default' } });
       return Object.values(s.applications.source?.units ?? {}).map((u) => ({ message: u['workload-status'].message ?? '', agent: u['juju-status'].current }));
     };
     const until = async (done: (units: { message: string; agent: string }[]) => boolean, what: string, limitMs: number) => {
@@ -115,7 +117,7 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
     const poller = (async () => {
       while (churning) {
         const t = performance.now();
-        await api('GET', '/api/health');
+        await api('GET /api/health');
         health.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, Math.max(0, 100 - (performance.now() - t))));
       }
@@ -125,7 +127,7 @@ async function churn(label: string, sigil: string, root: string): Promise<Figure
     const start = performance.now();
     for (let i = 1; i <= CHANGES; i++) {
       const t = performance.now();
-      await api('POST', '/api/models/default/applications/source/config', { set: { token: `v${i}` }, reset: [] });
+      await api('POST /api/models/:model/applications/:app/config', { params: { model: 'default', app: 'source' }, body: { set: { token: `v${i}` }, reset: [] } });
       calls.push(performance.now() - t);
       await new Promise((r) => setTimeout(r, Math.max(0, PACE_MS - (performance.now() - t))));
     }

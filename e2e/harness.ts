@@ -175,7 +175,7 @@ export async function until(model: string, what: string, pred: (s: ModelStatusDo
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        c.get<ModelStatusDoc>(c.m('/status')),
+        c.call('GET /api/models/:model/status'),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer before the deadline')), Math.max(0, deadline - Date.now())))),
       ]);
     } finally {

@@ -6,7 +6,7 @@
 // `executing` → `commit` (status-set and relation-set travel in the commit) → status
 // `idle`, `settled`, relation scope, and buffered log lines.
 import { createHash } from 'node:crypto';
-import { concerns, interestOf, type HookCommit, type LogLine, type MachineView, type MachineViewDelta, type UnitView, type WatchMessage } from '@sigil/api';
+import { concerns, interestOf, type HookCommit, type LogLine, type MachineView, type UnitView, type WatchMessage } from '@sigil/api';
 import { parseDuration } from '@sigil/core';
 import { AgentApi } from '../../packages/agent/src/api-client.ts';
 import { knownHashes, mergeView, type HeldView } from '../../packages/agent/src/view-delta.ts';
@@ -77,7 +77,7 @@ export class SimMachine {
         try {
           const known = knownHashes(this.held);
           this.counters.viewFetches++;
-          const delta = await this.call(() => this.api.get<MachineViewDelta>(known.length > 0 ? `/api/agent/view?known=${known.join(',')}` : '/api/agent/view'));
+          const delta = await this.call(() => this.api.call('GET /api/agent/view', known.length > 0 ? { query: { known: known.join(',') } } : {}));
           const next = mergeView(this.held, delta);
           this.held = next;
           if (next) this.apply(next.view);
@@ -130,7 +130,7 @@ export class SimMachine {
     this.flushTimer = undefined;
     const lines = this.logBuffer;
     this.logBuffer = [];
-    if (lines.length > 0) await this.call(() => this.api.post('/api/agent/logs', { lines })).catch(() => {});
+    if (lines.length > 0) await this.call(() => this.api.call('POST /api/agent/logs', { body: { lines } })).catch(() => {});
   }
 
   stop(): void {
@@ -226,7 +226,7 @@ export class SimUnit {
   private async reportSettled(): Promise<void> {
     const revision = this.revision;
     if (!this.view || this.local.failed || this.settledAt === revision) return;
-    await this.m.call(() => this.m.api.post('/api/agent/settled', { unit: this.name, revision }));
+    await this.m.call(() => this.m.api.call('POST /api/agent/settled', { body: { unit: this.name, revision } }));
     this.settledAt = revision;
     if (!this.settled) {
       this.settled = true;
@@ -241,29 +241,29 @@ export class SimUnit {
       case 'retry-hook':
         return this.runHook(op.hook);
       case 'skip-hook':
-        await this.m.call(() => api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook`, resolvedAck: true }));
+        await this.m.call(() => api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook`, resolvedAck: true } }));
         this.local = commitHook(this.local, op.hook, this.commitContext({}, this.view!, this.configHash()));
-        await this.m.call(() => api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '' }));
+        await this.m.call(() => api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'idle', message: '' } }));
         return;
       case 'run-operation': {
         const id = op.operation.id;
-        await this.m.call(() => api.post(`/api/agent/operations/${id}/start`, {}));
-        await this.m.call(() => api.post(`/api/agent/operations/${id}/finish`, { id, status: 'completed', message: '', results: {} }));
+        await this.m.call(() => api.call('POST /api/agent/operations/:id/start', { params: { id: String(id) } }));
+        await this.m.call(() => api.call('POST /api/agent/operations/:id/finish', { params: { id: String(id) }, body: { id, status: 'completed', message: '', results: {} } }));
         return;
       }
       case 'enter-scope':
-        await this.m.call(() => api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: true }));
+        await this.m.call(() => api.call('POST /api/agent/scope', { body: { unit: this.name, relation: op.relationId, enter: true } }));
         this.local.relations[String(op.relationId)]!.inScope = true;
         return;
       case 'leave-scope':
-        await this.m.call(() => api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: false }));
+        await this.m.call(() => api.call('POST /api/agent/scope', { body: { unit: this.name, relation: op.relationId, enter: false } }));
         this.local.relations[String(op.relationId)]!.inScope = false;
         return;
       case 'forget-relation':
         delete this.local.relations[String(op.relationId)];
         return;
       case 'set-dead':
-        await this.m.call(() => api.post('/api/agent/dead', { unit: this.name }));
+        await this.m.call(() => api.call('POST /api/agent/dead', { body: { unit: this.name } }));
         this.local.dead = true;
         return;
     }
@@ -274,10 +274,10 @@ export class SimUnit {
     const view = this.view!;
     const configHash = this.configHash();
     if (view.charmHash !== this.charmHash) {
-      await this.m.call(() => api.get(`/api/agent/charms/${view.charmHash}`));
+      await this.m.call(() => api.call('GET /api/agent/charms/:hash', { params: { hash: view.charmHash } }));
       this.charmHash = view.charmHash;
     }
-    await this.m.call(() => api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook` }));
+    await this.m.call(() => api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'executing', message: `running ${hook.name} hook` } }));
     this.m.counters.hooks++;
     const token = String(view.config.token ?? '');
     // Back to idle with the commit, as the agent does.
@@ -285,7 +285,7 @@ export class SimUnit {
     if (hook.relationId !== undefined && /-relation-(joined|changed|created)$/.test(hook.name)) commit.relationUnit[String(hook.relationId)] = { token, host: this.address };
     if (!/^(stop|remove)$|-relation-broken$/.test(hook.name)) commit.unitStatus = { status: 'active', message: `token=${token}` };
     this.m.log({ entity: `unit-${this.name.replace('/', '-')}`, level: 'INFO', module: 'juju.worker.uniter.operation', message: `ran "${hook.name}" hook`, at: Date.now() });
-    const result = await this.m.call(() => api.post<{ appVersions: Record<string, number> }>('/api/agent/commit', commit));
+    const result = await this.m.call(() => api.call('POST /api/agent/commit', { body: commit }));
     this.local = commitHook(this.local, hook, this.commitContext(result.appVersions, view, configHash));
     if (hook.name === 'config-changed' || hook.name === 'install') {
       this.handledToken = token;

@@ -106,7 +106,7 @@ describe('AgentApi with several controllers', () => {
     expect(feed.moves).toEqual([{ from: a.url, to: b.url, why: expect.any(String) }]);
     expect(api.url).toBe(b.url);
     // Calls follow the feed: the view is read again from the controller now in use.
-    expect(await api.get('/api/agent/view?known=abc')).toEqual({ ok: true, from: b.url });
+    expect(await api.call('GET /api/agent/view', { query: { known: 'abc' } })).toEqual({ ok: true, from: b.url });
     expect(b.seen).toContain('GET /api/agent/view?known=abc');
     // The list it keeps is B's answer: the same two controllers, B in use.
     await vi.waitFor(() => expect(b.seen).toContain('GET /api/agent/controllers'), { timeout: 5000, interval: 20 });
@@ -157,7 +157,7 @@ describe('AgentApi with several controllers', () => {
     const api = new AgentApi(a.url, pki.caCert, 't', { serverName: '127.0.0.1' });
     const feed = follow(api);
     await vi.waitFor(() => expect(feed.events).toContain(`message ${a.url}`), { timeout: 5000, interval: 20 });
-    expect(await api.get('/api/agent/view')).toEqual({ ok: true, from: a.url });
+    expect(await api.call('GET /api/agent/view')).toEqual({ ok: true, from: a.url });
     await feed.stop();
     expect(a.seen).not.toContain('GET /api/agent/controllers');
     expect(api.addresses()).toEqual([a.url]);
@@ -167,8 +167,8 @@ describe('AgentApi with several controllers', () => {
     const dead = await deadUrl();
     const b = await controller();
     const api = new AgentApi([dead, b.url], pki.caCert, 't');
-    expect(await api.get('/api/agent/view')).toEqual({ ok: true, from: b.url });
-    expect(await api.post('/api/agent/logs', { lines: [] })).toEqual({ ok: true, from: b.url });
+    expect(await api.call('GET /api/agent/view')).toEqual({ ok: true, from: b.url });
+    expect(await api.call('POST /api/agent/logs', { body: { lines: [] } })).toEqual({ ok: true, from: b.url });
     expect(b.seen).toEqual(['GET /api/agent/view', 'POST /api/agent/logs']);
   });
 
@@ -179,10 +179,10 @@ describe('AgentApi with several controllers', () => {
     } });
     const b = await controller();
     const api = new AgentApi([a.url, b.url], pki.caCert, 't');
-    await expect(api.post('/api/agent/commit', { unit: 'u/0' })).rejects.toMatchObject({ code: 'ECONNRESET' });
-    expect(a.seen).toEqual(['POST /api/agent/commit']);
+    await expect(api.call('POST /api/agent/dead', { body: { unit: 'u/0' } })).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(a.seen).toEqual(['POST /api/agent/dead']);
     expect(b.seen).toEqual([]);
-    expect(await api.get('/api/agent/view')).toEqual({ ok: true, from: b.url });
+    expect(await api.call('GET /api/agent/view')).toEqual({ ok: true, from: b.url });
     expect(b.seen).toEqual(['GET /api/agent/view']);
   });
 

@@ -3,7 +3,7 @@ import { checkServerIdentity, createSecureContext, type PeerCertificate, type Se
 import WebSocket from 'ws';
 import { SigilError, type ErrorCode } from '@sigil/core';
 import { isCertificateFailure, untrustedController } from '@sigil/core/tls';
-import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute, type WatchMessage } from '@sigil/api';
+import { requestOf, wireRequest, type ApiAnswer, type ApiArgs, type ApiInput, type ApiRoute, type WatchMessage } from '@sigil/api';
 import { adoptAnswer, connectionFailure, timedOut } from './controller-addresses.ts';
 
 /** How long a call may go without a byte from the controller before it fails. */
@@ -17,6 +17,9 @@ const REQUEST_SILENCE_MS = 120_000;
 const CONNECT_MS = 30_000;
 /** The controller pings the change feed every 5 s: this long without a ping, it is gone. */
 const WATCH_SILENCE_MS = 15_000;
+
+/** The routes whose path has no parameters. */
+type PlainRoute = { [K in ApiRoute]: ApiInput<K> extends { params: object } ? never : K }[ApiRoute];
 
 export interface AgentApiOptions {
   /**
@@ -119,13 +122,13 @@ export class AgentApi {
     return this.request<T>('GET', path);
   }
 
-  async post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
-  }
-
-  /** POSTs a JSON body already written, in pieces (a large report need not be one string or Buffer). */
-  async postJson<T>(path: string, pieces: Buffer[]): Promise<T> {
-    return this.request<T>('POST', path, undefined, pieces);
+  /**
+   * `call` of a route without path parameters, with its JSON body already written, in pieces
+   * (a large report need not be one string or Buffer): the pieces make the route's body.
+   */
+  async postJson<K extends PlainRoute>(key: K, pieces: Buffer[]): Promise<ApiAnswer<K>> {
+    const r = wireRequest(key, {});
+    return this.request<ApiAnswer<K>>(r.method, r.path, undefined, pieces);
   }
 
   /**

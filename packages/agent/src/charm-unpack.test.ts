@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { CharmArchive, CharmArchiveFile } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import { ensureCharm, unpackCharm } from './charm-unpack.ts';
+import type { AgentApi } from './api-client.ts';
 
 const file = (path: string, text: string, mode = 0o644): CharmArchiveFile => ({ path, mode, data: Buffer.from(text).toString('base64') });
 const link = (path: string, target: string): CharmArchiveFile => ({ path, mode: 0o777, data: '', link: target });
@@ -118,16 +119,17 @@ describe('unpackCharm', () => {
 describe('ensureCharm', () => {
   test('fetches by hash, unpacks, and skips the fetch once the marker matches', async () => {
     const asked: string[] = [];
-    const api = { get: async <T>(path: string): Promise<T> => { asked.push(path); return GOOD as T; } };
+    // The agent's client, as far as fetching a charm goes: records what was asked for.
+    const api = { call: (async (key: string, input: { params: { hash: string } }) => { asked.push(`${key} ${input.params.hash}`); return GOOD; }) as unknown as AgentApi['call'] };
     await ensureCharm(api, unitDir, charmDir, 'abc');
     await ensureCharm(api, unitDir, charmDir, 'abc');
-    expect(asked).toEqual(['/api/agent/charms/abc']);
+    expect(asked).toEqual(['GET /api/agent/charms/:hash abc']);
     expect(readFileSync(join(unitDir, 'charm.hash'), 'utf8')).toBe('abc');
     expect(readlinkSync(join(charmDir, 'hooks/install'))).toBe('../src/charm.py');
   });
 
   test('a refused archive leaves no marker, so the next attempt fetches again', async () => {
-    const api = { get: async <T>(): Promise<T> => ({ files: [file('../../x', 'pwned')] }) as T };
+    const api = { call: (async () => ({ files: [file('../../x', 'pwned')] })) as unknown as AgentApi['call'] };
     await expect(ensureCharm(api, unitDir, charmDir, 'bad')).rejects.toThrow(/climbs out/);
     expect(existsSync(join(unitDir, 'charm.hash'))).toBe(false);
     expect(existsSync(join(top, 'x'))).toBe(false);

@@ -3,17 +3,19 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CharmArchive } from '@sigil/api';
+import type { AgentApi } from './api-client.ts';
 import { SigilError, checkArchiveEntries, checkArchiveLink, checkArchivePath, quoteArchivePath } from '@sigil/core';
 
 /**
  * Makes `charmDir` hold the charm whose archive hash is `hash`, fetching and unpacking it
  * only when the marker in `unitDir` says what is on disk differs.
  */
-export async function ensureCharm(api: { get<T>(path: string): Promise<T> }, unitDir: string, charmDir: string, hash: string): Promise<void> {
+export async function ensureCharm(api: Pick<AgentApi, 'call'>, unitDir: string, charmDir: string, hash: string): Promise<void> {
   const marker = join(unitDir, 'charm.hash');
   const have = await readFile(marker, 'utf8').catch(() => '');
   if (have === hash) return;
-  const archive = await api.get<CharmArchive>(`/api/agent/charms/${hash}`);
+  // The route answers the archive's JSON text as the controller stores it (bytes in the contract).
+  const archive = await api.call('GET /api/agent/charms/:hash', { params: { hash } });
   await unpackCharm(archive, charmDir);
   await writeFile(marker, hash);
 }

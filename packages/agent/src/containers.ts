@@ -103,10 +103,10 @@ export class ContainerHost {
   private async create(c: ContainerView, sshKeys: readonly string[]): Promise<void> {
     const refused = await this.preflight();
     if (refused) {
-      await this.api.post('/api/agent/containers/failed', { id: c.id, message: `${refused.message} (hint: ${refused.hint})` });
+      await this.api.call('POST /api/agent/containers/failed', { body: { id: c.id, message: `${refused.message} (hint: ${refused.hint})` } });
       return;
     }
-    const { token } = await this.api.post<{ token: string }>('/api/agent/containers/provision', { id: c.id });
+    const { token } = await this.api.call('POST /api/agent/containers/provision', { body: { id: c.id } });
     const name = this.name(c.id);
     const dir = join(this.lxcpath, name);
     try {
@@ -149,11 +149,11 @@ export class ContainerHost {
       await this.lxc.stop(name, { kill: true }).catch(() => {});
       await rm(dir, { recursive: true, force: true });
       const err = e as Error;
-      await this.api.post('/api/agent/containers/failed', { id: c.id, message: `creating the container failed: ${err.message}${isSigilError(e) && e.hint ? ` (${e.hint})` : ''}`.slice(0, 2000) });
+      await this.api.call('POST /api/agent/containers/failed', { body: { id: c.id, message: `creating the container failed: ${err.message}${isSigilError(e) && e.hint ? ` (${e.hint})` : ''}`.slice(0, 2000) } });
       return;
     }
     try {
-      await this.api.post('/api/agent/containers/provisioned', { id: c.id, instanceId: name, address: await this.addressOf(name), hostname: name });
+      await this.api.call('POST /api/agent/containers/provisioned', { body: { id: c.id, instanceId: name, address: await this.addressOf(name), hostname: name } });
     } catch (e) {
       // Removed while it was being created: it goes again.
       if (isSigilError(e) && e.code === 'not-found') await this.removeLocal(name);
@@ -182,7 +182,7 @@ export class ContainerHost {
 
   private async destroy(id: string): Promise<void> {
     await this.removeLocal(this.name(id));
-    await this.api.post('/api/agent/containers/removed', { id });
+    await this.api.call('POST /api/agent/containers/removed', { body: { id } });
     this.log('INFO', `container ${id} destroyed`);
     const left = await readdir(this.lxcpath).catch(() => [] as string[]);
     if (left.length === 0) await this.teardown();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { concerns, interestOf, type LogLine, type MachineView, type MachineViewDelta, type ProxySettings, type WatchMessage } from '@sigil/api';
+import { concerns, interestOf, type LogLine, type MachineView, type ProxySettings, type WatchMessage } from '@sigil/api';
 import { errorHttpStatus, isSigilError, machineTag } from '@sigil/core';
 import { InventoryRunner } from './audit/inventory-runner.ts';
 import { AgentApi } from './api-client.ts';
@@ -184,7 +184,7 @@ export class MachineAgent {
         try {
           const known = knownHashes(this.held);
           const generation = this.credentialGeneration;
-          const delta = await this.api.get<MachineViewDelta>(known.length > 0 ? `/api/agent/view?known=${known.join(',')}` : '/api/agent/view');
+          const delta = await this.api.call('GET /api/agent/view', known.length > 0 ? { query: { known: known.join(',') } } : {});
           const next = mergeView(this.held, delta);
           // A part neither sent nor held (never expected): start again from a snapshot.
           this.held = next;
@@ -339,7 +339,7 @@ export class MachineAgent {
     if (this.rotating || path === undefined) return;
     this.rotating = true;
     try {
-      const { token } = await this.api.post<{ token: string }>('/api/agent/credential', {});
+      const { token } = await this.api.call('POST /api/agent/credential');
       await this.writeConfig(async () => {
         const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
         await writeAtomically(path, JSON.stringify({ ...raw, token }, null, 2) + '\n');
@@ -390,7 +390,7 @@ export class MachineAgent {
       this.uniters.clear();
       this.log('INFO', 'machine removed: uninstalling the agent from this host', machineTag(this.c.id));
       await this.flushLogs();
-      await this.api.post('/api/agent/uninstalled', {});
+      await this.api.call('POST /api/agent/uninstalled');
       const [cmd, ...args] = argv as [string, ...string[]];
       spawn(cmd, args, { detached: true, stdio: 'ignore' }).unref();
     } catch (e) {
@@ -426,7 +426,7 @@ export class MachineAgent {
     if (lines.length === 0) return;
     this.logBuffer = [];
     try {
-      await this.api.post('/api/agent/logs', { lines });
+      await this.api.call('POST /api/agent/logs', { body: { lines } });
     } catch (e) {
       // Lines the controller refuses would be refused again: drop them, not everything after.
       if (isSigilError(e) && errorHttpStatus(e.code) < 500) return;

@@ -147,7 +147,7 @@ export async function prepareHookStorage(d: HookStorageDeps, hook: HookInfo, min
   try {
     return { id, kind: view.kind, location: await provisionStorage(view, d.storageDir), attaching: true };
   } catch (e) {
-    await d.api.post('/api/agent/storage', { unit: d.unit, id, status: 'error', location: '', message: `cannot provision storage: ${(e as Error).message}` }).catch(() => {});
+    await d.api.call('POST /api/agent/storage', { body: { unit: d.unit, id, status: 'error', location: '', message: `cannot provision storage: ${(e as Error).message}` } }).catch(() => {});
     throw e;
   }
 }
@@ -155,11 +155,11 @@ export async function prepareHookStorage(d: HookStorageDeps, hook: HookInfo, min
 /** After a storage hook committed: tell the controller; a detached store is released (and destroyed if asked). */
 export async function finishHookStorage(d: HookStorageDeps, st: HookStorage): Promise<void> {
   if (st.attaching) {
-    await d.api.post('/api/agent/storage', { unit: d.unit, id: st.id, status: 'attached', location: st.location });
+    await d.api.call('POST /api/agent/storage', { body: { unit: d.unit, id: st.id, status: 'attached', location: st.location } });
     return;
   }
   const view = d.view.storage?.find((s) => s.id === st.id);
   if (view) await releaseStorage(view, d.storageDir, view.destroy);
-  await d.api.post('/api/agent/storage', { unit: d.unit, id: st.id, status: 'detached', location: '' });
+  await d.api.call('POST /api/agent/storage', { body: { unit: d.unit, id: st.id, status: 'detached', location: '' } });
   d.log(`storage ${st.id} detached${view?.destroy ? ' and destroyed' : ''}`);
 }

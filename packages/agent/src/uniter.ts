@@ -1,7 +1,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GoalState, HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
+import type { CommitResult, HookCommit, LogLine, MachineView, OperationResult, OperationView, UnitView } from '@sigil/api';
 import { LEADERSHIP_LEASE_MS } from '@sigil/api';
 import { debugMatches, errorHttpStatus, isSigilError, parseDuration, unitTag } from '@sigil/core';
 import YAML from 'yaml';
@@ -137,7 +137,7 @@ export class Uniter {
   private async reportSettled(): Promise<void> {
     const revision = this.revision;
     if (!this.view || this.local.failed || this.settledAt === revision) return;
-    await this.d.api.post('/api/agent/settled', { unit: this.name, revision });
+    await this.d.api.call('POST /api/agent/settled', { body: { unit: this.name, revision } });
     this.settledAt = revision;
   }
 
@@ -180,19 +180,19 @@ export class Uniter {
       case 'retry-hook':
         return this.runHook(op.hook, this.view!.resolved !== '');
       case 'skip-hook':
-        await api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook`, resolvedAck: true });
+        await api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'executing', message: `skipping ${op.hook.name} hook`, resolvedAck: true } });
         this.local = commitHook(this.local, op.hook, this.commitContext({}));
         await this.save();
-        await api.post('/api/agent/status', { unit: this.name, agent: 'idle', message: '' });
+        await api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'idle', message: '' } });
         return;
       case 'run-operation':
         return this.runOperation(op.operation);
       case 'enter-scope':
-        await api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: true });
+        await api.call('POST /api/agent/scope', { body: { unit: this.name, relation: op.relationId, enter: true } });
         this.local.relations[String(op.relationId)]!.inScope = true;
         return this.save();
       case 'leave-scope':
-        await api.post('/api/agent/scope', { unit: this.name, relation: op.relationId, enter: false });
+        await api.call('POST /api/agent/scope', { body: { unit: this.name, relation: op.relationId, enter: false } });
         this.local.relations[String(op.relationId)]!.inScope = false;
         return this.save();
       case 'forget-relation':
@@ -202,7 +202,7 @@ export class Uniter {
         // The controller keeps log lines only for units on this machine: send the last
         // hooks' lines while the unit still exists.
         await this.d.flushLogs();
-        await api.post('/api/agent/dead', { unit: this.name });
+        await api.call('POST /api/agent/dead', { body: { unit: this.name } });
         this.local.dead = true;
         await this.save();
         await rm(this.dir, { recursive: true, force: true });
@@ -220,7 +220,7 @@ export class Uniter {
     const storage = hook.storageId === undefined ? undefined : await prepareHookStorage(this.hookStorageDeps(), hook, this.local.storage?.[hook.storageId]);
     const before = statusBefore(hook.name, view);
     const outcome = await this.d.lock.run(async () => {
-      await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) });
+      await this.d.api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'executing', message: `running ${hook.name} hook`, ...(resolvedAck ? { resolvedAck } : {}), ...(before ? { workload: before } : {}) } });
       this.local.running = hook;
       await this.save();
       this.opLog('DEBUG', `running "${hook.name}" hook${batch.length > 1 ? ` for ${batch.length} events: ${batch.map(describeHook).join(', ')}` : ''}`);
@@ -272,7 +272,7 @@ export class Uniter {
   private async reboot(): Promise<void> {
     this.rebooting = true;
     this.opLog('INFO', 'reboot requested by juju-reboot');
-    await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'rebooting', message: '' }).catch(() => {});
+    await this.d.api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'rebooting', message: '' } }).catch(() => {});
     this.d.reboot?.();
   }
 
@@ -297,13 +297,13 @@ export class Uniter {
 
   private async runOperation(op: OperationView): Promise<void> {
     await this.ensureCharm();
-    const { claimed } = await this.d.api.post<{ claimed?: boolean }>(`/api/agent/operations/${op.id}/start`, {});
+    const { claimed } = await this.d.api.call('POST /api/agent/operations/:id/start', { params: { id: String(op.id) } });
     this.finished.add(op.id);
     if (claimed === false) {
       // Claimed before and never finished: the agent stopped while it ran. Running it
       // again could repeat something that must happen once (a restore), so report it.
       const message = 'the agent restarted while this operation was running; run it again if needed';
-      await this.d.api.post(`/api/agent/operations/${op.id}/finish`, { id: op.id, status: 'failed', message, results: {} });
+      await this.d.api.call('POST /api/agent/operations/:id/finish', { params: { id: String(op.id) }, body: { id: op.id, status: 'failed', message, results: {} } });
       return;
     }
     // Once claimed, the operation always gets a result, whatever fails here; otherwise it
@@ -311,7 +311,7 @@ export class Uniter {
     let result: OperationResult;
     try {
       const outcome = await this.d.lock.run(async () => {
-        await this.d.api.post('/api/agent/status', { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` });
+        await this.d.api.call('POST /api/agent/status', { body: { unit: this.name, agent: 'executing', message: op.kind === 'exec' ? 'running command' : `running action ${op.name}` } });
         return this.runInContext(undefined, op);
       });
       const failed = outcome.changes.actionFailed === undefined ? undefined : outcome.scrub.scrub(outcome.changes.actionFailed);
@@ -329,7 +329,7 @@ export class Uniter {
       result = { id: op.id, status: 'failed', message: `the agent could not run it: ${(e as Error).message}`, results: {} };
     }
     await this.finishOperation(result);
-    await this.d.api.post('/api/agent/status', { unit: this.name, agent: this.local.failed ? 'error' : 'idle', message: this.local.failed ? `hook failed: "${this.local.failed.name}"` : '' });
+    await this.d.api.call('POST /api/agent/status', { body: { unit: this.name, agent: this.local.failed ? 'error' : 'idle', message: this.local.failed ? `hook failed: "${this.local.failed.name}"` : '' } });
   }
 
   /**
@@ -338,10 +338,9 @@ export class Uniter {
    * times, and the controller fails it by itself if this agent stays away.
    */
   private async finishOperation(r: OperationResult): Promise<void> {
-    const path = `/api/agent/operations/${r.id}/finish`;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.d.api.post(path, r);
+        await this.d.api.call('POST /api/agent/operations/:id/finish', { params: { id: String(r.id) }, body: r });
         return;
       } catch (e) {
         const refused = isSigilError(e) && errorHttpStatus(e.code) < 500;
@@ -416,9 +415,9 @@ export class Uniter {
       changes,
       log: (level: LogLevel, message: string) => this.d.log({ entity, level, module: `unit.${this.name}.juju-log`, message: scrub.scrub(message), at: Date.now() }),
       actionLog: (message: string) => {
-        if (op) void this.d.api.post(`/api/agent/operations/${op.id}/log`, { message: scrub.scrub(message) }).catch(() => {});
+        if (op) void this.d.api.call('POST /api/agent/operations/:id/log', { params: { id: String(op.id) }, body: { message: scrub.scrub(message) } }).catch(() => {});
       },
-      goalState: () => this.d.api.post<GoalState>('/api/agent/goal-state', { unit: this.name }),
+      goalState: () => this.d.api.call('POST /api/agent/goal-state', { body: { unit: this.name } }),
       rebootNow: () => kill.abort(),
       leaseHeld: () => Date.now() - this.d.api.lastHeard < LEADERSHIP_LEASE_MS / 2,
     };
@@ -479,7 +478,7 @@ export class Uniter {
     }
   }
 
-  private async commitChanges(hook: string, c: HookChanges, scrub: HookScrubber, idle?: HookCommit['idle']): Promise<{ appVersions: Record<string, number> }> {
+  private async commitChanges(hook: string, c: HookChanges, scrub: HookScrubber, idle?: HookCommit['idle']): Promise<CommitResult> {
     const body: HookCommit = {
       unit: this.name,
       hook,
@@ -496,7 +495,7 @@ export class Uniter {
     if (c.applicationVersion !== undefined) body.applicationVersion = c.applicationVersion;
     if (c.storageAdd && Object.keys(c.storageAdd).length > 0) body.storageAdd = c.storageAdd;
     if (idle) body.idle = idle;
-    return this.d.api.post('/api/agent/commit', body);
+    return this.d.api.call('POST /api/agent/commit', { body });
   }
 
   private async reportFailure(hook: HookInfo, code: number, tail: string[]): Promise<void> {
@@ -508,11 +507,13 @@ export class Uniter {
       message: `hook "${hook.name}" failed${code >= 0 ? ` with exit code ${code}` : ''}${last.length ? `; last output:\n  ${last.join('\n  ')}` : ''}`,
       at: Date.now(),
     });
-    await this.d.api.post('/api/agent/status', {
-      unit: this.name,
-      agent: 'error',
-      message: `hook failed: "${hook.name}"`,
-      data: { hook: hook.name, 'exit-code': code, output: last, ...(hook.relationId !== undefined ? { 'relation-id': hook.relationId } : {}), ...(hook.remoteUnit ? { 'remote-unit': hook.remoteUnit } : {}), ...(hook.secretId !== undefined ? { 'secret-uri': `secret:${hook.secretId}`, 'secret-label': hook.secretLabel ?? '' } : {}) },
+    await this.d.api.call('POST /api/agent/status', {
+      body: {
+        unit: this.name,
+        agent: 'error',
+        message: `hook failed: "${hook.name}"`,
+        data: { hook: hook.name, 'exit-code': code, output: last, ...(hook.relationId !== undefined ? { 'relation-id': hook.relationId } : {}), ...(hook.remoteUnit ? { 'remote-unit': hook.remoteUnit } : {}), ...(hook.secretId !== undefined ? { 'secret-uri': `secret:${hook.secretId}`, 'secret-label': hook.secretLabel ?? '' } : {}) },
+      },
     });
   }
 

@@ -1,4 +1,6 @@
+import { Type, type Static } from '@sinclair/typebox';
 import type { ChaosFaults, ChaosListener } from './chaos.ts';
+import { ActionSpecSchema, ConfigOptionSchema, EndpointSpecSchema } from './charm.ts';
 import type { ActionSpec, CharmProvenance, ConfigOption, EndpointSpec } from '@sigil/core';
 
 /**
@@ -100,43 +102,52 @@ export type GuiMessage =
   | { type: 'snapshot'; rev: number; model: GuiModel }
   | { type: 'deltas'; rev: number; deltas: GuiDelta[] };
 
-/** A charm offered by the GUI's deploy search: from Sigil's charm library or already on the controller. */
-export interface GuiCharmSummary {
-  id: string;
-  name: string;
-  summary: string;
-  source: 'library' | 'controller';
-  interfaces: string[];
-  icon?: string;
+const guiCharmSummaryFields = {
+  id: Type.String(),
+  name: Type.String(),
+  summary: Type.String(),
+  source: Type.Union([Type.Literal('library'), Type.Literal('controller')]),
+  interfaces: Type.Array(Type.String()),
+  icon: Type.Optional(Type.String()),
   /** The revision the controller numbered this upload with (absent for a shipped library charm). */
-  revision?: number;
+  revision: Type.Optional(Type.Integer()),
   /**
    * Every uploaded revision of a charm of this name, newest first, each with the id that
    * deploys it (`sigil deploy NAME --revision N`); shadowed uploads included.
    */
-  revisions?: { revision: number; id: string }[];
-}
+  revisions: Type.Optional(Type.Array(Type.Object({ revision: Type.Integer(), id: Type.String() }, { additionalProperties: false }))),
+};
 
-export interface GuiCharmPage extends GuiCharmSummary {
-  description: string;
-  readme: string;
-  subordinate: boolean;
-  endpoints: EndpointSpec[];
-  config: Record<string, ConfigOption>;
-  actions: Record<string, ActionSpec>;
-}
+/** A charm offered by the GUI's deploy search: from Sigil's charm library or already on the controller. */
+export const GuiCharmSummary = Type.Object(guiCharmSummaryFields, { additionalProperties: false });
+export type GuiCharmSummary = Static<typeof GuiCharmSummary>;
 
-export interface GuiDeployRequest {
-  charm: string;
-  app: string;
-  numUnits: number;
+/** A charm's page in the GUI's deploy panel: its summary, documentation, endpoints, config and actions. */
+export const GuiCharmPage = Type.Object({
+  ...guiCharmSummaryFields,
+  description: Type.String(),
+  readme: Type.String(),
+  subordinate: Type.Boolean(),
+  endpoints: Type.Array(EndpointSpecSchema),
+  config: Type.Record(Type.String(), ConfigOptionSchema),
+  actions: Type.Record(Type.String(), ActionSpecSchema),
+}, { additionalProperties: false });
+export type GuiCharmPage = Static<typeof GuiCharmPage>;
+
+/** What the GUI's deploy panel sends to add a charm to a model as a new application. */
+export const GuiDeployRequest = Type.Object({
+  charm: Type.String({ minLength: 1 }),
+  app: Type.String({ minLength: 1 }),
+  numUnits: Type.Integer({ minimum: 0 }),
   /** Typed values (the GUI validates them against config.yaml before sending). */
-  config: Record<string, unknown>;
-  annotations: Record<string, string>;
-}
+  config: Type.Record(Type.String(), Type.Unknown()),
+  annotations: Type.Record(Type.String(), Type.String()),
+}, { additionalProperties: false });
+export type GuiDeployRequest = Static<typeof GuiDeployRequest>;
 
 /** A bundle import: the plan of changes, each described as `sigil diff` prints it. */
-export interface GuiBundlePlan {
-  changes: string[];
-  applications: string[];
-}
+export const GuiBundlePlan = Type.Object({
+  changes: Type.Array(Type.String()),
+  applications: Type.Array(Type.String()),
+}, { additionalProperties: false });
+export type GuiBundlePlan = Static<typeof GuiBundlePlan>;

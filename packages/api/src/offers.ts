@@ -22,36 +22,60 @@ export const FindOffersQuery = Type.Object({ model: Type.Optional(Type.String({ 
 export type FindOffersQuery = Static<typeof FindOffersQuery>;
 
 /** One offer as find-offers and show-offer print it. */
-export interface OfferDoc {
-  url: string;
-  model: string;
-  name: string;
-  app: string;
-  charm: string;
-  endpoints: { name: string; interface: string; role: string }[];
+export const OfferDoc = Type.Object({
+  url: Type.String(),
+  model: Type.String(),
+  name: Type.String(),
+  app: Type.String(),
+  charm: Type.String(),
+  endpoints: Type.Array(Type.Object({ name: Type.String(), interface: Type.String(), role: Type.String() }, { additionalProperties: false })),
   /** The caller's access to the offer (read, consume or admin). */
-  access: string;
+  access: Type.String(),
   /** The relations to the offer, by the consuming model and application. */
-  connections: { model: string; app: string; relationId: number; status: string }[];
-}
+  connections: Type.Array(Type.Object({
+    model: Type.String(),
+    app: Type.String(),
+    relationId: Type.Integer(),
+    /** `joined` while the relation is alive, then `broken`. */
+    status: Type.String(),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false });
+export type OfferDoc = Static<typeof OfferDoc>;
+
+/** What `offer` made (or grew): the offer's URL, its application and all its endpoints. */
+export const OfferAnswer = Type.Object({ url: Type.String(), app: Type.String(), endpoints: Type.Array(Type.String()) }, { additionalProperties: false });
+export type OfferAnswer = Static<typeof OfferAnswer>;
+
+/** The body of show-offer: the offer's URL. */
+export const ShowOfferRequest = Type.Object({ url: Url }, { additionalProperties: false });
+export type ShowOfferRequest = Static<typeof ShowOfferRequest>;
+
+/** What consuming an offer (of this controller or another) added: the remote application's alias and the offer's URL. */
+export const ConsumeAnswer = Type.Object({ alias: Type.String(), url: Type.String() }, { additionalProperties: false });
+export type ConsumeAnswer = Static<typeof ConsumeAnswer>;
+
+/** An endpoint in the status sections: its interface and role, by endpoint name. */
+const StatusEndpoints = Type.Record(Type.String(), Type.Object({ interface: Type.String(), role: Type.String() }, { additionalProperties: false }));
 
 /** Juju's `offers` entry of the offering model's status (cmd/juju/status/formatted.go offerStatus). */
-export interface OfferStatusDoc {
-  application: string;
-  charm?: string;
-  'total-connected-count'?: number;
-  'active-connected-count'?: number;
-  endpoints: Record<string, { interface: string; role: string }>;
-}
+export const OfferStatusDoc = Type.Object({
+  application: Type.String(),
+  charm: Type.Optional(Type.String()),
+  'total-connected-count': Type.Optional(Type.Integer()),
+  'active-connected-count': Type.Optional(Type.Integer()),
+  endpoints: StatusEndpoints,
+}, { additionalProperties: false });
+export type OfferStatusDoc = Static<typeof OfferStatusDoc>;
 
 /** Juju's `application-endpoints` entry of the consuming model's status (remoteApplicationStatus). */
-export interface RemoteApplicationStatusDoc {
-  url: string;
-  endpoints?: Record<string, { interface: string; role: string }>;
-  life?: string;
-  'application-status': { current: string; message?: string; since?: string };
-  relations?: Record<string, string[]>;
-}
+export const RemoteApplicationStatusDoc = Type.Object({
+  url: Type.String(),
+  endpoints: Type.Optional(StatusEndpoints),
+  life: Type.Optional(Type.String()),
+  'application-status': Type.Object({ current: Type.String(), message: Type.Optional(Type.String()), since: Type.Optional(Type.String()) }, { additionalProperties: false }),
+  relations: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
+}, { additionalProperties: false });
+export type RemoteApplicationStatusDoc = Static<typeof RemoteApplicationStatusDoc>;
 
 // ---- Offers across controllers (issue 20) ----
 
@@ -103,6 +127,12 @@ export const RemoteSide = Type.Object({
 export type RemoteSide = Static<typeof RemoteSide>;
 
 /** The offering side's answer to an exchange: its side, and the offered application's status. */
-export interface RemoteSyncReply extends RemoteSide {
-  appStatus?: { current: string; message?: string };
-}
+export const RemoteSyncReply = Type.Object({
+  ...RemoteSide.properties,
+  appStatus: Type.Optional(Type.Object({ current: Type.String(), message: Type.Optional(Type.String()) }, { additionalProperties: false })),
+}, { additionalProperties: false });
+export type RemoteSyncReply = Static<typeof RemoteSyncReply>;
+
+/** The offering controller's number for a relation registered with it (`POST /api/remote-relations`). */
+export const RemoteRelationRegistered = Type.Object({ relationId: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export type RemoteRelationRegistered = Static<typeof RemoteRelationRegistered>;

@@ -82,15 +82,26 @@ export const EnlistMachineRequest = Type.Object({
 export type EnlistMachineRequest = Static<typeof EnlistMachineRequest>;
 
 /** The enlisted machine and what its agent needs: given to the enlisting client only. */
-export interface EnlistMachineResponse {
-  machine: string;
-  token: string;
-  controllerUrl: string;
-  caCert: string;
-}
+export const EnlistMachineResponse = Type.Object({
+  machine: Type.String(),
+  token: Type.String(),
+  controllerUrl: Type.String(),
+  caCert: Type.String(),
+}, { additionalProperties: false });
+export type EnlistMachineResponse = Static<typeof EnlistMachineResponse>;
 
 export const AnnotationsRequest = Type.Record(Type.String(), Type.String());
+export type AnnotationsRequest = Static<typeof AnnotationsRequest>;
 export const ConstraintsRequest = Type.Object({ constraints: Type.String() }, { additionalProperties: false });
+export type ConstraintsRequest = Static<typeof ConstraintsRequest>;
+
+/** `sigil model-config k=v`: values as typed, checked by the model's rules for each key. */
+export const ModelConfigRequest = Type.Record(Type.String(), Type.String());
+export type ModelConfigRequest = Static<typeof ModelConfigRequest>;
+
+/** `sigil refresh --path`: the application moves to this uploaded charm. */
+export const RefreshRequest = Type.Object({ charmUrl: Type.String() }, { additionalProperties: false });
+export type RefreshRequest = Static<typeof RefreshRequest>;
 
 /** Messages on the watch WebSocket: the revision moved, with what changed; or resync. */
 export interface WatchMessage {

@@ -4,101 +4,123 @@
  * it from one snapshot read; the CLI renders it as a table, YAML or JSON.
  */
 
-import type { RolloutStatusDoc } from './rollout.ts';
-import type { OfferStatusDoc, RemoteApplicationStatusDoc } from './offers.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { RolloutStatusDoc } from './rollout.ts';
+import { OfferStatusDoc, RemoteApplicationStatusDoc } from './offers.ts';
 
-export interface StatusInfoContents {
-  current: string;
-  message?: string;
-  since?: string;
-  version?: string;
-  life?: string;
-}
+export const StatusInfoContents = Type.Object({
+  current: Type.String(),
+  message: Type.Optional(Type.String()),
+  since: Type.Optional(Type.String()),
+  version: Type.Optional(Type.String()),
+  life: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+export type StatusInfoContents = Static<typeof StatusInfoContents>;
 
-export interface UnitStatusDoc {
-  'workload-status': StatusInfoContents;
-  'juju-status': StatusInfoContents;
-  leader?: boolean;
-  machine?: string;
-  'open-ports'?: string[];
-  'public-address'?: string;
+/** A machine's or an application's OS, as Juju's base. */
+const Base = Type.Object({ name: Type.String(), channel: Type.String() }, { additionalProperties: false });
+
+/** A unit's status entry; `subordinates` holds entries of the same shape. */
+export const UnitStatusDoc = Type.Recursive((self) => Type.Object({
+  'workload-status': StatusInfoContents,
+  'juju-status': StatusInfoContents,
+  leader: Type.Optional(Type.Literal(true)),
+  machine: Type.Optional(Type.String()),
+  'open-ports': Type.Optional(Type.Array(Type.String())),
+  'public-address': Type.Optional(Type.String()),
   /** Sigil addition: where `expose` published the unit's opened ports on the host. */
-  'published-ports'?: string[];
+  'published-ports': Type.Optional(Type.Array(Type.String())),
   /** Sigil addition (issue 19): counts from the unit's last software inventory, once one was collected. */
-  audit?: { 'modified-files': number; 'embedded-copies': number; packages: number; collected: string };
-  subordinates?: Record<string, UnitStatusDoc>;
+  audit: Type.Optional(Type.Object({
+    'modified-files': Type.Integer(),
+    'embedded-copies': Type.Integer(),
+    packages: Type.Integer(),
+    collected: Type.String(),
+  }, { additionalProperties: false })),
+  subordinates: Type.Optional(Type.Record(Type.String(), self)),
   /** Sigil addition: the charm revision this unit runs, when a roll-out has it on another than its application's. */
-  'charm-rev'?: number;
+  'charm-rev': Type.Optional(Type.Integer()),
   /** Sigil addition: where this unit is in its application's roll-out (while one runs or is halted). */
-  rollout?: string;
-}
+  rollout: Type.Optional(Type.String()),
+}, { additionalProperties: false }), { $id: 'UnitStatusDoc' });
+export type UnitStatusDoc = Static<typeof UnitStatusDoc>;
 
-export interface RelationStatusEntry {
-  'related-application': string;
-  interface: string;
-  scope: 'global' | 'container';
-}
+export const RelationStatusEntry = Type.Object({
+  'related-application': Type.String(),
+  interface: Type.String(),
+  scope: Type.Union([Type.Literal('global'), Type.Literal('container')]),
+}, { additionalProperties: false });
+export type RelationStatusEntry = Static<typeof RelationStatusEntry>;
 
-export interface ApplicationStatusDoc {
-  charm: string;
-  base: { name: string; channel: string };
-  'charm-origin': string;
-  'charm-name': string;
-  'charm-rev': number;
-  'charm-version'?: string;
-  exposed: boolean;
-  life?: string;
-  'application-status': StatusInfoContents;
-  relations?: Record<string, RelationStatusEntry[]>;
-  'subordinate-to'?: string[];
-  units?: Record<string, UnitStatusDoc>;
-  version?: string;
-  'endpoint-bindings'?: Record<string, string>;
+/** A charm's provenance as status shows it (kebab-case, as status keys are). */
+export const CharmProvenanceDoc = Type.Object({
+  source: Type.String(),
+  url: Type.String(),
+  commit: Type.Optional(Type.String()),
+  sha256: Type.Optional(Type.String()),
+  'collected-at': Type.String(),
+  files: Type.Integer({ minimum: 0 }),
+  matches: Type.Boolean(),
+  modified: Type.Array(Type.String()),
+  missing: Type.Array(Type.String()),
+}, { additionalProperties: false });
+export type CharmProvenanceDoc = Static<typeof CharmProvenanceDoc>;
+
+export const ApplicationStatusDoc = Type.Object({
+  charm: Type.String(),
+  base: Base,
+  'charm-origin': Type.String(),
+  'charm-name': Type.String(),
+  'charm-rev': Type.Integer(),
+  'charm-version': Type.Optional(Type.String()),
+  exposed: Type.Boolean(),
+  life: Type.Optional(Type.String()),
+  'application-status': StatusInfoContents,
+  relations: Type.Optional(Type.Record(Type.String(), Type.Array(RelationStatusEntry))),
+  'subordinate-to': Type.Optional(Type.Array(Type.String())),
+  units: Type.Optional(Type.Record(Type.String(), UnitStatusDoc)),
+  version: Type.Optional(Type.String()),
+  'endpoint-bindings': Type.Optional(Type.Record(Type.String(), Type.String())),
   /** Sigil addition: desired unit count, for the Scale column. */
-  scale?: number;
-  constraints?: string;
-  /** Sigil addition: where exposed ports are published on the host. */
-  'exposed-endpoints'?: Record<string, unknown>;
+  scale: Type.Optional(Type.Integer({ minimum: 0 })),
+  constraints: Type.Optional(Type.String()),
   /** Sigil addition: the application's latest roll-out (`sigil refresh --batch`), while it runs or is halted, and once it ended. */
-  rollout?: RolloutStatusDoc;
+  rollout: Type.Optional(RolloutStatusDoc),
   /**
    * Sigil addition (issue 18): the latest finished run of a schedule on this application
    * (`sigil schedule`), with its snapshot in the backup store when it made one.
    */
-  'last-backup'?: { schedule: string; action: string; at: string; status: string; snapshot?: string; message: string };
+  'last-backup': Type.Optional(Type.Object({
+    schedule: Type.String(),
+    action: Type.String(),
+    at: Type.String(),
+    status: Type.String(),
+    snapshot: Type.Optional(Type.String()),
+    message: Type.String(),
+  }, { additionalProperties: false })),
   /**
    * Sigil addition (issue 16): where the application's charm came from, for a charm collected
    * with `sigil collect` (its codetree-collect-info.yaml checked against the uploaded files).
    */
-  'charm-provenance'?: CharmProvenanceDoc;
-}
+  'charm-provenance': Type.Optional(CharmProvenanceDoc),
+}, { additionalProperties: false });
+export type ApplicationStatusDoc = Static<typeof ApplicationStatusDoc>;
 
-/** A charm's provenance as status shows it (kebab-case, as status keys are). */
-export interface CharmProvenanceDoc {
-  source: string;
-  url: string;
-  commit?: string;
-  sha256?: string;
-  'collected-at': string;
-  files: number;
-  matches: boolean;
-  modified: string[];
-  missing: string[];
-}
-
-export interface MachineStatusDoc {
-  'juju-status': StatusInfoContents;
-  hostname?: string;
-  'dns-name'?: string;
-  'ip-addresses'?: string[];
-  'instance-id': string;
-  'machine-status': StatusInfoContents;
-  base: { name: string; channel: string };
-  constraints?: string;
-  hardware?: string;
+/** A machine's status entry; `containers` holds entries of the same shape. */
+export const MachineStatusDoc = Type.Recursive((self) => Type.Object({
+  'juju-status': StatusInfoContents,
+  hostname: Type.Optional(Type.String()),
+  'dns-name': Type.Optional(Type.String()),
+  'ip-addresses': Type.Optional(Type.Array(Type.String())),
+  'instance-id': Type.String(),
+  'machine-status': StatusInfoContents,
+  base: Base,
+  constraints: Type.Optional(Type.String()),
+  hardware: Type.Optional(Type.String()),
   /** LXC containers on this machine (`N/lxc/M`), as Juju nests them under their host. */
-  containers?: Record<string, MachineStatusDoc>;
-}
+  containers: Type.Optional(Type.Record(Type.String(), self)),
+}, { additionalProperties: false }), { $id: 'MachineStatusDoc' });
+export type MachineStatusDoc = Static<typeof MachineStatusDoc>;
 
 /** A machine of a status doc by id, a container (`0/lxc/1`) looked up under its host. */
 export function statusMachine(doc: Pick<ModelStatusDoc, 'machines'>, id: string): MachineStatusDoc | undefined {
@@ -114,57 +136,63 @@ export function allStatusMachines(doc: Pick<ModelStatusDoc, 'machines'>): [strin
   return Object.entries(doc.machines).flatMap(([id, m]) => [[id, m] as [string, MachineStatusDoc], ...Object.entries(m.containers ?? {})]);
 }
 
-export interface RelationRow {
-  id: number;
+export const RelationRow = Type.Object({
+  id: Type.Integer(),
   /** `provider:ep` (or the single peer endpoint). */
-  provider: string;
-  requirer: string;
-  interface: string;
-  type: 'regular' | 'peer' | 'subordinate';
-  status: string;
-  message?: string;
-}
+  provider: Type.String(),
+  requirer: Type.String(),
+  interface: Type.String(),
+  type: Type.Union([Type.Literal('regular'), Type.Literal('peer'), Type.Literal('subordinate')]),
+  status: Type.String(),
+  message: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+export type RelationRow = Static<typeof RelationRow>;
 
-export interface ModelStatusDoc {
-  model: {
-    name: string;
-    type: 'iaas';
-    controller: string;
-    cloud: string;
-    region?: string;
-    version: string;
-    'model-status': StatusInfoContents;
-    sla: string;
-  };
-  machines: Record<string, MachineStatusDoc>;
-  applications: Record<string, ApplicationStatusDoc>;
+export const ModelStatusDoc = Type.Object({
+  model: Type.Object({
+    name: Type.String(),
+    type: Type.Literal('iaas'),
+    controller: Type.String(),
+    cloud: Type.String(),
+    region: Type.Optional(Type.String()),
+    version: Type.String(),
+    'model-status': StatusInfoContents,
+    sla: Type.String(),
+  }, { additionalProperties: false }),
+  machines: Type.Record(Type.String(), MachineStatusDoc),
+  applications: Type.Record(Type.String(), ApplicationStatusDoc),
   /** Consumed offers (Juju's SAAS), by alias. */
-  'application-endpoints': Record<string, RemoteApplicationStatusDoc>;
+  'application-endpoints': Type.Record(Type.String(), RemoteApplicationStatusDoc),
   /** This model's offers, by offer name. */
-  offers: Record<string, OfferStatusDoc>;
+  offers: Type.Record(Type.String(), OfferStatusDoc),
   /** Sigil addition kept under its own key: the relation table rows (Juju prints these with --relations). */
-  integrations?: RelationRow[];
-  controller: { timestamp: string };
+  integrations: Type.Optional(Type.Array(RelationRow)),
+  controller: Type.Object({ timestamp: Type.String() }, { additionalProperties: false }),
   /** Sigil addition: the change-log revision this snapshot reflects (status --watch resumes from it). */
-  revision?: number;
-}
+  revision: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: false });
+export type ModelStatusDoc = Static<typeof ModelStatusDoc>;
 
 /** `sigil wait`: whether the model (or some applications) has settled, and if not, why. */
-export interface WaitReport {
-  settled: boolean;
-  errors: { unit: string; message: string; output: string[] }[];
-  busy: { unit: string; reason: string }[];
-  revision: number;
-}
+export const WaitReport = Type.Object({
+  settled: Type.Boolean(),
+  errors: Type.Array(Type.Object({ unit: Type.String(), message: Type.String(), output: Type.Array(Type.String()) }, { additionalProperties: false })),
+  busy: Type.Array(Type.Object({ unit: Type.String(), reason: Type.String() }, { additionalProperties: false })),
+  revision: Type.Integer({ minimum: 0 }),
+}, { additionalProperties: false });
+export type WaitReport = Static<typeof WaitReport>;
 
 /** The kinds of status history kept (show-status-log --type; `unit` is workload and juju-unit). */
-export type StatusHistoryKind = 'workload' | 'juju-unit' | 'machine';
+export const StatusHistoryKind = Type.Union([Type.Literal('workload'), Type.Literal('juju-unit'), Type.Literal('machine')]);
+export type StatusHistoryKind = Static<typeof StatusHistoryKind>;
 
 /** One show-status-log entry; `since` is ms since the epoch. */
-export interface StatusHistoryEntry {
-  type: StatusHistoryKind;
-  status: string;
-  message: string;
-  data: Record<string, unknown>;
-  since: number;
-}
+export const StatusHistoryEntry = Type.Object({
+  type: StatusHistoryKind,
+  status: Type.String(),
+  message: Type.String(),
+  /** What the agent reported with the status (free-form, as Juju's status data). */
+  data: Type.Record(Type.String(), Type.Unknown()),
+  since: Type.Integer(),
+}, { additionalProperties: false });
+export type StatusHistoryEntry = Static<typeof StatusHistoryEntry>;

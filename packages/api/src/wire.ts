@@ -57,7 +57,12 @@ export function requestIn<K extends ApiRoute>(model: string, key: K, ...[input]:
  * POSTs and DELETEs that repeating cannot change the outcome of: a client whose connection
  * was lost after sending one may send it again, as it would any GET.
  */
-const REPEATABLE: ReadonlySet<string> = new Set<ApiRoute>([]);
+const REPEATABLE: ReadonlySet<string> = new Set<ApiRoute>([
+  // Sets the one backup store to what the body says.
+  'POST /api/backup-store',
+  // A second rotation leaves the agent with a fresh credential, as the first would have.
+  'POST /api/models/:model/machines/:id/rotate-credential',
+]);
 
 /** Whether a lost answer to a call of `key` may be asked for again. */
 export function safeToRepeat(key: ApiRoute): boolean {

@@ -91,8 +91,8 @@ describe('Client with several controller addresses', () => {
     const dead = await deadUrl();
     const b = await replica();
     const c = client(dead, [dead, b.url]);
-    expect(await c.get('/api/models/default/status')).toEqual({ from: b.url });
-    expect(await c.post('/api/models/default/config', { a: '1' })).toEqual({ from: b.url });
+    expect(await c.request('GET', '/api/models/default/status')).toEqual({ from: b.url });
+    expect(await c.request('POST', '/api/models/default/config', { a: '1' })).toEqual({ from: b.url });
     expect(b.seen).toEqual(['GET /api/models/default/status', 'POST /api/models/default/config']);
     expect(c.entry.endpoint).toBe(b.url);
     expect(saved().endpoint).toBe(b.url);
@@ -105,19 +105,19 @@ describe('Client with several controller addresses', () => {
       return true;
     });
     const b = await replica();
-    const err = await client(a.url, [a.url, b.url]).post('/api/models/default/exec', { units: ['a/0'] }).then(() => undefined, (e: unknown) => e as Error & { code?: string });
+    const err = await client(a.url, [a.url, b.url]).request('POST', '/api/models/default/exec', { units: ['a/0'] }).then(() => undefined, (e: unknown) => e as Error & { code?: string });
     expect(err?.message).toContain(`at ${a.url} during POST /api/models/default/exec`);
     expect(err?.message).toContain('may or may not have been applied');
     expect(a.seen).toEqual(['POST /api/models/default/exec']);
     expect(b.seen).toEqual([]);
     // A GET is asked again, of the next address.
-    expect(await client(a.url, [a.url, b.url]).get('/api/health')).toEqual({ from: b.url });
+    expect(await client(a.url, [a.url, b.url]).request('GET', '/api/health')).toEqual({ from: b.url });
   });
 
   it('names every address tried when none answers, with what to check', async () => {
     const dead1 = await deadUrl();
     const dead2 = await deadUrl();
-    const err = await client(dead1, [dead1, dead2], 300).get('/api/health').then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
+    const err = await client(dead1, [dead1, dead2], 300).request('GET', '/api/health').then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
     expect(err?.code).toBe('unavailable');
     expect(err?.message).toBe(`cannot connect to controller "test" at any of its 2 addresses: ${dead1} (ECONNREFUSED), ${dead2} (ECONNREFUSED)`);
     expect(err?.hint).toContain('controller hosts');
@@ -128,7 +128,7 @@ describe('Client with several controller addresses', () => {
   it('does not fall back to a saved list that lacks the endpoint (an entry pointed elsewhere)', async () => {
     const dead = await deadUrl();
     const b = await replica();
-    await expect(client(dead, [b.url], 200).get('/api/health')).rejects.toMatchObject({ message: `cannot connect to controller "test" at ${dead} (ECONNREFUSED)` });
+    await expect(client(dead, [b.url], 200).request('GET', '/api/health')).rejects.toMatchObject({ message: `cannot connect to controller "test" at ${dead} (ECONNREFUSED)` });
     expect(b.seen).toEqual([]);
   });
 
@@ -149,7 +149,7 @@ describe('Client with several controller addresses', () => {
     expect(c.entry.endpoints).toEqual([a.url, b.url]);
     // Killed: the next call goes to the other.
     a.kill();
-    expect(await c.get('/api/health')).toEqual({ from: b.url });
+    expect(await c.request('GET', '/api/health')).toEqual({ from: b.url });
     expect(saved().endpoint).toBe(b.url);
   });
 

@@ -53,7 +53,7 @@ describe('Client requests while the controller restarts', () => {
   it('retries a GET through refused connections until the controller is back', async () => {
     const port = await freePort();
     const started = Date.now();
-    const call = client(port, 10_000).get<{ ok: boolean }>('/api/health');
+    const call = client(port, 10_000).request<{ ok: boolean }>('GET', '/api/health');
     await new Promise((r) => setTimeout(r, 400));
     await serve(port, (_req, res) => answer(res, { ok: true }));
     expect(await call).toEqual({ ok: true });
@@ -63,7 +63,7 @@ describe('Client requests while the controller restarts', () => {
   it('retries a POST through refused connections: a refused request never reached the controller', async () => {
     const port = await freePort();
     const bodies: string[] = [];
-    const call = client(port, 10_000).post<{ id: number }>('/api/things', { name: 'x' });
+    const call = client(port, 10_000).request<{ id: number }>('POST', '/api/things', { name: 'x' });
     await new Promise((r) => setTimeout(r, 300));
     await serve(port, (req, res) => {
       let body = '';
@@ -84,7 +84,7 @@ describe('Client requests while the controller restarts', () => {
       hits++;
       req.socket.destroy();
     });
-    const err = await client(port, 5_000).post('/api/models/default/exec', { units: ['a/0'] }).then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
+    const err = await client(port, 5_000).request('POST', '/api/models/default/exec', { units: ['a/0'] }).then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
     expect(hits).toBe(1);
     expect(err?.code).toBe('unavailable');
     expect(err?.message).toContain('POST /api/models/default/exec');
@@ -102,8 +102,8 @@ describe('Client requests while the controller restarts', () => {
       else answer(res, { n });
     });
     const c = client(port, 5_000);
-    expect(await c.get('/api/models/default/status')).toEqual({ n: 2 });
-    expect(await c.post('/api/models/default/config', { a: '1' }, { safeToRetry: true })).toEqual({ n: 2 });
+    expect(await c.request('GET', '/api/models/default/status')).toEqual({ n: 2 });
+    expect(await c.request('POST', '/api/models/default/config', { a: '1' }, { safeToRetry: true })).toEqual({ n: 2 });
   });
 
   it('repeats a GET answered 503 by a controller that is shutting down, but not a Sigil error', async () => {
@@ -119,16 +119,16 @@ describe('Client requests while the controller restarts', () => {
       } else answer(res, { error: { code: 'unavailable', message: 'provider is busy', hint: 'wait' } });
     });
     const c = client(port, 5_000);
-    expect(await c.get('/closing')).toEqual({ ok: true });
+    expect(await c.request('GET', '/closing')).toEqual({ ok: true });
     hits = 10;
-    await expect(c.get('/domain')).rejects.toMatchObject({ code: 'unavailable', message: 'provider is busy', hint: 'wait' });
+    await expect(c.request('GET', '/domain')).rejects.toMatchObject({ code: 'unavailable', message: 'provider is busy', hint: 'wait' });
     expect(hits).toBe(11);
   });
 
   it('gives up after its budget with a message naming the controller and its address', async () => {
     const port = await freePort();
     const started = Date.now();
-    const err = await client(port, 600).get('/api/health').then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
+    const err = await client(port, 600).request('GET', '/api/health').then(() => undefined, (e: unknown) => e as Error & { code?: string; hint?: string });
     expect(Date.now() - started).toBeGreaterThanOrEqual(600);
     expect(err?.code).toBe('unavailable');
     expect(err?.message).toBe(`cannot connect to controller "test" at https://127.0.0.1:${port} (ECONNREFUSED)`);
@@ -142,14 +142,14 @@ describe('Client requests while the controller restarts', () => {
     const gone = spawnSync(process.execPath, ['-e', '0']).pid;
     writeFileSync(join(dir, 'supervisor.pid'), String(gone));
     const started = Date.now();
-    await expect(client(port, 10_000, dir).get('/api/health')).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(client(port, 10_000, dir).request('GET', '/api/health')).rejects.toMatchObject({ code: 'unavailable' });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses a response that is not JSON with a clear error', async () => {
     const port = await freePort();
     await serve(port, (_req, res) => res.end('<html>proxy error</html>'));
-    await expect(client(port, 1_000).get('/api/health')).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('something other than JSON') });
+    await expect(client(port, 1_000).request('GET', '/api/health')).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('something other than JSON') });
   });
 });
 
@@ -202,7 +202,7 @@ describe('Client pins the controller CA', () => {
     const server = await serve(port, (_req, res) => answer(res, { ok: true }));
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws) => ws.send(JSON.stringify({ rev: 3 })));
-    expect(await client(port, 1_000).get('/api/health')).toEqual({ ok: true });
+    expect(await client(port, 1_000).request('GET', '/api/health')).toEqual({ ok: true });
     await client(port, 1_000).watch((m) => m.rev === 3);
     wss.close();
   });
@@ -217,7 +217,7 @@ describe('Client pins the controller CA', () => {
     const wss = new WebSocketServer({ server });
     const pinned = (await other).caCert;
     const expected = new RegExp(`controller "test" at https://127\\.0\\.0\\.1:${port} presented a certificate that does not verify against its pinned CA \\(expected a certificate issued by the CA with SHA-256 fingerprint ${certFingerprint(pinned)};`);
-    const err = await client(port, 2_000, '/nonexistent', pinned).get('/api/health').then(() => undefined, (e: unknown) => e as { code: string; message: string; hint?: string });
+    const err = await client(port, 2_000, '/nonexistent', pinned).request('GET', '/api/health').then(() => undefined, (e: unknown) => e as { code: string; message: string; hint?: string });
     expect(err?.code).toBe('unavailable');
     expect(err?.message).toMatch(expected);
     expect(err?.message).not.toContain(certFingerprint(pki.caCert));
@@ -236,11 +236,11 @@ describe('Client pins the controller CA', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.2', () => resolve()));
     const c = new Client('test', { endpoint: `https://127.0.0.2:${port}`, dir: '/nonexistent', provider: 'local-process', 'current-model': 'default', 'ca-cert': elsewhere.caCert }, 'token', 'default', { retryForMs: 1_000 });
-    await expect(c.get('/api/health')).rejects.toMatchObject({ message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
+    await expect(c.request('GET', '/api/health')).rejects.toMatchObject({ message: expect.stringContaining('ERR_TLS_CERT_ALTNAME_INVALID') });
   });
 
   it('will not talk to a controller entry with no pinned CA', async () => {
     const c = new Client('old', { endpoint: 'http://127.0.0.1:1', dir: '/nonexistent', provider: 'local-process', 'current-model': 'default' }, 'token', 'default', { retryForMs: 100 });
-    await expect(c.get('/api/health')).rejects.toMatchObject({ message: 'controller "old" has no pinned CA certificate (it was bootstrapped before controllers served TLS)' });
+    await expect(c.request('GET', '/api/health')).rejects.toMatchObject({ message: 'controller "old" has no pinned CA certificate (it was bootstrapped before controllers served TLS)' });
   });
 });

@@ -98,22 +98,6 @@ export class Client {
     return this.request<ApiAnswer<K>>(r.method, r.path, r.body, { safeToRetry: safeToRepeat(key) });
   }
 
-  m(path: string): string {
-    return `/api/models/${encodeURIComponent(this.model)}${path}`;
-  }
-
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
-  }
-
-  post<T>(path: string, body: unknown = {}, opts: RequestOptions = {}): Promise<T> {
-    return this.request<T>('POST', path, body, opts);
-  }
-
-  delete<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    return this.request<T>('DELETE', path, undefined, opts);
-  }
-
   /**
    * One API call. A refused connection never reached the controller, so any call is tried
    * again until `retryForMs` has passed; a connection lost after the request was sent is
@@ -204,7 +188,7 @@ export class Client {
    * changes nothing: the call that needs the controller reports it.
    */
   async refreshEndpoints(): Promise<void> {
-    await this.get('/api/controller').catch(() => undefined);
+    await this.call('GET /api/controller').catch(() => undefined);
   }
 
   /**

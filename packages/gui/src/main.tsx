@@ -1,9 +1,9 @@
 import { createRoot } from 'react-dom/client';
 import '@xyflow/react/dist/style.css';
 import './styles.css';
-import { Api, ApiError, canWrite, session, type WhoAmI } from './api/client.ts';
+import { Api, ApiError, canWrite, session } from './api/client.ts';
 import { ModelFeed } from './store/feed.ts';
-import type { ControllerReplica } from '@sigil/api';
+import type { WhoAmI } from '@sigil/api';
 import { FAILOVER_AFTER, ReplicaList } from './store/failover.ts';
 import { App } from './App.tsx';
 import { Login, NoAccess } from './pages/Login.tsx';
@@ -39,8 +39,8 @@ const RELIST_MS = 30_000;
 
 /** Lists the replicas; a listing that fails (the replica is busy or going) is tried again shortly while the stream is live. */
 function listReplicas(api: Api, live: () => boolean, attempt = 0): void {
-  api.get<{ controllers?: ControllerReplica[]; replica?: string }>('/api/controller').then(
-    (c) => replicas.set(c.controllers ?? [], c.replica),
+  api.request('GET /api/controller').then(
+    (c) => replicas.set(c.controllers, c.replica),
     () => {
       if (live()) setTimeout(() => live() && listReplicas(api, live, attempt + 1), Math.min(5000, 250 * 2 ** attempt));
     },

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { AuditReportAnswer, LogLine, MachineView } from '@sigil/api';
+import type { LogLine, MachineView } from '@sigil/api';
 import { unitTag } from '@sigil/core';
 import type { AgentApi } from '../api-client.ts';
 import type { MachineLock } from '../lock.ts';
@@ -69,13 +69,13 @@ export class InventoryRunner {
       const digests = await DigestCache.load(root, join(this.o.dataDir, DIGESTS_FILE));
       const report = await collectUnit({ unit, request, root, unitDir, charmDir: join(unitDir, 'charm'), md5: digests.md5 });
       await digests.save();
-      const answer = await this.o.api.postJson<AuditReportAnswer>('/api/agent/audit', reportBody(report));
+      const answer = await this.o.api.postJson('POST /api/agent/audit', reportBody(report));
       this.o.log('INFO', `inventory collected in ${report.ms} ms: ${report.packages.length} packages, ${report.changed.length} changed package files, ${report.language.length} language packages, ${report.files.length} files outside packages; ${digests.hashed} files read, ${digests.hits} known unchanged; ${report.skipped.count} skipped`, unitTag(unit));
       // The installed packages the controller's index lacks: their files, a batch at a time.
       let indexed = 0;
       for (let i = 0; i < answer.indexWanted.length; i += PACKAGES_PER_BATCH) {
         const packages = await packageFiles(root, answer.indexWanted.slice(i, i + PACKAGES_PER_BATCH));
-        if (packages.length > 0) indexed += (await this.o.api.post<{ added: number }>('/api/agent/audit/packages', { unit, packages })).added;
+        if (packages.length > 0) indexed += (await this.o.api.call('POST /api/agent/audit/packages', { body: { unit, packages } })).added;
       }
       if (indexed > 0) this.o.log('INFO', `added ${indexed} installed packages to the controller's fingerprint index`, unitTag(unit));
     } catch (e) {

@@ -24,7 +24,7 @@ export async function ensureResources(api: AgentApi, unit: string, dir: string, 
       continue;
     }
     try {
-      const got = await api.post<{ fingerprint: string; data: string }>('/api/agent/resources', { unit, name: r.name });
+      const got = await api.call('POST /api/agent/resources', { body: { unit, name: r.name } });
       const data = Buffer.from(got.data, 'base64');
       const sum = createHash('sha384').update(data).digest('hex');
       if (sum !== got.fingerprint) throw new Error(`content does not match its fingerprint ${got.fingerprint.slice(0, 12)}`);

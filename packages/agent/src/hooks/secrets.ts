@@ -1,4 +1,4 @@
-import type { SecretContentResponse, UnitView } from '@sigil/api';
+import type { UnitView } from '@sigil/api';
 import type { AgentApi } from '../api-client.ts';
 import type { HookToolEnv, SecretEntry } from '../hook-tools/context.ts';
 import { hookSecretValues } from '../hook-tools/secrets.ts';
@@ -15,7 +15,7 @@ export async function loadSecretEntries(api: AgentApi, view: UnitView, hadSecret
   const known = view.secrets;
   if (!hadSecrets && (!known || known.owned.length + known.consumed.length === 0)) return undefined;
   // The answer carries the unit's secrets as of now: the view may not show the last commit yet.
-  const { secrets, view: s } = await api.post<SecretContentResponse>('/api/agent/secrets/content', { unit: view.name });
+  const { secrets, view: s } = await api.call('POST /api/agent/secrets/content', { body: { unit: view.name } });
   const content = new Map(secrets.map((x) => [x.id, Object.fromEntries(Object.entries(x.revisions).map(([r, c]) => [Number(r), c]))]));
   return [
     ...s.owned.map((o): SecretEntry => ({ id: o.id, access: 'manage', label: o.label, tracked: o.revision, latest: o.revision, content: content.get(o.id) ?? {}, meta: o })),

@@ -16,7 +16,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
     if (url) return url;
     const entry = Object.values(read.charms).find((x) => x.path === path);
     if (!entry) throw new SigilError('internal', `no charm read for ${path}`);
-    url = (await c.post<{ url: string }>(c.m('/charms'), { ...entry.archive, source: entry.source ?? path })).url;
+    url = (await c.call('POST /api/models/:model/charms', { body: { ...entry.archive, source: entry.source ?? path } })).url;
     charmUrls.set(path, url);
     return url;
   };
@@ -28,7 +28,7 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
       else if (p.startsWith(EXISTING_MACHINE)) out.push(p.slice(EXISTING_MACHINE.length));
       else if (machines.has(p)) out.push(machines.get(p)!);
       else if (p.includes('/')) {
-        status ??= await c.get<ModelStatusDoc>(c.m('/status'));
+        status ??= await c.call('GET /api/models/:model/status');
         const m = status.applications[p.split('/')[0]!]?.units?.[p]?.machine;
         if (m === undefined) throw new SigilError('not-found', `placement "${p}": no such unit with a machine`, 'place units on machines or on existing units');
         out.push(m);
@@ -43,34 +43,34 @@ export async function applyPlan(c: Client, plan: Change[], read: ReadBundle, say
         await upload(ch.path);
         break;
       case 'add-machine': {
-        const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: 1, constraints: ch.constraints, ...(ch.annotations ? { annotations: ch.annotations } : {}) });
+        const r = await c.call('POST /api/models/:model/machines', { body: { n: 1, constraints: ch.constraints, ...(ch.annotations ? { annotations: ch.annotations } : {}) } });
         machines.set(ch.id, r.machines[0]!);
         break;
       }
       case 'deploy':
-        await c.post(c.m('/applications'), { app: ch.app, charmUrl: await upload(ch.charmPath), numUnits: ch.numUnits, config: ch.options, constraints: ch.constraints, to: await place(ch.to) });
+        await c.call('POST /api/models/:model/applications', { body: { app: ch.app, charmUrl: await upload(ch.charmPath), numUnits: ch.numUnits, config: ch.options, constraints: ch.constraints, to: await place(ch.to) } });
         break;
       case 'refresh':
-        await c.post(c.m(`/applications/${ch.app}/refresh`), { charmUrl: await upload(ch.charmPath) });
+        await c.call('POST /api/models/:model/applications/:app/refresh', { params: { app: ch.app }, body: { charmUrl: await upload(ch.charmPath) } });
         break;
       case 'set-config':
-        await c.post(c.m(`/applications/${ch.app}/config`), { set: ch.set, reset: ch.reset });
+        await c.call('POST /api/models/:model/applications/:app/config', { params: { app: ch.app }, body: { set: ch.set, reset: ch.reset } });
         break;
       case 'set-constraints':
-        await c.post(c.m(`/applications/${ch.app}/constraints`), { constraints: ch.constraints });
+        await c.call('POST /api/models/:model/applications/:app/constraints', { params: { app: ch.app }, body: { constraints: ch.constraints } });
         break;
       case 'add-unit':
-        await c.post(c.m(`/applications/${ch.app}/units`), { n: ch.n, to: await place(ch.to) });
+        await c.call('POST /api/models/:model/applications/:app/units', { params: { app: ch.app }, body: { n: ch.n, to: await place(ch.to) } });
         break;
       case 'relate':
-        await c.post(c.m('/relations'), { a: ch.a, b: ch.b });
+        await c.call('POST /api/models/:model/relations', { body: { a: ch.a, b: ch.b } });
         break;
       case 'expose':
       case 'unexpose':
-        await c.post(c.m(`/applications/${ch.app}/expose`), { exposed: ch.kind === 'expose' });
+        await c.call('POST /api/models/:model/applications/:app/expose', { params: { app: ch.app }, body: { exposed: ch.kind === 'expose' } });
         break;
       case 'set-annotations':
-        await c.post(c.m(`/applications/${ch.app}/annotations`), ch.annotations);
+        await c.call('POST /api/models/:model/applications/:app/annotations', { params: { app: ch.app }, body: ch.annotations });
         break;
     }
   }

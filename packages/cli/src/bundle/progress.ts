@@ -52,7 +52,7 @@ export async function followUntilSettled(c: Client, apps: string[], timeoutMs: n
   let drawn = 0;
   let report: WaitReport | undefined;
   const check = async (): Promise<boolean> => {
-    const doc = await c.get<ModelStatusDoc>(c.m('/status'));
+    const doc = await c.call('GET /api/models/:model/status');
     const rows = units(doc).filter(([n]) => apps.length === 0 || apps.includes(n.split('/')[0]!));
     if (mode === 'live') {
       if (drawn > 0) process.stderr.write(`\x1b[${drawn}A\x1b[J`);
@@ -62,7 +62,7 @@ export async function followUntilSettled(c: Client, apps: string[], timeoutMs: n
     } else {
       for (const l of changes.next(rows)) out(l);
     }
-    report = await c.get<WaitReport>(c.m(`/wait?apps=${encodeURIComponent(apps.join(','))}`));
+    report = await c.call('GET /api/models/:model/wait', { query: { apps: apps.join(',') } });
     return report.settled || report.errors.length > 0;
   };
   let timer: NodeJS.Timeout | undefined;

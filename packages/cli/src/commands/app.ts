@@ -9,8 +9,6 @@ interface ModelOpt {
   model?: string;
 }
 
-type ConfigDoc = { application: string; charm: string; settings: Record<string, { value?: unknown; source: string }> };
-
 export function registerApp(program: Command, ctx: Ctx): void {
   const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
 
@@ -28,7 +26,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
         const alias = await consumeOffer(ctx, o.model, source === undefined ? url : `${source}:${url}`);
         return endpoint === undefined ? alias : `${alias}:${endpoint}`;
       };
-      await c.post(c.m('/relations'), { a: await side(a), b: await side(b) });
+      await c.call('POST /api/models/:model/relations', { body: { a: await side(a), b: await side(b) } });
     });
 
   withModel(program.command('remove-relation'))
@@ -37,7 +35,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .argument('[b]', 'app[:endpoint]')
     .action(async (a: string, b: string | undefined, o: ModelOpt) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/relations/remove'), b === undefined ? { a } : { a, b });
+      await c.call('POST /api/models/:model/relations/remove', { body: b === undefined ? { a } : { a, b } });
     });
 
   withModel(program.command('config'))
@@ -55,15 +53,15 @@ export function registerApp(program: Command, ctx: Ctx): void {
       const set = parseConfigArgs([...(o.file ? [o.file] : []), ...assignments], app);
       const reset = o.reset ? o.reset.split(',').map((s) => s.trim()).filter(Boolean) : [];
       if (Object.keys(set).length > 0 || reset.length > 0) {
-        await c.post(c.m(`/applications/${app}/config`), { set, reset });
+        await c.call('POST /api/models/:model/applications/:app/config', { params: { app }, body: { set, reset } });
         return;
       }
-      const doc = await c.get<ConfigDoc>(c.m(`/applications/${app}/config`));
+      const doc = await c.call('GET /api/models/:model/applications/:app/config', { params: { app } });
       if (keys.length > 1) throw new SigilError('bad-request', 'only one key can be read at a time');
       if (keys.length === 1) {
         const s = doc.settings[keys[0]!];
         if (!s) throw new SigilError('invalid-config', `unknown option "${keys[0]}" for application "${app}"`, `valid options: ${Object.keys(doc.settings).join(', ')}`);
-        ctx.out(s.value === undefined || s.value === null ? '' : String(s.value));
+        ctx.out(s.value === undefined ? '' : String(s.value));
         return;
       }
       ctx.print(doc, o.format, () => YAML.stringify(doc));
@@ -78,7 +76,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
       const c = ctx.client(o.model);
       const n = Number(o.numUnits);
       if (!Number.isInteger(n) || n < 1) throw new SigilError('bad-request', `invalid --num-units "${o.numUnits}"`, 'give a whole number of at least 1');
-      const r = await c.post<{ units: string[] }>(c.m(`/applications/${app}/units`), { n, to: o.to ? o.to.split(',') : [] });
+      const r = await c.call('POST /api/models/:model/applications/:app/units', { params: { app }, body: { n, to: o.to ? o.to.split(',') : [] } });
       ctx.info(`added ${r.units.join(', ')}`);
     });
 
@@ -91,7 +89,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .action(async (units: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean; destroyStorage?: boolean }) => {
       const c = ctx.client(o.model);
       await ctx.confirm(`remove ${units.join(', ')}`, o);
-      await c.post(c.m('/units/remove'), { names: units, ...(o.destroyStorage ? { destroyStorage: true } : {}) });
+      await c.call('POST /api/models/:model/units/remove', { body: { names: units, ...(o.destroyStorage ? { destroyStorage: true } : {}) } });
       ctx.info(`will remove ${units.join(', ')}`);
     });
 
@@ -104,7 +102,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .action(async (apps: string[], o: ModelOpt & { yes?: boolean; prompt?: boolean; destroyStorage?: boolean }) => {
       const c = ctx.client(o.model);
       await ctx.confirm(`remove application${apps.length > 1 ? 's' : ''} ${apps.join(', ')}`, o);
-      for (const a of apps) await c.delete(c.m(`/applications/${a}${o.destroyStorage ? '?destroyStorage=true' : ''}`));
+      for (const a of apps) await c.call('DELETE /api/models/:model/applications/:app', { params: { app: a }, query: o.destroyStorage ? { destroyStorage: true } : {} });
       ctx.info(`will remove ${apps.join(', ')}`);
     });
 
@@ -114,7 +112,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
       .argument('<application>')
       .action(async (app: string, o: ModelOpt) => {
         const c = ctx.client(o.model);
-        await c.post(c.m(`/applications/${app}/expose`), { exposed });
+        await c.call('POST /api/models/:model/applications/:app/expose', { params: { app }, body: { exposed } });
       });
   }
 
@@ -127,12 +125,12 @@ export function registerApp(program: Command, ctx: Ctx): void {
       const c = ctx.client(o.model);
       let targets = units;
       if (o.all) {
-        const st = await c.get<{ applications: Record<string, { units?: Record<string, { 'workload-status': { current: string }; subordinates?: Record<string, { 'workload-status': { current: string } }> }> }> }>(c.m('/status'));
+        const st = await c.call('GET /api/models/:model/status');
         targets = Object.values(st.applications).flatMap((a) => Object.entries(a.units ?? {}).flatMap(([n, u]) => [[n, u] as const, ...Object.entries(u.subordinates ?? {})]))
           .filter(([, u]) => u['workload-status'].current === 'error').map(([n]) => n);
       }
       if (targets.length === 0) throw new SigilError('bad-request', o.all ? 'no units are in error' : 'no unit given', 'e.g. `sigil resolve sink/1`');
-      for (const unit of targets) await c.post(c.m('/resolve'), { unit, retry: o.retry });
+      for (const unit of targets) await c.call('POST /api/models/:model/resolve', { body: { unit, retry: o.retry } });
     });
 
   withModel(program.command('add-machine'))
@@ -154,7 +152,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
       if (placement !== undefined) {
         const container = parseContainerPlacement(placement);
         if (container) {
-          const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: Number(o.n), constraints: o.constraints, container });
+          const r = await c.call('POST /api/models/:model/machines', { body: { n: Number(o.n), constraints: o.constraints, container } });
           ctx.info(r.machines.map((m) => `created container ${m}`).join('\n'));
           return;
         }
@@ -174,7 +172,7 @@ export function registerApp(program: Command, ctx: Ctx): void {
         ctx.info(`created machine ${r.machine} (${placement}) in ${(r.ms / 1000).toFixed(1)} s`);
         return;
       }
-      const r = await c.post<{ machines: string[] }>(c.m('/machines'), { n: Number(o.n), constraints: o.constraints });
+      const r = await c.call('POST /api/models/:model/machines', { body: { n: Number(o.n), constraints: o.constraints } });
       ctx.info(r.machines.map((m) => `created machine ${m}`).join('\n'));
     });
 
@@ -187,6 +185,6 @@ export function registerApp(program: Command, ctx: Ctx): void {
     .action(async (ids: string[], o: ModelOpt & { force?: boolean; yes?: boolean; prompt?: boolean }) => {
       const c = ctx.client(o.model);
       await ctx.confirm(`remove machine${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`, o);
-      await c.post(c.m('/machines/remove'), { names: ids, force: o.force === true });
+      await c.call('POST /api/models/:model/machines/remove', { body: { names: ids, force: o.force === true } });
     });
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { AuditUnitSummary, IndexedRelease, UnitInventory } from '@sigil/api';
+import type { AuditUnitSummary, UnitInventory } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import type { Client } from '../client.ts';
@@ -22,7 +22,7 @@ function summaryTable(rows: AuditUnitSummary[]): string {
 
 /** The units a target names: a unit, an application, or the whole model (its name, or nothing). */
 async function resolveSubject(c: Client, target: string | undefined): Promise<{ subject: SbomSubject; units: string[] }> {
-  const all = await c.get<AuditUnitSummary[]>(c.m('/inventory'));
+  const all = await c.call('GET /api/models/:model/inventory');
   if (target === undefined || target === c.model) return { subject: { kind: 'model', name: c.model, model: c.model }, units: all.map((u) => u.unit) };
   if (target.includes('/')) {
     if (!all.some((u) => u.unit === target)) throw new SigilError('not-found', `unit "${target}" not found in model ${c.model}`, 'see `sigil status`');
@@ -34,7 +34,7 @@ async function resolveSubject(c: Client, target: string | undefined): Promise<{ 
 }
 
 async function inventories(c: Client, units: string[]): Promise<UnitInventory[]> {
-  return c.get<UnitInventory[]>(c.m(`/inventory/units?units=${encodeURIComponent(units.join(','))}`));
+  return c.call('GET /api/models/:model/inventory/units', { query: { units: units.join(',') } });
 }
 
 function unitText(inv: UnitInventory): string {
@@ -69,14 +69,14 @@ export function registerAudit(program: Command, ctx: Ctx): void {
     .action(async (targets: string[], o: ModelOpt & { wait: boolean; timeout: string }) => {
       const c = ctx.client(o.model);
       const limit = parseDuration(o.timeout);
-      const { units } = await c.post<{ units: { unit: string; request: number }[] }>(c.m('/inventory/collect'), { targets });
+      const { units } = await c.call('POST /api/models/:model/inventory/collect', { body: { targets } });
       if (units.length === 0) throw new SigilError('not-found', `model ${c.model} has no units to collect`, 'deploy something first');
       ctx.info(`collection asked of ${units.length} unit${units.length === 1 ? '' : 's'}`);
       if (!o.wait) return;
       const names = new Set(units.map((u) => u.unit));
       const deadline = Date.now() + limit;
       for (let pause = 200; ; pause = Math.min(pause * 1.5, 2000)) {
-        const rows = (await c.get<AuditUnitSummary[]>(c.m('/inventory'))).filter((r) => names.has(r.unit));
+        const rows = (await c.call('GET /api/models/:model/inventory')).filter((r) => names.has(r.unit));
         if (rows.every((r) => !r.pending)) {
           ctx.out(summaryTable(rows));
           return;
@@ -93,7 +93,7 @@ export function registerAudit(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const rows = await c.get<AuditUnitSummary[]>(c.m('/inventory'));
+      const rows = await c.call('GET /api/models/:model/inventory');
       ctx.print(rows, o.format, () => summaryTable(rows));
     });
 
@@ -170,7 +170,7 @@ export function registerAudit(program: Command, ctx: Ctx): void {
       if (r.files.length === 0) throw new SigilError('bad-request', `${path} holds no regular file to index`, 'pass the release\'s tree, tarball or .deb');
       for (const s of r.skipped.slice(0, 10)) ctx.info(`skipped ${s.path}: ${s.reason}`);
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const added = await c.post<IndexedRelease>('/api/inventory/index', { name, version, source: path.endsWith('.deb') ? 'deb' : 'upstream', files: r.files });
+      const added = await c.call('POST /api/inventory/index', { body: { name, version, source: path.endsWith('.deb') ? 'deb' : 'upstream', files: r.files } });
       ctx.out(`indexed ${added.name}=${added.version}: ${added.files} files${r.skipped.length > 0 ? ` (${r.skipped.length} skipped)` : ''}`);
     });
   index.command('list')
@@ -179,7 +179,7 @@ export function registerAudit(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { controller?: string; format?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const rows = await c.get<IndexedRelease[]>('/api/inventory/index');
+      const rows = await c.call('GET /api/inventory/index');
       ctx.print(rows, o.format, () => renderList(['Name', 'Version', 'Source', 'Files', 'Added'], rows.map((r) => [r.name, r.version, r.source, String(r.files), when(r.added)]), { empty: 'The index is empty: add releases with `sigil audit index add`.' }));
     });
   index.command('remove')
@@ -190,7 +190,7 @@ export function registerAudit(program: Command, ctx: Ctx): void {
       const eq = release.indexOf('=');
       if (eq <= 0) throw new SigilError('bad-request', `"${release}" is not NAME=VERSION`, 'e.g. `sigil audit index remove libfoo=0.31`');
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      await c.post('/api/inventory/index/remove', { name: release.slice(0, eq), version: release.slice(eq + 1) });
+      await c.call('POST /api/inventory/index/remove', { body: { name: release.slice(0, eq), version: release.slice(eq + 1) } });
       ctx.out(`removed ${release}`);
     });
 }

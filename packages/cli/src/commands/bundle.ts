@@ -4,7 +4,6 @@ import { SigilError, describeChange, exportBundle, parseDuration, parseMapMachin
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
-import type { BundleStateDoc } from '@sigil/api';
 import type { ProgressMode } from '../bundle/progress.ts';
 
 export interface BundleDeployOpts {
@@ -21,7 +20,7 @@ async function plan(c: Client, path: string, overlays: string[], mapMachines?: s
   const { readBundle } = await import('../bundle/read.ts');
   const { libraryArchive } = await import('./charms.ts');
   const read = await readBundle(path, overlays, (app, name, revision) => libraryArchive(c, app, name, revision));
-  const current = await c.get<BundleStateDoc>(c.m('/bundle-state'));
+  const current = await c.call('GET /api/models/:model/bundle-state');
   const mapping = mapMachines === undefined ? new Map<string, string>() : parseMapMachines(mapMachines, Object.keys(read.bundle.machines), current.state.machines);
   const changes = planBundle(read.bundle, current.state, read.charms, current.charms, mapping);
   return { read, changes };
@@ -85,7 +84,7 @@ export function registerBundle(program: Command, ctx: Ctx): void {
     .option('-m, --model <model>', 'model')
     .action(async (o: { filename?: string; model?: string }) => {
       const c = ctx.client(o.model);
-      const doc = await c.get<BundleStateDoc>(c.m('/bundle-state'));
+      const doc = await c.call('GET /api/models/:model/bundle-state');
       const text = exportBundle({ ...doc.state, charmPaths: doc.charmPaths }, doc.charms);
       if (o.filename) {
         writeFileSync(o.filename, text);

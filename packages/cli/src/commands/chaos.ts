@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { describeFaults, type ChaosEntry, type WaitReport } from '@sigil/api';
+import { describeFaults, type ChaosFaults } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx, FormatOpt } from '../context.ts';
 import { renderTable } from '../render/table.ts';
@@ -20,8 +20,8 @@ interface AddOpts extends ModelOpt {
 }
 
 /** The faults body of `chaos add`, from its flags; bad values are refused before anything is sent. */
-export function faultsFromFlags(o: AddOpts): Record<string, unknown> {
-  const faults: Record<string, unknown> = {};
+export function faultsFromFlags(o: AddOpts): ChaosFaults {
+  const faults: ChaosFaults = {};
   const ms = (flag: string, text: string) => {
     const v = parseDuration(text);
     if (!Number.isInteger(v)) throw new SigilError('bad-request', `--${flag} ${text} is not a whole number of milliseconds`, `for example --${flag} 200ms`);
@@ -32,18 +32,18 @@ export function faultsFromFlags(o: AddOpts): Record<string, unknown> {
     if (text.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw new SigilError('bad-request', `--${flag} ${text} is outside 0..1`, `a share between 0 and 1, e.g. --${flag} 0.3`);
     return v;
   };
-  if (o.latency !== undefined) faults['latencyMs'] = ms('latency', o.latency);
-  if (o.jitter !== undefined) faults['jitterMs'] = ms('jitter', o.jitter);
-  if (o.toxicity !== undefined) faults['toxicity'] = fraction('toxicity', o.toxicity);
-  if (o.down) faults['down'] = true;
+  if (o.latency !== undefined) faults.latencyMs = ms('latency', o.latency);
+  if (o.jitter !== undefined) faults.jitterMs = ms('jitter', o.jitter);
+  if (o.toxicity !== undefined) faults.toxicity = fraction('toxicity', o.toxicity);
+  if (o.down) faults.down = true;
   if (o.httpError !== undefined) {
     const status = Number(o.httpError);
     if (!/^\d{3}$/.test(o.httpError) || status < 100 || status > 599) throw new SigilError('bad-request', `--http-error ${o.httpError} is not an HTTP status`, 'for example --http-error 503');
-    faults['httpError'] = { status, rate: o.rate === undefined ? 1 : fraction('rate', o.rate) };
+    faults.httpError = { status, rate: o.rate === undefined ? 1 : fraction('rate', o.rate) };
   } else if (o.rate !== undefined) {
     throw new SigilError('bad-request', '--rate needs --http-error', 'for example --http-error 503 --rate 0.2');
   }
-  if (Object.keys(faults).length === 0 || (Object.keys(faults).length === 1 && faults['toxicity'] !== undefined)) {
+  if (Object.keys(faults).length === 0 || (Object.keys(faults).length === 1 && faults.toxicity !== undefined)) {
     throw new SigilError('bad-request', 'no fault given', 'name at least one of --latency, --down or --http-error');
   }
   return faults;
@@ -66,7 +66,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .action(async (a: string, b: string, o: AddOpts) => {
       const faults = faultsFromFlags(o);
       const c = ctx.client(o.model);
-      const entry = await c.post<ChaosEntry>(c.m('/chaos'), { a, b, faults });
+      const entry = await c.call('POST /api/models/:model/chaos', { body: { a, b, faults } });
       ctx.out(`chaos on ${entry.key}: ${describeFaults(entry.faults)}`);
       for (const l of entry.listeners) ctx.out(`  ${entry.consumer} reaches ${l.unit} ${l.host}:${l.port} through ${l.listen}`);
     });
@@ -76,7 +76,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: ModelOpt & FormatOpt) => {
       const c = ctx.client(o.model);
-      const entries = await c.get<ChaosEntry[]>(c.m('/chaos'));
+      const entries = await c.call('GET /api/models/:model/chaos');
       ctx.print(entries, o.format, () =>
         entries.length === 0
           ? 'No relation is under chaos.'
@@ -90,7 +90,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .argument('<remote-app>')
     .action(async (a: string, b: string, o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const r = await c.post<{ removed: string }>(c.m('/chaos/remove'), { a, b });
+      const r = await c.call('POST /api/models/:model/chaos/remove', { body: { a, b } });
       ctx.out(`chaos removed from ${r.removed}`);
     });
 
@@ -98,7 +98,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .description('take chaos off every relation of the model')
     .action(async (o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const r = await c.post<{ removed: string[] }>(c.m('/chaos/reset'), {});
+      const r = await c.call('POST /api/models/:model/chaos/reset');
       ctx.out(r.removed.length === 0 ? 'No relation was under chaos.' : `chaos removed from ${r.removed.join(', ')}`);
     });
 
@@ -113,7 +113,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
       if (forMs !== undefined && (forMs < 1000 || forMs > 86_400_000)) throw new SigilError('bad-request', `--for ${o.for} is outside 1s..24h`, 'for example --for 30s');
       if (o.oneWay && o.from === undefined) throw new SigilError('bad-request', '--one-way needs --from', 'for example: sigil chaos partition 1 --from 2 --one-way');
       const c = ctx.client(o.model);
-      const r = await c.post<{ targets: string[]; from: string[] }>(c.m('/chaos/partition'), { target, ...(o.from === undefined ? {} : { from: o.from }), ...(o.oneWay ? { oneWay: true } : {}), ...(forMs === undefined ? {} : { forMs }) });
+      const r = await c.call('POST /api/models/:model/chaos/partition', { body: { target, ...(o.from === undefined ? {} : { from: o.from }), ...(o.oneWay ? { oneWay: true } : {}), ...(forMs === undefined ? {} : { forMs }) } });
       ctx.out(`partitioned ${r.targets.join(', ')} from ${r.from.length ? r.from.join(', ') : 'everything'}${o.oneWay ? ' (one way)' : ''}${o.for ? ` for ${o.for}` : ' until `sigil chaos heal`'}`);
     });
 
@@ -121,7 +121,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .description('undo every partition on the controller bridge')
     .action(async (o: ModelOpt) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/chaos/heal'), {});
+      await c.call('POST /api/models/:model/chaos/heal');
       ctx.out('healed: no partition left');
     });
 
@@ -130,7 +130,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: ModelOpt & FormatOpt) => {
       const c = ctx.client(o.model);
-      const p = await c.get<{ cut: { address: string; expiresSeconds?: number }[]; pairs: { from: string; to: string; expiresSeconds?: number }[] }>(c.m('/chaos/partitions'));
+      const p = await c.call('GET /api/models/:model/chaos/partitions');
       const left = (s?: number) => (s === undefined ? 'until healed' : `${s}s left`);
       ctx.print(p, o.format, () =>
         p.cut.length + p.pairs.length === 0
@@ -157,12 +157,12 @@ export function registerChaos(program: Command, ctx: Ctx): void {
       for (const f of faults) {
         const [a, b] = f.relation;
         ctx.info(`drill: ${f.name}: chaos on ${a} ${b} for ${f.durationMs / 1000}s`);
-        const entry = await c.post<ChaosEntry>(c.m('/chaos'), { a, b, faults: faultsFromFlags(f.flags) });
+        const entry = await c.call('POST /api/models/:model/chaos', { body: { a, b, faults: faultsFromFlags(f.flags) } });
         const samples: { ms: number; ok: boolean }[] = [];
         try {
           // The checks start once the consumer's charm has taken in the proxy's address.
           const settleBy = Date.now() + 120_000;
-          while (!(await c.get<WaitReport>(c.m(`/wait?apps=${encodeURIComponent(entry.consumer)}`))).settled) {
+          while (!(await c.call('GET /api/models/:model/wait', { query: { apps: entry.consumer } })).settled) {
             if (Date.now() > settleBy) throw new SigilError('timeout', `${entry.consumer} did not settle within 2 minutes of the chaos`, 'see `sigil status` and `sigil debug-log`');
             await new Promise((r) => setTimeout(r, 250));
           }
@@ -173,7 +173,7 @@ export function registerChaos(program: Command, ctx: Ctx): void {
             if (left > 0) await new Promise((r) => setTimeout(r, Math.min(f.intervalMs, left)));
           }
         } finally {
-          await c.post(c.m('/chaos/remove'), { a, b });
+          await c.call('POST /api/models/:model/chaos/remove', { body: { a, b } });
         }
         reports.push(summarize(f.name, samples));
       }

@@ -18,7 +18,7 @@ export function isLibraryName(arg: string): boolean {
 }
 
 async function library(c: Client, query = ''): Promise<GuiCharmSummary[]> {
-  return c.get<GuiCharmSummary[]>(`/api/gui/charms?q=${encodeURIComponent(query)}`);
+  return c.call('GET /api/gui/charms', { query: { q: query } });
 }
 
 export interface ByNameDeploy {
@@ -48,7 +48,7 @@ export async function deployByName(ctx: Ctx, c: Client, d: ByNameDeploy): Promis
     ctx.out([`Dry run: deploying would add application "${app}"; nothing was changed.`, `  application: ${app}`, `  charm:       ${hit.name} (${from}, ${picked.id})`, `  units:       ${d.numUnits}`, `  config:      ${config.length ? config.join(', ') : 'charm defaults'}`, 'Run the same command without --dry-run to deploy.'].join('\n'));
     return;
   }
-  await c.post(`/api/gui/models/${encodeURIComponent(c.model)}/deploy`, { charm: picked.id, app, numUnits: d.numUnits, config: d.config, annotations: {} });
+  await c.call('POST /api/gui/models/:model/deploy', { body: { charm: picked.id, app, numUnits: d.numUnits, config: d.config, annotations: {} } });
   ctx.out(`Deployed "${app}" from ${from}: ${hit.name} (${picked.id}) with ${d.numUnits} unit${d.numUnits === 1 ? '' : 's'}`);
 }
 
@@ -71,7 +71,7 @@ export async function libraryArchive(c: Client, app: string, name: string, revis
   } catch (e) {
     throw new SigilError('not-found', `application "${app}": ${(e as SigilError).message}`, (e as SigilError).hint);
   }
-  const got = await c.get<{ files: CharmArchive['files']; source: string }>(`/api/gui/charm/archive?id=${encodeURIComponent(picked.id)}`);
+  const got = await c.call('GET /api/gui/charm/archive', { query: { id: picked.id } });
   return { archive: { files: got.files }, source: got.source };
 }
 
@@ -103,7 +103,7 @@ export function registerCharms(program: Command, ctx: Ctx): void {
       const { readCharmDir } = await import('../charm-dir.ts');
       const { charm: ch, archive } = readCharmDir(dir);
       const c = ctx.client(o.model);
-      const up = await c.post<{ url: string; revision: number }>(c.m('/charms'), { ...archive, source: resolve(dir) });
+      const up = await c.call('POST /api/models/:model/charms', { body: { ...archive, source: resolve(dir) } });
       const shadowed = (await library(c)).find((x) => x.name === ch.meta.name && x.source === 'library');
       ctx.out(`Published "${ch.meta.name}", revision ${up.revision}, to the controller.${shadowed ? `\nNote: the shipped library charm "${ch.meta.name}" keeps that name; \`sigil deploy ${ch.meta.name}\` deploys the shipped one.` : `\nDeploy it with: sigil deploy ${ch.meta.name}`}`);
     });

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ModelStatusDoc, OperationDoc } from '@sigil/api';
+import type { OperationDoc } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
@@ -17,7 +17,7 @@ function readConfig(path: string): string {
 
 /** Runs an exec on units and returns each one's finished operation (driven by the change feed). */
 async function execOn(c: Client, units: string[], command: string, timeoutMs: number): Promise<OperationDoc[]> {
-  const ops = await c.post<OperationDoc[]>(c.m('/exec'), { units, command, timeoutMs });
+  const ops = await c.call('POST /api/models/:model/exec', { body: { units, command, timeoutMs } });
   const done = new Map<number, OperationDoc>();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs + 10_000)));
@@ -25,7 +25,7 @@ async function execOn(c: Client, units: string[], command: string, timeoutMs: nu
     c.watch(async () => {
       for (const op of ops) {
         if (done.has(op.id)) continue;
-        const now = await c.get<OperationDoc>(c.m(`/operations/${op.id}`));
+        const now = await c.call('GET /api/models/:model/operations/:id', { params: { id: String(op.id) } });
         if (now.status === 'completed' || now.status === 'failed') done.set(op.id, now);
       }
       return done.size === ops.length;
@@ -86,7 +86,7 @@ export function registerCollect(program: Command, ctx: Ctx): void {
     .action(async (targets: string[], o: { model?: string; format?: string; timeout: string }) => {
       const { PROVENANCE_COMMAND, provenanceOf, renderProvenance } = await import('../collect/provenance.ts');
       const c = ctx.client(o.model);
-      const st = await c.get<ModelStatusDoc>(c.m('/status'));
+      const st = await c.call('GET /api/models/:model/status');
       const units: string[] = [];
       for (const t of targets) {
         if (t.includes('/')) units.push(t);

@@ -56,7 +56,7 @@ export function registerControllerBackup(program: Command, ctx: Ctx): void {
     .action(async (o: { controller?: string; format?: string; snapshots?: boolean; model?: string }) => {
       if (o.snapshots) {
         const mc = ctx.client(o.model);
-        const r = await mc.get<{ store: { kind: string; location: string } | null; snapshots: Parameters<typeof renderSnapshots>[0] }>(mc.m('/snapshots'));
+        const r = await mc.call('GET /api/models/:model/snapshots');
         ctx.print(r, o.format, () => renderSnapshots(r.snapshots));
         return;
       }

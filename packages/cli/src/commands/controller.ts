@@ -153,10 +153,10 @@ export function registerController(program: Command, ctx: Ctx): void {
       if (local.some((i) => supervisorAlive(entry.dir, i)) || away.size > 0) {
         ctx.info(`Destroying controller "${name}": removing machines...`);
         try {
-          await client.post('/api/controller/destroy');
+          await client.call('POST /api/controller/destroy');
           const deadline = Date.now() + parseDuration(o.timeout);
           while (Date.now() < deadline) {
-            const info = await client.get<{ models: string[] }>('/api/controller');
+            const info = await client.call('GET /api/controller');
             if (info.models.length === 0) break;
             await new Promise((r) => setTimeout(r, 250));
           }
@@ -197,9 +197,9 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { format?: string; controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const models = await c.get<{ name: string; life: string; machines: number; units: number; applications: number; access?: string }[]>('/api/models');
+      const models = await c.call('GET /api/models');
       ctx.print({ models, 'current-model': c.entry['current-model'] }, o.format, () =>
-        `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units', 'Access'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units), m.access ?? ''])));
+        `Controller: ${c.controller}\n\n` + renderList(['Model', 'Status', 'Apps', 'Machines', 'Units', 'Access'], models.map((m) => [m.name + (m.name === c.entry['current-model'] ? '*' : ''), m.life === 'alive' ? 'available' : 'destroying', String(m.applications), String(m.machines), String(m.units), m.access])));
     });
 
   program
@@ -209,7 +209,7 @@ export function registerController(program: Command, ctx: Ctx): void {
     .option('-c, --controller <name>', 'controller to add it to')
     .action(async (name: string, o: { controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      await c.post('/api/models', { name });
+      await c.call('POST /api/models', { body: { name } });
       setCurrentModel(ctx, c.controller, name);
       ctx.out(`Added '${name}' model on controller "${c.controller}"`);
     });
@@ -227,7 +227,7 @@ export function registerController(program: Command, ctx: Ctx): void {
       const name = controller ?? f['current-controller'];
       const c = ctx.client(name ? `${name}:${model ?? f.controllers[name!]?.['current-model'] ?? 'default'}` : undefined);
       if (model !== undefined) {
-        const models = await c.get<{ name: string }[]>('/api/models');
+        const models = await c.call('GET /api/models');
         if (!models.some((m) => m.name === model)) throw new SigilError('not-found', `model "${model}" not found`, `models: ${models.map((m) => m.name).join(', ')}`);
         setCurrentModel(ctx, c.controller, model);
       }
@@ -246,9 +246,9 @@ export function registerController(program: Command, ctx: Ctx): void {
     .action(async (settings: string[], o: { model?: string; format?: string }) => {
       const c = ctx.client(o.model);
       const set = Object.fromEntries(settings.filter((x) => x.includes('=')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
-      const config = Object.keys(set).length > 0
-        ? await c.post<Record<string, unknown>>(c.m('/config'), set)
-        : await c.get<Record<string, unknown>>(c.m('/config'));
+      const config: Record<string, string | number | boolean> = Object.keys(set).length > 0
+        ? await c.call('POST /api/models/:model/config', { body: set })
+        : await c.call('GET /api/models/:model/config');
       const key = settings.find((x) => !x.includes('='));
       if (key !== undefined) {
         if (!(key in config)) throw new SigilError('invalid-config', `unknown model config key "${key}"`, `known keys: ${Object.keys(config).join(', ')}`);
@@ -269,10 +269,10 @@ export function registerController(program: Command, ctx: Ctx): void {
       const c = ctx.client(name);
       const model = c.model;
       await ctx.confirm(`destroy model "${model}"`, o);
-      await c.delete(`/api/models/${encodeURIComponent(model)}`);
+      await c.call('DELETE /api/models/:model');
       const deadline = Date.now() + parseDuration(o.timeout);
       for (;;) {
-        const models = await c.get<{ name: string }[]>('/api/models');
+        const models = await c.call('GET /api/models');
         if (!models.some((m) => m.name === model)) break;
         if (Date.now() > deadline) throw new SigilError('timeout', `model "${model}" is still being destroyed`, 'see `sigil status -m ' + name + '`');
         await new Promise((r) => setTimeout(r, 250));
@@ -355,7 +355,7 @@ export async function waitHealthy(client: Client, timeoutMs: number, logPath: st
   const tail = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-10).join('\n') : '');
   for (;;) {
     try {
-      await client.get('/api/health');
+      await client.call('GET /api/health');
       return;
     } catch (e) {
       // A controller that could not even start (a missing bundle, a bad config) says so at once.

@@ -2,26 +2,17 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { DebugHooksTarget } from '@sigil/api';
 import { SigilError, checkDebugNames, isSigilError, parseUnitName } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
 import { sshArgs } from './ssh.ts';
 import { NO_FLOCK, NO_TMUX, debugClientScript, remoteCommand } from './debug-hooks-script.ts';
 
-/** The controller's answer to `GET …/debug-hooks?unit=`. */
-interface DebugTarget {
-  unit: string;
-  model: string;
-  machine: string;
-  address: string;
-  hooks: string[];
-  actions: string[];
-}
-
-async function target(c: Client, unit: string): Promise<DebugTarget> {
+async function target(c: Client, unit: string): Promise<DebugHooksTarget> {
   if (!parseUnitName(unit)) throw new SigilError('bad-request', `"${unit.slice(0, 80)}" is not a valid unit name`, 'give a unit as <application>/<number>, e.g. `sigil debug-hooks wordpress/0`');
   try {
-    return await c.get<DebugTarget>(c.m(`/debug-hooks?unit=${encodeURIComponent(unit)}`));
+    return await c.call('GET /api/models/:model/debug-hooks', { query: { unit } });
   } catch (e) {
     if (isSigilError(e) && e.code === 'forbidden') {
       throw new SigilError('forbidden', `debug-hooks on ${unit} needs write access to model ${c.model}: ${e.message}`, 'ask a model admin to `sigil grant <you> write <model>`');
@@ -42,7 +33,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<numbe
  * Runs the client on the unit's machine: on this host for a local-process controller (its
  * machines are directories here), else over ssh as `sigil ssh` connects, with a terminal.
  */
-async function attach(c: Client, t: DebugTarget, names: string[], debugAt: string | undefined): Promise<number> {
+async function attach(c: Client, t: DebugHooksTarget, names: string[], debugAt: string | undefined): Promise<number> {
   const args = debugAt === undefined ? { hooks: names } : { hooks: names, debugAt };
   if (c.entry.provider === 'local-process') {
     const root = join(c.entry.dir, 'machines', t.model, t.machine);

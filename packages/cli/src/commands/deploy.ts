@@ -3,7 +3,6 @@ import { deployBundle, type BundleDeployOpts } from './bundle.ts';
 import type { Command } from 'commander';
 import YAML from 'yaml';
 import { SigilError } from '@sigil/core';
-import type { ModelStatusDoc } from '@sigil/api';
 import { planCharmDeploy, renderCharmPlan } from '../bundle/charm-plan.ts';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
@@ -109,21 +108,23 @@ export function registerDeploy(program: Command, ctx: Ctx): void {
       const resources = readResourceArgs(o.resource, Object.keys(charm.meta.resources));
       const c = ctx.client(o.model);
       if (o.dryRun) {
-        const plan = planCharmDeploy({ app, charm, path, numUnits: n, config, constraints: o.constraints, to }, await c.get<ModelStatusDoc>(c.m('/status')));
+        const plan = planCharmDeploy({ app, charm, path, numUnits: n, config, constraints: o.constraints, to }, await c.call('GET /api/models/:model/status'));
         ctx.out(renderCharmPlan(plan));
         return;
       }
-      const uploaded = await c.post<{ url: string; revision: number }>(c.m('/charms'), archive);
+      const uploaded = await c.call('POST /api/models/:model/charms', { body: archive });
       ctx.info(`Located local charm "${charm.meta.name}", revision ${uploaded.revision}`);
-      const res = await c.post<{ name: string; units: string[] }>(c.m('/applications'), {
-        app,
-        charmUrl: uploaded.url,
-        numUnits: charm.meta.subordinate ? 0 : n,
-        config,
-        constraints: o.constraints,
-        to,
-        ...(Object.keys(storage).length ? { storage } : {}),
-        ...(Object.keys(resources).length ? { resources: Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v.toString('base64')])) } : {}),
+      const res = await c.call('POST /api/models/:model/applications', {
+        body: {
+          app,
+          charmUrl: uploaded.url,
+          numUnits: charm.meta.subordinate ? 0 : n,
+          config,
+          constraints: o.constraints,
+          to,
+          ...(Object.keys(storage).length ? { storage } : {}),
+          ...(Object.keys(resources).length ? { resources: Object.fromEntries(Object.entries(resources).map(([k, v]) => [k, v.toString('base64')])) } : {}),
+        },
       });
       ctx.out(`Deployed "${res.name}" from local charm "${charm.meta.name}", revision ${uploaded.revision}${res.units.length ? ` with ${res.units.length} unit${res.units.length === 1 ? '' : 's'}` : ''}`);
     });

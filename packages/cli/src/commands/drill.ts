@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ModelStatusDoc, OperationDoc, WaitReport } from '@sigil/api';
+import type { OperationDoc } from '@sigil/api';
 import { SigilError, formatDuration, parseDuration } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
@@ -18,14 +18,6 @@ interface DrillOpts {
   timeout: string;
   format?: string;
   freshDump?: boolean;
-}
-
-/** A snapshot in the backup store, as `GET /api/models/:model/snapshots` lists it. */
-interface StoredSnapshot {
-  id: string;
-  app: string;
-  unit: string;
-  created: string;
 }
 
 /** Where a database's latest data comes from: a snapshot in the backup store, or a dump just taken. */
@@ -79,9 +71,9 @@ export function registerDrill(program: Command, ctx: Ctx): void {
       const timeoutMs = parseDuration(o.timeout);
       const src = ctx.client(o.model);
       const dst = ctx.client(`${src.controller}:${o.toModel}`);
-      const models = await src.get<{ name: string }[]>('/api/models');
+      const models = await src.call('GET /api/models');
       if (models.some((m) => m.name === o.toModel)) throw new SigilError('already-exists', `model "${o.toModel}" already exists`, 'a drill rebuilds into a fresh model: give another --to-model, or `sigil destroy-model` it first');
-      const srcStatus = await src.get<ModelStatusDoc>(src.m('/status'));
+      const srcStatus = await src.call('GET /api/models/:model/status');
       const dataApps = Object.entries(srcStatus.applications).filter(([, a]) => DATA_CHARMS.has(a['charm-name'])).map(([n]) => n);
 
       const phases: Phase[] = [];
@@ -99,7 +91,7 @@ export function registerDrill(program: Command, ctx: Ctx): void {
         // backup store, else (or with --fresh-dump) a dump from its leader now.
         const latest = await timed('backup', async () => {
           const out = new Map<string, Latest>();
-          const stored = o.freshDump || dataApps.length === 0 ? [] : (await src.get<{ snapshots: StoredSnapshot[] }>(src.m('/snapshots'))).snapshots;
+          const stored = o.freshDump || dataApps.length === 0 ? [] : (await src.call('GET /api/models/:model/snapshots')).snapshots;
           for (const app of dataApps) {
             const newest = stored.filter((x) => x.app === app).at(-1);
             if (newest) {
@@ -116,7 +108,7 @@ export function registerDrill(program: Command, ctx: Ctx): void {
         });
         const recoveryStart = Date.now();
         await timed('add-model', async () => {
-          await dst.post('/api/models', { name: o.toModel });
+          await dst.call('POST /api/models', { body: { name: o.toModel } });
           return [undefined, `${src.controller}:${o.toModel}`];
         });
         await timed('deploy', async () => {
@@ -134,9 +126,9 @@ export function registerDrill(program: Command, ctx: Ctx): void {
         await timed('restore', async () => {
           const notes: string[] = [];
           for (const [app, l] of latest) {
-            if (!(await dst.get<ModelStatusDoc>(dst.m('/status'))).applications[app]) throw new SigilError('conflict', `the rebuilt stack has no application "${app}" to restore into`, 'the drill restores into the application of the same name');
+            if (!(await dst.call('GET /api/models/:model/status')).applications[app]) throw new SigilError('conflict', `the rebuilt stack has no application "${app}" to restore into`, 'the drill restores into the application of the same name');
             if (l.kind === 'snapshot') {
-              const r = await dst.request<{ unit: string; operation: OperationDoc }>('POST', dst.m('/restore-unit'), { unit: `${app}/leader`, snapshot: l.id, fromModel: src.model }, { safeToRetry: false });
+              const r = await dst.call('POST /api/models/:model/restore-unit', { body: { unit: `${app}/leader`, snapshot: l.id, fromModel: src.model } });
               if (r.operation.status !== 'completed') throw new SigilError('internal', `restoring snapshot ${l.id} into ${r.unit} ${r.operation.status}: ${r.operation.message}`, `see \`sigil show-task ${r.operation.id} -m ${dst.model}\``);
               notes.push(`${app} from snapshot ${l.id}`);
               continue;
@@ -175,10 +167,10 @@ export function registerDrill(program: Command, ctx: Ctx): void {
 }
 
 async function action(c: Client, unit: string, name: string, params: Record<string, unknown>, timeoutMs: number): Promise<OperationDoc> {
-  const op = await c.post<OperationDoc>(c.m('/actions'), { unit, name, params });
+  const op = await c.call('POST /api/models/:model/actions', { body: { unit, name, params } });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const now = await c.get<OperationDoc>(c.m(`/operations/${op.id}`));
+    const now = await c.call('GET /api/models/:model/operations/:id', { params: { id: String(op.id) } });
     if (now.status === 'completed') return now;
     if (now.status === 'failed') throw new SigilError('internal', `action ${name} on ${now.unit} failed: ${now.message}`, `see \`sigil show-task ${op.id}\` and \`sigil debug-log --include ${now.unit}\``);
     if (Date.now() > deadline) throw new SigilError('timeout', `action ${name} on ${now.unit} did not finish in time`, `it goes on; see \`sigil show-task ${op.id}\``);
@@ -189,7 +181,7 @@ async function action(c: Client, unit: string, name: string, params: Record<stri
 /** Copies between a unit (`app/leader` or `app/N`) and this host with the controller's SSH key (as `sigil scp -r`). */
 async function copy(c: Client, from: string, to: string, target?: string, toUnit = false): Promise<void> {
   const resolve = async (t: string) => (t.endsWith('/leader') ? leaderOf(c, t.slice(0, -'/leader'.length)) : t);
-  const address = async (unit: string) => (await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(unit)}`))).address;
+  const address = async (unit: string) => (await c.call('GET /api/models/:model/ssh-address', { query: { target: unit } })).address;
   const words = toUnit ? [from, `${await resolve(to)}:${target!}`] : [`${await resolve(from)}:${to}`, target ?? to];
   const args = await scpArgs(join(c.entry.dir, 'ssh'), words, true, address);
   const r = spawnSync('scp', args, { encoding: 'utf8', timeout: 600_000 });
@@ -197,7 +189,7 @@ async function copy(c: Client, from: string, to: string, target?: string, toUnit
 }
 
 async function leaderOf(c: Client, app: string): Promise<string> {
-  const s = await c.get<ModelStatusDoc>(c.m('/status'));
+  const s = await c.call('GET /api/models/:model/status');
   const leader = Object.entries(s.applications[app]?.units ?? {}).find(([, u]) => u.leader)?.[0];
   if (!leader) throw new SigilError('conflict', `application "${app}" has no leader yet`, 'wait for it to settle');
   return leader;
@@ -206,7 +198,7 @@ async function leaderOf(c: Client, app: string): Promise<string> {
 async function settle(c: Client, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const w = await c.get<WaitReport>(c.m('/wait?apps='));
+    const w = await c.call('GET /api/models/:model/wait', { query: { apps: '' } });
     if (w.errors.length > 0) throw new SigilError('conflict', `units in error: ${w.errors.map((e) => `${e.unit}: ${e.message}`).join('; ')}`, `see \`sigil status -m ${c.model}\``);
     if (w.settled) return;
     if (Date.now() > deadline) throw new SigilError('timeout', `the rebuilt model did not settle: ${w.busy.slice(0, 5).map((b) => `${b.unit} (${b.reason})`).join(', ')}`, `see \`sigil status -m ${c.model}\``);
@@ -216,13 +208,13 @@ async function settle(c: Client, timeoutMs: number): Promise<void> {
 
 /** The checks a bundle drill runs: every unit active, the source's databases present, exposed HTTP answering. */
 async function verifyStack(dst: Client, src: Client, dataApps: string[]): Promise<string[]> {
-  const s = await dst.get<ModelStatusDoc>(dst.m('/status'));
+  const s = await dst.call('GET /api/models/:model/status');
   const notActive = Object.values(s.applications).flatMap((a) => Object.entries(a.units ?? {})).filter(([, u]) => u['workload-status'].current !== 'active');
   if (notActive.length > 0) throw new SigilError('conflict', `verify: units not active: ${notActive.map(([n, u]) => `${n} (${u['workload-status'].current}: ${u['workload-status'].message ?? ''})`).join(', ')}`, `see \`sigil status -m ${dst.model}\``);
   const out = [`${Object.values(s.applications).reduce((n, a) => n + Object.keys(a.units ?? {}).length, 0)} units active`];
   for (const app of dataApps) {
     const list = async (c: Client) => {
-      const [op] = await c.post<OperationDoc[]>(c.m('/exec'), { units: [`${app}/leader`], command: VERIFY_SQL, timeoutMs: 60_000 });
+      const [op] = await c.call('POST /api/models/:model/exec', { body: { units: [`${app}/leader`], command: VERIFY_SQL, timeoutMs: 60_000 } });
       const done = await action2(c, op!.id);
       return String(done.results.stdout ?? '').trim().split('\n').filter((l) => l && !l.startsWith('postgres:')).sort();
     };
@@ -246,7 +238,7 @@ async function verifyStack(dst: Client, src: Client, dataApps: string[]): Promis
 
 async function action2(c: Client, id: number): Promise<OperationDoc> {
   for (let i = 0; i < 240; i++) {
-    const op = await c.get<OperationDoc>(c.m(`/operations/${id}`));
+    const op = await c.call('GET /api/models/:model/operations/:id', { params: { id: String(id) } });
     if (op.status === 'completed' || op.status === 'failed') return op;
     await new Promise((r) => setTimeout(r, 250));
   }

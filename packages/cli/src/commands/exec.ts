@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import type { ModelStatusDoc, OperationDoc } from '@sigil/api';
+import type { OperationDoc } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Client } from '../client.ts';
 import type { Ctx } from '../context.ts';
@@ -12,7 +12,7 @@ async function waitFor(c: Client, ids: number[], timeoutMs: number): Promise<Ope
   const check = async () => {
     for (const id of ids) {
       if (results.has(id)) continue;
-      const op = await c.get<OperationDoc>(c.m(`/operations/${id}`));
+      const op = await c.call('GET /api/models/:model/operations/:id', { params: { id: String(id) } });
       if (op.status === 'completed' || op.status === 'failed') results.set(id, op);
     }
     return results.size === ids.length;
@@ -41,7 +41,7 @@ export function registerExec(program: Command, ctx: Ctx): void {
       const c = ctx.client(o.model);
       let units = o.unit ? o.unit.split(',') : [];
       if (o.application || o.all) {
-        const st = await c.get<ModelStatusDoc>(c.m('/status'));
+        const st = await c.call('GET /api/models/:model/status');
         const apps = o.all ? Object.keys(st.applications) : o.application!.split(',');
         for (const a of apps) {
           const app = st.applications[a];
@@ -58,7 +58,7 @@ export function registerExec(program: Command, ctx: Ctx): void {
           : 'e.g. `sigil exec --unit sink/0 -- hostname`');
       }
       const timeout = parseDuration(o.timeout);
-      const ops = await c.post<OperationDoc[]>(c.m('/exec'), { units, command: words.join(' '), timeoutMs: timeout });
+      const ops = await c.call('POST /api/models/:model/exec', { body: { units, command: words.join(' '), timeoutMs: timeout } });
       const done = await waitFor(c, ops.map((x) => x.id), timeout + 10_000);
       if (done.length === 1 && o.format === undefined) {
         const r = done[0]!.results;
@@ -91,7 +91,7 @@ export function registerExec(program: Command, ctx: Ctx): void {
         if (eq <= 0) throw new SigilError('bad-request', `argument "${kv}" must be key=value`, 'e.g. `sigil run source/0 echo value=hi`');
         setPath(p, kv.slice(0, eq), o.stringArgs ? kv.slice(eq + 1) : YAML.parse(kv.slice(eq + 1)) ?? '');
       }
-      const op = await c.post<OperationDoc>(c.m('/actions'), { unit, name: action, params: p });
+      const op = await c.call('POST /api/models/:model/actions', { body: { unit, name: action, params: p } });
       ctx.info(`Running operation ${op.id} with 1 task\n  - task ${op.id} on unit-${op.unit.replace('/', '-')}\n`);
       if (o.background) {
         ctx.out(`Scheduled operation ${op.id}`);

@@ -21,7 +21,7 @@ export interface GuiLinks {
 /** The GUI's address for the model, after checking that the controller serves it, and a fresh login link. */
 export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise<GuiLinks> {
   const c = ctx.client(modelFlag);
-  await c.get(c.m('/config'));
+  await c.call('GET /api/models/:model/config');
   const query = `model=${encodeURIComponent(c.model)}`;
   const address = `${c.entry.endpoint}/gui/?${query}`;
   const status = await c.status(`/gui/?${query}`);
@@ -29,7 +29,7 @@ export async function guiLinks(ctx: Ctx, modelFlag: string | undefined): Promise
     throw new SigilError('not-found', `the controller does not serve the GUI (${status} from ${address})`, 'build it with `npm run build` in the Sigil checkout, then `sigil start-controller` if it was running');
   }
   // Asked for last, so a failed check above wastes no code.
-  const { code, user } = await c.post<{ code: string; user: string }>('/api/gui/login-code');
+  const { code, user } = await c.call('POST /api/gui/login-code');
   return { controller: c.controller, model: c.model, user, address, login: `${c.entry.endpoint}/gui/login?${query}&code=${encodeURIComponent(code)}` };
 }
 

@@ -75,7 +75,7 @@ export function registerHa(program: Command, ctx: Ctx): void {
       }
       const urlOf = (i: number) => (i === 0 ? `https://${config.host}:${config.port}` : away[String(i)] ? replicaUrl(away[String(i)]!) : `https://${config.host}:${ports[i - 1]}`);
       const deadline = Date.now() + parseDuration(o.timeout);
-      const listed = async (url: string) => ((await client().get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? []).some((c) => c.url === url && c.alive);
+      const listed = async (url: string) => (await client().call('GET /api/controller')).controllers.some((c) => c.url === url && c.alive);
       // New replicas on other hosts first, in the order given: each is installed, started and joined before the next.
       for (const [k, spec] of placements.entries()) {
         const i = ports.length + 1;
@@ -110,7 +110,7 @@ export function registerHa(program: Command, ctx: Ctx): void {
       // Every replica has joined once the controller lists them all alive.
       let all: ControllerReplica[] = [];
       for (;;) {
-        all = (await client().get<{ controllers?: ControllerReplica[] }>('/api/controller')).controllers ?? [];
+        all = (await client().call('GET /api/controller')).controllers;
         if (urls.every((u) => all.some((c) => c.url === u && c.alive))) break;
         if (Date.now() > deadline) throw new SigilError('timeout', `the replicas answer but have not all joined: listed ${all.map((c) => c.url).join(', ') || 'none'}`, `see ${join(entry.dir, 'controller-1.log')}`);
         await new Promise((r) => setTimeout(r, 250));
@@ -132,7 +132,7 @@ export function registerHa(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'yaml (default) or json')
     .action(async (name: string | undefined, o: { format?: string }) => {
       const { name: n, entry, token, user } = ctx.home.resolve(name);
-      const info = await new Client(n, entry, token, entry['current-model']).get<{ models: string[]; apiUrls?: string[]; controllers?: ControllerReplica[] }>('/api/controller');
+      const info = await new Client(n, entry, token, entry['current-model']).call('GET /api/controller');
       // Configured here but not answering: a replica of this host that is down, or one placed elsewhere.
       let config: ControllerFile | undefined;
       try {
@@ -142,7 +142,7 @@ export function registerHa(program: Command, ctx: Ctx): void {
       }
       const away = config?.awayReplicas ?? {};
       const replicas: Record<string, { url: string; host: string; status: string }> = {};
-      for (const c of info.controllers ?? []) replicas[c.id] = { url: c.url, host: away[c.id.slice(1)]?.target ?? (c.home === false ? 'elsewhere' : 'this host'), status: c.alive ? 'alive' : 'silent' };
+      for (const c of info.controllers) replicas[c.id] = { url: c.url, host: away[c.id.slice(1)]?.target ?? (c.home === false ? 'elsewhere' : 'this host'), status: c.alive ? 'alive' : 'silent' };
       if (config) {
         for (const i of [0, ...(config.replicaPorts ?? []).map((_, k) => k + 1)]) {
           const id = `r${i}`;
@@ -153,7 +153,7 @@ export function registerHa(program: Command, ctx: Ctx): void {
       const doc = {
         [n]: {
           details: {
-            'api-endpoints': [...new Set([entry.endpoint, ...(entry.endpoints ?? []), ...(info.apiUrls ?? [])])],
+            'api-endpoints': [...new Set([entry.endpoint, ...(entry.endpoints ?? []), ...info.apiUrls])],
             provider: entry.provider,
             store: config ? (config.store ? config.store.url : 'sqlite (state.db in the controller directory)') : 'unknown (registered here)',
             ...(entry['ca-cert'] ? { 'ca-fingerprint': certFingerprint(entry['ca-cert']) } : {}),
@@ -174,10 +174,10 @@ export function registerHa(program: Command, ctx: Ctx): void {
  * `manual:ADDRESS`), as ssh reaches it (the user from ssh's own configuration, or root).
  */
 async function enlistedHost(client: Client, id: string): Promise<string> {
-  const st = await client.get<{ machines: Record<string, { 'instance-id'?: string }> }>(client.m('/status'));
+  const st = await client.call('GET /api/models/:model/status');
   const m = st.machines[id];
   if (!m) throw new SigilError('not-found', `--to ${id}: machine ${id} not found in model "${client.model}"`, `see \`sigil machines -m ${client.model}\`; -m names the model whose machine ids --to means`);
-  const instance = m['instance-id'] ?? '';
+  const instance = m['instance-id'];
   if (!instance.startsWith('manual:')) {
     throw new SigilError('bad-request', `--to ${id}: machine ${id} (instance ${instance || 'pending'}) was made by this controller's provider, on this host`, 'a replica elsewhere goes on a host enlisted with `add-machine ssh:…` (give its id), or on any host with `--to ssh:[USER@]HOST`');
   }

@@ -46,7 +46,7 @@ export function registerMigrateAgents(program: Command, ctx: Ctx): void {
       // The address must answer as this controller (its CA, its name) before any agent is told it.
       if (url !== `https://${own.host}`) {
         const there = new Client(name, { ...entry, endpoint: url }, token, entry['current-model'], { retryForMs: 2000 });
-        const info = await there.get<{ name: string }>('/api/controller').catch((e: unknown) => {
+        const info = await there.call('GET /api/controller').catch((e: unknown) => {
           throw new SigilError('unavailable', `${url} does not answer as controller "${name}": ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, 'give an address where this controller listens (`sigil show-controller`) or forwards to it; nothing was changed');
         });
         if (info.name !== name) throw new SigilError('conflict', `${url} is controller "${info.name}", not "${name}"`, 'give an address of this controller; nothing was changed');

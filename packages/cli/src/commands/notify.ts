@@ -5,20 +5,6 @@ import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
 import { secretFrom } from './schedule.ts';
 
-interface Target {
-  name: string;
-  kind: string;
-  address: string;
-  room: string;
-  events: string[];
-  delivered: number;
-  failed: number;
-  pending: number;
-  'last-event': string;
-  'last-error': string;
-  'last-at': string | null;
-}
-
 /**
  * `sigil notify add|list|remove`: webhooks (JSON, HMAC-SHA256 signed) and XMPP chat rooms
  * told about deploys, refreshes, unit errors, lost machines, backups and drills.
@@ -48,7 +34,7 @@ export function registerNotify(program: Command, ctx: Ctx): void {
       const body = o.webhook !== undefined
         ? { name, kind: 'webhook', address: o.webhook, events, ...opt('secret', secretFrom(o.secretFile, 'SIGIL_WEBHOOK_SECRET', 'webhook secret')) }
         : { name, kind: 'xmpp', address: o.xmpp!, room: o.room ?? '', events, ...opt('server', o.xmppServer), ...opt('secret', secretFrom(o.passwordFile, 'SIGIL_XMPP_PASSWORD', 'XMPP password')) };
-      const r = await client(o.controller).request<{ added: string; events: string[] }>('POST', '/api/notify', body, { safeToRetry: false });
+      const r = await client(o.controller).call('POST /api/notify', { body });
       ctx.out(`added notification ${r.added} (test message delivered) for ${r.events.join(', ')}`);
     });
 
@@ -58,7 +44,7 @@ export function registerNotify(program: Command, ctx: Ctx): void {
     .option('-c, --controller <name>', 'controller')
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { controller?: string; format?: string }) => {
-      const { targets } = await client(o.controller).get<{ targets: Target[] }>('/api/notify');
+      const { targets } = await client(o.controller).call('GET /api/notify');
       ctx.print({ notifications: Object.fromEntries(targets.map((t) => [t.name, t])) }, o.format, () =>
         renderList(['Name', 'Kind', 'To', 'Events', 'Delivered', 'Failed', 'Pending', 'Last error'], targets.map((t) => [t.name, t.kind, t.kind === 'xmpp' ? `${t.room} (as ${t.address})` : t.address, t.events.length === 9 ? 'all' : t.events.join(','), String(t.delivered), String(t.failed), String(t.pending), t['last-error'] || '-']), { empty: 'No notifications. Add one with `sigil notify add NAME --webhook URL`.' }));
     });
@@ -69,7 +55,7 @@ export function registerNotify(program: Command, ctx: Ctx): void {
     .argument('<name>')
     .option('-c, --controller <name>', 'controller')
     .action(async (name: string, o: { controller?: string }) => {
-      await client(o.controller).request('DELETE', `/api/notify/${encodeURIComponent(name)}`);
+      await client(o.controller).call('DELETE /api/notify/:name', { params: { name } });
       ctx.out(`removed notification ${name}`);
     });
 }

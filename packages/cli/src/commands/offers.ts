@@ -4,7 +4,7 @@
  * consumes it first (see app.ts).
  */
 import type { Command } from 'commander';
-import type { OfferConsumerToken, OfferDoc } from '@sigil/api';
+import type { OfferDoc } from '@sigil/api';
 import { SigilError, parseOfferSpec } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { renderList } from '../render/output.ts';
@@ -39,18 +39,20 @@ export async function consumeOffer(ctx: Ctx, model: string | undefined, url: str
     const offering = ctx.client(`${source}:`);
     const ca = offering.entry['ca-cert'];
     if (!ca) throw new SigilError('bad-request', `controller "${source}" has no pinned CA certificate in this SIGIL_HOME`, 'register with that controller again (`sigil register`), which pins its CA');
-    const minted = await offering.post<OfferConsumerToken>('/api/offers/consumer-token', { url: bare(url), consumer: `${c.controller}:${c.model}` });
-    const r = await c.post<{ alias: string; url: string }>(c.m('/consume-remote'), {
-      controller: offering.controller,
-      ...(alias === undefined ? {} : { alias }),
-      apiUrls: endpointOrder(offering.entry),
-      caCert: ca,
-      token: minted.token,
-      offer: { model: minted.model, name: minted.name, app: minted.app, endpoints: minted.endpoints, meta: minted.meta },
+    const minted = await offering.call('POST /api/offers/consumer-token', { body: { url: bare(url), consumer: `${c.controller}:${c.model}` } });
+    const r = await c.call('POST /api/models/:model/consume-remote', {
+      body: {
+        controller: offering.controller,
+        ...(alias === undefined ? {} : { alias }),
+        apiUrls: endpointOrder(offering.entry),
+        caCert: ca,
+        token: minted.token,
+        offer: { model: minted.model, name: minted.name, app: minted.app, endpoints: minted.endpoints, meta: minted.meta },
+      },
     });
     return r.alias;
   }
-  const r = await c.post<{ alias: string; url: string }>(c.m('/consume'), alias === undefined ? { url: bare(url) } : { url: bare(url), alias });
+  const r = await c.call('POST /api/models/:model/consume', { body: alias === undefined ? { url: bare(url) } : { url: bare(url), alias } });
   return r.alias;
 }
 
@@ -87,7 +89,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .action(async (spec: string, name: string | undefined, o: ModelOpt) => {
       parseOfferSpec(spec, name);
       const c = ctx.client(o.model);
-      const r = await c.post<{ url: string; app: string; endpoints: string[] }>(c.m('/offers'), name === undefined ? { spec } : { spec, name });
+      const r = await c.call('POST /api/models/:model/offers', { body: name === undefined ? { spec } : { spec, name } });
       ctx.info(`Application "${r.app}" endpoints [${r.endpoints.join(' ')}] available at "${r.url}"`);
     });
 
@@ -100,11 +102,8 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .option('-c, --controller <name>', 'controller (default: the URL\'s, else the current one)')
     .action(async (url: string | undefined, o: ModelOpt & { interface?: string; format: string; controller?: string }) => {
       const c = onController(ctx, offerController(o.controller, url ? [url] : []));
-      const q = new URLSearchParams();
-      if (url) q.set('url', bare(url));
-      if (o.model) q.set('model', o.model);
-      if (o.interface) q.set('interface', o.interface);
-      const { offers } = await c.get<{ offers: OfferDoc[] }>(`/api/offers${q.size > 0 ? `?${q}` : ''}`);
+      const query = { ...(url ? { url: bare(url) } : {}), ...(o.model ? { model: o.model } : {}), ...(o.interface ? { interface: o.interface } : {}) };
+      const { offers } = await c.call('GET /api/offers', { query });
       ctx.print(offersDocument(offers, c.controller), o.format, () => renderFindOffers(offers, c.controller));
     });
 
@@ -115,7 +114,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .option('-c, --controller <name>', 'controller (default: the URL\'s, else the current one)')
     .action(async (url: string, o: { format: string; controller?: string }) => {
       const c = onController(ctx, offerController(o.controller, [url]));
-      const offer = await c.post<OfferDoc>('/api/offers/show', { url: bare(url) });
+      const offer = await c.call('POST /api/offers/show', { body: { url: bare(url) } });
       ctx.print(offersDocument([offer], c.controller), o.format, () =>
         renderList(['Store', 'URL', 'Access', 'Description', 'Endpoint', 'Interface', 'Role'], offer.endpoints.map((e, i) => i === 0 ? [c.controller, offer.url, offer.access, offer.charm, e.name, e.interface, e.role] : ['', '', '', '', e.name, e.interface, e.role])));
     });
@@ -139,7 +138,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
       const c = onController(ctx, offerController(o.controller, offers));
       // As Juju: only --force (which removes relations too) asks first.
       if (o.force) await ctx.confirm(`remove offers ${offers.join(', ')} and all relations to them`, { yes: o.yes === true });
-      await c.post('/api/offers/remove', { offers: offers.map(bare), force: o.force === true, model: c.model });
+      await c.call('POST /api/offers/remove', { body: { offers: offers.map(bare), force: o.force === true, model: c.model } });
     });
 
   withModel(program.command('remove-saas'))
@@ -147,7 +146,7 @@ export function registerOffers(program: Command, ctx: Ctx): void {
     .argument('<saas-name...>')
     .action(async (names: string[], o: ModelOpt) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/saas/remove'), { names });
+      await c.call('POST /api/models/:model/saas/remove', { body: { names } });
       for (const n of names) ctx.info(`removing SAAS application ${n}`);
     });
 }
@@ -156,6 +155,6 @@ export function registerOffers(program: Command, ctx: Ctx): void {
 export async function grantOffer(ctx: Ctx, verb: 'grant' | 'revoke', user: string, access: string, offers: string[], controller?: string): Promise<void> {
   if (!['read', 'consume', 'admin'].includes(access)) throw new SigilError('bad-request', `unknown offer access "${access}"`, 'offers take read, consume or admin');
   const c = onController(ctx, offerController(controller, offers));
-  await c.post(`/api/offers/${verb}`, { user, access, offers: offers.map(bare) });
+  await c.call(`POST /api/offers/${verb}`, { body: { user, access, offers: offers.map(bare) } });
   ctx.info(`${verb === 'grant' ? 'granted' : 'revoked'} ${access} access to ${offers.join(', ')} ${verb === 'grant' ? 'to' : 'from'} ${user}`);
 }

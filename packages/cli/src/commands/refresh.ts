@@ -47,7 +47,9 @@ export function registerRefresh(program: Command, ctx: Ctx): void {
       if (o.resume && o.rollback) throw new SigilError('bad-request', '--resume and --rollback contradict each other', 'pick one');
       if (o.resume || o.rollback) {
         if (o.path !== undefined) throw new SigilError('bad-request', `--path cannot be used with --${o.resume ? 'resume' : 'rollback'}`, `the roll-out keeps its charm: \`sigil refresh ${app} --${o.resume ? 'resume' : 'rollback'}\``);
-        const doc = await c.post<RolloutDoc>(c.m(`/applications/${app}/rollout/${o.resume ? 'resume' : 'rollback'}`), {});
+        const doc = o.resume
+          ? await c.call('POST /api/models/:model/applications/:app/rollout/resume', { params: { app } })
+          : await c.call('POST /api/models/:model/applications/:app/rollout/rollback', { params: { app } });
         ctx.info(o.resume ? `Resuming the roll-out of "${app}" at batch ${doc.batch + 1}/${doc.batches.length}` : `Rolling "${app}" back: ${doc.batches.flat().join(', ') || 'nothing had moved'}`);
         if (o.wait) await follow(ctx, c, app, doc);
         return;
@@ -74,15 +76,15 @@ export function registerRefresh(program: Command, ctx: Ctx): void {
       }
       const { readCharmDir } = await import('../charm-dir.ts');
       const { charm, archive } = readCharmDir(o.path);
-      checkEndpoints(app, charm.meta, await c.get<ModelStatusDoc>(c.m('/status')));
-      const uploaded = await c.post<{ url: string; revision: number }>(c.m('/charms'), archive);
+      checkEndpoints(app, charm.meta, await c.call('GET /api/models/:model/status'));
+      const uploaded = await c.call('POST /api/models/:model/charms', { body: archive });
       ctx.out(`Added local charm "${charm.meta.name}", revision ${uploaded.revision}, to the model`);
       if (!rolling) {
-        await c.post(c.m(`/applications/${app}/refresh`), { charmUrl: uploaded.url });
+        await c.call('POST /api/models/:model/applications/:app/refresh', { params: { app }, body: { charmUrl: uploaded.url } });
         ctx.out(`Upgrading "${app}"`);
         return;
       }
-      const doc = await c.post<RolloutDoc>(c.m(`/applications/${app}/rollout`), { ...req, charmUrl: uploaded.url });
+      const doc = await c.call('POST /api/models/:model/applications/:app/rollout', { params: { app }, body: { ...req, charmUrl: uploaded.url } });
       ctx.out(`Rolling "${app}" out to revision ${uploaded.revision} in ${doc.batches.length} batch${doc.batches.length === 1 ? '' : 'es'}: ${doc.batches.map((b) => b.join(' ')).join(' | ')}`);
       if (o.wait) await follow(ctx, c, app, doc);
       else ctx.info(`The controller runs it; follow it with \`sigil status\` or \`sigil refresh ${app} --resume\` if it halts`);
@@ -118,7 +120,7 @@ async function follow(ctx: Ctx, c: Client, app: string, first: RolloutDoc): Prom
         `fix the cause, then \`sigil refresh ${app} --resume\`; or undo it with \`sigil refresh ${app} --rollback\` (units not reached still run the old charm)`);
     }
     await new Promise((r) => setTimeout(r, 500));
-    doc = await c.get<RolloutDoc>(c.m(`/applications/${app}/rollout`));
+    doc = await c.call('GET /api/models/:model/applications/:app/rollout', { params: { app } });
   }
 }
 

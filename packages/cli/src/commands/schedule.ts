@@ -1,36 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SigilError, formatSize } from '@sigil/core';
+import type { UnitSnapshot } from '@sigil/api';
 import type { Ctx } from '../context.ts';
 import { collect } from '../context.ts';
 import { renderList } from '../render/output.ts';
-
-interface ScheduleView {
-  name: string;
-  unit: string;
-  action: string;
-  params: Record<string, unknown>;
-  every: string;
-  keep: number;
-  'next-run': string;
-  running: boolean;
-  'last-run': string | null;
-  'last-status': string;
-  'last-message': string;
-  'last-snapshot': string;
-}
-
-interface Snapshot {
-  id: string;
-  schedule: string;
-  unit: string;
-  app: string;
-  'source-path': string;
-  store: string;
-  bytes: number;
-  added: number;
-  created: string;
-}
 
 /** Reads a secret from a file (trailing newline dropped) or an environment variable; never from argv. */
 export function secretFrom(file: string | undefined, envName: string, what: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -77,7 +51,7 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
       const keep = /^\d+$/.test(o.keep) ? Number(o.keep) : NaN;
       if (!(keep >= 1)) throw new SigilError('bad-request', `--keep ${o.keep} is not a positive count`, 'give --keep N (default 14)');
       const c = ctx.client(o.model);
-      const s = await c.post<ScheduleView>(c.m('/schedules'), { name, unit: o.unit, action: o.action, params: params(o.param), every: o.every, keep });
+      const s = await c.call('POST /api/models/:model/schedules', { body: { name, unit: o.unit, action: o.action, params: params(o.param), every: o.every, keep } });
       ctx.out(`schedule ${s.name}: ${s.action} on ${s.unit} every ${s.every}, keeping ${s.keep}; first run ${s['next-run']}`);
     });
 
@@ -88,7 +62,7 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { model?: string; format?: string }) => {
       const c = ctx.client(o.model);
-      const { schedules } = await c.get<{ schedules: ScheduleView[] }>(c.m('/schedules'));
+      const { schedules } = await c.call('GET /api/models/:model/schedules');
       ctx.print({ schedules: Object.fromEntries(schedules.map((s) => [s.name, s])) }, o.format, () =>
         renderList(['Schedule', 'Unit', 'Action', 'Every', 'Keep', 'Next run', 'Last run', 'Status', 'Snapshot'], schedules.map((s) => [s.name, s.unit, s.action, s.every, String(s.keep), s['next-run'], s['last-run'] ?? '-', s.running ? 'running' : s['last-status'] || '-', s['last-snapshot'] || '-']), { empty: 'No schedules. Add one with `sigil schedule add NAME --unit APP/leader --action backup --every 6h`.' }));
     });
@@ -100,7 +74,7 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     .option('-m, --model <model>', 'model')
     .action(async (name: string, o: { model?: string }) => {
       const c = ctx.client(o.model);
-      await c.request('DELETE', c.m(`/schedules/${encodeURIComponent(name)}`));
+      await c.call('DELETE /api/models/:model/schedules/:name', { params: { name } });
       ctx.out(`removed schedule ${name}`);
     });
 
@@ -112,7 +86,7 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (name: string, o: { model?: string; format?: string }) => {
       const c = ctx.client(o.model);
-      const s = await c.request<ScheduleView>('POST', c.m(`/schedules/${encodeURIComponent(name)}/run`), undefined, { safeToRetry: false });
+      const s = await c.call('POST /api/models/:model/schedules/:name/run', { params: { name } });
       ctx.print(s, o.format, () => `schedule ${s.name}: ${s['last-status']}: ${s['last-message']}`);
       if (s['last-status'] !== 'completed') process.exitCode = 1;
     });
@@ -130,14 +104,14 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
       const { Client } = await import('../client.ts');
       const c = new Client(name, entry, token, entry['current-model']);
       if (o.local === undefined && o.restic === undefined) {
-        const { store } = await c.get<{ store: { kind: string; location: string } | null }>('/api/backup-store');
+        const { store } = await c.call('GET /api/backup-store');
         ctx.print({ store }, o.format, () => (store ? `${store.kind} ${store.location}` : 'No backup store. Set one with `sigil backup-store --local DIR` or `--restic REPO --password-file FILE`.'));
         return;
       }
       if (o.local !== undefined && o.restic !== undefined) throw new SigilError('bad-request', 'give --local or --restic, not both');
       const password = o.restic !== undefined ? secretFrom(o.passwordFile, 'SIGIL_RESTIC_PASSWORD', 'restic password') : undefined;
       const body = o.restic !== undefined ? { kind: 'restic', location: o.restic, ...(password !== undefined ? { password } : {}) } : { kind: 'local', location: o.local! };
-      const { store } = await c.request<{ store: { kind: string; location: string } }>('POST', '/api/backup-store', body, { safeToRetry: true });
+      const { store } = await c.call('POST /api/backup-store', { body });
       ctx.out(`backup store: ${store.kind} ${store.location}`);
     });
 
@@ -153,7 +127,7 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     .action(async (unit: string, o: { from: string; action: string; fromModel?: string; model?: string; format?: string }) => {
       const c = ctx.client(o.model);
       const fromModel = o.fromModel?.split(':').pop();
-      const r = await c.request<{ unit: string; snapshot: string; path: string; operation: { id: number; status: string; message: string; results: Record<string, unknown> } }>('POST', c.m('/restore-unit'), { unit, snapshot: o.from, action: o.action, ...(fromModel ? { fromModel } : {}) }, { safeToRetry: false });
+      const r = await c.call('POST /api/models/:model/restore-unit', { body: { unit, snapshot: o.from, action: o.action, ...(fromModel ? { fromModel } : {}) } });
       ctx.print(r, o.format, () => `restored snapshot ${r.snapshot} into ${r.unit} (${r.path}): ${o.action} ${r.operation.status}${r.operation.message ? `: ${r.operation.message}` : ''}`);
       if (r.operation.status !== 'completed') {
         throw new SigilError('internal', `the ${o.action} action on ${r.unit} ${r.operation.status}: ${r.operation.message}`, `see \`sigil show-operation ${r.operation.id}\` and \`sigil debug-log --include ${r.unit}\``);
@@ -161,6 +135,6 @@ export function registerSchedule(program: Command, ctx: Ctx): void {
     });
 }
 
-export function renderSnapshots(snapshots: Snapshot[]): string {
+export function renderSnapshots(snapshots: UnitSnapshot[]): string {
   return renderList(['Snapshot', 'Created', 'Unit', 'Schedule', 'Store', 'Size', 'Added', 'Source'], snapshots.map((s) => [s.id, s.created, s.unit, s.schedule, s.store, formatSize(s.bytes), formatSize(s.added), s['source-path']]), { empty: 'No snapshots in the backup store for this model.' });
 }

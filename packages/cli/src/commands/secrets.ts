@@ -74,8 +74,7 @@ const appList = (apps: readonly string[]) => apps.flatMap((a) => a.split(',')).m
 
 export function registerSecrets(program: Command, ctx: Ctx): void {
   const withModel = (c: Command) => c.option('-m, --model <model>', 'model to operate in');
-  const path = (name: string) => `/secrets/${encodeURIComponent(name)}`;
-
+  
   withModel(program.command('add-secret'))
     .description('add a new user secret (prints its URI)')
     .argument('<name>', 'the secret name')
@@ -85,7 +84,7 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
     .action(async (name: string, values: string[], o: ModelOpt & { file?: string; info?: string }) => {
       if (values.length === 0 && o.file === undefined) throw new SigilError('bad-request', 'missing secret value or filename', 'give key=value pairs, or --file with a YAML map');
       const c = ctx.client(o.model);
-      const r = await c.post<{ uri: string }>(c.m('/secrets'), { name, content: secretContent(values, o.file), ...(o.info !== undefined ? { info: o.info } : {}) });
+      const r = await c.call('POST /api/models/:model/secrets', { body: { name, content: secretContent(values, o.file), ...(o.info !== undefined ? { info: o.info } : {}) } });
       ctx.out(r.uri);
     });
 
@@ -95,7 +94,7 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
     .option('--owner <owner>', 'only secrets of this owner (an application, a unit, or <model>)')
     .action(async (o: ModelOpt & { format: string; owner?: string }) => {
       const c = ctx.client(o.model);
-      const all = (await c.get<SecretSummary[]>(c.m('/secrets'))).filter((s) => o.owner === undefined || s.owner === o.owner);
+      const all = (await c.call('GET /api/models/:model/secrets')).filter((s) => o.owner === undefined || s.owner === o.owner);
       const doc = Object.fromEntries(all.map((s) => [s.id, secretDoc(s)]));
       ctx.print(doc, o.format, () =>
         renderList(['ID', 'Name', 'Owner', 'Rotation', 'Revision', 'Last updated'], all.map((s) => [s.id, s.name || '-', s.owner, s.rotation || 'never', String(s.revision), ago(s.updated)]), { alignRight: [4], empty: 'No secrets to display.' }),
@@ -112,11 +111,8 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
     .action(async (ref: string, o: ModelOpt & { format: string; reveal?: boolean; revisions?: boolean; revision?: string }) => {
       if (o.format !== 'yaml' && o.format !== 'json') throw new SigilError('bad-request', `unknown format "${o.format}"`, 'use --format yaml or json');
       const c = ctx.client(o.model);
-      const q = new URLSearchParams();
-      if (o.reveal) q.set('reveal', 'true');
-      if (o.revisions) q.set('revisions', 'true');
-      if (o.revision !== undefined) q.set('revision', o.revision);
-      const s = await c.get<SecretSummary>(c.m(path(ref)) + (q.size > 0 ? `?${q}` : ''));
+      const query = { ...(o.reveal ? { reveal: 'true' } : {}), ...(o.revisions ? { revisions: 'true' } : {}), ...(o.revision !== undefined ? { revision: o.revision } : {}) };
+      const s = await c.call('GET /api/models/:model/secrets/:secret', { params: { secret: ref }, query });
       ctx.print({ [s.id]: secretDoc(s) }, o.format, () => '');
     });
 
@@ -131,7 +127,7 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
       const content = values.length > 0 || o.file !== undefined ? secretContent(values, o.file) : undefined;
       if (content === undefined && o.info === undefined && o.name === undefined) throw new SigilError('bad-request', 'nothing to update', 'give new values, --info or --name');
       const c = ctx.client(o.model);
-      await c.post(c.m(path(ref)), { ...(content ? { content } : {}), ...(o.info !== undefined ? { info: o.info } : {}), ...(o.name !== undefined ? { name: o.name } : {}) });
+      await c.call('POST /api/models/:model/secrets/:secret', { params: { secret: ref }, body: { ...(content ? { content } : {}), ...(o.info !== undefined ? { info: o.info } : {}), ...(o.name !== undefined ? { name: o.name } : {}) } });
     });
 
   withModel(program.command('remove-secret'))
@@ -140,7 +136,7 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
     .option('--revision <n>', 'remove only this revision')
     .action(async (ref: string, o: ModelOpt & { revision?: string }) => {
       const c = ctx.client(o.model);
-      await c.delete(c.m(path(ref)) + (o.revision !== undefined ? `?revision=${encodeURIComponent(o.revision)}` : ''));
+      await c.call('DELETE /api/models/:model/secrets/:secret', { params: { secret: ref }, ...(o.revision !== undefined ? { query: { revision: o.revision } } : {}) });
     });
 
   for (const [verb, route, what] of [['grant-secret', 'grant', 'let applications read a user secret'], ['revoke-secret', 'revoke', 'stop applications reading a user secret']] as const) {
@@ -150,7 +146,7 @@ export function registerSecrets(program: Command, ctx: Ctx): void {
       .argument('<applications...>', 'application names (or one comma-separated list)')
       .action(async (ref: string, apps: string[], o: ModelOpt) => {
         const c = ctx.client(o.model);
-        await c.post(c.m(`${path(ref)}/${route}`), { apps: appList(apps) });
+        await c.call(`POST /api/models/:model/secrets/:secret/${route}`, { params: { secret: ref }, body: { apps: appList(apps) } });
       });
   }
 }

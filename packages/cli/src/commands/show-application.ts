@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ApplicationStatusDoc, ModelStatusDoc } from '@sigil/api';
+import type { ApplicationStatusDoc } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { formatOutput } from '../render/output.ts';
@@ -32,7 +32,7 @@ export function registerShowApplication(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'yaml or json', 'yaml')
     .action(async (apps: string[], o: { model?: string; format: string }) => {
       const c = ctx.client(o.model);
-      const doc = await c.get<ModelStatusDoc>(c.m('/status'));
+      const doc = await c.call('GET /api/models/:model/status');
       const out: Record<string, unknown> = {};
       for (const name of apps) {
         const a = doc.applications[name];

@@ -7,15 +7,6 @@ interface ModelOpt {
   model?: string;
 }
 
-/** A key as the controller lists it (`GET /api/models/:model/ssh-keys`). */
-interface SshKeyDoc {
-  fingerprint: string;
-  comment: string;
-  key: string;
-  text: string;
-  addedBy: string;
-}
-
 const MAX_KEY_FILE = 1024 * 1024;
 
 /**
@@ -43,7 +34,7 @@ export function registerSshKeys(program: Command, ctx: Ctx): void {
     .argument('<key...>', 'a whole public key, quoted: "ssh-ed25519 AAAA... comment"; or "$(cat ~/.ssh/id_ed25519.pub)"')
     .action(async (keys: string[], o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const added = await c.post<SshKeyDoc[]>(c.m('/ssh-keys'), { keys });
+      const added = await c.call('POST /api/models/:model/ssh-keys', { body: { keys } });
       for (const k of added) ctx.info(`added ${k.text}`);
     });
 
@@ -57,7 +48,7 @@ export function registerSshKeys(program: Command, ctx: Ctx): void {
         return found;
       });
       const c = ctx.client(o.model);
-      const added = await c.post<SshKeyDoc[]>(c.m('/ssh-keys'), { keys });
+      const added = await c.call('POST /api/models/:model/ssh-keys', { body: { keys } });
       for (const k of added) ctx.info(`added ${k.text}`);
     });
 
@@ -66,7 +57,7 @@ export function registerSshKeys(program: Command, ctx: Ctx): void {
     .argument('<key...>', 'fingerprint (SHA256:... as `sigil ssh-keys` shows it) or comment')
     .action(async (names: string[], o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const removed = await c.post<SshKeyDoc[]>(c.m('/ssh-keys/remove'), { names });
+      const removed = await c.call('POST /api/models/:model/ssh-keys/remove', { body: { names } });
       for (const k of removed) ctx.info(`removed ${k.text}`);
     });
 
@@ -75,7 +66,7 @@ export function registerSshKeys(program: Command, ctx: Ctx): void {
     .option('--full', 'show each whole key instead of its fingerprint')
     .action(async (o: ModelOpt & { full?: boolean }) => {
       const c = ctx.client(o.model);
-      const keys = await c.get<SshKeyDoc[]>(c.m('/ssh-keys'));
+      const keys = await c.call('GET /api/models/:model/ssh-keys');
       if (keys.length === 0) {
         ctx.out('No keys to display.');
         return;
@@ -92,11 +83,10 @@ export function registerSshKeys(program: Command, ctx: Ctx): void {
       const timeout = Number(o.timeout);
       if (!Number.isFinite(timeout) || timeout < 0) throw new SigilError('bad-request', `invalid --timeout "${o.timeout}"`, 'give seconds, e.g. --timeout 60');
       const c = ctx.client(o.model);
-      const path = c.m(`/machines/${machine}/rotate-credential`);
-      await c.post(path, {}, { safeToRetry: true });
+      await c.call('POST /api/models/:model/machines/:id/rotate-credential', { params: { id: machine } });
       const deadline = Date.now() + timeout * 1000;
       while (Date.now() < deadline) {
-        if (!(await c.get<{ pending: boolean }>(path)).pending) {
+        if (!(await c.call('GET /api/models/:model/machines/:id/rotate-credential', { params: { id: machine } })).pending) {
           ctx.out(`machine ${machine}: the agent took a new credential; the old one no longer works`);
           return;
         }

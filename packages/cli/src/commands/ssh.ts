@@ -15,7 +15,7 @@ async function address(c: Client, target: string): Promise<string> {
   const noSshd = new SigilError('bad-request', `ssh needs machines with their own sshd; controller "${c.controller}" uses the ${c.entry.provider} provider`, 'use `sigil exec --unit <unit> -- <command>` instead');
   let addr: string;
   try {
-    addr = (await c.get<{ address: string }>(c.m(`/ssh-address?target=${encodeURIComponent(target)}`))).address;
+    addr = (await c.call('GET /api/models/:model/ssh-address', { query: { target } })).address;
   } catch (e) {
     if (isSigilError(e) && e.code === 'forbidden') {
       throw new SigilError('forbidden', `ssh to ${target} needs write access to model ${c.model}: ${e.message}`, 'ask a model admin to `sigil grant <you> write <model>` and to add your public key with `sigil add-ssh-key`');

@@ -53,7 +53,7 @@ export function registerStatusLog(program: Command, ctx: Ctx): void {
       if (!Number.isInteger(n) || n < 1) throw new SigilError('bad-request', `invalid -n "${o.n}"`, 'give a whole number of entries, e.g. -n 30');
       if (!['tabular', 'yaml', 'json'].includes(o.format)) throw new SigilError('bad-request', `unknown format "${o.format}"`, 'use tabular, yaml or json');
       const c = ctx.client(o.model);
-      const entries = await c.get<StatusHistoryEntry[]>(c.m(`/status-history?entity=${encodeURIComponent(entity)}&type=${encodeURIComponent(o.type)}&n=${n}`));
+      const entries = await c.call('GET /api/models/:model/status-history', { query: { entity, type: o.type, n: String(n) } });
       if (entries.length === 0) throw new SigilError('not-found', 'no status history available', 'the entity has not reported a status yet');
       if (o.format === 'tabular') ctx.out(renderStatusLog(entries, { utc: o.utc === true, color: o.color ?? ctx.tty }).replace(/\n$/, ''));
       else ctx.out(formatOutput(statusLogDoc(entries), o.format === 'json' ? 'json' : 'yaml').replace(/\n$/, ''));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { allStatusMachines, type ModelStatusDoc, type StatusHistoryEntry } from '@sigil/api';
+import { allStatusMachines, type ModelStatusDoc, type ShowUnitDoc } from '@sigil/api';
 import { SigilError, parseDuration } from '@sigil/core';
 import type { Ctx } from '../context.ts';
 import { formatOutput, renderList } from '../render/output.ts';
@@ -21,7 +21,7 @@ function timelineUnits(doc: ModelStatusDoc): TimelineUnit[] {
 
 async function fetchTimeline(c: Client, doc: ModelStatusDoc) {
   const units = timelineUnits(doc);
-  const history = (entity: string, type: string) => c.get<StatusHistoryEntry[]>(c.m(`/status-history?entity=${encodeURIComponent(entity)}&type=${type}&n=1000`));
+  const history = (entity: string, type: string) => c.call('GET /api/models/:model/status-history', { query: { entity, type, n: '1000' } });
   const machines = [...new Set(units.map((u) => u.machine).filter((m): m is string => m !== undefined && m !== ''))];
   const machineHistory = new Map(await Promise.all(machines.map(async (m) => [m, await history(m, 'machine')] as const)));
   const unitHistory = new Map(await Promise.all(units.map(async (u) => [u.name, await history(u.name, 'unit')] as const)));
@@ -36,7 +36,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { model?: string; format?: string }) => {
       const c = ctx.client(o.model);
-      const doc = await c.get<ModelStatusDoc>(c.m('/status'));
+      const doc = await c.call('GET /api/models/:model/status');
       ctx.print({ machines: doc.machines }, o.format, () =>
         renderList(['Machine', 'State', 'Address', 'Inst id', 'Base', 'Hardware', 'Constraints'], allStatusMachines(doc).map(([id, m]) => [
           id, m['juju-status'].current, m['dns-name'] ?? '', m['instance-id'], `${m.base.name}@${m.base.channel}`, m.hardware ?? '', m.constraints ?? '',
@@ -51,8 +51,8 @@ export function registerStatus(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'yaml or json', 'yaml')
     .action(async (units: string[], o: { model?: string; format: string }) => {
       const c = ctx.client(o.model);
-      const docs: Record<string, unknown> = {};
-      for (const u of units) Object.assign(docs, await c.get<Record<string, unknown>>(c.m(`/unit?name=${encodeURIComponent(u)}`)));
+      const docs: ShowUnitDoc = {};
+      for (const u of units) Object.assign(docs, await c.call('GET /api/models/:model/unit', { query: { name: u } }));
       ctx.out(formatOutput(docs, o.format === 'json' ? 'json' : 'yaml'));
     });
 
@@ -70,7 +70,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
       const c = ctx.client(o.model);
       if (o.timeline) {
         if (o.watch !== undefined && o.watch !== false) throw new SigilError('bad-request', '--timeline and --watch do not go together', 'run `sigil status --timeline` once the deploy has settled, or while it runs');
-        const t = await fetchTimeline(c, await c.get<ModelStatusDoc>(c.m('/status')));
+        const t = await fetchTimeline(c, await c.call('GET /api/models/:model/status'));
         if (o.format === 'json' || o.format === 'yaml') ctx.out(formatOutput(timelineDoc(t), o.format).replace(/\n$/, ''));
         else ctx.out(renderTimeline(t).replace(/\n$/, ''));
         return;
@@ -86,7 +86,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
         return renderStatusTable(doc, { color: o.color ?? ctx.tty, relations: o.relations === true || o.integrations === true });
       };
       if (o.watch === undefined || o.watch === false) {
-        ctx.out(render(await c.get<ModelStatusDoc>(c.m('/status'))));
+        ctx.out(render(await c.call('GET /api/models/:model/status')));
         return;
       }
       // Redraw from the change feed: no polling; bursts coalesce into one redraw per interval.
@@ -96,7 +96,7 @@ export function registerStatus(program: Command, ctx: Ctx): void {
         const wait = last + minGap - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         last = Date.now();
-        const text = render(await c.get<ModelStatusDoc>(c.m('/status')));
+        const text = render(await c.call('GET /api/models/:model/status'));
         process.stdout.write((ctx.tty ? '\x1b[H\x1b[2J' : '\n') + text);
         return false;
       });

@@ -124,7 +124,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json', 'tabular')
     .action(async (o: ModelOpt & { format: string }) => {
       const c = ctx.client(o.model);
-      const { storage } = await c.get<{ storage: StorageInstanceDoc[] }>(c.m('/storage'));
+      const { storage } = await c.call('GET /api/models/:model/storage');
       ctx.print(storageDocument(storage), o.format, () => renderStorageTable(storage));
     });
 
@@ -133,7 +133,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json', 'tabular')
     .action(async (o: ModelOpt & { format: string }) => {
       const c = ctx.client(o.model);
-      const { pools } = await c.get<{ pools: StoragePoolDoc[] }>(c.m('/storage-pools'));
+      const { pools } = await c.call('GET /api/models/:model/storage-pools');
       ctx.print(poolsDocument(pools), o.format, () => renderPools(pools));
     });
 
@@ -148,7 +148,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
         parsed[name] = dir;
       }
       const c = ctx.client(o.model);
-      const { ids } = await c.post<{ ids: string[] }>(c.m('/storage/add'), { unit, directives: parsed });
+      const { ids } = await c.call('POST /api/models/:model/storage/add', { body: { unit, directives: parsed } });
       for (const id of ids) ctx.info(`added storage ${id} to ${unit}`);
     });
 
@@ -158,7 +158,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .argument('<storage...>', 'storage ids, e.g. data/0')
     .action(async (unit: string, ids: string[], o: ModelOpt) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/storage/attach'), { unit, ids });
+      await c.call('POST /api/models/:model/storage/attach', { body: { unit, ids } });
       for (const id of ids) ctx.info(`attaching ${id} to ${unit}`);
     });
 
@@ -168,7 +168,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .option('--force', 'accepted for Juju compatibility')
     .action(async (ids: string[], o: ModelOpt & { force?: boolean }) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/storage/detach'), { ids, ...(o.force ? { force: true } : {}) });
+      await c.call('POST /api/models/:model/storage/detach', { body: { ids, ...(o.force ? { force: true } : {}) } });
       for (const id of ids) ctx.info(`detaching ${id}`);
     });
 
@@ -179,7 +179,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .option('--no-destroy', 'keep the data on disk')
     .action(async (ids: string[], o: ModelOpt & { force?: boolean; destroy?: boolean }) => {
       const c = ctx.client(o.model);
-      await c.post(c.m('/storage/remove'), { ids, ...(o.destroy === false ? { noDestroy: true } : {}) });
+      await c.call('POST /api/models/:model/storage/remove', { body: { ids, ...(o.destroy === false ? { noDestroy: true } : {}) } });
       for (const id of ids) ctx.info(`removing ${id}`);
     });
 
@@ -189,7 +189,7 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json', 'tabular')
     .action(async (app: string, o: ModelOpt & { format: string }) => {
       const c = ctx.client(o.model);
-      const { resources } = await c.get<{ resources: ResourceDoc[] }>(c.m(`/applications/${encodeURIComponent(app)}/resources`));
+      const { resources } = await c.call('GET /api/models/:model/applications/:app/resources', { params: { app } });
       ctx.print(resourcesDocument(resources), o.format, () => renderResources(resources));
     });
 
@@ -199,9 +199,9 @@ export function registerStorage(program: Command, ctx: Ctx): void {
     .argument('<resource>', 'NAME=FILE')
     .action(async (app: string, arg: string, o: ModelOpt) => {
       const c = ctx.client(o.model);
-      const known = (await c.get<{ resources: ResourceDoc[] }>(c.m(`/applications/${encodeURIComponent(app)}/resources`))).resources.map((r) => r.name);
+      const known = (await c.call('GET /api/models/:model/applications/:app/resources', { params: { app } })).resources.map((r) => r.name);
       const [[name, data]] = Object.entries(readResourceArgs([arg], known)) as [[string, Buffer]];
-      const r = await c.post<ResourceDoc>(c.m(`/applications/${encodeURIComponent(app)}/resources`), { name, filename: name, data: data.toString('base64') });
+      const r = await c.call('POST /api/models/:model/applications/:app/resources', { params: { app }, body: { name, filename: name, data: data.toString('base64') } });
       ctx.info(`uploaded resource "${name}" for ${app}: revision ${r.revision}, ${r.size} bytes`);
     });
 }

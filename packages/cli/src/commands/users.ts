@@ -6,7 +6,7 @@ import { certFingerprint } from '@sigil/core/tls';
 import { Client } from '../client.ts';
 import type { ControllerEntry } from '../home.ts';
 import type { Ctx } from '../context.ts';
-import type { AuditRecord } from '@sigil/api';
+import { requestOf, type ApiAnswer } from '@sigil/api';
 import { renderKeyValue, renderList } from '../render/output.ts';
 import { grantOffer } from './offers.ts';
 
@@ -39,27 +39,6 @@ export function decodeRegistration(text: string): Registration {
   if (typeof r?.u !== 'string' || typeof r.c !== 'string' || !Array.isArray(r.a) || !r.a.every((x) => typeof x === 'string' && x.startsWith('https://')) || typeof r.f !== 'string' || typeof r.k !== 'string') throw bad();
   return r as Registration;
 }
-
-interface Session {
-  user: string;
-  token: string;
-  expires: string;
-  controller: string;
-  superuser: boolean;
-}
-
-interface UserView {
-  name: string;
-  'display-name': string;
-  access: string;
-  disabled: boolean;
-  registered: boolean;
-  'created-by': string;
-  created: string;
-  'last-connection': string | null;
-  models: Record<string, string>;
-}
-
 
 /** "3 minutes ago", as Juju's `users` shows dates. */
 export function ago(iso: string | null, now = Date.now()): string {
@@ -125,12 +104,12 @@ function askHidden(prompt: string): Promise<string> {
 /** The controller's CA over an unverified connection (nothing is sent but the GET), to check against a fingerprint. */
 function fetchCa(endpoint: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${endpoint}/api/ca`, { method: 'GET', rejectUnauthorized: false, timeout: 15_000 }, (res) => {
+    const req = httpsRequest(`${endpoint}${requestOf('GET /api/ca').path}`, { method: 'GET', rejectUnauthorized: false, timeout: 15_000 }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString('utf8')));
       res.on('end', () => {
         try {
-          resolve((JSON.parse(text) as { 'ca-cert': string })['ca-cert']);
+          resolve((JSON.parse(text) as ApiAnswer<'GET /api/ca'>)['ca-cert']);
         } catch {
           reject(new SigilError('unavailable', `${endpoint} did not answer like a Sigil controller (HTTP ${res.statusCode})`, 'check the address in the registration string'));
         }
@@ -168,7 +147,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .option('-c, --controller <name>', 'controller')
     .action(async (name: string, o: { displayName?: string; controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const r = await c.post<{ user: string; key: string; expires: string }>('/api/users', { name, ...(o.displayName ? { displayName: o.displayName } : {}) });
+      const r = await c.call('POST /api/users', { body: { name, ...(o.displayName ? { displayName: o.displayName } : {}) } });
       const shown = o.displayName ?? name;
       ctx.out(`User "${shown}" added\nPlease send this command to ${name}:\n    sigil register ${registrationLine(c, r.user, r.key)}\n\n"${shown}" has not been granted access to any models. You can use "sigil grant" to grant access.\nThe registration string is valid once, until ${r.expires}.`);
     });
@@ -197,9 +176,9 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       const password = await readPassword(o, 'Enter a new password: ', true);
       const entry: ControllerEntry = { endpoint, dir: ctx.home.controllerDir(reg.c), provider: 'remote', 'current-model': 'default', 'ca-cert': ca };
       const anon = new Client(reg.c, entry, '', 'default');
-      const s = await anon.post<Session>('/api/register', { key: reg.k, password });
+      const s = await anon.call('POST /api/register', { body: { key: reg.k, password } });
       const session = new Client(reg.c, entry, s.token, 'default');
-      const who = await session.get<{ models: Record<string, string> }>('/api/whoami');
+      const who = await session.call('GET /api/whoami');
       // Every address of the controller goes into its entry, for when this one stops answering.
       await session.refreshEndpoints();
       const models = Object.keys(who.models);
@@ -228,7 +207,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       const user = o.user ?? ctx.home.accounts().controllers[name]?.user;
       if (!user) throw new SigilError('bad-request', 'no user name', 'pass -u NAME');
       const password = await readPassword(o, `Enter password for ${user}: `, false);
-      const s = await new Client(name, entry, '', entry['current-model']).post<Session>('/api/login', { user, password });
+      const s = await new Client(name, entry, '', entry['current-model']).call('POST /api/login', { body: { user, password } });
       ctx.home.updateAccounts((a) => {
         a.controllers[name] = { user: s.user, token: s.token, expires: s.expires };
       });
@@ -243,7 +222,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .action(async (o: { controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       try {
-        await c.post('/api/logout');
+        await c.call('POST /api/logout');
       } catch (e) {
         // An expired or revoked token is as logged out as it gets; forget it anyway.
         if (!(e instanceof SigilError && e.code === 'unauthorized')) throw e;
@@ -262,7 +241,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { format?: string }) => {
       const c = ctx.client();
-      const w = await c.get<{ user: string; superuser: boolean; models: Record<string, string> }>('/api/whoami');
+      const w = await c.call('GET /api/whoami');
       const access = w.superuser ? 'superuser' : (w.models[c.model] ?? 'none');
       ctx.print({ controller: c.controller, model: c.model, user: w.user, access, superuser: w.superuser, models: w.models }, o.format, () =>
         renderKeyValue([['Controller:', c.controller], ['Model:', c.model], ['User:', w.user], ['Access:', access]]));
@@ -277,7 +256,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .action(async (o: { controller?: string; format?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       const me = ctx.home.accounts().controllers[c.controller]?.user;
-      const users = await c.get<UserView[]>('/api/users');
+      const users = await c.call('GET /api/users');
       ctx.print(users, o.format, () =>
         `Controller: ${c.controller}\n\n` +
         renderList(['Name', 'Display name', 'Access', 'Models', 'Date created', 'Last connection'], users.map((u) => [
@@ -300,7 +279,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .action(async (name: string, o: { yes?: boolean; prompt?: boolean; controller?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       await ctx.confirm(`remove user "${name}" from controller "${c.controller}" (their sessions and access go with them)`, o);
-      await c.delete(`/api/users/${encodeURIComponent(name)}`);
+      await c.call('DELETE /api/users/:user', { params: { user: name } });
       ctx.out(`User "${name}" removed`);
     });
 
@@ -312,7 +291,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       .option('-c, --controller <name>', 'controller')
       .action(async (name: string, o: { controller?: string }) => {
         const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-        await c.post(`/api/users/${encodeURIComponent(name)}/${verb}`);
+        await c.call(`POST /api/users/:user/${verb}`, { params: { user: name } });
         ctx.out(`User "${name}" ${word}`);
       });
   }
@@ -329,12 +308,12 @@ export function registerUsers(program: Command, ctx: Ctx): void {
       const me = ctx.home.accounts().controllers[c.controller]?.user ?? '';
       const user = name ?? me;
       if (o.reset) {
-        const r = await c.post<{ user: string; key: string; expires: string }>(`/api/users/${encodeURIComponent(user)}/reset`);
+        const r = await c.call('POST /api/users/:user/reset', { params: { user } });
         ctx.out(`Password for "${user}" has been reset.\nAsk the user to run:\n    sigil register ${registrationLine(c, r.user, r.key)}`);
         return;
       }
       const password = await readPassword(o, 'new password: ', true);
-      await c.post(`/api/users/${encodeURIComponent(user)}/password`, { password });
+      await c.call('POST /api/users/:user/password', { params: { user }, body: { password } });
       ctx.out(user === me ? 'Your password has been changed.' : `Password for "${user}" has been changed.`);
     });
 
@@ -352,7 +331,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
         roleArg(access);
         for (const model of models) {
           const c = ctx.client(`${o.controller ? `${o.controller}:` : ''}${model}`);
-          const r = await c.post<{ access: string | null }>(c.m('/access'), { user, role: access, action: verb });
+          const r = await c.call('POST /api/models/:model/access', { body: { user, role: access, action: verb } });
           ctx.info(`${user} now has ${r.access ?? 'no'} access to model "${model}"`);
         }
       });
@@ -369,11 +348,12 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .option('--format <format>', 'tabular, yaml or json')
     .action(async (o: { user?: string; model?: string; since?: string; limit: string; controller?: string; format?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
-      const q = new URLSearchParams({ limit: o.limit });
-      if (o.user) q.set('user', o.user);
-      if (o.model) q.set('model', o.model);
-      if (o.since) q.set('since', String(parseSince(o.since)));
-      const records = await c.get<AuditRecord[]>(`/api/audit?${q.toString()}`);
+      const records = await c.call('GET /api/audit', { query: {
+        limit: o.limit,
+        ...(o.user ? { user: o.user } : {}),
+        ...(o.model ? { model: o.model } : {}),
+        ...(o.since ? { since: String(parseSince(o.since)) } : {}),
+      } });
       ctx.print(records.map((r) => ({ ...r, time: new Date(r.at).toISOString() })), o.format, () =>
         renderList(['Time', 'User', 'Address', 'Call', 'Model', 'Status', 'Summary'], records.map((r) => [new Date(r.at).toISOString().replace('T', ' ').slice(0, 19), r.user, r.address, `${r.method} ${r.route}`, r.model || '-', String(r.status), r.summary]), { empty: 'No audit records match.' }));
     });
@@ -387,7 +367,7 @@ export function registerUsers(program: Command, ctx: Ctx): void {
     .action(async (settings: string[], o: { controller?: string; format?: string }) => {
       const c = ctx.client(o.controller ? `${o.controller}:default` : undefined);
       const set = Object.fromEntries(settings.filter((x) => x.includes('=')).map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
-      const config = Object.keys(set).length > 0 ? await c.post<Record<string, unknown>>('/api/controller/config', set) : await c.get<Record<string, unknown>>('/api/controller/config');
+      const config: Record<string, string> = Object.keys(set).length > 0 ? await c.call('POST /api/controller/config', { body: set }) : await c.call('GET /api/controller/config');
       const key = settings.find((x) => !x.includes('='));
       if (key !== undefined) {
         if (!(key in config)) throw new SigilError('invalid-config', `unknown controller config key "${key}"`, `known keys: ${Object.keys(config).join(', ')}`);

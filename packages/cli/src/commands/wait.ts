@@ -18,7 +18,7 @@ export function registerWait(program: Command, ctx: Ctx): void {
       let lastLine = '';
       let lastPrinted = 0;
       const check = async (): Promise<boolean> => {
-        last = await c.get<WaitReport>(c.m(`/wait?apps=${encodeURIComponent(apps.join(','))}`));
+        last = await c.call('GET /api/models/:model/wait', { query: { apps: apps.join(',') } });
         if (last.errors.length > 0) return true;
         if (last.settled) return true;
         const line = `waiting: ${last.busy.slice(0, 5).map((b) => `${b.unit} (${b.reason})`).join(', ')}${last.busy.length > 5 ? `, and ${last.busy.length - 5} more` : ''}`;

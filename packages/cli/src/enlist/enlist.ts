@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { EnlistMachineResponse, MachineStatusDoc } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Client } from '../client.ts';
 import { DIST } from '../dist.ts';
@@ -42,8 +41,8 @@ const controllerAddrs = (urls: string[]) => urls.map((u) => new URL(u)).map((u) 
 export async function enlist(client: Client, spec: string, o: EnlistOptions): Promise<{ machine: string; facts: HostFacts; ms: number }> {
   const started = Date.now();
   const target = parseTarget(spec);
-  const info = await client.get<{ apiUrls?: string[]; aptCacheUrls?: string[] }>('/api/controller');
-  const urls = info.apiUrls ?? [];
+  const info = await client.call('GET /api/controller');
+  const urls = info.apiUrls;
   if (urls.length === 0) {
     throw new SigilError('bad-request', `controller "${client.controller}" listens only where its own machines are: ${target.host} could not reach it`, 'bootstrap a controller with `--api-address ADDRESS` (an address of this host that the hosts you enlist can reach)');
   }
@@ -77,7 +76,7 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
 
     // 2. check the host (read only).
     const addrs = controllerAddrs(urls);
-    const caches = (info.aptCacheUrls ?? []).map((url) => new URL(url)).map((u) => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), url: u.href.replace(/\/$/, '') }));
+    const caches = info.aptCacheUrls.map((url) => new URL(url)).map((u) => ({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80), url: u.href.replace(/\/$/, '') }));
     facts = parseFacts(await ssh.must('check host', checkScript(addrs, caches)));
     checkFacts(target, facts, o);
     const reach = addrs.find((a) => facts!.reachable.includes(`${a.host}:${a.port}`));
@@ -90,9 +89,11 @@ export async function enlist(client: Client, spec: string, o: EnlistOptions): Pr
     step('check host', apt.line);
 
     // 3. register: the controller issues the machine's credential.
-    const reg = await client.post<EnlistMachineResponse>(client.m('/machines/enlist'), {
-      target: targetName(target), address: target.host, hostname: facts.hostname,
-      hardware: { arch: facts.arch, cores: facts.cores, mem: Math.max(facts.mem, 0), disk: Math.max(facts.disk, 0), ...baseOf(facts) }, init: facts.init,
+    const reg = await client.call('POST /api/models/:model/machines/enlist', {
+      body: {
+        target: targetName(target), address: target.host, hostname: facts.hostname,
+        hardware: { arch: facts.arch, cores: facts.cores, mem: Math.max(facts.mem, 0), disk: Math.max(facts.disk, 0), ...baseOf(facts) }, init: facts.init,
+      },
     });
     machine = reg.machine;
     step('register', `machine ${machine}`);
@@ -231,7 +232,7 @@ export async function entryModules(dist: string, entry: string): Promise<string[
 async function waitConnected(client: Client, machine: string, timeoutMs: number, t: SshTarget): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const st = await client.get<{ machines: Record<string, MachineStatusDoc> }>(client.m('/status'));
+    const st = await client.call('GET /api/models/:model/status');
     if (st.machines[machine]?.['juju-status'].current === 'started') return;
     if (Date.now() > deadline) {
       throw new SigilError('timeout', `add-machine ${t.host}: step "agent connected" failed: the agent did not connect within ${Math.round(timeoutMs / 1000)} s`, `on the host, see \`journalctl -u sigil-agent\` (or ${'/var/log/sigil-agent.log'} without systemd); the host must reach the controller's --api-address`);
@@ -252,7 +253,7 @@ async function undo(ssh: SshSession, client: Client, t: SshTarget, machine: stri
   }
   if (machine !== undefined) {
     try {
-      await client.post(client.m('/machines/remove'), { names: [machine], force: true });
+      await client.call('POST /api/models/:model/machines/remove', { body: { names: [machine], force: true } });
       progress(`undo: machine ${machine} removed from the model`);
     } catch (e) {
       progress(`undo: could not remove machine ${machine}: ${(e as Error).message}`);

@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  ActionLogSchema, AgentStatusSchema, HookCommitSchema, LogLinesSchema, OperationResultSchema, ScopeSchema, SettledSchema, UnitRefSchema, ViewQuerySchema,
-  type AgentStatusReport, type HookCommit, type LogLine, type OperationResult, type ViewQuery,
-} from '@sigil/api';
-import type { AgentControllers } from '@sigil/api';
 import { SigilError, isSigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { requireMachine } from './server.ts';
 import { agentUnit } from './secret-routes.ts';
 import { MAX_BODY } from './body-limits.ts';
 import { GoalStates } from '../domain/goal-state.ts';
+import { routes } from './contract.ts';
 
 const REFUSED: ReadonlySet<string> = new Set(['forbidden', 'permission-denied']);
 
@@ -22,6 +18,7 @@ const REFUSED: ReadonlySet<string> = new Set(['forbidden', 'permission-denied'])
  * the route and the reason (never the credential).
  */
 export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const ownUnit = (req: FastifyRequest, unit: string) => {
     const { machine } = requireMachine(req);
     const u = svc.reads.unit(machine.model, unit);
@@ -44,16 +41,16 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
 
   // Every live replica, this one first: the agent moves to another when this one stops answering.
-  app.get('/api/agent/controllers', async (): Promise<AgentControllers> => {
+  on('GET /api/agent/controllers', async () => {
     const all = svc.controllers();
     const me = all.filter((c) => c.id === svc.replicaId);
     return { urls: [...new Set([...me, ...all].filter((c) => c.alive).map((c) => c.agentUrl))] };
   });
-  app.get<{ Querystring: ViewQuery }>('/api/agent/view', { schema: { querystring: ViewQuerySchema } }, async (req) => {
+  on('GET /api/agent/view', async (req) => {
     const { machine } = requireMachine(req);
     return svc.agent.viewDelta(machine.model, machine.id, req.query.known);
   });
-  app.get<{ Params: { hash: string } }>('/api/agent/charms/:hash', async (req, reply) => {
+  on('GET /api/agent/charms/:hash', async (req, reply) => {
     const { machine } = requireMachine(req);
     // Only the charms of the applications with units on this machine (what its view names).
     const units = svc.reads.unitsOn(machine.model, machine.id);
@@ -67,7 +64,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     }
     return reply.type('application/json').send(svc.charms.blob(req.params.hash));
   });
-  app.post<{ Body: AgentStatusReport }>('/api/agent/status', { schema: { body: AgentStatusSchema } }, async (req) => {
+  on('POST /api/agent/status', async (req) => {
     const model = ownUnit(req, req.body.unit);
     const wasError = svc.reads.unit(model, req.body.unit)?.agent.current === 'error';
     // Status messages are shown to every reader of the model: no secret value may reach them.
@@ -76,7 +73,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     if (report.agent === 'error' && !wasError) svc.notify({ kind: 'unit-error', model, subject: report.unit, outcome: 'failed', detail: report.message });
     return { ok: true };
   });
-  app.post<{ Body: HookCommit }>('/api/agent/commit', { schema: { body: HookCommitSchema } }, async (req) => {
+  on('POST /api/agent/commit', async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { secrets: secretOps, idle, ...rest } = req.body;
     // The hook's secret operations commit with its other changes, in one transaction, and
@@ -90,7 +87,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     });
     return r;
   });
-  app.post<{ Body: { unit: string; relation: number; enter: boolean } }>('/api/agent/scope', { schema: { body: ScopeSchema } }, async (req) => {
+  on('POST /api/agent/scope', async (req) => {
     const model = ownUnit(req, req.body.unit);
     const { machine } = requireMachine(req);
     const { unit, relation, enter } = req.body;
@@ -98,37 +95,37 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.wake();
     return { ok: true };
   });
-  app.post<{ Body: { unit: string; revision: number } }>('/api/agent/settled', { schema: { body: SettledSchema } }, async (req) => {
+  on('POST /api/agent/settled', async (req) => {
     const model = ownUnit(req, req.body.unit);
     await svc.store.batched(() => svc.agent.reportSettled(model, req.body.unit, req.body.revision));
     return { ok: true };
   });
-  app.post<{ Body: { unit: string } }>('/api/agent/goal-state', { schema: { body: UnitRefSchema } }, async (req) => {
+  on('POST /api/agent/goal-state', async (req) => {
     const model = ownUnit(req, req.body.unit);
     return new GoalStates(svc.store).of(model, req.body.unit);
   });
-  app.post<{ Body: { unit: string } }>('/api/agent/dead', { schema: { body: UnitRefSchema } }, async (req) => {
+  on('POST /api/agent/dead', async (req) => {
     svc.agent.setDead(ownUnit(req, req.body.unit), req.body.unit);
     svc.wake();
     return { ok: true };
   });
-  app.post<{ Params: { id: string } }>('/api/agent/operations/:id/start', async (req) => {
+  on('POST /api/agent/operations/:id/start', async (req) => {
     const claimed = svc.agent.startOperation(ownOperation(req, Number(req.params.id)), Number(req.params.id));
     return { ok: true, claimed };
   });
-  app.post<{ Params: { id: string }; Body: OperationResult }>('/api/agent/operations/:id/finish', { schema: { body: OperationResultSchema } }, async (req) => {
+  on('POST /api/agent/operations/:id/finish', async (req) => {
     const model = ownOperation(req, Number(req.params.id));
     const unit = svc.operations.get(model, Number(req.params.id)).unit;
     svc.agent.finishOperation(model, svc.secrets.scrubDeep(model, [unit], { ...req.body, id: Number(req.params.id) }));
     return { ok: true };
   });
-  app.post<{ Params: { id: string }; Body: { message: string } }>('/api/agent/operations/:id/log', { schema: { body: ActionLogSchema } }, async (req) => {
+  on('POST /api/agent/operations/:id/log', async (req) => {
     const model = ownOperation(req, Number(req.params.id));
     svc.operations.appendLog(model, Number(req.params.id), svc.secrets.scrub(model, [svc.operations.get(model, Number(req.params.id)).unit], req.body.message));
     return { ok: true };
   });
   // A new credential for this machine, after an operator asked for one (rotate-agent-credential).
-  app.post('/api/agent/credential', async (req) => {
+  on('POST /api/agent/credential', async (req) => {
     const { machine } = requireMachine(req);
     const token = svc.machines.newCredential(machine.model, machine.id);
     svc.log.info('agent credential issued', { model: machine.model, machine: machine.id });
@@ -136,7 +133,7 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
   });
   // An enlisted machine's agent, told its machine is going, says it is uninstalling itself:
   // the machine leaves the model (the host stays; Sigil never deletes a host it did not create).
-  app.post('/api/agent/uninstalled', async (req) => {
+  on('POST /api/agent/uninstalled', async (req) => {
     const { machine } = requireMachine(req);
     if (!svc.machines.enlisted.get(machine.model, machine.id)) throw new SigilError('forbidden', `machine ${machine.id} was not enlisted`, 'only an enlisted host\'s agent uninstalls itself; the provider removes other machines');
     if (machine.life === 'alive') throw new SigilError('conflict', `machine ${machine.id} is alive`, 'its agent uninstalls itself only once the machine is removed');
@@ -147,8 +144,8 @@ export function registerAgentRoutes(app: FastifyInstance, svc: Services): void {
     svc.log.info('enlisted machine removed', { model: machine.model, machine: machine.id });
     return { ok: true };
   });
-  app.post<{ Body: { lines: LogLine[] } }>('/api/agent/logs', { schema: { body: LogLinesSchema }, bodyLimit: 4 * MAX_BODY }, async (req) => {
+  on('POST /api/agent/logs', async (req) => {
     const { machine } = requireMachine(req);
     return { ok: true, ...svc.appendMachineLogs(machine.model, machine.id, req.body.lines) };
-  });
+  }, { bodyLimit: 4 * MAX_BODY });
 }

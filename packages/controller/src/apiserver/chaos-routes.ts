@@ -1,54 +1,28 @@
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import { heal, listPartitions, partition } from '@sigil/chaos';
 import type { ChaosEntry } from '@sigil/api';
 import { checkFaults } from '../domain/chaos.ts';
-
-type M = { Params: { model: string } };
-
-const Faults = Type.Object(
-  {
-    latencyMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    jitterMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    toxicity: Type.Optional(Type.Number()),
-    down: Type.Optional(Type.Boolean()),
-    httpError: Type.Optional(Type.Object({ status: Type.Integer(), rate: Type.Number() }, { additionalProperties: false })),
-  },
-  { additionalProperties: false },
-);
-const ChaosAddRequest = Type.Object({ a: Type.String({ maxLength: 200 }), b: Type.String({ maxLength: 200 }), faults: Faults }, { additionalProperties: false });
-const ChaosRemoveRequest = Type.Object({ a: Type.String({ maxLength: 200 }), b: Type.String({ maxLength: 200 }) }, { additionalProperties: false });
-const PartitionRequest = Type.Object(
-  {
-    target: Type.String({ maxLength: 200 }),
-    from: Type.Optional(Type.String({ maxLength: 200 })),
-    oneWay: Type.Optional(Type.Boolean()),
-    forMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
-  },
-  { additionalProperties: false },
-);
-type PartitionRequest = Static<typeof PartitionRequest>;
-type ChaosAddRequest = Static<typeof ChaosAddRequest>;
-type ChaosRemoveRequest = Static<typeof ChaosRemoveRequest>;
+import { routes } from './contract.ts';
 
 /**
  * Relation chaos (`sigil chaos add|list|remove|reset`). Adding opens the proxies first and
  * records them after; a failure on the way closes what was opened, so bad input or a port
- * that cannot be had changes nothing. Who may call: ROUTE_ACCESS (`write`: chaos changes
+ * that cannot be had changes nothing. Who may call: the contract (`write`: chaos changes
  * how the model behaves, as relating does).
  */
 export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const model = (name: string) => svc.models.mustGet(name).name;
   const proxies = () => {
     if (!svc.chaosProxies) throw new SigilError('unavailable', 'this controller runs no chaos proxies', 'restart the controller with a build that has `sigil chaos`');
     return svc.chaosProxies;
   };
 
-  app.get<M>('/api/models/:model/chaos', async (req): Promise<ChaosEntry[]> => svc.chaos.list(model(req.params.model)));
+  on('GET /api/models/:model/chaos', async (req) => svc.chaos.list(model(req.params.model)));
 
-  app.post<M & { Body: ChaosAddRequest }>('/api/models/:model/chaos', { schema: { body: ChaosAddRequest } }, async (req): Promise<ChaosEntry> => {
+  on('POST /api/models/:model/chaos', async (req) => {
     const m = model(req.params.model);
     const { relation, consumer, provider } = svc.chaos.resolve(m, req.body.a, req.body.b);
     const faults = checkFaults(req.body.faults);
@@ -75,7 +49,7 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     return entry;
   });
 
-  app.post<M & { Body: ChaosRemoveRequest }>('/api/models/:model/chaos/remove', { schema: { body: ChaosRemoveRequest } }, async (req) => {
+  on('POST /api/models/:model/chaos/remove', async (req) => {
     const m = model(req.params.model);
     const { relation } = svc.chaos.resolve(m, req.body.a, req.body.b);
     const entry = svc.chaos.get(m, relation.id);
@@ -115,7 +89,7 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     return b;
   };
 
-  app.post<M & { Body: PartitionRequest }>('/api/models/:model/chaos/partition', { schema: { body: PartitionRequest } }, async (req) => {
+  on('POST /api/models/:model/chaos/partition', async (req) => {
     const m = model(req.params.model);
     const b = bridge();
     const targets = addresses(m, req.body.target);
@@ -127,19 +101,19 @@ export function registerChaosRoutes(app: FastifyInstance, svc: Services): void {
     return { targets, from, forMs: req.body.forMs ?? null };
   });
 
-  app.post<M>('/api/models/:model/chaos/heal', async (req) => {
+  on('POST /api/models/:model/chaos/heal', async (req) => {
     model(req.params.model);
     await heal(bridge());
     svc.log.info('chaos healed', { model: req.params.model });
     return { healed: true };
   });
 
-  app.get<M>('/api/models/:model/chaos/partitions', async (req) => {
+  on('GET /api/models/:model/chaos/partitions', async (req) => {
     model(req.params.model);
     return listPartitions(bridge());
   });
 
-  app.post<M>('/api/models/:model/chaos/reset', async (req) => {
+  on('POST /api/models/:model/chaos/reset', async (req) => {
     const m = model(req.params.model);
     const removed: string[] = [];
     for (const e of svc.chaos.list(m)) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { GuiCharmSummary, GuiDelta, GuiMessage } from '@sigil/api';
+import type { GuiCharmPage, GuiCharmSummary, GuiDelta, GuiMessage } from '@sigil/api';
 import { openTestDb } from '../store/test-store.ts';
 import { Store } from '../store/store.ts';
 import { Services } from '../services.ts';
@@ -93,6 +93,17 @@ describe('GUI routes', () => {
     expect(await search('token')).toEqual(['snk', 'src']);
     expect(await search('publishes')).toEqual(['src']);
     expect(await search('snk')).toEqual(['snk']);
+  });
+
+  it("reads every charm's page (the library's and the controller's), and an uploaded charm's files", async () => {
+    const all = (await (await api('/api/gui/charms')).json()) as GuiCharmSummary[];
+    for (const c of all) expect((await api(`/api/gui/charm?id=${encodeURIComponent(c.id)}`)).status).toBe(200);
+    const id = all.find((c) => c.name === 'snk' && c.source === 'controller')!.id;
+    const page = (await (await api(`/api/gui/charm?id=${encodeURIComponent(id)}`)).json()) as GuiCharmPage;
+    expect(page).toMatchObject({ name: 'snk', source: 'controller', subordinate: false, config: { n: { type: 'int', default: 1, description: 'a number' } } });
+    expect(page.endpoints).toContainEqual({ name: 'in', role: 'requirer', interface: 'token', optional: false, scope: 'global' });
+    const archive = (await (await api(`/api/gui/charm/archive?id=${encodeURIComponent(id)}`)).json()) as { files: { path: string }[] };
+    expect(archive.files.map((f) => f.path).sort()).toEqual(['config.yaml', 'metadata.yaml']);
   });
 
   it('deploys a found charm with typed config and a position, refusing a bad value by name', async () => {

@@ -3,13 +3,14 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { GuiDelta, GuiDeployRequest, GuiMessage } from '@sigil/api';
+import type { GuiDelta, GuiMessage } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import type { Change } from '../store/store.ts';
 import { GuiView } from '../domain/gui-view.ts';
 import { CharmLibrary } from '../domain/gui-library.ts';
 import { GuiBundles } from '../domain/gui-bundle.ts';
+import { routes } from './contract.ts';
 import { registerGuiSessionRoutes } from './gui-session.ts';
 
 const TYPES: Record<string, string> = {
@@ -54,14 +55,15 @@ export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = fi
   const bundles = new GuiBundles(svc, library);
   const guiDir = root === undefined ? undefined : join(root, 'dist', 'gui');
   const model = (name: string) => svc.models.mustGet(name).name;
-  type M = { Params: { model: string } };
+  const on = routes(app);
 
-  app.get('/gui', async (req, reply) => reply.redirect(`/gui/${req.url.slice('/gui'.length)}`));
-  app.get<{ Params: { '*': string } }>('/gui/*', async (req, reply) => {
+  on('GET /gui', async (req, reply) => reply.redirect(`/gui/${req.url.slice('/gui'.length)}`));
+  on('GET /gui/*', async (req, reply) => {
     if (guiDir === undefined || !existsSync(join(guiDir, 'index.html'))) {
       throw new SigilError('not-found', 'the web GUI is not built', 'run `npm run build` in the Sigil checkout, then reload');
     }
-    const path = req.params['*'] || 'index.html';
+    // The wildcard is no `:name` segment of the contract's path: fastify names it `*`.
+    const path = (req.params as { '*'?: string })['*'] || 'index.html';
     const wanted = resolve(guiDir, path);
     const found = wanted.startsWith(guiDir + sep) && existsSync(wanted) && statSync(wanted).isFile();
     // A missing asset is an error; any other path is the single-page app.
@@ -77,11 +79,11 @@ export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = fi
   });
 
   registerGuiSessionRoutes(app, svc);
-  app.get<{ Querystring: { q?: string } }>('/api/gui/charms', async (req) => library.search(req.query.q ?? ''));
-  app.get<{ Querystring: { id?: string } }>('/api/gui/charm', async (req) => library.page(req.query.id ?? ''));
+  on('GET /api/gui/charms', async (req) => library.search(req.query.q ?? ''));
+  on('GET /api/gui/charm', async (req) => library.page(req.query.id ?? ''));
   // A library charm's files, for `sigil deploy bundle.yaml` naming it (`charm: postgresql`): the CLI plans with them and uploads them.
-  app.get<{ Querystring: { id?: string } }>('/api/gui/charm/archive', async (req) => library.archiveOf(req.query.id ?? ''));
-  app.post<M & { Body: GuiDeployRequest }>('/api/gui/models/:model/deploy', { schema: { body: DEPLOY } }, async (req) => {
+  on('GET /api/gui/charm/archive', async (req) => library.archiveOf(req.query.id ?? ''));
+  on('POST /api/gui/models/:model/deploy', async (req) => {
     const m = model(req.params.model);
     const b = req.body;
     svc.store.tx(() => {
@@ -92,26 +94,12 @@ export function registerGuiRoutes(app: FastifyInstance, svc: Services, root = fi
     svc.wake();
     return { app: b.app };
   });
-  app.get<M>('/api/gui/models/:model/bundle', async (req, reply) => reply.header('content-type', 'text/yaml; charset=utf-8').send(bundles.export(model(req.params.model))));
-  app.post<M & { Body: { yaml: string } }>('/api/gui/models/:model/bundle/plan', { schema: { body: YAML_BODY } }, async (req) => bundles.plan(model(req.params.model), req.body.yaml));
-  app.post<M & { Body: { yaml: string } }>('/api/gui/models/:model/bundle/apply', { schema: { body: YAML_BODY } }, async (req) => bundles.apply(model(req.params.model), req.body.yaml));
+  on('GET /api/gui/models/:model/bundle', async (req, reply) => reply.header('content-type', 'text/yaml; charset=utf-8').send(bundles.export(model(req.params.model))));
+  on('POST /api/gui/models/:model/bundle/plan', async (req) => bundles.plan(model(req.params.model), req.body.yaml));
+  on('POST /api/gui/models/:model/bundle/apply', async (req) => bundles.apply(model(req.params.model), req.body.yaml));
 
   return { watch: (ws, url) => watch(ws, url, svc, view) };
 }
-
-const YAML_BODY = { type: 'object', required: ['yaml'], properties: { yaml: { type: 'string', minLength: 1 } }, additionalProperties: false };
-const DEPLOY = {
-  type: 'object',
-  required: ['charm', 'app', 'numUnits', 'config', 'annotations'],
-  properties: {
-    charm: { type: 'string', minLength: 1 },
-    app: { type: 'string', minLength: 1 },
-    numUnits: { type: 'integer', minimum: 0 },
-    config: { type: 'object' },
-    annotations: { type: 'object', additionalProperties: { type: 'string' } },
-  },
-  additionalProperties: false,
-};
 
 /**
  * The GUI's delta stream (decision 0006): a snapshot (or the deltas missed since `since`),

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Access } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
+import { routes } from './contract.ts';
 
 /**
  * How the web GUI logs in, like a web app: `sigil gui` asks for a one-time code (2 minutes,
@@ -145,13 +146,6 @@ export function cookieAuthorization(access: Access | undefined, method: string, 
   return `Bearer ${token}`;
 }
 
-// One schema, not oneOf: fastify's validator strips unknown properties while it tries each branch.
-const SESSION_BODY = {
-  type: 'object',
-  properties: { code: { type: 'string', minLength: 1, maxLength: 200 }, user: { type: 'string', minLength: 1, maxLength: 200 }, password: { type: 'string', minLength: 1, maxLength: 1000 } },
-  additionalProperties: false,
-};
-
 /**
  * The login routes. `POST /api/gui/login-code` is called by `sigil gui` with the user's own
  * credentials (a code is only ever for the caller). The page posts the code (never a GET:
@@ -160,19 +154,20 @@ const SESSION_BODY = {
  * same lifetime; `DELETE` ends that session and clears the cookie.
  */
 export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services, throttle = svc.auth.loginThrottle): void {
+  const on = routes(app);
   const start = (reply: FastifyReply, user: string) => {
     const s = svc.auth.issueSession(user);
     return reply.header('set-cookie', setSessionCookie(s.token, s.expires)).header('cache-control', 'no-store').send({ user, expires: new Date(s.expires).toISOString() });
   };
 
-  app.post('/api/gui/login-code', async (req) => {
+  on('POST /api/gui/login-code', async (req) => {
     const p = req.principal;
     if (p.kind !== 'user') throw new SigilError('forbidden', 'machine credentials cannot log in to the GUI');
     const { code, expires } = svc.guiLogins.issue(p.name);
     req.audit = { summary: 'gui login code' };
     return { code, user: p.name, expires: new Date(expires).toISOString() };
   });
-  app.post<{ Body: { code?: string; user?: string; password?: string } }>('/api/gui/session', { schema: { body: SESSION_BODY } }, async (req, reply) => {
+  on('POST /api/gui/session', async (req, reply) => {
     sameOrigin(req);
     const { code, user, password } = req.body;
     if (code !== undefined && user === undefined && password === undefined) {
@@ -191,7 +186,7 @@ export function registerGuiSessionRoutes(app: FastifyInstance, svc: Services, th
     }
     throw new SigilError('bad-request', 'a GUI login needs either a one-time code, or a user name and a password', 'open the link `sigil gui` prints, or fill in the login form');
   });
-  app.delete('/api/gui/session', async (req, reply) => {
+  on('DELETE /api/gui/session', async (req, reply) => {
     sameOrigin(req);
     const token = sessionCookie(req.headers.cookie);
     if (token !== undefined) svc.users.revokeSession(token);

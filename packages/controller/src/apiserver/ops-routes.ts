@@ -1,42 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { ScheduleView } from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
-import { checkTarget, type NotifyTarget } from '../state/notifications.ts';
+import { checkTarget } from '../state/notifications.ts';
 import type { Schedule } from '../state/schedules.ts';
-import type { Snapshot, StoreConfig } from '../domain/backup-store.ts';
-
-type M = { Params: { model: string } };
-type MN = { Params: { model: string; name: string } };
-
-const ScheduleRequest = Type.Object(
-  {
-    name: Type.String({ maxLength: 63 }),
-    unit: Type.String({ maxLength: 200 }),
-    action: Type.String({ maxLength: 200 }),
-    params: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.Unknown())),
-    every: Type.String({ maxLength: 40 }),
-    keep: Type.Optional(Type.Integer()),
-  },
-  { additionalProperties: false },
-);
-const RestoreRequest = Type.Object({ unit: Type.String({ maxLength: 200 }), snapshot: Type.String({ maxLength: 80 }), action: Type.Optional(Type.String({ maxLength: 200 })), fromModel: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
-const StoreRequest = Type.Object({ kind: Type.String({ maxLength: 16 }), location: Type.String({ maxLength: 1024 }), password: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false });
-const NotifyRequest = Type.Object(
-  {
-    name: Type.String({ maxLength: 63 }),
-    kind: Type.String({ maxLength: 16 }),
-    address: Type.String({ maxLength: 2048 }),
-    room: Type.Optional(Type.String({ maxLength: 400 })),
-    server: Type.Optional(Type.String({ maxLength: 300 })),
-    events: Type.Array(Type.String({ maxLength: 40 }), { maxItems: 20 }),
-    secret: Type.Optional(Type.String({ maxLength: 4096 })),
-  },
-  { additionalProperties: false },
-);
+import { routes } from './contract.ts';
 
 /** What `schedule list` shows of a schedule. */
-export function scheduleView(s: Schedule) {
+export function scheduleView(s: Schedule): ScheduleView {
   return {
     name: s.name,
     unit: s.unit,
@@ -59,11 +30,12 @@ function who(req: FastifyRequest): string {
 
 /**
  * Day-2 operations (issue 18): scheduled actions, the backup store and unit restores, and
- * notification targets. Access: ROUTE_ACCESS. Passwords and webhook secrets arrive in the
+ * notification targets. Access: the contract. Passwords and webhook secrets arrive in the
  * body (from a file or the environment on the CLI side), are checked, stored sealed or in a
  * 0600 file, and are never echoed back.
  */
 export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const model = (name: string) => svc.models.mustGet(name).name;
   /** A second model a route reads from: a user needs some access to it (a superuser has all). */
   const mayRead = (req: FastifyRequest, name: string) => {
@@ -78,22 +50,22 @@ export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
     return svc.unitBackups;
   };
 
-  app.get<M>('/api/models/:model/schedules', async (req) => ({ schedules: svc.schedules.list(model(req.params.model)).map(scheduleView) }));
+  on('GET /api/models/:model/schedules', async (req) => ({ schedules: svc.schedules.list(model(req.params.model)).map(scheduleView) }));
 
-  app.post<M & { Body: Static<typeof ScheduleRequest> }>('/api/models/:model/schedules', { schema: { body: ScheduleRequest } }, async (req) => {
+  on('POST /api/models/:model/schedules', async (req) => {
     const b = req.body;
     const s = svc.schedules.add(model(req.params.model), { name: b.name, unit: b.unit, action: b.action, params: b.params ?? {}, every: b.every, keep: b.keep ?? 14 }, who(req));
     svc.log.info('schedule added', { model: s.model, schedule: s.name, unit: s.unit, action: s.action, every: s.every });
     return scheduleView(s);
   });
 
-  app.delete<MN>('/api/models/:model/schedules/:name', async (req) => {
+  on('DELETE /api/models/:model/schedules/:name', async (req) => {
     svc.schedules.remove(model(req.params.model), req.params.name);
     return { removed: req.params.name };
   });
 
   /** Runs a schedule now, through the same path as a due run, and answers with its outcome. */
-  app.post<MN>('/api/models/:model/schedules/:name/run', async (req) => {
+  on('POST /api/models/:model/schedules/:name/run', async (req) => {
     const m = model(req.params.model);
     const s = svc.schedules.mustGet(m, req.params.name);
     const r = runner();
@@ -107,9 +79,9 @@ export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
     }
   });
 
-  app.get<M>('/api/models/:model/snapshots', async (req): Promise<{ store: StoreConfig | null; snapshots: Snapshot[] }> => ({ store: svc.backupStore.config() ?? null, snapshots: svc.backupStore.list(model(req.params.model)) }));
+  on('GET /api/models/:model/snapshots', async (req) => ({ store: svc.backupStore.config() ?? null, snapshots: svc.backupStore.list(model(req.params.model)) }));
 
-  app.post<M & { Body: Static<typeof RestoreRequest> }>('/api/models/:model/restore-unit', { schema: { body: RestoreRequest } }, async (req) => {
+  on('POST /api/models/:model/restore-unit', async (req) => {
     const m = model(req.params.model);
     // A snapshot of another model (a failover drill restores the source's data into the
     // rebuilt model): the caller must be able to read that model too.
@@ -120,21 +92,21 @@ export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
     return out;
   });
 
-  app.get('/api/backup-store', async () => ({ store: svc.backupStore.config() ?? null }));
+  on('GET /api/backup-store', async () => ({ store: svc.backupStore.config() ?? null }));
 
-  app.post<{ Body: Static<typeof StoreRequest> }>('/api/backup-store', { schema: { body: StoreRequest } }, async (req) => {
+  on('POST /api/backup-store', async (req) => {
     const c = await svc.backupStore.configure(req.body.kind, req.body.location, req.body.password);
     svc.log.info('backup store configured', { kind: c.kind, location: c.location });
     return { store: c };
   });
 
-  app.get('/api/notify', async (): Promise<{ targets: NotifyTarget[] }> => ({ targets: svc.notifications.list() }));
+  on('GET /api/notify', async () => ({ targets: svc.notifications.list() }));
 
   /**
    * Adds a target after one test delivery: a webhook that does not answer 2xx, or an XMPP
    * account that cannot join the room, is refused and nothing is stored.
    */
-  app.post<{ Body: Static<typeof NotifyRequest> }>('/api/notify', { schema: { body: NotifyRequest } }, async (req) => {
+  on('POST /api/notify', async (req) => {
     const t = checkTarget({ ...req.body, room: req.body.room ?? '', server: req.body.server ?? '' });
     if (svc.notifications.target(t.name)) throw new SigilError('already-exists', `notification "${t.name}" already exists`, `remove it first: sigil notify remove ${t.name}`);
     if (t.kind === 'xmpp' && !req.body.secret) throw new SigilError('bad-request', 'an XMPP account needs its password', 'give --password-file FILE');
@@ -151,7 +123,7 @@ export function registerOpsRoutes(app: FastifyInstance, svc: Services): void {
     return { added: t.name, events: t.events };
   });
 
-  app.delete<{ Params: { name: string } }>('/api/notify/:name', async (req) => {
+  on('DELETE /api/notify/:name', async (req) => {
     svc.notifications.remove(req.params.name);
     return { removed: req.params.name };
   });

@@ -1,31 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
 import { SigilError } from '@sigil/core';
-import type { RolloutDoc } from '@sigil/api';
 import type { Services } from '../services.ts';
-
-type A = { Params: { model: string; app: string } };
-
-const StartRolloutBody = Type.Object(
-  {
-    charmUrl: Type.String({ minLength: 1, maxLength: 500 }),
-    batch: Type.String({ minLength: 1, maxLength: 20 }),
-    gate: Type.Object({ command: Type.Optional(Type.String({ maxLength: 4096 })), http: Type.Optional(Type.String({ maxLength: 2048 })) }, { additionalProperties: false }),
-    pauseMs: Type.Integer({ minimum: 0 }),
-    haltOnError: Type.Boolean(),
-    batchTimeoutMs: Type.Integer({ minimum: 0 }),
-  },
-  { additionalProperties: false },
-);
-type StartRolloutBody = Static<typeof StartRolloutBody>;
+import { routes } from './contract.ts';
 
 /**
  * Rolling refresh (issue 18): start, show, resume and roll back an application's roll-out;
- * the rollout worker does the work. Who may call: ROUTE_ACCESS (`write`), and a command gate
+ * the rollout worker does the work. Who may call: the contract (`write`), and a command gate
  * runs as root on the units like `sigil exec`, so starting or resuming one needs `admin`.
  */
 export function registerRolloutRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const model = (name: string) => svc.models.mustGet(name).name;
   const commandGateNeedsAdmin = (req: { principal: { kind: string; role?: string; name?: string } }, command: string | undefined) => {
     if (command === undefined) return;
@@ -33,7 +18,7 @@ export function registerRolloutRoutes(app: FastifyInstance, svc: Services): void
     throw new SigilError('forbidden', 'a --gate command runs as root on the units, as `sigil exec` does: it needs admin access to the model', 'use --gate-http URL instead, or ask a model admin');
   };
 
-  app.post<A & { Body: StartRolloutBody }>('/api/models/:model/applications/:app/rollout', { schema: { body: StartRolloutBody } }, async (req): Promise<RolloutDoc> => {
+  on('POST /api/models/:model/applications/:app/rollout', async (req) => {
     const m = model(req.params.model);
     commandGateNeedsAdmin(req, req.body.gate.command);
     if (req.body.gate.command !== undefined) checkShellSyntax(req.body.gate.command);
@@ -44,15 +29,15 @@ export function registerRolloutRoutes(app: FastifyInstance, svc: Services): void
     svc.wake();
     return doc;
   });
-  app.get<A>('/api/models/:model/applications/:app/rollout', async (req): Promise<RolloutDoc> => svc.rollouts.get(model(req.params.model), req.params.app));
-  app.post<A>('/api/models/:model/applications/:app/rollout/resume', async (req): Promise<RolloutDoc> => {
+  on('GET /api/models/:model/applications/:app/rollout', async (req) => svc.rollouts.get(model(req.params.model), req.params.app));
+  on('POST /api/models/:model/applications/:app/rollout/resume', async (req) => {
     const m = model(req.params.model);
     commandGateNeedsAdmin(req, svc.rollouts.get(m, req.params.app).gate.command);
     const doc = svc.rollouts.resume(m, req.params.app);
     svc.wake();
     return doc;
   });
-  app.post<A>('/api/models/:model/applications/:app/rollout/rollback', async (req): Promise<RolloutDoc> => {
+  on('POST /api/models/:model/applications/:app/rollout/rollback', async (req) => {
     const doc = svc.rollouts.rollback(model(req.params.model), req.params.app);
     svc.wake();
     return doc;

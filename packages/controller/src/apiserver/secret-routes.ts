@@ -1,15 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  AddSecretRequest, SecretAppsRequest, SecretContentRequest, UpdateSecretRequest,
-  type SecretContentResponse, type SecretSummary,
-} from '@sigil/api';
 import { SigilError } from '@sigil/core';
 import type { Services } from '../services.ts';
 import type { UnitRef } from '../domain/secrets.ts';
 import { requireMachine } from './server.ts';
-
-type M = { Params: { model: string } };
-type MS = { Params: { model: string; secret: string } };
+import { routes } from './contract.ts';
 
 /** The unit named in an agent request, if it lives on the calling machine (403 otherwise). */
 export function agentUnit(req: FastifyRequest, svc: Services, unit: string): { model: string; unit: UnitRef } {
@@ -27,17 +21,18 @@ export function agentUnit(req: FastifyRequest, svc: Services, unit: string): { m
  * only with `reveal`, and only for a model admin.
  */
 export function registerSecretRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const model = (name: string) => svc.models.mustGet(name).name;
 
-  app.post<{ Body: SecretContentRequest }>('/api/agent/secrets/content', { schema: { body: SecretContentRequest } }, async (req): Promise<SecretContentResponse> => {
+  on('POST /api/agent/secrets/content', async (req) => {
     const { model: m, unit } = agentUnit(req, svc, req.body.unit);
     return svc.secrets.charm.content(m, unit, req.body.ids);
   });
 
-  app.get<M>('/api/models/:model/secrets', async (req): Promise<SecretSummary[]> => svc.secrets.user.list(model(req.params.model)));
-  app.post<M & { Body: AddSecretRequest }>('/api/models/:model/secrets', { schema: { body: AddSecretRequest } }, async (req) =>
+  on('GET /api/models/:model/secrets', async (req) => svc.secrets.user.list(model(req.params.model)));
+  on('POST /api/models/:model/secrets', async (req) =>
     svc.secrets.user.add(model(req.params.model), req.body.name, req.body.content, req.body.info ?? ''));
-  app.get<MS & { Querystring: { reveal?: string; revisions?: string; revision?: string } }>('/api/models/:model/secrets/:secret', async (req): Promise<SecretSummary> => {
+  on('GET /api/models/:model/secrets/:secret', async (req) => {
     const m = model(req.params.model);
     const reveal = req.query.reveal === 'true';
     if (reveal && !(req.principal.kind === 'user' && req.principal.role === 'admin')) {
@@ -48,22 +43,22 @@ export function registerSecretRoutes(app: FastifyInstance, svc: Services): void 
     if (revision !== undefined && !(Number.isInteger(revision) && revision > 0)) throw new SigilError('bad-request', `revision "${req.query.revision}" not valid`, 'give a revision number from `sigil show-secret NAME --revisions`');
     return svc.secrets.user.show(m, req.params.secret, { reveal, revisions: req.query.revisions === 'true', ...(revision !== undefined ? { revision } : {}) });
   });
-  app.post<MS & { Body: UpdateSecretRequest }>('/api/models/:model/secrets/:secret', { schema: { body: UpdateSecretRequest } }, async (req) => {
+  on('POST /api/models/:model/secrets/:secret', async (req) => {
     svc.secrets.user.update(model(req.params.model), req.params.secret, req.body);
     return { ok: true };
   });
-  app.delete<MS & { Querystring: { revision?: string } }>('/api/models/:model/secrets/:secret', async (req) => {
+  on('DELETE /api/models/:model/secrets/:secret', async (req) => {
     const revision = req.query.revision === undefined ? undefined : Number(req.query.revision);
     if (revision !== undefined && !(Number.isInteger(revision) && revision > 0)) throw new SigilError('bad-request', `revision "${req.query.revision}" not valid`);
     svc.secrets.user.remove(model(req.params.model), req.params.secret, revision);
     return { ok: true };
   });
-  app.post<MS & { Body: SecretAppsRequest }>('/api/models/:model/secrets/:secret/grant', { schema: { body: SecretAppsRequest } }, async (req) => {
+  on('POST /api/models/:model/secrets/:secret/grant', async (req) => {
     svc.secrets.user.grant(model(req.params.model), req.params.secret, req.body.apps);
     svc.wake();
     return { ok: true };
   });
-  app.post<MS & { Body: SecretAppsRequest }>('/api/models/:model/secrets/:secret/revoke', { schema: { body: SecretAppsRequest } }, async (req) => {
+  on('POST /api/models/:model/secrets/:secret/revoke', async (req) => {
     svc.secrets.user.revoke(model(req.params.model), req.params.secret, req.body.apps);
     svc.wake();
     return { ok: true };

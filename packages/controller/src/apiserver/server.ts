@@ -22,7 +22,7 @@ import { registerBackupRoutes } from './backup-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { handleWatch, handleLogStream } from './streams.ts';
 import { Turns } from './turns.ts';
-import { checkResponses, contractKey } from './contract.ts';
+import { checkResponses, contractKey, routes } from './contract.ts';
 import { protocolAuthorization, registerGuiRoutes } from './gui-routes.ts';
 import { cookieAuthorization } from './gui-session.ts';
 
@@ -54,11 +54,11 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   const auth = svc.auth;
 
   app.decorateRequest('principal', null as never);
-  // Every route must be declared before it can exist; one in the API contract is registered from it.
+  // Every route is an entry of the API contract before it can exist, and is registered from it.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (routeAccess(method, route.url) === undefined) throw new Error(`route ${method} ${route.url} has no access declared in the API contract (packages/api/src/routes/)`);
       const key = `${method} ${route.url}`;
+      if (routeAccess(method, route.url) === undefined) throw new Error(`route ${key} has no access declared: add it to the API contract (packages/api/src/routes/)`);
       if (method !== 'HEAD' && isApiRoute(key) && contractKey(route.config) !== key) throw new Error(`route ${key} is in the API contract: register it with routes(app) (apiserver/contract.ts), not by hand`);
     }
   });
@@ -96,7 +96,7 @@ export function buildServer(svc: Services, tls?: ServerTls): FastifyInstance {
   });
 
   registerAudit(app, svc);
-  app.get('/api/health', async () => ({ ok: true, revision: svc.store.revision() }));
+  routes(app)('GET /api/health', async () => ({ ok: true, revision: svc.store.revision() }));
   registerClientRoutes(app, svc);
   registerUserRoutes(app, svc);
   registerAgentRoutes(app, svc);

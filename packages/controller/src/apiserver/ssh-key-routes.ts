@@ -1,22 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SigilError, charmHookNames } from '@sigil/core';
+import type { SshKeyDoc } from '@sigil/api';
 import type { Services } from '../services.ts';
 import { describeKey } from '../domain/ssh-keys.ts';
-
-type M = { Params: { model: string } };
-
-const KeysBody = { type: 'object', required: ['keys'], additionalProperties: false, properties: { keys: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', maxLength: 16384 } } } } as const;
-const NamesBody = { type: 'object', required: ['names'], additionalProperties: false, properties: { names: { type: 'array', minItems: 1, maxItems: 1000, items: { type: 'string', minLength: 1, maxLength: 1024 } } } } as const;
-
-/** The answer to `GET /api/models/:model/ssh-keys`: a model's keys as `ssh-keys` shows them. */
-export interface SshKeyDoc {
-  fingerprint: string;
-  comment: string;
-  key: string;
-  /** `<fingerprint> (<comment>)`, Juju's line. */
-  text: string;
-  addedBy: string;
-}
+import { routes } from './contract.ts';
 
 /**
  * SSH access: the model's keys (read to list, admin to change, since a key there is root on
@@ -24,17 +11,18 @@ export interface SshKeyDoc {
  * operator's side of rotating a machine's agent credential.
  */
 export function registerSshKeyRoutes(app: FastifyInstance, svc: Services): void {
+  const on = routes(app);
   const who = (req: FastifyRequest) => (req.principal.kind === 'user' ? req.principal.name : '-');
   const doc = (k: { fingerprint: string; comment: string; key: string; addedBy: string }): SshKeyDoc => ({ fingerprint: k.fingerprint, comment: k.comment, key: k.key, text: describeKey(k), addedBy: k.addedBy });
 
-  app.get<M>('/api/models/:model/ssh-keys', async (req) => svc.sshKeys.list(req.params.model).map(doc));
-  app.post<M & { Body: { keys: string[] } }>('/api/models/:model/ssh-keys', { schema: { body: KeysBody } }, async (req) =>
+  on('GET /api/models/:model/ssh-keys', async (req) => svc.sshKeys.list(req.params.model).map(doc));
+  on('POST /api/models/:model/ssh-keys', async (req) =>
     svc.sshKeys.add(svc.models.mustGet(req.params.model).name, req.body.keys, who(req)).map(doc));
-  app.post<M & { Body: { names: string[] } }>('/api/models/:model/ssh-keys/remove', { schema: { body: NamesBody } }, async (req) =>
+  on('POST /api/models/:model/ssh-keys/remove', async (req) =>
     svc.sshKeys.remove(svc.models.mustGet(req.params.model).name, req.body.names).map(doc));
 
   // The address `sigil ssh` and `sigil scp` connect to: a unit's machine, or a machine.
-  app.get<M & { Querystring: { target?: string } }>('/api/models/:model/ssh-address', async (req) => {
+  on('GET /api/models/:model/ssh-address', async (req) => {
     const model = svc.models.mustGet(req.params.model).name;
     const target = req.query.target ?? '';
     const machineId = /^\d+$/.test(target) ? target : svc.reads.unit(model, target)?.machine;
@@ -46,7 +34,7 @@ export function registerSshKeyRoutes(app: FastifyInstance, svc: Services): void 
 
   // What `sigil debug-hooks` needs before it connects: the unit's machine and where it is,
   // and the hooks and actions its charm has, to refuse a name it would never stop at.
-  app.get<M & { Querystring: { unit?: string } }>('/api/models/:model/debug-hooks', async (req) => {
+  on('GET /api/models/:model/debug-hooks', async (req) => {
     const model = svc.models.mustGet(req.params.model).name;
     const name = req.query.unit ?? '';
     const u = svc.reads.unit(model, name);
@@ -57,14 +45,14 @@ export function registerSshKeyRoutes(app: FastifyInstance, svc: Services): void 
     return { unit: u.name, model, machine: m.id, address: m.address, hooks: charmHookNames(charm), actions: Object.keys(charm.actions).sort() };
   });
 
-  app.post<{ Params: { model: string; id: string } }>('/api/models/:model/machines/:id/rotate-credential', async (req) => {
+  on('POST /api/models/:model/machines/:id/rotate-credential', async (req) => {
     const model = svc.models.mustGet(req.params.model).name;
     svc.machines.requestRotation(model, req.params.id);
     svc.log.info('agent credential rotation requested', { model, machine: req.params.id, by: who(req) });
     return { ok: true };
   });
   // Whether the agent has taken its new credential yet (the old one works until it has).
-  app.get<{ Params: { model: string; id: string } }>('/api/models/:model/machines/:id/rotate-credential', async (req) => {
+  on('GET /api/models/:model/machines/:id/rotate-credential', async (req) => {
     const model = svc.models.mustGet(req.params.model).name;
     if (!svc.reads.machine(model, req.params.id)) throw new SigilError('not-found', `machine "${req.params.id}" not found in model ${model}`, 'see `sigil status`');
     return { pending: svc.machines.rotationPending(model, req.params.id) };

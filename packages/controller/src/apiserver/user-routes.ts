@@ -1,24 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { UserSession, UserView } from '@sigil/api';
 import { SigilError, isSigilError } from '@sigil/core';
 import { certFingerprint } from '@sigil/core/tls';
 import type { Services } from '../services.ts';
 import { checkModelRole, type UserInfo } from '../state/users.ts';
 import type { Principal } from './auth.ts';
+import { routes } from './contract.ts';
 import { cookieCredential } from './gui-session.ts';
 
-const NAME = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const SECRET = { type: 'string', minLength: 1, maxLength: 1024 } as const;
-const LOGIN = { type: 'object', required: ['user', 'password'], properties: { user: NAME, password: SECRET }, additionalProperties: false } as const;
-const REGISTER = { type: 'object', required: ['key', 'password'], properties: { key: SECRET, password: SECRET }, additionalProperties: false } as const;
-const ADD_USER = { type: 'object', required: ['name'], properties: { name: NAME, displayName: { type: 'string', maxLength: 200 } }, additionalProperties: false } as const;
-const PASSWORD = { type: 'object', required: ['password'], properties: { password: SECRET }, additionalProperties: false } as const;
-const ACCESS = { type: 'object', required: ['user', 'role', 'action'], properties: { user: NAME, role: { type: 'string', maxLength: 16 }, action: { type: 'string', enum: ['grant', 'revoke'] } }, additionalProperties: false } as const;
-
-type U = { Params: { user: string } };
-
 /** What `sigil users` and `whoami` show of a user. */
-function userView(svc: Services, u: UserInfo) {
+function userView(svc: Services, u: UserInfo): UserView {
   return {
     name: u.name,
     'display-name': u.displayName,
@@ -41,20 +33,21 @@ const bearer = (req: FastifyRequest): string => (req.headers.authorization ?? ''
 
 /**
  * Users, sessions and model access (issue 12). Login and register are public routes that
- * check their own secret; every other route's role is in ROUTE_ACCESS. A session answer
+ * check their own secret; every other route's role is in the API contract. A session answer
  * carries the token once: the controller keeps only its hash.
  */
 export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
-  const session = (u: UserInfo) => {
+  const on = routes(app);
+  const session = (u: UserInfo): UserSession => {
     const t = svc.users.issueSession(u.name);
     return { user: u.name, superuser: u.superuser, controller: svc.controllerName, token: t.token, expires: new Date(t.expires).toISOString() };
   };
 
-  app.get('/api/ca', async () => ({ 'ca-cert': svc.caCert, fingerprint: svc.caCert ? certFingerprint(svc.caCert) : '' }));
+  on('GET /api/ca', async () => ({ 'ca-cert': svc.caCert, fingerprint: svc.caCert ? certFingerprint(svc.caCert) : '' }));
 
   // Guessing is slowed per user name (five wrong passwords in a row pause the name), by the
   // throttle the GUI's password login shares: alternating the two counts every try.
-  app.post<{ Body: { user: string; password: string } }>('/api/login', { schema: { body: LOGIN } }, async (req) => {
+  on('POST /api/login', async (req) => {
     req.audit = { who: req.body.user.slice(0, 64), summary: 'login' };
     svc.auth.loginThrottle.check(req.body.user);
     const u = await svc.users.checkPassword(req.body.user, req.body.password);
@@ -64,14 +57,14 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
     return session(u);
   });
 
-  app.post<{ Body: { key: string; password: string } }>('/api/register', { schema: { body: REGISTER } }, async (req) => {
+  on('POST /api/register', async (req) => {
     req.audit = { summary: 'register' };
     const u = await svc.users.register(req.body.key, req.body.password);
     req.audit.who = u.name;
     return session(u);
   });
 
-  app.post('/api/login/refresh', async (req) => {
+  on('POST /api/login/refresh', async (req) => {
     const p = user(req);
     const old = bearer(req);
     const fresh = session(svc.users.mustGet(p.name));
@@ -80,49 +73,49 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
     return fresh;
   });
 
-  app.post('/api/logout', async (req) => {
+  on('POST /api/logout', async (req) => {
     svc.users.revokeSession(bearer(req));
     return { ok: true };
   });
 
-  app.get('/api/whoami', async (req) => {
+  on('GET /api/whoami', async (req) => {
     const p = user(req);
     const u = svc.users.mustGet(p.name);
     return { user: u.name, 'display-name': u.displayName, superuser: u.superuser, controller: svc.controllerName, models: svc.users.access(u) };
   });
 
-  app.get('/api/users', async (req) => {
+  on('GET /api/users', async (req) => {
     const p = user(req);
     // Juju shows a user who is not a controller admin only itself.
     return svc.users.list().filter((u) => p.superuser || u.name === p.name).map((u) => userView(svc, u));
   });
 
-  app.post<{ Body: { name: string; displayName?: string } }>('/api/users', { schema: { body: ADD_USER } }, async (req) => {
+  on('POST /api/users', async (req) => {
     req.audit = { summary: `user=${req.body.name.slice(0, 64)}` };
     const key = svc.users.add(req.body.name, req.body.displayName ?? '', user(req).name);
     return { user: req.body.name, controller: svc.controllerName, key: key.token, expires: new Date(key.expires).toISOString() };
   });
 
-  app.delete<U>('/api/users/:user', async (req) => {
+  on('DELETE /api/users/:user', async (req) => {
     if (req.params.user === user(req).name) throw new SigilError('bad-request', 'you cannot remove yourself', 'another controller admin can');
     svc.users.remove(req.params.user);
     return { ok: true };
   });
 
   for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
-    app.post<U>(`/api/users/:user/${verb}`, async (req) => {
+    on(`POST /api/users/:user/${verb}`, async (req) => {
       if (disabled && req.params.user === user(req).name) throw new SigilError('bad-request', 'you cannot disable yourself', 'another controller admin can');
       svc.users.setDisabled(req.params.user, disabled);
       return { user: req.params.user, disabled };
     });
   }
 
-  app.post<U>('/api/users/:user/reset', async (req) => {
+  on('POST /api/users/:user/reset', async (req) => {
     const key = svc.users.resetRegistration(req.params.user);
     return { user: req.params.user, controller: svc.controllerName, key: key.token, expires: new Date(key.expires).toISOString() };
   });
 
-  app.post<U & { Body: { password: string } }>('/api/users/:user/password', { schema: { body: PASSWORD } }, async (req) => {
+  on('POST /api/users/:user/password', async (req) => {
     const p = user(req);
     if (req.params.user !== p.name && !p.superuser) {
       throw new SigilError('forbidden', `user "${p.name}" may not change the password of user "${req.params.user}"`, 'change your own (`sigil change-user-password`), or ask a controller admin');
@@ -131,7 +124,7 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
     return { ok: true };
   });
 
-  app.post<{ Params: { model: string }; Body: { user: string; role: string; action: 'grant' | 'revoke' } }>('/api/models/:model/access', { schema: { body: ACCESS } }, async (req) => {
+  on('POST /api/models/:model/access', async (req) => {
     const { user: who, action } = req.body;
     req.audit = { summary: `${action} user=${who.slice(0, 64)} role=${req.body.role.slice(0, 16)}` };
     const role = checkModelRole(req.body.role);
@@ -139,13 +132,13 @@ export function registerUserRoutes(app: FastifyInstance, svc: Services): void {
     return { user: who, model: req.params.model, access: now ?? null };
   });
 
-  app.get('/api/controller/config', async () => svc.audit.config());
-  app.post<{ Body: Record<string, string> }>('/api/controller/config', { schema: { body: { type: 'object', additionalProperties: { type: 'string', maxLength: 64 } } } }, async (req) => {
+  on('GET /api/controller/config', async () => svc.audit.config());
+  on('POST /api/controller/config', async (req) => {
     req.audit = { summary: Object.keys(req.body).map((k) => k.slice(0, 64)).join(' ') };
     return svc.audit.setConfig(req.body);
   });
 
-  app.get<{ Querystring: { user?: string; model?: string; since?: string; limit?: string } }>('/api/audit', async (req) => {
+  on('GET /api/audit', async (req) => {
     const q = req.query;
     const since = q.since === undefined ? undefined : Number(q.since);
     if (since !== undefined && !Number.isFinite(since)) throw new SigilError('bad-request', `invalid since "${String(q.since).slice(0, 40)}"`, 'pass epoch milliseconds');

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { concerns, interestOf, type MachineViewDelta, type RelationView, type UnitView } from '@sigil/api';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { MachineViewDelta, concerns, interestOf, type RelationView, type UnitView } from '@sigil/api';
 import { openTestDb, testStoreKind } from '../store/test-store.ts';
 import { Store, type Change } from '../store/store.ts';
 import { Models } from './models.ts';
@@ -16,6 +17,7 @@ import { Relations } from './relations.ts';
 import { Units } from './units.ts';
 import { Reads } from '../state/rows.ts';
 import { AgentFacade } from './agent.ts';
+import { Operations } from './operations.ts';
 
 const M = 'm';
 const charm = (meta: string, config = '') => ({
@@ -152,6 +154,17 @@ describe('deltas', () => {
     const d = agent.viewDelta(M, machineOf('b/0'));
     const v = agent.view(M, machineOf('b/0'));
     expect(v.units).toEqual(d.units.map((u) => ({ ...u.core, relations: u.relations.map((r) => r.view) })));
+  });
+
+  it('matches the API contract, with ports, a status with data, an operation and every bag filled', () => {
+    agent.commit(M, { unit: 'a/0', hook: 'test', relationUnit: {}, relationApp: {}, leaderSettings: { k: 'v' }, unitState: { s: '1' }, openPorts: [{ from: 80, to: 81, protocol: 'tcp', endpoints: [] }], closePorts: [], unitStatus: { status: 'blocked', message: 'm', data: { n: 1 } }, appStatus: { status: 'active', message: '' } });
+    new Operations(store).enqueueExec(M, ['a/0'], 'true', 1000);
+    const contract = TypeCompiler.Compile(MachineViewDelta);
+    for (const m of reads.machines(M)) {
+      const d = agent.viewDelta(M, m.id);
+      expect([...contract.Errors(d)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+      expect(contract.Check(agent.viewDelta(M, m.id, hashes(d)))).toBe(true);
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { SigilError } from '@sigil/core';
+import type { ShowUnitDoc } from '@sigil/api';
 import { json, type Store } from '../store/store.ts';
 import { Reads } from '../state/rows.ts';
 import { RelationRepository } from '../state/relations.ts';
@@ -10,7 +11,7 @@ type Bag = Record<string, string>;
  * (relation-info with application-data, local-unit and related-units). Relation data is
  * the thing Juju users most often cannot see (juju/juju#13218).
  */
-export function showUnit(s: Store, model: string, name: string): Record<string, unknown> {
+export function showUnit(s: Store, model: string, name: string): ShowUnitDoc {
   const reads = new Reads(s);
   const relations = new RelationRepository(s);
   return s.db.transaction(() => {
@@ -24,7 +25,7 @@ export function showUnit(s: Store, model: string, name: string): Record<string, 
       const bags = relations.bags(model, r.id);
       const unitBag = (owner: string) => json<Bag>(bags.find((b) => !b.isApp && b.owner === owner)?.data, {});
       const appBag = (owner: string) => json<Bag>(bags.find((b) => b.isApp && b.owner === owner)?.data, {});
-      const related: Record<string, unknown> = {};
+      const related: ShowUnitDoc[string]['relation-info'][number]['related-units'] = {};
       for (const b of bags) {
         if (b.isApp || b.owner === u.name || !b.owner.startsWith(remote.app + '/')) continue;
         related[b.owner] = { 'in-scope': scope.has(b.owner), data: unitBag(b.owner) };

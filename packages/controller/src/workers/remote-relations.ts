@@ -1,6 +1,6 @@
 import { request as httpsRequest } from 'node:https';
 import { Value } from '@sinclair/typebox/value';
-import { RemoteSide, type RemoteSyncReply } from '@sigil/api';
+import { RemoteSide, requestOf, type ApiAnswer, type ApiArgs, type ApiRoute, type RemoteSyncReply } from '@sigil/api';
 import type { Logger } from '../logger.ts';
 import type { RemoteOffers } from '../domain/remote-offers.ts';
 import { NOT_REGISTERED } from '../domain/offers.ts';
@@ -86,9 +86,11 @@ export class RemoteRelationsWorker {
       let peer = link.peerRelationId;
       if (peer === NOT_REGISTERED) {
         if (!link.alive) continue;
-        const r = await call<{ relationId: number }>(o, '/api/remote-relations', {
-          consumer: { model: this.remote.modelUuid(o.model), app: link.local.app, endpoint: { name: link.local.name, role: link.local.role, interface: link.local.interface } },
-          offerEndpoint: link.offerEndpoint,
+        const r = await call(o, 'POST /api/remote-relations', {
+          body: {
+            consumer: { model: this.remote.modelUuid(o.model), app: link.local.app, endpoint: { name: link.local.name, role: link.local.role, interface: link.local.interface } },
+            offerEndpoint: link.offerEndpoint,
+          },
         });
         peer = r.relationId;
         this.remote.registered(o.model, link.relationId, peer);
@@ -100,7 +102,7 @@ export class RemoteRelationsWorker {
   }
 
   private async exchange(o: RemoteOfferRow & { credential: string }, peer: number, side: RemoteSide): Promise<RemoteSyncReply> {
-    const reply = await call<RemoteSyncReply>(o, `/api/remote-relations/${peer}/sync`, side);
+    const reply = await call(o, 'POST /api/remote-relations/:id/sync', { params: { id: String(peer) }, body: side });
     // What another controller sends is checked before this controller's agents read it.
     const { appStatus, ...rest } = reply;
     const status = appStatus !== undefined && typeof appStatus === 'object' && appStatus !== null && typeof appStatus.current === 'string' ? { current: appStatus.current.slice(0, 100), ...(typeof appStatus.message === 'string' ? { message: appStatus.message.slice(0, 1000) } : {}) } : undefined;
@@ -109,12 +111,17 @@ export class RemoteRelationsWorker {
   }
 }
 
-/** A POST to the offering controller, trusting only its CA, at each of its addresses in turn. */
-async function call<T>(o: RemoteOfferRow & { credential: string }, path: string, body: unknown): Promise<T> {
+/**
+ * A call of the offering controller (its remote-relations routes), trusting only its CA, at
+ * each of its addresses in turn. The answer is typed by the contract but comes from another
+ * controller: callers check what they pass on.
+ */
+async function call<K extends ApiRoute>(o: RemoteOfferRow & { credential: string }, key: K, ...input: ApiArgs<K>): Promise<ApiAnswer<K>> {
+  const { method, path, body } = requestOf(key, ...input);
   let last: unknown;
   for (const base of o.apiUrls) {
     try {
-      return await post<T>(`${base.replace(/\/$/, '')}${path}`, o.caCert, o.credential, body);
+      return await send<ApiAnswer<K>>(method, `${base.replace(/\/$/, '')}${path}`, o.caCert, o.credential, body);
     } catch (e) {
       // An answer (a refusal) is final; only an unreachable address moves on to the next.
       if (e instanceof RemoteError && e.status > 0) throw e;
@@ -124,10 +131,10 @@ async function call<T>(o: RemoteOfferRow & { credential: string }, path: string,
   throw last instanceof Error ? last : new Error(`controller "${o.controller}" has no address`);
 }
 
-function post<T>(url: string, ca: string, token: string, body: unknown): Promise<T> {
+function send<T>(method: string, url: string, ca: string, token: string, body: unknown): Promise<T> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method: 'POST', ca, timeout: 10_000, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = httpsRequest(url, { method, ca, timeout: 10_000, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

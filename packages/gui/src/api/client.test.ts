@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { canWrite, type WhoAmI } from './client.ts';
+import type { WhoAmI } from '@sigil/api';
+import { canWrite } from './client.ts';
 
 describe('canWrite', () => {
-  const who = (superuser: boolean, models: WhoAmI['models']): WhoAmI => ({ user: 'u', superuser, models });
+  const who = (superuser: boolean, models: WhoAmI['models']) => ({ superuser, models });
 
   it.each([
     ['a superuser, on any model', who(true, {}), 'm', true],

@@ -1,4 +1,4 @@
-import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute } from '@sigil/api';
+import { requestOf, type ApiAnswer, type ApiArgs, type ApiRoute, type WhoAmI, type WireRequest } from '@sigil/api';
 
 /** A failed API call, with the controller's message and hint (`{error: {code, message, hint}}`). */
 export class ApiError extends Error {
@@ -7,15 +7,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Who is logged in, as `GET /api/whoami` says: superusers may do anything, others what each model grants. */
-export interface WhoAmI {
-  user: string;
-  superuser: boolean;
-  models: Record<string, 'read' | 'write' | 'admin'>;
-}
-
 /** Whether the user may change `model` (deploy, config, relate, scale, run actions); read users only look. */
-export function canWrite(who: WhoAmI, model: string): boolean {
+export function canWrite(who: Pick<WhoAmI, 'superuser' | 'models'>, model: string): boolean {
   const role = who.models[model];
   return who.superuser || role === 'write' || role === 'admin';
 }
@@ -37,31 +30,11 @@ export class Api {
     return this.call<ApiAnswer<K>>(r.method, r.path, r.body);
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.call<T>('GET', path);
-  }
-
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.call<T>('POST', path, body);
-  }
-
-  del<T>(path: string): Promise<T> {
-    return this.call<T>('DELETE', path);
-  }
-
-  async text(path: string): Promise<string> {
-    const r = await fetch(this.base + path, { credentials: 'same-origin' });
+  /** The text of a route that answers text, not JSON (the model as bundle YAML). */
+  async text<K extends ApiRoute>(key: K, ...args: ApiArgs<K>): Promise<string> {
+    const r = await fetch(this.base + requestOf(key, ...args).path, { credentials: 'same-origin' });
     if (!r.ok) throw await this.failure(r);
     return r.text();
-  }
-
-  /** `/api/models/<model>/…` and `/api/gui/models/<model>/…`. */
-  static m(model: string, path: string): string {
-    return `/api/models/${encodeURIComponent(model)}${path}`;
-  }
-
-  static gm(model: string, path: string): string {
-    return `/api/gui/models/${encodeURIComponent(model)}${path}`;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -91,24 +64,25 @@ async function failure(r: Response): Promise<ApiError> {
 /** Logging in and out: each answer sets or clears the session cookie; nothing is kept by the page. */
 export const session = {
   async withCode(code: string, base = ''): Promise<void> {
-    await post(`${base}/api/gui/session`, { code });
+    await send(base, requestOf('POST /api/gui/session', { body: { code } }));
   },
   async withPassword(user: string, password: string, base = ''): Promise<void> {
-    await post(`${base}/api/gui/session`, { user, password });
+    await send(base, requestOf('POST /api/gui/session', { body: { user, password } }));
   },
+  /** Who is logged in; undefined without a session (none, or it ended). */
   async whoami(base = ''): Promise<WhoAmI | undefined> {
-    const r = await fetch(`${base}/api/whoami`, { credentials: 'same-origin' });
+    const r = await fetch(base + requestOf('GET /api/whoami').path, { credentials: 'same-origin' });
     if (r.status === 401) return undefined;
     if (!r.ok) throw await failure(r);
     return (await r.json()) as WhoAmI;
   },
   async logout(base = ''): Promise<void> {
-    const r = await fetch(`${base}/api/gui/session`, { method: 'DELETE', credentials: 'same-origin' });
-    if (!r.ok) throw await failure(r);
+    await send(base, requestOf('DELETE /api/gui/session'));
   },
 };
 
-async function post(url: string, body: unknown): Promise<void> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin', body: JSON.stringify(body) });
+async function send(base: string, req: WireRequest): Promise<void> {
+  const body = req.body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(req.body) };
+  const r = await fetch(base + req.path, { method: req.method, credentials: 'same-origin', ...body });
   if (!r.ok) throw await failure(r);
 }

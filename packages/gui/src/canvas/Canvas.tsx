@@ -2,7 +2,6 @@ import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Background, Controls, MiniMap, ReactFlow, applyNodeChanges, useNodesInitialized, useReactFlow, useStore, type Connection, type Edge, type FitViewOptions, type NodeChange } from '@xyflow/react';
 import type { GuiModel } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { NODE_HEIGHT, NODE_WIDTH, annotatedPosition, layout, positionAnnotations, type Point } from '../canvas-core/layout.ts';
 import { compatiblePairs, type EndpointPair, type RelateSide } from '../canvas-core/relate.ts';
 import { relationInError, statusColour, type AppSummary } from '../canvas-core/status.ts';
@@ -147,7 +146,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
       for (const a of unsaved) {
         placed.current.add(a.name);
         const p = positions.get(a.name);
-        if (p) api.post(Api.m(modelName, `/applications/${encodeURIComponent(a.name)}/annotations`), positionAnnotations(p)).catch(report);
+        if (p) api.request('POST /api/models/:model/applications/:app/annotations', { params: { model: modelName, app: a.name }, body: positionAnnotations(p) }).catch(report);
       }
     }, 500);
     return () => clearTimeout(timer);
@@ -160,7 +159,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
   const onNodeDragStop = useCallback((_e: unknown, _n: AppNodeType, dragged: AppNodeType[]) => {
     setMoved((m) => new Map([...m, ...dragged.map((n) => [n.id, n.position] as const)]));
     for (const n of dragged) {
-      api.post(Api.m(modelName, `/applications/${encodeURIComponent(n.id)}/annotations`), positionAnnotations(n.position)).catch(report);
+      api.request('POST /api/models/:model/applications/:app/annotations', { params: { model: modelName, app: n.id }, body: positionAnnotations(n.position) }).catch(report);
     }
   }, [api, modelName, report]);
 
@@ -202,7 +201,7 @@ export const Canvas = memo(function Canvas({ model, summaries, selection, onSele
 
   const relate = useCallback((p: EndpointPair) => {
     setChoice(null);
-    api.post(Api.m(modelName, '/relations'), { a: p.a, b: p.b }).catch(report);
+    api.request('POST /api/models/:model/relations', { params: { model: modelName }, body: { a: p.a, b: p.b } }).catch(report);
   }, [api, modelName, report]);
 
   const onConnect = useCallback((c: Connection) => {

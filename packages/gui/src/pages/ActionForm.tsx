@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { OperationDoc } from '@sigil/api';
 import type { ActionSpec } from '@sigil/core';
 import { useApp } from '../app-context.tsx';
-import { Api, ApiError } from '../api/client.ts';
+import { ApiError } from '../api/client.ts';
 
 interface Param {
   type?: string;
@@ -46,7 +46,7 @@ export function ActionForm({ unit, actions }: { unit: string; actions: Record<st
   useEffect(() => {
     if (op === null || op.status === 'completed' || op.status === 'failed') return;
     return feed.onOperation((key) => {
-      if (key === `${unit}#${op.id}`) api.get<OperationDoc>(Api.m(model, `/operations/${op.id}`)).then(setOp, report);
+      if (key === `${unit}#${op.id}`) api.request('GET /api/models/:model/operations/:id', { params: { model, id: String(op.id) } }).then(setOp, report);
     });
   }, [op, unit, feed, api, model, report]);
 
@@ -55,7 +55,7 @@ export function ActionForm({ unit, actions }: { unit: string; actions: Record<st
     if (!spec) return;
     const params = Object.fromEntries(Object.entries(form).filter(([, v]) => v !== '').map(([k, v]) => [k, paramValue(props[k] ?? {}, v)]));
     setError(null);
-    api.post<OperationDoc>(Api.m(model, '/actions'), { unit, name, params }).then(setOp, (e) => {
+    api.request('POST /api/models/:model/actions', { params: { model }, body: { unit, name, params } }).then(setOp, (e) => {
       if (e instanceof ApiError && e.code === 'invalid-params') setError({ message: e.message, hint: e.hint });
       else report(e);
     });

@@ -1,13 +1,9 @@
 import { useEffect, useState } from 'react';
+import type { ApplicationConfig } from '@sigil/api';
 import type { ConfigOption, ConfigValue } from '@sigil/core';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { checkConfigForm, formValue, type FieldError } from '../store/forms.ts';
 import { ConfigFields } from './ConfigFields.tsx';
-
-interface ConfigDoc {
-  settings: Record<string, { value?: ConfigValue; source: string }>;
-}
 
 /** An application's configuration, edited in place and checked before it is sent (shown read-only to read users). */
 export function AppConfig({ app, options }: { app: string; options: Record<string, ConfigOption> }) {
@@ -16,9 +12,12 @@ export function AppConfig({ app, options }: { app: string; options: Record<strin
   const [form, setForm] = useState<Record<string, string | boolean>>({});
   const [errors, setErrors] = useState<Record<string, FieldError>>({});
   const [dirty, setDirty] = useState(false);
-  const path = Api.m(model, `/applications/${encodeURIComponent(app)}/config`);
+  const params = { model, app };
+  const reload = () => {
+    api.request('GET /api/models/:model/applications/:app/config', { params }).then(load, report);
+  };
 
-  const load = (doc: ConfigDoc) => {
+  const load = (doc: ApplicationConfig) => {
     const values = Object.fromEntries(Object.entries(doc.settings).map(([k, s]) => [k, s.value]));
     setCurrent(values);
     setForm(Object.fromEntries(Object.entries(options).map(([k, o]) => [k, formValue(o, values[k])])));
@@ -28,15 +27,15 @@ export function AppConfig({ app, options }: { app: string; options: Record<strin
   // Reloaded when the application changes (someone else may have set its config), unless being edited.
   const appDoc = feed.state.model?.apps[app];
   useEffect(() => {
-    if (!dirty) api.get<ConfigDoc>(path).then(load, report);
-  }, [appDoc, path]);
+    if (!dirty) reload();
+  }, [appDoc, model, app]);
 
   const save = () => {
     const { set, reset, errors } = checkConfigForm(options, form, current);
     setErrors(errors);
     if (Object.keys(errors).length > 0) return;
     if (Object.keys(set).length === 0 && reset.length === 0) return notify('Nothing to change');
-    api.post<ConfigDoc>(path, { set, reset }).then((doc) => {
+    api.request('POST /api/models/:model/applications/:app/config', { params, body: { set, reset } }).then((doc) => {
       load(doc);
       notify(`Configuration of ${app} saved`);
     }, report);
@@ -48,7 +47,7 @@ export function AppConfig({ app, options }: { app: string; options: Record<strin
       {canWrite && (
         <>
           <button type="submit" disabled={!dirty} data-testid="config-save">Save</button>{' '}
-          <button type="button" disabled={!dirty} onClick={() => api.get<ConfigDoc>(path).then(load, report)}>Discard</button>
+          <button type="button" disabled={!dirty} onClick={reload}>Discard</button>
         </>
       )}
     </form>

@@ -3,7 +3,6 @@ import type { GuiApp, GuiModel } from '@sigil/api';
 import type { CharmProvenance } from '@sigil/core';
 import { naturalCompare } from '@sigil/core';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { unitView, type AppSummary } from '../canvas-core/status.ts';
 import { StatusBadge, type Selection } from './Inspector.tsx';
 import { AppConfig } from './AppConfig.tsx';
@@ -19,19 +18,19 @@ export function AppInspector({ model, app, summary, onSelect }: {
   const [busy, setBusy] = useState(false);
   const charm = model.charms[app.charmUrl];
   const units = Object.values(model.units).filter((u) => u.app === app.name && u.life === 'alive').sort((a, b) => naturalCompare(a.name, b.name));
-  const path = (p: string) => Api.m(m, `/applications/${encodeURIComponent(app.name)}${p}`);
+  const params = { model: m, app: app.name };
   const run = (p: Promise<unknown>, done?: string) => {
     setBusy(true);
     p.then(() => done && notify(done), report).finally(() => setBusy(false));
   };
-  const addUnit = () => run(api.post(path('/units'), { n: 1, to: [] }));
+  const addUnit = () => run(api.request('POST /api/models/:model/applications/:app/units', { params, body: { n: 1, to: [] } }));
   const removeUnit = () => {
     const last = units[units.length - 1];
-    if (last) run(api.post(Api.m(m, '/units/remove'), { names: [last.name] }), `Removing ${last.name}`);
+    if (last) run(api.request('POST /api/models/:model/units/remove', { params: { model: m }, body: { names: [last.name] } }), `Removing ${last.name}`);
   };
   const removeApp = () => {
     if (!confirm(`Remove application ${app.name} and its ${units.length} unit(s)?`)) return;
-    run(api.del(path('')), `Removing ${app.name}`);
+    run(api.request('DELETE /api/models/:model/applications/:app', { params }), `Removing ${app.name}`);
   };
   const status = summary?.status ?? { current: 'unknown', message: '' };
   return (
@@ -44,7 +43,7 @@ export function AppInspector({ model, app, summary, onSelect }: {
       {canWrite ? (
         <div className="row">
           <label className="switch">
-            <input type="checkbox" checked={app.exposed} disabled={busy} onChange={(e) => run(api.post(path('/expose'), { exposed: e.target.checked }))} data-testid="expose-toggle" />
+            <input type="checkbox" checked={app.exposed} disabled={busy} onChange={(e) => run(api.request('POST /api/models/:model/applications/:app/expose', { params, body: { exposed: e.target.checked } }))} data-testid="expose-toggle" />
             exposed
           </label>
           {!charm?.subordinate && (

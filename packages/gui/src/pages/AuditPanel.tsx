@@ -1,7 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 
-import type { AuditRecord } from '@sigil/api';
+import type { ApiSpec, AuditRecord, QueryOf } from '@sigil/api';
 
 /** The newest records shown; narrower filters reach further back. */
 export const AUDIT_LIMIT = 500;
@@ -12,12 +12,12 @@ interface Filter {
 }
 
 /** The query for a filter: empty fields match everything. */
-export function auditQuery(f: Filter, limit = AUDIT_LIMIT): string {
-  const q = new URLSearchParams();
-  if (f.user.trim() !== '') q.set('user', f.user.trim());
-  if (f.model.trim() !== '') q.set('model', f.model.trim());
-  q.set('limit', String(limit));
-  return `/api/audit?${q.toString()}`;
+export function auditQuery(f: Filter, limit = AUDIT_LIMIT): QueryOf<ApiSpec<'GET /api/audit'>> {
+  return {
+    ...(f.user.trim() !== '' ? { user: f.user.trim() } : {}),
+    ...(f.model.trim() !== '' ? { model: f.model.trim() } : {}),
+    limit: String(limit),
+  };
 }
 
 /** A refused call (401, 403): what the trail is most often read for. */
@@ -45,7 +45,7 @@ export function AuditPanel({ onClose }: { onClose: () => void }) {
   const load = useCallback((f: Filter) => {
     const ticket = ++latest.current;
     setBusy(true);
-    api.get<AuditRecord[]>(auditQuery(f)).then((rs) => {
+    api.request('GET /api/audit', { query: auditQuery(f) }).then((rs) => {
       if (ticket !== latest.current) return;
       // The controller answers oldest first.
       setShown({ filter: f, records: [...rs].reverse() });

@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import type { GuiBundlePlan } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 
 /**
  * Export the model as a bundle; import one by upload or paste, with its plan shown before it
@@ -13,7 +12,7 @@ export function BundlePanel({ onClose }: { onClose: () => void }) {
   const [plan, setPlan] = useState<GuiBundlePlan | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const download = () => api.text(Api.gm(model, '/bundle')).then((text) => {
+  const download = () => api.text('GET /api/gui/models/:model/bundle', { params: { model } }).then((text) => {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([text], { type: 'text/yaml' }));
     a.download = `${model}-bundle.yaml`;
@@ -26,11 +25,11 @@ export function BundlePanel({ onClose }: { onClose: () => void }) {
   };
   const showPlan = () => {
     setBusy(true);
-    api.post<GuiBundlePlan>(Api.gm(model, '/bundle/plan'), { yaml }).then(setPlan, (e) => { setPlan(null); report(e); }).finally(() => setBusy(false));
+    api.request('POST /api/gui/models/:model/bundle/plan', { params: { model }, body: { yaml } }).then(setPlan, (e) => { setPlan(null); report(e); }).finally(() => setBusy(false));
   };
   const apply = () => {
     setBusy(true);
-    api.post<{ changes: string[] }>(Api.gm(model, '/bundle/apply'), { yaml }).then((r) => {
+    api.request('POST /api/gui/models/:model/bundle/apply', { params: { model }, body: { yaml } }).then((r) => {
       notify(`Bundle applied: ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}`);
       onClose();
     }, report).finally(() => setBusy(false));

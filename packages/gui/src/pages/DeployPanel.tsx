@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { GuiCharmPage, GuiCharmSummary, GuiModel } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { freeSpot, gridColumns, layout, positionAnnotations } from '../canvas-core/layout.ts';
 import { checkAppName, checkConfigForm, formValue, suggestAppName, type FieldError } from '../store/forms.ts';
 import { ConfigFields } from './ConfigFields.tsx';
@@ -14,10 +13,10 @@ export function DeployPanel({ model, onClose, onDeployed }: { model: GuiModel; o
   const [results, setResults] = useState<GuiCharmSummary[] | undefined>(undefined);
   const [page, setPage] = useState<GuiCharmPage | null>(null);
   useEffect(() => {
-    const t = setTimeout(() => api.get<GuiCharmSummary[]>(`/api/gui/charms?q=${encodeURIComponent(query)}`).then(setResults, report), 150);
+    const t = setTimeout(() => api.request('GET /api/gui/charms', { query: { q: query } }).then(setResults, report), 150);
     return () => clearTimeout(t);
   }, [api, query, report]);
-  const open = (id: string) => api.get<GuiCharmPage>(`/api/gui/charm?id=${encodeURIComponent(id)}`).then(setPage, report);
+  const open = (id: string) => api.request('GET /api/gui/charm', { query: { id } }).then(setPage, report);
 
   return (
     <aside className="deploy-panel" data-testid="deploy-panel">
@@ -70,7 +69,7 @@ function CharmPage({ page, model, onBack, onDeployed }: { page: GuiCharmPage; mo
     const placed = [...layout(Object.values(model.apps)).values()];
     const at = freeSpot(placed, gridColumns(placed.length + 1));
     setBusy(true);
-    api.post(Api.gm(m, '/deploy'), { charm: page.id, app, numUnits: n, config: checked.set, annotations: positionAnnotations(at) })
+    api.request('POST /api/gui/models/:model/deploy', { params: { model: m }, body: { charm: page.id, app, numUnits: n, config: checked.set, annotations: positionAnnotations(at) } })
       .then(() => {
         notify(`Deploying ${app}`);
         onDeployed(app);

@@ -10,7 +10,7 @@ export const Header = memo(function Header({ status, reason, onDeploy, onBundle,
   const [models, setModels] = useState<string[]>([model]);
   useEffect(() => {
     // An ended session takes the page back to the login form (Api.onSessionEnded).
-    api.get<{ name: string }[]>('/api/models').then((ms) => setModels(ms.map((m) => m.name)), report);
+    api.request('GET /api/models').then((ms) => setModels(ms.map((m) => m.name)), report);
   }, [api, report]);
   const live = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', failed: `not watching: ${reason}` }[status];
   return (

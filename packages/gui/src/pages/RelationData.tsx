@@ -1,18 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
-import type { GuiUnit } from '@sigil/api';
+import type { GuiUnit, ShowUnitDoc } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 
 type Bag = Record<string, string>;
-interface RelationInfo {
-  'relation-id': number;
-  endpoint: string;
-  'related-endpoint': string;
-  'application-data': Bag;
-  'local-application-data'?: Bag;
-  'local-unit': { 'in-scope': boolean; data: Bag };
-  'related-units': Record<string, { 'in-scope': boolean; data: Bag }>;
-}
+type RelationInfo = ShowUnitDoc[string]['relation-info'];
 
 /**
  * Every relation bag the unit can see, as `sigil show-unit` reports it: its own unit
@@ -21,12 +12,12 @@ interface RelationInfo {
  */
 export function RelationData({ unit }: { unit: GuiUnit }) {
   const { api, model, report, feed } = useApp();
-  const [info, setInfo] = useState<RelationInfo[] | undefined>(undefined);
+  const [info, setInfo] = useState<RelationInfo | undefined>(undefined);
   const relations = feed.state.model?.relations;
   const mine = Object.values(relations ?? {}).filter((r) => r.endpoints.some((e) => e.app === unit.app));
   const stamp = useIdentityStamp(mine);
   useEffect(() => {
-    api.get<Record<string, { 'relation-info': RelationInfo[] }>>(`${Api.m(model, '/unit')}?name=${encodeURIComponent(unit.name)}`)
+    api.request('GET /api/models/:model/unit', { params: { model }, query: { name: unit.name } })
       .then((doc) => setInfo(doc[unit.name]?.['relation-info'] ?? []), report);
   }, [api, model, unit.name, report, stamp]);
   if (info === undefined) return <div className="muted">Loading…</div>;

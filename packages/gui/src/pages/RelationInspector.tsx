@@ -1,13 +1,12 @@
 import { describeFaults, type GuiRelation } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import type { Selection } from './Inspector.tsx';
 
 /** A relation picked on the canvas: its endpoints, and removing it. */
 export function RelationInspector({ relation, onSelect }: { relation: GuiRelation; onSelect: (s: Selection | null) => void }) {
   const { api, model, report, notify, canWrite } = useApp();
   const remove = () => {
-    api.post(Api.m(model, '/relations/remove'), { a: String(relation.id) }).then(() => {
+    api.request('POST /api/models/:model/relations/remove', { params: { model }, body: { a: String(relation.id) } }).then(() => {
       notify(`Removing relation ${relation.key}`);
       onSelect(null);
     }, report);

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { GuiUnit, StatusHistoryEntry } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { StatusBadge } from './Inspector.tsx';
 
 /**
@@ -13,7 +12,7 @@ export function StatusLog({ unit }: { unit: GuiUnit }) {
   const [entries, setEntries] = useState<StatusHistoryEntry[] | undefined>(undefined);
   const stamp = `${unit.workload.current}\0${unit.workload.message}\0${unit.agent.current}\0${unit.agent.message}`;
   useEffect(() => {
-    api.get<StatusHistoryEntry[]>(`${Api.m(model, '/status-history')}?entity=${encodeURIComponent(unit.name)}&type=unit&n=50`).then(setEntries, report);
+    api.request('GET /api/models/:model/status-history', { params: { model }, query: { entity: unit.name, type: 'unit', n: '50' } }).then(setEntries, report);
   }, [api, model, unit.name, report, stamp]);
   if (entries === undefined) return <div className="muted">Loading…</div>;
   if (entries.length === 0) return <div className="muted">No status history yet.</div>;

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { AuditUnitSummary, GuiModel, GuiUnit } from '@sigil/api';
 import { useApp } from '../app-context.tsx';
-import { Api } from '../api/client.ts';
 import { unitView } from '../canvas-core/status.ts';
 import { StatusBadge, type Selection } from './Inspector.tsx';
 import { UnitLog } from './UnitLog.tsx';
@@ -23,14 +22,14 @@ export function UnitInspector({ model, unit, onSelect }: { model: GuiModel; unit
   const [audit, setAudit] = useState<AuditUnitSummary | undefined>();
   useEffect(() => {
     let live = true;
-    api.get<AuditUnitSummary[]>(Api.m(m, '/inventory')).then((rows) => {
+    api.request('GET /api/models/:model/inventory', { params: { model: m } }).then((rows) => {
       if (live) setAudit(rows.find((r) => r.unit === unit.name));
     }, () => {});
     return () => {
       live = false;
     };
   }, [api, m, unit.name]);
-  const resolve = () => api.post(Api.m(m, '/resolve'), { unit: unit.name, retry: true }).then(() => notify(`Retrying the failed hook on ${unit.name}`), report);
+  const resolve = () => api.request('POST /api/models/:model/resolve', { params: { model: m }, body: { unit: unit.name, retry: true } }).then(() => notify(`Retrying the failed hook on ${unit.name}`), report);
   return (
     <div data-testid="unit-inspector">
       <p><a onClick={() => onSelect({ kind: 'app', name: unit.app })}>← {unit.app}</a></p>
