@@ -55,8 +55,10 @@ describe('migrate-agents: re-point machine agents to a controller restored at a 
     expect(away.stderr).toMatch(new RegExp(`ERROR https://127\\.0\\.0\\.1:${port} does not answer as controller "mig": .*\\nhint: .*nothing was changed`));
     expect(agentUrl('0')).toBe(oldUrl);
     expect(agentUrl('1')).toBe(oldUrl);
+    // An archive that is not there is named, before anything else is looked at.
     const badRestore = await sigil(['restore-backup', join(scratch, 'none.tar.gz'), '--address', 'a b']);
-    expect(badRestore.code).toBe(1);
+    expect(badRestore.code).toBe(EXIT.notFound);
+    expect(badRestore.stderr).toContain('none.tar.gz');
   });
 
   it('restore-backup --address, then migrate-agents: every agent reconnects at the new address and the model works', async () => {

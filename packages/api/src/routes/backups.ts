@@ -14,6 +14,15 @@ export const BackupInfo = Type.Object({
 }, { additionalProperties: false });
 export type BackupInfo = Static<typeof BackupInfo>;
 
+/** A backup kept on the controller, as `sigil backups` lists it (its checksum is in the download's answer). */
+export const BackupSummary = Type.Object({
+  name: Type.String(),
+  size: Type.Integer({ minimum: 0 }),
+  /** ISO 8601, from the archive's name. */
+  created: Type.String(),
+}, { additionalProperties: false });
+export type BackupSummary = Static<typeof BackupSummary>;
+
 /** One machine of a migrate-agents run: re-pointed through the provider, or left to the client (enlisted hosts, over ssh). */
 export const MigrateAgentsMachine = Type.Object({
   model: Type.String(),
@@ -59,7 +68,7 @@ export type AgentPresenceDoc = Static<typeof AgentPresenceDoc>;
  */
 export const BACKUPS_ROUTES = {
   'POST /api/backups': route({ access: 'superuser', response: BackupInfo }),
-  'GET /api/backups': route({ access: 'superuser', response: Type.Object({ backups: Type.Array(BackupInfo) }, { additionalProperties: false }) }),
+  'GET /api/backups': route({ access: 'superuser', response: Type.Object({ backups: Type.Array(BackupSummary) }, { additionalProperties: false }) }),
   'GET /api/backups/:name': route({ access: 'superuser', response: Bytes }),
   // Re-pointing every machine's agent (after a restore at a new address) is a controller admin's.
   'POST /api/controller/migrate-agents': route({

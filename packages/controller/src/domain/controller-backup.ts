@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigilError } from '@sigil/core';
-import type { BackupInfo } from '@sigil/api';
+import type { BackupInfo, BackupSummary } from '@sigil/api';
 import { lxcProviderRoot } from '@sigil/providers';
 import { packBackup, type BackupFile } from '@sigil/core/backup-archive';
 import type { Store } from '../store/store.ts';
@@ -74,7 +74,7 @@ export class ControllerBackups {
     }
   }
 
-  list(): BackupInfo[] {
+  list(): BackupSummary[] {
     if (!existsSync(this.backupsDir)) return [];
     return readdirSync(this.backupsDir)
       .filter((n) => NAME.test(n))
@@ -82,7 +82,7 @@ export class ControllerBackups {
       .map((name) => {
         const st = statSync(join(this.backupsDir, name));
         const created = /-(\d{8}T\d{6}Z)/.exec(name)![1]!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
-        return { name, size: st.size, sha256: '', created, revision: 0 };
+        return { name, size: st.size, created };
       });
   }
 
