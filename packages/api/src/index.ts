@@ -13,6 +13,7 @@ export * from './rollout.ts';
 export * from './inventory.ts';
 export * from './storage.ts';
 export * from './chaos.ts';
+export * from './chaos-text.ts';
 export * from './offers.ts';
 export * from './controller-file.ts';
 export * from './contract.ts';
