@@ -145,7 +145,12 @@ describe('CLI resilience', () => {
         sock.destroy();
       }));
       const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
-      const ports = { gone: await closedPort(), proxy: await listen(proxy), dropper: await listen(dropper) };
+      // The servers listen first: a port closed before they listen may be handed to one of them.
+      const proxyPort = await listen(proxy);
+      const dropperPort = await listen(dropper);
+      let gone = await closedPort();
+      while (gone === proxyPort || gone === dropperPort) gone = await closedPort();
+      const ports = { gone, proxy: proxyPort, dropper: dropperPort };
       try {
         const home = join(scratch, 'home');
         const controllers: Record<string, unknown> = {};
