@@ -6,11 +6,9 @@
 
 import { Type, type Static, type TString } from '@sinclair/typebox';
 import type { ConfigValue } from '@sigil/core';
+import { sameType } from './contract.ts';
 import { SecretOp, UnitSecretsView } from './secrets.ts';
 import { UnitResourceView, UnitStorageView } from './storage.ts';
-
-/** Compiles only when `A` and `B` are the same type: a schema written for a type declared in @sigil/core. */
-function sameType<A, B>(..._: [A] extends [B] ? ([B] extends [A] ? [] : [never]) : [never]): void {}
 
 /** A charm config value: core's `ConfigValue`. */
 export const ConfigScalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ModelState } from '@sigil/core';
 import { CharmSchema } from './charm.ts';
+import { sameType } from './contract.ts';
 
 /** @sigil/core's ModelState (bundle/types.ts) as a schema; checked below to be that very type. */
 export const ModelStateSchema = Type.Object({
@@ -28,8 +29,7 @@ export const ModelStateSchema = Type.Object({
   }, { additionalProperties: false })),
 }, { additionalProperties: false });
 
-({}) as Static<typeof ModelStateSchema> satisfies ModelState;
-({}) as ModelState satisfies Static<typeof ModelStateSchema>;
+sameType<Static<typeof ModelStateSchema>, ModelState>();
 
 /** GET /api/models/:model/bundle-state: the model as the bundle planner and exporter see it. */
 export const BundleStateDoc = Type.Object({

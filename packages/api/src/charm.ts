@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ARCHIVE_PATH, type ActionSpec, type Charm, type CharmMeta, type ConfigOption, type EndpointSpec, type ResourceSpec, type StorageSpec } from '@sigil/core';
+import { sameType } from './contract.ts';
 
 /**
  * One entry of a charm archive. A regular file carries its bytes in `data` (base64) and its
@@ -100,18 +101,11 @@ export const CharmSchema = Type.Object({
   version: Type.Optional(Type.String()),
 }, { additionalProperties: false });
 
-// Each schema's type and core's type are assignable both ways: a change to either fails the build.
-({}) as Static<typeof EndpointSpecSchema> satisfies EndpointSpec;
-({}) as EndpointSpec satisfies Static<typeof EndpointSpecSchema>;
-({}) as Static<typeof StorageSpecSchema> satisfies StorageSpec;
-({}) as StorageSpec satisfies Static<typeof StorageSpecSchema>;
-({}) as Static<typeof ResourceSpecSchema> satisfies ResourceSpec;
-({}) as ResourceSpec satisfies Static<typeof ResourceSpecSchema>;
-({}) as Static<typeof CharmMetaSchema> satisfies CharmMeta;
-({}) as CharmMeta satisfies Static<typeof CharmMetaSchema>;
-({}) as Static<typeof ConfigOptionSchema> satisfies ConfigOption;
-({}) as ConfigOption satisfies Static<typeof ConfigOptionSchema>;
-({}) as Static<typeof ActionSpecSchema> satisfies ActionSpec;
-({}) as ActionSpec satisfies Static<typeof ActionSpecSchema>;
-({}) as Static<typeof CharmSchema> satisfies Charm;
-({}) as Charm satisfies Static<typeof CharmSchema>;
+// Each schema's type is core's type: a change to either fails the build.
+sameType<Static<typeof EndpointSpecSchema>, EndpointSpec>();
+sameType<Static<typeof StorageSpecSchema>, StorageSpec>();
+sameType<Static<typeof ResourceSpecSchema>, ResourceSpec>();
+sameType<Static<typeof CharmMetaSchema>, CharmMeta>();
+sameType<Static<typeof ConfigOptionSchema>, ConfigOption>();
+sameType<Static<typeof ActionSpecSchema>, ActionSpec>();
+sameType<Static<typeof CharmSchema>, Charm>();

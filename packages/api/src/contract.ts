@@ -25,6 +25,12 @@ export const Bytes = Type.Unsafe<Buffer | string>({ 'x-sigil-bytes': true });
 /** `{ ok: true }`: done. */
 export const Ok = Type.Object({ ok: Type.Literal(true) }, { additionalProperties: false });
 
+/**
+ * Compiles only when `A` and `B` are the same type (each assignable to the other): a schema
+ * written for a type declared elsewhere (in @sigil/core) cannot drift from it.
+ */
+export function sameType<A, B>(..._: [A] extends [B] ? ([B] extends [A] ? [] : [never]) : [never]): void {}
+
 /** Declares a route; the `as const` shape keeps its schemas' types. */
 export function route<S extends RouteSpec>(spec: S): S {
   return spec;
