@@ -1,5 +1,5 @@
 import { SigilError, parseDuration, parseSize } from '@sigil/core';
-import type { AuditRecord } from '@sigil/api';
+import type { AuditRecord, ControllerConfig } from '@sigil/api';
 import type { Store } from '../store/store.ts';
 
 export type { AuditRecord };
@@ -18,10 +18,8 @@ export interface AuditQuery {
  * `audit-log-max-size`, and an age): past either, the oldest records go (checked every
  * PRUNE_EVERY records and on every change of the limits).
  */
-export interface AuditConfig {
-  'audit-log-max-size': string;
-  'audit-log-max-age': string;
-}
+/** The audit trail's bounds: the controller config's answer (`GET /api/controller/config`). */
+export type AuditConfig = ControllerConfig;
 
 export const DEFAULT_AUDIT_CONFIG: AuditConfig = { 'audit-log-max-size': '100M', 'audit-log-max-age': '2160h' };
 /** What a record costs beside its text: its fixed fields and index entry. */
